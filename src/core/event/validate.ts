@@ -1,0 +1,97 @@
+/**
+ * Validation of a posted GxP event: the JSON Schema (all bad fields at once), I-JSON for canonical
+ * form, and the optional `payloadHash`.
+ */
+import Ajv, { ErrorObject } from "ajv";
+import addFormats from "ajv-formats";
+import { canonicalBytes, assertCanonicalisable } from "../canonical";
+import { EventError, FieldIssue } from "../errors";
+import { sha256Noble } from "../merkle/hasher";
+import { toHex } from "../hex";
+import { EVENT_SCHEMA } from "./schema";
+import { GxpEvent } from "./types";
+
+function isIanaTimeZone(tz: string): boolean {
+  try {
+    // Intl rejects unknown zones with a RangeError; it is the browser-safe IANA database.
+    new Intl.DateTimeFormat("en-US", { timeZone: tz });
+    return tz.includes("/") || tz === "UTC";
+  } catch {
+    return false;
+  }
+}
+
+const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false });
+addFormats(ajv, ["date-time", "uri"]);
+ajv.addFormat("iana-time-zone", { type: "string", validate: isIanaTimeZone });
+const validateSchema = ajv.compile(EVENT_SCHEMA);
+
+function escapePointer(key: string): string {
+  return key.replace(/~/g, "~0").replace(/\//g, "~1");
+}
+
+function toIssue(e: ErrorObject): FieldIssue | undefined {
+  const p = e.params as Record<string, unknown>;
+  switch (e.keyword) {
+    case "if":
+      return undefined; // the failing `then` branch reports the missing fields itself
+    case "required":
+      return { path: `${e.instancePath}/${escapePointer(String(p.missingProperty))}`, message: "is required" };
+    case "additionalProperties": {
+      const name = String(p.additionalProperty);
+      const path = `${e.instancePath}/${escapePointer(name)}`;
+      if (path === "/receivedAt") return { path, message: "is set by the ledger from its own clock; clients may not send it" };
+      return { path, message: "is not a known field" };
+    }
+    case "enum":
+      return { path: e.instancePath || "/", message: `must be one of: ${(p.allowedValues as unknown[]).join(", ")}` };
+    case "format":
+      return { path: e.instancePath || "/", message: `must be a valid ${p.format === "date-time" ? "RFC 3339 date-time with offset" : p.format}` };
+    default:
+      return { path: e.instancePath || "/", message: e.message ?? e.keyword };
+  }
+}
+
+/** The `payloadHash` of an event: SHA-256 over the JCS form of the event without `payloadHash`, `sourceSig`, `receivedAt`. */
+export function computePayloadHash(event: Record<string, unknown>): string {
+  const rest: Record<string, unknown> = { ...event };
+  delete rest.payloadHash;
+  delete rest.sourceSig;
+  delete rest.receivedAt;
+  return "sha256:" + toHex(sha256Noble(canonicalBytes(rest))).slice(2);
+}
+
+/**
+ * Validates a posted event and narrows its type.
+ * @throws EventError EVENT_SCHEMA_INVALID listing every bad field; EVENT_NOT_CANONICALISABLE;
+ *   EVENT_PAYLOAD_HASH_MISMATCH
+ */
+export function assertEvent(input: unknown): asserts input is GxpEvent {
+  assertCanonicalisable(input);
+  if (!validateSchema(input)) {
+    const issues: FieldIssue[] = [];
+    const seen = new Set<string>();
+    for (const err of validateSchema.errors ?? []) {
+      const issue = toIssue(err);
+      if (!issue) continue;
+      const key = issue.path + "\u0000" + issue.message;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      issues.push(issue);
+    }
+    const summary = issues.map((i) => `${i.path} ${i.message}`).join("; ");
+    throw new EventError("EVENT_SCHEMA_INVALID", `invalid event: ${summary}`, issues);
+  }
+  const ev = input as GxpEvent;
+  if (ev.payloadHash !== undefined) {
+    const want = computePayloadHash(ev as unknown as Record<string, unknown>);
+    if (want !== ev.payloadHash) {
+      throw new EventError(
+        "EVENT_PAYLOAD_HASH_MISMATCH",
+        `payloadHash mismatch: got ${ev.payloadHash}, want ${want}`,
+        [{ path: "/payloadHash", message: `does not match the event content: want ${want}` }],
+        { got: ev.payloadHash, want },
+      );
+    }
+  }
+}

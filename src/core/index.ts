@@ -1,0 +1,18 @@
+/**
+ * The pure core of gxp-ledger: canonical encoding, hashing, Merkle proofs, events, records and proof
+ * bundles. Synchronous and browser-safe: no node:*, no Buffer, no fs, no clock, no environment.
+ * Shared by the server, the CLI, the browser verifier and the tests.
+ */
+export * from "./errors";
+export * from "./hex";
+export * from "./canonical";
+export * from "./merkle/hasher";
+export * from "./merkle/inclusion";
+export * from "./merkle/consistency";
+export * from "./merkle/tree";
+export * from "./merkle/reference";
+export * from "./event/types";
+export * from "./event/schema";
+export * from "./event/validate";
+export * from "./record";
+export * from "./proof/bundle";
