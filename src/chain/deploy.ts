@@ -1,0 +1,83 @@
+/**
+ * Deploying the anchor contract and creating a ledger in it. On the embedded development chain this
+ * happens once; the address is kept in the data directory (chain/deployment.json).
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { ContractFactory, JsonRpcProvider, Signer } from "ethers";
+import { anchorContract, ledgerIdOf } from "./contract";
+import { ChainError } from "./errors";
+
+/** Where the compiled contract is (built by `hardhat compile`, run by `npm ci`/`npm start`). */
+export const ARTIFACT_PATH = path.resolve(__dirname, "../../artifacts/contracts/GxpAnchor.sol/GxpAnchor.json");
+
+/** What the data directory remembers of a deployment. */
+export interface Deployment {
+  chainId: string;
+  contract: string;
+  ledgerName: string;
+  ledgerId: string;
+  rpcUrl: string;
+  deployTx: string;
+  deployBlock: number;
+  admin: string;
+  anchorer: string;
+  development: boolean;
+}
+
+/** Path of the deployment file in a data directory. */
+export function deploymentFile(dataDir: string): string {
+  return path.join(dataDir, "chain", "deployment.json");
+}
+
+/** Reads the deployment file, if any. */
+export function readDeployment(dataDir: string): Deployment | undefined {
+  const f = deploymentFile(dataDir);
+  return fs.existsSync(f) ? (JSON.parse(fs.readFileSync(f, "utf8")) as Deployment) : undefined;
+}
+
+/** Writes the deployment file atomically. */
+export function writeDeployment(dataDir: string, d: Deployment): void {
+  const f = deploymentFile(dataDir);
+  fs.mkdirSync(path.dirname(f), { recursive: true });
+  fs.writeFileSync(f + ".tmp", JSON.stringify(d, null, 2) + "\n");
+  fs.renameSync(f + ".tmp", f);
+}
+
+function loadArtifact(): { abi: unknown[]; bytecode: string } {
+  if (!fs.existsSync(ARTIFACT_PATH)) {
+    throw new ChainError("CHAIN_NOT_CONFIGURED", `contract artifact missing at ${ARTIFACT_PATH}: run \`npm run build\``);
+  }
+  return JSON.parse(fs.readFileSync(ARTIFACT_PATH, "utf8"));
+}
+
+/**
+ * Deploys GxpAnchor with `admin` holding DEFAULT_ADMIN_ROLE, creates ledger `ledgerName` administered
+ * by `admin`, and grants its anchorer role to `anchorer`. Least privilege: the anchorer key can anchor
+ * this one ledger and nothing else.
+ */
+export async function deployLedger(
+  admin: Signer,
+  anchorer: string,
+  ledgerName: string,
+): Promise<{ contract: string; deployTx: string; deployBlock: number; ledgerId: string }> {
+  const art = loadArtifact();
+  const adminAddr = await admin.getAddress();
+  const factory = new ContractFactory(art.abi as never, art.bytecode, admin);
+  const c = await factory.deploy(adminAddr);
+  const deployReceipt = await c.deploymentTransaction()!.wait(1);
+  const address = await c.getAddress();
+  const ledgerId = ledgerIdOf(ledgerName);
+  const ac = anchorContract(address, admin);
+  await (await ac.raw.createLedger(ledgerId, adminAddr)).wait(1);
+  const role = await ac.raw.anchorerRole(ledgerId);
+  await (await ac.raw.grantRole(role, anchorer)).wait(1);
+  return { contract: address, deployTx: deployReceipt!.hash, deployBlock: deployReceipt!.blockNumber, ledgerId };
+}
+
+/** True when the contract of a deployment is on the chain and knows the ledger. */
+export async function deploymentPresent(provider: JsonRpcProvider, d: Deployment): Promise<boolean> {
+  if ((await provider.getCode(d.contract)) === "0x") return false;
+  const state = await anchorContract(d.contract, provider).ledgerState(d.ledgerId);
+  return state.exists;
+}

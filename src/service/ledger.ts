@@ -1,0 +1,36 @@
+/**
+ * The ledger's stores and sealer over one database file: what every entry point (server, CLI)
+ * opens first.
+ */
+import path from "node:path";
+import { nodeHasher, randomSalt } from "../crypto/node-hasher";
+import { openDatabase, Db } from "../store/sqlite";
+import { createEventStore, EventStore } from "../store/event-store";
+import { createEpochStore, EpochStore } from "../store/epoch-store";
+import { createSealer, Sealer, SealPolicy, DEFAULT_SEAL_POLICY } from "../epoch/sealer";
+
+/** An open ledger. */
+export interface Ledger {
+  db: Db;
+  events: EventStore;
+  epochs: EpochStore;
+  sealer: Sealer;
+  close(): void;
+}
+
+/** Path of the SQLite file in a data directory. */
+export function ledgerDbFile(dataDir: string): string {
+  return path.join(dataDir, "ledger.sqlite");
+}
+
+/** Opens the ledger in `dataDir` (creating it if needed). */
+export function openLedger(dataDir: string, policy: SealPolicy = DEFAULT_SEAL_POLICY, now: () => Date = () => new Date()): Ledger {
+  const db = openDatabase(ledgerDbFile(dataDir));
+  return {
+    db,
+    events: createEventStore(db, { hasher: nodeHasher, now, salt: randomSalt }),
+    epochs: createEpochStore(db),
+    sealer: createSealer(db, policy),
+    close: () => db.close(),
+  };
+}

@@ -1,0 +1,48 @@
+/**
+ * Building the portable proof bundle of a stored event from the stores alone: the record, its leaf
+ * hash, the audit path read from the epoch's tiles (O(log n), no rebuild), and the anchor.
+ */
+import { PROOF_MEDIA_TYPE_V1, ProofBundle, inclusionProofFromLevels, toHex } from "../core";
+import { ledgerNameOf } from "../chain/contract";
+import { Ledger } from "./ledger";
+import { positionOf, EventPosition } from "./status";
+import { StoredEvent } from "../store/event-store";
+
+/** A bundle, or the status that keeps one from being issued yet. */
+export type ProofResult = { ok: true; bundle: ProofBundle } | { ok: false; position: EventPosition };
+
+/** The audit path of a stored event in its epoch, as hashes. */
+export function auditPathOf(ledger: Ledger, ev: StoredEvent, epoch: { epoch: number; firstSeq: number; size: number }): Uint8Array[] {
+  return inclusionProofFromLevels(epoch.size, ev.seq - epoch.firstSeq, (level, i) => ledger.epochs.readNode(epoch.epoch, level, i));
+}
+
+/** Builds the bundle of a stored event once its epoch's anchor is confirmed. */
+export function buildProof(ledger: Ledger, ev: StoredEvent): ProofResult {
+  const position = positionOf(ledger, ev);
+  if (position.status !== "confirmed" || !position.epoch || !position.anchor) return { ok: false, position };
+  const { epoch, anchor } = position;
+  const bundle: ProofBundle = {
+    mediaType: PROOF_MEDIA_TYPE_V1,
+    record: ev.record,
+    leafHash: toHex(ev.leafHash),
+    epoch: epoch.epoch,
+    leafIndex: ev.seq - epoch.firstSeq,
+    treeSize: epoch.size,
+    auditPath: auditPathOf(ledger, ev, epoch).map(toHex),
+    root: toHex(epoch.root),
+    anchor: {
+      chainId: anchor.chainId,
+      contract: anchor.contract,
+      ledgerId: anchor.ledgerId,
+      ledgerName: ledgerNameOf(anchor.ledgerId) ?? anchor.ledgerId,
+      epoch: epoch.epoch,
+      firstSeq: epoch.firstSeq,
+      txHash: anchor.txHash,
+      blockNumber: anchor.blockNumber,
+      blockHash: anchor.blockHash,
+      blockTimestamp: anchor.blockTimestamp,
+      logIndex: anchor.logIndex,
+    },
+  };
+  return { ok: true, bundle };
+}

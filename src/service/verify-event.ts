@@ -1,0 +1,146 @@
+/**
+ * `verify <eventId>`: re-checks one stored event from the bottom up and names the first thing that
+ * does not match: the record against its stored leaf hash, the leaf against its epoch tree, the
+ * epoch's events against the tree's leaves (a deleted, inserted or altered neighbour), the audit path
+ * against the stored root, and the stored root against the root anchored on chain.
+ */
+import { JsonRpcProvider } from "ethers";
+import {
+  bytesEqual,
+  canonicalBytes,
+  isCoreError,
+  rootFromInclusionProof,
+  toHex,
+} from "../core";
+import { nodeHasher } from "../crypto/node-hasher";
+import { anchorContract } from "../chain/contract";
+import { verifyAnchorOnChain } from "../chain/verify-anchor";
+import { ChainError } from "../chain/errors";
+import { Ledger } from "./ledger";
+import { positionOf, EventStatus } from "./status";
+import { auditPathOf } from "./proof";
+
+/** Outcome of verify: verified, failed (tampering found), or not anchored yet. */
+export type VerifyOutcome = "verified" | "failed" | "not-anchored";
+
+/** The report `verify` prints. */
+export interface VerifyReport {
+  outcome: VerifyOutcome;
+  eventId: string;
+  seq: number;
+  status: EventStatus;
+  epoch?: number;
+  anchorTx?: string;
+  /** Each check done, in order, with what it found. */
+  checks: { check: string; ok: boolean; detail: string }[];
+  /** The code of the failed check. */
+  code?: string;
+}
+
+/**
+ * Verifies a stored event. `provider` is needed once the event is anchored.
+ * @throws ChainError CHAIN_UNREACHABLE when the chain cannot be asked
+ */
+export async function verifyStoredEvent(ledger: Ledger, eventId: string, provider: JsonRpcProvider | undefined, confirmations = 1): Promise<VerifyReport | undefined> {
+  const ev = ledger.events.getById(eventId);
+  if (!ev) return undefined;
+  const pos = positionOf(ledger, ev);
+  const report: VerifyReport = { outcome: "verified", eventId, seq: ev.seq, status: pos.status, epoch: pos.epoch?.epoch, anchorTx: pos.anchor?.txHash, checks: [] };
+  const ok = (check: string, detail: string) => report.checks.push({ check, ok: true, detail });
+  const fail = (check: string, code: string, detail: string): VerifyReport => {
+    report.checks.push({ check, ok: false, detail });
+    report.outcome = "failed";
+    report.code = code;
+    return report;
+  };
+
+  // 1. The record as stored hashes to the stored leaf hash and agrees with its row.
+  const leaf = nodeHasher.hashLeaf(canonicalBytes(ev.record));
+  if (ev.record.seq !== ev.seq || ev.record.event?.id !== ev.eventId) {
+    return fail("record", "RECORD_ROW_MISMATCH", `event ${eventId}: record says seq ${ev.record.seq} id ${ev.record.event?.id}, row says seq ${ev.seq} id ${ev.eventId}`);
+  }
+  if (!bytesEqual(leaf, ev.leafHash)) {
+    return fail("leaf hash", "PROOF_LEAF_MISMATCH", `event ${eventId} (seq ${ev.seq}): stored record hashes to ${toHex(leaf)} but its stored leaf hash is ${toHex(ev.leafHash)}: the record was altered`);
+  }
+  ok("leaf hash", `record hashes to its leaf ${toHex(leaf)}`);
+  if (!pos.epoch) {
+    report.outcome = "not-anchored";
+    ok("epoch", "pending: not sealed into an epoch yet");
+    return report;
+  }
+  const ep = pos.epoch;
+  const index = ev.seq - ep.firstSeq;
+
+  // 2. Every event of the epoch is present and matches the epoch tree's leaves.
+  const treeLeaves = ledger.epochs.readLeafLevel(ep.epoch, ep.size);
+  const rows = ledger.events.range(ep.firstSeq, ep.firstSeq + ep.size);
+  const bySeq = new Map(rows.map((r) => [r.seq, r]));
+  if (treeLeaves.length !== ep.size) {
+    return fail("epoch tree", "EPOCH_TREE_ALTERED", `epoch ${ep.epoch}: tree has ${treeLeaves.length} leaves, epoch says ${ep.size}: stored tree nodes were altered`);
+  }
+  for (let i = 0; i < ep.size; i++) {
+    const seq = ep.firstSeq + i;
+    const row = bySeq.get(seq);
+    if (!row) return fail("epoch completeness", "EVENT_MISSING", `epoch ${ep.epoch}: event seq ${seq} is missing: it was deleted`);
+    if (!bytesEqual(row.leafHash, treeLeaves[i])) {
+      return fail("epoch completeness", "EVENT_ALTERED", `epoch ${ep.epoch}: event ${row.eventId} (seq ${seq}) has leaf ${toHex(row.leafHash)} but the epoch tree has ${toHex(treeLeaves[i])}: the event or the tree was altered`);
+    }
+  }
+  if (rows.length !== ep.size) {
+    return fail("epoch completeness", "EVENT_INSERTED", `epoch ${ep.epoch}: ${rows.length} stored events for ${ep.size} leaves: an event was inserted`);
+  }
+  ok("epoch completeness", `all ${ep.size} events of epoch ${ep.epoch} present and matching its tree`);
+
+  // 3. The audit path leads from the leaf to the stored root.
+  let root: Uint8Array;
+  try {
+    root = rootFromInclusionProof(nodeHasher, index, ep.size, leaf, auditPathOf(ledger, ev, ep));
+  } catch (e) {
+    if (isCoreError(e)) return fail("audit path", e.code, `epoch ${ep.epoch}: ${e.message}`);
+    throw e;
+  }
+  if (!bytesEqual(root, ep.root)) {
+    return fail("audit path", "PROOF_ROOT_MISMATCH", `event ${eventId}: audit path in epoch ${ep.epoch} leads to ${toHex(root)} but the stored epoch root is ${toHex(ep.root)}: a stored tree node was altered`);
+  }
+  ok("audit path", `leaf ${index} of ${ep.size} leads to root ${toHex(root)}`);
+
+  if (!pos.anchor) {
+    report.outcome = "not-anchored";
+    ok("anchor", `epoch ${ep.epoch} is ${pos.status}, not yet confirmed on chain`);
+    return report;
+  }
+  if (!provider) throw new ChainError("CHAIN_UNREACHABLE", "no chain endpoint to check the anchor against");
+
+  // 4. The chain holds this root for this epoch, from the recorded transaction.
+  const a = pos.anchor;
+  const onChain = await anchorContract(a.contract, provider).getAnchor(a.ledgerId, ep.epoch).catch((e: Error) => {
+    throw new ChainError("CHAIN_UNREACHABLE", `cannot read the anchor of epoch ${ep.epoch}: ${e.message.split("\n")[0]}`);
+  });
+  if (!onChain) return fail("chain anchor", "PROOF_ANCHOR_MISSING", `epoch ${ep.epoch}: contract ${a.contract} holds no anchor (recorded tx ${a.txHash})`);
+  if (onChain.root.toLowerCase() !== toHex(root)) {
+    return fail(
+      "chain anchor",
+      "PROOF_ANCHOR_ROOT_MISMATCH",
+      `epoch ${ep.epoch}: chain root ${onChain.root} (tx ${a.txHash}) differs from the root ${toHex(root)} recomputed for event ${eventId}: the stored ledger was altered`,
+    );
+  }
+  try {
+    const v = await verifyAnchorOnChain(
+      provider,
+      { anchor: { ...a, ledgerName: a.ledgerId, epoch: ep.epoch, firstSeq: ep.firstSeq }, epoch: ep.epoch, root: toHex(root), treeSize: ep.size },
+      { confirmations },
+    );
+    ok("chain anchor", `epoch ${ep.epoch} root anchored in tx ${a.txHash}, block ${v.blockNumber} ${v.blockHash}, ${v.confirmations} confirmations`);
+  } catch (e) {
+    if (e instanceof ChainError && e.code !== "CHAIN_UNREACHABLE") {
+      if (e.code === "PROOF_NOT_FINAL") {
+        report.outcome = "not-anchored";
+        report.checks.push({ check: "chain anchor", ok: false, detail: e.message });
+        return report;
+      }
+      return fail("chain anchor", e.code, `epoch ${ep.epoch} (tx ${a.txHash}): ${e.message}`);
+    }
+    throw e;
+  }
+  return report;
+}

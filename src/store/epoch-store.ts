@@ -1,0 +1,192 @@
+/**
+ * The epoch repository: sealed epochs, their tree tiles, anchor transactions and confirmed anchors.
+ * A tree is stored level by level in tiles of TILE_WIDTH hashes, so an inclusion proof reads one
+ * tile per level: O(log n) small reads, no tree rebuild.
+ */
+import { HASH_LENGTH, levelSizes } from "../core";
+import { Db } from "./sqlite";
+import { StoreError } from "./errors";
+
+/** Hashes per stored tile. */
+export const TILE_WIDTH = 256;
+
+/** A sealed epoch. */
+export interface EpochRow {
+  epoch: number;
+  firstSeq: number;
+  size: number;
+  root: Uint8Array;
+  sealedAt: string;
+}
+
+/** A confirmed anchor of an epoch. */
+export interface AnchorRow {
+  epoch: number;
+  chainId: string;
+  contract: string;
+  ledgerId: string;
+  txHash: string;
+  blockNumber: number;
+  blockHash: string;
+  blockTimestamp: number;
+  logIndex: number;
+  confirmedAt: string;
+}
+
+/** An anchor transaction that was sent. */
+export interface AnchorTxRow {
+  epoch: number;
+  txHash: string;
+  nonce: number;
+  sentAt: string;
+}
+
+function bytes(b: Buffer): Uint8Array {
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+interface EpochDbRow {
+  epoch: number;
+  first_seq: number;
+  size: number;
+  root: Buffer;
+  sealed_at: string;
+}
+interface AnchorDbRow {
+  epoch: number;
+  chain_id: string;
+  contract: string;
+  ledger_id: string;
+  tx_hash: string;
+  block_number: number;
+  block_hash: string;
+  block_timestamp: number;
+  log_index: number;
+  confirmed_at: string;
+}
+
+const toEpoch = (r: EpochDbRow): EpochRow => ({ epoch: r.epoch, firstSeq: r.first_seq, size: r.size, root: bytes(r.root), sealedAt: r.sealed_at });
+const toAnchor = (r: AnchorDbRow): AnchorRow => ({
+  epoch: r.epoch,
+  chainId: r.chain_id,
+  contract: r.contract,
+  ledgerId: r.ledger_id,
+  txHash: r.tx_hash,
+  blockNumber: r.block_number,
+  blockHash: r.block_hash,
+  blockTimestamp: r.block_timestamp,
+  logIndex: r.log_index,
+  confirmedAt: r.confirmed_at,
+});
+
+/** The epoch repository over one database. */
+export interface EpochStore {
+  latest(): EpochRow | undefined;
+  get(epoch: number): EpochRow | undefined;
+  /** The epoch whose range holds `seq`, if sealed. */
+  containing(seq: number): EpochRow | undefined;
+  all(): EpochRow[];
+  /** Where the next epoch starts: its number and first sequence number. */
+  nextStart(): { epoch: number; firstSeq: number };
+  /** Inserts a sealed epoch and every level of its tree (levels[0] = leaf hashes). Call inside a transaction. */
+  insert(e: EpochRow, levels: readonly (readonly Uint8Array[])[]): void;
+  /**
+   * Node `i` of `level` of an epoch's tree.
+   * @throws StoreError EPOCH_NOT_FOUND when the tile is missing or too short
+   */
+  readNode(epoch: number, level: number, i: number): Uint8Array;
+  /** All leaf hashes of an epoch as stored in its level-0 tiles. */
+  readLeafLevel(epoch: number, size: number): Uint8Array[];
+  recordAnchorTx(t: AnchorTxRow): void;
+  anchorTxs(epoch: number): AnchorTxRow[];
+  recordAnchor(a: AnchorRow): void;
+  /** The current (latest recorded) confirmed anchor of an epoch. */
+  anchorOf(epoch: number): AnchorRow | undefined;
+  /** Sealed epochs without a confirmed anchor, oldest first. */
+  unanchored(): EpochRow[];
+}
+
+/** Builds the epoch repository. */
+export function createEpochStore(db: Db): EpochStore {
+  const qLatest = db.prepare<[], EpochDbRow>("SELECT * FROM epochs ORDER BY epoch DESC LIMIT 1");
+  const qGet = db.prepare<[number], EpochDbRow>("SELECT * FROM epochs WHERE epoch = ?");
+  const qContaining = db.prepare<[number, number], EpochDbRow>(
+    "SELECT * FROM epochs WHERE first_seq <= ? AND first_seq + size > ? ORDER BY first_seq DESC LIMIT 1",
+  );
+  const qAll = db.prepare<[], EpochDbRow>("SELECT * FROM epochs ORDER BY epoch");
+  const insEpoch = db.prepare("INSERT INTO epochs (epoch, first_seq, size, root, sealed_at) VALUES (?, ?, ?, ?, ?)");
+  const insTile = db.prepare("INSERT INTO epoch_tiles (epoch, level, tile, hashes) VALUES (?, ?, ?, ?)");
+  const qTile = db.prepare<[number, number, number], Buffer>("SELECT hashes FROM epoch_tiles WHERE epoch = ? AND level = ? AND tile = ?").pluck();
+  const qTiles = db.prepare<[number, number], Buffer>("SELECT hashes FROM epoch_tiles WHERE epoch = ? AND level = ? ORDER BY tile").pluck();
+  const insTx = db.prepare("INSERT INTO anchor_txs (epoch, tx_hash, nonce, sent_at) VALUES (?, ?, ?, ?)");
+  const qTxs = db.prepare<[number], { epoch: number; tx_hash: string; nonce: number; sent_at: string }>(
+    "SELECT epoch, tx_hash, nonce, sent_at FROM anchor_txs WHERE epoch = ? ORDER BY id",
+  );
+  const insAnchor = db.prepare(
+    `INSERT INTO anchors (epoch, chain_id, contract, ledger_id, tx_hash, block_number, block_hash, block_timestamp, log_index, confirmed_at)
+     VALUES (@epoch, @chainId, @contract, @ledgerId, @txHash, @blockNumber, @blockHash, @blockTimestamp, @logIndex, @confirmedAt)`,
+  );
+  const qAnchor = db.prepare<[number], AnchorDbRow>("SELECT * FROM anchors WHERE epoch = ? ORDER BY id DESC LIMIT 1");
+  const qUnanchored = db.prepare<[], EpochDbRow>(
+    "SELECT * FROM epochs e WHERE NOT EXISTS (SELECT 1 FROM anchors a WHERE a.epoch = e.epoch) ORDER BY epoch",
+  );
+
+  return {
+    latest: () => {
+      const r = qLatest.get();
+      return r && toEpoch(r);
+    },
+    get: (epoch) => {
+      const r = qGet.get(epoch);
+      return r && toEpoch(r);
+    },
+    containing: (seq) => {
+      const r = qContaining.get(seq, seq);
+      return r && toEpoch(r);
+    },
+    all: () => qAll.all().map(toEpoch),
+    nextStart: () => {
+      const r = qLatest.get();
+      return r ? { epoch: r.epoch + 1, firstSeq: r.first_seq + r.size } : { epoch: 0, firstSeq: 0 };
+    },
+    insert(e, levels) {
+      insEpoch.run(e.epoch, e.firstSeq, e.size, e.root, e.sealedAt);
+      levels.forEach((level, l) => {
+        for (let t = 0; t * TILE_WIDTH < level.length; t++) {
+          const part = level.slice(t * TILE_WIDTH, (t + 1) * TILE_WIDTH);
+          const blob = Buffer.allocUnsafe(part.length * HASH_LENGTH);
+          part.forEach((h, k) => blob.set(h, k * HASH_LENGTH));
+          insTile.run(e.epoch, l, t, blob);
+        }
+      });
+    },
+    readNode(epoch, level, i) {
+      const tile = qTile.get(epoch, level, Math.floor(i / TILE_WIDTH));
+      const off = (i % TILE_WIDTH) * HASH_LENGTH;
+      if (!tile || tile.length < off + HASH_LENGTH) {
+        throw new StoreError("EPOCH_NOT_FOUND", `tree node ${level}/${i} of epoch ${epoch} is missing`, { epoch, level, i });
+      }
+      return new Uint8Array(tile.buffer, tile.byteOffset + off, HASH_LENGTH);
+    },
+    readLeafLevel(epoch, size) {
+      const out: Uint8Array[] = [];
+      for (const t of qTiles.all(epoch, 0)) {
+        for (let off = 0; off + HASH_LENGTH <= t.length; off += HASH_LENGTH) out.push(new Uint8Array(t.buffer, t.byteOffset + off, HASH_LENGTH));
+      }
+      return out.slice(0, Math.max(size, out.length));
+    },
+    recordAnchorTx: (t) => void insTx.run(t.epoch, t.txHash, t.nonce, t.sentAt),
+    anchorTxs: (epoch) => qTxs.all(epoch).map((r) => ({ epoch: r.epoch, txHash: r.tx_hash, nonce: r.nonce, sentAt: r.sent_at })),
+    recordAnchor: (a) => void insAnchor.run(a),
+    anchorOf: (epoch) => {
+      const r = qAnchor.get(epoch);
+      return r && toAnchor(r);
+    },
+    unanchored: () => qUnanchored.all().map(toEpoch),
+  };
+}
+
+/** Number of levels of an epoch tree of `size` leaves (leaves and root included). */
+export function treeHeight(size: number): number {
+  return levelSizes(size).length;
+}

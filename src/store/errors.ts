@@ -1,0 +1,14 @@
+/** Errors of the storage adapter, with stable codes like the core's. */
+import { CoreError } from "../core";
+
+/** Codes the store throws. */
+export type StoreErrorCode =
+  | "STORE_OPEN_FAILED"
+  | "STORE_MIGRATION_FAILED"
+  | "STORE_QUERY_FAILED"
+  | "EVENT_ID_CONFLICT"
+  | "EVENT_NOT_FOUND"
+  | "EPOCH_NOT_FOUND";
+
+/** A storage failure or a refused write. `info.sql` names the statement where one failed. */
+export class StoreError extends CoreError<StoreErrorCode> {}

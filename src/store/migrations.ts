@@ -1,0 +1,113 @@
+/**
+ * Dated, append-only schema migrations. A migration, once released, is never edited: a change is a
+ * new entry. Each runs in its own transaction and is recorded in schema_migrations.
+ *
+ * Ledger tables (events, epochs, epoch_tiles, anchor_txs, anchors) are append-only: triggers refuse
+ * UPDATE and DELETE, so that a correction can only ever be a new event (21 CFR 11.10(e)). A user with
+ * write access to the file can drop the triggers; that is what the Merkle tree and the chain anchor
+ * are for.
+ */
+
+/** One schema migration. */
+export interface Migration {
+  /** `YYYY-MM-DD-NN-name`, ordered by string comparison. */
+  id: string;
+  sql: string;
+}
+
+function appendOnly(table: string): string {
+  return `
+CREATE TRIGGER ${table}_no_update BEFORE UPDATE ON ${table}
+BEGIN SELECT RAISE(ABORT, 'append-only table ${table}: UPDATE refused'); END;
+CREATE TRIGGER ${table}_no_delete BEFORE DELETE ON ${table}
+BEGIN SELECT RAISE(ABORT, 'append-only table ${table}: DELETE refused'); END;`;
+}
+
+/** All migrations, oldest first. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    id: "2026-11-25-01-ledger-core",
+    sql: `
+CREATE TABLE meta (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) STRICT;
+
+-- One row per accepted event. seq is the gap-free global sequence number assigned at commit;
+-- record is the RFC 8785 canonical JSON of the ledger record; leaf_hash = SHA-256(0x00 || record).
+CREATE TABLE events (
+  seq             INTEGER PRIMARY KEY,
+  event_id        TEXT    NOT NULL UNIQUE,
+  type            TEXT    NOT NULL,
+  source          TEXT    NOT NULL,
+  source_sequence INTEGER NOT NULL,
+  batch_id        TEXT,
+  batch_seq       INTEGER,
+  received_at     TEXT    NOT NULL,
+  record          TEXT    NOT NULL,
+  leaf_hash       BLOB    NOT NULL CHECK (length(leaf_hash) = 32)
+) STRICT;
+CREATE UNIQUE INDEX events_batch ON events (batch_id, batch_seq) WHERE batch_id IS NOT NULL;
+CREATE INDEX events_source ON events (source, source_sequence);
+
+-- One row per sealed epoch: an RFC 9162 tree over events [first_seq, first_seq + size).
+CREATE TABLE epochs (
+  epoch     INTEGER PRIMARY KEY,
+  first_seq INTEGER NOT NULL UNIQUE,
+  size      INTEGER NOT NULL CHECK (size > 0),
+  root      BLOB    NOT NULL CHECK (length(root) = 32),
+  sealed_at TEXT    NOT NULL
+) STRICT;
+
+-- Every level of every epoch tree, bottom-up with the odd last node carried up, cut into tiles of
+-- up to 256 hashes (one BLOB each), as tile-based transparency logs store them: a proof reads one
+-- tile per level.
+CREATE TABLE epoch_tiles (
+  epoch  INTEGER NOT NULL REFERENCES epochs (epoch),
+  level  INTEGER NOT NULL,
+  tile   INTEGER NOT NULL,
+  hashes BLOB    NOT NULL,
+  PRIMARY KEY (epoch, level, tile)
+) STRICT, WITHOUT ROWID;
+
+-- Every anchor transaction sent, recorded before waiting for it to be mined, so that a restart
+-- knows what may be in flight.
+CREATE TABLE anchor_txs (
+  id         INTEGER PRIMARY KEY,
+  epoch      INTEGER NOT NULL REFERENCES epochs (epoch),
+  tx_hash    TEXT    NOT NULL UNIQUE,
+  nonce      INTEGER NOT NULL,
+  sent_at    TEXT    NOT NULL
+) STRICT;
+
+-- Confirmed anchors: where the epoch root sits on chain. A later row for the same epoch (after a
+-- reorg re-anchor) supersedes an earlier one; none is ever changed.
+CREATE TABLE anchors (
+  id              INTEGER PRIMARY KEY,
+  epoch           INTEGER NOT NULL REFERENCES epochs (epoch),
+  chain_id        TEXT    NOT NULL,
+  contract        TEXT    NOT NULL,
+  ledger_id       TEXT    NOT NULL,
+  tx_hash         TEXT    NOT NULL,
+  block_number    INTEGER NOT NULL,
+  block_hash      TEXT    NOT NULL,
+  block_timestamp INTEGER NOT NULL,
+  log_index       INTEGER NOT NULL,
+  confirmed_at    TEXT    NOT NULL
+) STRICT;
+CREATE INDEX anchors_epoch ON anchors (epoch, id);
+
+-- Short-lived leases (who runs the anchorer now). Not ledger data: rows are replaced.
+CREATE TABLE leases (
+  name       TEXT PRIMARY KEY,
+  holder     TEXT    NOT NULL,
+  expires_at INTEGER NOT NULL
+) STRICT;
+${appendOnly("events")}
+${appendOnly("epochs")}
+${appendOnly("epoch_tiles")}
+${appendOnly("anchor_txs")}
+${appendOnly("anchors")}
+`,
+  },
+];
