@@ -1,0 +1,69 @@
+/**
+ * `anchor`: anchors every sealed epoch and waits for the configured confirmations. When the server
+ * is running it already holds the anchorer lease; then this command waits for it to finish instead
+ * of racing it.
+ */
+import { Command } from "commander";
+import { randomUUID } from "node:crypto";
+import { createAnchorer } from "../../chain/anchorer";
+import { openLedger } from "../../service/ledger";
+import { openAnchoringChainForCli } from "../../service/chain-context";
+import { createLease } from "../../store/lease";
+import { AnchorRow } from "../../store/epoch-store";
+import { configOf, output } from "../context";
+import { CliExit, EXIT } from "../exit";
+
+/** Registers `anchor`. */
+export function anchorCommand(): Command {
+  return new Command("anchor")
+    .description("anchor all sealed epochs on chain and wait for confirmation")
+    .option("--contract <address>", "anchor contract on an external chain (LEDGER_CONTRACT)")
+    .option("--confirmations <n>", "confirmations to wait for (LEDGER_CONFIRMATIONS)")
+    .option("--timeout <seconds>", "how long to wait", "300")
+    .action(async (opts: Record<string, unknown>, cmd: Command) => {
+      const config = configOf(cmd, opts);
+      const timeoutMs = 1000 * Number(opts.timeout);
+      const ledger = openLedger(config.dataDir, config.seal);
+      const chain = await openAnchoringChainForCli(config, () => undefined).catch((e) => {
+        ledger.close();
+        throw e;
+      });
+      const lease = createLease(ledger.db, "anchorer", `cli-${process.pid}-${randomUUID()}`, Math.max(60_000, timeoutMs));
+      const done: AnchorRow[] = [];
+      try {
+        const before = new Set(ledger.epochs.unanchored().map((e) => e.epoch));
+        const deadline = Date.now() + timeoutMs;
+        if (lease.acquire()) {
+          const anchorer = createAnchorer({
+            epochs: ledger.epochs,
+            contract: chain.contract,
+            signer: chain.signer,
+            provider: chain.provider,
+            chainId: chain.chainId,
+            ledgerId: chain.ledgerId,
+            confirmations: config.confirmations,
+            waitTimeoutMs: timeoutMs,
+          });
+          done.push(...(await anchorer.anchorPending()));
+        } else {
+          // The running server anchors: wait until what was sealed when we started is confirmed.
+          while ([...before].some((e) => !ledger.epochs.anchorOf(e))) {
+            if (Date.now() > deadline) throw new CliExit(EXIT.RETRY, `the running server has not anchored epoch(s) ${[...before].filter((e) => !ledger.epochs.anchorOf(e)).join(", ")} within ${opts.timeout} s`);
+            await new Promise((r) => setTimeout(r, 200));
+          }
+          for (const e of before) done.push(ledger.epochs.anchorOf(e)!);
+        }
+      } finally {
+        lease.release();
+        await chain.close();
+        ledger.close();
+      }
+      output(
+        cmd,
+        { anchored: done },
+        done.length
+          ? done.map((a) => `anchored epoch ${a.epoch}: tx ${a.txHash}, block ${a.blockNumber} ${a.blockHash}`).join("\n")
+          : "nothing to anchor: every sealed epoch is anchored",
+      );
+    });
+}

@@ -1,0 +1,33 @@
+/** `proof <eventId> [-o file]`: writes the portable proof bundle of a confirmed event. */
+import fs from "node:fs";
+import { Command } from "commander";
+import { bundleToJSON } from "../../core";
+import { openLedger } from "../../service/ledger";
+import { buildProof } from "../../service/proof";
+import { configOf } from "../context";
+import { CliExit, EXIT } from "../exit";
+
+/** Registers `proof`. */
+export function proofCommand(): Command {
+  return new Command("proof")
+    .description("write the proof bundle of an event (once its epoch's anchor is confirmed)")
+    .argument("<eventId>", "the event's id")
+    .option("-o, --output <file>", "write to this file instead of standard output")
+    .action((eventId: string, opts: { output?: string }, cmd: Command) => {
+      const config = configOf(cmd);
+      const ledger = openLedger(config.dataDir, config.seal);
+      try {
+        const ev = ledger.events.getById(eventId);
+        if (!ev) throw new CliExit(EXIT.USAGE, `unknown event id: ${eventId}`);
+        const r = buildProof(ledger, ev);
+        if (!r.ok) throw new CliExit(EXIT.RETRY, `no proof yet: event ${eventId} is ${r.position.status}; it gets one once its epoch is anchored and confirmed`);
+        const text = bundleToJSON(r.bundle);
+        if (opts.output) {
+          fs.writeFileSync(opts.output, text);
+          process.stderr.write(`wrote proof of event ${eventId} (epoch ${r.bundle.epoch}, leaf ${r.bundle.leafIndex} of ${r.bundle.treeSize}) to ${opts.output}\n`);
+        } else process.stdout.write(text);
+      } finally {
+        ledger.close();
+      }
+    });
+}

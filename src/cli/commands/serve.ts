@@ -1,0 +1,77 @@
+/**
+ * `serve`: the ledger service (what `npm start` runs): the HTTP API, the background sealer and
+ * anchorer, and, with no chain configured, the embedded development chain.
+ */
+import { Command } from "commander";
+import pino from "pino";
+import { buildApp } from "../../http/app";
+import { listen } from "../../http/server";
+import { openLedger } from "../../service/ledger";
+import { openAnchoringChain } from "../../service/chain-context";
+import { startRunner } from "../../service/runner";
+import { configOf } from "../context";
+
+/** Registers `serve`. */
+export function serveCommand(): Command {
+  return new Command("serve")
+    .description("run the ledger: HTTP API, sealer, anchorer (and the embedded chain when no --rpc is given)")
+    .option("--host <host>", "address to listen on (LEDGER_HOST)", undefined)
+    .option("--port <port>", "port to listen on (PORT; 0 picks a free one)")
+    .option("--chain-port <port>", "embedded chain port (LEDGER_CHAIN_PORT; 0 picks a free one)")
+    .option("--contract <address>", "anchor contract on an external chain (LEDGER_CONTRACT)")
+    .option("--ledger <name>", "ledger name, one per site (LEDGER_NAME)")
+    .option("--epoch-max-events <n>", "seal when this many events are pending (LEDGER_EPOCH_MAX_EVENTS)")
+    .option("--epoch-max-age <seconds>", "seal when the oldest pending event is this old (LEDGER_EPOCH_MAX_AGE_SECONDS)")
+    .option("--confirmations <n>", "confirmations before an anchor counts (LEDGER_CONFIRMATIONS)")
+    .action(async (opts: Record<string, unknown>, cmd: Command) => {
+      const config = configOf(cmd, opts);
+      const logger = pino({ level: process.env.LOG_LEVEL ?? "info", base: { service: "gxp-ledger" } });
+      const log = (level: "info" | "warn" | "error", msg: string, info?: Record<string, unknown>) => logger[level](info ?? {}, msg);
+
+      const ledger = openLedger(config.dataDir, config.seal);
+      const chain = await openAnchoringChain(config, log).catch((e) => {
+        ledger.close();
+        throw e;
+      });
+      const runner = startRunner(ledger, chain, { tickMs: config.tickMs, confirmations: config.confirmations, log });
+      const app = buildApp({
+        ledger,
+        logger: logger.child({ component: "http" }),
+        readiness: () => {
+          const unanchored = ledger.epochs.unanchored();
+          const err = runner.lastError();
+          return {
+            ready: !err,
+            pendingEvents: ledger.sealer.pending().count,
+            unanchoredEpochs: unanchored.length,
+            oldestUnanchoredSealedAt: unanchored[0]?.sealedAt ?? null,
+            ...(err ? { anchorError: err } : {}),
+          };
+        },
+      });
+      const server = await listen(app, config.host, config.port);
+      const d = chain.deployment;
+      logger.info(
+        { url: server.url, dataDir: config.dataDir, chainId: d.chainId, contract: d.contract, ledger: d.ledgerName, embeddedChain: chain.embedded?.rpcUrl ?? null },
+        "gxp-ledger listening",
+      );
+      if (chain.embedded) {
+        logger.warn("embedded development chain with Hardhat's PUBLIC test keys: for development only, never for production records");
+      }
+
+      let closing = false;
+      const shutdown = async (signal: string) => {
+        if (closing) return;
+        closing = true;
+        logger.info({ signal }, "shutting down: finishing in-flight requests");
+        await server.close(); // in-flight requests and their commits complete first
+        await runner.stop();
+        await chain.close(); // the embedded chain writes its state file on exit
+        ledger.close();
+        logger.info("stopped");
+        process.exit(0);
+      };
+      process.on("SIGTERM", () => void shutdown("SIGTERM"));
+      process.on("SIGINT", () => void shutdown("SIGINT"));
+    });
+}

@@ -1,0 +1,29 @@
+/** `status`: events, pending, epochs and anchors at a glance. */
+import { Command } from "commander";
+import { openLedger } from "../../service/ledger";
+import { summarise } from "../../service/status";
+import { readDeployment } from "../../chain/deploy";
+import { configOf, output } from "../context";
+
+/** Registers `status`. */
+export function statusCommand(): Command {
+  return new Command("status").description("show the ledger's state").action((_opts: unknown, cmd: Command) => {
+    const config = configOf(cmd);
+    const ledger = openLedger(config.dataDir, config.seal);
+    try {
+      const s = summarise(ledger);
+      const d = readDeployment(config.dataDir);
+      const chain = d ? { chainId: d.chainId, contract: d.contract, ledger: d.ledgerName, development: d.development } : null;
+      const lines = [
+        `data directory   ${config.dataDir}`,
+        `events           ${s.events} (${s.pending} pending${s.oldestPendingReceivedAt ? `, oldest received ${s.oldestPendingReceivedAt}` : ""})`,
+        `epochs           ${s.epochs} sealed, ${s.anchoredEpochs} anchored, ${s.unanchoredEpochs} awaiting anchor`,
+        s.latestEpoch ? `latest epoch     ${s.latestEpoch.epoch}: seq ${s.latestEpoch.firstSeq}..${s.latestEpoch.firstSeq + s.latestEpoch.size - 1}, sealed ${s.latestEpoch.sealedAt}, ${s.latestEpoch.anchored ? "anchored" : "not anchored"}` : "latest epoch     none",
+        chain ? `chain            ${chain.chainId}, contract ${chain.contract}, ledger ${chain.ledger}${chain.development ? " (embedded development chain)" : ""}` : "chain            not set up yet (run `npm start`)",
+      ];
+      output(cmd, { ...s, chain }, lines.join("\n"));
+    } finally {
+      ledger.close();
+    }
+  });
+}

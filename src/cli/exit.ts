@@ -1,0 +1,22 @@
+/** Exit codes that mean something (house style, after ponder's). */
+export const EXIT = {
+  OK: 0,
+  /** Verification failed: something was altered or does not match. */
+  FAILED: 1,
+  /** Bad usage or input, unknown id. */
+  USAGE: 2,
+  /** I/O error or chain unreachable. */
+  IO: 3,
+  /** Not yet possible: retry later (e.g. not yet anchored). */
+  RETRY: 75,
+} as const;
+
+/** An error that ends the CLI with a given exit code and message. */
+export class CliExit extends Error {
+  constructor(
+    readonly exitCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+/**
+ * The `gxp-ledger` command line: one commander root with the global options, one file per command.
+ */
+import { Command } from "commander";
+import { serveCommand } from "./commands/serve";
+import { appendCommand } from "./commands/append";
+import { sealCommand } from "./commands/seal";
+import { anchorCommand } from "./commands/anchor";
+import { statusCommand } from "./commands/status";
+import { verifyCommand } from "./commands/verify";
+import { proofCommand } from "./commands/proof";
+import { verifyProofCommand } from "./commands/verify-proof";
+import { exitFor } from "./context";
+import { EXIT } from "./exit";
+
+/** Builds the root command. */
+export function buildCli(): Command {
+  const root = new Command("gxp-ledger")
+    .description("tamper-evident GxP audit trail: events in SQLite, RFC 9162 epochs anchored on an EVM chain")
+    .option("--data-dir <dir>", "data directory (LEDGER_DATA_DIR, default ./data)")
+    .option("--rpc <url>", "EVM JSON-RPC endpoint (LEDGER_RPC_URL); default: the embedded development chain")
+    .option("--json", "print results as JSON")
+    .showHelpAfterError()
+    .exitOverride();
+  for (const c of [serveCommand(), appendCommand(), sealCommand(), anchorCommand(), statusCommand(), verifyCommand(), proofCommand(), verifyProofCommand()]) {
+    root.addCommand(c.exitOverride());
+  }
+  return root;
+}
+
+/** Runs the CLI with `argv` and sets the exit code. */
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildCli().parseAsync(argv);
+  } catch (e) {
+    const ce = e as { code?: string; exitCode?: number };
+    if (typeof ce.code === "string" && ce.code.startsWith("commander.")) {
+      process.exitCode = ce.code === "commander.helpDisplayed" || ce.code === "commander.version" ? EXIT.OK : EXIT.USAGE;
+      return;
+    }
+    const { code, message } = exitFor(e);
+    process.stderr.write(`gxp-ledger: ${message}\n`);
+    process.exitCode = code;
+  }
+}
+
+if (require.main === module) void main(process.argv);

@@ -1,0 +1,168 @@
+/**
+ * Getting a chain to anchor on. With no chain configured, the embedded development chain is started
+ * (or reused), the contract deployed once with the public development keys, and the address kept in
+ * the data directory. With an RPC URL, the configured contract and anchorer key are used and checked.
+ */
+import { JsonRpcProvider, Signer, Wallet } from "ethers";
+import { connect, redactUrl } from "../chain/provider";
+import { ChainError } from "../chain/errors";
+import { anchorContract, AnchorContract, ledgerIdOf } from "../chain/contract";
+import { Deployment, deployLedger, deploymentPresent, readDeployment, writeDeployment } from "../chain/deploy";
+import { devWallet, DEV_ACCOUNT } from "../chain/dev-keys";
+import { startEmbeddedChain, EmbeddedChain } from "../chain/embedded-chain";
+import { LedgerConfig } from "./config";
+
+/** A chain the ledger can anchor on. */
+export interface ChainContext {
+  provider: JsonRpcProvider;
+  chainId: bigint;
+  signer: Signer;
+  contract: AnchorContract;
+  ledgerId: string;
+  deployment: Deployment;
+  embedded?: EmbeddedChain;
+  close(): Promise<void>;
+}
+
+type Log = (level: "info" | "warn", msg: string, info?: Record<string, unknown>) => void;
+
+/**
+ * Opens the chain for a process that anchors (serve, anchor).
+ * @throws ChainError CHAIN_UNREACHABLE, CHAIN_NOT_CONFIGURED, CHAIN_ID_MISMATCH
+ */
+export async function openAnchoringChain(config: LedgerConfig, log: Log): Promise<ChainContext> {
+  return config.rpcUrl ? openExternal(config, log) : openEmbedded(config, log);
+}
+
+async function openEmbedded(config: LedgerConfig, log: Log): Promise<ChainContext> {
+  const embedded = await startEmbeddedChain({
+    dataDir: config.dataDir,
+    host: config.chainHost,
+    port: config.chainPort,
+    log: (m) => log("info", m),
+  });
+  try {
+    const { provider, chainId } = await connect(embedded.rpcUrl, { pollingIntervalMs: 200 });
+    const admin = devWallet(DEV_ACCOUNT.admin, provider);
+    const anchorer = devWallet(DEV_ACCOUNT.anchorer, provider);
+    let d = readDeployment(config.dataDir);
+    if (d && d.ledgerName !== config.ledgerName) {
+      throw new ChainError("CHAIN_NOT_CONFIGURED", `data directory holds ledger ${d.ledgerName}, configured ledger is ${config.ledgerName}`);
+    }
+    if (!d || d.chainId !== chainId.toString() || !(await deploymentPresent(provider, d))) {
+      if (d) log("warn", "the embedded chain lost the contract (hard stop before its state was saved): deploying again; lost anchors will be re-sent", { contract: d.contract });
+      const r = await deployLedger(admin, anchorer.address, config.ledgerName);
+      d = {
+        chainId: chainId.toString(),
+        contract: r.contract,
+        ledgerName: config.ledgerName,
+        ledgerId: r.ledgerId,
+        rpcUrl: embedded.rpcUrl,
+        deployTx: r.deployTx,
+        deployBlock: r.deployBlock,
+        admin: admin.address,
+        anchorer: anchorer.address,
+        development: true,
+      };
+      log("info", "anchor contract deployed on the embedded development chain", { contract: d.contract });
+    }
+    d = { ...d, rpcUrl: embedded.rpcUrl };
+    writeDeployment(config.dataDir, d);
+    return {
+      provider,
+      chainId,
+      signer: anchorer,
+      contract: anchorContract(d.contract, anchorer),
+      ledgerId: d.ledgerId,
+      deployment: d,
+      embedded,
+      async close() {
+        provider.destroy();
+        await embedded.stop();
+      },
+    };
+  } catch (e) {
+    await embedded.stop();
+    throw e;
+  }
+}
+
+async function openExternal(config: LedgerConfig, log: Log): Promise<ChainContext> {
+  const rpcUrl = config.rpcUrl!;
+  if (!config.contract) throw new ChainError("CHAIN_NOT_CONFIGURED", "an external chain needs the anchor contract address: --contract or LEDGER_CONTRACT");
+  if (!config.anchorKey) throw new ChainError("CHAIN_NOT_CONFIGURED", "an external chain needs the anchorer's private key in LEDGER_ANCHOR_KEY");
+  const { provider, chainId } = await connect(rpcUrl);
+  let signer: Wallet;
+  try {
+    signer = new Wallet(config.anchorKey, provider);
+  } catch {
+    throw new ChainError("CHAIN_NOT_CONFIGURED", "LEDGER_ANCHOR_KEY is not a valid private key");
+  }
+  const ledgerId = ledgerIdOf(config.ledgerName);
+  const contract = anchorContract(config.contract, signer);
+  if ((await provider.getCode(config.contract)) === "0x") {
+    throw new ChainError("CHAIN_NOT_CONFIGURED", `no contract at ${config.contract} on chain ${chainId} (${redactUrl(rpcUrl)})`);
+  }
+  const state = await contract.ledgerState(ledgerId);
+  if (!state.exists) throw new ChainError("CHAIN_NOT_CONFIGURED", `ledger ${config.ledgerName} is not created in contract ${config.contract}`);
+  const role = await contract.raw.anchorerRole(ledgerId);
+  if (!(await contract.raw.hasRole(role, signer.address))) {
+    throw new ChainError("CHAIN_NOT_CONFIGURED", `account ${signer.address} lacks the anchorer role of ledger ${config.ledgerName}`);
+  }
+  const d: Deployment = {
+    chainId: chainId.toString(),
+    contract: config.contract,
+    ledgerName: config.ledgerName,
+    ledgerId,
+    rpcUrl: "", // an external RPC URL may carry an API key: never written to disk
+    deployTx: "",
+    deployBlock: 0,
+    admin: "",
+    anchorer: signer.address,
+    development: false,
+  };
+  const prev = readDeployment(config.dataDir);
+  if (prev && (prev.chainId !== d.chainId || prev.contract.toLowerCase() !== d.contract.toLowerCase() || prev.ledgerId !== d.ledgerId)) {
+    throw new ChainError("CHAIN_ID_MISMATCH", `data directory is bound to chain ${prev.chainId} contract ${prev.contract} ledger ${prev.ledgerName}: refusing chain ${d.chainId} contract ${d.contract} ledger ${d.ledgerName}`);
+  }
+  writeDeployment(config.dataDir, prev ? { ...prev, anchorer: signer.address } : d);
+  log("info", "anchoring on external chain", { chainId: d.chainId, contract: d.contract, anchorer: signer.address });
+  return { provider, chainId, signer, contract, ledgerId, deployment: d, async close() { provider.destroy(); } };
+}
+
+/**
+ * Opens the chain for a CLI command that anchors while the server may be running: never starts the
+ * embedded chain (the server owns it), but connects to it at the address the server recorded.
+ * @throws ChainError CHAIN_UNREACHABLE, CHAIN_NOT_CONFIGURED
+ */
+export async function openAnchoringChainForCli(config: LedgerConfig, log: Log): Promise<ChainContext> {
+  if (config.rpcUrl) return openExternal(config, log);
+  const d = readDeployment(config.dataDir);
+  if (!d || !d.development) {
+    throw new ChainError("CHAIN_UNREACHABLE", "no embedded chain in this data directory yet: run `npm start` first, or pass --rpc");
+  }
+  const { provider, chainId } = await openReadChain(undefined, config.dataDir, BigInt(d.chainId));
+  const anchorer = devWallet(DEV_ACCOUNT.anchorer, provider);
+  return { provider, chainId, signer: anchorer, contract: anchorContract(d.contract, anchorer), ledgerId: d.ledgerId, deployment: d, async close() { provider.destroy(); } };
+}
+
+/**
+ * Opens the chain read-only for commands that verify (verify, verify-proof): `--rpc` /
+ * LEDGER_RPC_URL, else the embedded chain's address recorded in the data directory.
+ * @throws ChainError CHAIN_UNREACHABLE, CHAIN_ID_MISMATCH
+ */
+export async function openReadChain(rpcUrl: string | undefined, dataDir: string, expectChainId?: bigint): Promise<{ provider: JsonRpcProvider; chainId: bigint }> {
+  const d = readDeployment(dataDir);
+  const url = rpcUrl ?? (d?.rpcUrl || undefined);
+  if (!url) {
+    throw new ChainError("CHAIN_UNREACHABLE", "no chain endpoint: pass --rpc URL or set LEDGER_RPC_URL (or start the embedded chain with `npm start`)");
+  }
+  try {
+    return await connect(url, { expectChainId, timeoutMs: 5000 });
+  } catch (e) {
+    if (e instanceof ChainError && e.code === "CHAIN_UNREACHABLE" && !rpcUrl) {
+      throw new ChainError("CHAIN_UNREACHABLE", `${e.message} (the embedded chain runs while \`npm start\` runs; start it or pass --rpc)`);
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * The ledger's configuration, built purely from flags and environment: flag > environment > default.
+ * No I/O here, so it is unit-testable and the README's table can be checked against it.
+ */
+import path from "node:path";
+import { SealPolicy } from "../epoch/sealer";
+
+/** Everything a ledger process needs to know. */
+export interface LedgerConfig {
+  dataDir: string;
+  host: string;
+  port: number;
+  /** External chain endpoint; when absent, the embedded development chain is used. */
+  rpcUrl?: string;
+  /** External chain: the anchor contract and the anchorer's private key. */
+  contract?: string;
+  anchorKey?: string;
+  /** Embedded chain address. */
+  chainHost: string;
+  chainPort: number;
+  ledgerName: string;
+  confirmations: number;
+  seal: SealPolicy;
+  /** How often the background sealer and anchorer look for work. */
+  tickMs: number;
+}
+
+/** Raw flag values as commander gives them. */
+export interface ConfigFlags {
+  dataDir?: string;
+  host?: string;
+  port?: string | number;
+  rpc?: string;
+  contract?: string;
+  chainPort?: string | number;
+  ledger?: string;
+  confirmations?: string | number;
+  epochMaxEvents?: string | number;
+  epochMaxAge?: string | number;
+}
+
+/** A bad configuration value, named. */
+export class ConfigError extends Error {
+  readonly code = "CONFIG_INVALID";
+}
+
+function int(name: string, v: string | number | undefined, def: number, min: number, max: number): number {
+  if (v === undefined || v === "") return def;
+  const n = typeof v === "number" ? v : Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name} is ${JSON.stringify(v)}: want an integer from ${min} to ${max}`);
+  return n;
+}
+
+/**
+ * Builds the configuration. Environment variables: LEDGER_DATA_DIR, LEDGER_HOST, PORT, LEDGER_RPC_URL,
+ * LEDGER_CONTRACT, LEDGER_ANCHOR_KEY, LEDGER_CHAIN_PORT, LEDGER_NAME, LEDGER_CONFIRMATIONS,
+ * LEDGER_EPOCH_MAX_EVENTS, LEDGER_EPOCH_MAX_AGE_SECONDS, LEDGER_TICK_MS.
+ * @throws ConfigError naming the bad value
+ */
+export function buildConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, cwd: string): LedgerConfig {
+  const rpcUrl = flags.rpc ?? env.LEDGER_RPC_URL ?? undefined;
+  const embedded = !rpcUrl;
+  const config: LedgerConfig = {
+    dataDir: path.resolve(cwd, flags.dataDir ?? env.LEDGER_DATA_DIR ?? "data"),
+    host: flags.host ?? env.LEDGER_HOST ?? "127.0.0.1",
+    port: int("port", flags.port ?? env.PORT, 8080, 0, 65535),
+    rpcUrl: rpcUrl || undefined,
+    contract: flags.contract ?? env.LEDGER_CONTRACT ?? undefined,
+    anchorKey: env.LEDGER_ANCHOR_KEY || undefined,
+    chainHost: "127.0.0.1",
+    chainPort: int("chain port", flags.chainPort ?? env.LEDGER_CHAIN_PORT, 8545, 0, 65535),
+    ledgerName: flags.ledger ?? env.LEDGER_NAME ?? "default",
+    confirmations: int("confirmations", flags.confirmations ?? env.LEDGER_CONFIRMATIONS, embedded ? 1 : 6, 1, 10_000),
+    seal: {
+      maxEvents: int("epoch max events", flags.epochMaxEvents ?? env.LEDGER_EPOCH_MAX_EVENTS, 10_000, 1, 10_000_000),
+      maxAgeMs: 1000 * int("epoch max age (s)", flags.epochMaxAge ?? env.LEDGER_EPOCH_MAX_AGE_SECONDS, 60, 1, 86_400),
+    },
+    tickMs: int("tick (ms)", env.LEDGER_TICK_MS, 1000, 10, 60_000),
+  };
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,30}$/.test(config.ledgerName)) {
+    throw new ConfigError(`ledger name ${JSON.stringify(config.ledgerName)}: want 1-31 characters of A-Z a-z 0-9 . _ -`);
+  }
+  if (config.rpcUrl && config.contract && !/^0x[0-9a-fA-F]{40}$/.test(config.contract)) {
+    throw new ConfigError(`contract ${JSON.stringify(config.contract)}: want a 0x-prefixed 20-byte address`);
+  }
+  return config;
+}

@@ -1,0 +1,95 @@
+/**
+ * The background work of `serve`: seal when the policy says so, and anchor whatever is sealed, on a
+ * timer. No cron and no manual step. Only the holder of the database lease anchors, so a CLI
+ * `anchor` and the server never send the same epoch.
+ */
+import { randomUUID } from "node:crypto";
+import { createAnchorer } from "../chain/anchorer";
+import { createLease, Lease } from "../store/lease";
+import { Ledger } from "./ledger";
+import { ChainContext } from "./chain-context";
+
+type Log = (level: "info" | "warn" | "error", msg: string, info?: Record<string, unknown>) => void;
+
+/** Options of the background runner. */
+export interface RunnerOptions {
+  tickMs: number;
+  confirmations: number;
+  log: Log;
+  now?: () => Date;
+}
+
+/** The background sealer and anchorer. */
+export interface Runner {
+  /** Runs one round now: seal what is due, then anchor what is sealed. */
+  tick(): Promise<void>;
+  /** Last anchoring error, if the last round failed (shown by /readyz). */
+  lastError(): string | undefined;
+  stop(): Promise<void>;
+}
+
+/** Starts the background loop. */
+export function startRunner(ledger: Ledger, chain: ChainContext | undefined, opts: RunnerOptions): Runner {
+  const now = opts.now ?? (() => new Date());
+  const lease: Lease = createLease(ledger.db, "anchorer", `serve-${process.pid}-${randomUUID()}`, Math.max(30_000, opts.tickMs * 10));
+  const anchorer =
+    chain &&
+    createAnchorer({
+      epochs: ledger.epochs,
+      contract: chain.contract,
+      signer: chain.signer,
+      provider: chain.provider,
+      chainId: chain.chainId,
+      ledgerId: chain.ledgerId,
+      confirmations: opts.confirmations,
+      log: opts.log,
+      now,
+    });
+  let running: Promise<void> | undefined;
+  let stopped = false;
+  let error: string | undefined;
+
+  const round = async () => {
+    while (ledger.sealer.due(now())) {
+      const r = ledger.sealer.seal(now());
+      if (!r) break;
+      opts.log("info", "epoch sealed", { epoch: r.epoch.epoch, size: r.epoch.size, firstSeq: r.epoch.firstSeq, ms: Math.round(r.ms) });
+    }
+    if (anchorer && ledger.epochs.unanchored().length > 0 && lease.acquire()) {
+      try {
+        await anchorer.anchorPending();
+        error = undefined;
+      } catch (e) {
+        error = (e as Error).message.split("\n")[0];
+        opts.log("warn", "anchoring failed; will retry", { error });
+      }
+    }
+  };
+
+  const tick = (): Promise<void> => {
+    if (!running) {
+      running = round()
+        .catch((e) => opts.log("error", "background round failed", { error: (e as Error).message }))
+        .finally(() => {
+          running = undefined;
+        });
+    }
+    return running;
+  };
+
+  const timer = setInterval(() => {
+    if (!stopped) void tick();
+  }, opts.tickMs);
+  timer.unref();
+
+  return {
+    tick,
+    lastError: () => error,
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await running;
+      lease.release();
+    },
+  };
+}
