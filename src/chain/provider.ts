@@ -50,7 +50,7 @@ export async function connect(rpcUrl: string, opts: ConnectOptions = {}): Promis
       want: opts.expectChainId.toString(),
     });
   }
-  const provider = new JsonRpcProvider(rpcUrl, Network.from(chainId), { staticNetwork: true, batchMaxCount: 1 });
+  const provider = new JsonRpcProvider(rpcUrl, Network.from(chainId), { staticNetwork: true, batchMaxCount: 1, cacheTimeout: -1 });
   provider.pollingInterval = opts.pollingIntervalMs ?? 500;
   return { provider, chainId };
 }

@@ -2,7 +2,7 @@
  * The HTTP API as a Fastify app. buildApp never listens (src/http/server.ts does), so tests call it
  * in-process with inject(). One error handler maps error codes to statuses and hides 5xx details.
  */
-import Fastify, { FastifyInstance, FastifyServerOptions } from "fastify";
+import Fastify, { FastifyBaseLogger, FastifyInstance } from "fastify";
 import { EventError, isCoreError } from "../core";
 import { StoreError } from "../store/errors";
 import { Ledger } from "../service/ledger";
@@ -16,7 +16,8 @@ export interface AppDeps {
   ledger: Ledger;
   /** Readiness details (anchor lag, last anchoring error). */
   readiness?: () => { ready: boolean; [k: string]: unknown };
-  logger?: FastifyServerOptions["logger"];
+  /** A pino logger; none by default (tests). */
+  logger?: FastifyBaseLogger;
   bodyLimit?: number;
 }
 
@@ -30,7 +31,7 @@ const STATUS_OF: Record<string, number> = {
 /** Builds the Fastify app over a ledger. */
 export function buildApp(deps: AppDeps): FastifyInstance {
   const app = Fastify({
-    logger: deps.logger ?? false,
+    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
     bodyLimit: deps.bodyLimit ?? 1024 * 1024,
     // A client may send any id: keep requests traceable in logs without trusting it.
     genReqId: () => Math.random().toString(36).slice(2, 12),

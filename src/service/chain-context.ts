@@ -24,7 +24,7 @@ export interface ChainContext {
   close(): Promise<void>;
 }
 
-type Log = (level: "info" | "warn", msg: string, info?: Record<string, unknown>) => void;
+type Log = (level: "debug" | "info" | "warn", msg: string, info?: Record<string, unknown>) => void;
 
 /**
  * Opens the chain for a process that anchors (serve, anchor).
@@ -39,7 +39,8 @@ async function openEmbedded(config: LedgerConfig, log: Log): Promise<ChainContex
     dataDir: config.dataDir,
     host: config.chainHost,
     port: config.chainPort,
-    log: (m) => log("info", m),
+    // Anvil's own output (RPC calls, account list) only at debug level.
+    log: (m: string) => log(m.startsWith("anvil: ") ? "debug" : "info", m),
   });
   try {
     const { provider, chainId } = await connect(embedded.rpcUrl, { pollingIntervalMs: 200 });

@@ -9,7 +9,7 @@ import { createLease, Lease } from "../store/lease";
 import { Ledger } from "./ledger";
 import { ChainContext } from "./chain-context";
 
-type Log = (level: "info" | "warn" | "error", msg: string, info?: Record<string, unknown>) => void;
+type Log = (level: "debug" | "info" | "warn" | "error", msg: string, info?: Record<string, unknown>) => void;
 
 /** Options of the background runner. */
 export interface RunnerOptions {

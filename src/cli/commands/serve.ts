@@ -26,7 +26,7 @@ export function serveCommand(): Command {
     .action(async (opts: Record<string, unknown>, cmd: Command) => {
       const config = configOf(cmd, opts);
       const logger = pino({ level: process.env.LOG_LEVEL ?? "info", base: { service: "gxp-ledger" } });
-      const log = (level: "info" | "warn" | "error", msg: string, info?: Record<string, unknown>) => logger[level](info ?? {}, msg);
+      const log = (level: "debug" | "info" | "warn" | "error", msg: string, info?: Record<string, unknown>) => logger[level](info ?? {}, msg);
 
       const ledger = openLedger(config.dataDir, config.seal);
       const chain = await openAnchoringChain(config, log).catch((e) => {

@@ -1,0 +1,182 @@
+/**
+ * End to end: the real server (`gxp-ledger serve`) on the embedded chain with a real SQLite file,
+ * driven over HTTP and through the real CLI, as a newcomer and an inspector would use it.
+ */
+import { expect } from "chai";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import Database from "better-sqlite3";
+import { cliAsync as cli, serve, Served } from "../helpers/process";
+import { sampleEvent } from "../helpers/events";
+
+async function post(s: Served, ev: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${s.url}/v1/events`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(ev) });
+  return { status: res.status, body: await res.json() };
+}
+
+/** Posts `n` events and seals them into their own epoch; returns their ids. */
+async function epochOf(s: Served, dir: string, n: number, batchId: string): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const ev = sampleEvent({}, batchId);
+    const r = await post(s, ev);
+    expect(r.status).to.equal(201);
+    ids.push(ev.id as string);
+  }
+  const sealed = await cli(["--data-dir", dir, "seal"]);
+  expect(sealed.code, sealed.stderr).to.equal(0);
+  return ids;
+}
+
+function tamper(dir: string, sql: string, ...params: unknown[]): void {
+  const db = new Database(path.join(dir, "ledger.sqlite"));
+  // An attacker with file access drops the append-only triggers first.
+  for (const t of ["events", "epochs", "epoch_tiles", "anchors"]) db.exec(`DROP TRIGGER IF EXISTS ${t}_no_update; DROP TRIGGER IF EXISTS ${t}_no_delete;`);
+  db.prepare(sql).run(...params);
+  db.close();
+}
+
+describe("gxp-ledger end to end (real server, embedded chain, SQLite file)", function () {
+  this.timeout(300_000);
+  let dir: string;
+  let s: Served;
+  let ids: string[];
+  const proofFile = () => path.join(dir, "proof.json");
+
+  before(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "gxp-e2e-"));
+    s = await serve(dir, { LEDGER_EPOCH_MAX_AGE_SECONDS: "3600" });
+  });
+  after(async () => {
+    await s?.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("acknowledges posted events with 201 receipts", async () => {
+    ids = await epochOf(s, dir, 5, "B-E2E-1");
+    const r = await fetch(`${s.url}/v1/events/${ids[0]}`);
+    expect((await r.json()).status).to.be.oneOf(["sealed", "anchored", "confirmed"]);
+  });
+
+  it("anchors, then verify passes with exit 0 naming epoch and tx", async () => {
+    const a = await cli(["--data-dir", dir, "anchor"]);
+    expect(a.code, a.stderr).to.equal(0);
+    const v = await cli(["--data-dir", dir, "verify", ids[2]]);
+    expect(v.code, v.stdout + v.stderr).to.equal(0);
+    expect(v.stdout).to.match(new RegExp(`^PASS event ${ids[2]} .*epoch 0, anchor tx 0x[0-9a-f]{64}`));
+  });
+
+  it("exports a proof bundle that verify-proof accepts using only the bundle and the chain", async () => {
+    const p = await cli(["--data-dir", dir, "proof", ids[2], "-o", proofFile()]);
+    expect(p.code, p.stderr).to.equal(0);
+    const http = await fetch(`${s.url}/v1/events/${ids[2]}/proof`);
+    expect(http.status).to.equal(200);
+    expect(await http.json()).to.deep.equal(JSON.parse(fs.readFileSync(proofFile(), "utf8")));
+    // A directory without any ledger database: the verifier needs the bundle and an RPC URL only.
+    const rpc = JSON.parse(fs.readFileSync(path.join(dir, "chain", "deployment.json"), "utf8")).rpcUrl;
+    const empty = fs.mkdtempSync(path.join(os.tmpdir(), "gxp-inspector-"));
+    const v = await cli(["--data-dir", empty, "verify-proof", proofFile(), "--rpc", rpc, "--onchain"]);
+    expect(v.code, v.stdout + v.stderr).to.equal(0);
+    expect(v.stdout).to.match(/^PASS/);
+    expect(fs.existsSync(path.join(empty, "ledger.sqlite"))).to.equal(false);
+  });
+
+  it("rejects a bundle with one byte changed, naming the failed step", async () => {
+    const text = fs.readFileSync(proofFile(), "utf8");
+    const at = text.indexOf('"printedName": "A. Schmidt"') + '"printedName": "A. '.length;
+    const bad = path.join(dir, "bad-proof.json");
+    fs.writeFileSync(bad, text.slice(0, at) + "Z" + text.slice(at + 1));
+    const v = await cli(["--data-dir", dir, "verify-proof", bad]);
+    expect(v.code).to.equal(1);
+    expect(v.stdout).to.match(/FAIL .*leaf hash/);
+    expect(v.stdout).to.include(ids[2]);
+  });
+
+  it("keeps events, epochs and chain state across a stop and restart: an earlier proof still verifies", async () => {
+    expect(await s.stop("SIGTERM")).to.equal(0);
+    s = await serve(dir, { LEDGER_EPOCH_MAX_AGE_SECONDS: "3600" });
+    const st = await cli(["--data-dir", dir, "--json", "status"]);
+    expect(JSON.parse(st.stdout)).to.deep.include({ events: 5, epochs: 1, anchoredEpochs: 1 });
+    const v = await cli(["--data-dir", dir, "verify-proof", proofFile()]);
+    expect(v.code, v.stdout + v.stderr).to.equal(0);
+    expect((await cli(["--data-dir", dir, "verify", ids[0]])).code).to.equal(0);
+  });
+
+  it("loses nothing when killed with SIGKILL right after a 201", async () => {
+    const ev = sampleEvent({}, "B-E2E-KILL");
+    const r = await post(s, ev);
+    expect(r.status).to.equal(201);
+    await s.stop("SIGKILL");
+    s = await serve(dir, { LEDGER_EPOCH_MAX_AGE_SECONDS: "3600" });
+    const got = await fetch(`${s.url}/v1/events/${ev.id}`);
+    expect(got.status).to.equal(200);
+    expect((await got.json()).seq).to.equal(r.body.seq);
+    // The proof exported before the hard kill still verifies against the restarted chain.
+    expect((await cli(["--data-dir", dir, "verify-proof", proofFile()])).code).to.equal(0);
+  });
+
+  describe("when someone with file access alters the database", () => {
+    it("names an event whose payload was edited", async () => {
+      const e = await epochOf(s, dir, 4, "B-T1");
+      expect((await cli(["--data-dir", dir, "anchor"])).code).to.equal(0);
+      tamper(dir, "UPDATE events SET record = replace(record, '\"value\":61.5', '\"value\":66.5') WHERE event_id = ?", e[1]);
+      const v = await cli(["--data-dir", dir, "verify", e[1]]);
+      expect(v.code).to.equal(1);
+      expect(v.stdout).to.match(new RegExp(`^FAIL event ${e[1]} .*record was altered`));
+    });
+
+    it("catches an edited payload whose leaf hash was recomputed too, at the chain", async () => {
+      const e = await epochOf(s, dir, 3, "B-T2");
+      expect((await cli(["--data-dir", dir, "anchor"])).code).to.equal(0);
+      const db = new Database(path.join(dir, "ledger.sqlite"), { readonly: true });
+      const row = db.prepare("SELECT seq, record FROM events WHERE event_id = ?").get(e[0]) as { seq: number; record: string };
+      db.close();
+      const { canonicalString, rfc9162, utf8 } = await import("../../src/core");
+      const rec = JSON.parse(row.record);
+      rec.event.data.value = 70;
+      const text = canonicalString(rec);
+      // Rewrite record, leaf, the tree's leaf tile and the epoch root: only the chain still disagrees.
+      tamper(dir, "UPDATE events SET record = ?, leaf_hash = ? WHERE seq = ?", text, Buffer.from(rfc9162.hashLeaf(utf8(text))), row.seq);
+      const { merkletreeLevels } = await import("../../src/epoch/sealer");
+      const d2 = new Database(path.join(dir, "ledger.sqlite"));
+      const ep = d2.prepare("SELECT epoch, first_seq, size FROM epochs WHERE first_seq <= ? AND first_seq + size > ?").get(row.seq, row.seq) as { epoch: number; first_seq: number; size: number };
+      const leaves = (d2.prepare("SELECT leaf_hash FROM events WHERE seq >= ? AND seq < ? ORDER BY seq").pluck().all(ep.first_seq, ep.first_seq + ep.size) as Buffer[]);
+      const levels = merkletreeLevels(leaves);
+      d2.prepare("DELETE FROM epoch_tiles WHERE epoch = ?").run(ep.epoch);
+      levels.forEach((lv, l) => d2.prepare("INSERT INTO epoch_tiles VALUES (?, ?, 0, ?)").run(ep.epoch, l, Buffer.concat(lv)));
+      d2.prepare("UPDATE epochs SET root = ? WHERE epoch = ?").run(levels[levels.length - 1][0], ep.epoch);
+      d2.close();
+      const v = await cli(["--data-dir", dir, "verify", e[0]]);
+      expect(v.code).to.equal(1);
+      expect(v.stdout).to.match(new RegExp(`^FAIL event ${e[0]} .*chain root .* differs .*altered`));
+    });
+
+    it("names the sequence number of a deleted event when a neighbour is verified", async () => {
+      const e = await epochOf(s, dir, 4, "B-T3");
+      expect((await cli(["--data-dir", dir, "anchor"])).code).to.equal(0);
+      const db = new Database(path.join(dir, "ledger.sqlite"), { readonly: true });
+      const seq = (db.prepare("SELECT seq FROM events WHERE event_id = ?").pluck().get(e[2]) as number);
+      db.close();
+      tamper(dir, "DELETE FROM events WHERE event_id = ?", e[2]);
+      const v = await cli(["--data-dir", dir, "verify", e[0]]);
+      expect(v.code).to.equal(1);
+      expect(v.stdout).to.include(`event seq ${seq} is missing: it was deleted`);
+      expect((await cli(["--data-dir", dir, "verify", e[2]])).code).to.equal(2);
+    });
+
+    it("names the altered tree when two sibling hashes are swapped", async () => {
+      const e = await epochOf(s, dir, 4, "B-T4");
+      expect((await cli(["--data-dir", dir, "anchor"])).code).to.equal(0);
+      const db = new Database(path.join(dir, "ledger.sqlite"));
+      const ep = db.prepare("SELECT max(epoch) FROM epochs").pluck().get() as number;
+      const tile = db.prepare("SELECT hashes FROM epoch_tiles WHERE epoch = ? AND level = 1").pluck().get(ep) as Buffer;
+      db.close();
+      const swapped = Buffer.concat([tile.subarray(32, 64), tile.subarray(0, 32)]);
+      tamper(dir, "UPDATE epoch_tiles SET hashes = ? WHERE epoch = ? AND level = 1", swapped, ep);
+      const v = await cli(["--data-dir", dir, "verify", e[0]]);
+      expect(v.code).to.equal(1);
+      expect(v.stdout).to.match(new RegExp(`^FAIL event ${e[0]} .*epoch ${ep}.*stored tree node was altered`));
+    });
+  });
+});
