@@ -52,7 +52,10 @@ export async function serve(dataDir: string, env: Record<string, string> = {}, e
   let stderr = "";
   proc.stderr!.on("data", (d) => (stderr += d));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start in 60 s:\n${logs.join("\n")}\n${stderr}`)), 60_000);
+    const timer = setTimeout(() => {
+      proc.kill("SIGTERM"); // never leave a half-started server (and its chain) behind
+      reject(new Error(`serve did not start in 60 s:\n${logs.join("\n")}\n${stderr}`));
+    }, 60_000);
     readline.createInterface({ input: proc.stdout! }).on("line", (line) => {
       logs.push(line);
       try {

@@ -33,23 +33,35 @@ export function serveCommand(): Command {
         ledger.close();
         throw e;
       });
-      const runner = startRunner(ledger, chain, { tickMs: config.tickMs, confirmations: config.confirmations, log });
-      const app = buildApp({
-        ledger,
-        logger: logger.child({ component: "http" }),
-        readiness: () => {
-          const unanchored = ledger.epochs.unanchored();
-          const err = runner.lastError();
-          return {
-            ready: !err,
-            pendingEvents: ledger.sealer.pending().count,
-            unanchoredEpochs: unanchored.length,
-            oldestUnanchoredSealedAt: unanchored[0]?.sealedAt ?? null,
-            ...(err ? { anchorError: err } : {}),
-          };
-        },
-      });
-      const server = await listen(app, config.host, config.port);
+      let runner: ReturnType<typeof startRunner> | undefined;
+      let server: Awaited<ReturnType<typeof listen>>;
+      try {
+        runner = startRunner(ledger, chain, { tickMs: config.tickMs, confirmations: config.confirmations, log });
+        const r = runner;
+        const app = buildApp({
+          ledger,
+          logger: logger.child({ component: "http" }),
+          readiness: () => {
+            const unanchored = ledger.epochs.unanchored();
+            const err = r.lastError();
+            return {
+              ready: !err,
+              pendingEvents: ledger.sealer.pending().count,
+              unanchoredEpochs: unanchored.length,
+              oldestUnanchoredSealedAt: unanchored[0]?.sealedAt ?? null,
+              ...(err ? { anchorError: err } : {}),
+            };
+          },
+        });
+        server = await listen(app, config.host, config.port);
+      } catch (e) {
+        // Never leave the embedded chain running behind a server that failed to start.
+        await runner?.stop();
+        await chain.close();
+        ledger.close();
+        throw e;
+      }
+      const running = runner;
       const d = chain.deployment;
       logger.info(
         { url: server.url, dataDir: config.dataDir, chainId: d.chainId, contract: d.contract, ledger: d.ledgerName, embeddedChain: chain.embedded?.rpcUrl ?? null },
@@ -65,7 +77,7 @@ export function serveCommand(): Command {
         closing = true;
         logger.info({ signal }, "shutting down: finishing in-flight requests");
         await server.close(); // in-flight requests and their commits complete first
-        await runner.stop();
+        await running.stop();
         await chain.close(); // the embedded chain writes its state file on exit
         ledger.close();
         logger.info("stopped");
