@@ -11,14 +11,22 @@ import { toHex } from "../hex";
 import { EVENT_SCHEMA } from "./schema";
 import { GxpEvent } from "./types";
 
+// Constructing an Intl.DateTimeFormat costs ~100 µs; an MES sends few distinct zones.
+const zoneCache = new Map<string, boolean>();
+
 function isIanaTimeZone(tz: string): boolean {
-  try {
-    // Intl rejects unknown zones with a RangeError; it is the browser-safe IANA database.
-    new Intl.DateTimeFormat("en-US", { timeZone: tz });
-    return tz.includes("/") || tz === "UTC";
-  } catch {
-    return false;
+  let ok = zoneCache.get(tz);
+  if (ok === undefined) {
+    try {
+      // Intl rejects unknown zones with a RangeError; it is the browser-safe IANA database.
+      new Intl.DateTimeFormat("en-US", { timeZone: tz });
+      ok = tz.includes("/") || tz === "UTC";
+    } catch {
+      ok = false;
+    }
+    if (zoneCache.size < 1000) zoneCache.set(tz, ok);
   }
+  return ok;
 }
 
 const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false });
