@@ -47,7 +47,10 @@ export function createAnchorer(d: AnchorerDeps): Anchorer {
       .find(({ p }) => p?.name === "EpochAnchored" && p.args.ledgerId === d.ledgerId && Number(p.args.epoch) === ep.epoch);
     if (!ev) throw new ChainError("CHAIN_ANCHOR_FAILED", `tx ${receipt.hash} has no EpochAnchored log for epoch ${ep.epoch}`);
     const block = await d.provider.getBlock(receipt.blockNumber);
-    if (!block) throw new ChainError("CHAIN_ANCHOR_FAILED", `block ${receipt.blockNumber} not found`);
+    // A receipt from a block that is no longer on the chain (reorg, reset chain) must not be recorded.
+    if (!block || block.hash !== receipt.blockHash) {
+      throw new ChainError("CHAIN_ANCHOR_FAILED", `anchor tx ${receipt.hash} is not in block ${receipt.blockNumber} of the current chain`);
+    }
     const row: AnchorRow = {
       epoch: ep.epoch,
       chainId: d.chainId.toString(),
@@ -134,9 +137,14 @@ export function createAnchorer(d: AnchorerDeps): Anchorer {
         try {
           done.push(target.epoch < chainNext ? await adopt(target) : await send(target, state.nextSeq));
         } catch (e) {
-          // Another process may have anchored it between our read and our send: re-read and adopt.
+          // Another process (or our own earlier transaction, re-mined) may have anchored it between
+          // our read and our send: if the chain now holds it, adopt what is there.
           const after = await d.contract.ledgerState(d.ledgerId);
-          if (Number(after.nextEpoch) > target.epoch && !(e instanceof ChainError)) continue;
+          if (Number(after.nextEpoch) > target.epoch && !(e instanceof ChainError && e.code === "CHAIN_ROOT_CONFLICT")) {
+            log("info", "epoch was anchored meanwhile: adopting it", { epoch: target.epoch, error: (e as Error).message.split("\n")[0] });
+            done.push(await adopt(target));
+            continue;
+          }
           throw e;
         }
       }

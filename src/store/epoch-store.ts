@@ -118,7 +118,7 @@ export function createEpochStore(db: Db): EpochStore {
   const insTile = db.prepare("INSERT INTO epoch_tiles (epoch, level, tile, hashes) VALUES (?, ?, ?, ?)");
   const qTile = db.prepare<[number, number, number], Buffer>("SELECT hashes FROM epoch_tiles WHERE epoch = ? AND level = ? AND tile = ?").pluck();
   const qTiles = db.prepare<[number, number], Buffer>("SELECT hashes FROM epoch_tiles WHERE epoch = ? AND level = ? ORDER BY tile").pluck();
-  const insTx = db.prepare("INSERT INTO anchor_txs (epoch, tx_hash, nonce, sent_at) VALUES (?, ?, ?, ?)");
+  const insTx = db.prepare("INSERT OR IGNORE INTO anchor_txs (epoch, tx_hash, nonce, sent_at) VALUES (?, ?, ?, ?)");
   const qTxs = db.prepare<[number], { epoch: number; tx_hash: string; nonce: number; sent_at: string }>(
     "SELECT epoch, tx_hash, nonce, sent_at FROM anchor_txs WHERE epoch = ? ORDER BY id",
   );

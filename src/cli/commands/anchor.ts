@@ -30,6 +30,7 @@ export function anchorCommand(): Command {
       });
       const lease = createLease(ledger.db, "anchorer", `cli-${process.pid}-${randomUUID()}`, Math.max(60_000, timeoutMs));
       const done: AnchorRow[] = [];
+      let latestAnchor: AnchorRow | undefined;
       try {
         const before = new Set(ledger.epochs.unanchored().map((e) => e.epoch));
         const deadline = Date.now() + timeoutMs;
@@ -53,17 +54,18 @@ export function anchorCommand(): Command {
           }
           for (const e of before) done.push(ledger.epochs.anchorOf(e)!);
         }
+        const last = ledger.epochs.latest();
+        latestAnchor = last && ledger.epochs.anchorOf(last.epoch);
       } finally {
         lease.release();
         await chain.close();
         ledger.close();
       }
-      output(
-        cmd,
-        { anchored: done },
-        done.length
-          ? done.map((a) => `anchored epoch ${a.epoch}: tx ${a.txHash}, block ${a.blockNumber} ${a.blockHash}`).join("\n")
-          : "nothing to anchor: every sealed epoch is anchored",
-      );
+      const text = done.map((a) => `anchored epoch ${a.epoch}: tx ${a.txHash}, block ${a.blockNumber} ${a.blockHash}`);
+      if (!done.length) {
+        const latest = latestAnchor;
+        text.push(latest ? `every sealed epoch is anchored; latest: epoch ${latest.epoch}, tx ${latest.txHash}, block ${latest.blockNumber}` : "nothing sealed yet: nothing to anchor");
+      }
+      output(cmd, { anchored: done, latest: latestAnchor ?? null }, text.join("\n"));
     });
 }
