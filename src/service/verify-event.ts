@@ -72,7 +72,7 @@ export async function verifyStoredEvent(ledger: Ledger, eventId: string, provide
   const index = ev.seq - ep.firstSeq;
 
   // 2. Every event of the epoch is present and matches the epoch tree's leaves.
-  const treeLeaves = ledger.epochs.readLeafLevel(ep.epoch, ep.size);
+  const treeLeaves = ledger.epochs.readLeafLevel(ep.epoch);
   const rows = ledger.events.range(ep.firstSeq, ep.firstSeq + ep.size);
   const bySeq = new Map(rows.map((r) => [r.seq, r]));
   if (treeLeaves.length !== ep.size) {

@@ -96,7 +96,8 @@ export interface EpochStore {
    */
   readNode(epoch: number, level: number, i: number): Uint8Array;
   /** All leaf hashes of an epoch as stored in its level-0 tiles. */
-  readLeafLevel(epoch: number, size: number): Uint8Array[];
+  readLeafLevel(epoch: number): Uint8Array[];
+  /** Records a sent anchor tx; the identical signed tx sent again (same hash) is recorded once. */
   recordAnchorTx(t: AnchorTxRow): void;
   anchorTxs(epoch: number): AnchorTxRow[];
   recordAnchor(a: AnchorRow): void;
@@ -168,12 +169,12 @@ export function createEpochStore(db: Db): EpochStore {
       }
       return new Uint8Array(tile.buffer, tile.byteOffset + off, HASH_LENGTH);
     },
-    readLeafLevel(epoch, size) {
+    readLeafLevel(epoch) {
       const out: Uint8Array[] = [];
       for (const t of qTiles.all(epoch, 0)) {
         for (let off = 0; off + HASH_LENGTH <= t.length; off += HASH_LENGTH) out.push(new Uint8Array(t.buffer, t.byteOffset + off, HASH_LENGTH));
       }
-      return out.slice(0, Math.max(size, out.length));
+      return out;
     },
     recordAnchorTx: (t) => void insTx.run(t.epoch, t.txHash, t.nonce, t.sentAt),
     anchorTxs: (epoch) => qTxs.all(epoch).map((r) => ({ epoch: r.epoch, txHash: r.tx_hash, nonce: r.nonce, sentAt: r.sent_at })),
