@@ -10,6 +10,8 @@ import { anchorContract, AnchorContract, ledgerIdOf } from "../chain/contract";
 import { Deployment, deployLedger, deploymentPresent, readDeployment, writeDeployment } from "../chain/deploy";
 import { devWallet, DEV_ACCOUNT } from "../chain/dev-keys";
 import { startEmbeddedChain, EmbeddedChain } from "../chain/embedded-chain";
+import { createAnchorer, Anchorer, AnchorerDeps } from "../chain/anchorer";
+import { Ledger } from "./ledger";
 import { LedgerConfig } from "./config";
 
 /** A chain the ledger can anchor on. */
@@ -166,4 +168,17 @@ export async function openReadChain(rpcUrl: string | undefined, dataDir: string,
     }
     throw e;
   }
+}
+
+/** The anchorer of `ledger` on `chain`. */
+export function ledgerAnchorer(ledger: Ledger, chain: ChainContext, opts: Pick<AnchorerDeps, "confirmations" | "waitTimeoutMs" | "log" | "now">): Anchorer {
+  return createAnchorer({
+    epochs: ledger.epochs,
+    contract: chain.contract,
+    signer: chain.signer,
+    provider: chain.provider,
+    chainId: chain.chainId,
+    ledgerId: chain.ledgerId,
+    ...opts,
+  });
 }

@@ -4,10 +4,9 @@
  * `anchor` and the server never send the same epoch.
  */
 import { randomUUID } from "node:crypto";
-import { createAnchorer } from "../chain/anchorer";
 import { createLease, Lease } from "../store/lease";
 import { Ledger } from "./ledger";
-import { ChainContext } from "./chain-context";
+import { ChainContext, ledgerAnchorer } from "./chain-context";
 
 type Log = (level: "debug" | "info" | "warn" | "error", msg: string, info?: Record<string, unknown>) => void;
 
@@ -32,19 +31,7 @@ export interface Runner {
 export function startRunner(ledger: Ledger, chain: ChainContext | undefined, opts: RunnerOptions): Runner {
   const now = opts.now ?? (() => new Date());
   const lease: Lease = createLease(ledger.db, "anchorer", `serve-${process.pid}-${randomUUID()}`, Math.max(30_000, opts.tickMs * 10));
-  const anchorer =
-    chain &&
-    createAnchorer({
-      epochs: ledger.epochs,
-      contract: chain.contract,
-      signer: chain.signer,
-      provider: chain.provider,
-      chainId: chain.chainId,
-      ledgerId: chain.ledgerId,
-      confirmations: opts.confirmations,
-      log: opts.log,
-      now,
-    });
+  const anchorer = chain && ledgerAnchorer(ledger, chain, { confirmations: opts.confirmations, log: opts.log, now });
   let running: Promise<void> | undefined;
   let stopped = false;
   let error: string | undefined;

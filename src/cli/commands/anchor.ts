@@ -5,9 +5,8 @@
  */
 import { Command } from "commander";
 import { randomUUID } from "node:crypto";
-import { createAnchorer } from "../../chain/anchorer";
 import { openLedger } from "../../service/ledger";
-import { openAnchoringChainForCli } from "../../service/chain-context";
+import { ledgerAnchorer, openAnchoringChainForCli } from "../../service/chain-context";
 import { createLease } from "../../store/lease";
 import { AnchorRow } from "../../store/epoch-store";
 import { configOf, output } from "../context";
@@ -35,16 +34,7 @@ export function anchorCommand(): Command {
         const before = new Set(ledger.epochs.unanchored().map((e) => e.epoch));
         const deadline = Date.now() + timeoutMs;
         if (lease.acquire()) {
-          const anchorer = createAnchorer({
-            epochs: ledger.epochs,
-            contract: chain.contract,
-            signer: chain.signer,
-            provider: chain.provider,
-            chainId: chain.chainId,
-            ledgerId: chain.ledgerId,
-            confirmations: config.confirmations,
-            waitTimeoutMs: timeoutMs,
-          });
+          const anchorer = ledgerAnchorer(ledger, chain, { confirmations: config.confirmations, waitTimeoutMs: timeoutMs });
           done.push(...(await anchorer.anchorPending()));
         } else {
           // The running server anchors: wait until what was sealed when we started is confirmed.

@@ -3,64 +3,50 @@
  * JSON Schema in ./schema.ts is the authority; these types mirror it.
  */
 
-/** Standard event types (GXP.md §3.4). */
-export const EVENT_TYPES = [
-  "batch.created",
-  "batch.state_changed",
-  "equipment.verified",
-  "material.dispensed",
-  "material.charged",
-  "material.produced",
-  "yield.recorded",
-  "unit_procedure.started",
-  "unit_procedure.completed",
-  "operation.started",
-  "operation.completed",
-  "phase.started",
-  "phase.completed",
-  "parameter.recorded",
-  "ipc.result_recorded",
-  "sample.taken",
-  "alarm.raised",
-  "alarm.acknowledged",
-  "exception.raised",
-  "deviation.opened",
-  "deviation.closed",
-  "comment.added",
-  "record.corrected",
-  "record.voided",
-  "signature.applied",
-  "batch.review_completed",
-  "batch.dispositioned",
-  "security.event",
-] as const;
+/**
+ * Standard event types (GXP.md §3.4), each with whether it describes work on one manufacturing batch:
+ * batch-scoped types must carry `batch` and `recipe`; the others (equipment checks, deviations,
+ * comments, corrections, signatures, security events) may.
+ */
+const TYPE_IS_BATCH_SCOPED = {
+  "batch.created": true,
+  "batch.state_changed": true,
+  "equipment.verified": false,
+  "material.dispensed": true,
+  "material.charged": true,
+  "material.produced": true,
+  "yield.recorded": true,
+  "unit_procedure.started": true,
+  "unit_procedure.completed": true,
+  "operation.started": true,
+  "operation.completed": true,
+  "phase.started": true,
+  "phase.completed": true,
+  "parameter.recorded": true,
+  "ipc.result_recorded": true,
+  "sample.taken": true,
+  "alarm.raised": false,
+  "alarm.acknowledged": false,
+  "exception.raised": false,
+  "deviation.opened": false,
+  "deviation.closed": false,
+  "comment.added": false,
+  "record.corrected": false,
+  "record.voided": false,
+  "signature.applied": false,
+  "batch.review_completed": true,
+  "batch.dispositioned": true,
+  "security.event": false,
+} as const;
 
 /** One of the standard event types. */
-export type EventType = (typeof EVENT_TYPES)[number];
+export type EventType = keyof typeof TYPE_IS_BATCH_SCOPED;
 
-/**
- * Types that describe work on one manufacturing batch: they must carry `batch` and `recipe`.
- * Others (equipment checks, deviations, comments, corrections, signatures, security events) may.
- */
-export const BATCH_SCOPED_TYPES: readonly EventType[] = [
-  "batch.created",
-  "batch.state_changed",
-  "material.dispensed",
-  "material.charged",
-  "material.produced",
-  "yield.recorded",
-  "unit_procedure.started",
-  "unit_procedure.completed",
-  "operation.started",
-  "operation.completed",
-  "phase.started",
-  "phase.completed",
-  "parameter.recorded",
-  "ipc.result_recorded",
-  "sample.taken",
-  "batch.review_completed",
-  "batch.dispositioned",
-];
+/** Every standard event type. */
+export const EVENT_TYPES = Object.keys(TYPE_IS_BATCH_SCOPED) as EventType[];
+
+/** Types that must carry `batch` and `recipe`. */
+export const BATCH_SCOPED_TYPES: readonly EventType[] = EVENT_TYPES.filter((t) => TYPE_IS_BATCH_SCOPED[t]);
 
 /** Relations an event may have to earlier events. */
 export const REF_RELATIONS = ["corrects", "voids", "signs", "verifies", "closes", "causedBy", "relatesTo"] as const;
