@@ -151,20 +151,23 @@ export async function openAnchoringChainForCli(config: LedgerConfig, log: Log): 
 
 /**
  * Opens the chain read-only for commands that verify (verify, verify-proof): `--rpc` /
- * LEDGER_RPC_URL, else the embedded chain's address recorded in the data directory.
+ * LEDGER_RPC_URL, else the embedded chain's address recorded in the data directory, else the
+ * embedded chain's default address (127.0.0.1 on the configured chain port).
  * @throws ChainError CHAIN_UNREACHABLE, CHAIN_ID_MISMATCH
  */
-export async function openReadChain(rpcUrl: string | undefined, dataDir: string, expectChainId?: bigint): Promise<{ provider: JsonRpcProvider; chainId: bigint }> {
+export async function openReadChain(
+  rpcUrl: string | undefined,
+  dataDir: string,
+  expectChainId?: bigint,
+  embeddedPort = 8545,
+): Promise<{ provider: JsonRpcProvider; chainId: bigint }> {
   const d = readDeployment(dataDir);
-  const url = rpcUrl ?? (d?.rpcUrl || undefined);
-  if (!url) {
-    throw new ChainError("CHAIN_UNREACHABLE", "no chain endpoint: pass --rpc URL or set LEDGER_RPC_URL (or start the embedded chain with `npm start`)");
-  }
+  const url = rpcUrl ?? (d?.rpcUrl || `http://127.0.0.1:${embeddedPort}`);
   try {
     return await connect(url, { expectChainId, timeoutMs: 5000 });
   } catch (e) {
     if (e instanceof ChainError && e.code === "CHAIN_UNREACHABLE" && !rpcUrl) {
-      throw new ChainError("CHAIN_UNREACHABLE", `${e.message} (the embedded chain runs while \`npm start\` runs; start it or pass --rpc)`);
+      throw new ChainError("CHAIN_UNREACHABLE", `${e.message} (the embedded chain runs while \`npm start\` runs; start it, or pass --rpc URL / set LEDGER_RPC_URL)`);
     }
     throw e;
   }

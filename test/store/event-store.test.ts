@@ -72,7 +72,14 @@ describe("createEventStore", () => {
     it("refuses UPDATE and DELETE on every ledger table", () => {
       ledger.events.append(sampleEvents(3));
       ledger.sealer.seal(new Date());
+      const h = "0x" + "ab".repeat(32);
+      ledger.epochs.recordAnchorTx({ epoch: 0, txHash: h, nonce: 0, sentAt: new Date().toISOString() });
+      ledger.epochs.recordAnchor({ epoch: 0, chainId: "31337", contract: "0x" + "00".repeat(20), ledgerId: h, txHash: h, blockNumber: 1, blockHash: h, blockTimestamp: 1, logIndex: 0, confirmedAt: new Date().toISOString() });
       for (const sql of [
+        "UPDATE anchors SET block_hash = 'x'",
+        "DELETE FROM anchors",
+        "UPDATE anchor_txs SET nonce = 9",
+        "DELETE FROM anchor_txs",
         "UPDATE events SET record = '{}' WHERE seq = 0",
         "DELETE FROM events WHERE seq = 0",
         "UPDATE epochs SET size = 2",

@@ -52,7 +52,7 @@ export function verifyProofCommand(): Command {
         steps.push({ step: "chain", ok: false, detail: "NOT CHECKED (--offline): the root is not yet shown to be anchored" });
         return report(`OFFLINE-OK ${file}: the bundle is internally consistent; its anchor on chain ${b.anchor.chainId} was NOT checked`, EXIT.OK);
       }
-      const { provider } = await openReadChain(config.rpcUrl, config.dataDir);
+      const { provider } = await openReadChain(config.rpcUrl, config.dataDir, undefined, config.chainPort);
       try {
         const v = await verifyAnchorOnChain(provider, claim, {
           confirmations: Number(opts.confirmations),

@@ -25,7 +25,7 @@ export function verifyCommand(): Command {
         const ev = ledger.events.getById(eventId);
         if (!ev) throw new CliExit(EXIT.USAGE, `unknown event id: ${eventId}`);
         if (ledger.epochs.containing(ev.seq) && ledger.epochs.anchorOf(ledger.epochs.containing(ev.seq)!.epoch)) {
-          provider = (await openReadChain(config.rpcUrl, config.dataDir)).provider;
+          provider = (await openReadChain(config.rpcUrl, config.dataDir, undefined, config.chainPort)).provider;
         }
         const r = (await verifyStoredEvent(ledger, eventId, provider, config.confirmations))!;
         const head =
