@@ -11,6 +11,8 @@ import { statusCommand } from "./commands/status";
 import { verifyCommand } from "./commands/verify";
 import { proofCommand } from "./commands/proof";
 import { verifyProofCommand } from "./commands/verify-proof";
+import { clientCommand } from "./commands/client";
+import { verifyReceiptCommand } from "./commands/verify-receipt";
 import { exitFor } from "./context";
 import { EXIT } from "./exit";
 
@@ -23,7 +25,7 @@ export function buildCli(): Command {
     .option("--json", "print results as JSON")
     .showHelpAfterError()
     .exitOverride();
-  for (const c of [serveCommand(), appendCommand(), sealCommand(), anchorCommand(), statusCommand(), verifyCommand(), proofCommand(), verifyProofCommand()]) {
+  for (const c of [serveCommand(), appendCommand(), sealCommand(), anchorCommand(), statusCommand(), verifyCommand(), proofCommand(), verifyProofCommand(), verifyReceiptCommand(), clientCommand()]) {
     root.addCommand(c.exitOverride());
   }
   return root;

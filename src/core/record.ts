@@ -26,6 +26,15 @@ export interface BatchLink {
   prevLeafHash: string | null;
 }
 
+/** The API client that posted the event, and the key its signature (event.sourceSig) verifies with. */
+export interface SubmittedBy {
+  client: string;
+  role: string;
+  signingAlg?: "EIP191" | "EdDSA" | "ES256";
+  /** EIP191: the signer's address; EdDSA/ES256: the SPKI public key, base64. */
+  signingKey?: string;
+}
+
 /** One stored ledger record. */
 export interface LedgerRecord {
   recordVersion: typeof RECORD_VERSION;
@@ -33,6 +42,7 @@ export interface LedgerRecord {
   receivedAt: string;
   salt: string;
   batchLink?: BatchLink;
+  submittedBy?: SubmittedBy;
   event: GxpEvent;
 }
 
@@ -48,7 +58,7 @@ export function assertRecord(input: unknown): asserts input is LedgerRecord {
     throw new EventError("RECORD_INVALID", "record is not an object", [{ path: "/", message: "must be an object" }]);
   }
   const r = input as Record<string, unknown>;
-  const allowed = new Set(["recordVersion", "seq", "receivedAt", "salt", "batchLink", "event"]);
+  const allowed = new Set(["recordVersion", "seq", "receivedAt", "salt", "batchLink", "submittedBy", "event"]);
   for (const k of Object.keys(r)) if (!allowed.has(k)) issues.push({ path: `/${k}`, message: "is not a known field" });
   if (r.recordVersion !== RECORD_VERSION) issues.push({ path: "/recordVersion", message: `must be ${RECORD_VERSION}` });
   if (!Number.isSafeInteger(r.seq) || (r.seq as number) < 0) issues.push({ path: "/seq", message: "must be a non-negative integer" });
@@ -70,6 +80,17 @@ export function assertRecord(input: unknown): asserts input is LedgerRecord {
       for (const k of Object.keys(b)) {
         if (k !== "batchSeq" && k !== "prevLeafHash") issues.push({ path: `/batchLink/${k}`, message: "is not a known field" });
       }
+    }
+  }
+  if (r.submittedBy !== undefined) {
+    const sb = r.submittedBy as Record<string, unknown>;
+    if (typeof sb !== "object" || sb === null || typeof sb.client !== "string" || typeof sb.role !== "string") {
+      issues.push({ path: "/submittedBy", message: "must be an object with client and role" });
+    } else {
+      for (const k of Object.keys(sb)) {
+        if (!["client", "role", "signingAlg", "signingKey"].includes(k)) issues.push({ path: `/submittedBy/${k}`, message: "is not a known field" });
+      }
+      if ((sb.signingAlg === undefined) !== (sb.signingKey === undefined)) issues.push({ path: "/submittedBy", message: "signingAlg and signingKey go together" });
     }
   }
   if (issues.length) {

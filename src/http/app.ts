@@ -5,27 +5,43 @@
 import Fastify, { FastifyBaseLogger, FastifyInstance } from "fastify";
 import { EventError, isCoreError } from "../core";
 import { StoreError } from "../store/errors";
+import { ClientStore } from "../store/clients";
 import { Ledger } from "../service/ledger";
-import { buildProof } from "../service/proof";
-import { positionOf } from "../service/status";
-import { receiptOf } from "../store/event-store";
+import { Ingestor } from "../service/ingest";
+import { SecurityRecorder } from "../service/security";
+import { installAuth } from "./auth";
 import { problem, PROBLEM_MEDIA_TYPE } from "./problem";
+import { eventRoutes } from "./routes-events";
+import { readRoutes } from "./routes-read";
 
 /** What the app needs. */
 export interface AppDeps {
   ledger: Ledger;
+  ingestor: Ingestor;
+  clients: ClientStore;
+  security: SecurityRecorder;
   /** Readiness details (anchor lag, last anchoring error). */
   readiness?: () => { ready: boolean; [k: string]: unknown };
   /** A pino logger; none by default (tests). */
   logger?: FastifyBaseLogger;
   bodyLimit?: number;
+  /** Most events in one bulk post. */
+  bulkMax?: number;
 }
 
 const STATUS_OF: Record<string, number> = {
   EVENT_SCHEMA_INVALID: 400,
   EVENT_NOT_CANONICALISABLE: 400,
   EVENT_PAYLOAD_HASH_MISMATCH: 400,
+  SOURCE_SIGNATURE_INVALID: 400,
   EVENT_ID_CONFLICT: 409,
+  SOURCE_SEQUENCE_NOT_INCREASING: 409,
+};
+
+const TITLE_OF: Record<string, string> = {
+  SOURCE_SIGNATURE_INVALID: "Source signature refused",
+  EVENT_ID_CONFLICT: "Event id already used with different content",
+  SOURCE_SEQUENCE_NOT_INCREASING: "sourceSequence does not increase",
 };
 
 /** Builds the Fastify app over a ledger. */
@@ -33,26 +49,22 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
     bodyLimit: deps.bodyLimit ?? 1024 * 1024,
-    // A client may send any id: keep requests traceable in logs without trusting it.
     genReqId: () => Math.random().toString(36).slice(2, 12),
     onProtoPoisoning: "error",
     onConstructorPoisoning: "error",
   });
-  const { ledger } = deps;
 
   app.setErrorHandler((err: Error, req, reply) => {
     const code = (err as { code?: string }).code ?? "";
-    if (err instanceof EventError || (isCoreError(err) && STATUS_OF[code])) {
+    if (err instanceof EventError || ((isCoreError(err) || err instanceof StoreError) && STATUS_OF[code])) {
+      const status = STATUS_OF[code] ?? 400;
       const issues = err instanceof EventError ? err.issues : undefined;
-      return reply.code(STATUS_OF[code] ?? 400).type(PROBLEM_MEDIA_TYPE).send(problem(STATUS_OF[code] ?? 400, code, "Invalid event", err.message, issues));
-    }
-    if (err instanceof StoreError && err.code === "EVENT_ID_CONFLICT") {
-      return reply.code(409).type(PROBLEM_MEDIA_TYPE).send(problem(409, err.code, "Event id already used with different content", err.message));
+      return reply.code(status).type(PROBLEM_MEDIA_TYPE).send(problem(status, code, TITLE_OF[code] ?? "Invalid event", err.message, issues));
     }
     const status = (err as { statusCode?: number }).statusCode;
     if (status && status >= 400 && status < 500) {
       // Fastify's own client errors: bad JSON, body too large, wrong content type.
-      return reply.code(status).type(PROBLEM_MEDIA_TYPE).send(problem(status, code || "BAD_REQUEST", "Bad request", (err as Error).message));
+      return reply.code(status).type(PROBLEM_MEDIA_TYPE).send(problem(status, code || "BAD_REQUEST", "Bad request", err.message));
     }
     req.log.error({ err }, "request failed");
     return reply.code(500).type(PROBLEM_MEDIA_TYPE).send(problem(500, "INTERNAL", "Internal error"));
@@ -62,40 +74,15 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     reply.code(404).type(PROBLEM_MEDIA_TYPE).send(problem(404, "NOT_FOUND", "Not found", `${req.method} ${req.url.split("?")[0]} is not a route`)),
   );
 
+  installAuth(app, deps.clients, deps.security);
+
   app.get("/healthz", async () => ({ status: "ok" }));
   app.get("/readyz", async (_req, reply) => {
     const r = deps.readiness?.() ?? { ready: true };
     return reply.code(r.ready ? 200 : 503).send(r);
   });
 
-  app.post("/v1/events", async (req, reply) => {
-    // The append commits (WAL, synchronous=FULL) before it returns: the reply is sent after the commit.
-    const [result] = ledger.events.append([req.body]);
-    return reply.code(result.duplicate ? 200 : 201).send(result.receipt);
-  });
-
-  const notFound = (id: string) => problem(404, "EVENT_NOT_FOUND", "Unknown event", `no event with id ${id}`);
-
-  app.get<{ Params: { id: string } }>("/v1/events/:id", async (req, reply) => {
-    const ev = ledger.events.getById(req.params.id);
-    if (!ev) return reply.code(404).type(PROBLEM_MEDIA_TYPE).send(notFound(req.params.id));
-    const pos = positionOf(ledger, ev);
-    return {
-      ...receiptOf(ev),
-      status: pos.status,
-      epoch: pos.epoch?.epoch ?? null,
-      anchor: pos.anchor ? { txHash: pos.anchor.txHash, blockNumber: pos.anchor.blockNumber, chainId: pos.anchor.chainId, contract: pos.anchor.contract } : null,
-      record: ev.record,
-    };
-  });
-
-  app.get<{ Params: { id: string } }>("/v1/events/:id/proof", async (req, reply) => {
-    const ev = ledger.events.getById(req.params.id);
-    if (!ev) return reply.code(404).type(PROBLEM_MEDIA_TYPE).send(notFound(req.params.id));
-    const r = buildProof(ledger, ev);
-    if (!r.ok) return reply.code(202).send({ id: ev.eventId, status: r.position.status, epoch: r.position.epoch?.epoch ?? null });
-    return reply.type("application/vnd.gxp-ledger.proof+json; version=1").send(r.bundle);
-  });
-
+  eventRoutes(app, deps);
+  readRoutes(app, deps);
   return app;
 }

@@ -23,6 +23,10 @@ export interface LedgerConfig {
   seal: SealPolicy;
   /** How often the background sealer and anchorer look for work. */
   tickMs: number;
+  /** Promised on receipts: an event's epoch is anchored within epoch max age plus this. */
+  anchorWithinMs: number;
+  /** Most events in one bulk post. */
+  bulkMax: number;
 }
 
 /** Raw flag values as commander gives them. */
@@ -54,7 +58,7 @@ function int(name: string, v: string | number | undefined, def: number, min: num
 /**
  * Builds the configuration. Environment variables: LEDGER_DATA_DIR, LEDGER_HOST, PORT, LEDGER_RPC_URL,
  * LEDGER_CONTRACT, LEDGER_ANCHOR_KEY, LEDGER_CHAIN_PORT, LEDGER_NAME, LEDGER_CONFIRMATIONS,
- * LEDGER_EPOCH_MAX_EVENTS, LEDGER_EPOCH_MAX_AGE_SECONDS, LEDGER_TICK_MS.
+ * LEDGER_EPOCH_MAX_EVENTS, LEDGER_EPOCH_MAX_AGE_SECONDS, LEDGER_TICK_MS, LEDGER_ANCHOR_SLA_SECONDS, LEDGER_BULK_MAX.
  * @throws ConfigError naming the bad value
  */
 export function buildConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, cwd: string): LedgerConfig {
@@ -76,6 +80,8 @@ export function buildConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, cwd: str
       maxAgeMs: 1000 * int("epoch max age (s)", flags.epochMaxAge ?? env.LEDGER_EPOCH_MAX_AGE_SECONDS, 60, 1, 86_400),
     },
     tickMs: int("tick (ms)", env.LEDGER_TICK_MS, 1000, 10, 60_000),
+    anchorWithinMs: 1000 * int("anchor SLA (s)", env.LEDGER_ANCHOR_SLA_SECONDS, 600, 1, 7 * 86_400),
+    bulkMax: int("bulk max", env.LEDGER_BULK_MAX, 1000, 1, 100_000),
   };
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,30}$/.test(config.ledgerName)) {
     throw new ConfigError(`ledger name ${JSON.stringify(config.ledgerName)}: want 1-31 characters of A-Z a-z 0-9 . _ -`);

@@ -8,7 +8,13 @@ export type StoreErrorCode =
   | "STORE_QUERY_FAILED"
   | "EVENT_ID_CONFLICT"
   | "EVENT_NOT_FOUND"
-  | "EPOCH_NOT_FOUND";
+  | "EPOCH_NOT_FOUND"
+  | "SOURCE_SEQUENCE_NOT_INCREASING"
+  | "SOURCE_SIGNATURE_INVALID"
+  | "CLIENT_INVALID"
+  | "CLIENT_EXISTS"
+  | "CLIENT_NOT_FOUND"
+  | "CLIENT_REVOKED";
 
 /** A storage failure or a refused write. `info.sql` names the statement where one failed. */
 export class StoreError extends CoreError<StoreErrorCode> {}

@@ -4,6 +4,7 @@
  * the caller is told of an event only after its transaction committed.
  */
 import {
+  SubmittedBy,
   BatchLink,
   GxpEvent,
   Hasher,
@@ -73,14 +74,31 @@ function toStored(r: Row): StoredEvent {
   };
 }
 
+/** Who is appending. */
+export interface AppendOptions {
+  submittedBy?: SubmittedBy;
+}
+
+/** A gap in a source's sourceSequence: accepted, flagged for review. */
+export interface SourceGap {
+  seq: number;
+  eventId: string;
+  source: string;
+  expected: number;
+  got: number;
+}
+
 /** The event repository over one database. */
 export interface EventStore {
   /**
    * Validates and appends events all-or-nothing in one transaction; returns one result per event.
    * @throws EventError for an invalid event (nothing stored); StoreError EVENT_ID_CONFLICT when an id
-   *   is already stored with different content (nothing stored)
+   *   is already stored with different content, SOURCE_SEQUENCE_NOT_INCREASING when a source's
+   *   sequence number repeats or goes back (nothing stored)
    */
-  append(events: readonly unknown[]): AppendResult[];
+  append(events: readonly unknown[], opts?: AppendOptions): AppendResult[];
+  /** Sequence gaps flagged for a source (all sources when omitted). */
+  sourceGaps(source?: string): SourceGap[];
   getById(eventId: string): StoredEvent | undefined;
   getBySeq(seq: number): StoredEvent | undefined;
   /** Next sequence number to be assigned (= number of events stored when gap-free). */
@@ -99,8 +117,13 @@ export function createEventStore(db: Db, ctx: AppendContext): EventStore {
   );
   const qRange = db.prepare<[number, number], Row>("SELECT * FROM events WHERE seq >= ? AND seq < ? ORDER BY seq");
   const ins = db.prepare(
-    `INSERT INTO events (seq, event_id, type, source, source_sequence, batch_id, batch_seq, received_at, record, leaf_hash)
-     VALUES (@seq, @eventId, @type, @source, @sourceSequence, @batchId, @batchSeq, @receivedAt, @record, @leafHash)`,
+    `INSERT INTO events (seq, event_id, type, source, source_sequence, batch_id, batch_seq, received_at, record, leaf_hash, client)
+     VALUES (@seq, @eventId, @type, @source, @sourceSequence, @batchId, @batchSeq, @receivedAt, @record, @leafHash, @client)`,
+  );
+  const qLastSourceSeq = db.prepare<[string], number | null>("SELECT max(source_sequence) FROM events WHERE source = ?").pluck();
+  const insGap = db.prepare("INSERT INTO source_gaps (seq, source, expected, got) VALUES (?, ?, ?, ?)");
+  const qGaps = db.prepare<[string | null, string | null], { seq: number; event_id: string; source: string; expected: number; got: number }>(
+    "SELECT g.seq, e.event_id, g.source, g.expected, g.got FROM source_gaps g JOIN events e ON e.seq = g.seq WHERE ? IS NULL OR g.source = ? ORDER BY g.seq",
   );
 
   const nextSeq = (): number => {
@@ -108,7 +131,7 @@ export function createEventStore(db: Db, ctx: AppendContext): EventStore {
     return max === null ? 0 : max + 1;
   };
 
-  const appendTx = db.transaction((events: readonly GxpEvent[]): AppendResult[] => {
+  const appendTx = db.transaction((events: readonly GxpEvent[], opts: AppendOptions): AppendResult[] => {
     const results: AppendResult[] = [];
     let seq = nextSeq();
     const receivedAt = ctx.now().toISOString();
@@ -125,6 +148,16 @@ export function createEventStore(db: Db, ctx: AppendContext): EventStore {
         results.push({ receipt: receiptOf(toStored(prior)), duplicate: true });
         continue;
       }
+      // Per source, sourceSequence must increase (GXP.md §3.3, Annex 11 §5): a repeat or a step back
+      // is refused; a gap is accepted and flagged for review.
+      const last = qLastSourceSeq.get(event.source) ?? null;
+      if (last !== null && event.sourceSequence <= last) {
+        throw new StoreError(
+          "SOURCE_SEQUENCE_NOT_INCREASING",
+          `event ${event.id}: sourceSequence ${event.sourceSequence} of source ${event.source} does not increase (last stored: ${last})`,
+          { eventId: event.id, source: event.source, got: event.sourceSequence, last },
+        );
+      }
       let batchLink: BatchLink | undefined;
       if (event.batch) {
         const tail = qBatchTail.get(event.batch.batchId);
@@ -138,6 +171,7 @@ export function createEventStore(db: Db, ctx: AppendContext): EventStore {
         receivedAt,
         salt: toHex(ctx.salt()),
         ...(batchLink ? { batchLink } : {}),
+        ...(opts.submittedBy ? { submittedBy: opts.submittedBy } : {}),
         event,
       };
       const text = canonicalString(record);
@@ -153,7 +187,9 @@ export function createEventStore(db: Db, ctx: AppendContext): EventStore {
         receivedAt,
         record: text,
         leafHash,
+        client: opts.submittedBy?.client ?? null,
       });
+      if (last !== null && event.sourceSequence > last + 1) insGap.run(seq, event.source, last + 1, event.sourceSequence);
       results.push({ receipt: { id: event.id, seq, leafHash: toHex(leafHash), receivedAt }, duplicate: false });
       seq++;
     }
@@ -161,9 +197,12 @@ export function createEventStore(db: Db, ctx: AppendContext): EventStore {
   });
 
   return {
-    append(events) {
+    append(events, opts = {}) {
       for (const e of events) assertEvent(e);
-      return appendTx.immediate(events as GxpEvent[]);
+      return appendTx.immediate(events as GxpEvent[], opts);
+    },
+    sourceGaps(source) {
+      return qGaps.all(source ?? null, source ?? null).map((g) => ({ seq: g.seq, eventId: g.event_id, source: g.source, expected: g.expected, got: g.got }));
     },
     getById(eventId) {
       const r = qById.get(eventId);

@@ -110,4 +110,41 @@ ${appendOnly("anchor_txs")}
 ${appendOnly("anchors")}
 `,
   },
+  {
+    id: "2026-11-25-02-clients",
+    sql: `
+-- API clients (MES instances, QA, auditors, administrators). Tokens are stored only as SHA-256
+-- hashes. A client is never deleted and its name never reused (21 CFR 11.100(a)); revocation sets
+-- revoked_at. Every change here is also recorded as a security.event in the ledger.
+CREATE TABLE clients (
+  name        TEXT PRIMARY KEY,
+  role        TEXT NOT NULL CHECK (role IN ('mes', 'qa', 'auditor', 'admin')),
+  token_hash  BLOB NOT NULL UNIQUE CHECK (length(token_hash) = 32),
+  signing_alg TEXT CHECK (signing_alg IN ('EIP191', 'EdDSA', 'ES256')),
+  signing_key TEXT,
+  created_at  TEXT NOT NULL,
+  revoked_at  TEXT
+) STRICT;
+CREATE TRIGGER clients_no_delete BEFORE DELETE ON clients
+BEGIN SELECT RAISE(ABORT, 'clients are never deleted: revoke instead'); END;
+CREATE TRIGGER clients_only_revoke BEFORE UPDATE ON clients
+WHEN NEW.name IS NOT OLD.name OR NEW.role IS NOT OLD.role OR NEW.token_hash IS NOT OLD.token_hash
+  OR NEW.signing_alg IS NOT OLD.signing_alg OR NEW.signing_key IS NOT OLD.signing_key
+  OR NEW.created_at IS NOT OLD.created_at OR OLD.revoked_at IS NOT NULL
+BEGIN SELECT RAISE(ABORT, 'clients can only be revoked, once'); END;
+
+-- Which client posted each event (also inside the record as submittedBy).
+ALTER TABLE events ADD COLUMN client TEXT;
+
+-- Gaps in a source's sourceSequence: accepted, flagged for review.
+CREATE TABLE source_gaps (
+  seq       INTEGER PRIMARY KEY REFERENCES events (seq),
+  source    TEXT    NOT NULL,
+  expected  INTEGER NOT NULL,
+  got       INTEGER NOT NULL
+) STRICT;
+${appendOnly("source_gaps")}
+`,
+  },
 ];
+

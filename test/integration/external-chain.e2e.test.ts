@@ -52,8 +52,12 @@ describe("gxp-ledger against an external chain (--rpc, LEDGER_CONTRACT, LEDGER_A
   it("anchors on the configured contract and verifies against it; never writes the RPC URL to disk", async () => {
     const env = { LEDGER_ANCHOR_KEY: devWallet(ANCHORER_INDEX).privateKey, LEDGER_NAME: "DE01", LEDGER_RPC_URL: chain.rpcUrl, LEDGER_CONFIRMATIONS: "1", LEDGER_EPOCH_MAX_AGE_SECONDS: "3600" };
     s = await serve(dir, env, ["--contract", contract]);
+    // No development token on a real chain: an administrator creates the MES client.
+    expect(fs.existsSync(path.join(dir, "dev-mes-token"))).to.equal(false);
+    const added = await cli(["--data-dir", dir, "--json", "client", "add", "pasx-de01", "--role", "mes"], env);
+    expect(added.code, added.stderr).to.equal(0);
     const ev = sampleEvent();
-    const res = await fetch(`${s.url}/v1/events`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(ev) });
+    const res = await fetch(`${s.url}/v1/events`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${JSON.parse(added.stdout).token}` }, body: JSON.stringify(ev) });
     expect(res.status).to.equal(201);
     expect((await cli(["--data-dir", dir, "seal"], env)).code).to.equal(0);
     const a = await cli(["--data-dir", dir, "anchor", "--contract", contract], env);

@@ -10,8 +10,10 @@ import Database from "better-sqlite3";
 import { cliAsync as cli, serve, Served } from "../helpers/process";
 import { sampleEvent } from "../helpers/events";
 
+let devToken = "";
+
 async function post(s: Served, ev: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${s.url}/v1/events`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(ev) });
+  const res = await fetch(`${s.url}/v1/events`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${devToken}` }, body: JSON.stringify(ev) });
   return { status: res.status, body: await res.json() };
 }
 
@@ -47,6 +49,8 @@ describe("gxp-ledger end to end (real server, embedded chain, SQLite file)", fun
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "gxp-e2e-"));
     s = await serve(dir, { LEDGER_EPOCH_MAX_AGE_SECONDS: "3600" });
+    // The first start of a development ledger creates the dev-mes token (README quick start).
+    devToken = fs.readFileSync(path.join(dir, "dev-mes-token"), "utf8").trim();
   });
   after(async () => {
     await s?.stop();
@@ -55,8 +59,9 @@ describe("gxp-ledger end to end (real server, embedded chain, SQLite file)", fun
 
   it("acknowledges posted events with 201 receipts", async () => {
     ids = await epochOf(s, dir, 5, "B-E2E-1");
-    const r = await fetch(`${s.url}/v1/events/${ids[0]}`);
+    const r = await fetch(`${s.url}/v1/events/${ids[0]}`, { headers: { authorization: `Bearer ${devToken}` } });
     expect((await r.json()).status).to.be.oneOf(["sealed", "anchored", "confirmed"]);
+    expect((await fetch(`${s.url}/v1/events/${ids[0]}`)).status).to.equal(401);
   });
 
   it("anchors, then verify passes with exit 0 naming epoch and tx", async () => {
@@ -70,7 +75,9 @@ describe("gxp-ledger end to end (real server, embedded chain, SQLite file)", fun
   it("exports a proof bundle that verify-proof accepts using only the bundle and the chain", async () => {
     const p = await cli(["--data-dir", dir, "proof", ids[2], "-o", proofFile()]);
     expect(p.code, p.stderr).to.equal(0);
-    const http = await fetch(`${s.url}/v1/events/${ids[2]}/proof`);
+    const added = await cli(["--data-dir", dir, "--json", "client", "add", "inspector-1", "--role", "auditor"]);
+    expect(added.code, added.stderr).to.equal(0);
+    const http = await fetch(`${s.url}/v1/events/${ids[2]}/proof`, { headers: { authorization: `Bearer ${JSON.parse(added.stdout).token}` } });
     expect(http.status).to.equal(200);
     expect(await http.json()).to.deep.equal(JSON.parse(fs.readFileSync(proofFile(), "utf8")));
     // A directory without any ledger database: the verifier needs the bundle and an RPC URL only.
@@ -97,7 +104,8 @@ describe("gxp-ledger end to end (real server, embedded chain, SQLite file)", fun
     expect(await s.stop("SIGTERM")).to.equal(0);
     s = await serve(dir, { LEDGER_EPOCH_MAX_AGE_SECONDS: "3600" });
     const st = await cli(["--data-dir", dir, "--json", "status"]);
-    expect(JSON.parse(st.stdout)).to.deep.include({ events: 5, epochs: 1, anchoredEpochs: 1 });
+    // 5 MES events and 2 security events: the dev-mes client and the inspector-1 client were added.
+    expect(JSON.parse(st.stdout)).to.deep.include({ events: 7, epochs: 1, anchoredEpochs: 1 });
     const v = await cli(["--data-dir", dir, "verify-proof", proofFile()]);
     expect(v.code, v.stdout + v.stderr).to.equal(0);
     expect((await cli(["--data-dir", dir, "verify", ids[0]])).code).to.equal(0);
@@ -109,7 +117,7 @@ describe("gxp-ledger end to end (real server, embedded chain, SQLite file)", fun
     expect(r.status).to.equal(201);
     await s.stop("SIGKILL");
     s = await serve(dir, { LEDGER_EPOCH_MAX_AGE_SECONDS: "3600" });
-    const got = await fetch(`${s.url}/v1/events/${ev.id}`);
+    const got = await fetch(`${s.url}/v1/events/${ev.id}`, { headers: { authorization: `Bearer ${devToken}` } });
     expect(got.status).to.equal(200);
     expect((await got.json()).seq).to.equal(r.body.seq);
     // The proof exported before the hard kill still verifies against the restarted chain.

@@ -2,6 +2,7 @@
  * `serve`: the ledger service (what `npm start` runs): the HTTP API, the background sealer and
  * anchorer, and, with no chain configured, the embedded development chain.
  */
+import path from "node:path";
 import { Command } from "commander";
 import pino from "pino";
 import { buildApp } from "../../http/app";
@@ -9,6 +10,7 @@ import { listen } from "../../http/server";
 import { openLedger } from "../../service/ledger";
 import { openAnchoringChain } from "../../service/chain-context";
 import { startRunner } from "../../service/runner";
+import { createApiServices, devTokenFile, ensureDevToken } from "../../service/api";
 import { configOf } from "../context";
 
 /** Registers `serve`. */
@@ -33,6 +35,8 @@ export function serveCommand(): Command {
         ledger.close();
         throw e;
       });
+      const api = createApiServices(ledger, config.dataDir, config.ledgerName, config.seal.maxAgeMs + config.anchorWithinMs);
+      const devToken = chain.embedded ? ensureDevToken(api, config.dataDir, process.env) : undefined;
       let runner: ReturnType<typeof startRunner> | undefined;
       let server: Awaited<ReturnType<typeof listen>>;
       try {
@@ -40,6 +44,8 @@ export function serveCommand(): Command {
         const r = runner;
         const app = buildApp({
           ledger,
+          ...api,
+          bulkMax: config.bulkMax,
           logger: logger.child({ component: "http" }),
           readiness: () => {
             const unanchored = ledger.epochs.unanchored();
@@ -69,6 +75,14 @@ export function serveCommand(): Command {
       );
       if (chain.embedded) {
         logger.warn("embedded development chain with Hardhat's PUBLIC test keys: for development only, never for production records");
+      }
+      if (devToken) {
+        // Printed once, on the terminal only (not through the logger), and kept in the data directory.
+        process.stderr.write(
+          `\nDevelopment MES token (client dev-mes, role mes), also in ${devTokenFile(config.dataDir)}:\n\n  ${devToken}\n\n` +
+            `Post events with: -H "authorization: Bearer $(cat ${path.relative(process.cwd(), devTokenFile(config.dataDir)) || devTokenFile(config.dataDir)})"\n` +
+            `Turn this off with LEDGER_DEV_TOKEN=off; create real clients with: npx gxp-ledger client add <name> --role mes\n\n`,
+        );
       }
 
       let closing = false;

@@ -98,6 +98,9 @@ export const EVENT_SCHEMA = {
       },
     },
     payloadHash: { type: "string", pattern: "^sha256:[0-9a-f]{64}$" },
+    // The MES instance's signature over the event's canonical bytes without sourceSig: a detached
+    // compact JWS (EdDSA or ES256) or an EIP-191 signature (0x, 65 bytes).
+    sourceSig: { type: "string", minLength: 1, maxLength: 2048, pattern: "^(0x[0-9a-f]{130}|[A-Za-z0-9_-]+\\.\\.[A-Za-z0-9_-]+)$" },
   },
   allOf: [
     {

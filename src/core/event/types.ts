@@ -99,4 +99,5 @@ export interface GxpEvent {
   context?: Record<string, string>;
   refs?: { eventId: string; rel: (typeof REF_RELATIONS)[number] }[];
   payloadHash?: string;
+  sourceSig?: string;
 }

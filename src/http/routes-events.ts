@@ -1,0 +1,43 @@
+/** Writing events: POST /v1/events and POST /v1/events:bulk (role mes). */
+import { FastifyInstance } from "fastify";
+import { EventError, FieldIssue, assertEvent } from "../core";
+import { AppDeps } from "./app";
+import { problem, PROBLEM_MEDIA_TYPE } from "./problem";
+
+const MES = ["mes"] as const;
+
+/** Registers the write routes. */
+export function eventRoutes(app: FastifyInstance, deps: AppDeps): void {
+  const bulkMax = deps.bulkMax ?? 1000;
+
+  app.post("/v1/events", { config: { roles: MES } }, async (req, reply) => {
+    // ingest commits (WAL, synchronous=FULL) before it returns: the reply is sent after the commit.
+    const [r] = deps.ingestor.ingest([req.body], req.client);
+    return reply.code(r.duplicate ? 200 : 201).send(r.receipt);
+  });
+
+  // "::" escapes the colon of the custom method ":bulk" (Google AIP-136 style).
+  app.post("/v1/events::bulk", { config: { roles: MES } }, async (req, reply) => {
+    const body = req.body as { events?: unknown } | unknown[];
+    const events = Array.isArray(body) ? body : (body as { events?: unknown })?.events;
+    if (!Array.isArray(events) || events.length === 0) {
+      return reply.code(400).type(PROBLEM_MEDIA_TYPE).send(problem(400, "BULK_INVALID", "Invalid bulk request", "send {\"events\": [ …one or more events… ]}", [{ path: "/events", message: "must be a non-empty array" }]));
+    }
+    if (events.length > bulkMax) {
+      return reply.code(413).type(PROBLEM_MEDIA_TYPE).send(problem(413, "BULK_TOO_LARGE", "Too many events", `${events.length} events: at most ${bulkMax} per bulk request`, [{ path: "/events", message: `must hold at most ${bulkMax} events` }]));
+    }
+    // Name every bad field of every event, as /events/<index>/<field>, before anything is stored.
+    const issues: FieldIssue[] = [];
+    events.forEach((ev, i) => {
+      try {
+        assertEvent(ev);
+      } catch (e) {
+        if (!(e instanceof EventError)) throw e;
+        issues.push(...(e.issues.length ? e.issues : [{ path: "", message: e.message }]).map((x) => ({ path: `/events/${i}${x.path === "/" ? "" : x.path}`, message: x.message })));
+      }
+    });
+    if (issues.length) throw new EventError("EVENT_SCHEMA_INVALID", `invalid bulk request: ${issues.length} bad field(s); nothing stored`, issues);
+    const results = deps.ingestor.ingest(events, req.client);
+    return reply.code(results.every((r) => r.duplicate) ? 200 : 201).send({ receipts: results.map((r) => ({ ...r.receipt, duplicate: r.duplicate })) });
+  });
+}

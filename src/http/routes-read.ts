@@ -1,0 +1,120 @@
+/**
+ * Reading: events, receipts, proofs, batches and epochs. qa and auditor read everything; an mes
+ * client reads the events and receipts it posted itself.
+ */
+import { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { toHex } from "../core";
+import { buildProof } from "../service/proof";
+import { positionOf } from "../service/status";
+import { StoredEvent } from "../store/event-store";
+import { AppDeps } from "./app";
+import { problem, PROBLEM_MEDIA_TYPE } from "./problem";
+
+const READERS = ["qa", "auditor"] as const;
+const READERS_AND_MES = ["qa", "auditor", "mes"] as const;
+
+function page(q: Record<string, string | undefined>, max = 1000): { after: number; limit: number } | string {
+  const after = q.after === undefined ? -1 : Number(q.after);
+  const limit = q.limit === undefined ? 100 : Number(q.limit);
+  if (!Number.isInteger(after) || after < -1) return "after must be a non-negative integer";
+  if (!Number.isInteger(limit) || limit < 1 || limit > max) return `limit must be an integer from 1 to ${max}`;
+  return { after, limit };
+}
+
+/** Registers the read routes. */
+export function readRoutes(app: FastifyInstance, deps: AppDeps): void {
+  const { ledger } = deps;
+  const qBatch = ledger.db.prepare<[string, number, number], { seq: number }>(
+    "SELECT seq FROM events WHERE batch_id = ? AND batch_seq > ? ORDER BY batch_seq LIMIT ?",
+  );
+  const qEpochs = ledger.db.prepare<[number, number], { epoch: number }>("SELECT epoch FROM epochs WHERE epoch > ? ORDER BY epoch LIMIT ?");
+
+  const notFound = (reply: FastifyReply, what: string, detail: string) =>
+    reply.code(404).type(PROBLEM_MEDIA_TYPE).send(problem(404, `${what}_NOT_FOUND`, "Not found", detail));
+  const badQuery = (reply: FastifyReply, detail: string) => reply.code(400).type(PROBLEM_MEDIA_TYPE).send(problem(400, "QUERY_INVALID", "Invalid query", detail));
+
+  /** The stored event, if this caller may see it (an mes client sees only its own). */
+  const visible = (req: FastifyRequest<{ Params: { id: string } }>): StoredEvent | undefined => {
+    const ev = ledger.events.getById(req.params.id);
+    if (!ev) return undefined;
+    if (req.client?.role === "mes" && ev.record.submittedBy?.client !== req.client.name) return undefined;
+    return ev;
+  };
+
+  const epochView = (n: number) => {
+    const e = ledger.epochs.get(n);
+    if (!e) return undefined;
+    const a = ledger.epochs.anchorOf(n);
+    return {
+      epoch: e.epoch,
+      root: toHex(e.root),
+      size: e.size,
+      firstSeq: e.firstSeq,
+      lastSeq: e.firstSeq + e.size - 1,
+      sealedAt: e.sealedAt,
+      anchor: a ? { chainId: a.chainId, contract: a.contract, txHash: a.txHash, blockNumber: a.blockNumber, blockHash: a.blockHash, blockTimestamp: a.blockTimestamp, confirmedAt: a.confirmedAt } : null,
+      status: a ? "confirmed" : ledger.epochs.anchorTxs(n).length ? "anchored" : "sealed",
+    };
+  };
+
+  app.get<{ Params: { id: string } }>("/v1/events/:id", { config: { roles: READERS_AND_MES } }, async (req, reply) => {
+    const ev = visible(req);
+    if (!ev) return notFound(reply, "EVENT", `no event with id ${req.params.id}`);
+    const pos = positionOf(ledger, ev);
+    return {
+      id: ev.eventId,
+      seq: ev.seq,
+      leafHash: toHex(ev.leafHash),
+      receivedAt: ev.receivedAt,
+      status: pos.status,
+      epoch: pos.epoch?.epoch ?? null,
+      anchor: pos.anchor ? { txHash: pos.anchor.txHash, blockNumber: pos.anchor.blockNumber, chainId: pos.anchor.chainId, contract: pos.anchor.contract } : null,
+      record: ev.record,
+    };
+  });
+
+  app.get<{ Params: { id: string } }>("/v1/events/:id/receipt", { config: { roles: READERS_AND_MES } }, async (req, reply) => {
+    const ev = visible(req);
+    if (!ev) return notFound(reply, "EVENT", `no event with id ${req.params.id}`);
+    return deps.ingestor.receiptOf(ev);
+  });
+
+  app.get<{ Params: { id: string } }>("/v1/events/:id/proof", { config: { roles: READERS } }, async (req, reply) => {
+    const ev = ledger.events.getById(req.params.id);
+    if (!ev) return notFound(reply, "EVENT", `no event with id ${req.params.id}`);
+    const r = buildProof(ledger, ev);
+    if (!r.ok) {
+      return reply.code(202).send({ id: ev.eventId, status: r.position.status, epoch: r.position.epoch?.epoch ?? null, expectedAnchorBy: deps.ingestor.anchorBy(ev.receivedAt) });
+    }
+    return reply.type("application/vnd.gxp-ledger.proof+json; version=1").send(r.bundle);
+  });
+
+  app.get<{ Params: { batchId: string }; Querystring: Record<string, string> }>("/v1/batches/:batchId/events", { config: { roles: READERS } }, async (req, reply) => {
+    const p = page(req.query);
+    if (typeof p === "string") return badQuery(reply, p);
+    const rows = qBatch.all(req.params.batchId, p.after, p.limit + 1);
+    if (rows.length === 0 && p.after === -1) return notFound(reply, "BATCH", `no events for batch ${req.params.batchId}`);
+    const events = rows.slice(0, p.limit).map((r) => {
+      const ev = ledger.events.getBySeq(r.seq)!;
+      return { batchSeq: ev.batchSeq, seq: ev.seq, id: ev.eventId, type: ev.record.event.type, leafHash: toHex(ev.leafHash), status: positionOf(ledger, ev).status, record: ev.record };
+    });
+    const next = rows.length > p.limit ? events[events.length - 1].batchSeq : null;
+    return { batchId: req.params.batchId, events, next: next === null ? null : `/v1/batches/${encodeURIComponent(req.params.batchId)}/events?after=${next}&limit=${p.limit}` };
+  });
+
+  app.get<{ Querystring: Record<string, string> }>("/v1/epochs", { config: { roles: READERS } }, async (req, reply) => {
+    const p = page(req.query);
+    if (typeof p === "string") return badQuery(reply, p);
+    const rows = qEpochs.all(p.after, p.limit + 1);
+    const epochs = rows.slice(0, p.limit).map((r) => epochView(r.epoch)!);
+    const next = rows.length > p.limit ? epochs[epochs.length - 1].epoch : null;
+    return { epochs, next: next === null ? null : `/v1/epochs?after=${next}&limit=${p.limit}` };
+  });
+
+  app.get<{ Params: { n: string } }>("/v1/epochs/:n", { config: { roles: READERS } }, async (req, reply) => {
+    const n = Number(req.params.n);
+    const view = Number.isInteger(n) && n >= 0 ? epochView(n) : undefined;
+    if (!view) return notFound(reply, "EPOCH", `no epoch ${req.params.n}`);
+    return view;
+  });
+}

@@ -1,0 +1,75 @@
+/**
+ * Ingestion: what happens to events an API client posts. Validation, the client's source signature,
+ * the append (one transaction, replied to after commit), and a receipt signed with the ledger's key.
+ */
+import { GxpEvent, SubmittedBy, assertEvent } from "../core";
+import { verifySourceSig } from "../crypto/source-sig";
+import { ReceiptKey, SignedReceipt } from "../crypto/receipt-key";
+import { Client } from "../store/clients";
+import { StoreError } from "../store/errors";
+import { AppendResult, StoredEvent } from "../store/event-store";
+import { Ledger } from "./ledger";
+import { SecurityRecorder } from "./security";
+
+/** Options of ingestion. */
+export interface IngestOptions {
+  ledgerName: string;
+  receiptKey: ReceiptKey;
+  /** How long after receipt the ledger promises the event's epoch is anchored. */
+  anchorWithinMs: number;
+  security: SecurityRecorder;
+}
+
+/** The ingestion service. */
+export interface Ingestor {
+  /**
+   * Validates, checks signatures and appends events all-or-nothing; one signed receipt each.
+   * @throws EventError, StoreError (EVENT_ID_CONFLICT, SOURCE_SEQUENCE_NOT_INCREASING, SOURCE_SIGNATURE_INVALID)
+   */
+  ingest(events: readonly unknown[], client?: Client): { receipt: SignedReceipt; duplicate: boolean }[];
+  /** The signed receipt of a stored event (the same bytes as when it was accepted). */
+  receiptOf(ev: StoredEvent): SignedReceipt;
+  anchorBy(receivedAt: string): string;
+}
+
+/** The record's attribution for events a client posts. */
+export function submittedByOf(client: Client): SubmittedBy {
+  return client.signingAlg && client.signingKey
+    ? { client: client.name, role: client.role, signingAlg: client.signingAlg, signingKey: client.signingKey }
+    : { client: client.name, role: client.role };
+}
+
+/** Builds the ingestion service. */
+export function createIngestor(ledger: Ledger, opts: IngestOptions): Ingestor {
+  const anchorBy = (receivedAt: string) => new Date(Date.parse(receivedAt) + opts.anchorWithinMs).toISOString();
+  const sign = (r: AppendResult["receipt"]): SignedReceipt =>
+    opts.receiptKey.sign({ ...r, anchorBy: anchorBy(r.receivedAt), ledger: opts.ledgerName, keyId: opts.receiptKey.keyId });
+  return {
+    anchorBy,
+    ingest(events, client) {
+      for (const e of events) assertEvent(e);
+      if (client?.signingAlg && client.signingKey) {
+        for (const e of events as GxpEvent[]) {
+          try {
+            verifySourceSig(e, { alg: client.signingAlg, key: client.signingKey });
+          } catch (err) {
+            throw new StoreError("SOURCE_SIGNATURE_INVALID", (err as Error).message, { eventId: e.id, client: client.name });
+          }
+        }
+      }
+      let results: AppendResult[];
+      try {
+        results = ledger.events.append(events, client ? { submittedBy: submittedByOf(client) } : {});
+      } catch (e) {
+        if (e instanceof StoreError && e.code === "EVENT_ID_CONFLICT") {
+          opts.security.record("event.id_conflict", { eventId: e.info.eventId, client: client?.name ?? null });
+        }
+        throw e;
+      }
+      return results.map((r) => ({ receipt: sign(r.receipt), duplicate: r.duplicate }));
+    },
+    receiptOf(ev) {
+      return sign({ id: ev.eventId, seq: ev.seq, leafHash: "0x" + Buffer.from(ev.leafHash).toString("hex"), receivedAt: ev.receivedAt });
+    },
+  };
+}
