@@ -1,12 +1,14 @@
 /**
- * Confirms on chain what a proof bundle claims: the chain id, the anchored root and tree size for
- * (ledger, epoch) read from the contract, and that the anchor transaction sits in the stated block
- * and emitted the stated EpochAnchored log. Trusts only the chain, never our database.
+ * Confirms on chain what a proof bundle claims, trusting only the chain: the chain id, the anchored
+ * root, tree size and first sequence number for (ledger, epoch) read from the contract with a raw
+ * `eth_call`, and that the anchor transaction sits in the stated block and logged the stated
+ * EpochAnchored event. The comparison is the core's (src/core/proof/anchor-check.ts), the same code
+ * the browser page runs; this module only supplies Node transports.
  */
-import { JsonRpcProvider, getAddress } from "ethers";
-import { AnchorClaim } from "../core";
-import { ChainError } from "./errors";
-import { anchorContract, anchorInterface } from "./contract";
+import { JsonRpcProvider } from "ethers";
+import { AnchorClaim, Endpoint, JsonRpcTransport, ProofReport, VerifyProofOptions, checkAnchor, gatherChainFacts, verifyProof } from "../core";
+import { ChainError, ChainErrorCode } from "./errors";
+import { redactUrl } from "./provider";
 
 /** Options for anchor verification. */
 export interface VerifyAnchorOptions {
@@ -26,82 +28,64 @@ export interface VerifiedAnchor {
   onchainInclusion?: boolean;
 }
 
+/** A transport over an ethers provider's raw JSON-RPC (`_send` hands back error objects unthrown). */
+export function providerTransport(provider: JsonRpcProvider): JsonRpcTransport {
+  let id = 0;
+  return async (method, params) => {
+    const [r] = await provider._send({ jsonrpc: "2.0", id: ++id, method, params });
+    return "error" in r ? { error: r.error as { code?: number; message?: string; data?: unknown } } : { result: r.result };
+  };
+}
+
+/**
+ * A JSON-RPC transport over Node's `fetch`. Rejects when the endpoint cannot be reached or does not
+ * answer JSON-RPC; resolves with the result or the error object (a revert, say).
+ */
+export function fetchTransport(url: string, timeoutMs = 10_000): JsonRpcTransport {
+  let id = 0;
+  return async (method, params) => {
+    const res = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: ++id, method, params }),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    const json = (await res.json()) as { result?: unknown; error?: { code?: number; message?: string; data?: unknown } };
+    if (json.error) return { error: json.error };
+    if (!("result" in json)) throw new Error("not a JSON-RPC answer");
+    return { result: json.result };
+  };
+}
+
 /**
  * Checks a claim against the chain behind `provider`.
- * @throws ChainError CHAIN_ID_MISMATCH, CHAIN_NO_CONTRACT, PROOF_ANCHOR_MISSING, PROOF_ANCHOR_ROOT_MISMATCH,
- *   PROOF_ANCHOR_SIZE_MISMATCH, PROOF_ANCHOR_SEQ_MISMATCH, PROOF_TX_MISMATCH, PROOF_BLOCK_MISMATCH, PROOF_NOT_FINAL
+ * @throws ChainError CHAIN_UNREACHABLE, CHAIN_ID_MISMATCH, CHAIN_NO_CONTRACT, PROOF_ANCHOR_MISSING,
+ *   PROOF_ANCHOR_ROOT_MISMATCH, PROOF_ANCHOR_SIZE_MISMATCH, PROOF_ANCHOR_SEQ_MISMATCH, PROOF_TX_MISMATCH,
+ *   PROOF_BLOCK_MISMATCH, PROOF_NOT_FINAL
  */
 export async function verifyAnchorOnChain(provider: JsonRpcProvider, claim: AnchorClaim, opts: VerifyAnchorOptions = {}): Promise<VerifiedAnchor> {
+  let facts;
+  try {
+    facts = await gatherChainFacts(providerTransport(provider), claim, opts.onchain);
+  } catch (e) {
+    throw new ChainError("CHAIN_UNREACHABLE", `cannot read the anchor of epoch ${claim.epoch}: ${(e as Error).message.split("\n")[0]}`);
+  }
+  const steps = checkAnchor(claim, [{ endpoint: "chain", facts }], { confirmations: opts.confirmations });
+  const failed = steps.find((s) => !s.ok);
+  if (failed) throw new ChainError(failed.code as ChainErrorCode, failed.detail);
   const a = claim.anchor;
-  const net = await provider.getNetwork();
-  if (net.chainId.toString() !== a.chainId) {
-    throw new ChainError("CHAIN_ID_MISMATCH", `chain id mismatch: endpoint is ${net.chainId}, bundle says ${a.chainId}`, {
-      got: net.chainId.toString(),
-      want: a.chainId,
-    });
-  }
-  const code = await provider.getCode(a.contract);
-  if (code === "0x") throw new ChainError("CHAIN_NO_CONTRACT", `no contract at ${a.contract} on chain ${a.chainId}`, { contract: a.contract });
-
-  const contract = anchorContract(a.contract, provider);
-  const onChain = await contract.getAnchor(a.ledgerId, claim.epoch);
-  if (!onChain) {
-    throw new ChainError("PROOF_ANCHOR_MISSING", `anchor missing: contract ${a.contract} has no epoch ${claim.epoch} for ledger ${a.ledgerName}`, {
-      epoch: claim.epoch,
-    });
-  }
-  if (onChain.root.toLowerCase() !== claim.root) {
-    throw new ChainError("PROOF_ANCHOR_ROOT_MISMATCH", `root mismatch for epoch ${claim.epoch}: chain has ${onChain.root}, bundle says ${claim.root}`, {
-      got: onChain.root,
-      want: claim.root,
-    });
-  }
-  if (onChain.treeSize !== BigInt(claim.treeSize)) {
-    throw new ChainError("PROOF_ANCHOR_SIZE_MISMATCH", `tree size mismatch for epoch ${claim.epoch}: chain has ${onChain.treeSize}, bundle says ${claim.treeSize}`, {
-      got: onChain.treeSize.toString(),
-      want: claim.treeSize,
-    });
-  }
-  if (onChain.firstSeq !== BigInt(a.firstSeq)) {
-    throw new ChainError("PROOF_ANCHOR_SEQ_MISMATCH", `first sequence number mismatch for epoch ${claim.epoch}: chain has ${onChain.firstSeq}, bundle says ${a.firstSeq}`);
-  }
-
-  const receipt = await provider.getTransactionReceipt(a.txHash);
-  if (!receipt) throw new ChainError("PROOF_TX_MISMATCH", `anchor tx ${a.txHash} not found on chain ${a.chainId}`, { txHash: a.txHash });
-  if (receipt.blockNumber !== a.blockNumber || receipt.blockHash.toLowerCase() !== a.blockHash) {
-    throw new ChainError(
-      "PROOF_BLOCK_MISMATCH",
-      `block mismatch: tx ${a.txHash} is in block ${receipt.blockNumber} ${receipt.blockHash}, bundle says ${a.blockNumber} ${a.blockHash}`,
-    );
-  }
-  const block = await provider.getBlock(a.blockNumber);
-  if (!block || block.hash?.toLowerCase() !== a.blockHash) {
-    throw new ChainError("PROOF_BLOCK_MISMATCH", `block ${a.blockNumber} on chain is ${block?.hash}, bundle says ${a.blockHash}`);
-  }
-  if (block.timestamp !== a.blockTimestamp) {
-    throw new ChainError("PROOF_BLOCK_MISMATCH", `block ${a.blockNumber} timestamp is ${block.timestamp}, bundle says ${a.blockTimestamp}`);
-  }
-  const log = receipt.logs.find((l) => l.index === a.logIndex);
-  const parsed = log && getAddress(log.address) === getAddress(a.contract) ? anchorInterface.parseLog(log) : null;
-  if (
-    receipt.status !== 1 ||
-    !parsed ||
-    parsed.name !== "EpochAnchored" ||
-    parsed.args.ledgerId !== a.ledgerId ||
-    Number(parsed.args.epoch) !== claim.epoch ||
-    parsed.args.root.toLowerCase() !== claim.root
-  ) {
-    throw new ChainError("PROOF_TX_MISMATCH", `tx ${a.txHash} log ${a.logIndex} is not the EpochAnchored event of epoch ${claim.epoch} with this root`);
-  }
-  const head = await provider.getBlockNumber();
-  const confirmations = head - a.blockNumber + 1;
-  const want = opts.confirmations ?? 1;
-  if (confirmations < want) {
-    throw new ChainError("PROOF_NOT_FINAL", `not yet final: ${confirmations} confirmations, want ${want}`, { confirmations, want });
-  }
-  const result: VerifiedAnchor = { chainId: a.chainId, contract: a.contract, blockNumber: a.blockNumber, blockHash: a.blockHash, confirmations };
-  if (opts.onchain) {
-    result.onchainInclusion = await contract.verifyInclusion(a.ledgerId, claim.epoch, opts.onchain.leafHash, opts.onchain.leafIndex, opts.onchain.auditPath);
-  }
+  const result: VerifiedAnchor = { chainId: a.chainId, contract: a.contract, blockNumber: a.blockNumber, blockHash: a.blockHash, confirmations: facts.head - a.blockNumber + 1 };
+  if (opts.onchain) result.onchainInclusion = facts.inclusion === true;
   return result;
+}
+
+/**
+ * Verifies a bundle (file text) against every RPC URL given: all must agree. Endpoints are named by
+ * their redacted URL (an API key in a URL is never printed).
+ */
+export function verifyProofOnRpcUrls(text: string, rpcUrls: string[], opts: VerifyProofOptions = {}): Promise<ProofReport> {
+  const labels = rpcUrls.map((u, i) => (rpcUrls.length > 1 ? `endpoint ${i + 1} (${redactUrl(u)})` : redactUrl(u)));
+  const endpoints: Endpoint[] = rpcUrls.map((u, i) => ({ label: labels[i], transport: fetchTransport(u) }));
+  return verifyProof(text, endpoints, opts);
 }

@@ -16,3 +16,7 @@ export * from "./event/schema";
 export * from "./event/validate";
 export * from "./record";
 export * from "./proof/bundle";
+export * from "./proof/bundle-text";
+export * from "./proof/abi";
+export * from "./proof/anchor-check";
+export * from "./proof/verify-proof";

@@ -6,7 +6,8 @@
  */
 import Ajv from "ajv";
 import { ProofError, EventError, FieldIssue } from "../errors";
-import { fromHex, bytesEqual, toHex } from "../hex";
+import { fromHex, bytesEqual, toHex, utf8 } from "../hex";
+import { bundleFileText, firstDifference, isCanonicalBundleText, toChecksumAddress } from "./bundle-text";
 import { Hasher, rfc9162 } from "../merkle/hasher";
 import { rootFromInclusionProof } from "../merkle/inclusion";
 import { LedgerRecord, assertRecord, recordLeafHash } from "../record";
@@ -45,36 +46,56 @@ export interface ProofBundle {
 const hash32 = { type: "string", pattern: "^0x[0-9a-f]{64}$" };
 const uint = { type: "integer", minimum: 0, maximum: Number.MAX_SAFE_INTEGER };
 
-/** JSON Schema of a version 1 bundle (the record inside is checked by assertRecord). */
+/**
+ * JSON Schema of a version 1 bundle: the schema published as docs/proof.schema.json (a test keeps
+ * the two identical). The record's own rules beyond its shape are checked by assertRecord.
+ */
 export const PROOF_BUNDLE_SCHEMA_V1 = {
+  $schema: "http://json-schema.org/draft-07/schema#",
+  $id: "urn:gxp-ledger:schema:proof-bundle:1",
+  title: "gxp-ledger proof bundle, version 1",
+  description: "One ledger record, its RFC 9162 audit path to an epoch root, and where that root is anchored on an EVM chain. See docs/proof-format.md.",
   type: "object",
   required: ["mediaType", "record", "leafHash", "epoch", "leafIndex", "treeSize", "auditPath", "root", "anchor"],
   additionalProperties: false,
   properties: {
-    mediaType: { const: PROOF_MEDIA_TYPE_V1 },
-    record: { type: "object" },
-    leafHash: hash32,
-    epoch: uint,
-    leafIndex: uint,
-    treeSize: { type: "integer", minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
-    auditPath: { type: "array", maxItems: 64, items: hash32 },
-    root: hash32,
+    mediaType: { description: "Media type and format version.", const: PROOF_MEDIA_TYPE_V1 },
+    record: {
+      description: "The ledger record: the event as posted plus what the ledger set. Its leaf hash is SHA-256(0x00 || RFC 8785 canonical JSON of this object).",
+      type: "object",
+      required: ["recordVersion", "seq", "receivedAt", "salt", "event"],
+      properties: {
+        recordVersion: { const: "gxp-ledger.record/1" },
+        seq: uint,
+        receivedAt: { type: "string", pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z$" },
+        salt: hash32,
+        batchLink: { type: "object", required: ["batchSeq", "prevLeafHash"], properties: { batchSeq: uint, prevLeafHash: { anyOf: [hash32, { type: "null" }] } } },
+        event: { description: "The GxP event as posted (see the event schema).", type: "object", required: ["id"], properties: { id: { type: "string" } } },
+      },
+    },
+    leafHash: { description: "SHA-256(0x00 || canonical record bytes).", ...hash32 },
+    epoch: { description: "The epoch (anchored tree) the record is in.", ...uint },
+    leafIndex: { description: "0-based position of the record in the epoch's tree: record.seq - anchor.firstSeq.", ...uint },
+    treeSize: { description: "Number of leaves of the epoch's tree.", type: "integer", minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
+    auditPath: { description: "RFC 9162 §2.1.3 inclusion proof, leaf level first.", type: "array", maxItems: 64, items: hash32 },
+    root: { description: "The epoch's RFC 9162 Merkle tree hash.", ...hash32 },
     anchor: {
+      description: "Where the root was anchored: the verifier reads it back from the chain.",
       type: "object",
       required: ["chainId", "contract", "ledgerId", "ledgerName", "epoch", "firstSeq", "txHash", "blockNumber", "blockHash", "blockTimestamp", "logIndex"],
       additionalProperties: false,
       properties: {
-        chainId: { type: "string", pattern: "^[1-9][0-9]{0,77}$" },
-        contract: { type: "string", pattern: "^0x[0-9a-fA-F]{40}$" },
-        ledgerId: hash32,
-        ledgerName: { type: "string", minLength: 1, maxLength: 31 },
-        epoch: uint,
-        firstSeq: uint,
-        txHash: hash32,
-        blockNumber: uint,
-        blockHash: hash32,
-        blockTimestamp: uint,
-        logIndex: uint,
+        chainId: { description: "EIP-155 chain id, decimal.", type: "string", pattern: "^[1-9][0-9]{0,77}$" },
+        contract: { description: "Address of the GxpAnchor contract, in EIP-55 checksum form.", type: "string", pattern: "^0x[0-9a-fA-F]{40}$" },
+        ledgerId: { description: "bytes32 ledger id: ledgerName as UTF-8, right-padded with zero bytes.", ...hash32 },
+        ledgerName: { description: "The ledger's name (one per site).", type: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,30}$" },
+        epoch: { description: "Same as the bundle's epoch.", ...uint },
+        firstSeq: { description: "Sequence number of the epoch's first record.", ...uint },
+        txHash: { description: "The anchoring transaction.", ...hash32 },
+        blockNumber: { description: "Block that holds the anchoring transaction.", ...uint },
+        blockHash: { description: "Hash of that block.", ...hash32 },
+        blockTimestamp: { description: "Timestamp of that block (Unix seconds).", ...uint },
+        logIndex: { description: "Block-wide index of the EpochAnchored log.", ...uint },
       },
     },
   },
@@ -87,9 +108,20 @@ function schemaFail(issues: FieldIssue[]): never {
   throw new ProofError("PROOF_SCHEMA_INVALID", `invalid proof bundle: ${issues.map((i) => `${i.path} ${i.message}`).join("; ")}`, { issues });
 }
 
+/** bytes32 id of a ledger name: its UTF-8 bytes right-padded with zeros (Solidity `bytes32("DE01")`). */
+export function ledgerIdOfName(name: string): string {
+  const bytes = utf8(name);
+  if (bytes.length > 31) throw new RangeError(`ledger name ${JSON.stringify(name)} is longer than 31 bytes`);
+  const word = new Uint8Array(32);
+  word.set(bytes);
+  return toHex(word);
+}
+
 /**
- * Parses and validates a bundle (object or JSON text) by its media type version.
- * @throws ProofError PROOF_SCHEMA_INVALID listing every bad field
+ * Parses and validates a bundle by its media type version. Given text (a bundle file), also
+ * requires the text to be the bundle's file form or compact form (src/core/proof/bundle-text.ts).
+ * @throws ProofError PROOF_SCHEMA_INVALID listing every bad field; PROOF_CANONICAL_MISMATCH when the
+ *   text is not in canonical form or the record has no RFC 8785 form
  */
 export function bundleFromJSON(input: unknown): ProofBundle {
   let obj = input;
@@ -121,12 +153,36 @@ export function bundleFromJSON(input: unknown): ProofBundle {
     throw e;
   }
   if (b.anchor.epoch !== b.epoch) schemaFail([{ path: "/anchor/epoch", message: `is ${b.anchor.epoch}: want the bundle's epoch ${b.epoch}` }]);
+  if (ledgerIdOfName(b.anchor.ledgerName) !== b.anchor.ledgerId) {
+    schemaFail([{ path: "/anchor/ledgerId", message: `is ${b.anchor.ledgerId}: want ${ledgerIdOfName(b.anchor.ledgerName)}, the bytes32 of ledgerName ${JSON.stringify(b.anchor.ledgerName)}` }]);
+  }
+  if (toChecksumAddress(b.anchor.contract) !== b.anchor.contract) {
+    throw new ProofError("PROOF_CANONICAL_MISMATCH", `canonical form: contract ${b.anchor.contract} is not in EIP-55 checksum form (want ${toChecksumAddress(b.anchor.contract)})`, {
+      got: b.anchor.contract,
+      want: toChecksumAddress(b.anchor.contract),
+    });
+  }
+  let canonicalText: string;
+  try {
+    canonicalText = bundleFileText(b);
+  } catch (e) {
+    if (!(e instanceof EventError)) throw e;
+    throw new ProofError("PROOF_CANONICAL_MISMATCH", `canonical form: the bundle has no RFC 8785 form: ${e.message}`, { issues: e.issues });
+  }
+  if (typeof input === "string" && !isCanonicalBundleText(input, b)) {
+    const at = firstDifference(input, canonicalText);
+    throw new ProofError(
+      "PROOF_CANONICAL_MISMATCH",
+      `canonical form: the file differs from its canonical form at line ${at.line} (character ${at.offset}): a bundle file must be exactly as \`gxp-ledger proof\` writes it (see docs/proof-format.md)`,
+      at,
+    );
+  }
   return b;
 }
 
-/** Serialises a bundle as pretty JSON (what `gxp-ledger proof` writes). */
+/** Serialises a bundle in its file form (what `gxp-ledger proof` writes). */
 export function bundleToJSON(bundle: ProofBundle): string {
-  return JSON.stringify(bundle, null, 2) + "\n";
+  return bundleFileText(bundle);
 }
 
 /** What the chain must confirm for a bundle that passed the offline checks. */
@@ -138,13 +194,27 @@ export interface AnchorClaim {
 }
 
 /**
- * Every check of a bundle that needs no chain: schema, the record's leaf hash recomputed from its
- * canonical form, the record's sequence number at the stated leaf index, and the audit path to the
- * stated root.
- * @throws ProofError PROOF_SCHEMA_INVALID, PROOF_LEAF_MISMATCH, PROOF_INDEX_OUT_OF_RANGE,
- *   PROOF_WRONG_LENGTH, PROOF_ROOT_MISMATCH
+ * Every check of a bundle that needs no chain, in order: schema, canonical form, the record's leaf
+ * hash recomputed from its RFC 8785 form, the record's sequence number at the stated leaf index, and
+ * the audit path to the stated root.
+ * @throws ProofError PROOF_SCHEMA_INVALID, PROOF_CANONICAL_MISMATCH, PROOF_LEAF_MISMATCH,
+ *   PROOF_INDEX_OUT_OF_RANGE, PROOF_WRONG_LENGTH, PROOF_ROOT_MISMATCH
  */
 export function verifyBundle(input: unknown, hasher: Hasher = rfc9162): AnchorClaim {
+  return checkBundle(input, hasher).claim;
+}
+
+/** A bundle that passed the offline checks, with the claim the chain must confirm. */
+export interface CheckedBundle {
+  bundle: ProofBundle;
+  claim: AnchorClaim;
+}
+
+/**
+ * As verifyBundle, returning the parsed bundle too.
+ * @throws ProofError as verifyBundle
+ */
+export function checkBundle(input: unknown, hasher: Hasher = rfc9162): CheckedBundle {
   const b = bundleFromJSON(input);
   const leaf = recordLeafHash(b.record, hasher);
   if (!bytesEqual(leaf, fromHex(b.leafHash))) {
@@ -168,5 +238,5 @@ export function verifyBundle(input: unknown, hasher: Hasher = rfc9162): AnchorCl
       want: b.root,
     });
   }
-  return { anchor: b.anchor, epoch: b.epoch, root: b.root, treeSize: b.treeSize };
+  return { bundle: b, claim: { anchor: b.anchor, epoch: b.epoch, root: b.root, treeSize: b.treeSize } };
 }
