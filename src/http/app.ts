@@ -3,6 +3,8 @@
  * in-process with inject(). One error handler maps error codes to statuses and hides 5xx details.
  */
 import Fastify, { FastifyBaseLogger, FastifyInstance } from "fastify";
+import rateLimit from "@fastify/rate-limit";
+import swagger from "@fastify/swagger";
 import { EventError, isCoreError } from "../core";
 import { StoreError } from "../store/errors";
 import { ClientStore } from "../store/clients";
@@ -12,6 +14,8 @@ import { SecurityRecorder } from "../service/security";
 import { installAuth } from "./auth";
 import { problem, PROBLEM_MEDIA_TYPE } from "./problem";
 import { eventRoutes } from "./routes-events";
+import { installJsonParser, JsonLimits } from "./json-body";
+import { Metrics } from "../service/metrics";
 import { readRoutes } from "./routes-read";
 
 /** What the app needs. */
@@ -27,6 +31,10 @@ export interface AppDeps {
   bodyLimit?: number;
   /** Most events in one bulk post. */
   bulkMax?: number;
+  jsonLimits?: JsonLimits;
+  /** Requests per client (or per address before authentication) per window. */
+  rateLimit?: { max: number; windowMs: number };
+  metrics?: Metrics;
 }
 
 const STATUS_OF: Record<string, number> = {
@@ -56,12 +64,14 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   app.setErrorHandler((err: Error, req, reply) => {
     const code = (err as { code?: string }).code ?? "";
+    if (req.method === "POST" && req.url.startsWith("/v1/events")) deps.metrics?.eventsRejected.inc({ reason: code || "UNKNOWN" });
     if (err instanceof EventError || ((isCoreError(err) || err instanceof StoreError) && STATUS_OF[code])) {
       const status = STATUS_OF[code] ?? 400;
       const issues = err instanceof EventError ? err.issues : undefined;
       return reply.code(status).type(PROBLEM_MEDIA_TYPE).send(problem(status, code, TITLE_OF[code] ?? "Invalid event", err.message, issues));
     }
     const status = (err as { statusCode?: number }).statusCode;
+    if (status === 429) return reply.code(429).type(PROBLEM_MEDIA_TYPE).send(err);
     if (status && status >= 400 && status < 500) {
       // Fastify's own client errors: bad JSON, body too large, wrong content type.
       return reply.code(status).type(PROBLEM_MEDIA_TYPE).send(problem(status, code || "BAD_REQUEST", "Bad request", err.message));
@@ -69,6 +79,36 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     req.log.error({ err }, "request failed");
     return reply.code(500).type(PROBLEM_MEDIA_TYPE).send(problem(500, "INTERNAL", "Internal error"));
   });
+
+  installJsonParser(app, deps.jsonLimits);
+  // Validation is the core's (all bad fields at once, RFC 9457); route schemas are for the OpenAPI
+  // document, which is generated from the very schema objects the core validates with.
+  app.setValidatorCompiler(() => () => true);
+  void app.register(swagger, {
+    openapi: {
+      info: { title: "gxp-ledger API", version: "1", description: "Tamper-evident GxP audit trail: post events, read records, receipts, batches, epochs and proofs." },
+      components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  void app.register(rateLimit, {
+    global: true,
+    hook: "preHandler", // after authentication: the limit is per client
+    max: deps.rateLimit?.max ?? 50_000,
+    timeWindow: deps.rateLimit?.windowMs ?? 10_000,
+    keyGenerator: (req) => (req.client ? `client:${req.client.name}` : `ip:${req.ip}`),
+    allowList: (req) => !req.routeOptions.config?.roles, // health probes are never limited
+    errorResponseBuilder: (_req, ctx) => ({
+      ...problem(429, "RATE_LIMITED", "Too many requests", `more than ${ctx.max} requests in ${ctx.after}; retry later`),
+      statusCode: 429,
+    }),
+  });
+  if (deps.metrics) {
+    const m = deps.metrics;
+    app.addHook("onResponse", async (req, reply) => {
+      m.requestDuration.observe({ method: req.method, route: req.routeOptions.url ?? "unknown", status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    });
+  }
 
   app.setNotFoundHandler((req, reply) =>
     reply.code(404).type(PROBLEM_MEDIA_TYPE).send(problem(404, "NOT_FOUND", "Not found", `${req.method} ${req.url.split("?")[0]} is not a route`)),
@@ -82,7 +122,14 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     return reply.code(r.ready ? 200 : 503).send(r);
   });
 
-  eventRoutes(app, deps);
-  readRoutes(app, deps);
+  void app.register(async (scoped) => {
+    eventRoutes(scoped, deps);
+    readRoutes(scoped, deps);
+    scoped.get("/openapi.json", { config: { roles: ["mes", "qa", "auditor", "admin"] }, schema: { hide: true } }, async () => app.swagger());
+    scoped.get("/metrics", { config: { roles: ["admin", "auditor"] }, schema: { hide: true } }, async (_req, reply) => {
+      if (!deps.metrics) return reply.code(404).type(PROBLEM_MEDIA_TYPE).send(problem(404, "NOT_FOUND", "Not found", "metrics are not enabled"));
+      return reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+    });
+  });
   return app;
 }

@@ -1,6 +1,6 @@
 /** Writing events: POST /v1/events and POST /v1/events:bulk (role mes). */
 import { FastifyInstance } from "fastify";
-import { EventError, FieldIssue, assertEvent } from "../core";
+import { EVENT_SCHEMA, EventError, FieldIssue, assertEvent } from "../core";
 import { AppDeps } from "./app";
 import { problem, PROBLEM_MEDIA_TYPE } from "./problem";
 
@@ -10,34 +10,61 @@ const MES = ["mes"] as const;
 export function eventRoutes(app: FastifyInstance, deps: AppDeps): void {
   const bulkMax = deps.bulkMax ?? 1000;
 
-  app.post("/v1/events", { config: { roles: MES } }, async (req, reply) => {
-    // ingest commits (WAL, synchronous=FULL) before it returns: the reply is sent after the commit.
-    const [r] = deps.ingestor.ingest([req.body], req.client);
-    return reply.code(r.duplicate ? 200 : 201).send(r.receipt);
-  });
+  const receipt = {
+    type: "object",
+    properties: Object.fromEntries(["id", "leafHash", "receivedAt", "anchorBy", "ledger", "keyId", "signature"].map((k) => [k, { type: "string" }]).concat([["seq", { type: "integer" }]])),
+  };
+  app.post(
+    "/v1/events",
+    {
+      config: { roles: MES },
+      schema: {
+        summary: "Post one GxP event",
+        body: EVENT_SCHEMA,
+        response: { 201: { description: "stored; signed receipt", ...receipt }, 200: { description: "replay of a stored event; its original receipt", ...receipt } },
+      },
+    },
+    async (req, reply) => {
+      // ingest commits (WAL, synchronous=FULL) before it returns: the reply is sent after the commit.
+      const [r] = deps.ingestor.ingest([req.body], req.client);
+      if (!r.duplicate) deps.metrics?.eventsAccepted.inc();
+      return reply.code(r.duplicate ? 200 : 201).send(r.receipt);
+    },
+  );
 
   // "::" escapes the colon of the custom method ":bulk" (Google AIP-136 style).
-  app.post("/v1/events::bulk", { config: { roles: MES } }, async (req, reply) => {
-    const body = req.body as { events?: unknown } | unknown[];
-    const events = Array.isArray(body) ? body : (body as { events?: unknown })?.events;
-    if (!Array.isArray(events) || events.length === 0) {
-      return reply.code(400).type(PROBLEM_MEDIA_TYPE).send(problem(400, "BULK_INVALID", "Invalid bulk request", "send {\"events\": [ …one or more events… ]}", [{ path: "/events", message: "must be a non-empty array" }]));
-    }
-    if (events.length > bulkMax) {
-      return reply.code(413).type(PROBLEM_MEDIA_TYPE).send(problem(413, "BULK_TOO_LARGE", "Too many events", `${events.length} events: at most ${bulkMax} per bulk request`, [{ path: "/events", message: `must hold at most ${bulkMax} events` }]));
-    }
-    // Name every bad field of every event, as /events/<index>/<field>, before anything is stored.
-    const issues: FieldIssue[] = [];
-    events.forEach((ev, i) => {
-      try {
-        assertEvent(ev);
-      } catch (e) {
-        if (!(e instanceof EventError)) throw e;
-        issues.push(...(e.issues.length ? e.issues : [{ path: "", message: e.message }]).map((x) => ({ path: `/events/${i}${x.path === "/" ? "" : x.path}`, message: x.message })));
+  app.post(
+    "/v1/events::bulk",
+    {
+      config: { roles: MES },
+      schema: {
+        summary: `Post up to ${bulkMax} events, all or nothing`,
+        body: { type: "object", required: ["events"], properties: { events: { type: "array", minItems: 1, maxItems: bulkMax, items: EVENT_SCHEMA } } },
+      },
+    },
+    async (req, reply) => {
+      const body = req.body as { events?: unknown } | unknown[];
+      const events = Array.isArray(body) ? body : (body as { events?: unknown })?.events;
+      if (!Array.isArray(events) || events.length === 0) {
+        return reply.code(400).type(PROBLEM_MEDIA_TYPE).send(problem(400, "BULK_INVALID", "Invalid bulk request", "send {\"events\": [ …one or more events… ]}", [{ path: "/events", message: "must be a non-empty array" }]));
       }
-    });
-    if (issues.length) throw new EventError("EVENT_SCHEMA_INVALID", `invalid bulk request: ${issues.length} bad field(s); nothing stored`, issues);
-    const results = deps.ingestor.ingest(events, req.client);
-    return reply.code(results.every((r) => r.duplicate) ? 200 : 201).send({ receipts: results.map((r) => ({ ...r.receipt, duplicate: r.duplicate })) });
-  });
+      if (events.length > bulkMax) {
+        return reply.code(413).type(PROBLEM_MEDIA_TYPE).send(problem(413, "BULK_TOO_LARGE", "Too many events", `${events.length} events: at most ${bulkMax} per bulk request`, [{ path: "/events", message: `must hold at most ${bulkMax} events` }]));
+      }
+      // Name every bad field of every event, as /events/<index>/<field>, before anything is stored.
+      const issues: FieldIssue[] = [];
+      events.forEach((ev, i) => {
+        try {
+          assertEvent(ev);
+        } catch (e) {
+          if (!(e instanceof EventError)) throw e;
+          issues.push(...(e.issues.length ? e.issues : [{ path: "", message: e.message }]).map((x) => ({ path: `/events/${i}${x.path === "/" ? "" : x.path}`, message: x.message })));
+        }
+      });
+      if (issues.length) throw new EventError("EVENT_SCHEMA_INVALID", `invalid bulk request: ${issues.length} bad field(s); nothing stored`, issues);
+      const results = deps.ingestor.ingest(events, req.client);
+      deps.metrics?.eventsAccepted.inc(results.filter((r) => !r.duplicate).length);
+      return reply.code(results.every((r) => r.duplicate) ? 200 : 201).send({ receipts: results.map((r) => ({ ...r.receipt, duplicate: r.duplicate })) });
+    },
+  );
 }

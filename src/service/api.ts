@@ -18,12 +18,12 @@ export interface ApiServices {
 }
 
 /** Builds the API services for `ledger` in `dataDir`. */
-export function createApiServices(ledger: Ledger, dataDir: string, ledgerName: string, anchorWithinMs: number): ApiServices {
+export function createApiServices(ledger: Ledger, dataDir: string, ledgerName: string, anchorWithinMs: number, maxClockSkewMs = 300_000): ApiServices {
   const security = createSecurityRecorder(ledger, ledgerName);
   return {
     clients: createClientStore(ledger.db),
     security,
-    ingestor: createIngestor(ledger, { ledgerName, receiptKey: loadReceiptKey(dataDir), anchorWithinMs, security }),
+    ingestor: createIngestor(ledger, { ledgerName, receiptKey: loadReceiptKey(dataDir), anchorWithinMs, security, maxClockSkewMs }),
   };
 }
 

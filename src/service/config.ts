@@ -27,6 +27,10 @@ export interface LedgerConfig {
   anchorWithinMs: number;
   /** Most events in one bulk post. */
   bulkMax: number;
+  /** Requests per client per 10 s. */
+  rateLimit: number;
+  /** Event times may run this far ahead of the ledger's clock. */
+  maxClockSkewMs: number;
 }
 
 /** Raw flag values as commander gives them. */
@@ -58,7 +62,7 @@ function int(name: string, v: string | number | undefined, def: number, min: num
 /**
  * Builds the configuration. Environment variables: LEDGER_DATA_DIR, LEDGER_HOST, PORT, LEDGER_RPC_URL,
  * LEDGER_CONTRACT, LEDGER_ANCHOR_KEY, LEDGER_CHAIN_PORT, LEDGER_NAME, LEDGER_CONFIRMATIONS,
- * LEDGER_EPOCH_MAX_EVENTS, LEDGER_EPOCH_MAX_AGE_SECONDS, LEDGER_TICK_MS, LEDGER_ANCHOR_SLA_SECONDS, LEDGER_BULK_MAX.
+ * LEDGER_EPOCH_MAX_EVENTS, LEDGER_EPOCH_MAX_AGE_SECONDS, LEDGER_TICK_MS, LEDGER_ANCHOR_SLA_SECONDS, LEDGER_BULK_MAX, LEDGER_RATE_LIMIT, LEDGER_MAX_CLOCK_SKEW_SECONDS.
  * @throws ConfigError naming the bad value
  */
 export function buildConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, cwd: string): LedgerConfig {
@@ -82,6 +86,8 @@ export function buildConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, cwd: str
     tickMs: int("tick (ms)", env.LEDGER_TICK_MS, 1000, 10, 60_000),
     anchorWithinMs: 1000 * int("anchor SLA (s)", env.LEDGER_ANCHOR_SLA_SECONDS, 600, 1, 7 * 86_400),
     bulkMax: int("bulk max", env.LEDGER_BULK_MAX, 1000, 1, 100_000),
+    rateLimit: int("rate limit", env.LEDGER_RATE_LIMIT, 50_000, 1, 10_000_000),
+    maxClockSkewMs: 1000 * int("max clock skew (s)", env.LEDGER_MAX_CLOCK_SKEW_SECONDS, 300, 0, 86_400),
   };
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,30}$/.test(config.ledgerName)) {
     throw new ConfigError(`ledger name ${JSON.stringify(config.ledgerName)}: want 1-31 characters of A-Z a-z 0-9 . _ -`);

@@ -2,7 +2,7 @@
  * Ingestion: what happens to events an API client posts. Validation, the client's source signature,
  * the append (one transaction, replied to after commit), and a receipt signed with the ledger's key.
  */
-import { GxpEvent, SubmittedBy, assertEvent } from "../core";
+import { GxpEvent, SubmittedBy, assertEvent, assertNotInFuture } from "../core";
 import { verifySourceSig } from "../crypto/source-sig";
 import { ReceiptKey, SignedReceipt } from "../crypto/receipt-key";
 import { Client } from "../store/clients";
@@ -18,6 +18,9 @@ export interface IngestOptions {
   /** How long after receipt the ledger promises the event's epoch is anchored. */
   anchorWithinMs: number;
   security: SecurityRecorder;
+  /** Event times may be at most this far ahead of the ledger's clock. */
+  maxClockSkewMs?: number;
+  now?: () => number;
 }
 
 /** The ingestion service. */
@@ -47,7 +50,11 @@ export function createIngestor(ledger: Ledger, opts: IngestOptions): Ingestor {
   return {
     anchorBy,
     ingest(events, client) {
-      for (const e of events) assertEvent(e);
+      const now = (opts.now ?? Date.now)();
+      for (const e of events) {
+        assertEvent(e);
+        assertNotInFuture(e, now, opts.maxClockSkewMs ?? 300_000);
+      }
       if (client?.signingAlg && client.signingKey) {
         for (const e of events as GxpEvent[]) {
           try {

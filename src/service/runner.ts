@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import { createLease, Lease } from "../store/lease";
 import { Ledger } from "./ledger";
 import { ChainContext, ledgerAnchorer } from "./chain-context";
+import { Metrics } from "./metrics";
 
 type Log = (level: "debug" | "info" | "warn" | "error", msg: string, info?: Record<string, unknown>) => void;
 
@@ -16,6 +17,7 @@ export interface RunnerOptions {
   confirmations: number;
   log: Log;
   now?: () => Date;
+  metrics?: Metrics;
 }
 
 /** The background sealer and anchorer. */
@@ -24,6 +26,8 @@ export interface Runner {
   tick(): Promise<void>;
   /** Last anchoring error, if the last round failed (shown by /readyz). */
   lastError(): string | undefined;
+  /** Whether the chain answered in the last round. */
+  chainReachable(): boolean;
   stop(): Promise<void>;
 }
 
@@ -35,19 +39,32 @@ export function startRunner(ledger: Ledger, chain: ChainContext | undefined, opt
   let running: Promise<void> | undefined;
   let stopped = false;
   let error: string | undefined;
+  let chainOk = true;
 
   const round = async () => {
     while (ledger.sealer.due(now())) {
       const r = ledger.sealer.seal(now());
       if (!r) break;
+      opts.metrics?.sealDuration.observe(r.ms / 1000);
       opts.log("info", "epoch sealed", { epoch: r.epoch.epoch, size: r.epoch.size, firstSeq: r.epoch.firstSeq, ms: Math.round(r.ms) });
     }
-    if (anchorer && ledger.epochs.unanchored().length > 0 && lease.acquire()) {
+    if (chain) {
       try {
-        await anchorer.anchorPending();
+        await chain.provider.getBlockNumber();
+        chainOk = true;
+      } catch {
+        chainOk = false;
+      }
+    }
+    if (anchorer && ledger.epochs.unanchored().length > 0 && lease.acquire()) {
+      const t0 = performance.now();
+      try {
+        const done = await anchorer.anchorPending();
+        if (done.length) opts.metrics?.anchorDuration.observe((performance.now() - t0) / 1000 / done.length);
         error = undefined;
       } catch (e) {
         error = (e as Error).message.split("\n")[0];
+        opts.metrics?.chainErrors.inc();
         opts.log("warn", "anchoring failed; will retry", { error });
       }
     }
@@ -72,6 +89,7 @@ export function startRunner(ledger: Ledger, chain: ChainContext | undefined, opt
   return {
     tick,
     lastError: () => error,
+    chainReachable: () => chainOk,
     async stop() {
       stopped = true;
       clearInterval(timer);

@@ -11,6 +11,7 @@ import { openLedger } from "../../service/ledger";
 import { openAnchoringChain } from "../../service/chain-context";
 import { startRunner } from "../../service/runner";
 import { createApiServices, devTokenFile, ensureDevToken } from "../../service/api";
+import { createMetrics } from "../../service/metrics";
 import { configOf } from "../context";
 
 /** Registers `serve`. */
@@ -35,27 +36,43 @@ export function serveCommand(): Command {
         ledger.close();
         throw e;
       });
-      const api = createApiServices(ledger, config.dataDir, config.ledgerName, config.seal.maxAgeMs + config.anchorWithinMs);
+      const api = createApiServices(ledger, config.dataDir, config.ledgerName, config.seal.maxAgeMs + config.anchorWithinMs, config.maxClockSkewMs);
       const devToken = chain.embedded ? ensureDevToken(api, config.dataDir, process.env) : undefined;
       let runner: ReturnType<typeof startRunner> | undefined;
       let server: Awaited<ReturnType<typeof listen>>;
       try {
-        runner = startRunner(ledger, chain, { tickMs: config.tickMs, confirmations: config.confirmations, log });
+        const metrics = createMetrics(ledger, { defaultMetrics: true });
+        runner = startRunner(ledger, chain, { tickMs: config.tickMs, confirmations: config.confirmations, log, metrics });
         const r = runner;
         const app = buildApp({
           ledger,
           ...api,
           bulkMax: config.bulkMax,
+          metrics,
+          rateLimit: { max: config.rateLimit, windowMs: 10_000 },
           logger: logger.child({ component: "http" }),
           readiness: () => {
-            const unanchored = ledger.epochs.unanchored();
+            // Database open, chain reachable, anchor lag under its limit; otherwise 503 with the reasons.
+            const reasons: string[] = [];
+            let dbOk = true;
+            try {
+              ledger.db.prepare("SELECT 1").get();
+            } catch {
+              dbOk = false;
+              reasons.push("database not readable");
+            }
+            const unanchored = dbOk ? ledger.epochs.unanchored() : [];
+            const lagSeconds = unanchored[0] ? Math.round((Date.now() - Date.parse(unanchored[0].sealedAt)) / 1000) : 0;
+            if (!r.chainReachable()) reasons.push("chain unreachable");
+            if (lagSeconds * 1000 > config.anchorWithinMs) reasons.push(`anchor lag ${lagSeconds} s over the limit of ${config.anchorWithinMs / 1000} s`);
             const err = r.lastError();
+            if (err) reasons.push(`anchoring failing: ${err}`);
             return {
-              ready: !err,
-              pendingEvents: ledger.sealer.pending().count,
+              ready: reasons.length === 0,
+              reasons,
+              pendingEvents: dbOk ? ledger.sealer.pending().count : null,
               unanchoredEpochs: unanchored.length,
-              oldestUnanchoredSealedAt: unanchored[0]?.sealedAt ?? null,
-              ...(err ? { anchorError: err } : {}),
+              anchorLagSeconds: lagSeconds,
             };
           },
         });

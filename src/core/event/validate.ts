@@ -103,3 +103,17 @@ export function assertEvent(input: unknown): asserts input is GxpEvent {
     }
   }
 }
+
+/**
+ * Refuses event times later than `nowMs` plus `maxSkewMs` (a clock that runs ahead, or a forged
+ * time). The clock is passed in: the core reads none.
+ * @throws EventError EVENT_SCHEMA_INVALID naming each such field
+ */
+export function assertNotInFuture(event: GxpEvent, nowMs: number, maxSkewMs: number): void {
+  const issues: FieldIssue[] = [];
+  for (const f of ["occurredAt", "recordedAt"] as const) {
+    const t = Date.parse(event[f]);
+    if (t > nowMs + maxSkewMs) issues.push({ path: `/${f}`, message: `is ${Math.round((t - nowMs) / 1000)} s in the future (more than the allowed ${maxSkewMs / 1000} s clock skew)` });
+  }
+  if (issues.length) throw new EventError("EVENT_SCHEMA_INVALID", `invalid event ${event.id}: ${issues.map((i) => `${i.path} ${i.message}`).join("; ")}`, issues);
+}

@@ -1,0 +1,56 @@
+/**
+ * Prometheus metrics (prom-client), one registry per process: events accepted and rejected by reason,
+ * request latency, pending events, seal and anchor durations, anchor lag, chain errors.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { Ledger } from "./ledger";
+
+/** The ledger's instruments. */
+export interface Metrics {
+  registry: Registry;
+  eventsAccepted: Counter;
+  eventsRejected: Counter<"reason">;
+  requestDuration: Histogram<"method" | "route" | "status">;
+  sealDuration: Histogram;
+  anchorDuration: Histogram;
+  chainErrors: Counter;
+}
+
+/** Creates the registry; gauges read the ledger when scraped. */
+export function createMetrics(ledger: Ledger, opts: { defaultMetrics?: boolean } = {}): Metrics {
+  const registry = new Registry();
+  if (opts.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: "gxp_ledger_" });
+  const m: Metrics = {
+    registry,
+    eventsAccepted: new Counter({ name: "gxp_ledger_events_accepted_total", help: "Events stored (replays not counted)", registers: [registry] }),
+    eventsRejected: new Counter({ name: "gxp_ledger_events_rejected_total", help: "Event posts refused, by reason code", labelNames: ["reason"], registers: [registry] }),
+    requestDuration: new Histogram({
+      name: "gxp_ledger_http_request_duration_seconds",
+      help: "HTTP request latency",
+      labelNames: ["method", "route", "status"],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: [registry],
+    }),
+    sealDuration: new Histogram({ name: "gxp_ledger_seal_duration_seconds", help: "Time to seal one epoch", buckets: [0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10], registers: [registry] }),
+    anchorDuration: new Histogram({ name: "gxp_ledger_anchor_duration_seconds", help: "Time to anchor one epoch (send to confirmation)", buckets: [0.1, 0.5, 1, 5, 15, 60, 300], registers: [registry] }),
+    chainErrors: new Counter({ name: "gxp_ledger_chain_errors_total", help: "Failed anchoring rounds", registers: [registry] }),
+  };
+  new Gauge({
+    name: "gxp_ledger_pending_events",
+    help: "Events not yet sealed into an epoch",
+    registers: [registry],
+    collect() {
+      this.set(ledger.sealer.pending().count);
+    },
+  });
+  new Gauge({
+    name: "gxp_ledger_anchor_lag_seconds",
+    help: "Age of the oldest sealed epoch without a confirmed anchor (0 when none)",
+    registers: [registry],
+    collect() {
+      const oldest = ledger.epochs.unanchored()[0];
+      this.set(oldest ? Math.max(0, (Date.now() - Date.parse(oldest.sealedAt)) / 1000) : 0);
+    },
+  });
+  return m;
+}
