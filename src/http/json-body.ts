@@ -80,7 +80,12 @@ export function parseJsonBody(body: Buffer, limits: JsonLimits = DEFAULT_JSON_LI
     throw new BodyError("BODY_INVALID_JSON", `request body is not JSON: ${(e as Error).message.split("\n")[0]}`);
   }
   check(doc.body, "", 1, limits);
-  return JSON.parse(text);
+  try {
+    // momoa tolerates some things JSON.parse refuses (a raw control character in a string).
+    return JSON.parse(text);
+  } catch (e) {
+    throw new BodyError("BODY_INVALID_JSON", `request body is not JSON: ${(e as Error).message.split("\n")[0]}`);
+  }
 }
 
 /** Replaces Fastify's JSON parser with parseJsonBody. */

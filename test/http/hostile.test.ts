@@ -83,6 +83,8 @@ describe("the HTTP edge under hostile input", () => {
   });
   it("refuses non-JSON, a wrong content type, and JSON that is not an object", async () => {
     await expectRefused(await raw("{not json"), 400, "BODY_INVALID_JSON");
+    // Found by the fuzzer: a raw control character inside a string once gave a 500.
+    await expectRefused(await raw(JSON.stringify(sampleEvent()).replace("A. Schmidt", "A.\u0000Schmidt")), 400, "BODY_INVALID_JSON");
     await expectRefused(await raw("id=1", app, "application/x-www-form-urlencoded"), 415);
     await expectRefused(await raw("[1,2]"), 400, "EVENT_SCHEMA_INVALID");
     await expectRefused(await raw('"text"'), 400, "EVENT_SCHEMA_INVALID");
