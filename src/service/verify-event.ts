@@ -13,6 +13,8 @@ import {
   toHex,
 } from "../core";
 import { nodeHasher } from "../crypto/node-hasher";
+import { verifySourceSig } from "../crypto/source-sig";
+import { createHash } from "node:crypto";
 import { anchorContract } from "../chain/contract";
 import { verifyAnchorOnChain } from "../chain/verify-anchor";
 import { ChainError } from "../chain/errors";
@@ -63,6 +65,20 @@ export async function verifyStoredEvent(ledger: Ledger, eventId: string, provide
     return fail("leaf hash", "PROOF_LEAF_MISMATCH", `event ${eventId} (seq ${ev.seq}): stored record hashes to ${toHex(leaf)} but its stored leaf hash is ${toHex(ev.leafHash)}: the record was altered`);
   }
   ok("leaf hash", `record hashes to its leaf ${toHex(leaf)}`);
+
+  // 1b. The MES's own signature, when its client signs (zero trust in the ledger operator).
+  const sb = ev.record.submittedBy;
+  if (sb?.signingAlg && sb.signingKey) {
+    const keyId = sb.signingAlg === "EIP191" ? sb.signingKey : `sha256:${createHash("sha256").update(Buffer.from(sb.signingKey, "base64")).digest("hex").slice(0, 16)}…`;
+    try {
+      verifySourceSig(ev.record.event, { alg: sb.signingAlg, key: sb.signingKey });
+    } catch (e) {
+      return fail("source signature", "SOURCE_SIGNATURE_INVALID", `event ${eventId}: ${(e as Error).message}`);
+    }
+    ok("source signature", `signed by client ${sb.client} with ${sb.signingAlg} key ${keyId}`);
+  } else if (sb) {
+    ok("source signature", `none: submitted by client ${sb.client} (role ${sb.role}), which does not sign its events`);
+  }
   if (!pos.epoch) {
     report.outcome = "not-anchored";
     ok("epoch", "pending: not sealed into an epoch yet");
