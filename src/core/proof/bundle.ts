@@ -231,12 +231,22 @@ export function checkBundle(input: unknown, hasher: Hasher = rfc9162): CheckedBu
       firstSeq: b.anchor.firstSeq,
     });
   }
-  const root = rootFromInclusionProof(hasher, b.leafIndex, b.treeSize, leaf, b.auditPath.map(fromHex));
-  if (!bytesEqual(root, fromHex(b.root))) {
-    throw new ProofError("PROOF_ROOT_MISMATCH", `audit path leads to root ${toHex(root)}: bundle says ${b.root}`, {
-      got: toHex(root),
-      want: b.root,
+  checkAuditPath(hasher, b.leafIndex, b.treeSize, leaf, b.auditPath.map(fromHex), fromHex(b.root));
+  return { bundle: b, claim: { anchor: b.anchor, epoch: b.epoch, root: b.root, treeSize: b.treeSize } };
+}
+
+/**
+ * The audit path step of a bundle: the path from `leaf` at `leafIndex` of a tree of `treeSize`
+ * leaves must lead to `root` (RFC 9162 §2.1.3.2; index, size, hash lengths and path length are
+ * checked before any hashing).
+ * @throws ProofError PROOF_INDEX_OUT_OF_RANGE, PROOF_BAD_HASH_LENGTH, PROOF_WRONG_LENGTH, PROOF_ROOT_MISMATCH
+ */
+export function checkAuditPath(hasher: Hasher, leafIndex: number, treeSize: number, leaf: Uint8Array, auditPath: Uint8Array[], root: Uint8Array): void {
+  const got = rootFromInclusionProof(hasher, leafIndex, treeSize, leaf, auditPath);
+  if (root.length !== got.length || !bytesEqual(got, root)) {
+    throw new ProofError("PROOF_ROOT_MISMATCH", `audit path leads to root ${toHex(got)}: bundle says ${toHex(root)}`, {
+      got: toHex(got),
+      want: toHex(root),
     });
   }
-  return { bundle: b, claim: { anchor: b.anchor, epoch: b.epoch, root: b.root, treeSize: b.treeSize } };
 }

@@ -1,0 +1,100 @@
+/**
+ * Real proof bundles for the verifier tests: the real server on its embedded chain, events posted
+ * over HTTP into epochs of the given sizes, sealed and anchored, and every event's bundle exported
+ * with `gxp-ledger proof`. Free ports, a temporary data directory.
+ */
+import { expect } from "chai";
+import fs from "node:fs";
+import http from "node:http";
+import os from "node:os";
+import path from "node:path";
+import { cliAsync as cli, serve, Served } from "../helpers/process";
+import { sampleEvent } from "../helpers/events";
+
+/** One exported bundle. */
+export interface ExportedProof {
+  eventId: string;
+  file: string;
+  text: string;
+}
+
+/** A running ledger with anchored epochs and their bundles. */
+export interface ProofFixture {
+  dir: string;
+  served: Served;
+  /** The embedded chain's JSON-RPC URL. */
+  rpcUrl: string;
+  proofs: ExportedProof[];
+  stop(): Promise<void>;
+}
+
+/** Starts the ledger, fills epochs of `sizes` events each, anchors them and exports every bundle. */
+export async function startProofFixture(sizes: number[]): Promise<ProofFixture> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gxp-proofs-"));
+  const served = await serve(dir, { LEDGER_EPOCH_MAX_AGE_SECONDS: "3600" });
+  try {
+    // The first start of a development ledger writes the dev-mes client's bearer token.
+    const token = fs.readFileSync(path.join(dir, "dev-mes-token"), "utf8").trim();
+    const ids: string[] = [];
+    for (const [k, n] of sizes.entries()) {
+      for (let i = 0; i < n; i++) {
+        const ev = sampleEvent({}, `B-PROOF-${k}`);
+        const res = await fetch(`${served.url}/v1/events`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: JSON.stringify(ev) });
+        expect(res.status, await res.text()).to.equal(201);
+        ids.push(ev.id as string);
+      }
+      const s = await cli(["--data-dir", dir, "seal"]);
+      expect(s.code, s.stderr).to.equal(0);
+    }
+    const a = await cli(["--data-dir", dir, "anchor"]);
+    expect(a.code, a.stderr).to.equal(0);
+    const proofs: ExportedProof[] = [];
+    for (const id of ids) {
+      const file = path.join(dir, `${id}.proof.json`);
+      const p = await cli(["--data-dir", dir, "proof", id, "-o", file]);
+      expect(p.code, p.stderr).to.equal(0);
+      proofs.push({ eventId: id, file, text: fs.readFileSync(file, "utf8") });
+    }
+    const rpcUrl = JSON.parse(fs.readFileSync(path.join(dir, "chain", "deployment.json"), "utf8")).rpcUrl as string;
+    return {
+      dir,
+      served,
+      rpcUrl,
+      proofs,
+      async stop() {
+        await served.stop();
+        fs.rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (e) {
+    await served.stop();
+    throw e;
+  }
+}
+
+/** A JSON-RPC endpoint that forwards to `upstream` but may rewrite answers: a lying RPC node. */
+export interface LyingRpc {
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a JSON-RPC proxy on a free loopback port that forwards every request to `upstream` and
+ * passes each answer through `rewrite(method, params, result)`.
+ */
+export async function startLyingRpc(upstream: string, rewrite: (method: string, params: any[], result: any) => any): Promise<LyingRpc> {
+  const server = http.createServer(async (req, res) => {
+    let body = "";
+    for await (const chunk of req) body += chunk;
+    const up = await fetch(upstream, { method: "POST", headers: { "content-type": "application/json" }, body });
+    const json = await up.json();
+    const reqJson = JSON.parse(body);
+    const fix = (r: any, q: any) => ("result" in r ? { ...r, result: rewrite(q.method, q.params, r.result) } : r);
+    const out = Array.isArray(json) ? json.map((r: any, i: number) => fix(r, reqJson[i])) : fix(json, reqJson);
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(JSON.stringify(out));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  return { url: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
