@@ -25,8 +25,8 @@ export function eventRoutes(app: FastifyInstance, deps: AppDeps): void {
       },
     },
     async (req, reply) => {
-      // ingest commits (WAL, synchronous=FULL) before it returns: the reply is sent after the commit.
-      const [r] = deps.ingestor.ingest([req.body], req.client);
+      // Group commit: the promise resolves after the shared transaction is on disk (WAL, synchronous=FULL).
+      const [r] = await deps.ingestor.submit([req.body], req.client);
       if (!r.duplicate) deps.metrics?.eventsAccepted.inc();
       return reply.code(r.duplicate ? 200 : 201).send(r.receipt);
     },
@@ -62,7 +62,7 @@ export function eventRoutes(app: FastifyInstance, deps: AppDeps): void {
         }
       });
       if (issues.length) throw new EventError("EVENT_SCHEMA_INVALID", `invalid bulk request: ${issues.length} bad field(s); nothing stored`, issues);
-      const results = deps.ingestor.ingest(events, req.client);
+      const results = await deps.ingestor.submit(events, req.client);
       deps.metrics?.eventsAccepted.inc(results.filter((r) => !r.duplicate).length);
       return reply.code(results.every((r) => r.duplicate) ? 200 : 201).send({ receipts: results.map((r) => ({ ...r.receipt, duplicate: r.duplicate })) });
     },

@@ -30,6 +30,12 @@ export interface Ingestor {
    * @throws EventError, StoreError (EVENT_ID_CONFLICT, SOURCE_SEQUENCE_NOT_INCREASING, SOURCE_SIGNATURE_INVALID)
    */
   ingest(events: readonly unknown[], client?: Client): { receipt: SignedReceipt; duplicate: boolean }[];
+  /**
+   * Like ingest, with group commit: calls that arrive in the same turn of the event loop share one
+   * SQLite transaction and one fsync; each promise resolves only after that commit. Validation and
+   * signature checks throw at once, before queueing.
+   */
+  submit(events: readonly unknown[], client?: Client): Promise<{ receipt: SignedReceipt; duplicate: boolean }[]>;
   /** The signed receipt of a stored event (the same bytes as when it was accepted). */
   receiptOf(ev: StoredEvent): SignedReceipt;
   anchorBy(receivedAt: string): string;
@@ -47,33 +53,67 @@ export function createIngestor(ledger: Ledger, opts: IngestOptions): Ingestor {
   const anchorBy = (receivedAt: string) => new Date(Date.parse(receivedAt) + opts.anchorWithinMs).toISOString();
   const sign = (r: AppendResult["receipt"]): SignedReceipt =>
     opts.receiptKey.sign({ ...r, anchorBy: anchorBy(r.receivedAt), ledger: opts.ledgerName, keyId: opts.receiptKey.keyId });
+  /** Everything that can be checked before the write: schema, clock, the client's signature. */
+  const precheck = (events: readonly unknown[], client?: Client): GxpEvent[] => {
+    const now = (opts.now ?? Date.now)();
+    for (const e of events) {
+      assertEvent(e);
+      assertNotInFuture(e, now, opts.maxClockSkewMs ?? 300_000);
+    }
+    if (client?.signingAlg && client.signingKey) {
+      for (const e of events as GxpEvent[]) {
+        try {
+          verifySourceSig(e, { alg: client.signingAlg, key: client.signingKey });
+        } catch (err) {
+          throw new StoreError("SOURCE_SIGNATURE_INVALID", (err as Error).message, { eventId: e.id, client: client.name });
+        }
+      }
+    }
+    return events as GxpEvent[];
+  };
+  const refused = (e: unknown, client?: Client): unknown => {
+    if (e instanceof StoreError && e.code === "EVENT_ID_CONFLICT") {
+      opts.security.record("event.id_conflict", { eventId: e.info.eventId, client: client?.name ?? null });
+    }
+    return e;
+  };
+  const finish = (results: AppendResult[]) => results.map((r) => ({ receipt: sign(r.receipt), duplicate: r.duplicate }));
+
+  type Pending = { events: GxpEvent[]; client?: Client; resolve: (r: ReturnType<typeof finish>) => void; reject: (e: unknown) => void };
+  let queue: Pending[] = [];
+  const flush = () => {
+    const group = queue;
+    queue = [];
+    let out: (AppendResult[] | Error)[];
+    try {
+      out = ledger.events.appendGroup(group.map((p) => ({ events: p.events, opts: p.client ? { submittedBy: submittedByOf(p.client) } : {} })));
+    } catch (e) {
+      for (const p of group) p.reject(e);
+      return;
+    }
+    group.forEach((p, i) => {
+      const r = out[i];
+      if (r instanceof Error) p.reject(refused(r, p.client));
+      else p.resolve(finish(r));
+    });
+  };
+
   return {
     anchorBy,
     ingest(events, client) {
-      const now = (opts.now ?? Date.now)();
-      for (const e of events) {
-        assertEvent(e);
-        assertNotInFuture(e, now, opts.maxClockSkewMs ?? 300_000);
-      }
-      if (client?.signingAlg && client.signingKey) {
-        for (const e of events as GxpEvent[]) {
-          try {
-            verifySourceSig(e, { alg: client.signingAlg, key: client.signingKey });
-          } catch (err) {
-            throw new StoreError("SOURCE_SIGNATURE_INVALID", (err as Error).message, { eventId: e.id, client: client.name });
-          }
-        }
-      }
-      let results: AppendResult[];
+      const checked = precheck(events, client);
       try {
-        results = ledger.events.append(events, client ? { submittedBy: submittedByOf(client) } : {});
+        return finish(ledger.events.append(checked, client ? { submittedBy: submittedByOf(client) } : {}));
       } catch (e) {
-        if (e instanceof StoreError && e.code === "EVENT_ID_CONFLICT") {
-          opts.security.record("event.id_conflict", { eventId: e.info.eventId, client: client?.name ?? null });
-        }
-        throw e;
+        throw refused(e, client);
       }
-      return results.map((r) => ({ receipt: sign(r.receipt), duplicate: r.duplicate }));
+    },
+    submit(events, client) {
+      const checked = precheck(events, client);
+      return new Promise((resolve, reject) => {
+        if (queue.length === 0) setImmediate(flush);
+        queue.push({ events: checked, client, resolve, reject });
+      });
     },
     receiptOf(ev) {
       return sign({ id: ev.eventId, seq: ev.seq, leafHash: "0x" + Buffer.from(ev.leafHash).toString("hex"), receivedAt: ev.receivedAt });

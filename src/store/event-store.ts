@@ -97,6 +97,13 @@ export interface EventStore {
    *   sequence number repeats or goes back (nothing stored)
    */
   append(events: readonly unknown[], opts?: AppendOptions): AppendResult[];
+  /**
+   * Group commit: appends several independent calls in ONE transaction (one fsync), each in its own
+   * savepoint, so that one call's refusal (an id conflict, a sequence step back) rolls back only
+   * that call. Returns, per call, its results or the error that refused it. Events must already be
+   * validated (assertEvent).
+   */
+  appendGroup(calls: readonly { events: readonly GxpEvent[]; opts: AppendOptions }[]): (AppendResult[] | Error)[];
   /** Sequence gaps flagged for a source (all sources when omitted). */
   sourceGaps(source?: string): SourceGap[];
   getById(eventId: string): StoredEvent | undefined;
@@ -196,10 +203,25 @@ export function createEventStore(db: Db, ctx: AppendContext): EventStore {
     return results;
   });
 
+  // Inside groupTx, each appendTx call runs as a SAVEPOINT (better-sqlite3 nests transactions so).
+  const groupTx = db.transaction((calls: readonly { events: readonly GxpEvent[]; opts: AppendOptions }[]) =>
+    calls.map((c) => {
+      try {
+        return appendTx(c.events, c.opts);
+      } catch (e) {
+        if (e instanceof Error && (e instanceof StoreError || e.name === "EventError")) return e;
+        throw e;
+      }
+    }),
+  );
+
   return {
     append(events, opts = {}) {
       for (const e of events) assertEvent(e);
       return appendTx.immediate(events as GxpEvent[], opts);
+    },
+    appendGroup(calls) {
+      return groupTx.immediate(calls);
     },
     sourceGaps(source) {
       return qGaps.all(source ?? null, source ?? null).map((g) => ({ seq: g.seq, eventId: g.event_id, source: g.source, expected: g.expected, got: g.got }));
