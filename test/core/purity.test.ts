@@ -27,6 +27,7 @@ const ALLOWED: Record<string, string[]> = {
   service: ["core", "crypto", "store", "epoch", "chain"],
   http: ["core", "store", "service"],
   cli: ["core", "crypto", "store", "epoch", "chain", "service", "http"],
+  web: ["core"],
 };
 
 describe("architecture", () => {

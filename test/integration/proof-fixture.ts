@@ -8,6 +8,7 @@ import fs from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
+import { ProofBundle, fromHex, inclusionProofLength, rfc9162, rootFromInclusionProof, toHex } from "../../src/core";
 import { cliAsync as cli, serve, Served } from "../helpers/process";
 import { sampleEvent } from "../helpers/events";
 
@@ -97,4 +98,29 @@ export async function startLyingRpc(upstream: string, rewrite: (method: string, 
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as { port: number };
   return { url: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+/** Every bundle with exactly one byte changed: each byte XOR 0x01 and, where it differs, replaced by a space. */
+export function oneByteMutations(text: string): { at: number; text: string }[] {
+  const bytes = Buffer.from(text, "utf8");
+  const out: { at: number; text: string }[] = [];
+  for (let i = 0; i < bytes.length; i++) {
+    for (const v of new Set([bytes[i] ^ 0x01, 0x20])) {
+      if (v === bytes[i]) continue;
+      const m = Buffer.from(bytes);
+      m[i] = v;
+      out.push({ at: i, text: m.toString("utf8") });
+    }
+  }
+  return out;
+}
+
+/**
+ * The bundle with a forged audit path (arbitrary sibling hashes) and the root it leads to: internally
+ * consistent, so only the chain can tell that the root is not the anchored one.
+ */
+export function withForgedRoot(b: ProofBundle): ProofBundle {
+  const path = Array.from({ length: inclusionProofLength(b.leafIndex, b.treeSize) }, (_, i) => rfc9162.hashLeaf(Uint8Array.of(0xf0, i)));
+  const root = rootFromInclusionProof(rfc9162, b.leafIndex, b.treeSize, fromHex(b.leafHash), path);
+  return { ...b, auditPath: path.map(toHex), root: toHex(root) };
 }
