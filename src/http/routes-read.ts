@@ -3,7 +3,7 @@
  * client reads the events and receipts it posted itself.
  */
 import { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { toHex } from "../core";
+import { bundleToJSON, toHex } from "../core";
 import { buildProof } from "../service/proof";
 import { positionOf } from "../service/status";
 import { StoredEvent } from "../store/event-store";
@@ -86,7 +86,8 @@ export function readRoutes(app: FastifyInstance, deps: AppDeps): void {
     if (!r.ok) {
       return reply.code(202).send({ id: ev.eventId, status: r.position.status, epoch: r.position.epoch?.epoch ?? null, expectedAnchorBy: deps.ingestor.anchorBy(ev.receivedAt) });
     }
-    return reply.type("application/vnd.gxp-ledger.proof+json; version=1").send(r.bundle);
+    // The bundle's file form (docs/proof-format.md §2): the body saved as is verifies as is.
+    return reply.type("application/vnd.gxp-ledger.proof+json; version=1").send(bundleToJSON(r.bundle));
   });
 
   app.get<{ Params: { batchId: string }; Querystring: Record<string, string> }>("/v1/batches/:batchId/events", { config: { roles: READERS } }, async (req, reply) => {

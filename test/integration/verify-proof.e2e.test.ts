@@ -73,6 +73,14 @@ describe("verify-proof, the standalone script and @sigstore/verify on real bundl
     expect(s.out).to.match(/VERIFIED event /);
   });
 
+  it("serves over the API the same bytes `gxp-ledger proof` writes, so a saved response verifies as is", async () => {
+    const added = await cli(["--data-dir", fx.dir, "--json", "client", "add", "inspector-proof", "--role", "auditor"]);
+    expect(added.code, added.stderr).to.equal(0);
+    const res = await fetch(`${fx.served.url}/v1/events/${fx.proofs[3].eventId}/proof`, { headers: { authorization: `Bearer ${JSON.parse(added.stdout).token}` } });
+    expect(res.status).to.equal(200);
+    expect(await res.text()).to.equal(fx.proofs[3].text);
+  });
+
   describe("when one of two endpoints lies about the anchored root", () => {
     it("fails and names the endpoint that disagreed, whichever order they are given in", async () => {
       const selector = selectorOf(GET_ANCHOR_SIGNATURE);
