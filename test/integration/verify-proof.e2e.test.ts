@@ -13,6 +13,7 @@ import { verifyProofOnRpcUrls } from "../../src/chain/verify-anchor";
 import { anchorContract } from "../../src/chain/contract";
 import { cliAsync as cli } from "../helpers/process";
 import { sigstoreAcceptsInclusion } from "../core/sigstore-merkle";
+import { independentVerify } from "./independent-verifier";
 import { ProofFixture, startProofFixture, startLyingRpc, LyingRpc, oneByteMutations, withForgedRoot } from "./proof-fixture";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -49,6 +50,7 @@ describe("verify-proof, the standalone script and @sigstore/verify on real bundl
         // The root and size come from the contract, not from the bundle.
         const onChain = await anchorContract(b.anchor.contract, provider).getAnchor(b.anchor.ledgerId, b.epoch);
         expect(sigstoreAcceptsInclusion(canonicalBytes(b.record), b.leafIndex, Number(onChain!.treeSize), b.auditPath.map(fromHex), fromHex(onChain!.root))).to.equal(true);
+        await independentVerify(p.text, provider);
       }
     } finally {
       provider.destroy();
@@ -154,22 +156,28 @@ describe("verify-proof, the standalone script and @sigstore/verify on real bundl
   });
 
   describe("when any one byte of a bundle is changed", () => {
-    it("is rejected by verify-proof's code and by the standalone script, every time", async () => {
-      // A bundle from the 7-event epoch (a 3-hash audit path) and the bundle of a 1-event epoch.
+    it("is rejected by verify-proof's code, the standalone script and the independent (sigstore + ethers) verifier, every time", async () => {
+      // A bundle of the 1-event epoch and one from the 7-event epoch (a 3-hash audit path).
+      const provider = new JsonRpcProvider(fx.rpcUrl, undefined, { staticNetwork: true });
       let total = 0;
       const started = Date.now();
-      for (const p of [fx.proofs[0], fx.proofs[6]]) {
-        const mutants = oneByteMutations(p.text);
-        total += mutants.length;
-        for (const m of mutants) {
-          const r = await verifyProofOnRpcUrls(m.text, [fx.rpcUrl], { onchain: true });
-          expect(r.verdict, `byte ${m.at} of ${path.basename(p.file)}: ${JSON.stringify(r.steps.filter((s) => !s.ok))}`).to.equal("FAIL");
-          let rejected = false;
-          await standalone.verify(m.text, [fx.rpcUrl]).catch(() => (rejected = true));
-          expect(rejected, `standalone accepted byte ${m.at} changed`).to.equal(true);
+      try {
+        for (const p of [fx.proofs[0], fx.proofs[6]]) {
+          await independentVerify(p.text, provider);
+          const mutants = oneByteMutations(p.text);
+          total += mutants.length;
+          for (const m of mutants) {
+            const what = `byte ${m.at} of ${path.basename(p.file)}`;
+            const r = await verifyProofOnRpcUrls(m.text, [fx.rpcUrl], { onchain: true });
+            expect(r.verdict, `${what}: ${JSON.stringify(r.steps.filter((s) => !s.ok))}`).to.equal("FAIL");
+            expect(await standalone.verify(m.text, [fx.rpcUrl]).then(() => "accepted", () => "rejected"), `standalone, ${what}`).to.equal("rejected");
+            expect(await independentVerify(m.text, provider).then(() => "accepted", () => "rejected"), `independent, ${what}`).to.equal("rejected");
+          }
         }
+      } finally {
+        provider.destroy();
       }
-      console.log(`      ${total} one-byte mutants rejected by both in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      console.log(`      ${total} one-byte mutants rejected by all three in ${((Date.now() - started) / 1000).toFixed(1)} s`);
       expect(total).to.be.greaterThan(4000);
     });
   });
