@@ -38,7 +38,9 @@ function render(report: ProofReport): void {
   const out = document.getElementById("result")!;
   out.replaceChildren();
   out.setAttribute("data-verdict", report.verdict);
-  out.append(el("p", { id: "verdict", class: `verdict ${report.verdict}` }, `${report.verdict}: ${VERDICT_TEXT[report.verdict]}`));
+  const failed = report.steps.find((s) => !s.ok);
+  const which = failed && report.verdict !== "OFFLINE-OK" ? ` (step: ${failed.step})` : "";
+  out.append(el("p", { id: "verdict", class: `verdict ${report.verdict}` }, `${report.verdict}: ${VERDICT_TEXT[report.verdict]}${which}`));
   const b = report.checked?.bundle;
   if (b) out.append(el("p", { class: "what" }, `Event ${b.record.event.id} (seq ${b.record.seq}), epoch ${b.epoch} of ledger ${b.anchor.ledgerName}, chain ${b.anchor.chainId}, contract ${b.anchor.contract}`));
   const list = el("ol", { id: "steps" });
