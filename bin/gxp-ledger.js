@@ -9,4 +9,4 @@ if (!fs.existsSync(main)) {
   process.stderr.write("gxp-ledger: not built yet: run `npm run build`\n");
   process.exit(3);
 }
-require(main).main(process.argv);
+require(main).run(process.argv);

@@ -122,6 +122,18 @@ export function createAnchorer(d: AnchorerDeps): Anchorer {
         const chainNext = Number(state.nextEpoch);
         const latest = d.epochs.latest();
         if (!latest) return done;
+        // The chain's ledger must be this ledger: no epochs we never sealed, and the same root for the
+        // newest epoch both hold (another data directory anchoring the same on-chain ledger).
+        if (chainNext > latest.epoch + 1) {
+          throw new ChainError("CHAIN_ROOT_CONFLICT", `the chain holds ${chainNext} epochs for this ledger but it sealed only ${latest.epoch + 1}: another data directory anchors the same on-chain ledger`);
+        }
+        if (chainNext > 0 && done.length === 0) {
+          const ours = d.epochs.get(chainNext - 1)!;
+          const theirs = await d.contract.getAnchor(d.ledgerId, chainNext - 1);
+          if (theirs && theirs.root.toLowerCase() !== toHex(ours.root)) {
+            throw new ChainError("CHAIN_ROOT_CONFLICT", `the chain holds root ${theirs.root} for epoch ${chainNext - 1}, this ledger's database has ${toHex(ours.root)}: the database was altered, or another data directory anchors the same on-chain ledger; anchoring stopped`);
+          }
+        }
         // Work item: the oldest epoch without a local anchor, or the chain's next epoch when the
         // chain lost anchors we had recorded (a reset development chain).
         const unanchored = d.epochs.unanchored()[0];

@@ -59,3 +59,13 @@ function shortReason(e: unknown): string {
   const err = e as { shortMessage?: string; code?: string; message?: string; cause?: { code?: string } };
   return err.cause?.code ?? err.shortMessage ?? err.code ?? String(err.message ?? e).split("\n")[0];
 }
+
+/**
+ * A one-line error message safe to log, print or serve: ethers' short message or code, never its
+ * request details, with every URL in it redacted (an RPC URL can carry an API key or a password).
+ */
+export function safeErrorMessage(e: unknown): string {
+  const err = e as { shortMessage?: string; message?: string; code?: string };
+  const base = err?.shortMessage ?? String(err?.message ?? e).split("\n")[0];
+  return base.replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s"',)]+/gi, (u) => redactUrl(u)).replace(/\(request=\{.*$/, "").slice(0, 500);
+}

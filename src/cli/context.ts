@@ -7,6 +7,7 @@ import { isCoreError } from "../core";
 import { ChainError } from "../chain/errors";
 import { StoreError } from "../store/errors";
 import { buildConfig, ConfigError, LedgerConfig } from "../service/config";
+import { safeErrorMessage } from "../chain/provider";
 import { CliExit, EXIT } from "./exit";
 
 /** Global options (on the root command). */
@@ -41,9 +42,10 @@ export function output(cmd: Command, value: unknown, text: string): void {
 export function exitFor(e: unknown): { code: number; message: string } {
   if (e instanceof CliExit) return { code: e.exitCode, message: e.message };
   if (e instanceof ChainError) return { code: e.code === "CHAIN_UNREACHABLE" ? EXIT.IO : e.code === "CHAIN_ID_MISMATCH" || e.code === "CHAIN_NOT_CONFIGURED" ? EXIT.USAGE : EXIT.FAILED, message: e.message };
-  if (e instanceof StoreError) return { code: e.code === "EVENT_ID_CONFLICT" ? EXIT.USAGE : EXIT.IO, message: e.message };
+  if (e instanceof StoreError) return { code: ["EVENT_ID_CONFLICT", "LEDGER_NOT_FOUND", "SOURCE_SEQUENCE_NOT_INCREASING"].includes(e.code) ? EXIT.USAGE : EXIT.IO, message: e.message };
   if (isCoreError(e)) return { code: EXIT.USAGE, message: e.message };
   const err = e as NodeJS.ErrnoException;
-  if (err?.code && /^E[A-Z]+$/.test(err.code)) return { code: EXIT.IO, message: err.message };
-  return { code: EXIT.IO, message: `unexpected error: ${(e as Error)?.message ?? String(e)}` };
+  if (err?.code === "EADDRINUSE") return { code: EXIT.IO, message: `port already in use: ${err.message}` };
+  if (err?.code && /^E[A-Z]+$/.test(err.code)) return { code: EXIT.IO, message: safeErrorMessage(err) };
+  return { code: EXIT.IO, message: `unexpected error: ${safeErrorMessage(e)}` };
 }

@@ -47,4 +47,11 @@ export async function main(argv: string[]): Promise<void> {
   }
 }
 
-if (require.main === module) void main(process.argv);
+/** Runs the CLI as a program: every command but `serve` ends the process when it is done. */
+export async function run(argv: string[]): Promise<void> {
+  await main(argv);
+  // A timed-out RPC request can leave a socket open that would keep Node alive: exit explicitly.
+  if (!argv.slice(2).includes("serve")) process.exit(process.exitCode ?? 0);
+}
+
+if (require.main === module) void run(process.argv);

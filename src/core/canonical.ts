@@ -15,11 +15,15 @@ function escapePointer(key: string): string {
   return key.replace(/~/g, "~0").replace(/\//g, "~1");
 }
 
+/** Deepest nesting accepted (a record wraps the event: event data gets a few levels less). */
+export const MAX_DEPTH = 64;
+
 /**
- * Throws unless `value` is I-JSON that JCS can serialise without loss.
+ * Throws unless `value` is I-JSON that JCS can serialise without loss, nested at most MAX_DEPTH deep
+ * (deeper input would overflow the stack of any recursive serialiser, ours or a verifier's).
  * @throws EventError EVENT_NOT_CANONICALISABLE naming the first bad path
  */
-export function assertCanonicalisable(value: unknown, path = ""): void {
+export function assertCanonicalisable(value: unknown, path = "", depth = 0): void {
   const bad = (message: string): never => {
     throw new EventError("EVENT_NOT_CANONICALISABLE", `${path || "/"}: ${message}`, [{ path: path || "/", message }]);
   };
@@ -32,8 +36,9 @@ export function assertCanonicalisable(value: unknown, path = ""): void {
     if (!Number.isFinite(value)) bad("number is not finite");
     return;
   }
+  if (depth >= MAX_DEPTH) bad(`nested deeper than ${MAX_DEPTH} levels`);
   if (Array.isArray(value)) {
-    value.forEach((v, i) => assertCanonicalisable(v, `${path}/${i}`));
+    value.forEach((v, i) => assertCanonicalisable(v, `${path}/${i}`, depth + 1));
     return;
   }
   if (typeof value === "object") {
@@ -41,7 +46,7 @@ export function assertCanonicalisable(value: unknown, path = ""): void {
     if (proto !== Object.prototype && proto !== null) bad("not a plain JSON object");
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
       if (LONE_SURROGATE.test(k)) bad("member name holds a lone UTF-16 surrogate");
-      assertCanonicalisable(v, `${path}/${escapePointer(k)}`);
+      assertCanonicalisable(v, `${path}/${escapePointer(k)}`, depth + 1);
     }
     return;
   }

@@ -2,7 +2,7 @@
  * The HTTP API as a Fastify app. buildApp never listens (src/http/server.ts does), so tests call it
  * in-process with inject(). One error handler maps error codes to statuses and hides 5xx details.
  */
-import Fastify, { FastifyBaseLogger, FastifyInstance } from "fastify";
+import Fastify, { FastifyBaseLogger, FastifyInstance, LogController } from "fastify";
 import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
 import { EventError, isCoreError } from "../core";
@@ -60,6 +60,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     genReqId: () => Math.random().toString(36).slice(2, 12),
     onProtoPoisoning: "error",
     onConstructorPoisoning: "error",
+    // One line per request at debug level (below): at info, logging would cost more than ingesting.
+    logController: new LogController({ disableRequestLogging: true }),
   });
 
   app.setErrorHandler((err: Error, req, reply) => {
@@ -102,6 +104,10 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       ...problem(429, "RATE_LIMITED", "Too many requests", `more than ${ctx.max} requests in ${ctx.after}; retry later`),
       statusCode: 429,
     }),
+  });
+  app.addHook("onResponse", async (req, reply) => {
+    // No body, no token, no query string: only what identifies the request.
+    req.log.debug({ method: req.method, route: req.routeOptions.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, client: req.client?.name }, "request");
   });
   if (deps.metrics) {
     const m = deps.metrics;

@@ -8,6 +8,7 @@ import { createLease, Lease } from "../store/lease";
 import { Ledger } from "./ledger";
 import { ChainContext, ledgerAnchorer } from "./chain-context";
 import { Metrics } from "./metrics";
+import { safeErrorMessage } from "../chain/provider";
 
 type Log = (level: "debug" | "info" | "warn" | "error", msg: string, info?: Record<string, unknown>) => void;
 
@@ -56,14 +57,16 @@ export function startRunner(ledger: Ledger, chain: ChainContext | undefined, opt
         chainOk = false;
       }
     }
-    if (anchorer && ledger.epochs.unanchored().length > 0 && lease.acquire()) {
+    // Every round, not only when something new is sealed: the chain may have lost anchors the ledger
+    // recorded (a reset development chain, a reorg), and anchorPending re-sends them.
+    if (anchorer && ledger.epochs.latest() && lease.acquire()) {
       const t0 = performance.now();
       try {
         const done = await anchorer.anchorPending();
         if (done.length) opts.metrics?.anchorDuration.observe((performance.now() - t0) / 1000 / done.length);
         error = undefined;
       } catch (e) {
-        error = (e as Error).message.split("\n")[0];
+        error = safeErrorMessage(e);
         opts.metrics?.chainErrors.inc();
         opts.log("warn", "anchoring failed; will retry", { error });
       }
@@ -73,7 +76,7 @@ export function startRunner(ledger: Ledger, chain: ChainContext | undefined, opt
   const tick = (): Promise<void> => {
     if (!running) {
       running = round()
-        .catch((e) => opts.log("error", "background round failed", { error: (e as Error).message }))
+        .catch((e) => opts.log("error", "background round failed", { error: safeErrorMessage(e) }))
         .finally(() => {
           running = undefined;
         });

@@ -18,6 +18,8 @@ import { createHash } from "node:crypto";
 import { anchorContract } from "../chain/contract";
 import { verifyAnchorOnChain } from "../chain/verify-anchor";
 import { ChainError } from "../chain/errors";
+import { safeErrorMessage } from "../chain/provider";
+import { StoreError } from "../store/errors";
 import { Ledger } from "./ledger";
 import { positionOf, EventStatus } from "./status";
 import { auditPathOf } from "./proof";
@@ -40,10 +42,35 @@ export interface VerifyReport {
 }
 
 /**
- * Verifies a stored event. `provider` is needed once the event is anchored.
+ * Verifies a stored event: every local check first, then the chain, which `chain` connects to only
+ * when the local checks pass and the event is anchored (so tampering is named even with the chain down).
  * @throws ChainError CHAIN_UNREACHABLE when the chain cannot be asked
  */
-export async function verifyStoredEvent(ledger: Ledger, eventId: string, provider: JsonRpcProvider | undefined, confirmations = 1): Promise<VerifyReport | undefined> {
+export async function verifyStoredEvent(
+  ledger: Ledger,
+  eventId: string,
+  chain: (() => Promise<JsonRpcProvider>) | undefined,
+  confirmations = 1,
+): Promise<VerifyReport | undefined> {
+  try {
+    return await verifyUnsafe(ledger, eventId, chain, confirmations);
+  } catch (e) {
+    if (e instanceof StoreError && e.code === "RECORD_UNREADABLE") {
+      const { seq, eventId: bad } = e.info as { seq: number; eventId: string };
+      return {
+        outcome: "failed",
+        eventId,
+        seq: bad === eventId ? seq : -1,
+        status: "pending",
+        checks: [{ check: "record", ok: false, detail: e.message }],
+        code: e.code,
+      };
+    }
+    throw e;
+  }
+}
+
+async function verifyUnsafe(ledger: Ledger, eventId: string, chain: (() => Promise<JsonRpcProvider>) | undefined, confirmations: number): Promise<VerifyReport | undefined> {
   const ev = ledger.events.getById(eventId);
   if (!ev) return undefined;
   const pos = positionOf(ledger, ev);
@@ -125,12 +152,13 @@ export async function verifyStoredEvent(ledger: Ledger, eventId: string, provide
     ok("anchor", `epoch ${ep.epoch} is ${pos.status}, not yet confirmed on chain`);
     return report;
   }
-  if (!provider) throw new ChainError("CHAIN_UNREACHABLE", "no chain endpoint to check the anchor against");
+  if (!chain) throw new ChainError("CHAIN_UNREACHABLE", "no chain endpoint to check the anchor against");
+  const provider = await chain();
 
   // 4. The chain holds this root for this epoch, from the recorded transaction.
   const a = pos.anchor;
   const onChain = await anchorContract(a.contract, provider).getAnchor(a.ledgerId, ep.epoch).catch((e: Error) => {
-    throw new ChainError("CHAIN_UNREACHABLE", `cannot read the anchor of epoch ${ep.epoch}: ${e.message.split("\n")[0]}`);
+    throw new ChainError("CHAIN_UNREACHABLE", `cannot read the anchor of epoch ${ep.epoch}: ${safeErrorMessage(e)}`);
   });
   if (!onChain) return fail("chain anchor", "PROOF_ANCHOR_MISSING", `epoch ${ep.epoch}: contract ${a.contract} holds no anchor (recorded tx ${a.txHash})`);
   if (onChain.root.toLowerCase() !== toHex(root)) {

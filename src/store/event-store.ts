@@ -62,13 +62,19 @@ interface Row {
 }
 
 function toStored(r: Row): StoredEvent {
+  let record: LedgerRecord;
+  try {
+    record = JSON.parse(r.record) as LedgerRecord;
+  } catch {
+    throw new StoreError("RECORD_UNREADABLE", `event ${r.event_id} (seq ${r.seq}): the stored record is not JSON: it was altered`, { seq: r.seq, eventId: r.event_id });
+  }
   return {
     seq: r.seq,
     eventId: r.event_id,
     batchId: r.batch_id,
     batchSeq: r.batch_seq,
     receivedAt: r.received_at,
-    record: JSON.parse(r.record) as LedgerRecord,
+    record,
     recordText: r.record,
     leafHash: new Uint8Array(r.leaf_hash.buffer, r.leaf_hash.byteOffset, r.leaf_hash.byteLength),
   };

@@ -134,32 +134,6 @@ describe("gxp-ledger end to end (real server, embedded chain, SQLite file)", fun
       expect(v.stdout).to.match(new RegExp(`^FAIL event ${e[1]} .*record was altered`));
     });
 
-    it("catches an edited payload whose leaf hash was recomputed too, at the chain", async () => {
-      const e = await epochOf(s, dir, 3, "B-T2");
-      expect((await cli(["--data-dir", dir, "anchor"])).code).to.equal(0);
-      const db = new Database(path.join(dir, "ledger.sqlite"), { readonly: true });
-      const row = db.prepare("SELECT seq, record FROM events WHERE event_id = ?").get(e[0]) as { seq: number; record: string };
-      db.close();
-      const { canonicalString, rfc9162, utf8 } = await import("../../src/core");
-      const rec = JSON.parse(row.record);
-      rec.event.data.value = 70;
-      const text = canonicalString(rec);
-      // Rewrite record, leaf, the tree's leaf tile and the epoch root: only the chain still disagrees.
-      tamper(dir, "UPDATE events SET record = ?, leaf_hash = ? WHERE seq = ?", text, Buffer.from(rfc9162.hashLeaf(utf8(text))), row.seq);
-      const { merkletreeLevels } = await import("../../src/epoch/sealer");
-      const d2 = new Database(path.join(dir, "ledger.sqlite"));
-      const ep = d2.prepare("SELECT epoch, first_seq, size FROM epochs WHERE first_seq <= ? AND first_seq + size > ?").get(row.seq, row.seq) as { epoch: number; first_seq: number; size: number };
-      const leaves = (d2.prepare("SELECT leaf_hash FROM events WHERE seq >= ? AND seq < ? ORDER BY seq").pluck().all(ep.first_seq, ep.first_seq + ep.size) as Buffer[]);
-      const levels = merkletreeLevels(leaves);
-      d2.prepare("DELETE FROM epoch_tiles WHERE epoch = ?").run(ep.epoch);
-      levels.forEach((lv, l) => d2.prepare("INSERT INTO epoch_tiles VALUES (?, ?, 0, ?)").run(ep.epoch, l, Buffer.concat(lv)));
-      d2.prepare("UPDATE epochs SET root = ? WHERE epoch = ?").run(levels[levels.length - 1][0], ep.epoch);
-      d2.close();
-      const v = await cli(["--data-dir", dir, "verify", e[0]]);
-      expect(v.code).to.equal(1);
-      expect(v.stdout).to.match(new RegExp(`^FAIL event ${e[0]} .*chain root .* differs .*altered`));
-    });
-
     it("names the sequence number of a deleted event when a neighbour is verified", async () => {
       const e = await epochOf(s, dir, 4, "B-T3");
       expect((await cli(["--data-dir", dir, "anchor"])).code).to.equal(0);
@@ -185,6 +159,39 @@ describe("gxp-ledger end to end (real server, embedded chain, SQLite file)", fun
       const v = await cli(["--data-dir", dir, "verify", e[0]]);
       expect(v.code).to.equal(1);
       expect(v.stdout).to.match(new RegExp(`^FAIL event ${e[0]} .*epoch ${ep}.*stored tree node was altered`));
+    });
+    it("catches an edited payload whose leaf hash was recomputed too, at the chain", async () => {
+      const e = await epochOf(s, dir, 3, "B-T2");
+      expect((await cli(["--data-dir", dir, "anchor"])).code).to.equal(0);
+      const db = new Database(path.join(dir, "ledger.sqlite"), { readonly: true });
+      const row = db.prepare("SELECT seq, record FROM events WHERE event_id = ?").get(e[0]) as { seq: number; record: string };
+      db.close();
+      const { canonicalString, rfc9162, utf8 } = await import("../../src/core");
+      const rec = JSON.parse(row.record);
+      rec.event.data.value = 70;
+      const text = canonicalString(rec);
+      // Rewrite record, leaf, the tree's leaf tile and the epoch root: only the chain still disagrees.
+      tamper(dir, "UPDATE events SET record = ?, leaf_hash = ? WHERE seq = ?", text, Buffer.from(rfc9162.hashLeaf(utf8(text))), row.seq);
+      const { merkletreeLevels } = await import("../../src/epoch/sealer");
+      const d2 = new Database(path.join(dir, "ledger.sqlite"));
+      const ep = d2.prepare("SELECT epoch, first_seq, size FROM epochs WHERE first_seq <= ? AND first_seq + size > ?").get(row.seq, row.seq) as { epoch: number; first_seq: number; size: number };
+      const leaves = (d2.prepare("SELECT leaf_hash FROM events WHERE seq >= ? AND seq < ? ORDER BY seq").pluck().all(ep.first_seq, ep.first_seq + ep.size) as Buffer[]);
+      const levels = merkletreeLevels(leaves);
+      d2.prepare("DELETE FROM epoch_tiles WHERE epoch = ?").run(ep.epoch);
+      levels.forEach((lv, l) => d2.prepare("INSERT INTO epoch_tiles VALUES (?, ?, 0, ?)").run(ep.epoch, l, Buffer.concat(lv)));
+      d2.prepare("UPDATE epochs SET root = ? WHERE epoch = ?").run(levels[levels.length - 1][0], ep.epoch);
+      d2.close();
+      const v = await cli(["--data-dir", dir, "verify", e[0]]);
+      expect(v.code).to.equal(1);
+      expect(v.stdout).to.match(new RegExp(`^FAIL event ${e[0]} .*chain root .* differs .*altered`));
+      // The running server notices too: it stops anchoring and says why on /readyz.
+      let ready: { ready: boolean; reasons: string[] } = { ready: true, reasons: [] };
+      for (let i = 0; i < 50 && ready.ready; i++) {
+        await new Promise((r) => setTimeout(r, 200));
+        ready = await (await fetch(`${s.url}/readyz`)).json();
+      }
+      expect(ready.ready).to.equal(false);
+      expect(ready.reasons.join(" ")).to.match(/the database was altered/);
     });
   });
 });

@@ -22,7 +22,8 @@ export function anchorCommand(): Command {
     .action(async (opts: Record<string, unknown>, cmd: Command) => {
       const config = configOf(cmd, opts);
       const timeoutMs = 1000 * Number(opts.timeout);
-      const ledger = openLedger(config.dataDir, config.seal);
+      if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new CliExit(EXIT.USAGE, `--timeout ${String(opts.timeout)}: want a whole number of seconds above 0`);
+      const ledger = openLedger(config.dataDir, config.seal, undefined, true);
       const chain = await openAnchoringChainForCli(config, () => undefined).catch((e) => {
         ledger.close();
         throw e;

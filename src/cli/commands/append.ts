@@ -1,7 +1,9 @@
 /**
  * `append <file.ndjson|->`: bulk import (backfills, tests) through the same validation as the API.
- * Every line is validated first; if any is bad, each bad line is named and nothing is stored.
- * Valid input is committed in chunks of 1,000 events per transaction.
+ * Every line is validated first; if any is bad, each bad line is named and nothing is stored. The
+ * whole file is then appended all-or-nothing (chunks of 1,000 events, each a savepoint inside one
+ * transaction): an id conflict or a sequence step back found while writing names its line and
+ * stores nothing.
  */
 import fs from "node:fs";
 import readline from "node:readline";
@@ -10,6 +12,7 @@ import { EventError, assertEvent } from "../../core";
 import { openLedger } from "../../service/ledger";
 import { configOf, output } from "../context";
 import { CliExit, EXIT } from "../exit";
+import { StoreError } from "../../store/errors";
 
 const CHUNK = 1000;
 
@@ -23,6 +26,7 @@ export function appendCommand(): Command {
       if (file !== "-" && !fs.existsSync(file)) throw new CliExit(EXIT.USAGE, `no such file: ${file}`);
       const input = file === "-" ? process.stdin : fs.createReadStream(file);
       const events: unknown[] = [];
+      const lineOf = new Map<string, number>();
       const bad: { line: number; errors: { path: string; message: string }[] }[] = [];
       let lineNo = 0;
       for await (const line of readline.createInterface({ input, crlfDelay: Infinity })) {
@@ -32,6 +36,7 @@ export function appendCommand(): Command {
           const ev = JSON.parse(line);
           assertEvent(ev);
           events.push(ev);
+          lineOf.set(ev.id, lineNo);
         } catch (e) {
           if (e instanceof EventError) bad.push({ line: lineNo, errors: e.issues.length ? e.issues : [{ path: "/", message: e.message }] });
           else bad.push({ line: lineNo, errors: [{ path: "/", message: `not JSON: ${(e as Error).message}` }] });
@@ -48,16 +53,25 @@ export function appendCommand(): Command {
       let first: number | undefined;
       let last: number | undefined;
       try {
-        for (let i = 0; i < events.length; i += CHUNK) {
-          for (const r of ledger.events.append(events.slice(i, i + CHUNK))) {
-            if (r.duplicate) duplicates++;
-            else {
-              stored++;
-              first ??= r.receipt.seq;
-              last = r.receipt.seq;
+        ledger.db
+          .transaction(() => {
+            for (let i = 0; i < events.length; i += CHUNK) {
+              for (const r of ledger.events.append(events.slice(i, i + CHUNK))) {
+                if (r.duplicate) duplicates++;
+                else {
+                  stored++;
+                  first ??= r.receipt.seq;
+                  last = r.receipt.seq;
+                }
+              }
             }
-          }
+          })
+          .immediate();
+      } catch (e) {
+        if (e instanceof StoreError && typeof e.info.eventId === "string") {
+          throw new CliExit(EXIT.USAGE, `line ${lineOf.get(e.info.eventId) ?? "?"}: ${e.message}; nothing stored`);
         }
+        throw e;
       } finally {
         ledger.close();
       }

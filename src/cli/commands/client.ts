@@ -50,7 +50,7 @@ export function clientCommand(): Command {
     .description("list clients (never their tokens)")
     .action((_opts: unknown, cmd: Command) => {
       const config = configOf(cmd);
-      const ledger = openLedger(config.dataDir, config.seal);
+      const ledger = openLedger(config.dataDir, config.seal, undefined, true);
       try {
         const all = createClientStore(ledger.db).list();
         const lines = all.map((c) => `${c.name.padEnd(24)} ${c.role.padEnd(8)} ${c.revokedAt ? `revoked ${c.revokedAt}` : "active"}  created ${c.createdAt}${c.signingAlg ? `  signs ${c.signingAlg}` : ""}`);
@@ -66,7 +66,7 @@ export function clientCommand(): Command {
     .argument("<name>", "the client")
     .action((name: string, _opts: unknown, cmd: Command) => {
       const config = configOf(cmd);
-      const ledger = openLedger(config.dataDir, config.seal);
+      const ledger = openLedger(config.dataDir, config.seal, undefined, true);
       try {
         const c = wrap(() => createClientStore(ledger.db).revoke(name, new Date()));
         createSecurityRecorder(ledger, config.ledgerName).record("client.revoked", { client: c.name, role: c.role }, cliActor());

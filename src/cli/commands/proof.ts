@@ -15,7 +15,7 @@ export function proofCommand(): Command {
     .option("-o, --output <file>", "write to this file instead of standard output")
     .action((eventId: string, opts: { output?: string }, cmd: Command) => {
       const config = configOf(cmd);
-      const ledger = openLedger(config.dataDir, config.seal);
+      const ledger = openLedger(config.dataDir, config.seal, undefined, true);
       try {
         const ev = ledger.events.getById(eventId);
         if (!ev) throw new CliExit(EXIT.USAGE, `unknown event id: ${eventId}`);

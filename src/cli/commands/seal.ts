@@ -10,7 +10,7 @@ export function sealCommand(): Command {
     .option("--epoch-max-events <n>", "largest epoch (LEDGER_EPOCH_MAX_EVENTS)")
     .action((opts: Record<string, unknown>, cmd: Command) => {
       const config = configOf(cmd, opts);
-      const ledger = openLedger(config.dataDir, config.seal);
+      const ledger = openLedger(config.dataDir, config.seal, undefined, true);
       const sealed: { epoch: number; firstSeq: number; size: number; root: string; ms: number }[] = [];
       try {
         for (;;) {

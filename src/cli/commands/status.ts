@@ -9,7 +9,7 @@ import { configOf, output } from "../context";
 export function statusCommand(): Command {
   return new Command("status").description("show the ledger's state").action((_opts: unknown, cmd: Command) => {
     const config = configOf(cmd);
-    const ledger = openLedger(config.dataDir, config.seal);
+    const ledger = openLedger(config.dataDir, config.seal, undefined, true);
     try {
       const s = summarise(ledger);
       const d = readDeployment(config.dataDir);

@@ -19,21 +19,24 @@ export function verifyCommand(): Command {
     .option("--confirmations <n>", "confirmations required (LEDGER_CONFIRMATIONS)")
     .action(async (eventId: string, opts: Record<string, unknown>, cmd: Command) => {
       const config = configOf(cmd, opts);
-      const ledger = openLedger(config.dataDir, config.seal);
+      const ledger = openLedger(config.dataDir, config.seal, undefined, true);
       let provider: JsonRpcProvider | undefined;
       try {
-        const ev = ledger.events.getById(eventId);
-        if (!ev) throw new CliExit(EXIT.USAGE, `unknown event id: ${eventId}`);
-        if (ledger.epochs.containing(ev.seq) && ledger.epochs.anchorOf(ledger.epochs.containing(ev.seq)!.epoch)) {
-          provider = (await openReadChain(config.rpcUrl, config.dataDir, undefined, config.chainPort)).provider;
-        }
-        const r = (await verifyStoredEvent(ledger, eventId, provider, config.confirmations))!;
+        const r = await verifyStoredEvent(
+          ledger,
+          eventId,
+          async () => (provider = (await openReadChain(config.rpcUrl, config.dataDir, undefined, config.chainPort)).provider),
+          config.confirmations,
+        );
+        if (!r) throw new CliExit(EXIT.USAGE, `unknown event id: ${eventId}`);
         const head =
           r.outcome === "verified"
             ? `PASS event ${eventId} (seq ${r.seq}) verified: epoch ${r.epoch}, anchor tx ${r.anchorTx}`
             : r.outcome === "not-anchored"
-              ? `NOT YET ANCHORED event ${eventId} (seq ${r.seq}) is ${r.status}${r.epoch !== undefined ? ` in epoch ${r.epoch}` : ""}: integrity so far holds`
-              : `FAIL event ${eventId} (seq ${r.seq})${r.epoch !== undefined ? `, epoch ${r.epoch}` : ""}${r.anchorTx ? `, anchor tx ${r.anchorTx}` : ""}: ${r.checks[r.checks.length - 1].detail}`;
+              ? r.status === "confirmed"
+                ? `NOT YET FINAL event ${eventId} (seq ${r.seq}): its anchor in epoch ${r.epoch} has fewer confirmations than required; integrity so far holds`
+                : `NOT YET ANCHORED event ${eventId} (seq ${r.seq}) is ${r.status}${r.epoch !== undefined ? ` in epoch ${r.epoch}` : ""}: integrity so far holds`
+              : `FAIL event ${eventId}${r.seq >= 0 ? ` (seq ${r.seq})` : ""}${r.epoch !== undefined ? `, epoch ${r.epoch}` : ""}${r.anchorTx ? `, anchor tx ${r.anchorTx}` : ""}: ${r.checks[r.checks.length - 1].detail}`;
         output(cmd, r, [head, ...r.checks.map((c) => `  ${c.ok ? "ok  " : "FAIL"} ${c.check}: ${c.detail}`)].join("\n"));
         process.exitCode = r.outcome === "verified" ? EXIT.OK : r.outcome === "failed" ? EXIT.FAILED : EXIT.RETRY;
       } finally {
