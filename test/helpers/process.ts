@@ -43,8 +43,8 @@ export interface Served {
 }
 
 /** Starts `gxp-ledger serve` on free ports and waits until it listens. */
-export async function serve(dataDir: string, env: Record<string, string> = {}, extra: string[] = []): Promise<Served> {
-  const proc = spawn(process.execPath, [BIN, "--data-dir", dataDir, "serve", "--port", "0", "--chain-port", "0", ...extra], {
+export async function serve(dataDir: string, env: Record<string, string> = {}, extra: string[] = [], nodeArgs: string[] = []): Promise<Served> {
+  const proc = spawn(process.execPath, [...nodeArgs, BIN, "--data-dir", dataDir, "serve", "--port", "0", "--chain-port", "0", ...extra], {
     env: { ...process.env, LEDGER_TICK_MS: "100", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
