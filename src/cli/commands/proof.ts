@@ -24,7 +24,8 @@ export function proofCommand(): Command {
         const text = bundleToJSON(r.bundle);
         if (opts.output) {
           fs.writeFileSync(opts.output, text);
-          process.stderr.write(`wrote proof of event ${eventId} (epoch ${r.bundle.epoch}, leaf ${r.bundle.leafIndex} of ${r.bundle.treeSize}) to ${opts.output}\n`);
+          if (cmd.optsWithGlobals().json) process.stdout.write(JSON.stringify({ eventId, file: opts.output, epoch: r.bundle.epoch, leafIndex: r.bundle.leafIndex, treeSize: r.bundle.treeSize }) + "\n");
+          else process.stderr.write(`wrote proof of event ${eventId} (epoch ${r.bundle.epoch}, leaf ${r.bundle.leafIndex} of ${r.bundle.treeSize}) to ${opts.output}\n`);
         } else process.stdout.write(text);
       } finally {
         ledger.close();
