@@ -2,7 +2,7 @@
  * Ingestion: what happens to events an API client posts. Validation, the client's source signature,
  * the append (one transaction, replied to after commit), and a receipt signed with the ledger's key.
  */
-import { GxpEvent, SubmittedBy, assertEvent, assertNotInFuture } from "../core";
+import { EventError, FieldIssue, GxpEvent, SubmittedBy, assertEvent, assertNotInFuture } from "../core";
 import { verifySourceSig } from "../crypto/source-sig";
 import { ReceiptKey, SignedReceipt } from "../crypto/receipt-key";
 import { Client } from "../store/clients";
@@ -35,7 +35,7 @@ export interface Ingestor {
    * SQLite transaction and one fsync; each promise resolves only after that commit. Validation and
    * signature checks throw at once, before queueing.
    */
-  submit(events: readonly unknown[], client?: Client): Promise<{ receipt: SignedReceipt; duplicate: boolean }[]>;
+  submit(events: readonly unknown[], client?: Client, opts?: { bulk?: boolean }): Promise<{ receipt: SignedReceipt; duplicate: boolean }[]>;
   /** The signed receipt of a stored event (the same bytes as when it was accepted). */
   receiptOf(ev: StoredEvent): SignedReceipt;
   anchorBy(receivedAt: string): string;
@@ -54,12 +54,20 @@ export function createIngestor(ledger: Ledger, opts: IngestOptions): Ingestor {
   const sign = (r: AppendResult["receipt"]): SignedReceipt =>
     opts.receiptKey.sign({ ...r, anchorBy: anchorBy(r.receivedAt), ledger: opts.ledgerName, keyId: opts.receiptKey.keyId });
   /** Everything that can be checked before the write: schema, clock, the client's signature. */
-  const precheck = (events: readonly unknown[], client?: Client): GxpEvent[] => {
+  const precheck = (events: readonly unknown[], client?: Client, bulk = false): GxpEvent[] => {
     const now = (opts.now ?? Date.now)();
-    for (const e of events) {
-      assertEvent(e);
-      assertNotInFuture(e, now, opts.maxClockSkewMs ?? 300_000);
-    }
+    // A bulk request names every bad field of every event, as /events/<index>/<field>.
+    const issues: FieldIssue[] = [];
+    events.forEach((e, i) => {
+      try {
+        assertEvent(e);
+        assertNotInFuture(e, now, opts.maxClockSkewMs ?? 300_000);
+      } catch (err) {
+        if (!bulk || !(err instanceof EventError)) throw err;
+        issues.push(...(err.issues.length ? err.issues : [{ path: "", message: err.message }]).map((x) => ({ path: `/events/${i}${x.path === "/" ? "" : x.path}`, message: x.message })));
+      }
+    });
+    if (issues.length) throw new EventError("EVENT_SCHEMA_INVALID", `invalid bulk request: ${issues.length} bad field(s); nothing stored`, issues);
     if (client?.signingAlg && client.signingKey) {
       for (const e of events as GxpEvent[]) {
         try {
@@ -108,8 +116,8 @@ export function createIngestor(ledger: Ledger, opts: IngestOptions): Ingestor {
         throw refused(e, client);
       }
     },
-    submit(events, client) {
-      const checked = precheck(events, client);
+    submit(events, client, o) {
+      const checked = precheck(events, client, o?.bulk);
       return new Promise((resolve, reject) => {
         if (queue.length === 0) setImmediate(flush);
         queue.push({ events: checked, client, resolve, reject });
