@@ -44,12 +44,16 @@ const STATUS_OF: Record<string, number> = {
   SOURCE_SIGNATURE_INVALID: 400,
   EVENT_ID_CONFLICT: 409,
   SOURCE_SEQUENCE_NOT_INCREASING: 409,
+  REFERENCED_EVENT_NOT_FOUND: 422,
+  SIGNATURE_CONTENT_MISMATCH: 422,
 };
 
 const TITLE_OF: Record<string, string> = {
   SOURCE_SIGNATURE_INVALID: "Source signature refused",
   EVENT_ID_CONFLICT: "Event id already used with different content",
   SOURCE_SEQUENCE_NOT_INCREASING: "sourceSequence does not increase",
+  REFERENCED_EVENT_NOT_FOUND: "Referenced event not stored",
+  SIGNATURE_CONTENT_MISMATCH: "Signature does not match the signed content",
 };
 
 /** Builds the Fastify app over a ledger. */

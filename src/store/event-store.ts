@@ -4,6 +4,8 @@
  * the caller is told of an event only after its transaction committed.
  */
 import {
+  computePayloadHash,
+  sha256Noble,
   SubmittedBy,
   BatchLink,
   GxpEvent,
@@ -144,6 +146,37 @@ export function createEventStore(db: Db, ctx: AppendContext): EventStore {
     return max === null ? 0 : max + 1;
   };
 
+  /**
+   * Corrections, voids and signatures must point at stored events (earlier in the same call counts);
+   * a signature's contentHash must be the hash the ledger recomputes over what it signs (21 CFR
+   * 11.70): SHA-256 of the RFC 8785 array of the signed events' payloadHash values, in order.
+   */
+  const checkReferences = (event: GxpEvent): void => {
+    const rel = { "record.corrected": "corrects", "record.voided": "voids", "signature.applied": "signs" }[event.type as string];
+    if (!rel) return;
+    for (const r of event.refs ?? []) {
+      if (r.rel === rel && !qById.get(r.eventId)) {
+        throw new StoreError("REFERENCED_EVENT_NOT_FOUND", `event ${event.id} (${event.type}) ${rel} event ${r.eventId}, which is not stored`, { eventId: event.id, ref: r.eventId });
+      }
+    }
+    if (event.type !== "signature.applied") return;
+    const content = (event.data as { signedContent: { eventIds: string[]; contentHash: string } }).signedContent;
+    const hashes = content.eventIds.map((id) => {
+      const row = qById.get(id);
+      if (!row) throw new StoreError("REFERENCED_EVENT_NOT_FOUND", `signature ${event.id} signs event ${id}, which is not stored`, { eventId: event.id, ref: id });
+      const signed = (JSON.parse(row.record) as LedgerRecord).event;
+      return signed.payloadHash ?? computePayloadHash(signed as unknown as Record<string, unknown>);
+    });
+    const want = "sha256:" + toHex(sha256Noble(utf8(canonicalString(hashes)))).slice(2);
+    if (content.contentHash !== want) {
+      throw new StoreError("SIGNATURE_CONTENT_MISMATCH", `signature ${event.id}: contentHash ${content.contentHash} is not the hash of the signed events' content (${want})`, {
+        eventId: event.id,
+        got: content.contentHash,
+        want,
+      });
+    }
+  };
+
   const appendTx = db.transaction((events: readonly GxpEvent[], opts: AppendOptions): AppendResult[] => {
     const results: AppendResult[] = [];
     let seq = nextSeq();
@@ -171,6 +204,7 @@ export function createEventStore(db: Db, ctx: AppendContext): EventStore {
           { eventId: event.id, source: event.source, got: event.sourceSequence, last },
         );
       }
+      checkReferences(event);
       let batchLink: BatchLink | undefined;
       if (event.batch) {
         const tail = qBatchTail.get(event.batch.batchId);

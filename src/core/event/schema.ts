@@ -4,6 +4,7 @@
  * the ledger sets it from its own clock (21 CFR 11.10(e) "independently").
  */
 import { BATCH_SCOPED_TYPES, EVENT_TYPES, REF_RELATIONS } from "./types";
+import { DATA_SCHEMAS, REQUIRED_REF } from "./data-schemas";
 
 const id = { type: "string", minLength: 1, maxLength: 128, pattern: "^[A-Za-z0-9][A-Za-z0-9._:~-]*$" };
 const text = (max: number) => ({ type: "string", minLength: 1, maxLength: max });
@@ -32,7 +33,8 @@ export const EVENT_SCHEMA = {
     specversion: { const: "1.0" },
     schemaVersion: { type: "string", pattern: "^gxp-ledger/1\\.[0-9]+$" },
     id,
-    type: { enum: EVENT_TYPES },
+    // A standard type, or a vendor type under the x- prefix.
+    type: { anyOf: [{ enum: EVENT_TYPES }, { type: "string", pattern: "^x-[a-z0-9][a-z0-9._-]{0,62}$" }] },
     source: { type: "string", format: "uri", minLength: 1, maxLength: 256 },
     sourceSequence: { type: "integer", minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
     occurredAt: rfc3339,
@@ -107,5 +109,20 @@ export const EVENT_SCHEMA = {
       if: { properties: { type: { enum: BATCH_SCOPED_TYPES } }, required: ["type"] },
       then: { required: ["batch", "recipe"] },
     },
+    ...Object.entries(DATA_SCHEMAS).map(([t, schema]) => ({
+      if: { properties: { type: { const: t } }, required: ["type"] },
+      then: {
+        properties: { data: schema },
+        ...(REQUIRED_REF[t as keyof typeof REQUIRED_REF]
+          ? {
+              required: ["refs"],
+              properties: {
+                data: schema,
+                refs: { type: "array", contains: { type: "object", properties: { rel: { const: REQUIRED_REF[t as keyof typeof REQUIRED_REF] } }, required: ["rel"] } },
+              },
+            }
+          : {}),
+      },
+    })),
   ],
 } as const;

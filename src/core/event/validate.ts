@@ -29,7 +29,7 @@ function isIanaTimeZone(tz: string): boolean {
   return ok;
 }
 
-const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false });
+const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
 addFormats(ajv, ["date-time", "uri"]);
 ajv.addFormat("iana-time-zone", { type: "string", validate: isIanaTimeZone });
 const validateSchema = ajv.compile(EVENT_SCHEMA);
@@ -40,9 +40,17 @@ function escapePointer(key: string): string {
 
 function toIssue(e: ErrorObject): FieldIssue | undefined {
   const p = e.params as Record<string, unknown>;
+  // The branches of an anyOf each fail; the anyOf's own error below says it once, plainly.
+  if (/\/anyOf\/\d+\//.test(e.schemaPath)) return undefined;
   switch (e.keyword) {
     case "if":
       return undefined; // the failing `then` branch reports the missing fields itself
+    case "anyOf":
+      if (e.instancePath === "/type") return { path: "/type", message: "must be a standard event type or a vendor type starting with x-" };
+      if (e.schemaPath.endsWith("/anyOf")) return { path: e.instancePath || "/", message: "must carry a reason: reasonCode or reasonText" };
+      return { path: e.instancePath || "/", message: "matches none of the allowed forms" };
+    case "contains":
+      return { path: e.instancePath || "/refs", message: "must reference the event it applies to (rel as required by the type)" };
     case "required":
       return { path: `${e.instancePath}/${escapePointer(String(p.missingProperty))}`, message: "is required" };
     case "additionalProperties": {
