@@ -14,14 +14,18 @@ export function statusCommand(): Command {
       const s = summarise(ledger);
       const d = readDeployment(config.dataDir);
       const chain = d ? { chainId: d.chainId, contract: d.contract, ledger: d.ledgerName, development: d.development } : null;
+      const gaps = ledger.events.sourceGaps();
       const lines = [
         `data directory   ${config.dataDir}`,
         `events           ${s.events} (${s.pending} pending${s.oldestPendingReceivedAt ? `, oldest received ${s.oldestPendingReceivedAt}` : ""})`,
         `epochs           ${s.epochs} sealed, ${s.anchoredEpochs} anchored, ${s.unanchoredEpochs} awaiting anchor`,
         s.latestEpoch ? `latest epoch     ${s.latestEpoch.epoch}: seq ${s.latestEpoch.firstSeq}..${s.latestEpoch.firstSeq + s.latestEpoch.size - 1}, sealed ${s.latestEpoch.sealedAt}, ${s.latestEpoch.anchored ? "anchored" : "not anchored"}` : "latest epoch     none",
         chain ? `chain            ${chain.chainId}, contract ${chain.contract}, ledger ${chain.ledger}${chain.development ? " (embedded development chain)" : ""}` : "chain            not set up yet (run `npm start`)",
+        gaps.length
+          ? `source gaps      ${gaps.length} (accepted, to review):\n${gaps.map((g) => `                 ${g.source}: sourceSequence ${g.expected}..${g.got - 1} missing before event ${g.eventId} (seq ${g.seq})`).join("\n")}`
+          : "source gaps      none",
       ];
-      output(cmd, { ...s, chain }, lines.join("\n"));
+      output(cmd, { ...s, chain, sourceGaps: gaps }, lines.join("\n"));
     } finally {
       ledger.close();
     }
