@@ -23,34 +23,47 @@ export const MAX_DEPTH = 64;
  * (deeper input would overflow the stack of any recursive serialiser, ours or a verifier's).
  * @throws EventError EVENT_NOT_CANONICALISABLE naming the first bad path
  */
-export function assertCanonicalisable(value: unknown, path = "", depth = 0): void {
+export function assertCanonicalisable(value: unknown): void {
+  const where: (string | number)[] = [];
+  // The JSON Pointer is only built when something is wrong: this runs on every event.
   const bad = (message: string): never => {
-    throw new EventError("EVENT_NOT_CANONICALISABLE", `${path || "/"}: ${message}`, [{ path: path || "/", message }]);
+    const path = where.map((k) => "/" + (typeof k === "number" ? k : escapePointer(k))).join("") || "/";
+    throw new EventError("EVENT_NOT_CANONICALISABLE", `${path}: ${message}`, [{ path, message }]);
   };
-  if (value === null || typeof value === "boolean") return;
-  if (typeof value === "string") {
-    if (LONE_SURROGATE.test(value)) bad("string holds a lone UTF-16 surrogate (invalid Unicode)");
-    return;
-  }
-  if (typeof value === "number") {
-    if (!Number.isFinite(value)) bad("number is not finite");
-    return;
-  }
-  if (depth >= MAX_DEPTH) bad(`nested deeper than ${MAX_DEPTH} levels`);
-  if (Array.isArray(value)) {
-    value.forEach((v, i) => assertCanonicalisable(v, `${path}/${i}`, depth + 1));
-    return;
-  }
-  if (typeof value === "object") {
-    const proto = Object.getPrototypeOf(value);
-    if (proto !== Object.prototype && proto !== null) bad("not a plain JSON object");
-    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-      if (LONE_SURROGATE.test(k)) bad("member name holds a lone UTF-16 surrogate");
-      assertCanonicalisable(v, `${path}/${escapePointer(k)}`, depth + 1);
+  const walk = (v: unknown, depth: number): void => {
+    if (v === null || typeof v === "boolean") return;
+    if (typeof v === "string") {
+      if (LONE_SURROGATE.test(v)) bad("string holds a lone UTF-16 surrogate (invalid Unicode)");
+      return;
     }
-    return;
-  }
-  bad(`${typeof value} is not a JSON value`);
+    if (typeof v === "number") {
+      if (!Number.isFinite(v)) bad("number is not finite");
+      return;
+    }
+    if (depth >= MAX_DEPTH) bad(`nested deeper than ${MAX_DEPTH} levels`);
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        where.push(i);
+        walk(v[i], depth + 1);
+        where.pop();
+      }
+      return;
+    }
+    if (typeof v === "object") {
+      const proto = Object.getPrototypeOf(v);
+      if (proto !== Object.prototype && proto !== null) bad("not a plain JSON object");
+      for (const k in v as Record<string, unknown>) {
+        if (!Object.prototype.hasOwnProperty.call(v, k)) continue;
+        where.push(k);
+        if (LONE_SURROGATE.test(k)) bad("member name holds a lone UTF-16 surrogate");
+        walk((v as Record<string, unknown>)[k], depth + 1);
+        where.pop();
+      }
+      return;
+    }
+    bad(`${typeof v} is not a JSON value`);
+  };
+  walk(value, 0);
 }
 
 /**
@@ -70,4 +83,15 @@ export function canonicalString(value: unknown): string {
  */
 export function canonicalBytes(value: unknown): Uint8Array {
   return utf8(canonicalString(value));
+}
+
+/**
+ * The RFC 8785 serialisation of a value already checked with assertCanonicalisable (or built from
+ * such values and plain strings and integers): skips the second walk on the ingestion hot path.
+ * Precondition: the caller has checked it; otherwise use canonicalString.
+ */
+export function canonicalStringOfChecked(value: unknown): string {
+  const s = canonicalize(value);
+  if (s === undefined) throw new EventError("EVENT_NOT_CANONICALISABLE", "value has no JSON form");
+  return s;
 }

@@ -14,6 +14,7 @@ import {
   RECORD_VERSION,
   assertEvent,
   canonicalString,
+  canonicalStringOfChecked,
   toHex,
   utf8,
 } from "../core";
@@ -221,7 +222,9 @@ export function createEventStore(db: Db, ctx: AppendContext): EventStore {
         ...(opts.submittedBy ? { submittedBy: opts.submittedBy } : {}),
         event,
       };
-      const text = canonicalString(record);
+      // The event passed assertEvent (append) or the ingestor's precheck (appendGroup); the rest of
+      // the record is ledger-made strings and integers.
+      const text = canonicalStringOfChecked(record);
       const leafHash = ctx.hasher.hashLeaf(utf8(text));
       ins.run({
         seq,
