@@ -35,6 +35,8 @@ export interface AppDeps {
   /** Requests per client (or per address before authentication) per window. */
   rateLimit?: { max: number; windowMs: number };
   metrics?: Metrics;
+  /** The chain's latest block number, for confirmation counts (undefined when unknown). */
+  chainHead?: () => number | undefined;
 }
 
 const STATUS_OF: Record<string, number> = {

@@ -42,6 +42,7 @@ export function readRoutes(app: FastifyInstance, deps: AppDeps): void {
   };
 
   const epochView = (n: number) => {
+    const head = deps.chainHead?.();
     const e = ledger.epochs.get(n);
     if (!e) return undefined;
     const a = ledger.epochs.anchorOf(n);
@@ -52,7 +53,19 @@ export function readRoutes(app: FastifyInstance, deps: AppDeps): void {
       firstSeq: e.firstSeq,
       lastSeq: e.firstSeq + e.size - 1,
       sealedAt: e.sealedAt,
-      anchor: a ? { chainId: a.chainId, contract: a.contract, txHash: a.txHash, blockNumber: a.blockNumber, blockHash: a.blockHash, blockTimestamp: a.blockTimestamp, confirmedAt: a.confirmedAt } : null,
+      anchor: a
+        ? {
+            chainId: a.chainId,
+            contract: a.contract,
+            txHash: a.txHash,
+            blockNumber: a.blockNumber,
+            blockHash: a.blockHash,
+            blockTimestamp: a.blockTimestamp,
+            confirmedAt: a.confirmedAt,
+            // As of the server's last look at the chain (each background round); null when unknown.
+            confirmations: head === undefined ? null : Math.max(0, head - a.blockNumber + 1),
+          }
+        : null,
       status: a ? "confirmed" : ledger.epochs.anchorTxs(n).length ? "anchored" : "sealed",
     };
   };

@@ -29,6 +29,8 @@ export interface Runner {
   lastError(): string | undefined;
   /** Whether the chain answered in the last round. */
   chainReachable(): boolean;
+  /** The chain's latest block number as of the last round (undefined before the first answer). */
+  chainHead(): number | undefined;
   stop(): Promise<void>;
 }
 
@@ -41,6 +43,7 @@ export function startRunner(ledger: Ledger, chain: ChainContext | undefined, opt
   let stopped = false;
   let error: string | undefined;
   let chainOk = true;
+  let head: number | undefined;
 
   const round = async () => {
     while (ledger.sealer.due(now())) {
@@ -51,7 +54,7 @@ export function startRunner(ledger: Ledger, chain: ChainContext | undefined, opt
     }
     if (chain) {
       try {
-        await chain.provider.getBlockNumber();
+        head = await chain.provider.getBlockNumber();
         chainOk = true;
       } catch {
         chainOk = false;
@@ -93,6 +96,7 @@ export function startRunner(ledger: Ledger, chain: ChainContext | undefined, opt
     tick,
     lastError: () => error,
     chainReachable: () => chainOk,
+    chainHead: () => head,
     async stop() {
       stopped = true;
       clearInterval(timer);

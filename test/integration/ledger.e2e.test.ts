@@ -57,8 +57,20 @@ describe("gxp-ledger end to end (real server, embedded chain, SQLite file)", fun
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it("acknowledges posted events with 201 receipts", async () => {
-    ids = await epochOf(s, dir, 5, "B-E2E-1");
+  it("acknowledges posted events with 201 receipts that verify-receipt accepts, and refuses an altered one", async () => {
+    const ev = sampleEvent({}, "B-E2E-1");
+    const posted = await post(s, ev);
+    expect(posted.status).to.equal(201);
+    const file = path.join(dir, "receipt.json");
+    fs.writeFileSync(file, JSON.stringify(posted.body));
+    const ok = await cli(["--data-dir", dir, "verify-receipt", file]);
+    expect(ok.code, ok.stdout + ok.stderr).to.equal(0);
+    expect(ok.stdout).to.match(new RegExp(`^VALID receipt: event ${ev.id} accepted as seq ${posted.body.seq}`));
+    fs.writeFileSync(file, JSON.stringify({ ...posted.body, receivedAt: "2026-11-25T00:00:00.000Z" }));
+    const bad = await cli(["--data-dir", dir, "verify-receipt", file]);
+    expect(bad.code).to.equal(1);
+    expect(bad.stdout).to.match(/^INVALID receipt .*does not verify/);
+    ids = [ev.id as string, ...(await epochOf(s, dir, 4, "B-E2E-1"))];
     const r = await fetch(`${s.url}/v1/events/${ids[0]}`, { headers: { authorization: `Bearer ${devToken}` } });
     expect((await r.json()).status).to.be.oneOf(["sealed", "anchored", "confirmed"]);
     expect((await fetch(`${s.url}/v1/events/${ids[0]}`)).status).to.equal(401);
@@ -77,7 +89,12 @@ describe("gxp-ledger end to end (real server, embedded chain, SQLite file)", fun
     expect(p.code, p.stderr).to.equal(0);
     const added = await cli(["--data-dir", dir, "--json", "client", "add", "inspector-1", "--role", "auditor"]);
     expect(added.code, added.stderr).to.equal(0);
-    const http = await fetch(`${s.url}/v1/events/${ids[2]}/proof`, { headers: { authorization: `Bearer ${JSON.parse(added.stdout).token}` } });
+    const auditor = { authorization: `Bearer ${JSON.parse(added.stdout).token}` };
+    const epoch = await (await fetch(`${s.url}/v1/epochs/0`, { headers: auditor })).json();
+    // Epoch 0: the security event of the dev-mes client (seq 0), then the 5 MES events.
+    expect(epoch).to.deep.include({ epoch: 0, size: 6, firstSeq: 0, lastSeq: 5, status: "confirmed" });
+    expect(epoch.anchor.confirmations).to.be.at.least(1);
+    const http = await fetch(`${s.url}/v1/events/${ids[2]}/proof`, { headers: auditor });
     expect(http.status).to.equal(200);
     expect(await http.json()).to.deep.equal(JSON.parse(fs.readFileSync(proofFile(), "utf8")));
     // A directory without any ledger database: the verifier needs the bundle and an RPC URL only.

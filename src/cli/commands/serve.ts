@@ -49,6 +49,7 @@ export function serveCommand(): Command {
           ...api,
           bulkMax: config.bulkMax,
           metrics,
+          chainHead: () => r.chainHead(),
           rateLimit: { max: config.rateLimit, windowMs: 10_000 },
           logger: logger.child({ component: "http" }),
           readiness: () => {
