@@ -116,7 +116,7 @@ async function verifyUnsafe(ledger: Ledger, eventId: string, chain: (() => Promi
 
   // 2. Every event of the epoch is present and matches the epoch tree's leaves.
   const treeLeaves = ledger.epochs.readLeafLevel(ep.epoch);
-  const rows = ledger.events.range(ep.firstSeq, ep.firstSeq + ep.size);
+  const rows = ledger.events.leaves(ep.firstSeq, ep.firstSeq + ep.size);
   const bySeq = new Map(rows.map((r) => [r.seq, r]));
   if (treeLeaves.length !== ep.size) {
     return fail("epoch tree", "EPOCH_TREE_ALTERED", `epoch ${ep.epoch}: tree has ${treeLeaves.length} leaves, epoch says ${ep.size}: stored tree nodes were altered`);
