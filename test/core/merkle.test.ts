@@ -9,6 +9,7 @@ import {
   referenceRoot,
   referencePath,
   referenceConsistency,
+  referenceSubtreeConsistency,
   inclusionProofFromLevels,
   inclusionProofLength,
   rootFromInclusionProof,
@@ -236,5 +237,19 @@ describe("draft-ietf-plants-merkle-tree-certs Appendix C.1 accumulated vectors",
         }
       }
     expect(digest(lines)).to.equal(v.vectors.subtree_inclusion_proofs.want_hex);
+  });
+
+  it("reproduces subtree_consistency_proofs (SUBTREE_PROOF of every valid subtree in every tree 0..130; start 0 is RFC 9162 PROOF)", () => {
+    const lines: string[] = [];
+    const memo = new Map<string, Uint8Array>();
+    for (let n = 0; n <= 130; n++)
+      for (let end = 0; end <= n; end++)
+        for (let start = 0; start <= end; start++) {
+          if (!valid(start, end)) continue;
+          const proof = referenceSubtreeConsistency(rfc9162, start, end, n, leaves, memo);
+          if (start === 0 && end > 0 && end < n && n <= 40) expect(proof.map(hex)).to.deep.equal(referenceConsistency(rfc9162, end, leaves.slice(0, n)).map(hex));
+          lines.push(`[${start}, ${end}) ${n}` + proof.map((p) => " " + hex(p)).join("") + "\n");
+        }
+    expect(digest(lines)).to.equal(v.vectors.subtree_consistency_proofs.want_hex);
   });
 });
