@@ -13,6 +13,7 @@ import { proofCommand } from "./commands/proof";
 import { verifyProofCommand } from "./commands/verify-proof";
 import { clientCommand } from "./commands/client";
 import { verifyReceiptCommand } from "./commands/verify-receipt";
+import { auditCommand } from "./commands/audit";
 import { exitFor } from "./context";
 import { EXIT } from "./exit";
 
@@ -25,7 +26,7 @@ export function buildCli(): Command {
     .option("--json", "print results as JSON")
     .showHelpAfterError()
     .exitOverride();
-  for (const c of [serveCommand(), appendCommand(), sealCommand(), anchorCommand(), statusCommand(), verifyCommand(), proofCommand(), verifyProofCommand(), verifyReceiptCommand(), clientCommand()]) {
+  for (const c of [serveCommand(), appendCommand(), sealCommand(), anchorCommand(), statusCommand(), verifyCommand(), proofCommand(), verifyProofCommand(), verifyReceiptCommand(), clientCommand(), auditCommand()]) {
     root.addCommand(c.exitOverride());
   }
   return root;

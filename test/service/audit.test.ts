@@ -1,0 +1,341 @@
+/**
+ * audit against real ledgers in temporary SQLite files, each tampered with as an attacker with file
+ * access would (append-only triggers dropped first), and against a real local chain (Anvil) for
+ * what only the chain can catch.
+ */
+import { expect } from "chai";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { randomBytes } from "node:crypto";
+import { JsonRpcProvider } from "ethers";
+import { openLedger, Ledger } from "../../src/service/ledger";
+import { auditLedger, auditLocal, auditChainOf, AuditFinding, AuditReport } from "../../src/service/audit";
+import { merkletreeLevels } from "../../src/epoch/sealer";
+import { TILE_WIDTH } from "../../src/store/epoch-store";
+import { nodeHasher } from "../../src/crypto/node-hasher";
+import { startEmbeddedChain, EmbeddedChain } from "../../src/chain/embedded-chain";
+import { connect } from "../../src/chain/provider";
+import { deployLedger } from "../../src/chain/deploy";
+import { devWallet, DEV_ACCOUNT } from "../../src/chain/dev-keys";
+import { anchorContract } from "../../src/chain/contract";
+import { createAnchorer } from "../../src/chain/anchorer";
+import { sampleEvents } from "../helpers/events";
+
+const dirs: string[] = [];
+
+/** 3 epochs of 4 events each, events alternating between batches B-A and B-B. */
+function buildLedger(): Ledger {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gxp-audit-"));
+  dirs.push(dir);
+  const ledger = openLedger(dir, { maxEvents: 4, maxAgeMs: 60_000 });
+  for (let i = 0; i < 12; i++) ledger.events.append(sampleEvents(1, i % 2 ? "B-B" : "B-A"));
+  while (ledger.sealer.seal(new Date()));
+  return ledger;
+}
+
+/** An attacker with file access: drops the append-only triggers, then writes. */
+function tamper(ledger: Ledger, sql: string, ...params: unknown[]): void {
+  for (const t of ["events", "epochs", "epoch_tiles", "anchors", "anchor_txs"]) ledger.db.exec(`DROP TRIGGER IF EXISTS ${t}_no_update; DROP TRIGGER IF EXISTS ${t}_no_delete;`);
+  ledger.db.prepare(sql).run(...params);
+}
+
+const idOf = (l: Ledger, seq: number) => l.events.getBySeq(seq)!.eventId;
+const recordOf = (l: Ledger, seq: number) => l.db.prepare("SELECT record FROM events WHERE seq = ?").pluck().get(seq) as string;
+/** Asserts that some finding has every field of `want`. */
+const has = (findings: AuditFinding[], want: Partial<AuditFinding>) =>
+  expect(
+    findings.some((f) => Object.entries(want).every(([k, v]) => f[k as keyof AuditFinding] === v)),
+    `want ${JSON.stringify(want)} among ${JSON.stringify(findings, null, 1)}`,
+  ).to.equal(true);
+const codes = (findings: AuditFinding[]) => [...new Set(findings.map((f) => f.code))].sort();
+
+/** Rewrites an epoch's tiles and root from its events' stored leaf hashes (a consistent forgery). */
+function resealInPlace(l: Ledger, epoch: number): void {
+  const e = l.epochs.get(epoch)!;
+  const leaves = l.db.prepare("SELECT leaf_hash FROM events WHERE seq >= ? AND seq < ? ORDER BY seq").pluck().all(e.firstSeq, e.firstSeq + e.size) as Buffer[];
+  const levels = merkletreeLevels(leaves);
+  tamper(l, "DELETE FROM epoch_tiles WHERE epoch = ?", epoch);
+  levels.forEach((level, lv) => {
+    for (let t = 0; t * TILE_WIDTH < level.length; t++) {
+      tamper(l, "INSERT INTO epoch_tiles (epoch, level, tile, hashes) VALUES (?, ?, ?, ?)", epoch, lv, t, Buffer.concat(level.slice(t * TILE_WIDTH, (t + 1) * TILE_WIDTH)));
+    }
+  });
+  tamper(l, "UPDATE epochs SET root = ? WHERE epoch = ?", levels[levels.length - 1][0], epoch);
+}
+
+/** Replaces an event's record text and recomputes its leaf hash (so only the tree can tell). */
+function rewriteRecord(l: Ledger, seq: number, text: string): void {
+  tamper(l, "UPDATE events SET record = ?, leaf_hash = ? WHERE seq = ?", text, nodeHasher.hashLeaf(Buffer.from(text)), seq);
+}
+
+after(() => {
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+describe("auditLocal", () => {
+  describe("when the ledger is untouched", () => {
+    it("has zero findings over every event and epoch", () => {
+      const l = buildLedger();
+      const r = auditLocal(l.db);
+      expect(r.findings).to.deep.equal([]);
+      expect(r.events).to.equal(12);
+      expect(r.epochs).to.have.length(3);
+    });
+
+    it("counts pending events and reports progress up to the total", () => {
+      const l = buildLedger();
+      l.events.append(sampleEvents(3, "B-A"));
+      const seen: [number, number][] = [];
+      const r = auditLocal(l.db, { onProgress: (d, t) => seen.push([d, t]), progressEvery: 5 });
+      expect(r.findings).to.deep.equal([]);
+      expect(seen).to.deep.equal([[5, 15], [10, 15], [15, 15], [15, 15]]);
+    });
+  });
+
+  describe("when a payload is edited", () => {
+    it("names the event and its epoch", () => {
+      const l = buildLedger();
+      tamper(l, "UPDATE events SET record = replace(record, '\"value\":61.5', '\"value\":66.5') WHERE seq = 5");
+      const f = auditLocal(l.db).findings;
+      has(f, { code: "EVENT_RECORD_ALTERED", seq: 5, eventId: idOf(l, 5) });
+      has(f, { code: "EPOCH_ROOT_MISMATCH", epoch: 1 });
+      expect(codes(f)).to.deep.equal(["BATCH_CHAIN_BROKEN", "EPOCH_ROOT_MISMATCH", "EVENT_RECORD_ALTERED"]);
+      // the next event of the same batch (B-B: odd seqs) links to the original leaf
+      has(f, { code: "BATCH_CHAIN_BROKEN", seq: 7, batchId: "B-B" });
+    });
+
+    it("with its leaf hash recomputed, names the event against its epoch tree", () => {
+      const l = buildLedger();
+      rewriteRecord(l, 5, recordOf(l, 5).replace('"value":61.5', '"value":66.5'));
+      const f = auditLocal(l.db).findings;
+      has(f, { code: "EPOCH_LEAF_MISMATCH", epoch: 1, seq: 5, eventId: idOf(l, 5) });
+      has(f, { code: "EPOCH_ROOT_MISMATCH", epoch: 1 });
+    });
+  });
+
+  describe("when a salt is edited", () => {
+    it("names the event", () => {
+      const l = buildLedger();
+      const text = recordOf(l, 2);
+      const salt = /"salt":"(0x[0-9a-f]{64})"/.exec(text)![1];
+      tamper(l, "UPDATE events SET record = ? WHERE seq = 2", text.replace(salt, "0x" + randomBytes(32).toString("hex")));
+      const f = auditLocal(l.db).findings;
+      has(f, { code: "EVENT_RECORD_ALTERED", seq: 2, eventId: idOf(l, 2) });
+      has(f, { code: "EPOCH_ROOT_MISMATCH", epoch: 0 });
+    });
+  });
+
+  describe("when a sequence number is edited", () => {
+    it("names the event, the gap it left and its epoch", () => {
+      const l = buildLedger();
+      const id = idOf(l, 6);
+      tamper(l, "UPDATE events SET seq = 40 WHERE seq = 6");
+      const f = auditLocal(l.db).findings;
+      has(f, { code: "EVENT_ROW_MISMATCH", seq: 40, eventId: id });
+      has(f, { code: "SEQUENCE_GAP", seq: 6 });
+      has(f, { code: "EPOCH_EVENT_MISSING", epoch: 1, seq: 6 });
+    });
+  });
+
+  describe("when an event is deleted", () => {
+    it("names the missing sequence number, its epoch and the broken batch chain", () => {
+      const l = buildLedger();
+      const next = idOf(l, 11);
+      tamper(l, "DELETE FROM events WHERE seq = 9");
+      const f = auditLocal(l.db).findings;
+      has(f, { code: "EPOCH_EVENT_MISSING", epoch: 2, seq: 9 });
+      has(f, { code: "SEQUENCE_GAP", seq: 9 });
+      has(f, { code: "BATCH_CHAIN_BROKEN", seq: 11, eventId: next, batchId: "B-B" });
+      has(f, { code: "EPOCH_ROOT_MISMATCH", epoch: 2 });
+    });
+
+    it("names a sealed range deleted at the end", () => {
+      const l = buildLedger();
+      tamper(l, "DELETE FROM events WHERE seq >= 10");
+      const f = auditLocal(l.db).findings;
+      has(f, { code: "SEQUENCE_GAP", seq: 10 });
+      has(f, { code: "EPOCH_EVENT_MISSING", epoch: 2, seq: 11 });
+    });
+  });
+
+  describe("when a forged event is inserted", () => {
+    it("names the forged event in its epoch and every event it displaced", () => {
+      const l = buildLedger();
+      // Make room at seq 5 by moving seq 5.. up by one, then insert a self-consistent forged record.
+      tamper(l, "UPDATE events SET seq = seq + 1000 WHERE seq >= 5");
+      tamper(l, "UPDATE events SET seq = seq - 999 WHERE seq >= 1000");
+      const forged = recordOf(l, 6)
+        .replace(/"id":"evt-[^"]+"/, '"id":"evt-forged"')
+        .replace(/"seq":6/, '"seq":5');
+      tamper(
+        l,
+        "INSERT INTO events (seq, event_id, type, source, source_sequence, batch_id, batch_seq, received_at, record, leaf_hash) VALUES (5, 'evt-forged', 'parameter.recorded', 'x', 0, NULL, NULL, '2026-11-25T00:00:00.000Z', ?, ?)",
+        forged,
+        nodeHasher.hashLeaf(Buffer.from(forged)),
+      );
+      const f = auditLocal(l.db).findings;
+      has(f, { code: "EPOCH_LEAF_MISMATCH", epoch: 1, seq: 5, eventId: "evt-forged" });
+      has(f, { code: "EVENT_ROW_MISMATCH", seq: 6, eventId: idOf(l, 6) });
+      has(f, { code: "BATCH_CHAIN_BROKEN", seq: 5, eventId: "evt-forged" });
+    });
+  });
+
+  describe("when two events are swapped", () => {
+    it("names both events and their epoch", () => {
+      const l = buildLedger();
+      const [a, b] = [idOf(l, 4), idOf(l, 5)];
+      tamper(l, "UPDATE events SET seq = -1 WHERE seq = 4");
+      tamper(l, "UPDATE events SET seq = 4 WHERE seq = 5");
+      tamper(l, "UPDATE events SET seq = 5 WHERE seq = -1");
+      const f = auditLocal(l.db).findings;
+      has(f, { code: "EVENT_ROW_MISMATCH", seq: 4, eventId: b });
+      has(f, { code: "EVENT_ROW_MISMATCH", seq: 5, eventId: a });
+      has(f, { code: "EPOCH_LEAF_MISMATCH", epoch: 1, seq: 4, eventId: b });
+      has(f, { code: "EPOCH_LEAF_MISMATCH", epoch: 1, seq: 5, eventId: a });
+    });
+
+    it("with records renumbered and leaves recomputed, names the broken batch chain", () => {
+      const l = buildLedger();
+      // Swap seq 4 (B-A) and seq 6 (B-A): their batch links now run backwards.
+      const [r4, r6] = [recordOf(l, 4), recordOf(l, 6)];
+      const [id4, id6] = [idOf(l, 4), idOf(l, 6)];
+      tamper(l, "UPDATE events SET event_id = 'tmp' WHERE seq = 4");
+      rewriteRecord(l, 4, r6.replace('"seq":6', '"seq":4'));
+      tamper(l, "UPDATE events SET event_id = ? WHERE seq = 6", id4);
+      rewriteRecord(l, 6, r4.replace('"seq":4', '"seq":6'));
+      tamper(l, "UPDATE events SET event_id = ? WHERE seq = 4", id6);
+      resealInPlace(l, 1);
+      const f = auditLocal(l.db).findings;
+      has(f, { code: "BATCH_CHAIN_BROKEN", seq: 4, eventId: id6, batchId: "B-A" });
+      has(f, { code: "BATCH_CHAIN_BROKEN", seq: 6, eventId: id4, batchId: "B-A" });
+    });
+  });
+
+  describe("when a stored tree node is edited", () => {
+    it("names the epoch and the level", () => {
+      const l = buildLedger();
+      const tile = l.db.prepare("SELECT hashes FROM epoch_tiles WHERE epoch = 2 AND level = 1").pluck().get() as Buffer;
+      tamper(l, "UPDATE epoch_tiles SET hashes = ? WHERE epoch = 2 AND level = 1", Buffer.concat([tile.subarray(32), tile.subarray(0, 32)]));
+      const f = auditLocal(l.db).findings;
+      expect(f).to.have.length(1);
+      expect(f[0]).to.include({ code: "EPOCH_TREE_ALTERED", epoch: 2 });
+      expect(f[0].message).to.match(/level 1 tile 0 .*first at node 0/);
+    });
+
+    it("names the event whose leaf in the tree was edited", () => {
+      const l = buildLedger();
+      const tile = Buffer.from(l.db.prepare("SELECT hashes FROM epoch_tiles WHERE epoch = 0 AND level = 0").pluck().get() as Buffer);
+      tile[32 * 3] ^= 1;
+      tamper(l, "UPDATE epoch_tiles SET hashes = ? WHERE epoch = 0 AND level = 0", tile);
+      const f = auditLocal(l.db).findings;
+      has(f, { code: "EPOCH_LEAF_MISMATCH", epoch: 0, seq: 3, eventId: idOf(l, 3) });
+      has(f, { code: "EPOCH_TREE_ALTERED", epoch: 0 });
+    });
+  });
+
+  describe("when an epoch root is edited", () => {
+    it("names the epoch", () => {
+      const l = buildLedger();
+      tamper(l, "UPDATE epochs SET root = ? WHERE epoch = 1", randomBytes(32));
+      const f = auditLocal(l.db).findings;
+      expect(f).to.have.length(1);
+      expect(f[0]).to.include({ code: "EPOCH_ROOT_MISMATCH", epoch: 1 });
+    });
+  });
+
+  describe("when an epoch's range is edited", () => {
+    it("names the epoch", () => {
+      const l = buildLedger();
+      tamper(l, "UPDATE epochs SET first_seq = 5 WHERE epoch = 1");
+      has(auditLocal(l.db).findings, { code: "EPOCH_RANGE_BROKEN", epoch: 1 });
+    });
+  });
+});
+
+describe("auditLedger against the chain (real local chain)", function () {
+  this.timeout(120_000);
+  let chain: EmbeddedChain;
+  let provider: JsonRpcProvider;
+  let chainId: bigint;
+  let n = 0;
+
+  before(async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gxp-audit-chain-"));
+    dirs.push(dir);
+    chain = await startEmbeddedChain({ dataDir: dir, port: 0 });
+    ({ provider, chainId } = await connect(chain.rpcUrl, { pollingIntervalMs: 100 }));
+  });
+  after(async () => {
+    provider?.destroy();
+    await chain?.stop();
+  });
+
+  /** A ledger of 3 epochs, each anchored on its own freshly deployed contract. */
+  async function anchoredLedger(): Promise<{ l: Ledger; audit: () => Promise<AuditReport> }> {
+    const l = buildLedger();
+    const signer = devWallet(DEV_ACCOUNT.anchorer, provider);
+    const d = await deployLedger(devWallet(DEV_ACCOUNT.admin, provider), signer.address, `audit-${n++}`);
+    const contract = anchorContract(d.contract, signer);
+    const done = await createAnchorer({ epochs: l.epochs, contract, signer, provider, chainId, ledgerId: d.ledgerId, confirmations: 1 }).anchorPending();
+    expect(done).to.have.length(3);
+    return { l, audit: () => auditLedger(l, { chain: async () => auditChainOf(provider, d.contract, d.ledgerId) }) };
+  }
+
+  it("finds nothing on an untouched anchored ledger, with the chain checked", async () => {
+    const { audit } = await anchoredLedger();
+    const r = await audit();
+    expect(r.findings).to.deep.equal([]);
+    expect(r).to.include({ chain: "checked", events: 12, epochs: 3, anchors: 3 });
+  });
+
+  it("catches an epoch rewritten consistently in the database (record, leaf, tiles, root) at the chain", async () => {
+    const { l, audit } = await anchoredLedger();
+    // seq 10 is the last event of batch B-A: no later batch link points at it.
+    rewriteRecord(l, 10, recordOf(l, 10).replace('"value":61.5', '"value":66.5'));
+    resealInPlace(l, 2);
+    expect(auditLocal(l.db).findings).to.deep.equal([]);
+    const r = await audit();
+    expect(r.findings).to.have.length(1);
+    expect(r.findings[0]).to.include({ code: "ANCHOR_ROOT_MISMATCH", epoch: 2, anchorTx: l.epochs.anchorOf(2)!.txHash });
+  });
+
+  it("names an anchor whose tx hash was edited", async () => {
+    const { l, audit } = await anchoredLedger();
+    const forged = "0x" + randomBytes(32).toString("hex");
+    tamper(l, "UPDATE anchors SET tx_hash = ? WHERE epoch = 1", forged);
+    const r = await audit();
+    expect(r.findings).to.have.length(1);
+    expect(r.findings[0]).to.include({ code: "ANCHOR_TX_MISSING", epoch: 1, anchorTx: forged });
+  });
+
+  it("names an anchor whose block hash was edited", async () => {
+    const { l, audit } = await anchoredLedger();
+    tamper(l, "UPDATE anchors SET block_hash = ? WHERE epoch = 0", "0x" + randomBytes(32).toString("hex"));
+    const r = await audit();
+    expect(r.findings.map((f) => [f.code, f.epoch])).to.deep.equal([["ANCHOR_BLOCK_MISMATCH", 0]]);
+  });
+
+  it("names anchored epochs deleted from the database with all their events", async () => {
+    const { l, audit } = await anchoredLedger();
+    tamper(l, "DELETE FROM anchors WHERE epoch = 2");
+    tamper(l, "DELETE FROM anchor_txs WHERE epoch = 2");
+    tamper(l, "DELETE FROM epoch_tiles WHERE epoch = 2");
+    tamper(l, "DELETE FROM epochs WHERE epoch = 2");
+    tamper(l, "DELETE FROM events WHERE seq >= 8");
+    const r = await audit();
+    expect(r.findings.map((f) => [f.code, f.epoch])).to.deep.equal([["ANCHOR_EPOCH_MISSING_LOCALLY", 2]]);
+  });
+
+  it("still reports every local finding when the chain is unreachable", async () => {
+    const l = buildLedger();
+    tamper(l, "UPDATE epochs SET root = ? WHERE epoch = 0", randomBytes(32));
+    const r = await auditLedger(l, {
+      chain: async () => {
+        throw new Error("chain unreachable at http://127.0.0.1:1");
+      },
+    });
+    expect(r.chain).to.equal("unreachable");
+    expect(r.findings.map((f) => [f.code, f.epoch])).to.deep.equal([["EPOCH_ROOT_MISMATCH", 0]]);
+  });
+});
