@@ -72,6 +72,12 @@ export function createClientStore(db: Db): ClientStore {
   const byHash = db.prepare<[Buffer], Row>("SELECT * FROM clients WHERE token_hash = ? AND revoked_at IS NULL");
   const all = db.prepare<[], Row>("SELECT * FROM clients ORDER BY created_at, name");
   const rev = db.prepare("UPDATE clients SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL");
+  // Tokens already seen, so that each request costs no hash and no query. PRAGMA data_version changes
+  // whenever another connection (a CLI `client revoke`) commits, and revoke() below clears it too, so
+  // a revocation still takes effect on the very next request.
+  const qVersion = db.prepare("PRAGMA data_version").pluck();
+  const cache = new Map<string, Client>();
+  let version: unknown;
   return {
     add(name, role, signing, now) {
       if (!NAME_RE.test(name)) throw new StoreError("CLIENT_INVALID", `client name ${JSON.stringify(name)}: want 1-64 characters of A-Z a-z 0-9 . _ -`);
@@ -83,8 +89,18 @@ export function createClientStore(db: Db): ClientStore {
     },
     authenticate(token) {
       if (typeof token !== "string" || !token.startsWith(TOKEN_PREFIX) || token.length > 100) return undefined;
+      const v = qVersion.get();
+      if (v !== version) {
+        cache.clear();
+        version = v;
+      }
+      const hit = cache.get(token);
+      if (hit) return hit;
       const r = byHash.get(tokenHash(token));
-      return r && toClient(r);
+      if (!r) return undefined;
+      const c = toClient(r);
+      if (cache.size < 10_000) cache.set(token, c);
+      return c;
     },
     get(name) {
       const r = byName.get(name);
@@ -96,6 +112,7 @@ export function createClientStore(db: Db): ClientStore {
       if (!c) throw new StoreError("CLIENT_NOT_FOUND", `no client named ${name}`);
       if (c.revoked_at) throw new StoreError("CLIENT_REVOKED", `client ${name} was already revoked at ${c.revoked_at}`);
       rev.run(now.toISOString(), name);
+      cache.clear();
       return toClient(byName.get(name)!);
     },
   };
