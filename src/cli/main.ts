@@ -14,6 +14,7 @@ import { verifyProofCommand } from "./commands/verify-proof";
 import { clientCommand } from "./commands/client";
 import { verifyReceiptCommand } from "./commands/verify-receipt";
 import { auditCommand } from "./commands/audit";
+import { backupCommand, restoreCommand } from "./commands/backup";
 import { exitFor } from "./context";
 import { EXIT } from "./exit";
 
@@ -26,7 +27,7 @@ export function buildCli(): Command {
     .option("--json", "print results as JSON")
     .showHelpAfterError()
     .exitOverride();
-  for (const c of [serveCommand(), appendCommand(), sealCommand(), anchorCommand(), statusCommand(), verifyCommand(), proofCommand(), verifyProofCommand(), verifyReceiptCommand(), clientCommand(), auditCommand()]) {
+  for (const c of [serveCommand(), appendCommand(), sealCommand(), anchorCommand(), statusCommand(), verifyCommand(), proofCommand(), verifyProofCommand(), verifyReceiptCommand(), clientCommand(), auditCommand(), backupCommand(), restoreCommand()]) {
     root.addCommand(c.exitOverride());
   }
   return root;

@@ -18,7 +18,11 @@ export type StoreErrorCode =
   | "CLIENT_INVALID"
   | "CLIENT_EXISTS"
   | "CLIENT_NOT_FOUND"
-  | "CLIENT_REVOKED";
+  | "CLIENT_REVOKED"
+  | "BACKUP_TARGET_EXISTS"
+  | "BACKUP_FAILED"
+  | "BACKUP_INVALID"
+  | "RESTORE_TARGET_NOT_EMPTY";
 
 /** A storage failure or a refused write. `info.sql` names the statement where one failed. */
 export class StoreError extends CoreError<StoreErrorCode> {}
