@@ -77,6 +77,7 @@ export interface AuditReport {
   findings: AuditFinding[];
   /** Whether the chain was checked: `unreachable` leaves only the local checks done. */
   chain: "checked" | "unreachable" | "skipped" | "nothing-anchored";
+  /** Why the chain was unreachable or skipped. */
   chainError?: string;
   /** Time of the local checks and their throughput. */
   localMs: number;
@@ -87,6 +88,8 @@ export interface AuditReport {
 export interface AuditOptions {
   /** Opens the chain; omitted: chain checks skipped. May throw (the audit records `unreachable`). */
   chain?: () => Promise<AuditChain>;
+  /** Why `chain` is omitted (reported as chainError). */
+  chainSkipped?: string;
   /** Called every `progressEvery` events and at the end with (events checked, events expected). */
   onProgress?: (done: number, total: number) => void;
   progressEvery?: number;
@@ -356,7 +359,10 @@ export async function auditLedger(ledger: Ledger, opts: AuditOptions = {}): Prom
     localMs: Math.round(localMs),
     eventsPerSecond: Math.round(local.events / (localMs / 1000 || 1e-9)),
   };
-  if (!opts.chain) return report;
+  if (!opts.chain) {
+    if (opts.chainSkipped) report.chainError = opts.chainSkipped;
+    return report;
+  }
   if (local.epochs.length === 0) {
     report.chain = "nothing-anchored";
     return report;

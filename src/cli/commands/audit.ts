@@ -69,7 +69,7 @@ export function auditText(r: AuditReport): string {
         ? `CHAIN UNREACHABLE, chain checks not done: ${r.chainError}`
         : r.chain === "nothing-anchored"
           ? "nothing sealed, no chain check needed"
-          : "chain checks skipped (--offline)";
+          : `chain checks skipped: ${r.chainError ?? "no chain"}`;
   const head = r.findings.length
     ? `AUDIT FAILED: ${r.findings.length} finding${r.findings.length === 1 ? "" : "s"} in ${what}; ${chain}`
     : r.chain === "unreachable"
@@ -93,12 +93,15 @@ export function auditCommand(): Command {
       const progress = progressOf(jsonOf(cmd));
       try {
         const d = readDeployment(config.dataDir);
+        const contract = config.contract ?? d?.contract;
+        const skipped = opts.offline ? "--offline" : !contract && !config.rpcUrl ? "no chain set up in this data directory and no --rpc/--contract given" : undefined;
         const report = await auditLedger(ledger, {
           onProgress: progress.onProgress,
-          chain: opts.offline
+          progressEvery: 1000,
+          chainSkipped: skipped,
+          chain: skipped
             ? undefined
             : async () => {
-                const contract = config.contract ?? d?.contract;
                 if (!contract) throw new ChainError("CHAIN_NOT_CONFIGURED", "no anchor contract known for this data directory: pass --contract or set LEDGER_CONTRACT");
                 const ledgerId = d ? d.ledgerId : ledgerIdOf(config.ledgerName);
                 provider = (await openReadChain(config.rpcUrl, config.dataDir, d ? BigInt(d.chainId) : undefined, config.chainPort)).provider;
