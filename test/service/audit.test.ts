@@ -250,6 +250,25 @@ describe("auditLocal", () => {
       tamper(l, "UPDATE epochs SET first_seq = 5 WHERE epoch = 1");
       has(auditLocal(l.db).findings, { code: "EPOCH_RANGE_BROKEN", epoch: 1 });
     });
+
+    it("names an epoch claiming a huge size, without trying to allocate it", () => {
+      const l = buildLedger();
+      tamper(l, "UPDATE epochs SET size = 4000000000 WHERE epoch = 2");
+      has(auditLocal(l.db).findings, { code: "EPOCH_RANGE_BROKEN", epoch: 2 });
+    });
+  });
+
+  describe("when a sequence number is moved far away", () => {
+    it("names the event and the gap, without walking the empty range", () => {
+      const l = buildLedger();
+      const id = idOf(l, 11);
+      tamper(l, "UPDATE events SET seq = 9000000000000 WHERE seq = 11");
+      const t = Date.now();
+      const f = auditLocal(l.db).findings;
+      expect(Date.now() - t).to.be.lessThan(2000);
+      has(f, { code: "EVENT_ROW_MISMATCH", seq: 9000000000000, eventId: id });
+      has(f, { code: "EPOCH_EVENT_MISSING", epoch: 2, seq: 11 });
+    });
   });
 });
 
