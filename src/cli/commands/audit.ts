@@ -13,7 +13,7 @@ import { readDeployment } from "../../chain/deploy";
 import { ChainError } from "../../chain/errors";
 import { ledgerIdOf } from "../../chain/contract";
 import { configOf, jsonOf, output } from "../context";
-import { EXIT } from "../exit";
+import { CliExit, EXIT } from "../exit";
 
 interface Bar {
   start(total: number, value: number): void;
@@ -79,6 +79,13 @@ export function auditText(r: AuditReport): string {
   return [head, ...lines, `local checks: ${r.localMs} ms, ${r.eventsPerSecond} events/s`].join("\n");
 }
 
+function workersOf(v: unknown): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new CliExit(EXIT.USAGE, `--workers: want an integer 1..64, got ${String(v)}`);
+  return n;
+}
+
 /** Registers `audit`. */
 export function auditCommand(): Command {
   return new Command("audit")
@@ -86,6 +93,7 @@ export function auditCommand(): Command {
     .option("--offline", "skip the chain checks (and say so)")
     .option("--contract <address>", "anchor contract on an external chain (LEDGER_CONTRACT)")
     .option("--ledger <name>", "ledger name on an external chain (LEDGER_NAME)")
+    .option("--workers <n>", "worker threads for the local checks, one range of epochs each (default 1)")
     .action(async (opts: Record<string, unknown>, cmd: Command) => {
       const config = configOf(cmd, opts);
       const ledger = openLedger(config.dataDir, config.seal, undefined, true);
@@ -98,6 +106,7 @@ export function auditCommand(): Command {
         const report = await auditLedger(ledger, {
           onProgress: progress.onProgress,
           progressEvery: 1000,
+          workers: workersOf(opts.workers),
           chainSkipped: skipped,
           chain: skipped
             ? undefined
