@@ -7,7 +7,7 @@
  */
 import { MerkleTree } from "merkletreejs";
 import { NODE_PREFIX } from "../core";
-import { sha256Node } from "../crypto/node-hasher";
+import { sha256OneShot } from "../crypto/node-hasher";
 import { Db } from "../store/sqlite";
 import { EpochRow, createEpochStore } from "../store/epoch-store";
 
@@ -30,7 +30,7 @@ const NODE = Buffer.from([NODE_PREFIX]);
  */
 export function merkletreeLevels(leafHashes: readonly Uint8Array[]): Buffer[][] {
   const leaves = leafHashes.map((h) => (Buffer.isBuffer(h) ? h : Buffer.from(h.buffer, h.byteOffset, h.byteLength)));
-  const tree = new MerkleTree(leaves, (data: Buffer) => sha256Node(data) as Buffer, {
+  const tree = new MerkleTree(leaves, (data: Buffer) => sha256OneShot(data), {
     hashLeaves: false,
     sortLeaves: false,
     sortPairs: false,

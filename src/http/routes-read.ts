@@ -24,9 +24,6 @@ function page(q: Record<string, string | undefined>, max = 1000): { after: numbe
 /** Registers the read routes. */
 export function readRoutes(app: FastifyInstance, deps: AppDeps): void {
   const { ledger } = deps;
-  const qBatch = ledger.db.prepare<[string, number, number], { seq: number }>(
-    "SELECT seq FROM events WHERE batch_id = ? AND batch_seq > ? ORDER BY batch_seq LIMIT ?",
-  );
   const qEpochs = ledger.db.prepare<[number, number], { epoch: number }>("SELECT epoch FROM epochs WHERE epoch > ? ORDER BY epoch LIMIT ?");
 
   const notFound = (reply: FastifyReply, what: string, detail: string) =>
@@ -106,10 +103,9 @@ export function readRoutes(app: FastifyInstance, deps: AppDeps): void {
   app.get<{ Params: { batchId: string }; Querystring: Record<string, string> }>("/v1/batches/:batchId/events", { config: { roles: READERS } }, async (req, reply) => {
     const p = page(req.query);
     if (typeof p === "string") return badQuery(reply, p);
-    const rows = qBatch.all(req.params.batchId, p.after, p.limit + 1);
+    const rows = ledger.events.byBatch(req.params.batchId, p.after, p.limit + 1);
     if (rows.length === 0 && p.after === -1) return notFound(reply, "BATCH", `no events for batch ${req.params.batchId}`);
-    const events = rows.slice(0, p.limit).map((r) => {
-      const ev = ledger.events.getBySeq(r.seq)!;
+    const events = rows.slice(0, p.limit).map((ev) => {
       return { batchSeq: ev.batchSeq, seq: ev.seq, id: ev.eventId, type: ev.record.event.type, leafHash: toHex(ev.leafHash), status: positionOf(ledger, ev).status, record: ev.record };
     });
     const next = rows.length > p.limit ? events[events.length - 1].batchSeq : null;

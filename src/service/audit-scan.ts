@@ -9,9 +9,8 @@
  * needs are read by position and compared as strings. Nothing here imports ethers, so a worker
  * starts fast.
  */
-import { hash as oneShotHash } from "node:crypto";
-import { HASH_LENGTH, toHex } from "../core";
-import { nodeHasher } from "../crypto/node-hasher";
+import { HASH_LENGTH, buildLevels, toHex } from "../core";
+import { leafHashOfText, nodeHasher } from "../crypto/node-hasher";
 import { TILE_WIDTH } from "../store/epoch-store";
 import { Db } from "../store/sqlite";
 
@@ -83,26 +82,8 @@ function batchLinkOf(rec: string): { batchSeq: number; prevLeafHash: string | nu
   return "bad";
 }
 
-/** 0x01 ‖ left ‖ right, reused for every interior node (RFC 9162 §2.1.1). */
-const NODE_INPUT = Buffer.alloc(1 + 2 * HASH_LENGTH, 0x01);
-
 /** RFC 9162 levels bottom-up, the odd last node carried up (the layout the sealer stores). */
-function levelsOf(leaves: Buffer[]): Buffer[][] {
-  const levels = [leaves];
-  let cur = leaves;
-  while (cur.length > 1) {
-    const next: Buffer[] = new Array(Math.ceil(cur.length / 2));
-    for (let i = 0; i + 1 < cur.length; i += 2) {
-      cur[i].copy(NODE_INPUT, 1);
-      cur[i + 1].copy(NODE_INPUT, 1 + HASH_LENGTH);
-      next[i >> 1] = oneShotHash("sha256", NODE_INPUT, "buffer") as unknown as Buffer;
-    }
-    if (cur.length % 2 === 1) next[next.length - 1] = cur[cur.length - 1];
-    levels.push(next);
-    cur = next;
-  }
-  return levels;
-}
+const levelsOf = (leaves: Buffer[]): Buffer[][] => buildLevels(nodeHasher, leaves) as Buffer[][];
 
 const rootOf = (levels: Buffer[][]): Buffer => (levels[0].length === 0 ? (nodeHasher.emptyRoot() as Buffer) : levels[levels.length - 1][0]);
 
@@ -224,9 +205,7 @@ export function scanRange(db: Db, input: ScanInput, onCount?: (events: number) =
   const heads: BatchHead[] = [];
   const batches = new Map<string, BatchTail>();
   let expectSeq = from === Number.MIN_SAFE_INTEGER ? 0 : from;
-  // One one-shot SHA-256 per event over "\0" + record, UTF-8 encoded by node:crypto: the bytes
-  // 0x00 ‖ record exactly (the same SHA-256 as src/crypto/node-hasher.ts, without a streaming
-  // context per call). Raw rows in chunks of CHUNK rows (keyset pagination on seq): one native
+  // One one-shot SHA-256 per event over 0x00 ‖ record (leafHashOfText). Raw rows in chunks of CHUNK rows (keyset pagination on seq): one native
   // call per chunk instead of one per row, and no walk over an empty range an edited seq may open.
   const rows = db.prepare<[number, number, number]>("SELECT seq, event_id, batch_id, batch_seq, record, leaf_hash FROM events WHERE seq >= ? AND seq < ? ORDER BY seq LIMIT ?").raw();
   type Row = [number, string, string | null, number | null, string, Buffer];
@@ -238,7 +217,7 @@ export function scanRange(db: Db, input: ScanInput, onCount?: (events: number) =
         findings.push({ code: "SEQUENCE_GAP", seq: expectSeq, message: seq > expectSeq ? `events seq ${expectSeq}..${seq - 1} are missing (next stored is ${eventId}, seq ${seq}): deleted` : `event ${eventId} has seq ${seq} out of order` });
       }
       expectSeq = seq + 1;
-      const leaf = oneShotHash("sha256", "\0" + rec, "buffer") as unknown as Buffer;
+      const leaf = leafHashOfText(rec);
       if (!leaf.equals(stored)) {
         findings.push({ code: "EVENT_RECORD_ALTERED", seq, eventId, message: `event ${eventId} (seq ${seq}): stored record hashes to ${toHex(leaf)} but its stored leaf hash is ${toHex(stored)}: the record was altered` });
       }

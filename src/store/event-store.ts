@@ -121,6 +121,8 @@ export interface EventStore {
   nextSeq(): number;
   /** Events with seq in [from, to), in order. */
   range(from: number, to: number): StoredEvent[];
+  /** Up to `limit` events of a batch with batchSeq > `afterBatchSeq`, in batch order. */
+  byBatch(batchId: string, afterBatchSeq: number, limit: number): StoredEvent[];
   /** Sequence numbers, ids and leaf hashes of the events with seq in [from, to), in order (no record parsing). */
   leaves(from: number, to: number): { seq: number; eventId: string; leafHash: Uint8Array }[];
 }
@@ -134,6 +136,7 @@ export function createEventStore(db: Db, ctx: AppendContext): EventStore {
     "SELECT batch_seq, leaf_hash FROM events WHERE batch_id = ? ORDER BY batch_seq DESC LIMIT 1",
   );
   const qRange = db.prepare<[number, number], Row>("SELECT * FROM events WHERE seq >= ? AND seq < ? ORDER BY seq");
+  const qByBatch = db.prepare<[string, number, number], Row>("SELECT * FROM events WHERE batch_id = ? AND batch_seq > ? ORDER BY batch_seq LIMIT ?");
   const qLeaves = db.prepare<[number, number], [number, string, Buffer]>("SELECT seq, event_id, leaf_hash FROM events WHERE seq >= ? AND seq < ? ORDER BY seq").raw();
   const ins = db.prepare(
     `INSERT INTO events (seq, event_id, type, source, source_sequence, batch_id, batch_seq, received_at, record, leaf_hash, client)
@@ -283,6 +286,9 @@ export function createEventStore(db: Db, ctx: AppendContext): EventStore {
     nextSeq,
     range(from, to) {
       return qRange.all(from, to).map(toStored);
+    },
+    byBatch(batchId, afterBatchSeq, limit) {
+      return qByBatch.all(batchId, afterBatchSeq, limit).map(toStored);
     },
     leaves(from, to) {
       return qLeaves.all(from, to).map(([seq, eventId, leaf]) => ({ seq, eventId, leafHash: new Uint8Array(leaf.buffer, leaf.byteOffset, leaf.byteLength) }));
