@@ -1,16 +1,29 @@
 /**
- * The anchorer: submits sealed epochs to the contract in order, waits for the configured
- * confirmations, and records tx hash, block number, block hash and log index. Idempotent across
- * crashes and restarts: it reads the contract's state before sending, reuses a transaction it sent
- * before a crash, adopts an anchor that is already on chain (after checking it is ours, byte for
- * byte), and re-anchors epochs a chain has lost (a reset development chain). It never sends an
- * epoch the contract already holds and never skips one.
+ * The anchorer: submits sealed epochs to the contract in order, records each anchor when its
+ * transaction is mined, and marks it final once it has the configured confirmations on a block that
+ * is still canonical. Idempotent across crashes and restarts: it reads the contract's state before
+ * sending, reuses a transaction it sent before a crash, adopts an anchor that is already on chain
+ * (after checking it is ours, byte for byte), and re-anchors epochs a chain has lost (a reset
+ * development chain, a reorganisation). It never sends an epoch the contract already holds and never
+ * skips one.
+ *
+ * Chain faults (issue 6):
+ *  - a transaction not mined within `stuckTimeoutMs` of being sent is replaced: same nonce, each fee
+ *    raised by 12.5 % (anchor-tx.ts), recorded with the hash it replaces;
+ *  - while waiting on one of our transactions, ethers v6 throws TRANSACTION_REPLACED when another
+ *    transaction took its nonce; when that one is our own anchor call (a replacement sent before a
+ *    crash, or the original our replacement lost to) it is the anchor, and its hash is recorded;
+ *  - an anchor that is not final yet is checked on every call: when its block is no longer the
+ *    chain's block at that height, the anchor is superseded (kept, with the reason) and the epoch
+ *    is anchored again (or the transaction adopted where the new chain mined it).
  */
-import { JsonRpcProvider, Signer, TransactionReceipt } from "ethers";
+import { JsonRpcProvider, Signer, TransactionReceipt, TransactionRequest, TransactionResponse, isError } from "ethers";
 import { toHex } from "../core";
-import { EpochStore, EpochRow, AnchorRow } from "../store/epoch-store";
+import { EpochStore, EpochRow, AnchorRow, AnchorTxRow, StoredAnchor } from "../store/epoch-store";
 import { ChainError } from "./errors";
 import { AnchorContract, anchorInterface } from "./contract";
+import { feesOf, isOurAnchorTx, replacementFees, TxFees } from "./anchor-tx";
+import { safeErrorMessage } from "./provider";
 
 /** What the anchorer works with. */
 export interface AnchorerDeps {
@@ -21,17 +34,36 @@ export interface AnchorerDeps {
   provider: JsonRpcProvider;
   chainId: bigint;
   ledgerId: string;
+  /** Confirmations (the block of the anchor counts as one) before an anchor is final. */
   confirmations: number;
-  /** How long to wait for a sent transaction before giving up this round (it is kept and reused). */
+  /** How long one call may wait for transactions to be mined or anchors to become final. */
   waitTimeoutMs?: number;
+  /** A transaction not mined this long after it was sent is replaced (same nonce, higher fees). */
+  stuckTimeoutMs?: number;
   log?: (level: "info" | "warn", msg: string, info?: Record<string, unknown>) => void;
+  /** Told of each replacement sent and each anchor superseded (for metrics). */
+  observe?: (what: "replaced" | "superseded") => void;
   now?: () => Date;
+}
+
+/** Options of one anchoring call. */
+export interface AnchorPendingOptions {
+  /**
+   * Wait until every anchor is final (default). The background runner passes false: it returns once
+   * every sealed epoch is mined, and finality is checked again on the next call.
+   */
+  untilFinal?: boolean;
 }
 
 /** The anchorer. */
 export interface Anchorer {
-  /** Anchors every sealed epoch the chain does not hold yet; returns the anchors recorded. */
-  anchorPending(): Promise<AnchorRow[]>;
+  /**
+   * Checks the anchors that are not final yet (finalises them, or supersedes those a reorganisation
+   * dropped), then anchors every sealed epoch the chain does not hold. Returns the current anchors of
+   * the epochs it recorded.
+   * @throws ChainError CHAIN_ROOT_CONFLICT, CHAIN_NOT_CONFIGURED, CHAIN_ANCHOR_FAILED; ethers errors when the chain is unreachable
+   */
+  anchorPending(opts?: AnchorPendingOptions): Promise<StoredAnchor[]>;
 }
 
 /** Builds the anchorer. */
@@ -39,10 +71,19 @@ export function createAnchorer(d: AnchorerDeps): Anchorer {
   const log = d.log ?? (() => undefined);
   const now = d.now ?? (() => new Date());
   const timeout = d.waitTimeoutMs ?? 120_000;
+  const stuckMs = d.stuckTimeoutMs ?? 180_000;
+  const contract = d.contract.address;
+
+  /** True when `receipt`'s block is the chain's block at that height now. */
+  async function canonical(receipt: { blockNumber: number; blockHash: string }): Promise<boolean> {
+    const block = await d.provider.getBlock(receipt.blockNumber);
+    return !!block && block.hash === receipt.blockHash;
+  }
 
   async function record(ep: EpochRow, receipt: TransactionReceipt): Promise<AnchorRow> {
+    if (receipt.status !== 1) throw new ChainError("CHAIN_ANCHOR_FAILED", `anchor tx ${receipt.hash} for epoch ${ep.epoch} reverted`, { epoch: ep.epoch });
     const ev = receipt.logs
-      .filter((l) => l.address.toLowerCase() === d.contract.address.toLowerCase())
+      .filter((l) => l.address.toLowerCase() === contract.toLowerCase())
       .map((l) => ({ l, p: anchorInterface.parseLog(l) }))
       .find(({ p }) => p?.name === "EpochAnchored" && p.args.ledgerId === d.ledgerId && Number(p.args.epoch) === ep.epoch);
     if (!ev) throw new ChainError("CHAIN_ANCHOR_FAILED", `tx ${receipt.hash} has no EpochAnchored log for epoch ${ep.epoch}`);
@@ -54,7 +95,7 @@ export function createAnchorer(d: AnchorerDeps): Anchorer {
     const row: AnchorRow = {
       epoch: ep.epoch,
       chainId: d.chainId.toString(),
-      contract: d.contract.address,
+      contract,
       ledgerId: d.ledgerId,
       txHash: receipt.hash,
       blockNumber: receipt.blockNumber,
@@ -68,8 +109,32 @@ export function createAnchorer(d: AnchorerDeps): Anchorer {
     return row;
   }
 
-  async function waitFor(hash: string): Promise<TransactionReceipt | null> {
-    return d.provider.waitForTransaction(hash, d.confirmations, timeout);
+  /**
+   * Anchors not final yet: superseded when their block left the chain (a block hash commits to its
+   * transactions, so the same hash at that height means the transaction is still there), final when
+   * the chain is `confirmations` deep over them.
+   */
+  async function reconcile(): Promise<void> {
+    const open = d.epochs.unfinalAnchors();
+    if (open.length === 0) return;
+    const head = await d.provider.getBlockNumber();
+    for (const a of open) {
+      const block = await d.provider.getBlock(a.blockNumber);
+      if (!block || block.hash !== a.blockHash) {
+        const reason = block
+          ? `reorg: block ${a.blockNumber} is now ${block.hash}, the anchor tx ${a.txHash} was in ${a.blockHash}`
+          : `reorg: block ${a.blockNumber} (${a.blockHash}) of anchor tx ${a.txHash} is no longer on the chain (head ${head})`;
+        d.epochs.supersedeAnchor(a.id, reason, now().toISOString());
+        d.observe?.("superseded");
+        log("warn", "anchor dropped by a chain reorganisation before it was final: anchoring the epoch again", { epoch: a.epoch, txHash: a.txHash, blockNumber: a.blockNumber, blockHash: a.blockHash, head });
+        continue;
+      }
+      const confirmations = head - a.blockNumber + 1;
+      if (confirmations >= d.confirmations) {
+        d.epochs.finalizeAnchor(a.id, { confirmations, headNumber: head, at: now().toISOString() });
+        log("info", "anchor final", { epoch: a.epoch, txHash: a.txHash, blockNumber: a.blockNumber, confirmations });
+      }
+    }
   }
 
   /** The epoch is already on chain: check it is ours and find the transaction that put it there. */
@@ -85,81 +150,220 @@ export function createAnchorer(d: AnchorerDeps): Anchorer {
     }
     const logs = await d.contract.raw.queryFilter(d.contract.raw.filters.EpochAnchored(d.ledgerId, ep.epoch), Number(onChain.blockNumber), Number(onChain.blockNumber));
     if (logs.length === 0) throw new ChainError("CHAIN_ANCHOR_FAILED", `no EpochAnchored log for epoch ${ep.epoch} in block ${onChain.blockNumber}`);
-    const receipt = await waitFor(logs[logs.length - 1].transactionHash);
-    if (!receipt) throw new ChainError("CHAIN_ANCHOR_FAILED", `anchor tx of epoch ${ep.epoch} not confirmed within ${timeout} ms`);
+    const receipt = await d.provider.waitForTransaction(logs[logs.length - 1].transactionHash, 1, timeout);
+    if (!receipt) throw new ChainError("CHAIN_ANCHOR_FAILED", `anchor tx of epoch ${ep.epoch} not mined within ${timeout} ms`);
     log("info", "adopted anchor already on chain", { epoch: ep.epoch, txHash: receipt.hash });
     return record(ep, receipt);
   }
 
-  async function send(ep: EpochRow, nextSeq: bigint): Promise<AnchorRow> {
+  /** Sends the anchor call, with `nonce` and `fees` when replacing; records the tx before waiting. */
+  async function broadcast(ep: EpochRow, data: string, replacing?: { row: AnchorTxRow; resp?: TransactionResponse }): Promise<{ row: AnchorTxRow; resp: TransactionResponse }> {
+    const req: TransactionRequest = { to: contract, data };
+    if (replacing) {
+      const old: TxFees | undefined = replacing.resp
+        ? feesOf(replacing.resp)
+        : replacing.row.maxFeePerGas != null && replacing.row.maxPriorityFeePerGas != null
+          ? { maxFeePerGas: BigInt(replacing.row.maxFeePerGas), maxPriorityFeePerGas: BigInt(replacing.row.maxPriorityFeePerGas) }
+          : replacing.row.gasPrice != null
+            ? { gasPrice: BigInt(replacing.row.gasPrice) }
+            : undefined;
+      const fees = replacementFees(old, await d.provider.getFeeData());
+      Object.assign(req, fees, { nonce: replacing.row.nonce, gasLimit: replacing.resp?.gasLimit, type: fees.maxFeePerGas != null ? 2 : 0 });
+    }
+    const resp = await d.signer.sendTransaction(req);
+    const row: AnchorTxRow = {
+      epoch: ep.epoch,
+      txHash: resp.hash,
+      nonce: resp.nonce,
+      sentAt: now().toISOString(),
+      maxFeePerGas: resp.maxFeePerGas?.toString() ?? null,
+      maxPriorityFeePerGas: resp.maxPriorityFeePerGas?.toString() ?? null,
+      gasPrice: resp.type === 2 ? null : (resp.gasPrice?.toString() ?? null),
+      replaces: replacing?.row.txHash ?? null,
+    };
+    d.epochs.recordAnchorTx(row);
+    if (replacing) {
+      d.observe?.("replaced");
+      const msg = replacing.resp
+        ? "anchor tx not mined in time: replaced with the same nonce and higher fees"
+        : "anchor tx unknown to the node (dropped from its pool, or by a reorganisation): sent again with the same nonce and higher fees";
+      log("warn", msg, {
+        epoch: ep.epoch,
+        replaced: replacing.row.txHash,
+        txHash: resp.hash,
+        nonce: resp.nonce,
+        stuckAfterMs: stuckMs,
+        maxFeePerGas: row.maxFeePerGas,
+        maxPriorityFeePerGas: row.maxPriorityFeePerGas,
+        gasPrice: row.gasPrice,
+      });
+    } else {
+      log("info", "anchor tx sent", { epoch: ep.epoch, txHash: resp.hash, nonce: resp.nonce });
+    }
+    return { row, resp };
+  }
+
+  async function send(ep: EpochRow, nextSeq: bigint, deadline: number): Promise<AnchorRow> {
     if (BigInt(ep.firstSeq) !== nextSeq) {
       throw new ChainError("CHAIN_ROOT_CONFLICT", `epoch ${ep.epoch} starts at seq ${ep.firstSeq} but the chain expects ${nextSeq}`, { epoch: ep.epoch });
     }
-    // A transaction sent before a crash may still be pending or mined: reuse it, never send twice.
-    for (const tx of d.epochs.anchorTxs(ep.epoch).reverse()) {
-      const known = await d.provider.getTransaction(tx.txHash);
-      if (!known) continue;
-      const receipt = await waitFor(tx.txHash);
-      if (receipt?.status === 1) return record(ep, receipt);
+    const data = anchorInterface.encodeFunctionData("anchor", [d.ledgerId, ep.epoch, toHex(ep.root), ep.size, ep.firstSeq]);
+    const from = await d.signer.getAddress();
+    const sent = d.epochs.anchorTxs(ep.epoch);
+    // A transaction sent before (before a crash, or an earlier round) may be mined: use it, never send twice.
+    for (const tx of [...sent].reverse()) {
+      const r = await d.provider.getTransactionReceipt(tx.txHash);
+      // A node may still serve the receipt of a transaction whose block was dropped: check the block.
+      if (r && r.status === 1 && (await canonical(r))) return record(ep, r);
     }
-    const req = await d.contract.raw.anchor.populateTransaction(d.ledgerId, ep.epoch, toHex(ep.root), ep.size, ep.firstSeq);
-    const resp = await d.signer.sendTransaction(req);
-    d.epochs.recordAnchorTx({ epoch: ep.epoch, txHash: resp.hash, nonce: resp.nonce, sentAt: now().toISOString() });
-    log("info", "anchor tx sent", { epoch: ep.epoch, txHash: resp.hash, nonce: resp.nonce });
-    const receipt = await resp.wait(d.confirmations, timeout);
-    if (!receipt || receipt.status !== 1) throw new ChainError("CHAIN_ANCHOR_FAILED", `anchor tx ${resp.hash} for epoch ${ep.epoch} failed`);
-    return record(ep, receipt);
-  }
-
-  return {
-    async anchorPending() {
-      const done: AnchorRow[] = [];
-      for (;;) {
-        const state = await d.contract.ledgerState(d.ledgerId);
-        if (!state.exists) {
-          throw new ChainError("CHAIN_NOT_CONFIGURED", `ledger ${d.ledgerId} is not created in contract ${d.contract.address}`);
-        }
-        const chainNext = Number(state.nextEpoch);
-        const latest = d.epochs.latest();
-        if (!latest) return done;
-        // The chain's ledger must be this ledger: no epochs we never sealed, and the same root for the
-        // newest epoch both hold (another data directory anchoring the same on-chain ledger).
-        if (chainNext > latest.epoch + 1) {
-          throw new ChainError("CHAIN_ROOT_CONFLICT", `the chain holds ${chainNext} epochs for this ledger but it sealed only ${latest.epoch + 1}: another data directory anchors the same on-chain ledger`);
-        }
-        if (chainNext > 0 && done.length === 0) {
-          const ours = d.epochs.get(chainNext - 1)!;
-          const theirs = await d.contract.getAnchor(d.ledgerId, chainNext - 1);
-          if (theirs && theirs.root.toLowerCase() !== toHex(ours.root)) {
-            throw new ChainError("CHAIN_ROOT_CONFLICT", `the chain holds root ${theirs.root} for epoch ${chainNext - 1}, this ledger's database has ${toHex(ours.root)}: the database was altered, or another data directory anchors the same on-chain ledger; anchoring stopped`);
-          }
-        }
-        // Work item: the oldest epoch without a local anchor, or the chain's next epoch when the
-        // chain lost anchors we had recorded (a reset development chain).
-        const unanchored = d.epochs.unanchored()[0];
-        let target: EpochRow | undefined;
-        if (unanchored && unanchored.epoch < chainNext) target = unanchored;
-        else if (chainNext <= latest.epoch) {
-          target = d.epochs.get(chainNext);
-          if (target && d.epochs.anchorOf(chainNext)) {
-            log("warn", "chain lost an anchor the ledger had recorded: re-anchoring", { epoch: chainNext });
-          }
-        }
-        if (!target) return done;
+    // Or still in flight: its nonce not used yet. Wait on the newest one sent with that nonce.
+    const startBlock = await d.provider.getBlockNumber();
+    const used = await d.provider.getTransactionCount(from, "latest");
+    const live = sent.filter((t) => t.nonce >= used);
+    let cur: { row: AnchorTxRow; resp?: TransactionResponse };
+    if (live.length) {
+      const row = live[live.length - 1];
+      const resp = await d.provider.getTransaction(row.txHash);
+      // Unknown to the node (dropped from its pool): left without resp, so it is re-sent below.
+      cur = { row, resp: resp ? resp.replaceableTransaction(startBlock) : undefined };
+      log("info", "waiting on an anchor tx sent earlier", { epoch: ep.epoch, txHash: row.txHash, nonce: row.nonce, known: !!resp });
+    } else {
+      cur = await broadcast(ep, data);
+    }
+    for (;;) {
+      const stuckIn = Date.parse(cur.row.sentAt) + stuckMs - now().getTime();
+      if (!cur.resp || stuckIn <= 0) {
         try {
-          done.push(target.epoch < chainNext ? await adopt(target) : await send(target, state.nextSeq));
+          cur = await broadcast(ep, data, cur);
         } catch (e) {
-          // Another process (or our own earlier transaction, re-mined) may have anchored it between
-          // our read and our send: if the chain now holds it, adopt what is there.
-          const after = await d.contract.ledgerState(d.ledgerId);
-          if (Number(after.nextEpoch) > target.epoch && !(e instanceof ChainError && e.code === "CHAIN_ROOT_CONFLICT")) {
-            log("info", "epoch was anchored meanwhile: adopting it", { epoch: target.epoch, error: (e as Error).message.split("\n")[0] });
-            done.push(await adopt(target));
+          // The nonce was used meanwhile (the transaction we meant to replace was mined): wait on it.
+          if (isError(e, "NONCE_EXPIRED") && cur.resp) {
+            log("info", "anchor tx mined while it was being replaced", { epoch: ep.epoch, txHash: cur.row.txHash });
+            cur = { row: { ...cur.row, sentAt: now().toISOString() }, resp: cur.resp };
             continue;
           }
           throw e;
         }
+        continue;
       }
+      const waitMs = Math.min(stuckIn, deadline - Date.now());
+      if (waitMs <= 0) {
+        throw new ChainError("CHAIN_ANCHOR_FAILED", `anchor tx ${cur.row.txHash} of epoch ${ep.epoch} not mined within ${timeout} ms: it is kept and awaited again on the next round`, { epoch: ep.epoch });
+      }
+      try {
+        const receipt = await cur.resp.wait(1, waitMs);
+        if (receipt) return record(ep, receipt);
+      } catch (e) {
+        if (isError(e, "TIMEOUT")) continue; // stuck: replaced at the top of the loop, or the deadline passed
+        if (isError(e, "CALL_EXCEPTION")) throw new ChainError("CHAIN_ANCHOR_FAILED", `anchor tx ${cur.row.txHash} for epoch ${ep.epoch} reverted`, { epoch: ep.epoch });
+        if (!isError(e, "TRANSACTION_REPLACED")) throw e;
+        const rep = e.replacement;
+        if (isOurAnchorTx(rep, { from, nonce: cur.row.nonce, contract, data })) {
+          d.epochs.recordAnchorTx({
+            epoch: ep.epoch,
+            txHash: rep.hash,
+            nonce: rep.nonce,
+            sentAt: now().toISOString(),
+            ...feeColumns(feesOf(rep)),
+            replaces: cur.row.txHash,
+          });
+          log("info", "anchor tx was replaced by our own anchor call (same nonce, same calldata): the replacement is the anchor", {
+            epoch: ep.epoch,
+            replaced: cur.row.txHash,
+            txHash: rep.hash,
+            reason: e.reason,
+          });
+          return record(ep, e.receipt);
+        }
+        // Someone else used our nonce (another tool holding the anchorer key): the epoch is not
+        // anchored by it; send the anchor again under the next nonce.
+        log("warn", "anchor tx was replaced by a transaction that is not this anchor: sending the anchor again", {
+          epoch: ep.epoch,
+          replaced: cur.row.txHash,
+          by: rep.hash,
+          reason: e.reason,
+        });
+        cur = await broadcast(ep, data);
+      }
+    }
+  }
+
+  /** Anchors the next epoch that needs it; undefined when the chain holds every sealed epoch. */
+  async function anchorNext(deadline: number, checkNewest: boolean): Promise<AnchorRow | undefined> {
+    const state = await d.contract.ledgerState(d.ledgerId);
+    if (!state.exists) {
+      throw new ChainError("CHAIN_NOT_CONFIGURED", `ledger ${d.ledgerId} is not created in contract ${contract}`);
+    }
+    const chainNext = Number(state.nextEpoch);
+    const latest = d.epochs.latest();
+    if (!latest) return undefined;
+    // The chain's ledger must be this ledger: no epochs we never sealed, and the same root for the
+    // newest epoch both hold (another data directory anchoring the same on-chain ledger).
+    if (chainNext > latest.epoch + 1) {
+      throw new ChainError("CHAIN_ROOT_CONFLICT", `the chain holds ${chainNext} epochs for this ledger but it sealed only ${latest.epoch + 1}: another data directory anchors the same on-chain ledger`);
+    }
+    if (chainNext > 0 && checkNewest) {
+      const ours = d.epochs.get(chainNext - 1)!;
+      const theirs = await d.contract.getAnchor(d.ledgerId, chainNext - 1);
+      if (theirs && theirs.root.toLowerCase() !== toHex(ours.root)) {
+        throw new ChainError("CHAIN_ROOT_CONFLICT", `the chain holds root ${theirs.root} for epoch ${chainNext - 1}, this ledger's database has ${toHex(ours.root)}: the database was altered, or another data directory anchors the same on-chain ledger; anchoring stopped`);
+      }
+    }
+    // Work item: the oldest epoch without a current anchor, or the chain's next epoch when the chain
+    // lost an anchor we had recorded (a reset development chain, a reorganisation deeper than the
+    // confirmations): that anchor is superseded, with the reason, and the epoch sent again.
+    const unanchored = d.epochs.unanchored()[0];
+    let target: EpochRow | undefined;
+    if (unanchored && unanchored.epoch < chainNext) target = unanchored;
+    else if (chainNext <= latest.epoch) {
+      target = d.epochs.get(chainNext);
+      const lost = target && d.epochs.anchorOf(chainNext);
+      if (lost) {
+        d.epochs.supersedeAnchor(lost.id, `the chain no longer holds this anchor: the contract's next epoch is ${chainNext} (reset chain or reorganisation)`, now().toISOString());
+        d.observe?.("superseded");
+        log("warn", "chain lost an anchor the ledger had recorded: re-anchoring", { epoch: chainNext, txHash: lost.txHash, final: lost.finalAt !== null });
+      }
+    }
+    if (!target) return undefined;
+    try {
+      return target.epoch < chainNext ? await adopt(target) : await send(target, state.nextSeq, deadline);
+    } catch (e) {
+      // Another process (or our own earlier transaction, re-mined) may have anchored it between
+      // our read and our send: if the chain now holds it, adopt what is there.
+      if (e instanceof ChainError && e.code === "CHAIN_ROOT_CONFLICT") throw e;
+      const after = await d.contract.ledgerState(d.ledgerId);
+      if (Number(after.nextEpoch) > target.epoch) {
+        log("info", "epoch was anchored meanwhile: adopting it", { epoch: target.epoch, error: safeErrorMessage(e) });
+        return adopt(target);
+      }
+      throw e;
+    }
+  }
+
+  return {
+    async anchorPending(opts = {}) {
+      const untilFinal = opts.untilFinal ?? true;
+      const deadline = Date.now() + timeout;
+      const done = new Set<number>();
+      for (;;) {
+        await reconcile();
+        const row = await anchorNext(deadline, done.size === 0);
+        if (row) {
+          done.add(row.epoch);
+          continue;
+        }
+        const open = d.epochs.unfinalAnchors();
+        if (!untilFinal || open.length === 0) break;
+        if (Date.now() > deadline) {
+          throw new ChainError("CHAIN_ANCHOR_FAILED", `anchors of epoch(s) ${open.map((a) => a.epoch).join(", ")} not final (${d.confirmations} confirmations) within ${timeout} ms`);
+        }
+        await new Promise((r) => setTimeout(r, d.provider.pollingInterval));
+      }
+      return [...done].map((e) => d.epochs.anchorOf(e)).filter((a): a is StoredAnchor => !!a);
     },
   };
+}
+
+function feeColumns(f: TxFees): Pick<AnchorTxRow, "maxFeePerGas" | "maxPriorityFeePerGas" | "gasPrice"> {
+  return { maxFeePerGas: f.maxFeePerGas?.toString() ?? null, maxPriorityFeePerGas: f.maxPriorityFeePerGas?.toString() ?? null, gasPrice: f.gasPrice?.toString() ?? null };
 }

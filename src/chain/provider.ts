@@ -11,6 +11,11 @@ export interface ConnectOptions {
   expectChainId?: bigint;
   timeoutMs?: number;
   pollingIntervalMs?: number;
+  /**
+   * Longest wait for any one later request (default 30 s). ethers' own default is 300 s: a silent
+   * (black-holed) endpoint would hold an anchoring round that long.
+   */
+  requestTimeoutMs?: number;
 }
 
 /** Redacts credentials and query strings (API keys) from an RPC URL before it is shown. */
@@ -50,7 +55,9 @@ export async function connect(rpcUrl: string, opts: ConnectOptions = {}): Promis
       want: opts.expectChainId.toString(),
     });
   }
-  const provider = new JsonRpcProvider(rpcUrl, Network.from(chainId), { staticNetwork: true, batchMaxCount: 1, cacheTimeout: -1 });
+  const conn = new FetchRequest(rpcUrl);
+  conn.timeout = opts.requestTimeoutMs ?? 30_000;
+  const provider = new JsonRpcProvider(conn, Network.from(chainId), { staticNetwork: true, batchMaxCount: 1, cacheTimeout: -1 });
   provider.pollingInterval = opts.pollingIntervalMs ?? 500;
   return { provider, chainId };
 }

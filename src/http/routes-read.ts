@@ -63,7 +63,7 @@ export function readRoutes(app: FastifyInstance, deps: AppDeps): void {
             confirmations: head === undefined ? null : Math.max(0, head - a.blockNumber + 1),
           }
         : null,
-      status: a ? "confirmed" : ledger.epochs.anchorTxs(n).length ? "anchored" : "sealed",
+      status: a?.finalAt ? "confirmed" : a || ledger.epochs.anchorTxs(n).length ? "anchored" : "sealed",
     };
   };
 
@@ -94,7 +94,13 @@ export function readRoutes(app: FastifyInstance, deps: AppDeps): void {
     if (!ev) return notFound(reply, "EVENT", `no event with id ${req.params.id}`);
     const r = buildProof(ledger, ev);
     if (!r.ok) {
-      return reply.code(202).send({ id: ev.eventId, status: r.position.status, epoch: r.position.epoch?.epoch ?? null, expectedAnchorBy: deps.ingestor.anchorBy(ev.receivedAt) });
+      // Mined but not yet final: how deep its block is, as of the server's last look at the chain.
+      const a = r.position.anchor;
+      const head = deps.chainHead?.();
+      const confirmations = a && head !== undefined ? Math.max(0, head - a.blockNumber + 1) : null;
+      return reply
+        .code(202)
+        .send({ id: ev.eventId, status: r.position.status, epoch: r.position.epoch?.epoch ?? null, confirmations, expectedAnchorBy: deps.ingestor.anchorBy(ev.receivedAt) });
     }
     // The bundle's file form (docs/proof-format.md §2): the body saved as is verifies as is.
     return reply.type("application/vnd.gxp-ledger.proof+json; version=1").send(bundleToJSON(r.bundle));

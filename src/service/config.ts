@@ -25,6 +25,10 @@ export interface LedgerConfig {
   tickMs: number;
   /** Promised on receipts: an event's epoch is anchored within epoch max age plus this. */
   anchorWithinMs: number;
+  /** Replace an anchor transaction (same nonce, higher fees) not mined this long after it was sent. */
+  anchorStuckMs: number;
+  /** Largest backoff delay between failing anchoring rounds. */
+  anchorRetryMaxMs: number;
   /** Most events in one bulk post. */
   bulkMax: number;
   /** Requests per client per 10 s. */
@@ -45,6 +49,7 @@ export interface ConfigFlags {
   confirmations?: string | number;
   epochMaxEvents?: string | number;
   epochMaxAge?: string | number;
+  anchorStuckTimeout?: string | number;
 }
 
 /** A bad configuration value, named. */
@@ -62,7 +67,8 @@ function int(name: string, v: string | number | undefined, def: number, min: num
 /**
  * Builds the configuration. Environment variables: LEDGER_DATA_DIR, LEDGER_HOST, PORT, LEDGER_RPC_URL,
  * LEDGER_CONTRACT, LEDGER_ANCHOR_KEY, LEDGER_CHAIN_PORT, LEDGER_NAME, LEDGER_CONFIRMATIONS,
- * LEDGER_EPOCH_MAX_EVENTS, LEDGER_EPOCH_MAX_AGE_SECONDS, LEDGER_TICK_MS, LEDGER_ANCHOR_SLA_SECONDS, LEDGER_BULK_MAX, LEDGER_RATE_LIMIT, LEDGER_MAX_CLOCK_SKEW_SECONDS.
+ * LEDGER_EPOCH_MAX_EVENTS, LEDGER_EPOCH_MAX_AGE_SECONDS, LEDGER_TICK_MS, LEDGER_ANCHOR_SLA_SECONDS,
+ * LEDGER_ANCHOR_STUCK_SECONDS, LEDGER_ANCHOR_RETRY_MAX_SECONDS, LEDGER_BULK_MAX, LEDGER_RATE_LIMIT, LEDGER_MAX_CLOCK_SKEW_SECONDS.
  * @throws ConfigError naming the bad value
  */
 export function buildConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, cwd: string): LedgerConfig {
@@ -85,6 +91,8 @@ export function buildConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, cwd: str
     },
     tickMs: int("tick (ms)", env.LEDGER_TICK_MS, 1000, 10, 60_000),
     anchorWithinMs: 1000 * int("anchor SLA (s)", env.LEDGER_ANCHOR_SLA_SECONDS, 600, 1, 7 * 86_400),
+    anchorStuckMs: 1000 * int("anchor stuck timeout (s)", flags.anchorStuckTimeout ?? env.LEDGER_ANCHOR_STUCK_SECONDS, 180, 1, 86_400),
+    anchorRetryMaxMs: 1000 * int("anchor retry max (s)", env.LEDGER_ANCHOR_RETRY_MAX_SECONDS, 60, 1, 3600),
     bulkMax: int("bulk max", env.LEDGER_BULK_MAX, 1000, 1, 100_000),
     rateLimit: int("rate limit", env.LEDGER_RATE_LIMIT, 50_000, 1, 10_000_000),
     maxClockSkewMs: 1000 * int("max clock skew (s)", env.LEDGER_MAX_CLOCK_SKEW_SECONDS, 300, 0, 86_400),

@@ -1,6 +1,8 @@
 /**
  * Prometheus metrics (prom-client), one registry per process: events accepted and rejected by reason,
- * request latency, pending events, seal and anchor durations, anchor lag, chain errors.
+ * request latency, pending events, seal and anchor durations, anchor lag, chain errors, the anchoring
+ * backoff (consecutive failures, delay before the next attempt), replaced anchor transactions and
+ * anchors superseded by a reorganisation.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { Ledger } from "./ledger";
@@ -14,6 +16,12 @@ export interface Metrics {
   sealDuration: Histogram;
   anchorDuration: Histogram;
   chainErrors: Counter;
+  /** Failed anchoring rounds in a row (0 once a round succeeds). */
+  anchorFailures: Gauge;
+  /** Delay before the next anchoring attempt while backing off (0 when not backing off). */
+  anchorRetryDelay: Gauge;
+  anchorReplacements: Counter;
+  anchorsSuperseded: Counter;
 }
 
 /** Creates the registry; gauges read the ledger when scraped. */
@@ -34,6 +42,10 @@ export function createMetrics(ledger: Ledger, opts: { defaultMetrics?: boolean }
     sealDuration: new Histogram({ name: "gxp_ledger_seal_duration_seconds", help: "Time to seal one epoch", buckets: [0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10], registers: [registry] }),
     anchorDuration: new Histogram({ name: "gxp_ledger_anchor_duration_seconds", help: "Time to anchor one epoch (send to confirmation)", buckets: [0.1, 0.5, 1, 5, 15, 60, 300], registers: [registry] }),
     chainErrors: new Counter({ name: "gxp_ledger_chain_errors_total", help: "Failed anchoring rounds", registers: [registry] }),
+    anchorFailures: new Gauge({ name: "gxp_ledger_anchor_consecutive_failures", help: "Failed anchoring rounds in a row (0 after a successful round)", registers: [registry] }),
+    anchorRetryDelay: new Gauge({ name: "gxp_ledger_anchor_retry_delay_seconds", help: "Backoff delay before the next anchoring attempt (0 when not backing off)", registers: [registry] }),
+    anchorReplacements: new Counter({ name: "gxp_ledger_anchor_tx_replacements_total", help: "Anchor transactions re-sent with the same nonce and higher fees (stuck or dropped)", registers: [registry] }),
+    anchorsSuperseded: new Counter({ name: "gxp_ledger_anchors_superseded_total", help: "Recorded anchors the chain no longer held (reorganisation, reset chain): epoch anchored again", registers: [registry] }),
   };
   new Gauge({
     name: "gxp_ledger_pending_events",
@@ -45,10 +57,10 @@ export function createMetrics(ledger: Ledger, opts: { defaultMetrics?: boolean }
   });
   new Gauge({
     name: "gxp_ledger_anchor_lag_seconds",
-    help: "Age of the oldest sealed epoch without a confirmed anchor (0 when none)",
+    help: "Age of the oldest sealed epoch without a final anchor (configured confirmations) (0 when none)",
     registers: [registry],
     collect() {
-      const oldest = ledger.epochs.unanchored()[0];
+      const oldest = ledger.epochs.unconfirmed()[0];
       this.set(oldest ? Math.max(0, (Date.now() - Date.parse(oldest.sealedAt)) / 1000) : 0);
     },
   });

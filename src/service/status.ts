@@ -1,10 +1,11 @@
 /**
  * Where an event stands: pending (not in an epoch yet), sealed (in an epoch not yet anchored),
- * anchored (anchor transaction sent, not confirmed), confirmed (anchor recorded with the configured
- * confirmations). Proofs are only issued for confirmed events.
+ * anchored (anchor transaction sent, or mined with fewer than the configured confirmations),
+ * confirmed (its epoch's current anchor is final: the configured confirmations on a block that was
+ * canonical when checked). Proofs are only issued for confirmed events.
  */
 import { Ledger } from "./ledger";
-import { EpochRow, AnchorRow } from "../store/epoch-store";
+import { EpochRow, StoredAnchor } from "../store/epoch-store";
 import { StoredEvent } from "../store/event-store";
 
 /** An event's status. */
@@ -14,7 +15,8 @@ export type EventStatus = "pending" | "sealed" | "anchored" | "confirmed";
 export interface EventPosition {
   status: EventStatus;
   epoch?: EpochRow;
-  anchor?: AnchorRow;
+  /** The epoch's current anchor, final (confirmed) or not yet (anchored). */
+  anchor?: StoredAnchor;
 }
 
 /** Works out an event's status from the stores. */
@@ -22,7 +24,7 @@ export function positionOf(ledger: Ledger, ev: StoredEvent): EventPosition {
   const epoch = ledger.epochs.containing(ev.seq);
   if (!epoch) return { status: "pending" };
   const anchor = ledger.epochs.anchorOf(epoch.epoch);
-  if (anchor) return { status: "confirmed", epoch, anchor };
+  if (anchor) return { status: anchor.finalAt ? "confirmed" : "anchored", epoch, anchor };
   if (ledger.epochs.anchorTxs(epoch.epoch).length > 0) return { status: "anchored", epoch };
   return { status: "sealed", epoch };
 }

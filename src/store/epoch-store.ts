@@ -19,7 +19,7 @@ export interface EpochRow {
   sealedAt: string;
 }
 
-/** A confirmed anchor of an epoch. */
+/** An anchor of an epoch: where its root sits on chain (recorded once its transaction is mined). */
 export interface AnchorRow {
   epoch: number;
   chainId: string;
@@ -33,12 +33,31 @@ export interface AnchorRow {
   confirmedAt: string;
 }
 
+/** A recorded anchor with its row id and, once it reached the configured confirmations, when it became final. */
+export interface StoredAnchor extends AnchorRow {
+  id: number;
+  /** When the anchor was found final (confirmations reached on a canonical block); null before. */
+  finalAt: string | null;
+}
+
+/** A recorded anchor with what happened to it. */
+export interface AnchorHistoryRow extends StoredAnchor {
+  supersededAt: string | null;
+  supersededReason: string | null;
+}
+
 /** An anchor transaction that was sent. */
 export interface AnchorTxRow {
   epoch: number;
   txHash: string;
   nonce: number;
   sentAt: string;
+  /** The fees it offered (decimal wei), null when unknown (sent before fees were recorded). */
+  maxFeePerGas?: string | null;
+  maxPriorityFeePerGas?: string | null;
+  gasPrice?: string | null;
+  /** The transaction it replaces (same nonce, higher fee), if any. */
+  replaces?: string | null;
 }
 
 function bytes(b: Buffer): Uint8Array {
@@ -64,6 +83,22 @@ interface AnchorDbRow {
   log_index: number;
   confirmed_at: string;
 }
+interface StoredAnchorDbRow extends AnchorDbRow {
+  id: number;
+  final_at: string | null;
+  superseded_at?: string | null;
+  reason?: string | null;
+}
+interface AnchorTxDbRow {
+  epoch: number;
+  tx_hash: string;
+  nonce: number;
+  sent_at: string;
+  max_fee_per_gas: string | null;
+  max_priority_fee_per_gas: string | null;
+  gas_price: string | null;
+  replaces: string | null;
+}
 
 const toEpoch = (r: EpochDbRow): EpochRow => ({ epoch: r.epoch, firstSeq: r.first_seq, size: r.size, root: bytes(r.root), sealedAt: r.sealed_at });
 const toAnchor = (r: AnchorDbRow): AnchorRow => ({
@@ -77,6 +112,17 @@ const toAnchor = (r: AnchorDbRow): AnchorRow => ({
   blockTimestamp: r.block_timestamp,
   logIndex: r.log_index,
   confirmedAt: r.confirmed_at,
+});
+const toStored = (r: StoredAnchorDbRow): StoredAnchor => ({ ...toAnchor(r), id: r.id, finalAt: r.final_at });
+const toTx = (r: AnchorTxDbRow): AnchorTxRow => ({
+  epoch: r.epoch,
+  txHash: r.tx_hash,
+  nonce: r.nonce,
+  sentAt: r.sent_at,
+  maxFeePerGas: r.max_fee_per_gas,
+  maxPriorityFeePerGas: r.max_priority_fee_per_gas,
+  gasPrice: r.gas_price,
+  replaces: r.replaces,
 });
 
 /** The epoch repository over one database. */
@@ -100,11 +146,22 @@ export interface EpochStore {
   /** Records a sent anchor tx; the identical signed tx sent again (same hash) is recorded once. */
   recordAnchorTx(t: AnchorTxRow): void;
   anchorTxs(epoch: number): AnchorTxRow[];
-  recordAnchor(a: AnchorRow): void;
-  /** The current (latest recorded) confirmed anchor of an epoch. */
-  anchorOf(epoch: number): AnchorRow | undefined;
-  /** Sealed epochs without a confirmed anchor, oldest first. */
+  /** Records an anchor whose transaction is mined; returns its row id. It is not final yet. */
+  recordAnchor(a: AnchorRow): number;
+  /** Marks an anchor final: `confirmations` reached with the chain at `headNumber`, its block canonical. */
+  finalizeAnchor(id: number, f: { confirmations: number; headNumber: number; at: string }): void;
+  /** Marks an anchor as no longer holding (reorganisation, lost chain), with the reason. */
+  supersedeAnchor(id: number, reason: string, at: string): void;
+  /** The current anchor of an epoch: its newest anchor not superseded, final or not. */
+  anchorOf(epoch: number): StoredAnchor | undefined;
+  /** Every anchor ever recorded for an epoch, oldest first, with what happened to it. */
+  anchorHistory(epoch: number): AnchorHistoryRow[];
+  /** Current anchors that are not final yet, by epoch. */
+  unfinalAnchors(): StoredAnchor[];
+  /** Sealed epochs without a current anchor (nothing mined for them on the chain as we know it), oldest first. */
   unanchored(): EpochRow[];
+  /** Sealed epochs without a final anchor, oldest first: what the anchor lag is measured on. */
+  unconfirmed(): EpochRow[];
 }
 
 /** Builds the epoch repository. */
@@ -119,17 +176,40 @@ export function createEpochStore(db: Db): EpochStore {
   const insTile = db.prepare("INSERT INTO epoch_tiles (epoch, level, tile, hashes) VALUES (?, ?, ?, ?)");
   const qTile = db.prepare<[number, number, number], Buffer>("SELECT hashes FROM epoch_tiles WHERE epoch = ? AND level = ? AND tile = ?").pluck();
   const qTiles = db.prepare<[number, number], Buffer>("SELECT hashes FROM epoch_tiles WHERE epoch = ? AND level = ? ORDER BY tile").pluck();
-  const insTx = db.prepare("INSERT OR IGNORE INTO anchor_txs (epoch, tx_hash, nonce, sent_at) VALUES (?, ?, ?, ?)");
-  const qTxs = db.prepare<[number], { epoch: number; tx_hash: string; nonce: number; sent_at: string }>(
-    "SELECT epoch, tx_hash, nonce, sent_at FROM anchor_txs WHERE epoch = ? ORDER BY id",
+  const insTx = db.prepare(
+    `INSERT OR IGNORE INTO anchor_txs (epoch, tx_hash, nonce, sent_at, max_fee_per_gas, max_priority_fee_per_gas, gas_price, replaces)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const qTxs = db.prepare<[number], AnchorTxDbRow>(
+    "SELECT epoch, tx_hash, nonce, sent_at, max_fee_per_gas, max_priority_fee_per_gas, gas_price, replaces FROM anchor_txs WHERE epoch = ? ORDER BY id",
   );
   const insAnchor = db.prepare(
     `INSERT INTO anchors (epoch, chain_id, contract, ledger_id, tx_hash, block_number, block_hash, block_timestamp, log_index, confirmed_at)
      VALUES (@epoch, @chainId, @contract, @ledgerId, @txHash, @blockNumber, @blockHash, @blockTimestamp, @logIndex, @confirmedAt)`,
   );
-  const qAnchor = db.prepare<[number], AnchorDbRow>("SELECT * FROM anchors WHERE epoch = ? ORDER BY id DESC LIMIT 1");
+  const current = "NOT EXISTS (SELECT 1 FROM anchor_supersessions s WHERE s.anchor_id = a.id)";
+  const qAnchor = db.prepare<[number], StoredAnchorDbRow>(
+    `SELECT a.*, f.final_at FROM anchors a LEFT JOIN anchor_finality f ON f.anchor_id = a.id
+     WHERE a.epoch = ? AND ${current} ORDER BY a.id DESC LIMIT 1`,
+  );
+  const qHistory = db.prepare<[number], StoredAnchorDbRow>(
+    `SELECT a.*, f.final_at, s.superseded_at, s.reason FROM anchors a
+     LEFT JOIN anchor_finality f ON f.anchor_id = a.id LEFT JOIN anchor_supersessions s ON s.anchor_id = a.id
+     WHERE a.epoch = ? ORDER BY a.id`,
+  );
+  const qUnfinal = db.prepare<[], StoredAnchorDbRow>(
+    `SELECT a.*, NULL AS final_at FROM anchors a
+     WHERE ${current} AND NOT EXISTS (SELECT 1 FROM anchor_finality f WHERE f.anchor_id = a.id) ORDER BY a.epoch, a.id`,
+  );
+  const insFinal = db.prepare("INSERT OR IGNORE INTO anchor_finality (anchor_id, confirmations, head_number, final_at) VALUES (?, ?, ?, ?)");
+  const insSuperseded = db.prepare("INSERT OR IGNORE INTO anchor_supersessions (anchor_id, reason, superseded_at) VALUES (?, ?, ?)");
   const qUnanchored = db.prepare<[], EpochDbRow>(
-    "SELECT * FROM epochs e WHERE NOT EXISTS (SELECT 1 FROM anchors a WHERE a.epoch = e.epoch) ORDER BY epoch",
+    `SELECT * FROM epochs e WHERE NOT EXISTS (SELECT 1 FROM anchors a WHERE a.epoch = e.epoch AND ${current}) ORDER BY epoch`,
+  );
+  const qUnconfirmed = db.prepare<[], EpochDbRow>(
+    `SELECT * FROM epochs e WHERE NOT EXISTS (
+       SELECT 1 FROM anchors a JOIN anchor_finality f ON f.anchor_id = a.id WHERE a.epoch = e.epoch AND ${current}
+     ) ORDER BY epoch`,
   );
 
   return {
@@ -176,14 +256,35 @@ export function createEpochStore(db: Db): EpochStore {
       }
       return out;
     },
-    recordAnchorTx: (t) => void insTx.run(t.epoch, t.txHash, t.nonce, t.sentAt),
-    anchorTxs: (epoch) => qTxs.all(epoch).map((r) => ({ epoch: r.epoch, txHash: r.tx_hash, nonce: r.nonce, sentAt: r.sent_at })),
-    recordAnchor: (a) => void insAnchor.run(a),
+    recordAnchorTx: (t) =>
+      void insTx.run(t.epoch, t.txHash, t.nonce, t.sentAt, t.maxFeePerGas ?? null, t.maxPriorityFeePerGas ?? null, t.gasPrice ?? null, t.replaces ?? null),
+    anchorTxs: (epoch) => qTxs.all(epoch).map(toTx),
+    recordAnchor: (a) =>
+      Number(
+        insAnchor.run({
+          epoch: a.epoch,
+          chainId: a.chainId,
+          contract: a.contract,
+          ledgerId: a.ledgerId,
+          txHash: a.txHash,
+          blockNumber: a.blockNumber,
+          blockHash: a.blockHash,
+          blockTimestamp: a.blockTimestamp,
+          logIndex: a.logIndex,
+          confirmedAt: a.confirmedAt,
+        }).lastInsertRowid,
+      ),
+    finalizeAnchor: (id, f) => void insFinal.run(id, f.confirmations, f.headNumber, f.at),
+    supersedeAnchor: (id, reason, at) => void insSuperseded.run(id, reason, at),
     anchorOf: (epoch) => {
       const r = qAnchor.get(epoch);
-      return r && toAnchor(r);
+      return r && toStored(r);
     },
+    anchorHistory: (epoch) =>
+      qHistory.all(epoch).map((r) => ({ ...toStored(r), supersededAt: r.superseded_at ?? null, supersededReason: r.reason ?? null })),
+    unfinalAnchors: () => qUnfinal.all().map(toStored),
     unanchored: () => qUnanchored.all().map(toEpoch),
+    unconfirmed: () => qUnconfirmed.all().map(toEpoch),
   };
 }
 

@@ -2,7 +2,8 @@
  * Dated, append-only schema migrations. A migration, once released, is never edited: a change is a
  * new entry. Each runs in its own transaction and is recorded in schema_migrations.
  *
- * Ledger tables (events, epochs, epoch_tiles, anchor_txs, anchors) are append-only: triggers refuse
+ * Ledger tables (events, epochs, epoch_tiles, anchor_txs, anchors, anchor_finality,
+ * anchor_supersessions) are append-only: triggers refuse
  * UPDATE and DELETE, so that a correction can only ever be a new event (21 CFR 11.10(e)). A user with
  * write access to the file can drop the triggers; that is what the Merkle tree and the chain anchor
  * are for.
@@ -144,6 +145,68 @@ CREATE TABLE source_gaps (
   got       INTEGER NOT NULL
 ) STRICT;
 ${appendOnly("source_gaps")}
+`,
+  },
+  {
+    id: "2026-11-26-01-anchor-history",
+    sql: `
+-- An anchor row is recorded when its transaction is mined, and is never changed. What happens to it
+-- later is appended here (issue 6, chain faults):
+--  * anchor_finality: the anchor reached the configured confirmations on a block that was still
+--    canonical when checked. Only a final anchor backs a proof bundle.
+--  * anchor_supersessions: the anchor no longer holds (a reorganisation dropped its block, or the
+--    chain lost it), with the reason; the epoch is anchored again and that is a new anchors row.
+-- The current anchor of an epoch is its newest anchors row without a supersession. anchor_id is not
+-- a foreign key on purpose: an attacker who drops the triggers and deletes an anchor must be named
+-- by audit, not stopped by SQLite.
+CREATE TABLE anchor_finality (
+  anchor_id     INTEGER PRIMARY KEY,
+  confirmations INTEGER,
+  head_number   INTEGER,
+  final_at      TEXT    NOT NULL
+) STRICT;
+CREATE TABLE anchor_supersessions (
+  anchor_id     INTEGER PRIMARY KEY,
+  reason        TEXT    NOT NULL,
+  superseded_at TEXT    NOT NULL
+) STRICT;
+${appendOnly("anchor_finality")}
+${appendOnly("anchor_supersessions")}
+
+-- Anchors recorded before this migration were recorded only once they had the configured
+-- confirmations, and a later row for an epoch superseded an earlier one: say so explicitly.
+INSERT INTO anchor_supersessions (anchor_id, reason, superseded_at)
+  SELECT a.id, 'superseded by a later anchor of the same epoch (recorded before anchor history was kept)', a.confirmed_at
+  FROM anchors a WHERE EXISTS (SELECT 1 FROM anchors b WHERE b.epoch = a.epoch AND b.id > a.id);
+INSERT INTO anchor_finality (anchor_id, confirmations, head_number, final_at)
+  SELECT a.id, NULL, NULL, a.confirmed_at
+  FROM anchors a WHERE NOT EXISTS (SELECT 1 FROM anchors b WHERE b.epoch = a.epoch AND b.id > a.id);
+
+-- The fees each anchor transaction offered, so that a stuck one can be replaced (same nonce) with
+-- fees the node accepts as a replacement, even after a restart; and which transaction it replaced.
+ALTER TABLE anchor_txs ADD COLUMN max_fee_per_gas TEXT;
+ALTER TABLE anchor_txs ADD COLUMN max_priority_fee_per_gas TEXT;
+ALTER TABLE anchor_txs ADD COLUMN gas_price TEXT;
+ALTER TABLE anchor_txs ADD COLUMN replaces TEXT;
+`,
+  },
+  {
+    id: "2026-11-26-01-receipt-groups",
+    sql: `
+-- One row per commit group of ingested events (receipt version 2): the events with seq in
+-- [first_seq, first_seq + size) are the leaves of an RFC 9162 tree of receipt leaves with this
+-- root; the ledger signed the group header (ledger, key_id, anchor_by, size, root) once with its
+-- receipt key. Receipts are rebuilt from these rows and the events, byte for byte.
+CREATE TABLE receipt_groups (
+  first_seq INTEGER PRIMARY KEY REFERENCES events (seq),
+  size      INTEGER NOT NULL CHECK (size > 0),
+  root      BLOB    NOT NULL CHECK (length(root) = 32),
+  anchor_by TEXT    NOT NULL,
+  ledger    TEXT    NOT NULL,
+  key_id    TEXT    NOT NULL,
+  signature BLOB    NOT NULL CHECK (length(signature) = 64)
+) STRICT;
+${appendOnly("receipt_groups")}
 `,
   },
 ];

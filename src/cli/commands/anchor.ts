@@ -18,6 +18,7 @@ export function anchorCommand(): Command {
     .description("anchor all sealed epochs on chain and wait for confirmation")
     .option("--contract <address>", "anchor contract on an external chain (LEDGER_CONTRACT)")
     .option("--confirmations <n>", "confirmations to wait for (LEDGER_CONFIRMATIONS)")
+    .option("--anchor-stuck-timeout <seconds>", "replace an anchor tx not mined this long after it was sent (LEDGER_ANCHOR_STUCK_SECONDS)")
     .option("--timeout <seconds>", "how long to wait", "300")
     .action(async (opts: Record<string, unknown>, cmd: Command) => {
       const config = configOf(cmd, opts);
@@ -32,15 +33,16 @@ export function anchorCommand(): Command {
       const done: AnchorRow[] = [];
       let latestAnchor: AnchorRow | undefined;
       try {
-        const before = new Set(ledger.epochs.unanchored().map((e) => e.epoch));
+        const before = new Set(ledger.epochs.unconfirmed().map((e) => e.epoch));
         const deadline = Date.now() + timeoutMs;
         if (lease.acquire()) {
-          const anchorer = ledgerAnchorer(ledger, chain, { confirmations: config.confirmations, waitTimeoutMs: timeoutMs });
+          const anchorer = ledgerAnchorer(ledger, chain, { confirmations: config.confirmations, waitTimeoutMs: timeoutMs, stuckTimeoutMs: config.anchorStuckMs });
           done.push(...(await anchorer.anchorPending()));
         } else {
-          // The running server anchors: wait until what was sealed when we started is confirmed.
-          while ([...before].some((e) => !ledger.epochs.anchorOf(e))) {
-            if (Date.now() > deadline) throw new CliExit(EXIT.RETRY, `the running server has not anchored epoch(s) ${[...before].filter((e) => !ledger.epochs.anchorOf(e)).join(", ")} within ${opts.timeout} s`);
+          // The running server anchors: wait until what was sealed when we started is final.
+          const notFinal = () => [...before].filter((e) => !ledger.epochs.anchorOf(e)?.finalAt);
+          while (notFinal().length) {
+            if (Date.now() > deadline) throw new CliExit(EXIT.RETRY, `the running server has not anchored epoch(s) ${notFinal().join(", ")} within ${opts.timeout} s`);
             await new Promise((r) => setTimeout(r, 200));
           }
           for (const e of before) done.push(ledger.epochs.anchorOf(e)!);

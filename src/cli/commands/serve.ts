@@ -26,6 +26,7 @@ export function serveCommand(): Command {
     .option("--epoch-max-events <n>", "seal when this many events are pending (LEDGER_EPOCH_MAX_EVENTS)")
     .option("--epoch-max-age <seconds>", "seal when the oldest pending event is this old (LEDGER_EPOCH_MAX_AGE_SECONDS)")
     .option("--confirmations <n>", "confirmations before an anchor counts (LEDGER_CONFIRMATIONS)")
+    .option("--anchor-stuck-timeout <seconds>", "replace an anchor tx not mined this long after it was sent (LEDGER_ANCHOR_STUCK_SECONDS)")
     .action(async (opts: Record<string, unknown>, cmd: Command) => {
       const config = configOf(cmd, opts);
       const logger = pino({ level: process.env.LOG_LEVEL ?? "info", base: { service: "gxp-ledger" } });
@@ -42,7 +43,14 @@ export function serveCommand(): Command {
       let server: Awaited<ReturnType<typeof listen>>;
       try {
         const metrics = createMetrics(ledger, { defaultMetrics: true });
-        runner = startRunner(ledger, chain, { tickMs: config.tickMs, confirmations: config.confirmations, log, metrics });
+        runner = startRunner(ledger, chain, {
+          tickMs: config.tickMs,
+          confirmations: config.confirmations,
+          log,
+          metrics,
+          anchorStuckMs: config.anchorStuckMs,
+          anchorRetryMaxMs: config.anchorRetryMaxMs,
+        });
         const r = runner;
         const app = buildApp({
           ledger,
@@ -62,8 +70,10 @@ export function serveCommand(): Command {
               dbOk = false;
               reasons.push("database not readable");
             }
+            // Lag: the oldest sealed epoch without a final anchor (mined and the configured confirmations deep).
             const unanchored = dbOk ? ledger.epochs.unanchored() : [];
-            const lagSeconds = unanchored[0] ? Math.round((Date.now() - Date.parse(unanchored[0].sealedAt)) / 1000) : 0;
+            const unconfirmed = dbOk ? ledger.epochs.unconfirmed() : [];
+            const lagSeconds = unconfirmed[0] ? Math.round((Date.now() - Date.parse(unconfirmed[0].sealedAt)) / 1000) : 0;
             if (!r.chainReachable()) reasons.push("chain unreachable");
             if (lagSeconds * 1000 > config.anchorWithinMs) reasons.push(`anchor lag ${lagSeconds} s over the limit of ${config.anchorWithinMs / 1000} s`);
             const err = r.lastError();
@@ -73,7 +83,9 @@ export function serveCommand(): Command {
               reasons,
               pendingEvents: dbOk ? ledger.sealer.pending().count : null,
               unanchoredEpochs: unanchored.length,
+              unconfirmedEpochs: unconfirmed.length,
               anchorLagSeconds: lagSeconds,
+              chainHead: r.chainHead() ?? null,
             };
           },
         });
