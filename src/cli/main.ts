@@ -15,6 +15,7 @@ import { clientCommand } from "./commands/client";
 import { verifyReceiptCommand } from "./commands/verify-receipt";
 import { auditCommand } from "./commands/audit";
 import { backupCommand, restoreCommand } from "./commands/backup";
+import { verifyBatchCommand } from "./commands/verify-batch";
 import { exitFor } from "./context";
 import { EXIT } from "./exit";
 
@@ -27,7 +28,7 @@ export function buildCli(): Command {
     .option("--json", "print results as JSON")
     .showHelpAfterError()
     .exitOverride();
-  for (const c of [serveCommand(), appendCommand(), sealCommand(), anchorCommand(), statusCommand(), verifyCommand(), proofCommand(), verifyProofCommand(), verifyReceiptCommand(), clientCommand(), auditCommand(), backupCommand(), restoreCommand()]) {
+  for (const c of [serveCommand(), appendCommand(), sealCommand(), anchorCommand(), statusCommand(), verifyCommand(), verifyBatchCommand(), proofCommand(), verifyProofCommand(), verifyReceiptCommand(), clientCommand(), auditCommand(), backupCommand(), restoreCommand()]) {
     root.addCommand(c.exitOverride());
   }
   return root;

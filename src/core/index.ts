@@ -20,3 +20,4 @@ export * from "./proof/bundle-text";
 export * from "./proof/abi";
 export * from "./proof/anchor-check";
 export * from "./proof/verify-proof";
+export * from "./batch";

@@ -2,6 +2,7 @@
  * The HTTP API as a Fastify app. buildApp never listens (src/http/server.ts does), so tests call it
  * in-process with inject(). One error handler maps error codes to statuses and hides 5xx details.
  */
+import type { BatchReport } from "../core";
 import Fastify, { FastifyBaseLogger, FastifyInstance, LogController } from "fastify";
 import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
@@ -24,6 +25,8 @@ export interface AppDeps {
   ingestor: Ingestor;
   clients: ClientStore;
   security: SecurityRecorder;
+  /** The batch review with the chain checked (`verify-batch`); without it, anchors cannot be checked (503). */
+  batchReview?: (batchId: string) => Promise<BatchReport | undefined>;
   /** Readiness details (anchor lag, last anchoring error). */
   readiness?: () => { ready: boolean; [k: string]: unknown };
   /** A pino logger; none by default (tests). */

@@ -5,6 +5,8 @@
 import { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { bundleToJSON, toHex } from "../core";
 import { buildProof } from "../service/proof";
+import { verifyBatch } from "../service/batch-verify";
+import { ChainError } from "../chain/errors";
 import { positionOf } from "../service/status";
 import { StoredEvent } from "../store/event-store";
 import { AppDeps } from "./app";
@@ -116,6 +118,25 @@ export function readRoutes(app: FastifyInstance, deps: AppDeps): void {
     });
     const next = rows.length > p.limit ? events[events.length - 1].batchSeq : null;
     return { batchId: req.params.batchId, events, next: next === null ? null : `/v1/batches/${encodeURIComponent(req.params.batchId)}/events?after=${next}&limit=${p.limit}` };
+  });
+
+  // The same verdict and checklist as `verify-batch --json`: a verdict is data (200), whatever it says.
+  app.get<{ Params: { batchId: string } }>("/v1/batches/:batchId", { config: { roles: READERS } }, async (req, reply) => {
+    let report;
+    try {
+      report = deps.batchReview ? await deps.batchReview(req.params.batchId) : await verifyBatch(ledger, req.params.batchId, { confirmations: 1 });
+    } catch (e) {
+      if (e instanceof ChainError && e.code === "CHAIN_UNREACHABLE") {
+        return reply
+          .code(503)
+          .header("retry-after", "30")
+          .type(PROBLEM_MEDIA_TYPE)
+          .send(problem(503, "CHAIN_UNREACHABLE", "Chain unreachable", "the anchors of this batch cannot be checked: the chain is unreachable"));
+      }
+      throw e;
+    }
+    if (!report) return notFound(reply, "BATCH", `no events for batch ${req.params.batchId}`);
+    return report;
   });
 
   app.get<{ Querystring: Record<string, string> }>("/v1/epochs", { config: { roles: READERS } }, async (req, reply) => {

@@ -2,6 +2,8 @@
  * `serve`: the ledger service (what `npm start` runs): the HTTP API, the background sealer and
  * anchorer, and, with no chain configured, the embedded development chain.
  */
+import { verifyBatch } from "../../service/batch-verify";
+import { providerTransport } from "../../chain/verify-anchor";
 import path from "node:path";
 import { Command } from "commander";
 import pino from "pino";
@@ -58,6 +60,7 @@ export function serveCommand(): Command {
           bulkMax: config.bulkMax,
           metrics,
           chainHead: () => r.chainHead(),
+          batchReview: (batchId) => verifyBatch(ledger, batchId, { confirmations: config.confirmations, chain: async () => providerTransport(chain.provider) }),
           rateLimit: { max: config.rateLimit, windowMs: 10_000 },
           logger: logger.child({ component: "http" }),
           readiness: () => {

@@ -1,0 +1,263 @@
+/**
+ * `verify-batch <batchId>`: QA's review of one batch record against the ledger's database and the
+ * chain. Integrity first (every record re-hashed to its leaf, every leaf in its epoch tree, every
+ * audit path to its epoch's root, every root against the chain with the configured confirmations,
+ * nothing deleted from the ledger since the batch began, the batch chain unbroken, source signatures
+ * valid), then the completeness checklist of the pure core.
+ */
+import {
+  BatchEntry,
+  BatchReport,
+  Finding,
+  IntegrityCheck,
+  JsonRpcTransport,
+  LedgerRecord,
+  batchReportOf,
+  bytesEqual,
+  checkAnchor,
+  gatherChainFacts,
+  inclusionProofFromLevels,
+  reviewBatch,
+  rootFromInclusionProof,
+  toHex,
+} from "../core";
+import { leafHashOfText, nodeHasher } from "../crypto/node-hasher";
+import { verifySourceSig } from "../crypto/source-sig";
+import { ledgerNameOf } from "../chain/contract";
+import { ChainError } from "../chain/errors";
+import { EpochRow } from "../store/epoch-store";
+import { Ledger } from "./ledger";
+
+/** Options of verifyBatch. */
+export interface VerifyBatchOptions {
+  /** The chain to check anchors against; connected only once the local checks ran. */
+  chain?: () => Promise<JsonRpcTransport>;
+  /** Blocks on top of the anchor block required (the anchor block counts as 1). */
+  confirmations: number;
+  now?: () => Date;
+}
+
+interface Row {
+  seq: number;
+  event_id: string;
+  batch_seq: number;
+  record: string;
+  leaf_hash: Buffer;
+}
+
+const plural = (n: number, one: string, many = one + "s") => `${n} ${n === 1 ? one : many}`;
+
+/** Finds the epoch holding `seq` in epochs sorted by firstSeq. */
+function epochOfSeq(epochs: readonly EpochRow[], seq: number): EpochRow | undefined {
+  let [lo, hi] = [0, epochs.length - 1];
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const e = epochs[mid];
+    if (seq < e.firstSeq) hi = mid - 1;
+    else if (seq >= e.firstSeq + e.size) lo = mid + 1;
+    else return e;
+  }
+  return undefined;
+}
+
+/**
+ * Verifies one batch record. Returns undefined when the ledger holds no event of the batch.
+ * @throws ChainError CHAIN_UNREACHABLE when anchors must be checked and the chain cannot be asked
+ *   (only when the local checks found nothing: tampering is reported with the chain down)
+ */
+export async function verifyBatch(ledger: Ledger, batchId: string, opts: VerifyBatchOptions): Promise<BatchReport | undefined> {
+  const rows = ledger.db
+    .prepare<[string], Row>("SELECT seq, event_id, batch_seq, record, leaf_hash FROM events WHERE batch_id = ? ORDER BY batch_seq, seq")
+    .all(batchId);
+  if (rows.length === 0) return undefined;
+  const findings: Finding[] = [];
+  const checks: IntegrityCheck[] = [];
+  const entries: BatchEntry[] = [];
+  const leafOf = new Map<string, Uint8Array>();
+
+  // 1. Each record as stored hashes to its stored leaf and agrees with its row.
+  let altered = 0;
+  for (const r of rows) {
+    let record: LedgerRecord;
+    try {
+      record = JSON.parse(r.record) as LedgerRecord;
+    } catch {
+      findings.push({ code: "RECORD_UNREADABLE", message: `event ${r.event_id} (seq ${r.seq}): the stored record is not JSON: it was altered`, eventIds: [r.event_id] });
+      altered++;
+      continue;
+    }
+    const leaf = new Uint8Array(r.leaf_hash.buffer, r.leaf_hash.byteOffset, r.leaf_hash.byteLength);
+    if (!bytesEqual(leafHashOfText(r.record), leaf)) {
+      findings.push({ code: "EVENT_ALTERED", message: `event ${r.event_id} (seq ${r.seq}): the stored record does not hash to its leaf ${toHex(leaf)}: the record was altered`, eventIds: [r.event_id] });
+      altered++;
+    } else if (record.seq !== r.seq || record.event?.id !== r.event_id) {
+      findings.push({ code: "RECORD_ROW_MISMATCH", message: `event ${r.event_id}: record says seq ${record.seq} id ${record.event?.id}, row says seq ${r.seq}`, eventIds: [r.event_id] });
+      altered++;
+    }
+    leafOf.set(r.event_id, leaf);
+    entries.push({ record, leafHash: toHex(leaf) });
+  }
+  checks.push({ check: "records", ok: altered === 0, detail: altered ? `${plural(altered, "record")} of ${rows.length} altered` : `${plural(rows.length, "record")} hash to their stored leaves` });
+
+  // 2. Nothing deleted from the ledger since the batch's first event (the batch's last events
+  //    included, which the batch chain alone cannot show).
+  const first = Math.min(...rows.map((r) => r.seq));
+  const last = ledger.events.nextSeq() - 1;
+  const count = ledger.db.prepare("SELECT count(*) FROM events WHERE seq BETWEEN ? AND ?").pluck().get(first, last) as number;
+  if (count !== last - first + 1) {
+    const gaps = ledger.db
+      .prepare<[number, number], { seq: number; nxt: number }>(
+        "SELECT seq, nxt FROM (SELECT seq, lead(seq) OVER (ORDER BY seq) AS nxt FROM events WHERE seq BETWEEN ? AND ?) WHERE nxt > seq + 1 LIMIT 20",
+      )
+      .all(first, last);
+    const missing = gaps.map((g) => (g.nxt - g.seq === 2 ? `${g.seq + 1}` : `${g.seq + 1}–${g.nxt - 1}`)).join(", ");
+    findings.push({
+      code: "LEDGER_EVENTS_DELETED",
+      message: `${plural(last - first + 1 - count, "event")} deleted from the ledger since this batch began (seq ${missing}): some may have belonged to batch ${batchId}`,
+      eventIds: [],
+    });
+  }
+  checks.push({ check: "ledger sequence", ok: count === last - first + 1, detail: count === last - first + 1 ? `gap-free from seq ${first} to ${last}` : `${last - first + 1 - count} missing between seq ${first} and ${last}` });
+
+  // 3. Each leaf is in its epoch's tree and its audit path leads to the epoch's stored root.
+  const epochs = ledger.epochs.all();
+  const byEpoch = new Map<number, { epoch: EpochRow; events: Row[] }>();
+  const notAnchored: { eventId: string; status: string }[] = [];
+  for (const r of rows) {
+    const ep = epochOfSeq(epochs, r.seq);
+    if (!ep) {
+      notAnchored.push({ eventId: r.event_id, status: "pending" });
+      continue;
+    }
+    const g = byEpoch.get(ep.epoch) ?? { epoch: ep, events: [] };
+    g.events.push(r);
+    byEpoch.set(ep.epoch, g);
+  }
+  let proofsBad = 0;
+  let proofsOk = 0;
+  for (const { epoch: ep, events } of byEpoch.values()) {
+    const nodes = new Map<number, Uint8Array>();
+    const read = (level: number, i: number): Uint8Array => {
+      const key = level * 2 ** 40 + i;
+      let n = nodes.get(key);
+      if (!n) nodes.set(key, (n = ledger.epochs.readNode(ep.epoch, level, i)));
+      return n;
+    };
+    for (const r of events) {
+      const leaf = leafOf.get(r.event_id);
+      if (!leaf) continue;
+      const index = r.seq - ep.firstSeq;
+      let msg: string | undefined;
+      try {
+        const treeLeaf = read(0, index);
+        if (!bytesEqual(treeLeaf, leaf)) msg = `event ${r.event_id} (seq ${r.seq}) has leaf ${toHex(leaf)} but epoch ${ep.epoch}'s tree has ${toHex(treeLeaf)}: the event or the tree was altered`;
+        else {
+          const root = rootFromInclusionProof(nodeHasher, index, ep.size, leaf, inclusionProofFromLevels(ep.size, index, read));
+          if (!bytesEqual(root, ep.root)) msg = `event ${r.event_id} (seq ${r.seq}): audit path in epoch ${ep.epoch} leads to ${toHex(root)}, not the stored root ${toHex(ep.root)}: a stored tree node was altered`;
+        }
+      } catch (e) {
+        msg = `event ${r.event_id} (seq ${r.seq}), epoch ${ep.epoch}: ${(e as Error).message}`;
+      }
+      if (msg) {
+        proofsBad++;
+        findings.push({ code: "EPOCH_PROOF_FAILED", message: msg, eventIds: [r.event_id] });
+      } else proofsOk++;
+    }
+  }
+  checks.push({
+    check: "epoch proofs",
+    ok: proofsBad === 0,
+    detail: `${plural(proofsOk, "audit path")} lead to the stored roots of ${plural(byEpoch.size, "epoch")}${proofsBad ? `; ${proofsBad} do not` : ""}${notAnchored.length ? `; ${notAnchored.length} pending, not sealed yet` : ""}`,
+  });
+
+  // 4. Source signatures, for clients that sign (zero trust in the ledger operator).
+  let signed = 0;
+  let badSig = 0;
+  for (const e of entries) {
+    const sb = e.record.submittedBy;
+    if (!sb?.signingAlg || !sb.signingKey) continue;
+    signed++;
+    try {
+      verifySourceSig(e.record.event, { alg: sb.signingAlg, key: sb.signingKey });
+    } catch (err) {
+      badSig++;
+      findings.push({ code: "SOURCE_SIGNATURE_INVALID", message: `event ${e.record.event.id}: ${(err as Error).message}`, eventIds: [e.record.event.id] });
+    }
+  }
+  checks.push({ check: "source signatures", ok: badSig === 0, detail: signed ? `${signed - badSig} of ${plural(signed, "signed event")} verify` : "no event of this batch was submitted by a signing client" });
+
+  // 5. Every epoch's stored root is the one anchored on chain, with the confirmations required.
+  const anchoredEpochs: number[] = [];
+  const chainFindings: Finding[] = [];
+  const toCheck = [...byEpoch.values()]
+    .map(({ epoch, events }) => ({ epoch, events, anchor: ledger.epochs.anchorOf(epoch.epoch) }))
+    .sort((a, b) => a.epoch.epoch - b.epoch.epoch);
+  for (const t of toCheck) {
+    if (!t.anchor) {
+      const status = ledger.epochs.anchorTxs(t.epoch.epoch).length ? "anchored, not confirmed" : "sealed, not anchored";
+      for (const r of t.events) notAnchored.push({ eventId: r.event_id, status: `${status} (epoch ${t.epoch.epoch})` });
+    }
+  }
+  const anchored = toCheck.filter((t) => t.anchor);
+  let transport: JsonRpcTransport | undefined;
+  if (anchored.length) {
+    try {
+      if (!opts.chain) throw new ChainError("CHAIN_UNREACHABLE", "no chain endpoint to check the anchors against");
+      transport = await opts.chain();
+    } catch (e) {
+      // Tampering already found is reported with the chain down; otherwise the verdict needs it.
+      if (!findings.length) throw e;
+    }
+  }
+  for (const t of transport ? anchored : []) {
+    const a = t.anchor!;
+    const claim = {
+      anchor: { ...a, ledgerName: ledgerNameOf(a.ledgerId) ?? a.ledgerId, epoch: t.epoch.epoch, firstSeq: t.epoch.firstSeq },
+      epoch: t.epoch.epoch,
+      root: toHex(t.epoch.root),
+      treeSize: t.epoch.size,
+    };
+    let facts;
+    try {
+      facts = await gatherChainFacts(transport!, claim);
+    } catch (e) {
+      if (findings.length) {
+        transport = undefined;
+        break;
+      }
+      throw new ChainError("CHAIN_UNREACHABLE", `cannot read the anchor of epoch ${t.epoch.epoch}: ${(e as Error).message.split("\n")[0]}`);
+    }
+    const failed = checkAnchor(claim, [{ endpoint: "chain", facts }], { confirmations: opts.confirmations }).find((s) => !s.ok);
+    if (!failed) anchoredEpochs.push(t.epoch.epoch);
+    else if (failed.code === "PROOF_NOT_FINAL") {
+      for (const r of t.events) notAnchored.push({ eventId: r.event_id, status: `awaiting confirmations (epoch ${t.epoch.epoch}): ${failed.detail}` });
+    } else {
+      chainFindings.push({
+        code: failed.code ?? "PROOF_ANCHOR_MISMATCH",
+        message: `epoch ${t.epoch.epoch} (anchor tx ${a.txHash}, ${plural(t.events.length, "event")} of this batch): ${failed.detail}`,
+        eventIds: t.events.map((r) => r.event_id),
+      });
+    }
+  }
+  checks.push({
+    check: "chain anchors",
+    ok: chainFindings.length === 0 && (anchored.length === 0 || transport !== undefined),
+    detail: chainFindings.length
+      ? chainFindings.map((f) => f.message).join("; ")
+      : anchored.length === 0
+        ? "no epoch of this batch is anchored yet"
+        : !transport
+          ? "NOT CHECKED: the chain could not be asked"
+          : `${plural(anchoredEpochs.length, "epoch")} anchored with at least ${plural(opts.confirmations, "confirmation")}${anchored.length > anchoredEpochs.length ? `; ${anchored.length - anchoredEpochs.length} not final yet` : ""}`,
+  });
+  findings.push(...chainFindings);
+
+  const ids = new Set(rows.map((r) => r.event_id));
+  const sourceGaps = ledger.events
+    .sourceGaps()
+    .filter((g) => ids.has(g.eventId))
+    .map((g) => ({ eventId: g.eventId, source: g.source, expected: g.expected, got: g.got }));
+  const review = reviewBatch({ batchId, entries, sourceGaps });
+  const now = (opts.now ?? (() => new Date()))().toISOString();
+  return batchReportOf(review, { checks, findings, anchoring: { anchored: rows.length - notAnchored.length, notAnchored, epochs: [...byEpoch.keys()].sort((a, b) => a - b) } }, now, "ledger");
+}
