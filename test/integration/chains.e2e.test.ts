@@ -1,0 +1,181 @@
+/**
+ * Chain independence (issue 6, point 7): the same end-to-end scenario on EVM implementations other
+ * than the embedded Anvil, each started here on a free loopback port with a one-second block time:
+ * Hardhat's node (EDR, revm) and Ganache (ethereumjs, not revm). The contract is deployed through the
+ * ledger's own deployLedger with the same compiled bytecode as everywhere (solc 0.8.28, shanghai);
+ * the ledger runs against the chain as a site would (LEDGER_RPC_URL, LEDGER_CONTRACT,
+ * LEDGER_ANCHOR_KEY, 2 confirmations); events are posted over HTTP, sealed into two epochs, anchored,
+ * verified with `verify`, exported with `proof`, checked with `verify-proof`, audited, and altered
+ * bundles are rejected with the code of the step the chain refutes.
+ */
+import { expect } from "chai";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { ProofBundle, bundleToJSON } from "../../src/core";
+import { nodeHasher } from "../../src/crypto/node-hasher";
+import { verifyProofOnRpcUrls } from "../../src/chain/verify-anchor";
+import { AnchorRow } from "../../src/store/epoch-store";
+import { connect } from "../../src/chain/provider";
+import { ARTIFACT_PATH, deployLedger } from "../../src/chain/deploy";
+import { devWallet, DEV_ACCOUNT } from "../../src/chain/dev-keys";
+import { cliAsync as cli, serve, Served } from "../helpers/process";
+import { sampleEvent } from "../helpers/events";
+import { EvmNode, EvmNodeKind, GANACHE, HARDHAT_NODE, startEvmNode } from "../helpers/evm-nodes";
+import { withForgedRoot } from "./proof-fixture";
+
+const ANCHORER_INDEX = 2; // a development key of the public mnemonic, distinct from the admin
+const LEDGER = "DE01";
+const CONFIRMATIONS = "2";
+
+interface StepResult {
+  step: string;
+  ok: boolean;
+  code?: string;
+  detail: string;
+}
+
+for (const kind of [HARDHAT_NODE, GANACHE] as EvmNodeKind[]) {
+  describe(`the end-to-end scenario on ${kind.name} (${kind.engine})`, function () {
+    this.timeout(120_000);
+    let node: EvmNode | undefined;
+    let s: Served | undefined;
+    let dir: string;
+    let contract: string;
+    let env: Record<string, string>;
+    let t0 = 0;
+    const ids: string[][] = [[], []];
+    let bundleFile: string;
+    let bundle: ProofBundle;
+
+    const run = (args: string[]) => cli(["--data-dir", dir, ...args], env);
+    const phases: string[] = [];
+    let last = 0;
+    const mark = (what: string) => {
+      phases.push(`${what} ${((Date.now() - last) / 1000).toFixed(1)} s`);
+      last = Date.now();
+    };
+    const failedStep = (steps: StepResult[] = []) => steps.find((x) => !x.ok);
+
+    before(async () => {
+      t0 = last = Date.now();
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), `gxp-${kind.name}-`));
+      node = await startEvmNode(kind);
+      mark("chain started");
+      const { provider, chainId } = await connect(node.rpcUrl);
+      try {
+        expect(chainId).to.equal(kind.chainId);
+        const r = await deployLedger(devWallet(DEV_ACCOUNT.admin, provider), devWallet(ANCHORER_INDEX).address, LEDGER);
+        contract = r.contract;
+        // The same bytecode as on Anvil: nothing is compiled per chain.
+        const art = JSON.parse(fs.readFileSync(ARTIFACT_PATH, "utf8")) as { deployedBytecode: string };
+        expect(await provider.getCode(contract)).to.equal(art.deployedBytecode);
+      } finally {
+        provider.destroy();
+      }
+      env = {
+        LEDGER_RPC_URL: node.rpcUrl,
+        LEDGER_ANCHOR_KEY: devWallet(ANCHORER_INDEX).privateKey, // development key, public
+        LEDGER_NAME: LEDGER,
+        LEDGER_CONFIRMATIONS: CONFIRMATIONS,
+        LEDGER_EPOCH_MAX_AGE_SECONDS: "3600",
+      };
+      mark("contract deployed");
+      s = await serve(dir, env, ["--contract", contract]);
+      mark("ledger started");
+    });
+
+    after(async () => {
+      await s?.stop();
+      await node?.stop();
+      if (dir) fs.rmSync(dir, { recursive: true, force: true });
+      // Wall time per chain, for the closing note of issue 6.
+      console.log(`      ${kind.name} (${node?.clientVersion ?? "not started"}): ${((Date.now() - t0) / 1000).toFixed(1)} s (${phases.join(", ")})`);
+    });
+
+    it("ingests over HTTP, seals two epochs and anchors them with the configured confirmations", async () => {
+      const added = await run(["--json", "client", "add", "pasx-de01", "--role", "mes"]);
+      expect(added.code, added.stderr).to.equal(0);
+      const token = JSON.parse(added.stdout).token as string;
+      for (const [epoch, n] of [3, 2].entries()) {
+        for (let i = 0; i < n; i++) {
+          const ev = sampleEvent({}, `B-${kind.name}-${epoch}`);
+          const res = await fetch(`${s!.url}/v1/events`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: JSON.stringify(ev) });
+          expect(res.status, await res.text()).to.equal(201);
+          ids[epoch].push(ev.id as string);
+        }
+        const sealed = await run(["seal"]);
+        expect(sealed.code, sealed.stderr).to.equal(0);
+      }
+      mark("ingested and sealed");
+      // The server's background loop may anchor before this command starts; either way it returns
+      // once every sealed epoch is anchored with the configured confirmations.
+      const a = await run(["--json", "anchor", "--contract", contract, "--timeout", "60"]);
+      expect(a.code, a.stdout + a.stderr).to.equal(0);
+      const { anchored, latest } = JSON.parse(a.stdout) as { anchored: AnchorRow[]; latest: AnchorRow };
+      expect(latest).to.include({ epoch: 1, chainId: kind.chainId.toString() });
+      for (const x of anchored) expect(x.chainId).to.equal(kind.chainId.toString());
+      mark("anchored");
+    });
+
+    it("verifies an event of each epoch down to the chain (verify PASS)", async () => {
+      for (const id of [ids[0][1], ids[1][0]]) {
+        const v = await run(["verify", id]);
+        expect(v.code, v.stdout + v.stderr).to.equal(0);
+        expect(v.stdout).to.match(new RegExp(`^PASS event ${id} `));
+      }
+      mark("verified");
+    });
+
+    it("exports a proof bundle that verify-proof accepts against this chain alone, with the contract's own inclusion check", async () => {
+      bundleFile = path.join(dir, "proof.json");
+      const p = await run(["proof", ids[1][1], "-o", bundleFile]);
+      expect(p.code, p.stderr).to.equal(0);
+      bundle = JSON.parse(fs.readFileSync(bundleFile, "utf8")) as ProofBundle;
+      expect(bundle.anchor.chainId).to.equal(kind.chainId.toString());
+      expect(bundle.anchor.contract.toLowerCase()).to.equal(contract.toLowerCase());
+      expect([bundle.epoch, bundle.leafIndex, bundle.treeSize]).to.deep.equal([1, 1, 2]);
+      const v = await cli(["verify-proof", bundleFile, "--rpc", node!.rpcUrl, "--confirmations", CONFIRMATIONS, "--onchain"]);
+      expect(v.code, v.stdout + v.stderr).to.equal(0);
+      expect(v.stdout).to.match(new RegExp(`^PASS .*anchored on chain ${kind.chainId}`));
+      expect(v.stdout).to.include("ok   on-chain inclusion");
+      mark("proof exported and verified");
+    });
+
+    describe("when the bundle is altered", () => {
+      it("the CLI rejects a self-consistent forged root: the contract holds another (exit 1)", async () => {
+        const file = path.join(dir, "forged-root.json");
+        fs.writeFileSync(file, bundleToJSON(withForgedRoot(bundle)));
+        const r = await cli(["--json", "verify-proof", file, "--rpc", node!.rpcUrl, "--confirmations", CONFIRMATIONS]);
+        expect(r.code, r.stdout + r.stderr).to.equal(1);
+        expect(failedStep(JSON.parse(r.stdout).steps)?.code).to.equal("PROOF_ANCHOR_ROOT_MISMATCH");
+        mark("negative through the CLI");
+      });
+
+      // The same code as the CLI's, in process: each case asks the chain something else.
+      const cases: [string, (b: ProofBundle) => ProofBundle, string, string?][] = [
+        ["an epoch the contract never anchored (its revert read whatever the node's error shape)", (b) => ({ ...b, epoch: 7, anchor: { ...b.anchor, epoch: 7 } }), "PROOF_ANCHOR_MISSING", "GxpAnchorEpochNotAnchored"],
+        ["an anchor transaction the chain does not know", (b) => ({ ...b, anchor: { ...b.anchor, txHash: "0x" + "ab".repeat(32) } }), "PROOF_TX_MISMATCH"],
+        ["another block hash", (b) => ({ ...b, anchor: { ...b.anchor, blockHash: "0x" + "cd".repeat(32) } }), "PROOF_BLOCK_MISMATCH"],
+        ["another block timestamp", (b) => ({ ...b, anchor: { ...b.anchor, blockTimestamp: b.anchor.blockTimestamp + 1 } }), "PROOF_BLOCK_MISMATCH", "timestamp"],
+        ["another log index", (b) => ({ ...b, anchor: { ...b.anchor, logIndex: b.anchor.logIndex + 1 } }), "PROOF_TX_MISMATCH"],
+        ["an edited record", (b) => ({ ...b, record: { ...b.record, event: { ...b.record.event, data: { ...(b.record.event.data as object), value: 61.6 } } } }), "PROOF_LEAF_MISMATCH"],
+      ];
+      for (const [what, alter, code, detail] of cases) {
+        it(`rejects ${what}`, async () => {
+          const r = await verifyProofOnRpcUrls(bundleToJSON(alter(bundle)), [node!.rpcUrl], { hasher: nodeHasher, confirmations: Number(CONFIRMATIONS) });
+          const f = failedStep(r.steps as StepResult[]);
+          expect(r.verdict, JSON.stringify(r.steps)).to.equal("FAIL");
+          expect(f?.code, f?.detail).to.equal(code);
+          if (detail) expect(f?.detail).to.include(detail);
+        });
+      }
+    });
+
+    it("audits the whole ledger against this chain clean", async () => {
+      const a = await run(["--json", "audit"]);
+      expect(a.code, a.stdout + a.stderr).to.equal(0);
+      mark("audited");
+    });
+  });
+}
