@@ -1,0 +1,78 @@
+/**
+ * `export-batch <batchId> -o <dir>`: the regulator package of one batch. `verify-package <dir>`:
+ * verifies a package with only its files and the chain. Exit codes as verify-batch: 0 all pass, 1
+ * integrity fails (or the package was altered), 4 checklist open items, 5 not all anchored; 2 bad
+ * usage or unknown batch, 3 chain unreachable.
+ */
+import { Command } from "commander";
+import { JsonRpcProvider } from "ethers";
+import { openLedger } from "../../service/ledger";
+import { openReadChain } from "../../service/chain-context";
+import { verifyBatch } from "../../service/batch-verify";
+import { exportBatch, PackageError, verifyPackage } from "../../service/batch-package";
+import { fetchTransport, providerTransport } from "../../chain/verify-anchor";
+import { redactUrl } from "../../chain/provider";
+import { renderBatchReport } from "../render-batch";
+import { configOf, output } from "../context";
+import { CliExit, EXIT } from "../exit";
+
+const PACKAGE_EXIT: Record<PackageError["code"], number> = {
+  BATCH_NOT_FOUND: EXIT.USAGE,
+  BATCH_INTEGRITY_FAILED: EXIT.FAILED,
+  BATCH_NOT_ANCHORED: 5,
+  PACKAGE_TARGET_NOT_EMPTY: EXIT.USAGE,
+  PACKAGE_UNREADABLE: EXIT.USAGE,
+};
+
+/** Registers `export-batch`. */
+export function exportBatchCommand(): Command {
+  return new Command("export-batch")
+    .description("write the regulator package of a batch: every event's proof bundle, the batch chain, the report (HTML and JSON) and a manifest of SHA-256 hashes")
+    .argument("<batchId>", "the batch (lot) id")
+    .requiredOption("-o, --output <dir>", "new directory to write the package into")
+    .option("--confirmations <n>", "confirmations required (LEDGER_CONFIRMATIONS)")
+    .action(async (batchId: string, opts: { output: string; confirmations?: string }, cmd: Command) => {
+      const config = configOf(cmd, opts);
+      const ledger = openLedger(config.dataDir, config.seal, undefined, true);
+      let provider: JsonRpcProvider | undefined;
+      try {
+        const report = await verifyBatch(ledger, batchId, {
+          confirmations: config.confirmations,
+          chain: async () => providerTransport((provider = (await openReadChain(config.rpcUrl, config.dataDir, undefined, config.chainPort)).provider)),
+        });
+        if (!report) throw new CliExit(EXIT.USAGE, `no event of batch ${batchId} in this ledger`);
+        const m = exportBatch(ledger, report, opts.output);
+        output(cmd, { batchId, dir: opts.output, verdict: report.verdict, events: m.events, files: m.files.length + 1 }, `wrote the package of batch ${batchId} (${m.events} events, ${m.files.length + 1} files, verdict ${report.verdict}) to ${opts.output}`);
+      } catch (e) {
+        if (e instanceof PackageError) throw new CliExit(PACKAGE_EXIT[e.code], e.message);
+        throw e;
+      } finally {
+        provider?.destroy();
+        ledger.close();
+      }
+    });
+}
+
+/** Registers `verify-package`. */
+export function verifyPackageCommand(): Command {
+  return new Command("verify-package")
+    .description("verify a regulator package with only its files and the chain (never the ledger's database)")
+    .argument("<dir>", "the package directory")
+    .option("--all", "print the full audit trail too")
+    .option("--confirmations <n>", "confirmations required", "1")
+    .action(async (dir: string, opts: { all?: boolean; confirmations: string }, cmd: Command) => {
+      const config = configOf(cmd);
+      const confirmations = Number(opts.confirmations);
+      if (!Number.isSafeInteger(confirmations) || confirmations < 1) throw new CliExit(EXIT.USAGE, `--confirmations ${opts.confirmations}: want a positive integer`);
+      const url = config.rpcUrl ?? `http://127.0.0.1:${config.chainPort}`;
+      try {
+        const report = await verifyPackage(dir, { confirmations, chain: async () => fetchTransport(url) });
+        const head = `package ${dir}, chain checked at ${redactUrl(url)}\n`;
+        output(cmd, report, head + renderBatchReport(report, opts.all));
+        process.exitCode = report.exitCode;
+      } catch (e) {
+        if (e instanceof PackageError) throw new CliExit(PACKAGE_EXIT[e.code], e.message);
+        throw e;
+      }
+    });
+}

@@ -1,0 +1,301 @@
+/**
+ * The regulator package of one batch (`export-batch`) and its verification with only the package and
+ * the chain (`verify-package`). The package holds every event of the batch as a proof bundle, the
+ * batch chain, the ledger's report (JSON and printable HTML), a README on verifying it, and a
+ * manifest listing every file with its SHA-256. Removing, adding or editing any file or event makes
+ * verification fail, naming what is wrong.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { createHash } from "node:crypto";
+import {
+  BatchEntry,
+  BatchReport,
+  BatchSourceGap,
+  Finding,
+  IntegrityCheck,
+  JsonRpcTransport,
+  ProofBundle,
+  batchReportOf,
+  bundleFileText,
+  checkAnchor,
+  gatherChainFacts,
+  reviewBatch,
+  verifyProofOffline,
+} from "../core";
+import { nodeHasher } from "../crypto/node-hasher";
+import { ChainError } from "../chain/errors";
+import { buildProof } from "./proof";
+import { Ledger } from "./ledger";
+import { batchReportHtml } from "./batch-html";
+
+/** Package format identifier. */
+export const PACKAGE_VERSION = "gxp-ledger.batch-package/1";
+
+/** One line of batch-chain.json. */
+export interface PackageChainEntry {
+  batchSeq: number;
+  seq: number;
+  eventId: string;
+  type: string;
+  leafHash: string;
+  prevLeafHash: string | null;
+  epoch: number;
+  file: string;
+}
+
+/** manifest.json. */
+export interface PackageManifest {
+  packageVersion: typeof PACKAGE_VERSION;
+  batchId: string;
+  generatedAt: string;
+  ledger: { name: string; chainId: string; contract: string; ledgerId: string };
+  events: number;
+  /** The last event of the batch at export: the package cannot show that none came after it. */
+  head: { batchSeq: number; eventId: string; leafHash: string };
+  /** Source sequence gaps the ledger flagged at ingestion for events of this batch. */
+  sourceGaps: BatchSourceGap[];
+  files: { path: string; sha256: string; bytes: number }[];
+}
+
+/** Why an export was refused. */
+export class PackageError extends Error {
+  constructor(
+    readonly code: "BATCH_NOT_FOUND" | "BATCH_INTEGRITY_FAILED" | "BATCH_NOT_ANCHORED" | "PACKAGE_TARGET_NOT_EMPTY" | "PACKAGE_UNREADABLE",
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const sha256 = (b: Buffer | string) => createHash("sha256").update(b).digest("hex");
+const safe = (id: string) => id.replace(/[^A-Za-z0-9._-]/g, "_");
+
+/**
+ * Writes the package of a batch into `dir` (created; must not exist or be empty). Refuses a batch
+ * whose integrity fails or whose events are not all anchored with the confirmations required.
+ * @throws PackageError; ChainError CHAIN_UNREACHABLE
+ */
+export function exportBatch(ledger: Ledger, report: BatchReport, dir: string, now: Date = new Date()): PackageManifest {
+  if (report.verdict === "INTEGRITY-FAIL") {
+    throw new PackageError("BATCH_INTEGRITY_FAILED", `batch ${report.batchId} fails integrity (${report.integrity.findings[0]?.message}); run verify-batch: no package is made of a tampered record`);
+  }
+  if (report.verdict === "NOT-ANCHORED") {
+    throw new PackageError("BATCH_NOT_ANCHORED", `batch ${report.batchId}: ${report.anchoring.notAnchored.length} events are not yet anchored with the confirmations required; export once they are`);
+  }
+  if (fs.existsSync(dir) && fs.readdirSync(dir).length) throw new PackageError("PACKAGE_TARGET_NOT_EMPTY", `${dir} is not empty: export into a new directory`);
+  fs.mkdirSync(path.join(dir, "events"), { recursive: true });
+  const files: PackageManifest["files"] = [];
+  const write = (rel: string, text: string) => {
+    const buf = Buffer.from(text, "utf8");
+    fs.writeFileSync(path.join(dir, rel), buf);
+    files.push({ path: rel, sha256: sha256(buf), bytes: buf.length });
+  };
+
+  const chain: PackageChainEntry[] = [];
+  let bundle: ProofBundle | undefined;
+  for (const t of report.trail) {
+    const ev = ledger.events.getById(t.eventId)!;
+    const r = buildProof(ledger, ev);
+    if (!r.ok) throw new PackageError("BATCH_NOT_ANCHORED", `event ${t.eventId} is ${r.position.status}: no proof yet`);
+    bundle = r.bundle;
+    const file = `events/${String(t.batchSeq).padStart(6, "0")}-${safe(t.eventId)}.proof.json`;
+    write(file, bundleFileText(bundle));
+    chain.push({ batchSeq: t.batchSeq, seq: t.seq, eventId: t.eventId, type: t.type, leafHash: bundle.leafHash, prevLeafHash: bundle.record.batchLink?.prevLeafHash ?? null, epoch: bundle.epoch, file });
+  }
+  const a = bundle!.anchor;
+  const pkg = { chainId: a.chainId, contract: a.contract, ledgerName: a.ledgerName };
+  write("batch-chain.json", JSON.stringify(chain, null, 1) + "\n");
+  write("report.json", JSON.stringify(report, null, 1) + "\n");
+  write("report.html", batchReportHtml(report, pkg));
+  write("README.txt", readme(report.batchId, pkg));
+  const last = chain[chain.length - 1];
+  const ids = new Set(chain.map((c) => c.eventId));
+  const manifest: PackageManifest = {
+    packageVersion: PACKAGE_VERSION,
+    batchId: report.batchId,
+    generatedAt: now.toISOString(),
+    ledger: { name: a.ledgerName, chainId: a.chainId, contract: a.contract, ledgerId: a.ledgerId },
+    events: chain.length,
+    head: { batchSeq: last.batchSeq, eventId: last.eventId, leafHash: last.leafHash },
+    sourceGaps: ledger.events.sourceGaps().filter((g) => ids.has(g.eventId)).map((g) => ({ eventId: g.eventId, source: g.source, expected: g.expected, got: g.got })),
+    files,
+  };
+  fs.writeFileSync(path.join(dir, "manifest.json"), JSON.stringify(manifest, null, 1) + "\n");
+  return manifest;
+}
+
+function readme(batchId: string, pkg: { chainId: string; contract: string; ledgerName: string }): string {
+  return `Regulator package of batch ${batchId} (gxp-ledger, ${PACKAGE_VERSION})
+
+manifest.json     every file of the package with its SHA-256 and size
+report.html       the batch record review, for reading and printing
+report.json       the same report for machines
+batch-chain.json  the events in batch order: batch sequence, ledger sequence, leaf hash, previous leaf hash, epoch, file
+events/           one proof bundle per event (application/vnd.gxp-ledger.proof+json;version=1)
+
+The epoch roots are anchored on EVM chain ${pkg.chainId}, contract ${pkg.contract}, ledger ${pkg.ledgerName}.
+
+Verify with only this directory and any node of that chain:
+  npx gxp-ledger verify-package <this directory> --rpc <URL>
+or verify each bundle in the browser verifier page (web/dist/verify.html) or with a script of your own
+(docs/proof-format.md): leaf = SHA-256(0x00 || RFC 8785 form of "record"); the audit path leads to
+"root" (RFC 9162 section 2.1.3); getAnchor(ledgerId, epoch) on the contract returns that root.
+Each record's batchLink.batchSeq counts 0, 1, 2, ... and batchLink.prevLeafHash is the leaf hash of the
+batch's previous event: a missing, inserted or reordered event breaks that chain.
+Limit: the package shows the batch up to its head event (manifest.json "head"); that no event of the
+batch came after it can only be shown by the ledger (verify-batch) or by the MES's own receipts.
+`;
+}
+
+/** Options of verifyPackage. */
+export interface VerifyPackageOptions {
+  /** The chain; connected once the package's own checks ran. */
+  chain?: () => Promise<JsonRpcTransport>;
+  confirmations: number;
+  now?: () => Date;
+}
+
+function listFiles(dir: string, rel = ""): string[] {
+  return fs.readdirSync(path.join(dir, rel), { withFileTypes: true }).flatMap((d) => {
+    const p = rel ? `${rel}/${d.name}` : d.name;
+    return d.isDirectory() ? listFiles(dir, p) : [p];
+  });
+}
+
+/**
+ * Verifies a package with only its files and the chain. Returns the batch report recomputed from the
+ * package's records (checkedFrom "package"), with every problem found named.
+ * @throws PackageError PACKAGE_UNREADABLE when there is no readable manifest; ChainError CHAIN_UNREACHABLE
+ *   when the package's own checks pass and the chain cannot be asked
+ */
+export async function verifyPackage(dir: string, opts: VerifyPackageOptions): Promise<BatchReport> {
+  let manifest: PackageManifest;
+  try {
+    manifest = JSON.parse(fs.readFileSync(path.join(dir, "manifest.json"), "utf8")) as PackageManifest;
+  } catch (e) {
+    throw new PackageError("PACKAGE_UNREADABLE", `${dir}: no readable manifest.json (${(e as Error).message.split("\n")[0]})`);
+  }
+  if (manifest.packageVersion !== PACKAGE_VERSION || !Array.isArray(manifest.files)) {
+    throw new PackageError("PACKAGE_UNREADABLE", `${dir}/manifest.json is not a ${PACKAGE_VERSION} manifest`);
+  }
+  const findings: Finding[] = [];
+  const checks: IntegrityCheck[] = [];
+  const fail = (code: string, message: string, eventIds: string[] = []) => findings.push({ code, message, eventIds });
+
+  // 1. Files: exactly the manifest's, each with its hash.
+  const listed = new Map(manifest.files.map((f) => [f.path, f]));
+  const present = listFiles(dir).filter((p) => p !== "manifest.json");
+  for (const p of present) if (!listed.has(p)) fail("PACKAGE_FILE_ADDED", `file ${p} is not in the manifest: it was added`);
+  for (const f of manifest.files) {
+    const full = path.join(dir, f.path);
+    if (!fs.existsSync(full)) fail("PACKAGE_FILE_MISSING", `file ${f.path} listed in the manifest is missing: it was removed`);
+    else if (sha256(fs.readFileSync(full)) !== f.sha256) fail("PACKAGE_FILE_EDITED", `file ${f.path} does not have the SHA-256 the manifest lists: it was edited`);
+  }
+  checks.push({ check: "package files", ok: findings.length === 0, detail: findings.length ? findings.map((f) => f.message).join("; ") : `${manifest.files.length} files present, none added, each with its SHA-256` });
+
+  // 2. The batch chain listing and one proof bundle per event, each checked offline.
+  let chain: PackageChainEntry[] = [];
+  try {
+    chain = JSON.parse(fs.readFileSync(path.join(dir, "batch-chain.json"), "utf8")) as PackageChainEntry[];
+  } catch {
+    fail("PACKAGE_FILE_MISSING", "batch-chain.json is missing or not JSON");
+  }
+  if (chain.length !== manifest.events) fail("PACKAGE_EVENT_COUNT", `batch-chain.json lists ${chain.length} events, the manifest ${manifest.events}`);
+  const entries: BatchEntry[] = [];
+  const claims = new Map<string, { claim: ProofBundleClaim; eventIds: string[] }>();
+  let bad = 0;
+  for (const c of chain) {
+    let text: string;
+    try {
+      text = fs.readFileSync(path.join(dir, c.file), "utf8");
+    } catch {
+      bad++;
+      fail("PACKAGE_EVENT_MISSING", `event ${c.eventId} (batch seq ${c.batchSeq}): its bundle ${c.file} is missing`, [c.eventId]);
+      continue;
+    }
+    const r = verifyProofOffline(text, nodeHasher);
+    if (!r.checked) {
+      bad++;
+      const step = r.steps.find((s) => !s.ok)!;
+      fail(step.code ?? "PROOF_INVALID", `event ${c.eventId} (${c.file}): ${step.step}: ${step.detail}`, [c.eventId]);
+      continue;
+    }
+    const b = r.checked.bundle;
+    if (b.record.event.id !== c.eventId || b.leafHash !== c.leafHash || b.record.seq !== c.seq) {
+      bad++;
+      fail("PACKAGE_CHAIN_MISMATCH", `batch-chain.json says ${c.file} holds event ${c.eventId} (seq ${c.seq}, leaf ${c.leafHash}); it holds ${b.record.event.id} (seq ${b.record.seq}, leaf ${b.leafHash})`, [c.eventId]);
+    }
+    if (b.anchor.chainId !== manifest.ledger.chainId || b.anchor.contract.toLowerCase() !== manifest.ledger.contract.toLowerCase() || b.anchor.ledgerId !== manifest.ledger.ledgerId) {
+      bad++;
+      fail("PACKAGE_LEDGER_MISMATCH", `event ${c.eventId}: its bundle is anchored in another ledger (${b.anchor.chainId} ${b.anchor.contract} ${b.anchor.ledgerId}) than the manifest's`, [c.eventId]);
+    }
+    entries.push({ record: b.record, leafHash: b.leafHash });
+    const key = JSON.stringify(r.checked.claim);
+    const g = claims.get(key) ?? { claim: r.checked.claim, eventIds: [] };
+    g.eventIds.push(b.record.event.id);
+    claims.set(key, g);
+  }
+  const last = entries[entries.length - 1];
+  if (last && (last.record.event.id !== manifest.head.eventId || last.leafHash !== manifest.head.leafHash)) {
+    fail("PACKAGE_HEAD_MISMATCH", `the last event is ${last.record.event.id} (leaf ${last.leafHash}); the manifest's head is ${manifest.head.eventId} (leaf ${manifest.head.leafHash})`, [last.record.event.id]);
+  }
+  checks.push({ check: "proof bundles", ok: bad === 0, detail: `${chain.length - bad} of ${chain.length} bundles verify offline (leaf hash, audit path)` });
+
+  // 3. Every epoch's anchor on chain (one check per distinct claim).
+  const anchoredIds = new Set<string>();
+  const notAnchored: { eventId: string; status: string }[] = [];
+  let transport: JsonRpcTransport | undefined;
+  try {
+    if (!opts.chain) throw new ChainError("CHAIN_UNREACHABLE", "no chain endpoint given");
+    transport = await opts.chain();
+  } catch (e) {
+    if (!findings.length) throw e;
+  }
+  const chainFindings: Finding[] = [];
+  for (const { claim, eventIds } of transport ? claims.values() : []) {
+    let facts;
+    try {
+      facts = await gatherChainFacts(transport!, claim);
+    } catch (e) {
+      if (findings.length) break;
+      throw new ChainError("CHAIN_UNREACHABLE", `cannot read the anchor of epoch ${claim.epoch}: ${(e as Error).message.split("\n")[0]}`);
+    }
+    const failed = checkAnchor(claim, [{ endpoint: "chain", facts }], { confirmations: opts.confirmations }).find((s) => !s.ok);
+    if (!failed) eventIds.forEach((id) => anchoredIds.add(id));
+    else if (failed.code === "PROOF_NOT_FINAL") eventIds.forEach((id) => notAnchored.push({ eventId: id, status: `awaiting confirmations (epoch ${claim.epoch})` }));
+    else chainFindings.push({ code: failed.code ?? "PROOF_ANCHOR_MISMATCH", message: `epoch ${claim.epoch} (tx ${claim.anchor.txHash}, ${eventIds.length} events of the package): ${failed.detail}`, eventIds });
+  }
+  checks.push({
+    check: "chain anchors",
+    ok: chainFindings.length === 0 && transport !== undefined,
+    detail: chainFindings.length ? chainFindings.map((f) => f.message).join("; ") : transport ? `${claims.size} epoch anchor(s) confirmed on chain ${manifest.ledger.chainId}` : "NOT CHECKED: the chain could not be asked",
+  });
+  findings.push(...chainFindings);
+
+  const review = reviewBatch({ batchId: manifest.batchId, entries, sourceGaps: Array.isArray(manifest.sourceGaps) ? manifest.sourceGaps : [] });
+
+  // 4. The ledger's report in the package says what the records say, and the HTML renders it.
+  try {
+    const stated = JSON.parse(fs.readFileSync(path.join(dir, "report.json"), "utf8")) as BatchReport;
+    const view = (r: { checklist: BatchReport["checklist"]; signatures: BatchReport["signatures"]; corrections: BatchReport["corrections"]; trail: BatchReport["trail"] }) =>
+      JSON.stringify([r.checklist.map((c) => [c.id, c.status, c.findings.length]), r.signatures, r.corrections, r.trail.map((t) => [t.eventId, t.batchSeq, t.summary])]);
+    if (view(stated) !== view(review)) fail("PACKAGE_REPORT_MISMATCH", "report.json does not say what the package's records say (checklist, signatures, changed values or audit trail differ)");
+    const a = stated.trail.length && entries.length ? manifest.ledger : undefined;
+    const html = fs.existsSync(path.join(dir, "report.html")) ? fs.readFileSync(path.join(dir, "report.html"), "utf8") : "";
+    if (a && html !== batchReportHtml(stated, { chainId: a.chainId, contract: a.contract, ledgerName: a.name })) {
+      fail("PACKAGE_REPORT_MISMATCH", "report.html is not the rendering of report.json");
+    }
+  } catch (e) {
+    fail("PACKAGE_REPORT_MISMATCH", `report.json is missing or unreadable: ${(e as Error).message.split("\n")[0]}`);
+  }
+
+  return batchReportOf(
+    review,
+    { checks, findings, anchoring: { anchored: anchoredIds.size, notAnchored, epochs: [...new Set(chain.map((c) => c.epoch))].sort((a, b) => a - b) } },
+    (opts.now ?? (() => new Date()))().toISOString(),
+    "package",
+  );
+}
+
+type ProofBundleClaim = Parameters<typeof checkAnchor>[0];
