@@ -22,8 +22,17 @@ export type EventErrorCode =
   | "EVENT_NOT_CANONICALISABLE"
   | "RECORD_INVALID";
 
+/** Codes for receipt verification failures, one per step that can fail. */
+export type ReceiptErrorCode =
+  | "RECEIPT_SCHEMA_INVALID"
+  | "RECEIPT_VERSION_UNSUPPORTED"
+  | "RECEIPT_KEY_MISMATCH"
+  | "RECEIPT_PATH_INVALID"
+  | "RECEIPT_ROOT_MISMATCH"
+  | "RECEIPT_SIGNATURE_INVALID";
+
 /** Any error code of the core. */
-export type CoreErrorCode = ProofErrorCode | EventErrorCode;
+export type CoreErrorCode = ProofErrorCode | EventErrorCode | ReceiptErrorCode;
 
 /** One bad field: a JSON Pointer into the checked document and what is wrong with it. */
 export interface FieldIssue {
@@ -45,6 +54,9 @@ export class CoreError<C extends string = CoreErrorCode> extends Error {
 
 /** A Merkle proof, a hash or a proof bundle failed a check. */
 export class ProofError extends CoreError<ProofErrorCode> {}
+
+/** A ledger receipt failed a check. */
+export class ReceiptError extends CoreError<ReceiptErrorCode> {}
 
 /** An event or a stored record is malformed; `issues` lists every bad field at once. */
 export class EventError extends CoreError<EventErrorCode> {

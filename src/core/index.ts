@@ -20,4 +20,6 @@ export * from "./proof/bundle-text";
 export * from "./proof/abi";
 export * from "./proof/anchor-check";
 export * from "./proof/verify-proof";
+export * from "./receipt/base64url";
+export * from "./receipt/receipt";
 export * from "./batch";

@@ -1,37 +1,30 @@
 /**
- * The ledger's receipt key (Ed25519): it signs every receipt, like a Certificate Transparency SCT, so
- * an MES that keeps its receipts can later prove that the ledger accepted an event. Created on first
- * use in <dataDir>/keys/receipt-key.pem, readable by the owner only; never logged.
+ * The ledger's receipt key (Ed25519): it signs receipts, like a Certificate Transparency SCT, so an
+ * MES that keeps its receipts can later prove that the ledger accepted an event. Since receipt
+ * version 2 it signs once per commit group (the group's Merkle root), as transparency-log
+ * checkpoints do. Created on first use in <dataDir>/keys/receipt-key.pem, readable by the owner
+ * only; never logged. This file is the Node adapter: the pure checks are in src/core/receipt.
  */
 import fs from "node:fs";
 import path from "node:path";
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, KeyObject, sign, verify } from "node:crypto";
-import { canonicalBytes } from "../core";
+import { Receipt, ReceiptGroupHeader, ReceiptV1, receiptGroupMessage, receiptV1Message, verifyReceiptWith } from "../core";
+import { nodeHasher } from "./node-hasher";
 
-/** The unsigned part of a receipt. */
-export interface ReceiptBody {
-  id: string;
-  seq: number;
-  leafHash: string;
-  receivedAt: string;
-  /** The latest time by which the ledger promises the event's epoch will be anchored. */
-  anchorBy: string;
-  ledger: string;
-  /** SHA-256 of the receipt key's SPKI, hex: which key signed. */
-  keyId: string;
-}
+/** The unsigned part of a version 1 receipt. */
+export type ReceiptBody = Omit<ReceiptV1, "signature">;
 
-/** A signed receipt. */
-export interface SignedReceipt extends ReceiptBody {
-  /** Ed25519 over the RFC 8785 form of the receipt without `signature`, base64url. */
-  signature: string;
-}
+/** A signed receipt of either version (see src/core/receipt/receipt.ts). */
+export type SignedReceipt = Receipt;
 
 /** The receipt key pair. */
 export interface ReceiptKey {
   keyId: string;
   publicKeyPem: string;
-  sign(body: ReceiptBody): SignedReceipt;
+  /** Signs a version 1 receipt (events committed without a receipt group). */
+  sign(body: ReceiptBody): ReceiptV1;
+  /** Signs a commit group's header once (version 2): Ed25519 over receiptGroupMessage, base64url. */
+  signGroup(header: ReceiptGroupHeader): string;
 }
 
 /** Path of the key in a data directory. */
@@ -67,20 +60,22 @@ export function loadReceiptKey(dataDir: string): ReceiptKey {
     keyId,
     publicKeyPem,
     sign(body) {
-      const signature = sign(null, canonicalBytes(body), priv).toString("base64url");
+      const signature = sign(null, receiptV1Message(body), priv).toString("base64url");
       return { ...body, signature };
+    },
+    signGroup(header) {
+      return sign(null, receiptGroupMessage(header), priv).toString("base64url");
     },
   };
 }
 
 /**
- * Verifies a receipt against a receipt public key (PEM).
- * @throws Error naming what does not match
+ * Verifies a receipt of either version against a receipt public key (PEM): the core's checks
+ * (schema, key id, audit path to the group root), then the Ed25519 signature with node:crypto.
+ * @throws ReceiptError RECEIPT_SCHEMA_INVALID, RECEIPT_VERSION_UNSUPPORTED, RECEIPT_KEY_MISMATCH,
+ *   RECEIPT_PATH_INVALID, RECEIPT_ROOT_MISMATCH, RECEIPT_SIGNATURE_INVALID
  */
-export function verifyReceipt(receipt: SignedReceipt, publicKeyPem: string): void {
+export function verifyReceipt(receipt: unknown, publicKeyPem: string): Receipt {
   const pub = createPublicKey(publicKeyPem);
-  const { signature, ...body } = receipt;
-  if (typeof signature !== "string") throw new Error("receipt has no signature");
-  if (body.keyId !== keyIdOf(pub)) throw new Error(`receipt was signed by key ${body.keyId}, not by this ledger's key ${keyIdOf(pub)}`);
-  if (!verify(null, canonicalBytes(body), pub, Buffer.from(signature, "base64url"))) throw new Error("receipt signature does not verify: the receipt was altered or not signed by this ledger");
+  return verifyReceiptWith(receipt, keyIdOf(pub), (message, signature) => verify(null, message, pub, signature), nodeHasher);
 }

@@ -10,9 +10,27 @@ const MES = ["mes"] as const;
 export function eventRoutes(app: FastifyInstance, deps: AppDeps): void {
   const bulkMax = deps.bulkMax ?? 1000;
 
+  // Receipt version 2 (src/core/receipt/receipt.ts); a replay of an event committed without a
+  // receipt group returns its version 1 receipt, which has the same fields but mediaType and group.
+  const str = { type: "string" };
   const receipt = {
     type: "object",
-    properties: Object.fromEntries(["id", "leafHash", "receivedAt", "anchorBy", "ledger", "keyId", "signature"].map((k) => [k, { type: "string" }]).concat([["seq", { type: "integer" }]])),
+    properties: {
+      mediaType: str,
+      id: str,
+      seq: { type: "integer" },
+      leafHash: str,
+      receivedAt: str,
+      anchorBy: str,
+      ledger: str,
+      keyId: str,
+      group: {
+        type: "object",
+        description: "the receipt's place in its commit group: leaf index, group size, group root and RFC 9162 audit path",
+        properties: { index: { type: "integer" }, size: { type: "integer" }, root: str, auditPath: { type: "array", items: str } },
+      },
+      signature: { ...str, description: "Ed25519 by the ledger's receipt key over the group header, base64url" },
+    },
   };
   app.post(
     "/v1/events",

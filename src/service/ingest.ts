@@ -1,13 +1,31 @@
 /**
  * Ingestion: what happens to events an API client posts. Validation, the client's source signature,
- * the append (one transaction, replied to after commit), and a receipt signed with the ledger's key.
+ * the append (one transaction, replied to after commit), and receipts signed with the ledger's key:
+ * one signature per commit group over the RFC 9162 root of the group's receipt leaves (receipt
+ * version 2, src/core/receipt/receipt.ts), written in the same transaction as the events.
  */
-import { EventError, FieldIssue, GxpEvent, SubmittedBy, assertEvent, assertNotInFuture } from "../core";
+import {
+  EventError,
+  FieldIssue,
+  GxpEvent,
+  RECEIPT_MEDIA_TYPE_V2,
+  ReceiptEntry,
+  ReceiptGroupHeader,
+  ReceiptTree,
+  ReceiptV2,
+  SubmittedBy,
+  assertEvent,
+  assertNotInFuture,
+  buildReceiptTree,
+  receiptGroupRef,
+} from "../core";
 import { verifySourceSig } from "../crypto/source-sig";
+import { nodeHasher } from "../crypto/node-hasher";
 import { ReceiptKey, SignedReceipt } from "../crypto/receipt-key";
 import { Client } from "../store/clients";
 import { StoreError } from "../store/errors";
-import { AppendResult, StoredEvent } from "../store/event-store";
+import { AppendResult, Receipt as StoreReceipt, StoredEvent, receiptOf as storedEntryOf } from "../store/event-store";
+import { createReceiptGroupStore } from "../store/receipt-groups";
 import { Ledger } from "./ledger";
 import { SecurityRecorder } from "./security";
 
@@ -36,7 +54,12 @@ export interface Ingestor {
    * signature checks throw at once, before queueing.
    */
   submit(events: readonly unknown[], client?: Client, opts?: { bulk?: boolean }): Promise<{ receipt: SignedReceipt; duplicate: boolean }[]>;
-  /** The signed receipt of a stored event (the same bytes as when it was accepted). */
+  /**
+   * The signed receipt of a stored event, the same bytes as when it was accepted: version 2 from its
+   * stored commit group, or version 1 for an event committed without one (before receipt groups, or
+   * appended by the ledger itself or the CLI).
+   * @throws StoreError RECEIPT_GROUP_MISMATCH when the stored group no longer matches its events
+   */
   receiptOf(ev: StoredEvent): SignedReceipt;
   anchorBy(receivedAt: string): string;
 }
@@ -50,9 +73,78 @@ export function submittedByOf(client: Client): SubmittedBy {
 
 /** Builds the ingestion service. */
 export function createIngestor(ledger: Ledger, opts: IngestOptions): Ingestor {
+  const groups = createReceiptGroupStore(ledger.db);
+  const key = opts.receiptKey;
   const anchorBy = (receivedAt: string) => new Date(Date.parse(receivedAt) + opts.anchorWithinMs).toISOString();
-  const sign = (r: AppendResult["receipt"]): SignedReceipt =>
-    opts.receiptKey.sign({ ...r, anchorBy: anchorBy(r.receivedAt), ledger: opts.ledgerName, keyId: opts.receiptKey.keyId });
+  const signV1 = (r: StoreReceipt): SignedReceipt => key.sign({ ...r, anchorBy: anchorBy(r.receivedAt), ledger: opts.ledgerName, keyId: key.keyId });
+
+  /** A signed commit group: the tree over its receipt leaves and the one signature. */
+  interface Group {
+    firstSeq: number;
+    tree: ReceiptTree;
+    header: ReceiptGroupHeader;
+    signature: string;
+  }
+  const receiptAt = (g: Group, e: ReceiptEntry): ReceiptV2 => ({
+    mediaType: RECEIPT_MEDIA_TYPE_V2,
+    id: e.id,
+    seq: e.seq,
+    leafHash: e.leafHash,
+    receivedAt: e.receivedAt,
+    anchorBy: g.header.anchorBy,
+    ledger: g.header.ledger,
+    keyId: g.header.keyId,
+    group: receiptGroupRef(g.tree, e.seq - g.firstSeq),
+    signature: g.signature,
+  });
+  /**
+   * Inside the write transaction: signs the group of the events it stored (in seq order, gap-free)
+   * and stores the group row with them, so the receipt exists exactly when the events do.
+   */
+  const seal = (fresh: readonly StoreReceipt[]): Group | undefined => {
+    if (fresh.length === 0) return undefined;
+    const firstSeq = fresh[0].seq;
+    let latest = fresh[0].receivedAt;
+    fresh.forEach((r, i) => {
+      if (r.seq !== firstSeq + i) throw new StoreError("RECEIPT_GROUP_MISMATCH", `commit group is not gap-free: seq ${r.seq} at index ${i} of a group from ${firstSeq}`, { firstSeq, seq: r.seq });
+      if (r.receivedAt > latest) latest = r.receivedAt;
+    });
+    const tree = buildReceiptTree(fresh, nodeHasher);
+    // One promise for the group: anchored by the latest receivedAt of the group plus the SLA.
+    const header: ReceiptGroupHeader = { ledger: opts.ledgerName, keyId: key.keyId, anchorBy: anchorBy(latest), size: tree.size, root: tree.root };
+    const signature = key.signGroup(header);
+    groups.insert({ firstSeq, size: tree.size, root: tree.root, anchorBy: header.anchorBy, ledger: header.ledger, keyId: header.keyId, signature: Buffer.from(signature, "base64url") });
+    return { firstSeq, tree, header, signature };
+  };
+  /** The receipt of a stored event, rebuilt from its stored group (or version 1 without one). */
+  const storedReceipt = (entry: StoreReceipt): SignedReceipt => {
+    const row = groups.groupOf(entry.seq);
+    if (!row) return signV1(entry);
+    const tree = buildReceiptTree(groups.entries(row.firstSeq, row.firstSeq + row.size), nodeHasher);
+    if (tree.size !== row.size || tree.root !== row.root) {
+      throw new StoreError("RECEIPT_GROUP_MISMATCH", `receipt group from seq ${row.firstSeq}: its events give root ${tree.root} over ${tree.size}, the stored group says ${row.root} over ${row.size}`, {
+        firstSeq: row.firstSeq,
+      });
+    }
+    const header = { ledger: row.ledger, keyId: row.keyId, anchorBy: row.anchorBy, size: row.size, root: row.root };
+    return receiptAt({ firstSeq: row.firstSeq, tree, header, signature: Buffer.from(row.signature).toString("base64url") }, entry);
+  };
+  const fresh = (results: readonly (AppendResult[] | Error)[]): StoreReceipt[] =>
+    results.flatMap((r) => (r instanceof Error ? [] : r.filter((x) => !x.duplicate).map((x) => x.receipt)));
+  const finish = (results: AppendResult[], g: Group | undefined) =>
+    results.map((r) => ({
+      receipt: g && r.receipt.seq >= g.firstSeq && r.receipt.seq < g.firstSeq + g.tree.size ? receiptAt(g, r.receipt) : storedReceipt(r.receipt),
+      duplicate: r.duplicate,
+    }));
+  const ingestTx = ledger.db.transaction((events: readonly GxpEvent[], o: { submittedBy?: SubmittedBy }) => {
+    const out = ledger.events.append(events, o);
+    return { out, group: seal(fresh([out])) };
+  });
+  const groupTx = ledger.db.transaction((calls: { events: readonly GxpEvent[]; opts: { submittedBy?: SubmittedBy } }[]) => {
+    const out = ledger.events.appendGroup(calls);
+    return { out, group: seal(fresh(out)) };
+  });
+
   /** Everything that can be checked before the write: schema, clock, the client's signature. */
   const precheck = (events: readonly unknown[], client?: Client, bulk = false): GxpEvent[] => {
     const now = (opts.now ?? Date.now)();
@@ -85,24 +177,29 @@ export function createIngestor(ledger: Ledger, opts: IngestOptions): Ingestor {
     }
     return e;
   };
-  const finish = (results: AppendResult[]) => results.map((r) => ({ receipt: sign(r.receipt), duplicate: r.duplicate }));
-
   type Pending = { events: GxpEvent[]; client?: Client; resolve: (r: ReturnType<typeof finish>) => void; reject: (e: unknown) => void };
   let queue: Pending[] = [];
   const flush = () => {
-    const group = queue;
+    const pending = queue;
     queue = [];
-    let out: (AppendResult[] | Error)[];
+    let committed: ReturnType<typeof groupTx>;
     try {
-      out = ledger.events.appendGroup(group.map((p) => ({ events: p.events, opts: p.client ? { submittedBy: submittedByOf(p.client) } : {} })));
+      committed = groupTx.immediate(pending.map((p) => ({ events: p.events, opts: p.client ? { submittedBy: submittedByOf(p.client) } : {} })));
     } catch (e) {
-      for (const p of group) p.reject(e);
+      for (const p of pending) p.reject(e);
       return;
     }
-    group.forEach((p, i) => {
-      const r = out[i];
+    // Committed (and fsync'd): only now is anyone told.
+    pending.forEach((p, i) => {
+      const r = committed.out[i];
       if (r instanceof Error) p.reject(refused(r, p.client));
-      else p.resolve(finish(r));
+      else {
+        try {
+          p.resolve(finish(r, committed.group));
+        } catch (e) {
+          p.reject(e);
+        }
+      }
     });
   };
 
@@ -110,11 +207,13 @@ export function createIngestor(ledger: Ledger, opts: IngestOptions): Ingestor {
     anchorBy,
     ingest(events, client) {
       const checked = precheck(events, client);
+      let committed: ReturnType<typeof ingestTx>;
       try {
-        return finish(ledger.events.append(checked, client ? { submittedBy: submittedByOf(client) } : {}));
+        committed = ingestTx.immediate(checked, client ? { submittedBy: submittedByOf(client) } : {});
       } catch (e) {
         throw refused(e, client);
       }
+      return finish(committed.out, committed.group);
     },
     submit(events, client, o) {
       const checked = precheck(events, client, o?.bulk);
@@ -124,7 +223,7 @@ export function createIngestor(ledger: Ledger, opts: IngestOptions): Ingestor {
       });
     },
     receiptOf(ev) {
-      return sign({ id: ev.eventId, seq: ev.seq, leafHash: "0x" + Buffer.from(ev.leafHash).toString("hex"), receivedAt: ev.receivedAt });
+      return storedReceipt(storedEntryOf(ev));
     },
   };
 }

@@ -191,7 +191,7 @@ ALTER TABLE anchor_txs ADD COLUMN replaces TEXT;
 `,
   },
   {
-    id: "2026-11-26-01-receipt-groups",
+    id: "2026-11-26-02-receipt-groups",
     sql: `
 -- One row per commit group of ingested events (receipt version 2): the events with seq in
 -- [first_seq, first_seq + size) are the leaves of an RFC 9162 tree of receipt leaves with this

@@ -11,7 +11,18 @@ import { createApiServices, ApiServices } from "../../src/service/api";
 import { signEventJws, signedBytes, parseSigningKey } from "../../src/crypto/source-sig";
 import { verifyReceipt, receiptPublicKeyFile } from "../../src/crypto/receipt-key";
 import { Role } from "../../src/store/clients";
+import { RECEIPT_MEDIA_TYPE_V2, isCoreError } from "../../src/core";
 import { sampleEvent, sampleEvents } from "../helpers/events";
+
+function receiptCode(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    expect(isCoreError(e), String(e)).to.equal(true);
+    return (e as { code: string }).code;
+  }
+  return "verified";
+}
 
 describe("buildApp", () => {
   let dir: string;
@@ -94,8 +105,14 @@ describe("buildApp", () => {
       const r = res.json();
       expect(r).to.include({ id: ev.id, ledger: "DE01" });
       expect(Date.parse(r.anchorBy) - Date.parse(r.receivedAt)).to.equal(660_000);
-      verifyReceipt(r, fs.readFileSync(receiptPublicKeyFile(dir), "utf8"));
-      expect(() => verifyReceipt({ ...r, seq: r.seq + 1 }, fs.readFileSync(receiptPublicKeyFile(dir), "utf8"))).to.throw(/does not verify/);
+      const pem = fs.readFileSync(receiptPublicKeyFile(dir), "utf8");
+      // A post alone in its turn is a commit group of one: index 0, empty audit path, root = its leaf.
+      expect(r).to.include({ mediaType: RECEIPT_MEDIA_TYPE_V2 });
+      expect(r.group).to.include({ index: 0, size: 1 }).and.to.have.property("auditPath").that.deep.equals([]);
+      verifyReceipt(r, pem);
+      expect(receiptCode(() => verifyReceipt({ ...r, seq: r.seq + 1 }, pem))).to.equal("RECEIPT_ROOT_MISMATCH");
+      expect(receiptCode(() => verifyReceipt({ ...r, anchorBy: r.receivedAt }, pem))).to.equal("RECEIPT_SIGNATURE_INVALID");
+      expect(receiptCode(() => verifyReceipt({ ...r, group: { ...r.group, index: 1 } }, pem))).to.equal("RECEIPT_PATH_INVALID");
       expect(ledger.events.getById(ev.id as string)?.record.submittedBy).to.deep.equal({ client: "c-mes", role: "mes" });
       expect((await get(`/v1/events/${ev.id}/receipt`)).json()).to.deep.equal(r);
     });
@@ -181,7 +198,18 @@ describe("buildApp", () => {
     it("stores all events with one receipt each", async () => {
       const res = await post({ events: sampleEvents(5) }, "mes", "/v1/events:bulk");
       expect(res.statusCode).to.equal(201);
-      expect(res.json().receipts.map((r: { seq: number }) => r.seq)).to.deep.equal([0, 1, 2, 3, 4]);
+      const receipts = res.json().receipts;
+      expect(receipts.map((r: { seq: number }) => r.seq)).to.deep.equal([0, 1, 2, 3, 4]);
+      // One commit group, one signature; each receipt (with its unsigned duplicate flag) verifies.
+      const pem = fs.readFileSync(receiptPublicKeyFile(dir), "utf8");
+      expect(new Set(receipts.map((r: { signature: string }) => r.signature)).size).to.equal(1);
+      receipts.forEach((r: { group: unknown; duplicate: boolean }, i: number) => {
+        expect(r.group).to.deep.include({ index: i, size: 5 });
+        expect(r.duplicate).to.equal(false);
+        verifyReceipt(r, pem);
+      });
+      expect(receiptCode(() => verifyReceipt({ ...receipts[3], group: receipts[2].group }, pem))).to.equal("RECEIPT_ROOT_MISMATCH");
+      for (const { duplicate: _replay, ...r } of receipts) expect((await get(`/v1/events/${r.id}/receipt`)).json()).to.deep.equal(r);
     });
     it("stores nothing when one event is bad, naming it by index", async () => {
       const evs = sampleEvents(3);

@@ -2,10 +2,23 @@ import { expect } from "chai";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { openLedger } from "../../src/service/ledger";
+import { openLedger, Ledger } from "../../src/service/ledger";
 import { createApiServices } from "../../src/service/api";
+import { createIngestor } from "../../src/service/ingest";
 import { StoreError } from "../../src/store/errors";
+import { loadReceiptKey, receiptPublicKeyFile, verifyReceipt } from "../../src/crypto/receipt-key";
+import { RECEIPT_MEDIA_TYPE_V2, ReceiptV2, inclusionProofLength, isCoreError } from "../../src/core";
 import { sampleEvent } from "../helpers/events";
+
+function codeOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    expect(isCoreError(e), String(e)).to.equal(true);
+    return (e as { code: string }).code;
+  }
+  return "verified";
+}
 
 describe("Ingestor.submit (group commit)", () => {
   it("commits calls of the same turn in one transaction, and refuses only the call that conflicts", async () => {
@@ -33,7 +46,89 @@ describe("Ingestor.submit (group commit)", () => {
     // Gap-free sequence numbers in submission order, the refused call leaving no hole.
     const seqs = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value[0].receipt.seq] : []));
     expect(seqs).to.deep.equal(Array.from({ length: 50 }, (_, i) => i + 1));
+
+    // One signature for the whole commit group: each receipt carries its index, the group size,
+    // the root and its audit path, and verifies on its own.
+    const pem = fs.readFileSync(receiptPublicKeyFile(dir), "utf8");
+    const receipts = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value[0].receipt as ReceiptV2] : []));
+    expect(new Set(receipts.map((r) => r.signature)).size).to.equal(1);
+    expect(new Set(receipts.map((r) => r.group.root)).size).to.equal(1);
+    receipts.forEach((r, i) => {
+      expect(r.mediaType).to.equal(RECEIPT_MEDIA_TYPE_V2);
+      expect(r.group).to.include({ index: i, size: 50 });
+      expect(r.group.auditPath).to.have.length(inclusionProofLength(i, 50));
+      verifyReceipt(r, pem);
+      expect(api.ingestor.receiptOf(ledger.events.getById(r.id)!)).to.deep.equal(r);
+    });
+    const [a, b] = [receipts[7], receipts[8]];
+    expect(codeOf(() => verifyReceipt({ ...a, group: { ...a.group, auditPath: b.group.auditPath } }, pem))).to.equal("RECEIPT_ROOT_MISMATCH");
+    expect(codeOf(() => verifyReceipt({ ...a, group: { ...a.group, index: b.group.index } }, pem))).to.equal("RECEIPT_ROOT_MISMATCH");
+    expect(codeOf(() => verifyReceipt({ ...a, id: b.id }, pem))).to.equal("RECEIPT_ROOT_MISMATCH");
+    expect(codeOf(() => verifyReceipt({ ...a, signature: receipts[0].signature.replace(/^./, (c) => (c === "A" ? "B" : "A")) }, pem))).to.equal("RECEIPT_SIGNATURE_INVALID");
     ledger.close();
     fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  describe("when events are replayed", () => {
+    let dir: string;
+    let ledger: Ledger;
+    beforeEach(() => {
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), "gxp-group-"));
+      ledger = openLedger(dir);
+    });
+    afterEach(() => {
+      ledger.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    it("returns the original receipt, from the same group or an earlier one", async () => {
+      const api = createApiServices(ledger, dir, "DE01", 60_000);
+      const client = api.clients.add("mes-1", "mes", undefined, new Date()).client;
+      const earlier = sampleEvent();
+      const [[first]] = await Promise.all([api.ingestor.submit([earlier], client), api.ingestor.submit([sampleEvent()], client)]);
+      expect((first.receipt as ReceiptV2).group.size).to.equal(2);
+      const ev = sampleEvent();
+      const [x, y, z] = await Promise.all([api.ingestor.submit([ev], client), api.ingestor.submit([ev], client), api.ingestor.submit([earlier], client)]);
+      expect(x[0].duplicate).to.equal(false);
+      expect(y[0]).to.deep.equal({ receipt: x[0].receipt, duplicate: true });
+      expect(z[0]).to.deep.equal({ receipt: first.receipt, duplicate: true });
+      expect((x[0].receipt as ReceiptV2).group.size).to.equal(1);
+    });
+
+    it("keeps events committed without a group verifiable with a version 1 receipt", () => {
+      const api = createApiServices(ledger, dir, "DE01", 60_000);
+      const id = api.security.record("test.legacy", {});
+      const r = api.ingestor.receiptOf(ledger.events.getById(id)!);
+      expect(r).to.not.have.property("mediaType");
+      const pem = fs.readFileSync(receiptPublicKeyFile(dir), "utf8");
+      verifyReceipt(r, pem);
+      expect(codeOf(() => verifyReceipt({ ...r, seq: r.seq + 1 }, pem))).to.equal("RECEIPT_SIGNATURE_INVALID");
+    });
+  });
+
+  describe("when the group cannot be signed", () => {
+    it("stores none of its events and rejects every call", async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gxp-group-"));
+      const ledger = openLedger(dir);
+      const api = createApiServices(ledger, dir, "DE01", 60_000);
+      const key = loadReceiptKey(dir);
+      const ingestor = createIngestor(ledger, {
+        ledgerName: "DE01",
+        anchorWithinMs: 60_000,
+        security: api.security,
+        receiptKey: {
+          ...key,
+          signGroup: () => {
+            throw new Error("signing device unavailable");
+          },
+        },
+      });
+      const settled = await Promise.allSettled([sampleEvent(), sampleEvent()].map((e) => ingestor.submit([e])));
+      expect(settled.map((s) => s.status)).to.deep.equal(["rejected", "rejected"]);
+      expect(ledger.db.prepare("SELECT count(*) FROM events").pluck().get()).to.equal(0);
+      expect(ledger.db.prepare("SELECT count(*) FROM receipt_groups").pluck().get()).to.equal(0);
+      ledger.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
   });
 });
