@@ -9,7 +9,7 @@ import { expect } from "chai";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { JsonRpcProvider, Transaction, Wallet } from "ethers";
+import { HDNodeWallet, JsonRpcProvider, Transaction } from "ethers";
 import { startEmbeddedChain, EmbeddedChain } from "../../src/chain/embedded-chain";
 import { connect } from "../../src/chain/provider";
 import { deployLedger } from "../../src/chain/deploy";
@@ -26,7 +26,7 @@ import { sampleEvents } from "../helpers/events";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls `f` every 50 ms until it is truthy, at most `ms`. */
-async function until<T>(f: () => T | Promise<T>, ms = 10_000): Promise<T> {
+async function until<T>(f: () => T | undefined | false | Promise<T | undefined | false>, ms = 10_000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = await f();
@@ -45,7 +45,7 @@ describe("createAnchorer under chain faults (real local chain)", function () {
   let ledger: Ledger;
   let contract: AnchorContract;
   let ledgerId: string;
-  let wallet: Wallet;
+  let wallet: HDNodeWallet;
   let logs: { level: string; msg: string; info?: Record<string, unknown> }[];
 
   const anchorer = (o: Partial<AnchorerDeps> = {}) =>
