@@ -12,7 +12,9 @@ import { expect } from "chai";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { ProofBundle, bundleToJSON } from "../../src/core";
+import { ProofBundle, bundleToJSON, toHex } from "../../src/core";
+import { anchorContract, ledgerIdOf } from "../../src/chain/contract";
+import { openLedger } from "../../src/service/ledger";
 import { nodeHasher } from "../../src/crypto/node-hasher";
 import { verifyProofOnRpcUrls } from "../../src/chain/verify-anchor";
 import { AnchorRow } from "../../src/store/epoch-store";
@@ -22,11 +24,31 @@ import { devWallet, DEV_ACCOUNT } from "../../src/chain/dev-keys";
 import { cliAsync as cli, serve, Served } from "../helpers/process";
 import { sampleEvent } from "../helpers/events";
 import { EvmNode, EvmNodeKind, GANACHE, HARDHAT_NODE, startEvmNode } from "../helpers/evm-nodes";
-import { withForgedRoot } from "./proof-fixture";
+import { LyingRpc, startLyingRpc, withForgedRoot } from "./proof-fixture";
 
 const ANCHORER_INDEX = 2; // a development key of the public mnemonic, distinct from the admin
 const LEDGER = "DE01";
 const CONFIRMATIONS = "2";
+/**
+ * Every JSON-RPC method the ledger (serve and the CLI) may call: standard eth_ methods only, signing
+ * locally (no eth_sendTransaction, no unlocked accounts), nothing of a development node (evm_,
+ * hardhat_, anvil_) or of an admin, debug or trace namespace. The README's Chains section lists them.
+ */
+const LEDGER_RPC_METHODS = [
+  "eth_chainId",
+  "eth_blockNumber",
+  "eth_getCode",
+  "eth_call",
+  "eth_estimateGas",
+  "eth_gasPrice",
+  "eth_maxPriorityFeePerGas",
+  "eth_getBlockByNumber",
+  "eth_getTransactionCount",
+  "eth_sendRawTransaction",
+  "eth_getTransactionByHash",
+  "eth_getTransactionReceipt",
+  "eth_getLogs",
+];
 
 interface StepResult {
   step: string;
@@ -39,6 +61,9 @@ for (const kind of [HARDHAT_NODE, GANACHE] as EvmNodeKind[]) {
   describe(`the end-to-end scenario on ${kind.name} (${kind.engine})`, function () {
     this.timeout(120_000);
     let node: EvmNode | undefined;
+    // The ledger reaches the chain through a recording proxy: which methods does it need?
+    let proxy: LyingRpc | undefined;
+    const methods = new Set<string>();
     let s: Served | undefined;
     let dir: string;
     let contract: string;
@@ -73,8 +98,9 @@ for (const kind of [HARDHAT_NODE, GANACHE] as EvmNodeKind[]) {
       } finally {
         provider.destroy();
       }
+      proxy = await startLyingRpc(node.rpcUrl, (method, _params, result) => (methods.add(method), result));
       env = {
-        LEDGER_RPC_URL: node.rpcUrl,
+        LEDGER_RPC_URL: proxy.url,
         LEDGER_ANCHOR_KEY: devWallet(ANCHORER_INDEX).privateKey, // development key, public
         LEDGER_NAME: LEDGER,
         LEDGER_CONFIRMATIONS: CONFIRMATIONS,
@@ -87,10 +113,11 @@ for (const kind of [HARDHAT_NODE, GANACHE] as EvmNodeKind[]) {
 
     after(async () => {
       await s?.stop();
+      await proxy?.close();
       await node?.stop();
       if (dir) fs.rmSync(dir, { recursive: true, force: true });
       // Wall time per chain, for the closing note of issue 6.
-      console.log(`      ${kind.name} (${node?.clientVersion ?? "not started"}): ${((Date.now() - t0) / 1000).toFixed(1)} s (${phases.join(", ")})`);
+      console.log(`      ${kind.name} (${node?.clientVersion ?? "not started"}): ${((Date.now() - t0) / 1000).toFixed(1)} s (${phases.join(", ")}); ledger called ${[...methods].sort().join(" ")}`);
     });
 
     it("ingests over HTTP, seals two epochs and anchors them with the configured confirmations", async () => {
@@ -142,6 +169,38 @@ for (const kind of [HARDHAT_NODE, GANACHE] as EvmNodeKind[]) {
       mark("proof exported and verified");
     });
 
+    it("adopts an anchor sent before a crash and never recorded: found in the chain's logs, not sent twice", async () => {
+      // The server is down; events arrive by `append`, are sealed, and the anchor transaction goes out
+      // as if the ledger had crashed right after sending it (its hash never written down).
+      await s!.stop();
+      const events = [sampleEvent({}, `B-${kind.name}-2`), sampleEvent({}, `B-${kind.name}-2`)];
+      const ndjson = path.join(dir, "events.ndjson");
+      fs.writeFileSync(ndjson, events.map((e) => JSON.stringify(e)).join("\n") + "\n");
+      const appended = await run(["append", ndjson]);
+      expect(appended.code, appended.stderr).to.equal(0);
+      expect((await run(["seal"])).code).to.equal(0);
+      const ledger = openLedger(dir, undefined, undefined, true);
+      const ep = ledger.epochs.get(2)!;
+      ledger.close();
+      const { provider } = await connect(node!.rpcUrl);
+      let sentTx: string;
+      try {
+        const c = anchorContract(contract, devWallet(ANCHORER_INDEX, provider));
+        const tx = await c.raw.anchor(ledgerIdOf(LEDGER), ep.epoch, toHex(ep.root), ep.size, ep.firstSeq);
+        sentTx = tx.hash;
+        await tx.wait(1);
+      } finally {
+        provider.destroy();
+      }
+      const a = await run(["--json", "anchor", "--contract", contract, "--timeout", "60"]);
+      expect(a.code, a.stdout + a.stderr).to.equal(0);
+      const { anchored } = JSON.parse(a.stdout) as { anchored: AnchorRow[] };
+      expect(anchored.map((x) => [x.epoch, x.txHash])).to.deep.equal([[2, sentTx]]);
+      const v = await run(["verify", events[1].id as string]);
+      expect(v.code, v.stdout + v.stderr).to.equal(0);
+      mark("adopted");
+    });
+
     describe("when the bundle is altered", () => {
       it("the CLI rejects a self-consistent forged root: the contract holds another (exit 1)", async () => {
         const file = path.join(dir, "forged-root.json");
@@ -176,6 +235,11 @@ for (const kind of [HARDHAT_NODE, GANACHE] as EvmNodeKind[]) {
       const a = await run(["--json", "audit"]);
       expect(a.code, a.stdout + a.stderr).to.equal(0);
       mark("audited");
+    });
+
+    it("needed only standard eth_ JSON-RPC methods, none of a development node", () => {
+      expect(methods.size).to.be.greaterThan(5);
+      expect([...methods].filter((m) => !LEDGER_RPC_METHODS.includes(m)), [...methods].join(", ")).to.deep.equal([]);
     });
   });
 }
