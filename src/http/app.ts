@@ -3,6 +3,7 @@
  * in-process with inject(). One error handler maps error codes to statuses and hides 5xx details.
  */
 import type { BatchReport } from "../core";
+import { randomUUID } from "node:crypto";
 import Fastify, { FastifyBaseLogger, FastifyInstance, LogController } from "fastify";
 import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
@@ -61,16 +62,34 @@ const TITLE_OF: Record<string, string> = {
   SIGNATURE_CONTENT_MISMATCH: "Signature does not match the signed content",
 };
 
+/** An incoming request id is taken only in this shape: no spaces, quotes or control characters to forge log lines or headers with. */
+const SANE_REQUEST_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
+
+/**
+ * The request's id: the caller's `x-request-id` when it is sane (a proxy's or the MES's own
+ * correlation id), a fresh random one otherwise. Every log line of the request carries it (as
+ * `reqId`) and the response returns it in `x-request-id`.
+ */
+export function requestIdOf(req: { headers: Record<string, string | string[] | undefined> }): string {
+  const given = req.headers["x-request-id"];
+  return typeof given === "string" && SANE_REQUEST_ID.test(given) ? given : randomUUID();
+}
+
 /** Builds the Fastify app over a ledger. */
 export function buildApp(deps: AppDeps): FastifyInstance {
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
     bodyLimit: deps.bodyLimit ?? 1024 * 1024,
-    genReqId: () => Math.random().toString(36).slice(2, 12),
+    genReqId: requestIdOf,
     onProtoPoisoning: "error",
     onConstructorPoisoning: "error",
-    // One line per request at debug level (below): at info, logging would cost more than ingesting.
+    // One line per request (below): at debug for successes (at info, logging them would cost more
+    // than ingesting), at info for refusals and errors.
     logController: new LogController({ disableRequestLogging: true }),
+  });
+  // First hook of all, so refusals (401, 404, 429) and errors carry the id too.
+  app.addHook("onRequest", async (req, reply) => {
+    reply.header("x-request-id", req.id);
   });
 
   app.setErrorHandler((err: Error, req, reply) => {
@@ -115,8 +134,12 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     }),
   });
   app.addHook("onResponse", async (req, reply) => {
-    // No body, no token, no query string: only what identifies the request.
-    req.log.debug({ method: req.method, route: req.routeOptions.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, client: req.client?.name }, "request");
+    // No body, no headers, no query string: only what identifies the request (reqId is added by
+    // req.log); the path only when no route matched.
+    const route = req.routeOptions.url;
+    const line = { method: req.method, route, path: route ? undefined : req.url.split("?")[0].slice(0, 200), status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, client: req.client?.name };
+    if (reply.statusCode >= 400) req.log.info(line, "request refused");
+    else req.log.debug(line, "request");
   });
   if (deps.metrics) {
     const m = deps.metrics;

@@ -6,7 +6,6 @@ import { verifyBatch } from "../../service/batch-verify";
 import { providerTransport } from "../../chain/verify-anchor";
 import path from "node:path";
 import { Command } from "commander";
-import pino from "pino";
 import { buildApp } from "../../http/app";
 import { listen } from "../../http/server";
 import { openLedger } from "../../service/ledger";
@@ -14,6 +13,7 @@ import { openAnchoringChain } from "../../service/chain-context";
 import { startRunner } from "../../service/runner";
 import { createApiServices, devTokenFile, ensureDevToken } from "../../service/api";
 import { createMetrics } from "../../service/metrics";
+import { createLogger } from "../../service/logger";
 import { configOf } from "../context";
 
 /** Registers `serve`. */
@@ -31,7 +31,7 @@ export function serveCommand(): Command {
     .option("--anchor-stuck-timeout <seconds>", "replace an anchor tx not mined this long after it was sent (LEDGER_ANCHOR_STUCK_SECONDS)")
     .action(async (opts: Record<string, unknown>, cmd: Command) => {
       const config = configOf(cmd, opts);
-      const logger = pino({ level: process.env.LOG_LEVEL ?? "info", base: { service: "gxp-ledger" } });
+      const logger = createLogger({ level: process.env.LOG_LEVEL || "info" });
       const log = (level: "debug" | "info" | "warn" | "error", msg: string, info?: Record<string, unknown>) => logger[level](info ?? {}, msg);
 
       const ledger = openLedger(config.dataDir, config.seal);
