@@ -116,10 +116,19 @@ export function createIngestor(ledger: Ledger, opts: IngestOptions): Ingestor {
     groups.insert({ firstSeq, size: tree.size, root: tree.root, anchorBy: header.anchorBy, ledger: header.ledger, keyId: header.keyId, signature: Buffer.from(signature, "base64url") });
     return { firstSeq, tree, header, signature };
   };
+  // Recently committed groups, so that replays (an MES retrying after a lost reply) do not rebuild
+  // a group's tree from the database each time. Only committed groups enter it.
+  const recent = new Map<number, Group>();
+  const remember = (g: Group) => {
+    recent.set(g.firstSeq, g);
+    if (recent.size > 16) recent.delete(recent.keys().next().value as number);
+  };
   /** The receipt of a stored event, rebuilt from its stored group (or version 1 without one). */
   const storedReceipt = (entry: StoreReceipt): SignedReceipt => {
     const row = groups.groupOf(entry.seq);
     if (!row) return signV1(entry);
+    const cached = recent.get(row.firstSeq);
+    if (cached && cached.tree.root === row.root && cached.signature === Buffer.from(row.signature).toString("base64url")) return receiptAt(cached, entry);
     const tree = buildReceiptTree(groups.entries(row.firstSeq, row.firstSeq + row.size), nodeHasher);
     if (tree.size !== row.size || tree.root !== row.root) {
       throw new StoreError("RECEIPT_GROUP_MISMATCH", `receipt group from seq ${row.firstSeq}: its events give root ${tree.root} over ${tree.size}, the stored group says ${row.root} over ${row.size}`, {
@@ -127,7 +136,9 @@ export function createIngestor(ledger: Ledger, opts: IngestOptions): Ingestor {
       });
     }
     const header = { ledger: row.ledger, keyId: row.keyId, anchorBy: row.anchorBy, size: row.size, root: row.root };
-    return receiptAt({ firstSeq: row.firstSeq, tree, header, signature: Buffer.from(row.signature).toString("base64url") }, entry);
+    const g = { firstSeq: row.firstSeq, tree, header, signature: Buffer.from(row.signature).toString("base64url") };
+    remember(g);
+    return receiptAt(g, entry);
   };
   const fresh = (results: readonly (AppendResult[] | Error)[]): StoreReceipt[] =>
     results.flatMap((r) => (r instanceof Error ? [] : r.filter((x) => !x.duplicate).map((x) => x.receipt)));
@@ -190,6 +201,7 @@ export function createIngestor(ledger: Ledger, opts: IngestOptions): Ingestor {
       return;
     }
     // Committed (and fsync'd): only now is anyone told.
+    if (committed.group) remember(committed.group);
     pending.forEach((p, i) => {
       const r = committed.out[i];
       if (r instanceof Error) p.reject(refused(r, p.client));
@@ -213,6 +225,7 @@ export function createIngestor(ledger: Ledger, opts: IngestOptions): Ingestor {
       } catch (e) {
         throw refused(e, client);
       }
+      if (committed.group) remember(committed.group);
       return finish(committed.out, committed.group);
     },
     submit(events, client, o) {
