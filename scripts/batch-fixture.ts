@@ -206,7 +206,11 @@ function buildGood(batchId: string, pad: number[], idWidth: number, random: () =
   };
 
   /** A signature over `eventIds` (GXP.md §3.3): meaning, time, content hash, 11.200 components. */
-  const signature = (actor: Actor, meaning: string, eventIds: string[], meaningText: string, seq = 1, required = 1, extraRefs: Ref[] = [], componentsUsed = "all"): string => {
+  const signedBefore = new Set<string>();
+  const signature = (actor: Actor, meaning: string, eventIds: string[], meaningText: string, seq = 1, required = 1, extraRefs: Ref[] = []): string => {
+    // 11.200(a)(1): the first signing of a session uses all components, later ones at least one.
+    const componentsUsed = signedBefore.has(actor.userId) ? "subsequent-in-session" : "all";
+    signedBefore.add(actor.userId);
     const id = add("signature.applied", actor, "critical", 25 * S, {
       signatureId: `MES-SIG-${batchId}-${String(++sigNo).padStart(3, "0")}`,
       meaning,
@@ -226,7 +230,7 @@ function buildGood(batchId: string, pad: number[], idWidth: number, random: () =
   };
   /** Performer and second-person verifier over the same events (21 CFR 211.188(b)(11), 211.101(d)). */
   const dual = (performer: Actor, verifier: Actor, eventIds: string[], what: string): [string, string] => {
-    const first = signature(performer, "performed", eventIds, `Performed: ${what}`, 1, 2, [], "subsequent-in-session");
+    const first = signature(performer, "performed", eventIds, `Performed: ${what}`, 1, 2);
     const second = signature(verifier, "verified", eventIds, `Verified (second person): ${what}`, 2, 2, [{ eventId: first, rel: "verifies" }]);
     roles.dualSignatures!.push(first, second);
     return [first, second];

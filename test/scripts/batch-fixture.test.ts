@@ -285,7 +285,13 @@ describe("generateBatch", () => {
       expect(f(v).events.map((e) => e.id).filter((id) => byId.has(id)), v).to.deep.equal(good.events.map((e) => e.id).filter((id) => ids.has(id)));
     };
 
-    it("good differs from itself in nothing", () => expectDiff("good", {}));
+    it("(the comparison itself sees a change to one field, a left-out and an added event)", () => {
+      const copy = JSON.parse(JSON.stringify(good.events)) as GxpEvent[];
+      copy[5].data.status = "dirty";
+      const [left] = copy.splice(9, 1);
+      copy.push({ ...copy[0], id: "B-FX-1-9999" });
+      expect(diff(good.events, copy)).to.deep.equal({ removed: [left.id], added: ["B-FX-1-9999"], changed: [copy[5].id] });
+    });
 
     it("missing-phase-end leaves out the completion of one started phase, and nothing else", () => {
       const { notable, events } = f("missing-phase-end");
