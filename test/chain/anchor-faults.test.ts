@@ -118,8 +118,7 @@ describe("createAnchorer under chain faults (real local chain)", function () {
       const run = anchorer({ stuckTimeoutMs: 800 }).anchorPending();
       const txs = await until(() => (ledger.epochs.anchorTxs(ep.epoch).length >= 2 ? ledger.epochs.anchorTxs(ep.epoch) : undefined));
       const replacedAfterMs = Date.now() - t0;
-      await mine();
-      const done = await run;
+      const done = await mineWhile(run);
 
       expect(txs).to.have.length(2);
       const [first, second] = txs;
