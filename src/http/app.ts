@@ -88,8 +88,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
   });
   // First hook of all, so refusals (401, 404, 429) and errors carry the id too.
-  app.addHook("onRequest", async (req, reply) => {
+  app.addHook("onRequest", (req, reply, done) => {
     reply.header("x-request-id", req.id);
+    done();
   });
 
   app.setErrorHandler((err: Error, req, reply) => {
@@ -133,18 +134,23 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       statusCode: 429,
     }),
   });
-  app.addHook("onResponse", async (req, reply) => {
+  // Callback-style hooks (no promise per request); a success line is only built when debug is on.
+  app.addHook("onResponse", (req, reply, done) => {
+    const refused = reply.statusCode >= 400;
+    if (!refused && !(req.log as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled?.("debug")) return done();
     // No body, no headers, no query string: only what identifies the request (reqId is added by
     // req.log); the path only when no route matched.
     const route = req.routeOptions.url;
     const line = { method: req.method, route, path: route ? undefined : req.url.split("?")[0].slice(0, 200), status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, client: req.client?.name };
-    if (reply.statusCode >= 400) req.log.info(line, "request refused");
+    if (refused) req.log.info(line, "request refused");
     else req.log.debug(line, "request");
+    done();
   });
   if (deps.metrics) {
     const m = deps.metrics;
-    app.addHook("onResponse", async (req, reply) => {
+    app.addHook("onResponse", (req, reply, done) => {
       m.requestDuration.observe({ method: req.method, route: req.routeOptions.url ?? "unknown", status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+      done();
     });
   }
 

@@ -5,7 +5,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { StoreError } from "../store/errors";
-import { nodeHasher, randomSalt } from "../crypto/node-hasher";
+import { leafHashOfText, nodeHasher, randomSalt } from "../crypto/node-hasher";
 import { openDatabase, Db } from "../store/sqlite";
 import { createEventStore, EventStore } from "../store/event-store";
 import { createEpochStore, EpochStore } from "../store/epoch-store";
@@ -37,7 +37,7 @@ export function openLedger(dataDir: string, policy: SealPolicy = DEFAULT_SEAL_PO
   const db = openDatabase(ledgerDbFile(dataDir));
   return {
     db,
-    events: createEventStore(db, { hasher: nodeHasher, now, salt: randomSalt }),
+    events: createEventStore(db, { hasher: nodeHasher, leafHashOfText, now, salt: randomSalt }),
     epochs: createEpochStore(db),
     sealer: createSealer(db, policy),
     close: () => db.close(),

@@ -50,6 +50,8 @@ export interface StoredEvent {
 /** What appending needs from its surroundings: a clock and a salt source (injectable for tests). */
 export interface AppendContext {
   hasher: Hasher;
+  /** H(0x00 ‖ UTF-8 of a canonical record text); same bytes as hasher.hashLeaf(utf8(text)), without the copy. */
+  leafHashOfText?: (text: string) => Uint8Array;
   now: () => Date;
   salt: () => Uint8Array;
 }
@@ -127,6 +129,9 @@ export interface EventStore {
   leaves(from: number, to: number): { seq: number; eventId: string; leafHash: Uint8Array }[];
 }
 
+/** The types whose refs must point at stored events, and the relation that must. */
+const REFERENCING: Readonly<Record<string, string | undefined>> = { "record.corrected": "corrects", "record.voided": "voids", "signature.applied": "signs" };
+
 /** Builds the event repository. */
 export function createEventStore(db: Db, ctx: AppendContext): EventStore {
   const qById = db.prepare<[string], Row>("SELECT * FROM events WHERE event_id = ?");
@@ -140,8 +145,9 @@ export function createEventStore(db: Db, ctx: AppendContext): EventStore {
   const qLeaves = db.prepare<[number, number], [number, string, Buffer]>("SELECT seq, event_id, leaf_hash FROM events WHERE seq >= ? AND seq < ? ORDER BY seq").raw();
   const ins = db.prepare(
     `INSERT INTO events (seq, event_id, type, source, source_sequence, batch_id, batch_seq, received_at, record, leaf_hash, client)
-     VALUES (@seq, @eventId, @type, @source, @sourceSequence, @batchId, @batchSeq, @receivedAt, @record, @leafHash, @client)`,
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
+  const leafHashOfText = ctx.leafHashOfText ?? ((text: string) => ctx.hasher.hashLeaf(utf8(text)));
   const qLastSourceSeq = db.prepare<[string], number | null>("SELECT max(source_sequence) FROM events WHERE source = ?").pluck();
   const insGap = db.prepare("INSERT INTO source_gaps (seq, source, expected, got) VALUES (?, ?, ?, ?)");
   const qGaps = db.prepare<[string | null, string | null], { seq: number; event_id: string; source: string; expected: number; got: number }>(
@@ -159,7 +165,7 @@ export function createEventStore(db: Db, ctx: AppendContext): EventStore {
    * 11.70): SHA-256 of the RFC 8785 array of the signed events' payloadHash values, in order.
    */
   const checkReferences = (event: GxpEvent): void => {
-    const rel = { "record.corrected": "corrects", "record.voided": "voids", "signature.applied": "signs" }[event.type as string];
+    const rel = REFERENCING[event.type as string];
     if (!rel) return;
     for (const r of event.refs ?? []) {
       if (r.rel === rel && !qById.get(r.eventId)) {
@@ -231,20 +237,8 @@ export function createEventStore(db: Db, ctx: AppendContext): EventStore {
       // The event passed assertEvent (append) or the ingestor's precheck (appendGroup); the rest of
       // the record is ledger-made strings and integers.
       const text = canonicalStringOfChecked(record);
-      const leafHash = ctx.hasher.hashLeaf(utf8(text));
-      ins.run({
-        seq,
-        eventId: event.id,
-        type: event.type,
-        source: event.source,
-        sourceSequence: event.sourceSequence,
-        batchId: event.batch?.batchId ?? null,
-        batchSeq: batchLink?.batchSeq ?? null,
-        receivedAt,
-        record: text,
-        leafHash,
-        client: opts.submittedBy?.client ?? null,
-      });
+      const leafHash = leafHashOfText(text);
+      ins.run(seq, event.id, event.type, event.source, event.sourceSequence, event.batch?.batchId ?? null, batchLink?.batchSeq ?? null, receivedAt, text, leafHash, opts.submittedBy?.client ?? null);
       if (last !== null && event.sourceSequence > last + 1) insGap.run(seq, event.source, last + 1, event.sourceSequence);
       results.push({ receipt: { id: event.id, seq, leafHash: toHex(leafHash), receivedAt }, duplicate: false });
       seq++;
