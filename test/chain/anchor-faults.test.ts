@@ -21,6 +21,8 @@ import { openLedger, Ledger } from "../../src/service/ledger";
 import { buildProof } from "../../src/service/proof";
 import { verifyBundle, toHex } from "../../src/core";
 import { EpochRow } from "../../src/store/epoch-store";
+import { createApiServices } from "../../src/service/api";
+import { buildApp } from "../../src/http/app";
 import { sampleEvents } from "../helpers/events";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -202,6 +204,16 @@ describe("createAnchorer under chain faults (real local chain)", function () {
     it("issues no proof before the confirmations, supersedes the dropped anchor with the reason, re-anchors the epoch, and proves it once final", async () => {
       const confirmations = 3;
       const a = anchorer({ confirmations });
+      // The HTTP proof route over the same ledger, with the chain head as the server's runner sees it.
+      const api = createApiServices(ledger, dir, "site-faults", 660_000);
+      const token = api.clients.add("c-auditor", "auditor", undefined, new Date()).token;
+      let head = 0;
+      const app = buildApp({ ledger, ...api, chainHead: () => head });
+      const proofOverHttp = async (id: string) => {
+        head = await provider.getBlockNumber();
+        const res = await app.inject({ method: "GET", url: `/v1/events/${id}/proof`, headers: { authorization: `Bearer ${token}` } });
+        return { code: res.statusCode, body: res.json() as { status?: string; confirmations?: number | null; anchor?: { txHash: string } } };
+      };
       const ep = sealEvents(4);
       const snap = await provider.send("evm_snapshot", []);
       await a.anchorPending({ untilFinal: false });
@@ -216,6 +228,8 @@ describe("createAnchorer under chain faults (real local chain)", function () {
       await a.anchorPending({ untilFinal: false });
       expect(ledger.epochs.anchorOf(ep.epoch)?.finalAt).to.equal(null);
       expect(buildProof(ledger, ev).ok).to.equal(false);
+      expect(await proofOverHttp(ev.eventId)).to.deep.include({ code: 202 });
+      expect((await proofOverHttp(ev.eventId)).body).to.include({ status: "anchored", confirmations: 2 });
 
       // The reorganisation: the chain goes back before the anchor and grows past it without it.
       await provider.send("evm_revert", [snap]);
@@ -244,6 +258,10 @@ describe("createAnchorer under chain faults (real local chain)", function () {
       if (!proof.ok) throw new Error(`no proof once final: ${proof.position.status}`);
       expect(proof.bundle.anchor).to.include({ txHash: current.txHash, blockHash: history[1].blockHash });
       await verifyAnchorOnChain(provider, verifyBundle(proof.bundle), { confirmations });
+      const served = await proofOverHttp(ev.eventId);
+      expect(served.code).to.equal(200);
+      expect(served.body.anchor?.txHash).to.equal(current.txHash);
+      await app.close();
     });
 
     it("adopts the same transaction where the new chain mined it, without sending another", async () => {
