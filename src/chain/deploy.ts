@@ -4,7 +4,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { ContractFactory, JsonRpcProvider, Signer } from "ethers";
+import { ContractFactory, JsonRpcProvider, Provider, Signer, isError } from "ethers";
 import { anchorContract, ledgerIdOf } from "./contract";
 import { ChainError } from "./errors";
 
@@ -51,10 +51,29 @@ function loadArtifact(): { abi: unknown[]; bytecode: string } {
   return JSON.parse(fs.readFileSync(ARTIFACT_PATH, "utf8"));
 }
 
+/** Creation code that runs PUSH0 (EIP-3855, new in Shanghai) and stops: PUSH0, STOP. */
+const PUSH0_PROBE = "0x5f00";
+
+/**
+ * True when the chain's EVM runs PUSH0, which the contract needs (compiled for EVM version shanghai).
+ * Simulates the creation of a two-byte contract with eth_call, so nothing is sent.
+ * @throws whatever the provider throws other than a failed call (an unreachable endpoint, say)
+ */
+export async function supportsPush0(provider: Provider): Promise<boolean> {
+  try {
+    await provider.call({ data: PUSH0_PROBE });
+    return true;
+  } catch (e) {
+    if (isError(e, "CALL_EXCEPTION")) return false;
+    throw e;
+  }
+}
+
 /**
  * Deploys GxpAnchor with `admin` holding DEFAULT_ADMIN_ROLE, creates ledger `ledgerName` administered
  * by `admin`, and grants its anchorer role to `anchorer`. Least privilege: the anchorer key can anchor
  * this one ledger and nothing else.
+ * @throws ChainError CHAIN_EVM_UNSUPPORTED when the deployment fails on a chain without PUSH0
  */
 export async function deployLedger(
   admin: Signer,
@@ -64,7 +83,14 @@ export async function deployLedger(
   const art = loadArtifact();
   const adminAddr = await admin.getAddress();
   const factory = new ContractFactory(art.abi as never, art.bytecode, admin);
-  const c = await factory.deploy(adminAddr);
+  const c = await factory.deploy(adminAddr).catch(async (e: unknown) => {
+    // A pre-Shanghai EVM stops at the first PUSH0 as an invalid opcode, which nodes report as a
+    // failed call without revert data: say what it is.
+    if (isError(e, "CALL_EXCEPTION") && admin.provider && !(await supportsPush0(admin.provider))) {
+      throw new ChainError("CHAIN_EVM_UNSUPPORTED", "the chain's EVM has no PUSH0 (EIP-3855): the anchor contract is compiled for EVM version shanghai, so the chain needs the Shanghai upgrade or later");
+    }
+    throw e;
+  });
   const deployReceipt = await c.deploymentTransaction()!.wait(1);
   const address = await c.getAddress();
   const ledgerId = ledgerIdOf(ledgerName);

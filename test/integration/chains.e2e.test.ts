@@ -19,7 +19,8 @@ import { nodeHasher } from "../../src/crypto/node-hasher";
 import { verifyProofOnRpcUrls } from "../../src/chain/verify-anchor";
 import { AnchorRow } from "../../src/store/epoch-store";
 import { connect } from "../../src/chain/provider";
-import { ARTIFACT_PATH, deployLedger } from "../../src/chain/deploy";
+import { ARTIFACT_PATH, deployLedger, supportsPush0 } from "../../src/chain/deploy";
+import { ChainError } from "../../src/chain/errors";
 import { devWallet, DEV_ACCOUNT } from "../../src/chain/dev-keys";
 import { cliAsync as cli, serve, Served } from "../helpers/process";
 import { sampleEvent } from "../helpers/events";
@@ -90,6 +91,7 @@ for (const kind of [HARDHAT_NODE, GANACHE] as EvmNodeKind[]) {
       const { provider, chainId } = await connect(node.rpcUrl);
       try {
         expect(chainId).to.equal(kind.chainId);
+        expect(await supportsPush0(provider)).to.equal(true);
         const r = await deployLedger(devWallet(DEV_ACCOUNT.admin, provider), devWallet(ANCHORER_INDEX).address, LEDGER);
         contract = r.contract;
         // The same bytecode as on Anvil: nothing is compiled per chain.
@@ -243,3 +245,26 @@ for (const kind of [HARDHAT_NODE, GANACHE] as EvmNodeKind[]) {
     });
   });
 }
+
+describe("deployLedger on a chain whose EVM predates Shanghai (Ganache on the merge hardfork)", function () {
+  this.timeout(60_000);
+  let node: EvmNode | undefined;
+  after(async () => node?.stop());
+
+  it("refuses with CHAIN_EVM_UNSUPPORTED instead of ethers' bare 'missing revert data'", async () => {
+    // The same bytecode everywhere: no build for older EVMs, a clear refusal instead.
+    node = await startEvmNode({ ...GANACHE, name: "ganache-merge", args: (port) => GANACHE.args(port).map((a) => (a === "shanghai" ? "merge" : a)) });
+    const { provider } = await connect(node.rpcUrl);
+    try {
+      expect(await supportsPush0(provider)).to.equal(false);
+      const err = await deployLedger(devWallet(DEV_ACCOUNT.admin, provider), devWallet(ANCHORER_INDEX).address, LEDGER).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).to.be.instanceOf(ChainError);
+      expect((err as ChainError).code).to.equal("CHAIN_EVM_UNSUPPORTED");
+    } finally {
+      provider.destroy();
+    }
+  });
+});
