@@ -9,6 +9,7 @@ import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
 import { EventError, isCoreError } from "../core";
 import { StoreError } from "../store/errors";
+import { safeErrorMessage } from "../chain/provider";
 import { ClientStore } from "../store/clients";
 import { Ledger } from "../service/ledger";
 import { Ingestor } from "../service/ingest";
@@ -75,6 +76,21 @@ export function requestIdOf(req: { headers: Record<string, string | string[] | u
   return typeof given === "string" && SANE_REQUEST_ID.test(given) ? given : randomUUID();
 }
 
+/**
+ * An unexpected error as it may be logged: its one-line message with URLs redacted and the stack's
+ * frames, without the error's other properties. pino's own serializer would copy every property,
+ * and an ethers error carries the request URL (credentials, API key) and the response in them.
+ */
+function loggableError(err: Error): { type: string; code?: string; message: string; stack: string } {
+  const code = (err as { code?: unknown }).code;
+  return {
+    type: err.name,
+    code: typeof code === "string" ? code : undefined,
+    message: safeErrorMessage(err),
+    stack: (err.stack ?? "").split("\n").filter((l) => /^\s+at /.test(l)).join("\n"),
+  };
+}
+
 /** Builds the Fastify app over a ledger. */
 export function buildApp(deps: AppDeps): FastifyInstance {
   const app = Fastify({
@@ -107,7 +123,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       // Fastify's own client errors: bad JSON, body too large, wrong content type.
       return reply.code(status).type(PROBLEM_MEDIA_TYPE).send(problem(status, code || "BAD_REQUEST", "Bad request", err.message));
     }
-    req.log.error({ err }, "request failed");
+    req.log.error({ err: loggableError(err) }, "request failed");
     return reply.code(500).type(PROBLEM_MEDIA_TYPE).send(problem(500, "INTERNAL", "Internal error"));
   });
 

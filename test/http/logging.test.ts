@@ -3,6 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { FastifyInstance } from "fastify";
+import { makeError } from "ethers";
 import { buildApp, requestIdOf } from "../../src/http/app";
 import { openLedger, Ledger } from "../../src/service/ledger";
 import { createApiServices } from "../../src/service/api";
@@ -82,6 +83,26 @@ describe("buildApp logging", () => {
       expect(requests.map((l) => l.level)).to.deep.equal([20, 30, 30, 30, 20]);
       expect(requests[3]).to.include({ path: "/no/such/route" });
       for (const l of parsed()) expect(l, JSON.stringify(l)).to.have.property("reqId").that.is.a("string");
+    });
+  });
+
+  describe("when a request fails with an ethers error whose details carry the RPC URL's credentials", () => {
+    it("logs the failure with its request id, the URL redacted and no error details", async () => {
+      await app.close();
+      const api = createApiServices(ledger, dir, "DE01", 660_000);
+      const logger = createLogger({ destination: { write: (s: string) => void lines.push(s) } });
+      const rpcError = makeError("server response 500 Internal Server Error", "SERVER_ERROR", {
+        info: { requestUrl: "http://ledgeruser:rpc-pw-Zq81x@127.0.0.1:8545/?key=apikey-0123456789abcdefghij", responseBody: "boom" },
+      } as never); // ethers' own shape for a failed RPC request (its type also wants the request objects)
+      app = buildApp({ ledger, ...api, batchReview: async () => Promise.reject(rpcError), logger: logger.child({ component: "http" }) });
+      const qa = api.clients.add("qa-log", "qa", undefined, new Date()).token;
+      const res = await app.inject({ method: "GET", url: "/v1/batches/B-1", headers: { authorization: `Bearer ${qa}` } });
+      expect(res.statusCode).to.equal(500);
+      expect(res.body).to.not.include("boom");
+      const failed = parsed().find((l) => l.msg === "request failed")!;
+      expect(failed).to.include({ reqId: res.headers["x-request-id"], level: 50 });
+      expect(JSON.stringify(failed.err)).to.include("server response 500").and.to.include("SERVER_ERROR");
+      expect(lines.join("")).to.not.match(/ledgeruser|rpc-pw-Zq81x|apikey-0123456789abcdefghij|boom/);
     });
   });
 
