@@ -25,7 +25,7 @@ import { leafHashOfText, nodeHasher } from "../crypto/node-hasher";
 import { verifySourceSig } from "../crypto/source-sig";
 import { ledgerNameOf } from "../chain/contract";
 import { ChainError } from "../chain/errors";
-import { EpochRow } from "../store/epoch-store";
+import { EpochRow, TILE_WIDTH } from "../store/epoch-store";
 import { Ledger } from "./ledger";
 
 /** Options of verifyBatch. */
@@ -136,12 +136,20 @@ export async function verifyBatch(ledger: Ledger, batchId: string, opts: VerifyB
   let proofsBad = 0;
   let proofsOk = 0;
   for (const { epoch: ep, events } of byEpoch.values()) {
-    const nodes = new Map<number, Uint8Array>();
+    // The tiles this epoch's proofs need, each read once (a tile holds TILE_WIDTH hashes of a level).
+    const tiles = new Map<number, Uint8Array>();
     const read = (level: number, i: number): Uint8Array => {
-      const key = level * 2 ** 40 + i;
-      let n = nodes.get(key);
-      if (!n) nodes.set(key, (n = ledger.epochs.readNode(ep.epoch, level, i)));
-      return n;
+      const t = Math.floor(i / TILE_WIDTH);
+      const key = level * 2 ** 40 + t;
+      let tile = tiles.get(key);
+      if (!tile) {
+        tile = ledger.epochs.readTile(ep.epoch, level, t);
+        if (!tile) throw new Error(`tree tile ${level}/${t} is missing`);
+        tiles.set(key, tile);
+      }
+      const off = (i % TILE_WIDTH) * 32;
+      if (tile.length < off + 32) throw new Error(`tree node ${level}/${i} is missing`);
+      return tile.subarray(off, off + 32);
     };
     for (const r of events) {
       const leaf = leafOf.get(r.event_id);
@@ -209,32 +217,37 @@ export async function verifyBatch(ledger: Ledger, batchId: string, opts: VerifyB
       if (!findings.length) throw e;
     }
   }
-  for (const t of transport ? anchored : []) {
-    const a = t.anchor!;
-    const claim = {
-      anchor: { ...a, ledgerName: ledgerNameOf(a.ledgerId) ?? a.ledgerId, epoch: t.epoch.epoch, firstSeq: t.epoch.firstSeq },
-      epoch: t.epoch.epoch,
-      root: toHex(t.epoch.root),
-      treeSize: t.epoch.size,
-    };
-    let facts;
-    try {
-      facts = await gatherChainFacts(transport!, claim);
-    } catch (e) {
-      if (findings.length) {
-        transport = undefined;
-        break;
+  // One round of independent requests per epoch, all epochs at once.
+  const answers = await Promise.all(
+    (transport ? anchored : []).map(async (t) => {
+      const a = t.anchor!;
+      const claim = {
+        anchor: { ...a, ledgerName: ledgerNameOf(a.ledgerId) ?? a.ledgerId, epoch: t.epoch.epoch, firstSeq: t.epoch.firstSeq },
+        epoch: t.epoch.epoch,
+        root: toHex(t.epoch.root),
+        treeSize: t.epoch.size,
+      };
+      try {
+        return { t, claim, facts: await gatherChainFacts(transport!, claim) };
+      } catch (e) {
+        return { t, claim, error: e as Error };
       }
-      throw new ChainError("CHAIN_UNREACHABLE", `cannot read the anchor of epoch ${t.epoch.epoch}: ${(e as Error).message.split("\n")[0]}`);
-    }
-    const failed = checkAnchor(claim, [{ endpoint: "chain", facts }], { confirmations: opts.confirmations }).find((s) => !s.ok);
+    }),
+  );
+  const unreachable = answers.find((x) => x.error);
+  if (unreachable) {
+    if (!findings.length) throw new ChainError("CHAIN_UNREACHABLE", `cannot read the anchor of epoch ${unreachable.t.epoch.epoch}: ${unreachable.error!.message.split("\n")[0]}`);
+    transport = undefined;
+  }
+  for (const { t, claim, facts } of transport ? answers : []) {
+    const failed = checkAnchor(claim, [{ endpoint: "chain", facts: facts! }], { confirmations: opts.confirmations }).find((s) => !s.ok);
     if (!failed) anchoredEpochs.push(t.epoch.epoch);
     else if (failed.code === "PROOF_NOT_FINAL") {
       for (const r of t.events) notAnchored.push({ eventId: r.event_id, status: `awaiting confirmations (epoch ${t.epoch.epoch}): ${failed.detail}` });
     } else {
       chainFindings.push({
         code: failed.code ?? "PROOF_ANCHOR_MISMATCH",
-        message: `epoch ${t.epoch.epoch} (anchor tx ${a.txHash}, ${plural(t.events.length, "event")} of this batch): ${failed.detail}`,
+        message: `epoch ${t.epoch.epoch} (anchor tx ${t.anchor!.txHash}, ${plural(t.events.length, "event")} of this batch): ${failed.detail}`,
         eventIds: t.events.map((r) => r.event_id),
       });
     }

@@ -143,6 +143,8 @@ export interface EpochStore {
   readNode(epoch: number, level: number, i: number): Uint8Array;
   /** All leaf hashes of an epoch as stored in its level-0 tiles. */
   readLeafLevel(epoch: number): Uint8Array[];
+  /** One stored tile of `level` (up to TILE_WIDTH hashes, concatenated), or undefined. */
+  readTile(epoch: number, level: number, tile: number): Uint8Array | undefined;
   /** Records a sent anchor tx; the identical signed tx sent again (same hash) is recorded once. */
   recordAnchorTx(t: AnchorTxRow): void;
   anchorTxs(epoch: number): AnchorTxRow[];
@@ -248,6 +250,10 @@ export function createEpochStore(db: Db): EpochStore {
         throw new StoreError("EPOCH_NOT_FOUND", `tree node ${level}/${i} of epoch ${epoch} is missing`, { epoch, level, i });
       }
       return new Uint8Array(tile.buffer, tile.byteOffset + off, HASH_LENGTH);
+    },
+    readTile(epoch, level, tile) {
+      const t = qTile.get(epoch, level, tile);
+      return t && new Uint8Array(t.buffer, t.byteOffset, t.byteLength);
     },
     readLeafLevel(epoch) {
       const out: Uint8Array[] = [];
