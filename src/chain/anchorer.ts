@@ -7,7 +7,7 @@
  * development chain, a reorganisation). It never sends an epoch the contract already holds and never
  * skips one.
  *
- * Chain faults (issue 6):
+ * Chain faults (issue 6; sending and replacing in anchor-send.ts):
  *  - a transaction not mined within `stuckTimeoutMs` of being sent is replaced: same nonce, each fee
  *    raised by 12.5 % (anchor-tx.ts), recorded with the hash it replaces;
  *  - while waiting on one of our transactions, ethers v6 throws TRANSACTION_REPLACED when another
@@ -17,12 +17,12 @@
  *    chain's block at that height, the anchor is superseded (kept, with the reason) and the epoch
  *    is anchored again (or the transaction adopted where the new chain mined it).
  */
-import { JsonRpcProvider, Signer, TransactionReceipt, TransactionRequest, TransactionResponse, isError } from "ethers";
+import { JsonRpcProvider, Signer, TransactionReceipt } from "ethers";
 import { toHex } from "../core";
-import { EpochStore, EpochRow, AnchorRow, AnchorTxRow, StoredAnchor } from "../store/epoch-store";
+import { EpochStore, EpochRow, AnchorRow, StoredAnchor } from "../store/epoch-store";
 import { ChainError } from "./errors";
 import { AnchorContract, anchorInterface } from "./contract";
-import { feesOf, isOurAnchorTx, replacementFees, TxFees } from "./anchor-tx";
+import { createAnchorSender } from "./anchor-send";
 import { safeErrorMessage } from "./provider";
 
 /** What the anchorer works with. */
@@ -74,10 +74,13 @@ export function createAnchorer(d: AnchorerDeps): Anchorer {
   const stuckMs = d.stuckTimeoutMs ?? 180_000;
   const contract = d.contract.address;
 
-  /** True when `receipt`'s block is the chain's block at that height now. */
-  async function canonical(receipt: { blockNumber: number; blockHash: string }): Promise<boolean> {
-    const block = await d.provider.getBlock(receipt.blockNumber);
-    return !!block && block.hash === receipt.blockHash;
+  const sender = createAnchorSender({ ...d, contract, timeoutMs: timeout, stuckTimeoutMs: stuckMs, log, now });
+
+  async function send(ep: EpochRow, nextSeq: bigint, deadline: number): Promise<AnchorRow> {
+    if (BigInt(ep.firstSeq) !== nextSeq) {
+      throw new ChainError("CHAIN_ROOT_CONFLICT", `epoch ${ep.epoch} starts at seq ${ep.firstSeq} but the chain expects ${nextSeq}`, { epoch: ep.epoch });
+    }
+    return record(ep, await sender.send(ep, deadline));
   }
 
   async function record(ep: EpochRow, receipt: TransactionReceipt): Promise<AnchorRow> {
@@ -156,138 +159,6 @@ export function createAnchorer(d: AnchorerDeps): Anchorer {
     return record(ep, receipt);
   }
 
-  /** Sends the anchor call, with `nonce` and `fees` when replacing; records the tx before waiting. */
-  async function broadcast(ep: EpochRow, data: string, replacing?: { row: AnchorTxRow; resp?: TransactionResponse }): Promise<{ row: AnchorTxRow; resp: TransactionResponse }> {
-    const req: TransactionRequest = { to: contract, data };
-    if (replacing) {
-      const old: TxFees | undefined = replacing.resp
-        ? feesOf(replacing.resp)
-        : replacing.row.maxFeePerGas != null && replacing.row.maxPriorityFeePerGas != null
-          ? { maxFeePerGas: BigInt(replacing.row.maxFeePerGas), maxPriorityFeePerGas: BigInt(replacing.row.maxPriorityFeePerGas) }
-          : replacing.row.gasPrice != null
-            ? { gasPrice: BigInt(replacing.row.gasPrice) }
-            : undefined;
-      const fees = replacementFees(old, await d.provider.getFeeData());
-      Object.assign(req, fees, { nonce: replacing.row.nonce, gasLimit: replacing.resp?.gasLimit, type: fees.maxFeePerGas != null ? 2 : 0 });
-    }
-    const resp = await d.signer.sendTransaction(req);
-    const row: AnchorTxRow = {
-      epoch: ep.epoch,
-      txHash: resp.hash,
-      nonce: resp.nonce,
-      sentAt: now().toISOString(),
-      maxFeePerGas: resp.maxFeePerGas?.toString() ?? null,
-      maxPriorityFeePerGas: resp.maxPriorityFeePerGas?.toString() ?? null,
-      gasPrice: resp.type === 2 ? null : (resp.gasPrice?.toString() ?? null),
-      replaces: replacing?.row.txHash ?? null,
-    };
-    d.epochs.recordAnchorTx(row);
-    if (replacing) {
-      d.observe?.("replaced");
-      const msg = replacing.resp
-        ? "anchor tx not mined in time: replaced with the same nonce and higher fees"
-        : "anchor tx unknown to the node (dropped from its pool, or by a reorganisation): sent again with the same nonce and higher fees";
-      log("warn", msg, {
-        epoch: ep.epoch,
-        replaced: replacing.row.txHash,
-        txHash: resp.hash,
-        nonce: resp.nonce,
-        stuckAfterMs: stuckMs,
-        maxFeePerGas: row.maxFeePerGas,
-        maxPriorityFeePerGas: row.maxPriorityFeePerGas,
-        gasPrice: row.gasPrice,
-      });
-    } else {
-      log("info", "anchor tx sent", { epoch: ep.epoch, txHash: resp.hash, nonce: resp.nonce });
-    }
-    return { row, resp };
-  }
-
-  async function send(ep: EpochRow, nextSeq: bigint, deadline: number): Promise<AnchorRow> {
-    if (BigInt(ep.firstSeq) !== nextSeq) {
-      throw new ChainError("CHAIN_ROOT_CONFLICT", `epoch ${ep.epoch} starts at seq ${ep.firstSeq} but the chain expects ${nextSeq}`, { epoch: ep.epoch });
-    }
-    const data = anchorInterface.encodeFunctionData("anchor", [d.ledgerId, ep.epoch, toHex(ep.root), ep.size, ep.firstSeq]);
-    const from = await d.signer.getAddress();
-    const sent = d.epochs.anchorTxs(ep.epoch);
-    // A transaction sent before (before a crash, or an earlier round) may be mined: use it, never send twice.
-    for (const tx of [...sent].reverse()) {
-      const r = await d.provider.getTransactionReceipt(tx.txHash);
-      // A node may still serve the receipt of a transaction whose block was dropped: check the block.
-      if (r && r.status === 1 && (await canonical(r))) return record(ep, r);
-    }
-    // Or still in flight: its nonce not used yet. Wait on the newest one sent with that nonce.
-    const startBlock = await d.provider.getBlockNumber();
-    const used = await d.provider.getTransactionCount(from, "latest");
-    const live = sent.filter((t) => t.nonce >= used);
-    let cur: { row: AnchorTxRow; resp?: TransactionResponse };
-    if (live.length) {
-      const row = live[live.length - 1];
-      const resp = await d.provider.getTransaction(row.txHash);
-      // Unknown to the node (dropped from its pool): left without resp, so it is re-sent below.
-      cur = { row, resp: resp ? resp.replaceableTransaction(startBlock) : undefined };
-      log("info", "waiting on an anchor tx sent earlier", { epoch: ep.epoch, txHash: row.txHash, nonce: row.nonce, known: !!resp });
-    } else {
-      cur = await broadcast(ep, data);
-    }
-    for (;;) {
-      const stuckIn = Date.parse(cur.row.sentAt) + stuckMs - now().getTime();
-      if (!cur.resp || stuckIn <= 0) {
-        try {
-          cur = await broadcast(ep, data, cur);
-        } catch (e) {
-          // The nonce was used meanwhile (the transaction we meant to replace was mined): wait on it.
-          if (isError(e, "NONCE_EXPIRED") && cur.resp) {
-            log("info", "anchor tx mined while it was being replaced", { epoch: ep.epoch, txHash: cur.row.txHash });
-            cur = { row: { ...cur.row, sentAt: now().toISOString() }, resp: cur.resp };
-            continue;
-          }
-          throw e;
-        }
-        continue;
-      }
-      const waitMs = Math.min(stuckIn, deadline - Date.now());
-      if (waitMs <= 0) {
-        throw new ChainError("CHAIN_ANCHOR_FAILED", `anchor tx ${cur.row.txHash} of epoch ${ep.epoch} not mined within ${timeout} ms: it is kept and awaited again on the next round`, { epoch: ep.epoch });
-      }
-      try {
-        const receipt = await cur.resp.wait(1, waitMs);
-        if (receipt) return record(ep, receipt);
-      } catch (e) {
-        if (isError(e, "TIMEOUT")) continue; // stuck: replaced at the top of the loop, or the deadline passed
-        if (isError(e, "CALL_EXCEPTION")) throw new ChainError("CHAIN_ANCHOR_FAILED", `anchor tx ${cur.row.txHash} for epoch ${ep.epoch} reverted`, { epoch: ep.epoch });
-        if (!isError(e, "TRANSACTION_REPLACED")) throw e;
-        const rep = e.replacement;
-        if (isOurAnchorTx(rep, { from, nonce: cur.row.nonce, contract, data })) {
-          d.epochs.recordAnchorTx({
-            epoch: ep.epoch,
-            txHash: rep.hash,
-            nonce: rep.nonce,
-            sentAt: now().toISOString(),
-            ...feeColumns(feesOf(rep)),
-            replaces: cur.row.txHash,
-          });
-          log("info", "anchor tx was replaced by our own anchor call (same nonce, same calldata): the replacement is the anchor", {
-            epoch: ep.epoch,
-            replaced: cur.row.txHash,
-            txHash: rep.hash,
-            reason: e.reason,
-          });
-          return record(ep, e.receipt);
-        }
-        // Someone else used our nonce (another tool holding the anchorer key): the epoch is not
-        // anchored by it; send the anchor again under the next nonce.
-        log("warn", "anchor tx was replaced by a transaction that is not this anchor: sending the anchor again", {
-          epoch: ep.epoch,
-          replaced: cur.row.txHash,
-          by: rep.hash,
-          reason: e.reason,
-        });
-        cur = await broadcast(ep, data);
-      }
-    }
-  }
-
   /** Anchors the next epoch that needs it; undefined when the chain holds every sealed epoch. */
   async function anchorNext(deadline: number, checkNewest: boolean): Promise<AnchorRow | undefined> {
     const state = await d.contract.ledgerState(d.ledgerId);
@@ -362,8 +233,4 @@ export function createAnchorer(d: AnchorerDeps): Anchorer {
       return [...done].map((e) => d.epochs.anchorOf(e)).filter((a): a is StoredAnchor => !!a);
     },
   };
-}
-
-function feeColumns(f: TxFees): Pick<AnchorTxRow, "maxFeePerGas" | "maxPriorityFeePerGas" | "gasPrice"> {
-  return { maxFeePerGas: f.maxFeePerGas?.toString() ?? null, maxPriorityFeePerGas: f.maxPriorityFeePerGas?.toString() ?? null, gasPrice: f.gasPrice?.toString() ?? null };
 }
