@@ -146,6 +146,32 @@ describe("createAnchorer under chain faults (real local chain)", function () {
     });
   });
 
+  describe("when the node dropped an anchor tx from its pool (anvil_dropTransaction)", () => {
+    it("sends it again under the same nonce with higher fees, after a restart, instead of using a new nonce", async () => {
+      const ep = sealEvents(2);
+      const nonce = await nonceOf();
+      await provider.send("evm_setAutomine", [false]);
+      const run = anchorer({ stuckTimeoutMs: 60_000, waitTimeoutMs: 1500 }).anchorPending();
+      const [first] = await until(() => (ledger.epochs.anchorTxs(ep.epoch).length ? ledger.epochs.anchorTxs(ep.epoch) : undefined));
+      await provider.send("anvil_dropTransaction", [first.txHash]);
+      const failed = await run.then(
+        () => undefined,
+        (e: { code?: string }) => e.code,
+      );
+      expect(failed).to.equal("CHAIN_ANCHOR_FAILED"); // the round gives up at its deadline; the tx stays recorded
+
+      // A new process (restart) finds the recorded tx unknown to the node.
+      const done = await mineWhile(anchorer({ stuckTimeoutMs: 60_000 }).anchorPending());
+      const txs = ledger.epochs.anchorTxs(ep.epoch);
+      expect(txs).to.have.length(2);
+      expect(txs[1]).to.include({ nonce, replaces: first.txHash });
+      expect(BigInt(txs[1].maxFeePerGas!) * 1000n >= BigInt(first.maxFeePerGas!) * 1100n, "fee cap raised by at least 10 %").to.equal(true);
+      expect(done.map((x) => x.txHash)).to.deep.equal([txs[1].txHash]);
+      expect(await nonceOf()).to.equal(nonce + 1);
+      expect(logs.some((l) => l.msg.startsWith("anchor tx unknown to the node"))).to.equal(true);
+    });
+  });
+
   describe("when ethers reports TRANSACTION_REPLACED", () => {
     it("takes a replacement that is our own anchor call (same nonce, same calldata) as the anchor and records its hash", async () => {
       const ep = sealEvents(2);
