@@ -52,6 +52,7 @@ const STATUS_OF: Record<string, number> = {
   EVENT_ID_CONFLICT: 409,
   SOURCE_SEQUENCE_NOT_INCREASING: 409,
   REFERENCED_EVENT_NOT_FOUND: 422,
+  REFERENCE_OUTSIDE_BATCH: 422,
   SIGNATURE_CONTENT_MISMATCH: 422,
 };
 
@@ -60,6 +61,7 @@ const TITLE_OF: Record<string, string> = {
   EVENT_ID_CONFLICT: "Event id already used with different content",
   SOURCE_SEQUENCE_NOT_INCREASING: "sourceSequence does not increase",
   REFERENCED_EVENT_NOT_FOUND: "Referenced event not stored",
+  REFERENCE_OUTSIDE_BATCH: "Reference to an event of another batch record",
   SIGNATURE_CONTENT_MISMATCH: "Signature does not match the signed content",
 };
 

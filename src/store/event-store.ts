@@ -160,6 +160,21 @@ export function createEventStore(db: Db, ctx: AppendContext): EventStore {
   };
 
   /**
+   * A correction, void or signature of an event that belongs to a batch must carry that batch, so
+   * that it is part of the batch record and of its hash chain: otherwise QA's review of the batch
+   * would never see it (21 CFR 211.192, Annex 11 §9).
+   */
+  const checkSameBatch = (event: GxpEvent, rel: string, target: { event_id: string; batch_id: string | null }): void => {
+    if (target.batch_id !== null && event.batch?.batchId !== target.batch_id) {
+      throw new StoreError(
+        "REFERENCE_OUTSIDE_BATCH",
+        `event ${event.id} (${event.type}) ${rel} event ${target.event_id} of batch ${target.batch_id}: it must carry batch ${target.batch_id}${event.batch ? `, not ${event.batch.batchId}` : ""}`,
+        { eventId: event.id, ref: target.event_id, batchId: target.batch_id },
+      );
+    }
+  };
+
+  /**
    * Corrections, voids and signatures must point at stored events (earlier in the same call counts);
    * a signature's contentHash must be the hash the ledger recomputes over what it signs (21 CFR
    * 11.70): SHA-256 of the RFC 8785 array of the signed events' payloadHash values, in order.
@@ -168,15 +183,19 @@ export function createEventStore(db: Db, ctx: AppendContext): EventStore {
     const rel = REFERENCING[event.type as string];
     if (!rel) return;
     for (const r of event.refs ?? []) {
-      if (r.rel === rel && !qById.get(r.eventId)) {
+      if (r.rel !== rel) continue;
+      const target = qById.get(r.eventId);
+      if (!target) {
         throw new StoreError("REFERENCED_EVENT_NOT_FOUND", `event ${event.id} (${event.type}) ${rel} event ${r.eventId}, which is not stored`, { eventId: event.id, ref: r.eventId });
       }
+      checkSameBatch(event, rel, target);
     }
     if (event.type !== "signature.applied") return;
     const content = (event.data as { signedContent: { eventIds: string[]; contentHash: string } }).signedContent;
     const hashes = content.eventIds.map((id) => {
       const row = qById.get(id);
       if (!row) throw new StoreError("REFERENCED_EVENT_NOT_FOUND", `signature ${event.id} signs event ${id}, which is not stored`, { eventId: event.id, ref: id });
+      checkSameBatch(event, "signs", row);
       const signed = (JSON.parse(row.record) as LedgerRecord).event;
       return signed.payloadHash ?? computePayloadHash(signed as unknown as Record<string, unknown>);
     });

@@ -61,6 +61,28 @@ describe("event types at POST /v1/events", () => {
     expect(ledger.events.getById(original.id as string)?.record.event).to.deep.equal(original);
   });
 
+  it("refuses a correction or signature of a batch event that does not carry the batch, so that the batch record holds it", async () => {
+    const original = sampleEvent({}, "B-OWN-1");
+    await post(original);
+    const correction = (over: Record<string, unknown>) => {
+      const c = sampleEvent({ type: "record.corrected", refs: [{ eventId: original.id, rel: "corrects" }], data: { field: "/data/value", previousValue: 61.5, newValue: 61.2, reasonText: "typo" }, ...over }, "B-OWN-1");
+      return c;
+    };
+    const bare = correction({});
+    delete bare.batch;
+    delete bare.recipe;
+    const before = ledger.events.nextSeq();
+    const r1 = await post(bare);
+    expect(r1.statusCode).to.equal(422);
+    expect(r1.json().code).to.equal("REFERENCE_OUTSIDE_BATCH");
+    expect(r1.json().detail).to.include("it must carry batch B-OWN-1");
+    const r2 = await post(correction({ batch: { batchId: "B-OTHER-9", productCode: "P-100" } }));
+    expect(r2.statusCode).to.equal(422);
+    expect(r2.json().detail).to.include("not B-OTHER-9");
+    expect(ledger.events.nextSeq()).to.equal(before);
+    expect((await post(correction({}))).statusCode).to.equal(201);
+  });
+
   it("recomputes a signature's content hash over the signed events and refuses one that does not match", async () => {
     const a = sampleEvent();
     const b = sampleEvent();

@@ -99,6 +99,17 @@ export function evaluateChecklist(input: ChecklistInput): ChecklistItem[] {
       case "parameter.recorded":
         measured++;
         if (d.withinLimits === false) exception(e, `parameter ${String(d.name)} = ${JSON.stringify(d.value)} ${String(d.unit)} is out of limits [${d.low ?? "–"}, ${d.high ?? "–"}] (${who(e)})`, "VALUE_OUT_OF_LIMITS", limitOpen, limitNotes);
+        else {
+          // The ledger does not take the MES's word for it: a value outside its own stated limits is one.
+          const [v, lo, hi] = [num("value"), num("low"), num("high")];
+          if (v !== undefined && ((lo !== undefined && v < lo) || (hi !== undefined && v > hi))) {
+            limitOpen.push({
+              code: "LIMITS_FLAG_CONTRADICTED",
+              message: `parameter ${String(d.name)} = ${v} ${String(d.unit)} lies outside its limits [${lo ?? "–"}, ${hi ?? "–"}] but is marked withinLimits (${who(e)})`,
+              eventIds: [e.id],
+            });
+          }
+        }
         break;
       case "ipc.result_recorded":
         measured++;

@@ -65,6 +65,15 @@ export function reviewSignatures(events: readonly GxpEvent[], fold: CorrectionFo
     if (s.actor.type !== "person") {
       out.open.push({ code: "SIGNATURE_NOT_BY_PERSON", message: `signature ${s.id} was applied by a ${s.actor.type} account (${s.actor.userId}), not a person`, eventIds: [s.id] });
     }
+    const refs = new Set((s.refs ?? []).filter((r) => r.rel === "signs").map((r) => r.eventId));
+    const listed = new Set(content.eventIds);
+    if (refs.size !== listed.size || [...refs].some((id) => !listed.has(id)) || listed.size !== content.eventIds.length) {
+      out.open.push({
+        code: "SIGNATURE_REFS_MISMATCH",
+        message: `signature ${s.id}: its "signs" references (${[...refs].join(", ")}) are not the signed content's event ids (${content.eventIds.join(", ")}), or an id repeats`,
+        eventIds: [s.id],
+      });
+    }
     const outside = content.eventIds.filter((id) => !byId.has(id));
     if (outside.length) {
       view.status = "outside-batch";

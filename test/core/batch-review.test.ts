@@ -1,0 +1,97 @@
+/**
+ * The pure batch review over generated batch records (no storage, no chain): rules that the
+ * end-to-end verdict tests do not isolate.
+ */
+import { expect } from "chai";
+import { BatchEntry, GxpEvent, LedgerRecord, RECORD_VERSION, computePayloadHash, recordLeafHashHex, reviewBatch } from "../../src/core";
+import { generateBatch } from "../../scripts/batch-fixture";
+
+/** Ledger records for events in order, chained as the store would chain them. */
+function entriesOf(events: GxpEvent[], batchId: string): BatchEntry[] {
+  let prev: string | null = null;
+  return events.map((event, i) => {
+    const record: LedgerRecord = { recordVersion: RECORD_VERSION, seq: i, receivedAt: "2026-11-25T10:00:00.000Z", salt: "0x" + "11".repeat(32), batchLink: { batchSeq: i, prevLeafHash: prev }, event };
+    const leafHash = recordLeafHashHex(record);
+    prev = leafHash;
+    expect(event.batch?.batchId).to.equal(batchId);
+    return { record, leafHash };
+  });
+}
+
+const open = (events: GxpEvent[], batchId = "B-R") =>
+  reviewBatch({ batchId, entries: entriesOf(events, batchId) })
+    .checklist.flatMap((c) => c.findings.map((f) => ({ item: c.id, ...f })));
+
+/** A copy of the event with `data` changed and its payloadHash recomputed (the MES sent it so). */
+function withData(e: GxpEvent, data: Record<string, unknown>): GxpEvent {
+  const copy = { ...e, data: { ...e.data, ...data } } as GxpEvent;
+  delete copy.payloadHash;
+  return { ...copy, payloadHash: computePayloadHash(copy as unknown as Record<string, unknown>) };
+}
+
+describe("reviewBatch", () => {
+  const base = () => generateBatch({ batchId: "B-R", events: 150, start: new Date("2026-11-20T08:00:00Z") });
+
+  describe("when the record is the generated good batch", () => {
+    it("has no open item and no integrity finding", () => {
+      const r = reviewBatch({ batchId: "B-R", entries: entriesOf(base().events, "B-R") });
+      expect(r.integrity).to.deep.equal([]);
+      expect(r.checklist.filter((c) => c.status === "open")).to.deep.equal([]);
+      expect(r.trail).to.have.length(150);
+    });
+  });
+
+  describe("when a value outside its own limits is marked withinLimits", () => {
+    it("opens LIMITS_FLAG_CONTRADICTED naming the event", () => {
+      const events = base().events;
+      const i = events.findIndex((e) => e.type === "parameter.recorded" && (e.data as { trend?: boolean }).trend === true && typeof (e.data as { high?: number }).high === "number");
+      const high = (events[i].data as { high: number }).high;
+      events[i] = withData(events[i], { value: high + 5, withinLimits: true });
+      const f = open(events);
+      expect(f.map((x) => `${x.item}:${x.code}`)).to.deep.equal(["within-limits:LIMITS_FLAG_CONTRADICTED"]);
+      expect(f[0].eventIds).to.deep.equal([events[i].id]);
+    });
+  });
+
+  describe("when a correction's previous value is not the recorded value", () => {
+    it("opens CORRECTION_PREVIOUS_VALUE_MISMATCH naming both events", () => {
+      const fx = base();
+      const events = fx.events;
+      const i = events.findIndex((e) => e.id === fx.notable.correction);
+      events[i] = withData(events[i], { previousValue: 999 });
+      // The correction is signed: re-signing is not the point here, so look only at corrections.
+      const f = open(events).filter((x) => x.item === "corrections");
+      expect(f.map((x) => x.code)).to.deep.equal(["CORRECTION_PREVIOUS_VALUE_MISMATCH"]);
+      expect(f[0].eventIds).to.deep.equal([fx.notable.correction, fx.notable.corrected]);
+    });
+  });
+
+  describe("when a signature's references differ from its signed content", () => {
+    it("opens SIGNATURE_REFS_MISMATCH", () => {
+      const fx = base();
+      const events = fx.events;
+      const i = events.findIndex((e) => e.id === fx.notable.releaseSignature);
+      const copy = { ...events[i], refs: [{ eventId: events[0].id, rel: "signs" as const }] };
+      delete copy.payloadHash;
+      events[i] = copy;
+      expect(open(events).map((x) => `${x.item}:${x.code}`)).to.deep.equal(["signatures:SIGNATURE_REFS_MISMATCH"]);
+    });
+  });
+
+  describe("when an alarm is raised and never acknowledged", () => {
+    it("opens ALARM_NOT_ACKNOWLEDGED", () => {
+      const fx = base();
+      const events = fx.events.filter((e) => e.id !== fx.notable.alarmAcknowledged);
+      expect(open(events).map((x) => `${x.item}:${x.code}`)).to.deep.equal(["within-limits:ALARM_NOT_ACKNOWLEDGED"]);
+    });
+  });
+
+  describe("when the records are listed out of their own order", () => {
+    it("reports the pair as reordered and nothing as missing", () => {
+      const entries = entriesOf(base().events, "B-R");
+      [entries[20], entries[21]] = [entries[21], entries[20]];
+      const r = reviewBatch({ batchId: "B-R", entries });
+      expect(r.integrity.map((f) => f.code)).to.deep.equal(["BATCH_ORDER_BROKEN"]);
+    });
+  });
+});
