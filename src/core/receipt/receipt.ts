@@ -219,9 +219,20 @@ export function buildReceiptTree(entries: readonly ReceiptEntry[], hasher: Hashe
   return { levels, size: entries.length, root: toHex(levels[levels.length - 1][0]) };
 }
 
+// Hex of each tree node, made once per tree: the receipts of a group share most of their paths.
+const hexOfNodes = new WeakMap<ReceiptTree, string[][]>();
+
 /** The group reference (index, size, root, audit path) of leaf `index` of a receipt tree. */
 export function receiptGroupRef(tree: ReceiptTree, index: number): ReceiptGroupRef {
-  const auditPath = inclusionProofFromLevels(tree.size, index, (level, i) => tree.levels[level][i]).map(toHex);
+  let hex = hexOfNodes.get(tree);
+  if (!hex) hexOfNodes.set(tree, (hex = tree.levels.map(() => [])));
+  const memo = hex;
+  const nodes: [number, number][] = [];
+  inclusionProofFromLevels(tree.size, index, (level, i) => {
+    nodes.push([level, i]);
+    return tree.levels[level][i];
+  });
+  const auditPath = nodes.map(([level, i]) => (memo[level][i] ??= toHex(tree.levels[level][i])));
   return { index, size: tree.size, root: tree.root, auditPath };
 }
 
