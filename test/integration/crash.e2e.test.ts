@@ -13,7 +13,8 @@
  * - `ingest`: a random moment while posts, sealing and anchoring go on;
  * - `unmined-dropped`: as `unmined-mined`, but the pending tx is left in the orphan's pool;
  * - `seal`: right after the log line "epoch sealed";
- * - `startup`: a random moment while the server starts (orphaned chain being stopped, chain starting).
+ * - `startup`: a random moment during posts, then again at a random moment while the next server
+ *   starts (stopping the orphaned chain, starting its own, checking the deployment).
  * No test-only code path exists in the server: the chain is driven through its own RPC.
  *
  * CRASH_CYCLES sets the number of kills (default 5; `npm run test:crash` runs 30); CRASH_SEED
@@ -65,6 +66,9 @@ interface Proc {
   kill(): Promise<void>;
 }
 
+/** Every server started, so that none outlives the test. */
+const started: Proc[] = [];
+
 function start(dir: string): Proc {
   const proc = spawn(process.execPath, [BIN, "--data-dir", dir, "serve", "--port", "0", "--chain-port", "0"], {
     env: { ...process.env, ...SERVER_ENV },
@@ -114,6 +118,7 @@ function start(dir: string): Proc {
     },
   };
   p.url.catch(() => undefined); // a startup kill rejects it on purpose
+  started.push(p);
   return p;
 }
 
@@ -124,22 +129,25 @@ async function rpc(url: string, method: string, params: unknown[] = []): Promise
   return j.result;
 }
 
-/** Live anvil processes whose command line uses this state file. */
-function anvilsOf(stateFile: string): number[] {
+/** Live processes whose argv passes `match`. */
+function processes(match: (argv: string[]) => boolean): number[] {
   const pids: number[] = [];
   for (const e of fs.readdirSync("/proc")) {
     if (!/^\d+$/.test(e)) continue;
     try {
       const stat = fs.readFileSync(`/proc/${e}/stat`, "utf8");
       if (/^[ZX]$/.test(stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3))) continue;
-      const argv = fs.readFileSync(`/proc/${e}/cmdline`, "utf8").split("\0");
-      if (path.basename(argv[0]).startsWith("anvil") && argv[argv.indexOf("--state") + 1] === stateFile) pids.push(Number(e));
+      if (match(fs.readFileSync(`/proc/${e}/cmdline`, "utf8").split("\0"))) pids.push(Number(e));
     } catch {
       /* gone meanwhile */
     }
   }
   return pids;
 }
+/** Live anvil processes whose command line uses this state file. */
+const anvilsOf = (stateFile: string) => processes((argv) => path.basename(argv[0]).startsWith("anvil") && argv[argv.indexOf("--state") + 1] === stateFile);
+/** Live `serve` processes of this data directory. */
+const serversOf = (dir: string) => processes((argv) => argv.includes("serve") && argv[argv.indexOf("--data-dir") + 1] === dir);
 
 interface Acked {
   seq: number;
@@ -164,7 +172,17 @@ describe("serve under SIGKILL (real server, embedded chain, concurrent posts)", 
       phaseMs[phase] = (phaseMs[phase] ?? 0) + Date.now() - t;
     }
   };
-  const RECONCILING = ["adopted anchor already on chain", "epoch was anchored meanwhile: adopting it", "chain lost an anchor the ledger had recorded: re-anchoring", "anchoring failed; will retry", "anchor tx sent", "epoch anchored"];
+  const RECONCILING = [
+    "adopted anchor already on chain",
+    "epoch was anchored meanwhile: adopting it",
+    "waiting on an anchor tx sent earlier",
+    "chain lost an anchor the ledger had recorded: re-anchoring",
+    "anchor dropped by a chain reorganisation before it was final: anchoring the epoch again",
+    "the embedded chain lost the contract (hard stop before its state was saved): deploying again; lost anchors will be re-sent",
+    "anchoring failed; will retry",
+    "anchor tx sent",
+    "epoch anchored",
+  ];
   const countLogs = (p: Proc) => {
     for (const line of p.logs) {
       let msg = "";
@@ -176,7 +194,7 @@ describe("serve under SIGKILL (real server, embedded chain, concurrent posts)", 
       if (RECONCILING.includes(msg)) seen[msg] = (seen[msg] ?? 0) + 1;
     }
   };
-  const figures = { cycles: 0, acknowledged: 0, found: 0, inDoubt: 0, inDoubtStored: 0, epochsSealed: 0, epochsAnchored: 0, duplicates: 0, skips: 0, audits: 0, orphansAfterKill: 0, ms: 0 };
+  const figures = { cycles: 0, acknowledged: 0, found: 0, inDoubt: 0, inDoubtStored: 0, epochsSealed: 0, epochsAnchored: 0, duplicates: 0, skips: 0, audits: 0, orphansAfterKill: 0, startupKills: 0, ms: 0 };
   let dir = "";
   let token = "";
   let current: Proc | undefined;
@@ -316,6 +334,8 @@ describe("serve under SIGKILL (real server, embedded chain, concurrent posts)", 
     token ||= fs.readFileSync(path.join(dir, "dev-mes-token"), "utf8").trim();
     const anvils = anvilsOf(path.join(dir, "chain", "anvil-state.json"));
     if (anvils.length !== 1) violation(cycle, `${anvils.length} embedded chains running for this data directory after restart (pids ${anvils.join(",")})`);
+    const servers = serversOf(dir);
+    if (servers.length !== 1) violation(cycle, `${servers.length} servers running on this data directory after restart (pids ${servers.join(",")})`);
     // An event whose post got no answer may or may not be stored: the same event again must be
     // answered 200 with its original receipt (stored) or 201 (not stored); either way it is now acknowledged.
     for (const [id, e] of [...inDoubt]) {
@@ -348,7 +368,7 @@ describe("serve under SIGKILL (real server, embedded chain, concurrent posts)", 
     let stopped = false;
     const workers = [0, 1, 2, 3].map((w) => worker(url, c, w, w === 3, () => stopped));
     let pendingTx: string | undefined;
-    if (mode === "ingest") {
+    if (mode === "ingest" || mode === "startup") {
       await sleep(200 + Math.floor(rand() * 2500));
     } else if (mode === "anchor-sent" || mode === "seal") {
       const line = await p.waitFor(mode === "seal" ? "epoch sealed" : "anchor tx sent", TRIGGER_TIMEOUT_MS);
@@ -378,18 +398,18 @@ describe("serve under SIGKILL (real server, embedded chain, concurrent posts)", 
     // The chain (orphaned, still running) may be ahead of the ledger's records, never behind its seals.
     if (anvils.length) await checkChain(c, `after kill (${mode})`, chainUrl, false);
     else checkDb(c, `after kill (${mode})`);
+    if (mode === "startup") await startupKill(c);
     figures.cycles++;
   }
 
   /** A kill while the server starts: before or after it listens, whatever the moment hits. */
   async function startupKill(c: number): Promise<void> {
-    modes.startup = (modes.startup ?? 0) + 1;
     const p = start(dir);
-    await Promise.race([sleep(Math.floor(rand() * 1500)), p.exited]);
+    const listening = await Promise.race([sleep(Math.floor(rand() * 1000)).then(() => false), p.url.then(() => true, () => false)]);
     await p.kill();
+    if (!listening) figures.startupKills++;
     countLogs(p);
     checkDb(c, "after startup kill");
-    figures.cycles++;
   }
 
   before(async () => {
@@ -397,8 +417,7 @@ describe("serve under SIGKILL (real server, embedded chain, concurrent posts)", 
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "gxp-crash-"));
     let url = await restart(-1);
     for (let c = 0; c < CYCLES; c++) {
-      if (MODES[c % MODES.length] === "startup") await startupKill(c);
-      else await cycle(c, url);
+      await cycle(c, url);
       url = await restart(c);
     }
     checkDb(CYCLES, "final");
@@ -414,7 +433,7 @@ describe("serve under SIGKILL (real server, embedded chain, concurrent posts)", 
   });
 
   after(async () => {
-    await current?.kill();
+    for (const p of started) await p.kill();
     // Stop the orphaned chain gracefully, as the next start would.
     if (dir) {
       for (const pid of anvilsOf(path.join(dir, "chain", "anvil-state.json"))) process.kill(pid, "SIGTERM");
@@ -427,6 +446,7 @@ describe("serve under SIGKILL (real server, embedded chain, concurrent posts)", 
   describe(`when killed ${CYCLES} times`, () => {
     it("ran every cycle, each kill mode at least once in the first six", () => {
       expect(figures.cycles).to.equal(CYCLES);
+      if (CYCLES >= 6) expect(figures.startupKills, "kills that hit a server while it started").to.be.greaterThan(0);
       for (const m of MODES.slice(0, Math.min(CYCLES, MODES.length))) expect(modes[m], m).to.be.greaterThan(0);
       expect(figures.acknowledged).to.be.greaterThan(CYCLES * 20);
     });
