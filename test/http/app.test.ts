@@ -245,7 +245,7 @@ describe("buildApp", () => {
       const receipt = (await post(ev)).json();
       const res = await get(`/v1/events/${ev.id}/proof`);
       expect(res.statusCode).to.equal(202);
-      expect(res.json()).to.deep.equal({ id: ev.id, status: "pending", epoch: null, expectedAnchorBy: receipt.anchorBy });
+      expect(res.json()).to.deep.equal({ id: ev.id, status: "pending", epoch: null, confirmations: null, expectedAnchorBy: receipt.anchorBy });
     });
     it("pages a batch's events in batch order", async () => {
       await post({ events: [...sampleEvents(3, "B-P"), ...sampleEvents(2, "B-Q"), ...sampleEvents(2, "B-P")] }, "mes", "/v1/events:bulk");
