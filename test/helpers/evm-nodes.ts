@@ -9,6 +9,7 @@
 import { spawn, ChildProcess } from "node:child_process";
 import net from "node:net";
 import path from "node:path";
+import readline from "node:readline";
 import { DEV_MNEMONIC_PUBLIC } from "../../src/chain/dev-keys";
 
 const ROOT = path.resolve(__dirname, "../..");
@@ -31,6 +32,10 @@ export interface EvmNodeKind {
   name: string;
   engine: string;
   chainId: bigint;
+  /** What its web3_clientVersion says. */
+  clientVersion: RegExp;
+  /** The line it prints once its own socket listens on `port`: another node that took the port is not taken for it. */
+  listening(port: number): RegExp;
   /** node arguments (script and flags) for a node on 127.0.0.1:port. */
   args(port: number): string[];
   /** JSON-RPC calls to make once it answers (e.g. to switch to interval mining). */
@@ -45,6 +50,8 @@ export const HARDHAT_NODE: EvmNodeKind = {
   name: "hardhat-node",
   engine: "EDR (revm)",
   chainId: 31337n,
+  clientVersion: /^HardhatNetwork\//,
+  listening: (port) => new RegExp(`^Started HTTP and WebSocket JSON-RPC server at http://127\\.0\\.0\\.1:${port}/`),
   args: (port) => [require.resolve("hardhat/internal/cli/bootstrap.js"), "node", "--hostname", "127.0.0.1", "--port", String(port)],
   // Hardhat's node has no block-time flag: interval mining is switched on over RPC.
   setup: [
@@ -58,6 +65,8 @@ export const GANACHE: EvmNodeKind = {
   name: "ganache",
   engine: "ethereumjs",
   chainId: 1337n,
+  clientVersion: /^Ganache\//,
+  listening: (port) => new RegExp(`^RPC Listening on 127\\.0\\.0\\.1:${port}$`),
   args: (port) => [
     require.resolve("ganache/dist/node/cli.js"),
     "--server.host", "127.0.0.1",
@@ -99,52 +108,70 @@ export async function rpc(url: string, method: string, params: unknown[] = [], t
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Starts `kind` on a free loopback port and waits until it answers eth_chainId (60 s at most).
- * Its stdout is discarded: both print the development private keys in their start banner.
+ * Starts `kind` on a free loopback port and waits until it answers as itself (60 s at most). The port
+ * is free when picked but may be taken before the node binds it: then another port is tried.
+ * Its stdout is read for the listening line only and never kept: both print the development private
+ * keys in their start banner.
  */
 export async function startEvmNode(kind: EvmNodeKind): Promise<EvmNode> {
-  const port = await freePort();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(kind, await freePort());
+    } catch (e) {
+      if (!(e instanceof PortTaken) || attempt === 3) throw e;
+    }
+  }
+}
+
+class PortTaken extends Error {}
+
+async function startOnce(kind: EvmNodeKind, port: number): Promise<EvmNode> {
   const rpcUrl = `http://127.0.0.1:${port}`;
   const proc: ChildProcess = spawn(process.execPath, kind.args(port), {
     cwd: ROOT,
     env: { ...process.env, HARDHAT_DISABLE_TELEMETRY_PROMPT: "true" },
-    stdio: ["ignore", "ignore", "pipe"],
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let listening = false;
+  const listeningLine = kind.listening(port);
+  readline.createInterface({ input: proc.stdout! }).on("line", (line) => {
+    if (listeningLine.test(line.trim())) listening = true;
   });
   const stderr: string[] = [];
   proc.stderr!.setEncoding("utf8");
-  proc.stderr!.on("data", (d: string) => stderr.push(...d.split("\n").filter(Boolean).slice(-20)));
+  proc.stderr!.on("data", (d: string) => {
+    stderr.push(...d.split("\n").filter(Boolean));
+    stderr.splice(0, stderr.length - 20);
+  });
   const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
+  const alive = () => proc.exitCode === null && proc.signalCode === null;
   const stop = async () => {
-    if (proc.exitCode !== null || proc.signalCode !== null) return;
+    if (!alive()) return;
     proc.kill("SIGTERM");
     const timer = setTimeout(() => proc.kill("SIGKILL"), 10_000);
     await exited;
     clearTimeout(timer);
   };
   const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (proc.exitCode !== null || proc.signalCode !== null) {
-      throw new Error(`${kind.name} exited (${proc.exitCode ?? proc.signalCode}) before answering: ${stderr.slice(-5).join(" | ")}`);
+  let clientVersion = "";
+  while (!listening || !kind.clientVersion.test(clientVersion)) {
+    if (!alive()) {
+      await new Promise((r) => setTimeout(r, 100)); // let the last stderr chunk arrive
+      const why = stderr.slice(-5).join(" | ");
+      if (/EADDRINUSE|address already in use/i.test(why)) throw new PortTaken(why);
+      throw new Error(`${kind.name} exited (${proc.exitCode ?? proc.signalCode}) before answering: ${why}`);
     }
-    try {
-      const id = BigInt((await rpc(rpcUrl, "eth_chainId", [], 1000)) as string);
-      if (id !== kind.chainId) {
-        await stop();
-        throw new Error(`${kind.name} on ${rpcUrl} answered chain id ${id}, want ${kind.chainId}`);
-      }
-      break;
-    } catch (e) {
-      if ((e as Error).message.includes("answered chain id")) throw e;
-      if (Date.now() > deadline) {
-        await stop();
-        throw new Error(`${kind.name} did not answer on ${rpcUrl} within 60 s: ${stderr.slice(-5).join(" | ")}`);
-      }
-      await sleep(200);
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`${kind.name} did not answer on ${rpcUrl} within 60 s: ${stderr.slice(-5).join(" | ")}`);
     }
+    if (listening) clientVersion = await rpc(rpcUrl, "web3_clientVersion", [], 1000).then(String, () => "");
+    if (!listening || !kind.clientVersion.test(clientVersion)) await sleep(200);
   }
   try {
+    const id = BigInt((await rpc(rpcUrl, "eth_chainId")) as string);
+    if (id !== kind.chainId) throw new Error(`${kind.name} on ${rpcUrl} answered chain id ${id}, want ${kind.chainId}`);
     for (const c of kind.setup ?? []) await rpc(rpcUrl, c.method, c.params);
-    const clientVersion = String(await rpc(rpcUrl, "web3_clientVersion"));
     return { name: kind.name, engine: kind.engine, rpcUrl, chainId: kind.chainId, clientVersion, stop };
   } catch (e) {
     await stop();
