@@ -11,8 +11,6 @@ import { randomBytes } from "node:crypto";
 import { JsonRpcProvider } from "ethers";
 import { openLedger, Ledger } from "../../src/service/ledger";
 import { auditLedger, auditLocal, auditLocalParallel, auditChainOf, AuditFinding, AuditReport } from "../../src/service/audit";
-import { merkletreeLevels } from "../../src/epoch/sealer";
-import { TILE_WIDTH } from "../../src/store/epoch-store";
 import { nodeHasher } from "../../src/crypto/node-hasher";
 import { startEmbeddedChain, EmbeddedChain } from "../../src/chain/embedded-chain";
 import { connect } from "../../src/chain/provider";
@@ -21,6 +19,7 @@ import { devWallet, DEV_ACCOUNT } from "../../src/chain/dev-keys";
 import { anchorContract } from "../../src/chain/contract";
 import { createAnchorer } from "../../src/chain/anchorer";
 import { sampleEvents } from "../helpers/events";
+import { recordOf, resealInPlace, rewriteRecord, tamper } from "../helpers/tamper";
 
 const dirs: string[] = [];
 
@@ -34,14 +33,7 @@ function buildLedger(): Ledger {
   return ledger;
 }
 
-/** An attacker with file access: drops the append-only triggers, then writes. */
-function tamper(ledger: Ledger, sql: string, ...params: unknown[]): void {
-  for (const t of ["events", "epochs", "epoch_tiles", "anchors", "anchor_txs"]) ledger.db.exec(`DROP TRIGGER IF EXISTS ${t}_no_update; DROP TRIGGER IF EXISTS ${t}_no_delete;`);
-  ledger.db.prepare(sql).run(...params);
-}
-
 const idOf = (l: Ledger, seq: number) => l.events.getBySeq(seq)!.eventId;
-const recordOf = (l: Ledger, seq: number) => l.db.prepare("SELECT record FROM events WHERE seq = ?").pluck().get(seq) as string;
 /** Asserts that some finding has every field of `want`. */
 const has = (findings: AuditFinding[], want: Partial<AuditFinding>) =>
   expect(
@@ -49,25 +41,6 @@ const has = (findings: AuditFinding[], want: Partial<AuditFinding>) =>
     `want ${JSON.stringify(want)} among ${JSON.stringify(findings, null, 1)}`,
   ).to.equal(true);
 const codes = (findings: AuditFinding[]) => [...new Set(findings.map((f) => f.code))].sort();
-
-/** Rewrites an epoch's tiles and root from its events' stored leaf hashes (a consistent forgery). */
-function resealInPlace(l: Ledger, epoch: number): void {
-  const e = l.epochs.get(epoch)!;
-  const leaves = l.db.prepare("SELECT leaf_hash FROM events WHERE seq >= ? AND seq < ? ORDER BY seq").pluck().all(e.firstSeq, e.firstSeq + e.size) as Buffer[];
-  const levels = merkletreeLevels(leaves);
-  tamper(l, "DELETE FROM epoch_tiles WHERE epoch = ?", epoch);
-  levels.forEach((level, lv) => {
-    for (let t = 0; t * TILE_WIDTH < level.length; t++) {
-      tamper(l, "INSERT INTO epoch_tiles (epoch, level, tile, hashes) VALUES (?, ?, ?, ?)", epoch, lv, t, Buffer.concat(level.slice(t * TILE_WIDTH, (t + 1) * TILE_WIDTH)));
-    }
-  });
-  tamper(l, "UPDATE epochs SET root = ? WHERE epoch = ?", levels[levels.length - 1][0], epoch);
-}
-
-/** Replaces an event's record text and recomputes its leaf hash (so only the tree can tell). */
-function rewriteRecord(l: Ledger, seq: number, text: string): void {
-  tamper(l, "UPDATE events SET record = ?, leaf_hash = ? WHERE seq = ?", text, nodeHasher.hashLeaf(Buffer.from(text)), seq);
-}
 
 after(() => {
   for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });

@@ -24,6 +24,7 @@ import { exportBatch, verifyPackage, PackageManifest } from "../../src/service/b
 import { createHash } from "node:crypto";
 import { BatchVariant, generateBatch } from "../../scripts/batch-fixture";
 import { sampleEvents } from "../helpers/events";
+import { resealInPlace, tamper } from "../helpers/tamper";
 
 describe("verifyBatch (real local chain)", function () {
   this.timeout(180_000);
@@ -79,12 +80,6 @@ describe("verifyBatch (real local chain)", function () {
       fs_.some((f) => f.code === code && ids.every((id) => f.eventIds.includes(id))),
       `want ${code} naming ${ids.join(", ")} among ${JSON.stringify(fs_, null, 1)}`,
     ).to.equal(true);
-
-  /** An attacker with file access: drops the append-only triggers, then writes. */
-  function tamper(ledger: Ledger, sql: string, ...params: unknown[]): void {
-    for (const t of ["events", "epochs", "epoch_tiles", "anchors", "anchor_txs"]) ledger.db.exec(`DROP TRIGGER IF EXISTS ${t}_no_update; DROP TRIGGER IF EXISTS ${t}_no_delete;`);
-    ledger.db.prepare(sql).run(...params);
-  }
 
   describe("when the batch record is complete and untouched", () => {
     it("passes (exit 0) and lists every signature with printed name, time and meaning", async () => {
@@ -194,19 +189,8 @@ describe("verifyBatch (real local chain)", function () {
       const row = ledger.db.prepare("SELECT seq, event_id, record FROM events WHERE batch_id = ? AND type = 'parameter.recorded' ORDER BY batch_seq LIMIT 1").get(batchId) as { seq: number; event_id: string; record: string };
       const edited = row.record.replace(/"value":([0-9.]+)/, (_, v) => `"value":${Number(v) + 1}`);
       tamper(ledger, "UPDATE events SET record = ?, leaf_hash = ? WHERE event_id = ?", edited, nodeHasher.hashLeaf(Buffer.from(edited)), row.event_id);
-      // Rebuild that epoch's stored tree and root from the forged leaves.
+      resealInPlace(ledger, ledger.epochs.containing(row.seq)!.epoch);
       const ep = ledger.epochs.containing(row.seq)!;
-      const { merkletreeLevels } = await import("../../src/epoch/sealer");
-      const { TILE_WIDTH } = await import("../../src/store/epoch-store");
-      const leaves = ledger.db.prepare("SELECT leaf_hash FROM events WHERE seq >= ? AND seq < ? ORDER BY seq").pluck().all(ep.firstSeq, ep.firstSeq + ep.size) as Buffer[];
-      const levels = merkletreeLevels(leaves);
-      tamper(ledger, "DELETE FROM epoch_tiles WHERE epoch = ?", ep.epoch);
-      levels.forEach((level, lv) => {
-        for (let t = 0; t * TILE_WIDTH < level.length; t++) {
-          tamper(ledger, "INSERT INTO epoch_tiles (epoch, level, tile, hashes) VALUES (?, ?, ?, ?)", ep.epoch, lv, t, Buffer.concat(level.slice(t * TILE_WIDTH, (t + 1) * TILE_WIDTH)));
-        }
-      });
-      tamper(ledger, "UPDATE epochs SET root = ? WHERE epoch = ?", levels[levels.length - 1][0], ep.epoch);
       const r = await verify(ledger, batchId);
       expect(r.verdict).to.equal("INTEGRITY-FAIL");
       const chainFinding = r.integrity.findings.find((f) => f.message.includes(`epoch ${ep.epoch}`) && f.eventIds.includes(row.event_id));
