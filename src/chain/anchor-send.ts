@@ -10,7 +10,7 @@ import { toHex } from "../core";
 import { EpochStore, EpochRow, AnchorTxRow } from "../store/epoch-store";
 import { ChainError } from "./errors";
 import { anchorInterface } from "./contract";
-import { feesOf, isOurAnchorTx, replacementFees, TxFees } from "./anchor-tx";
+import { capFees, feesOf, isOurAnchorTx, replacementFees, TxFees } from "./anchor-tx";
 
 /** What the sender works with. */
 export interface AnchorSenderDeps {
@@ -22,6 +22,8 @@ export interface AnchorSenderDeps {
   /** The whole call's budget, for messages. */
   timeoutMs: number;
   stuckTimeoutMs: number;
+  /** Ceiling per gas for a replacement's fees (wei); none by default. */
+  maxFeePerGas?: bigint;
   log: (level: "info" | "warn", msg: string, info?: Record<string, unknown>) => void;
   observe?: (what: "replaced" | "superseded") => void;
   now: () => Date;
@@ -49,8 +51,12 @@ export function createAnchorSender(d: AnchorSenderDeps): AnchorSender {
     return !!block && block.hash === receipt.blockHash;
   }
 
-  /** Sends the anchor call, with `nonce` and `fees` when replacing; records the tx before waiting. */
-  async function broadcast(ep: EpochRow, data: string, replacing?: { row: AnchorTxRow; resp?: TransactionResponse }): Promise<{ row: AnchorTxRow; resp: TransactionResponse }> {
+  /**
+   * Sends the anchor call, with the replaced tx's nonce and higher fees when replacing; records the
+   * tx before waiting. Undefined when a replacement of a tx the node still holds would need fees above
+   * the ceiling (a replacement within it would be refused as underpriced): nothing is sent then.
+   */
+  async function broadcast(ep: EpochRow, data: string, replacing?: { row: AnchorTxRow; resp?: TransactionResponse }): Promise<{ row: AnchorTxRow; resp: TransactionResponse } | undefined> {
     const req: TransactionRequest = { to: contract, data };
     if (replacing) {
       const old: TxFees | undefined = replacing.resp
@@ -60,7 +66,8 @@ export function createAnchorSender(d: AnchorSenderDeps): AnchorSender {
           : replacing.row.gasPrice != null
             ? { gasPrice: BigInt(replacing.row.gasPrice) }
             : undefined;
-      const fees = replacementFees(old, await d.provider.getFeeData());
+      const { fees, capped } = capFees(replacementFees(old, await d.provider.getFeeData()), d.maxFeePerGas);
+      if (capped && replacing.resp) return undefined;
       Object.assign(req, fees, { nonce: replacing.row.nonce, gasLimit: replacing.resp?.gasLimit, type: fees.maxFeePerGas != null ? 2 : 0 });
     }
     const resp = await d.signer.sendTransaction(req);
@@ -118,13 +125,23 @@ export function createAnchorSender(d: AnchorSenderDeps): AnchorSender {
       cur = { row, resp: resp ? resp.replaceableTransaction(startBlock) : undefined };
       log("info", "waiting on an anchor tx sent earlier", { epoch: ep.epoch, txHash: row.txHash, nonce: row.nonce, known: !!resp });
     } else {
-      cur = await broadcast(ep, data);
+      cur = (await broadcast(ep, data))!;
     }
+    let atCeiling = false;
     for (;;) {
       const stuckIn = Date.parse(cur.row.sentAt) + stuckMs - now().getTime();
-      if (!cur.resp || stuckIn <= 0) {
+      if (!cur.resp || (stuckIn <= 0 && !atCeiling)) {
         try {
-          cur = await broadcast(ep, data, cur);
+          const next = await broadcast(ep, data, cur);
+          if (next) cur = next;
+          else {
+            atCeiling = true;
+            log("warn", "anchor tx stuck, but a replacement would pay more than the fee ceiling (LEDGER_ANCHOR_MAX_FEE_GWEI): waiting on it", {
+              epoch: ep.epoch,
+              txHash: cur.row.txHash,
+              maxFeePerGas: d.maxFeePerGas?.toString(),
+            });
+          }
         } catch (e) {
           // The nonce was used meanwhile (the transaction we meant to replace was mined): wait on it.
           if (isError(e, "NONCE_EXPIRED") && cur.resp) {
@@ -136,7 +153,7 @@ export function createAnchorSender(d: AnchorSenderDeps): AnchorSender {
         }
         continue;
       }
-      const waitMs = Math.min(stuckIn, deadline - Date.now());
+      const waitMs = atCeiling ? deadline - Date.now() : Math.min(stuckIn, deadline - Date.now());
       if (waitMs <= 0) {
         throw new ChainError("CHAIN_ANCHOR_FAILED", `anchor tx ${cur.row.txHash} of epoch ${ep.epoch} not mined within ${timeout} ms: it is kept and awaited again on the next round`, { epoch: ep.epoch });
       }
@@ -173,7 +190,7 @@ export function createAnchorSender(d: AnchorSenderDeps): AnchorSender {
           by: rep.hash,
           reason: e.reason,
         });
-        cur = await broadcast(ep, data);
+        cur = (await broadcast(ep, data))!;
       }
     }
   }

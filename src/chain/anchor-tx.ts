@@ -38,6 +38,19 @@ export function replacementFees(old: TxFees | undefined, now: FeeData): TxFees {
   return { gasPrice: bump(now.gasPrice ?? 1n) };
 }
 
+/**
+ * Clamps fees to a ceiling per gas (the operator's LEDGER_ANCHOR_MAX_FEE_GWEI): the fee cap or gas
+ * price at most `cap`, the tip at most the fee cap. `capped` says whether anything was lowered.
+ */
+export function capFees(fees: TxFees, cap: bigint | undefined): { fees: TxFees; capped: boolean } {
+  if (cap === undefined) return { fees, capped: false };
+  const low = (x?: bigint) => (x !== undefined && x > cap ? cap : x);
+  const out: TxFees = { maxFeePerGas: low(fees.maxFeePerGas), maxPriorityFeePerGas: low(fees.maxPriorityFeePerGas), gasPrice: low(fees.gasPrice) };
+  const capped = out.maxFeePerGas !== fees.maxFeePerGas || out.maxPriorityFeePerGas !== fees.maxPriorityFeePerGas || out.gasPrice !== fees.gasPrice;
+  for (const k of Object.keys(out) as (keyof TxFees)[]) if (out[k] === undefined) delete out[k];
+  return { fees: out, capped };
+}
+
 /** The fees a sent transaction offered. */
 export function feesOf(tx: Pick<TransactionResponse, "maxFeePerGas" | "maxPriorityFeePerGas" | "gasPrice" | "type">): TxFees {
   return tx.type === 2 && tx.maxFeePerGas != null && tx.maxPriorityFeePerGas != null

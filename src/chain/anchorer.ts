@@ -40,6 +40,8 @@ export interface AnchorerDeps {
   waitTimeoutMs?: number;
   /** A transaction not mined this long after it was sent is replaced (same nonce, higher fees). */
   stuckTimeoutMs?: number;
+  /** Ceiling per gas (wei) a replacement may offer; none by default. */
+  maxFeePerGas?: bigint;
   log?: (level: "info" | "warn", msg: string, info?: Record<string, unknown>) => void;
   /** Told of each replacement sent and each anchor superseded (for metrics). */
   observe?: (what: "replaced" | "superseded") => void;

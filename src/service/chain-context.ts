@@ -174,7 +174,7 @@ export async function openReadChain(
 }
 
 /** The anchorer of `ledger` on `chain`. */
-export function ledgerAnchorer(ledger: Ledger, chain: ChainContext, opts: Pick<AnchorerDeps, "confirmations" | "waitTimeoutMs" | "stuckTimeoutMs" | "log" | "observe" | "now">): Anchorer {
+export function ledgerAnchorer(ledger: Ledger, chain: ChainContext, opts: Pick<AnchorerDeps, "confirmations" | "waitTimeoutMs" | "stuckTimeoutMs" | "maxFeePerGas" | "log" | "observe" | "now">): Anchorer {
   return createAnchorer({
     epochs: ledger.epochs,
     contract: chain.contract,

@@ -29,6 +29,8 @@ export interface LedgerConfig {
   anchorStuckMs: number;
   /** Largest backoff delay between failing anchoring rounds. */
   anchorRetryMaxMs: number;
+  /** Ceiling per gas (wei) for a replacement's fees; undefined: no ceiling. */
+  anchorMaxFeeWei?: bigint;
   /** Most events in one bulk post. */
   bulkMax: number;
   /** Requests per client per 10 s. */
@@ -68,7 +70,7 @@ function int(name: string, v: string | number | undefined, def: number, min: num
  * Builds the configuration. Environment variables: LEDGER_DATA_DIR, LEDGER_HOST, PORT, LEDGER_RPC_URL,
  * LEDGER_CONTRACT, LEDGER_ANCHOR_KEY, LEDGER_CHAIN_PORT, LEDGER_NAME, LEDGER_CONFIRMATIONS,
  * LEDGER_EPOCH_MAX_EVENTS, LEDGER_EPOCH_MAX_AGE_SECONDS, LEDGER_TICK_MS, LEDGER_ANCHOR_SLA_SECONDS,
- * LEDGER_ANCHOR_STUCK_SECONDS, LEDGER_ANCHOR_RETRY_MAX_SECONDS, LEDGER_BULK_MAX, LEDGER_RATE_LIMIT, LEDGER_MAX_CLOCK_SKEW_SECONDS.
+ * LEDGER_ANCHOR_STUCK_SECONDS, LEDGER_ANCHOR_RETRY_MAX_SECONDS, LEDGER_ANCHOR_MAX_FEE_GWEI, LEDGER_BULK_MAX, LEDGER_RATE_LIMIT, LEDGER_MAX_CLOCK_SKEW_SECONDS.
  * @throws ConfigError naming the bad value
  */
 export function buildConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, cwd: string): LedgerConfig {
@@ -93,6 +95,7 @@ export function buildConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, cwd: str
     anchorWithinMs: 1000 * int("anchor SLA (s)", env.LEDGER_ANCHOR_SLA_SECONDS, 600, 1, 7 * 86_400),
     anchorStuckMs: 1000 * int("anchor stuck timeout (s)", flags.anchorStuckTimeout ?? env.LEDGER_ANCHOR_STUCK_SECONDS, 180, 1, 86_400),
     anchorRetryMaxMs: 1000 * int("anchor retry max (s)", env.LEDGER_ANCHOR_RETRY_MAX_SECONDS, 60, 1, 3600),
+    anchorMaxFeeWei: env.LEDGER_ANCHOR_MAX_FEE_GWEI ? BigInt(int("anchor max fee (gwei)", env.LEDGER_ANCHOR_MAX_FEE_GWEI, 0, 1, 10_000_000)) * 1_000_000_000n : undefined,
     bulkMax: int("bulk max", env.LEDGER_BULK_MAX, 1000, 1, 100_000),
     rateLimit: int("rate limit", env.LEDGER_RATE_LIMIT, 50_000, 1, 10_000_000),
     maxClockSkewMs: 1000 * int("max clock skew (s)", env.LEDGER_MAX_CLOCK_SKEW_SECONDS, 300, 0, 86_400),

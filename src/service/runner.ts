@@ -29,6 +29,8 @@ export interface RunnerOptions {
   anchorStuckMs?: number;
   /** Largest backoff delay between failing anchoring rounds (default 60 s). */
   anchorRetryMaxMs?: number;
+  /** Ceiling per gas (wei) for a replacement's fees (default none). */
+  anchorMaxFeeWei?: bigint;
 }
 
 /** The background sealer and anchorer. */
@@ -53,6 +55,7 @@ export function startRunner(ledger: Ledger, chain: ChainContext | undefined, opt
     ledgerAnchorer(ledger, chain, {
       confirmations: opts.confirmations,
       stuckTimeoutMs: opts.anchorStuckMs,
+      maxFeePerGas: opts.anchorMaxFeeWei,
       log: opts.log,
       now,
       observe: (what) => (what === "replaced" ? opts.metrics?.anchorReplacements.inc() : opts.metrics?.anchorsSuperseded.inc()),

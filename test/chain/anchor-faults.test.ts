@@ -146,6 +146,20 @@ describe("createAnchorer under chain faults (real local chain)", function () {
     });
   });
 
+  describe("when a replacement would pay more than the fee ceiling", () => {
+    it("does not replace the stuck tx but waits on it, and anchors with it once mined", async () => {
+      const ep = sealEvents(2);
+      await provider.send("evm_setAutomine", [false]);
+      const run = anchorer({ stuckTimeoutMs: 200, maxFeePerGas: 1n }).anchorPending();
+      const [first] = await until(() => (ledger.epochs.anchorTxs(ep.epoch).length ? ledger.epochs.anchorTxs(ep.epoch) : undefined));
+      await sleep(800); // four stuck periods
+      const done = await mineWhile(run);
+      expect(ledger.epochs.anchorTxs(ep.epoch).map((t) => t.txHash)).to.deep.equal([first.txHash]);
+      expect(done.map((x) => x.txHash)).to.deep.equal([first.txHash]);
+      expect(logs.filter((l) => l.msg.includes("fee ceiling"))).to.have.length(1);
+    });
+  });
+
   describe("when the node dropped an anchor tx from its pool (anvil_dropTransaction)", () => {
     it("sends it again under the same nonce with higher fees, after a restart, instead of using a new nonce", async () => {
       const ep = sealEvents(2);

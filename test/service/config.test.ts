@@ -19,12 +19,15 @@ describe("buildConfig", () => {
   it("defaults to 6 confirmations on an external chain", () => {
     expect(buildConfig({ rpc: "http://127.0.0.1:1" }, {}, "/").confirmations).to.equal(6);
   });
-  it("reads the anchor stuck timeout from --anchor-stuck-timeout over LEDGER_ANCHOR_STUCK_SECONDS, and the retry ceiling from LEDGER_ANCHOR_RETRY_MAX_SECONDS", () => {
+  it("reads the anchor stuck timeout from --anchor-stuck-timeout over LEDGER_ANCHOR_STUCK_SECONDS, the retry ceiling from LEDGER_ANCHOR_RETRY_MAX_SECONDS and the fee ceiling from LEDGER_ANCHOR_MAX_FEE_GWEI", () => {
     expect(buildConfig({}, {}, "/")).to.include({ anchorStuckMs: 180_000, anchorRetryMaxMs: 60_000 });
     const env = { LEDGER_ANCHOR_STUCK_SECONDS: "45", LEDGER_ANCHOR_RETRY_MAX_SECONDS: "10" };
     expect(buildConfig({}, env, "/")).to.include({ anchorStuckMs: 45_000, anchorRetryMaxMs: 10_000 });
     expect(buildConfig({ anchorStuckTimeout: "5" }, env, "/").anchorStuckMs).to.equal(5_000);
     expect(() => buildConfig({ anchorStuckTimeout: "0" }, {}, "/")).to.throw(ConfigError, /anchor stuck timeout/);
+    expect(buildConfig({}, {}, "/").anchorMaxFeeWei).to.equal(undefined);
+    expect(buildConfig({}, { LEDGER_ANCHOR_MAX_FEE_GWEI: "250" }, "/").anchorMaxFeeWei).to.equal(250_000_000_000n);
+    expect(() => buildConfig({}, { LEDGER_ANCHOR_MAX_FEE_GWEI: "1.5" }, "/")).to.throw(ConfigError, /anchor max fee/);
   });
   it("names a bad value", () => {
     expect(() => buildConfig({ port: "80a" }, {}, "/")).to.throw(ConfigError, /port/);

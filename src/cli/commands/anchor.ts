@@ -36,7 +36,7 @@ export function anchorCommand(): Command {
         const before = new Set(ledger.epochs.unconfirmed().map((e) => e.epoch));
         const deadline = Date.now() + timeoutMs;
         if (lease.acquire()) {
-          const anchorer = ledgerAnchorer(ledger, chain, { confirmations: config.confirmations, waitTimeoutMs: timeoutMs, stuckTimeoutMs: config.anchorStuckMs });
+          const anchorer = ledgerAnchorer(ledger, chain, { confirmations: config.confirmations, waitTimeoutMs: timeoutMs, stuckTimeoutMs: config.anchorStuckMs, maxFeePerGas: config.anchorMaxFeeWei });
           done.push(...(await anchorer.anchorPending()));
         } else {
           // The running server anchors: wait until what was sealed when we started is final.

@@ -52,6 +52,7 @@ export function serveCommand(): Command {
           metrics,
           anchorStuckMs: config.anchorStuckMs,
           anchorRetryMaxMs: config.anchorRetryMaxMs,
+          anchorMaxFeeWei: config.anchorMaxFeeWei,
         });
         const r = runner;
         const app = buildApp({
