@@ -3,7 +3,7 @@
  * exception), the checklist, every signature with its 21 CFR 11.50 manifestation, every changed
  * value with its original, and the full audit trail on request.
  */
-import { BatchReport } from "../core";
+import { BatchReport, Finding } from "../core";
 
 const HEADLINE: Record<BatchReport["verdict"], string> = {
   PASS: "PASS: integrity verified, every event anchored, checklist complete",
@@ -11,6 +11,12 @@ const HEADLINE: Record<BatchReport["verdict"], string> = {
   "NOT-ANCHORED": "NOT YET ANCHORED: integrity so far holds, but some events are not anchored with the confirmations required",
   "OPEN-ITEMS": "OPEN ITEMS: integrity verified, but the checklist has open items",
 };
+
+/** The events a finding involves that its message does not already name. */
+function named(f: Finding): string {
+  const extra = f.eventIds.filter((id) => !f.message.includes(id));
+  return extra.length ? ` (event${extra.length === 1 ? "" : "s"} ${extra.slice(0, 10).join(", ")}${extra.length > 10 ? `, … ${extra.length - 10} more` : ""})` : "";
+}
 
 /** Renders the report as text; `all` adds the full audit trail. */
 export function renderBatchReport(r: BatchReport, all = false): string {
@@ -26,14 +32,14 @@ export function renderBatchReport(r: BatchReport, all = false): string {
 
   L.push("", "Integrity");
   for (const c of r.integrity.checks) L.push(`  ${c.ok ? "ok  " : "FAIL"} ${c.check}: ${c.detail}`);
-  for (const f of r.integrity.findings) L.push(`  FAIL [${f.code}] ${f.message}`);
+  for (const f of r.integrity.findings) L.push(`  FAIL [${f.code}] ${f.message}${named(f)}`);
 
   const open = r.checklist.flatMap((c) => c.findings.map((f) => ({ c, f })));
   const notes = r.checklist.flatMap((c) => c.notes.map((f) => ({ c, f })));
   L.push("", `Exceptions (${open.length} open, ${notes.length} handled)`);
   if (!open.length && !notes.length) L.push("  none");
-  for (const { c, f } of open) L.push(`  OPEN [${c.id}] ${f.message}`);
-  for (const { c, f } of notes) L.push(`  handled [${c.id}] ${f.message}`);
+  for (const { c, f } of open) L.push(`  OPEN [${c.id}] ${f.message}${named(f)}`);
+  for (const { c, f } of notes) L.push(`  handled [${c.id}] ${f.message}${named(f)}`);
   if (r.anchoring.notAnchored.length) {
     L.push(`  not yet anchored: ${r.anchoring.notAnchored.slice(0, 5).map((n) => `${n.eventId} (${n.status})`).join("; ")}${r.anchoring.notAnchored.length > 5 ? `; … ${r.anchoring.notAnchored.length - 5} more` : ""}`);
   }

@@ -61,6 +61,22 @@ describe("batch review end to end (real server, embedded chain)", function () {
     expect(json.signatures.length).to.be.greaterThan(4);
   });
 
+  it("verify-batch of a batch with an open deviation exits 4 and names the deviation", async () => {
+    const fx = generateBatch({ batchId: "B-E2E-OPEN-1", variant: "open-deviation", source: "urn:mes:pasx:site-DE01:line2" });
+    const res = await fetch(`${s.url}/v1/events:bulk`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify({ events: fx.events }) });
+    expect(res.status, await res.clone().text()).to.equal(201);
+    const deadline = Date.now() + 60_000;
+    let v = cli(["--data-dir", dir, "verify-batch", "B-E2E-OPEN-1"]);
+    while (v.code === 5 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 500));
+      v = cli(["--data-dir", dir, "verify-batch", "B-E2E-OPEN-1"]);
+    }
+    expect(v.code, v.stdout + v.stderr).to.equal(4);
+    expect(v.stdout).to.match(/^OPEN-ITEMS batch B-E2E-OPEN-1/);
+    expect(v.stdout).to.contain(`OPEN [deviations-closed] deviation`);
+    expect(v.stdout).to.contain(fx.notable.openDeviation as string);
+  });
+
   it("GET /v1/batches/{batchId} gives qa the same verdict and checklist as verify-batch --json; mes may not read it", async () => {
     const added = cli(["--data-dir", dir, "--json", "client", "add", "qa-reviewer", "--role", "qa"]);
     expect(added.code, added.stderr).to.equal(0);
