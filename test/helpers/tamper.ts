@@ -11,8 +11,9 @@ import { Ledger } from "../../src/service/ledger";
 
 const TABLES = ["events", "epochs", "epoch_tiles", "anchors", "anchor_txs"];
 
-/** Drops the append-only triggers, then runs one statement. */
+/** Drops the append-only triggers and turns off foreign keys, then runs one statement. */
 export function tamper(ledger: Ledger, sql: string, ...params: unknown[]): void {
+  ledger.db.pragma("foreign_keys = OFF");
   for (const t of TABLES) ledger.db.exec(`DROP TRIGGER IF EXISTS ${t}_no_update; DROP TRIGGER IF EXISTS ${t}_no_delete;`);
   ledger.db.prepare(sql).run(...params);
 }

@@ -33,7 +33,8 @@ async function epochOf(s: Served, dir: string, n: number, batchId: string): Prom
 
 function tamper(dir: string, sql: string, ...params: unknown[]): void {
   const db = new Database(path.join(dir, "ledger.sqlite"));
-  // An attacker with file access drops the append-only triggers first.
+  // An attacker with file access drops the append-only triggers and turns off foreign keys first.
+  db.pragma("foreign_keys = OFF");
   for (const t of ["events", "epochs", "epoch_tiles", "anchors"]) db.exec(`DROP TRIGGER IF EXISTS ${t}_no_update; DROP TRIGGER IF EXISTS ${t}_no_delete;`);
   db.prepare(sql).run(...params);
   db.close();
