@@ -15,6 +15,9 @@
  * - `seal`: right after the log line "epoch sealed";
  * - `startup`: a random moment during posts, then again at a random moment while the next server
  *   starts (stopping the orphaned chain, starting its own, checking the deployment).
+ * - `power-loss`: a random moment during posts, the server and its chain killed together, so the
+ *   chain loses what it did since its last state dump (up to a second) and the ledger must notice
+ *   anchors it recorded that the chain no longer holds, and send them again.
  * No test-only code path exists in the server: the chain is driven through its own RPC.
  *
  * CRASH_CYCLES sets the number of kills (default 5; `npm run test:crash` runs 30); CRASH_SEED
@@ -35,8 +38,10 @@ import { readDeployment } from "../../src/chain/deploy";
 
 const CYCLES = Number(process.env.CRASH_CYCLES ?? 5);
 const SEED = Number(process.env.CRASH_SEED ?? Math.floor(Math.random() * 2 ** 31));
-const MODES = ["anchor-sent", "unmined-mined", "ingest", "unmined-dropped", "seal", "startup"] as const;
-type Mode = (typeof MODES)[number];
+const ALL_MODES = ["anchor-sent", "unmined-mined", "ingest", "unmined-dropped", "seal", "startup", "power-loss"] as const;
+type Mode = (typeof ALL_MODES)[number];
+/** CRASH_MODES=a,b runs only those kill moments (to chase one). */
+const MODES: readonly Mode[] = process.env.CRASH_MODES ? (process.env.CRASH_MODES.split(",") as Mode[]).filter((m) => ALL_MODES.includes(m)) : ALL_MODES;
 const SERVER_ENV = { LEDGER_TICK_MS: "100", LEDGER_EPOCH_MAX_EVENTS: "60", LEDGER_EPOCH_MAX_AGE_SECONDS: "1" };
 const TRIGGER_TIMEOUT_MS = 20_000;
 const CATCH_UP_TIMEOUT_MS = 60_000;
@@ -368,7 +373,7 @@ describe("serve under SIGKILL (real server, embedded chain, concurrent posts)", 
     let stopped = false;
     const workers = [0, 1, 2, 3].map((w) => worker(url, c, w, w === 3, () => stopped));
     let pendingTx: string | undefined;
-    if (mode === "ingest" || mode === "startup") {
+    if (mode === "ingest" || mode === "startup" || mode === "power-loss") {
       await sleep(200 + Math.floor(rand() * 2500));
     } else if (mode === "anchor-sent" || mode === "seal") {
       const line = await p.waitFor(mode === "seal" ? "epoch sealed" : "anchor tx sent", TRIGGER_TIMEOUT_MS);
@@ -381,6 +386,11 @@ describe("serve under SIGKILL (real server, embedded chain, concurrent posts)", 
       pendingTx = line?.txHash as string | undefined;
       await sleep(Math.floor(rand() * 300)); // the server sits in its wait for the receipt
     }
+    if (mode === "power-loss") {
+      const chains = anvilsOf(path.join(dir, "chain", "anvil-state.json"));
+      p.proc.kill("SIGKILL");
+      for (const pid of chains) process.kill(pid, "SIGKILL");
+    }
     await p.kill();
     stopped = true;
     await Promise.all(workers);
@@ -388,7 +398,7 @@ describe("serve under SIGKILL (real server, embedded chain, concurrent posts)", 
     countLogs(p);
 
     const anvils = anvilsOf(path.join(dir, "chain", "anvil-state.json"));
-    figures.orphansAfterKill += anvils.length;
+    if (mode !== "power-loss") figures.orphansAfterKill += anvils.length;
     const chainUrl = p.chainUrl!;
     if (pendingTx) {
       const tx = (await rpc(chainUrl, "eth_getTransactionByHash", [pendingTx])) as { blockNumber: string | null } | null;
