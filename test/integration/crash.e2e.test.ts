@@ -199,7 +199,7 @@ describe("serve under SIGKILL (real server, embedded chain, concurrent posts)", 
       if (RECONCILING.includes(msg)) seen[msg] = (seen[msg] ?? 0) + 1;
     }
   };
-  const figures = { cycles: 0, acknowledged: 0, found: 0, inDoubt: 0, inDoubtStored: 0, epochsSealed: 0, epochsAnchored: 0, duplicates: 0, skips: 0, audits: 0, orphansAfterKill: 0, startupKills: 0, ms: 0 };
+  const figures = { cycles: 0, acknowledged: 0, found: 0, inDoubt: 0, inDoubtStored: 0, epochsSealed: 0, epochsAnchored: 0, duplicates: 0, skips: 0, audits: 0, orphansAfterKill: 0, startupKills: 0, anchorTxs: 0, revertedAnchorTxs: 0, ms: 0 };
   let dir = "";
   let token = "";
   let current: Proc | undefined;
@@ -431,6 +431,19 @@ describe("serve under SIGKILL (real server, embedded chain, concurrent posts)", 
       url = await restart(c);
     }
     checkDb(CYCLES, "final");
+    // An anchor tx that reverted was sent for an epoch the chain already held (safe, but gas spent).
+    const sent = (() => {
+      const db = new Database(path.join(dir, "ledger.sqlite"), { readonly: true });
+      try {
+        return db.prepare("SELECT tx_hash FROM anchor_txs").pluck().all() as string[];
+      } finally {
+        db.close();
+      }
+    })();
+    const provider = new JsonRpcProvider(current!.chainUrl!, undefined, { staticNetwork: true });
+    figures.anchorTxs = sent.length;
+    for (const h of sent) if ((await provider.getTransactionReceipt(h))?.status === 0) figures.revertedAnchorTxs++;
+    provider.destroy();
     figures.acknowledged = acked.size;
     const db = new Database(path.join(dir, "ledger.sqlite"), { readonly: true });
     const q = db.prepare("SELECT 1 FROM events WHERE event_id = ?").pluck();
