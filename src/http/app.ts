@@ -9,7 +9,7 @@ import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
 import { EventError, isCoreError } from "../core";
 import { StoreError } from "../store/errors";
-import { safeErrorMessage } from "../chain/provider";
+import { loggableError } from "../service/logger";
 import { ClientStore } from "../store/clients";
 import { Ledger } from "../service/ledger";
 import { Ingestor } from "../service/ingest";
@@ -76,21 +76,6 @@ const SANE_REQUEST_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 export function requestIdOf(req: { headers: Record<string, string | string[] | undefined> }): string {
   const given = req.headers["x-request-id"];
   return typeof given === "string" && SANE_REQUEST_ID.test(given) ? given : randomUUID();
-}
-
-/**
- * An unexpected error as it may be logged: its one-line message with URLs redacted and the stack's
- * frames, without the error's other properties. pino's own serializer would copy every property,
- * and an ethers error carries the request URL (credentials, API key) and the response in them.
- */
-function loggableError(err: Error): { type: string; code?: string; message: string; stack: string } {
-  const code = (err as { code?: unknown }).code;
-  return {
-    type: err.name,
-    code: typeof code === "string" ? code : undefined,
-    message: safeErrorMessage(err),
-    stack: (err.stack ?? "").split("\n").filter((l) => /^\s+at /.test(l)).join("\n"),
-  };
 }
 
 /** Builds the Fastify app over a ledger. */

@@ -6,7 +6,6 @@ import { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { bundleToJSON, toHex } from "../core";
 import { buildProof } from "../service/proof";
 import { verifyBatch } from "../service/batch-verify";
-import { ChainError } from "../chain/errors";
 import { positionOf } from "../service/status";
 import { StoredEvent } from "../store/event-store";
 import { AppDeps } from "./app";
@@ -126,7 +125,7 @@ export function readRoutes(app: FastifyInstance, deps: AppDeps): void {
     try {
       report = deps.batchReview ? await deps.batchReview(req.params.batchId) : await verifyBatch(ledger, req.params.batchId, { confirmations: 1 });
     } catch (e) {
-      if (e instanceof ChainError && e.code === "CHAIN_UNREACHABLE") {
+      if ((e as { code?: unknown })?.code === "CHAIN_UNREACHABLE") {
         return reply
           .code(503)
           .header("retry-after", "30")

@@ -4,6 +4,7 @@
  * credentials or an event's content); the redaction here is the second line of defence for fields
  * that must never reach the log even if a caller passes them by mistake.
  */
+import { safeErrorMessage } from "../chain/provider";
 import pino, { DestinationStream, Logger } from "pino";
 
 /**
@@ -48,4 +49,19 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
     },
     opts.destination,
   );
+}
+
+/**
+ * An unexpected error as it may be logged: its one-line message with URLs redacted and the stack's
+ * frames, without the error's other properties. pino's own serializer would copy every property,
+ * and an ethers error carries the request URL (credentials, API key) and the response in them.
+ */
+export function loggableError(err: Error): { type: string; code?: string; message: string; stack: string } {
+  const code = (err as { code?: unknown }).code;
+  return {
+    type: err.name,
+    code: typeof code === "string" ? code : undefined,
+    message: safeErrorMessage(err),
+    stack: (err.stack ?? "").split("\n").filter((l) => /^\s+at /.test(l)).join("\n"),
+  };
 }

@@ -2,18 +2,8 @@
  * `serve`: the ledger service (what `npm start` runs): the HTTP API, the background sealer and
  * anchorer, and, with no chain configured, the embedded development chain.
  */
-import { verifyBatch } from "../../service/batch-verify";
-import { providerTransport } from "../../chain/verify-anchor";
 import path from "node:path";
 import { Command } from "commander";
-import { buildApp } from "../../http/app";
-import { listen } from "../../http/server";
-import { openLedger } from "../../service/ledger";
-import { openAnchoringChain } from "../../service/chain-context";
-import { startRunner } from "../../service/runner";
-import { createApiServices, devTokenFile, ensureDevToken } from "../../service/api";
-import { createMetrics } from "../../service/metrics";
-import { createLogger } from "../../service/logger";
 import { configOf } from "../context";
 
 /** Registers `serve`. */
@@ -30,6 +20,23 @@ export function serveCommand(): Command {
     .option("--confirmations <n>", "confirmations before an anchor counts (LEDGER_CONFIRMATIONS)")
     .option("--anchor-stuck-timeout <seconds>", "replace an anchor tx not mined this long after it was sent (LEDGER_ANCHOR_STUCK_SECONDS)")
     .action(async (opts: Record<string, unknown>, cmd: Command) => {
+      // The service's modules (Fastify, metrics, the runner) load only when serving: every other
+      // command starts without them.
+      const [{ verifyBatch }, { providerTransport }, { buildApp }, { listen }, { openLedger }, { openAnchoringChain }, { startRunner }, { createApiServices, devTokenFile, ensureDevToken }, { createMetrics }, { createLogger }, { prepareEventValidation }] =
+        await Promise.all([
+          import("../../service/batch-verify"),
+          import("../../chain/verify-anchor"),
+          import("../../http/app"),
+          import("../../http/server"),
+          import("../../service/ledger"),
+          import("../../service/chain-context"),
+          import("../../service/runner"),
+          import("../../service/api"),
+          import("../../service/metrics"),
+          import("../../service/logger"),
+          import("../../core"),
+        ]);
+      prepareEventValidation();
       const config = configOf(cmd, opts);
       const logger = createLogger({ level: process.env.LOG_LEVEL || "info" });
       const log = (level: "debug" | "info" | "warn" | "error", msg: string, info?: Record<string, unknown>) => logger[level](info ?? {}, msg);
