@@ -25,6 +25,11 @@ export interface ReceiptKey {
   sign(body: ReceiptBody): ReceiptV1;
   /** Signs a commit group's header once (version 2): Ed25519 over receiptGroupMessage, base64url. */
   signGroup(header: ReceiptGroupHeader): string;
+  /**
+   * Signs another ledger statement (a regulator package's manifest): Ed25519, base64url. The caller
+   * prefixes the message with its own domain string, so no statement can pass for a receipt.
+   */
+  signStatement(message: Uint8Array): string;
 }
 
 /** Path of the key in a data directory. */
@@ -65,6 +70,9 @@ export function loadReceiptKey(dataDir: string): ReceiptKey {
     },
     signGroup(header) {
       return sign(null, receiptGroupMessage(header), priv).toString("base64url");
+    },
+    signStatement(message) {
+      return sign(null, message, priv).toString("base64url");
     },
   };
 }

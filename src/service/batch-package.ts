@@ -7,7 +7,8 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { createHash } from "node:crypto";
+import { createHash, createPublicKey, KeyObject, verify } from "node:crypto";
+import { keyIdOf, ReceiptKey } from "../crypto/receipt-key";
 import {
   BatchEntry,
   BatchReport,
@@ -58,6 +59,24 @@ export interface PackageManifest {
   files: { path: string; sha256: string; bytes: number }[];
 }
 
+/** Domain string of the ledger's signature over a package manifest. */
+export const PACKAGE_STATEMENT = "gxp-ledger batch package manifest v1";
+
+/** manifest.sig.json: the ledger's receipt key over the manifest's SHA-256. */
+export interface PackageSignature {
+  algorithm: "Ed25519";
+  statement: typeof PACKAGE_STATEMENT;
+  keyId: string;
+  publicKeyPem: string;
+  manifestSha256: string;
+  signature: string;
+}
+
+/** The bytes signed: the statement, a newline, the manifest's SHA-256 in hex. */
+export function packageMessage(manifestSha256: string): Buffer {
+  return Buffer.from(`${PACKAGE_STATEMENT}\n${manifestSha256}`, "utf8");
+}
+
 /** Why an export was refused. */
 export class PackageError extends Error {
   constructor(
@@ -76,7 +95,7 @@ const safe = (id: string) => id.replace(/[^A-Za-z0-9._-]/g, "_");
  * whose integrity fails or whose events are not all anchored with the confirmations required.
  * @throws PackageError; ChainError CHAIN_UNREACHABLE
  */
-export function exportBatch(ledger: Ledger, report: BatchReport, dir: string, now: Date = new Date()): PackageManifest {
+export function exportBatch(ledger: Ledger, report: BatchReport, dir: string, key: ReceiptKey, now: Date = new Date()): PackageManifest {
   if (report.verdict === "INTEGRITY-FAIL") {
     throw new PackageError("BATCH_INTEGRITY_FAILED", `batch ${report.batchId} fails integrity (${report.integrity.findings[0]?.message}); run verify-batch: no package is made of a tampered record`);
   }
@@ -121,7 +140,19 @@ export function exportBatch(ledger: Ledger, report: BatchReport, dir: string, no
     sourceGaps: ledger.events.sourceGaps().filter((g) => ids.has(g.eventId)).map((g) => ({ eventId: g.eventId, source: g.source, expected: g.expected, got: g.got })),
     files,
   };
-  fs.writeFileSync(path.join(dir, "manifest.json"), JSON.stringify(manifest, null, 1) + "\n");
+  const manifestBytes = Buffer.from(JSON.stringify(manifest, null, 1) + "\n", "utf8");
+  fs.writeFileSync(path.join(dir, "manifest.json"), manifestBytes);
+  // The ledger signs the manifest (and with it the head): cutting events off the end of the batch
+  // and rewriting the manifest to match then needs the ledger's key.
+  const signature: PackageSignature = {
+    algorithm: "Ed25519",
+    statement: PACKAGE_STATEMENT,
+    keyId: key.keyId,
+    publicKeyPem: key.publicKeyPem,
+    manifestSha256: sha256(manifestBytes),
+    signature: key.signStatement(packageMessage(sha256(manifestBytes))),
+  };
+  fs.writeFileSync(path.join(dir, "manifest.sig.json"), JSON.stringify(signature, null, 1) + "\n");
   return manifest;
 }
 
@@ -143,8 +174,11 @@ or verify each bundle in the browser verifier page (web/dist/verify.html) or wit
 "root" (RFC 9162 section 2.1.3); getAnchor(ledgerId, epoch) on the contract returns that root.
 Each record's batchLink.batchSeq counts 0, 1, 2, ... and batchLink.prevLeafHash is the leaf hash of the
 batch's previous event: a missing, inserted or reordered event breaks that chain.
-Limit: the package shows the batch up to its head event (manifest.json "head"); that no event of the
-batch came after it can only be shown by the ledger (verify-batch) or by the MES's own receipts.
+manifest.sig.json is the ledger's signature (its Ed25519 receipt key, the key that signs the MES's
+receipts) over manifest.json, which fixes every file's hash and the batch's last event ("head"):
+cutting events off the end needs that key. Compare its keyId with the key the site publishes, or
+pass it: verify-package <dir> --ledger-key receipt-key.pub.pem. That no event of the batch came after
+the head is shown by the ledger's own verify-batch or by the MES's receipts.
 `;
 }
 
@@ -152,6 +186,8 @@ batch came after it can only be shown by the ledger (verify-batch) or by the MES
 export interface VerifyPackageOptions {
   /** The chain; connected once the package's own checks ran. */
   chain?: () => Promise<JsonRpcTransport>;
+  /** The ledger's receipt public key (PEM) the inspector got from the site: the manifest must be signed by it. */
+  ledgerKeyPem?: string;
   confirmations: number;
   now?: () => Date;
 }
@@ -183,16 +219,19 @@ export async function verifyPackage(dir: string, opts: VerifyPackageOptions): Pr
   const checks: IntegrityCheck[] = [];
   const fail = (code: string, message: string, eventIds: string[] = []) => findings.push({ code, message, eventIds });
 
+  // 0. The ledger's signature over the manifest (which fixes the batch's head and every file's hash).
+  checks.push(checkPackageSignature(dir, opts.ledgerKeyPem, fail));
+
   // 1. Files: exactly the manifest's, each with its hash.
   const listed = new Map(manifest.files.map((f) => [f.path, f]));
-  const present = listFiles(dir).filter((p) => p !== "manifest.json");
+  const present = listFiles(dir).filter((p) => p !== "manifest.json" && p !== "manifest.sig.json");
   for (const p of present) if (!listed.has(p)) fail("PACKAGE_FILE_ADDED", `file ${p} is not in the manifest: it was added`);
   for (const f of manifest.files) {
     const full = path.join(dir, f.path);
     if (!fs.existsSync(full)) fail("PACKAGE_FILE_MISSING", `file ${f.path} listed in the manifest is missing: it was removed`);
     else if (sha256(fs.readFileSync(full)) !== f.sha256) fail("PACKAGE_FILE_EDITED", `file ${f.path} does not have the SHA-256 the manifest lists: it was edited`);
   }
-  checks.push({ check: "package files", ok: findings.length === 0, detail: findings.length ? findings.map((f) => f.message).join("; ") : `${manifest.files.length} files present, none added, each with its SHA-256` });
+  checks.push({ check: "package files", ok: !findings.some((f) => f.code.startsWith("PACKAGE_FILE")), detail: findings.length ? findings.map((f) => f.message).join("; ") : `${manifest.files.length} files present, none added, each with its SHA-256` });
 
   // 2. The batch chain listing and one proof bundle per event, each checked offline.
   let chain: PackageChainEntry[] = [];
@@ -299,3 +338,40 @@ export async function verifyPackage(dir: string, opts: VerifyPackageOptions): Pr
 }
 
 type ProofBundleClaim = Parameters<typeof checkAnchor>[0];
+
+function checkPackageSignature(dir: string, ledgerKeyPem: string | undefined, fail: (code: string, message: string) => void): IntegrityCheck {
+  const bad = (code: string, detail: string): IntegrityCheck => (fail(code, detail), { check: "ledger signature", ok: false, detail });
+  let sig: PackageSignature;
+  let manifestBytes: Buffer;
+  try {
+    sig = JSON.parse(fs.readFileSync(path.join(dir, "manifest.sig.json"), "utf8")) as PackageSignature;
+    manifestBytes = fs.readFileSync(path.join(dir, "manifest.json"));
+  } catch {
+    return bad("PACKAGE_SIGNATURE_MISSING", "manifest.sig.json is missing or unreadable: the manifest is not signed by the ledger");
+  }
+  let pub: KeyObject;
+  try {
+    pub = createPublicKey(sig.publicKeyPem);
+  } catch {
+    return bad("PACKAGE_SIGNATURE_INVALID", "manifest.sig.json holds no readable public key");
+  }
+  if (keyIdOf(pub) !== sig.keyId) return bad("PACKAGE_SIGNATURE_INVALID", `manifest.sig.json: key id ${sig.keyId} is not the id of its public key`);
+  const digest = sha256(manifestBytes);
+  if (sig.manifestSha256 !== digest) return bad("PACKAGE_SIGNATURE_INVALID", `manifest.json was changed after the ledger signed it (SHA-256 ${digest}, signed ${sig.manifestSha256})`);
+  let ok = false;
+  try {
+    ok = verify(null, packageMessage(digest), pub, Buffer.from(String(sig.signature), "base64url"));
+  } catch {
+    ok = false;
+  }
+  if (!ok) return bad("PACKAGE_SIGNATURE_INVALID", `the signature in manifest.sig.json does not verify with key ${sig.keyId}`);
+  if (ledgerKeyPem !== undefined) {
+    const want = keyIdOf(createPublicKey(ledgerKeyPem));
+    if (want !== sig.keyId) return bad("PACKAGE_SIGNED_BY_OTHER_KEY", `the manifest is signed by key ${sig.keyId}, not by the ledger key given (${want})`);
+  }
+  return {
+    check: "ledger signature",
+    ok: true,
+    detail: `manifest signed by the ledger's receipt key ${sig.keyId}${ledgerKeyPem ? " (the key given)" : "; compare this key id with the site's published receipt key (or pass --ledger-key)"}`,
+  };
+}

@@ -20,7 +20,8 @@ import { anchorContract, AnchorContract } from "../../src/chain/contract";
 import { createAnchorer } from "../../src/chain/anchorer";
 import { providerTransport } from "../../src/chain/verify-anchor";
 import { nodeHasher } from "../../src/crypto/node-hasher";
-import { exportBatch, verifyPackage, PackageManifest } from "../../src/service/batch-package";
+import { exportBatch, verifyPackage, PackageManifest, PACKAGE_STATEMENT, packageMessage } from "../../src/service/batch-package";
+import { loadReceiptKey, ReceiptKey } from "../../src/crypto/receipt-key";
 import { createHash } from "node:crypto";
 import { BatchVariant, generateBatch } from "../../scripts/batch-fixture";
 import { sampleEvents } from "../helpers/events";
@@ -221,13 +222,15 @@ describe("verifyBatch (real local chain)", function () {
   describe("the regulator package", () => {
     let pkg: string;
     let batchId: string;
+    let key: ReceiptKey;
     before(async () => {
       const l = await ledgerWith("open-deviation");
       batchId = l.batchId;
       const report = await verify(l.ledger, batchId);
       pkg = fs.mkdtempSync(path.join(os.tmpdir(), "gxp-pkg-"));
       dirs.push(pkg);
-      exportBatch(l.ledger, report, path.join(pkg, "orig"));
+      key = loadReceiptKey(pkg);
+      exportBatch(l.ledger, report, path.join(pkg, "orig"), key);
       l.ledger.close();
     });
     const sha = (b: Buffer | string) => createHash("sha256").update(b).digest("hex");
@@ -244,7 +247,7 @@ describe("verifyBatch (real local chain)", function () {
       for (const f of m.files) if (fs.existsSync(path.join(dir, f.path))) f.sha256 = sha(fs.readFileSync(path.join(dir, f.path)));
       fs.writeFileSync(path.join(dir, "manifest.json"), JSON.stringify(m));
     };
-    const check = (dir: string) => verifyPackage(dir, { confirmations: 1, chain: async () => providerTransport(provider) });
+    const check = (dir: string, ledgerKeyPem?: string) => verifyPackage(dir, { confirmations: 1, ledgerKeyPem, chain: async () => providerTransport(provider) });
     const codes = (r: BatchReport) => r.integrity.findings.map((f) => f.code);
 
     it("verifies with only the package and the chain, with the same verdict and checklist as the ledger", async () => {
@@ -253,6 +256,8 @@ describe("verifyBatch (real local chain)", function () {
       expect(r.integrity.findings).to.deep.equal([]);
       expect(r.verdict).to.equal("OPEN-ITEMS");
       expect(r.exitCode).to.equal(4);
+      expect(r.integrity.checks.find((c) => c.check === "ledger signature")!.detail).to.contain(key.keyId);
+      expect((await check(path.join(pkg, "orig"), key.publicKeyPem)).integrity.findings).to.deep.equal([]);
       expect(r.checklist.find((c) => c.id === "deviations-closed")!.status).to.equal("open");
       const html = fs.readFileSync(path.join(pkg, "orig", "report.html"), "utf8");
       expect(html).to.contain("Electronic signatures").and.contain("How to verify this package independently");
@@ -334,6 +339,42 @@ describe("verifyBatch (real local chain)", function () {
       );
       expect(r.exitCode).to.equal(1);
       expect(codes(r)).to.include("PACKAGE_REPORT_MISMATCH");
+    });
+    it("catches the batch cut short at its end with manifest and listing rewritten: the ledger's signature no longer holds", async () => {
+      const r = await check(
+        copy((d, m) => {
+          const chain = JSON.parse(fs.readFileSync(path.join(d, "batch-chain.json"), "utf8")) as { eventId: string; file: string; batchSeq: number; leafHash: string }[];
+          const cut = chain.splice(chain.length - 3, 3);
+          for (const c of cut) fs.rmSync(path.join(d, c.file));
+          fs.writeFileSync(path.join(d, "batch-chain.json"), JSON.stringify(chain));
+          const last = chain[chain.length - 1];
+          m.files = m.files.filter((f) => !cut.some((c) => c.file === f.path));
+          m.events = chain.length;
+          m.head = { batchSeq: last.batchSeq, eventId: last.eventId, leafHash: last.leafHash };
+          rehash(d, m);
+        }),
+      );
+      expect(r.exitCode).to.equal(1);
+      expect(codes(r)).to.include("PACKAGE_SIGNATURE_INVALID");
+      expect(codes(r).filter((c) => c.startsWith("BATCH_"))).to.deep.equal([]);
+    });
+
+    it("catches a manifest re-signed with another key when the inspector pins the ledger's key, and a missing signature", async () => {
+      const other = loadReceiptKey(fs.mkdtempSync(path.join(pkg, "otherkey-")));
+      const resigned = copy((d) => {
+        const bytes = fs.readFileSync(path.join(d, "manifest.json"));
+        const digest = sha(bytes);
+        fs.writeFileSync(
+          path.join(d, "manifest.sig.json"),
+          JSON.stringify({ algorithm: "Ed25519", statement: PACKAGE_STATEMENT, keyId: other.keyId, publicKeyPem: other.publicKeyPem, manifestSha256: digest, signature: other.signStatement(packageMessage(digest)) }),
+        );
+      });
+      expect((await check(resigned)).integrity.findings).to.deep.equal([]);
+      const pinned = await check(resigned, key.publicKeyPem);
+      expect(pinned.exitCode).to.equal(1);
+      expect(codes(pinned)).to.deep.equal(["PACKAGE_SIGNED_BY_OTHER_KEY"]);
+      const unsigned = await check(copy((d) => fs.rmSync(path.join(d, "manifest.sig.json"))));
+      expect(codes(unsigned)).to.deep.equal(["PACKAGE_SIGNATURE_MISSING"]);
     });
   });
 });

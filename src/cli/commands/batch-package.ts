@@ -4,7 +4,10 @@
  * integrity fails (or the package was altered), 4 checklist open items, 5 not all anchored; 2 bad
  * usage or unknown batch, 3 chain unreachable.
  */
+import fs from "node:fs";
+import { createPublicKey } from "node:crypto";
 import { Command } from "commander";
+import { loadReceiptKey } from "../../crypto/receipt-key";
 import { JsonRpcProvider } from "ethers";
 import { openLedger } from "../../service/ledger";
 import { openReadChain } from "../../service/chain-context";
@@ -41,7 +44,7 @@ export function exportBatchCommand(): Command {
           chain: async () => providerTransport((provider = (await openReadChain(config.rpcUrl, config.dataDir, undefined, config.chainPort)).provider)),
         });
         if (!report) throw new CliExit(EXIT.USAGE, `no event of batch ${batchId} in this ledger`);
-        const m = exportBatch(ledger, report, opts.output);
+        const m = exportBatch(ledger, report, opts.output, loadReceiptKey(config.dataDir));
         output(cmd, { batchId, dir: opts.output, verdict: report.verdict, events: m.events, files: m.files.length + 1 }, `wrote the package of batch ${batchId} (${m.events} events, ${m.files.length + 1} files, verdict ${report.verdict}) to ${opts.output}`);
       } catch (e) {
         if (e instanceof PackageError) throw new CliExit(PACKAGE_EXIT[e.code], e.message);
@@ -60,13 +63,23 @@ export function verifyPackageCommand(): Command {
     .argument("<dir>", "the package directory")
     .option("--all", "print the full audit trail too")
     .option("--confirmations <n>", "confirmations required", "1")
-    .action(async (dir: string, opts: { all?: boolean; confirmations: string }, cmd: Command) => {
+    .option("--ledger-key <pem>", "the ledger's receipt public key (PEM file from the site): the manifest must be signed by it")
+    .action(async (dir: string, opts: { all?: boolean; confirmations: string; ledgerKey?: string }, cmd: Command) => {
       const config = configOf(cmd);
       const confirmations = Number(opts.confirmations);
       if (!Number.isSafeInteger(confirmations) || confirmations < 1) throw new CliExit(EXIT.USAGE, `--confirmations ${opts.confirmations}: want a positive integer`);
       const url = config.rpcUrl ?? `http://127.0.0.1:${config.chainPort}`;
       try {
-        const report = await verifyPackage(dir, { confirmations, chain: async () => fetchTransport(url) });
+        let ledgerKeyPem: string | undefined;
+        if (opts.ledgerKey) {
+          try {
+            ledgerKeyPem = fs.readFileSync(opts.ledgerKey, "utf8");
+            createPublicKey(ledgerKeyPem);
+          } catch (e) {
+            throw new CliExit(EXIT.USAGE, `cannot read --ledger-key ${opts.ledgerKey}: ${(e as Error).message}`);
+          }
+        }
+        const report = await verifyPackage(dir, { confirmations, ledgerKeyPem, chain: async () => fetchTransport(url) });
         const head = `package ${dir}, chain checked at ${redactUrl(url)}\n`;
         output(cmd, report, head + renderBatchReport(report, opts.all));
         process.exitCode = report.exitCode;
