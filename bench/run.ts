@@ -73,6 +73,8 @@ async function main(): Promise<void> {
   const results: Record<string, { at: string; loadAverageBefore: number[]; loadAverageAfter: number[]; ms: number; figures: unknown; lines: string[]; error?: string }> = {};
   const ev = (dflt: string) => (eventsFlag ?? dflt).split(",").map(Number);
   for (const part of parts) {
+    // A proof run at another ledger size is kept beside the default one (e.g. the 10M-event ledger).
+    const key = part === "proof" && eventsFlag ? `proof-${eventsFlag}` : part;
     const before = loadAverage();
     const t0 = performance.now();
     log(`== ${part} (load average ${before.join(" ")})`);
@@ -123,14 +125,14 @@ async function main(): Promise<void> {
           break;
         }
       }
-      results[part] = { at: new Date().toISOString(), loadAverageBefore: before, loadAverageAfter: loadAverage(), ms: Math.round(performance.now() - t0), figures, lines };
+      results[key] = { at: new Date().toISOString(), loadAverageBefore: before, loadAverageAfter: loadAverage(), ms: Math.round(performance.now() - t0), figures, lines };
     } catch (e) {
-      results[part] = { at: new Date().toISOString(), loadAverageBefore: before, loadAverageAfter: loadAverage(), ms: Math.round(performance.now() - t0), figures: undefined, lines: [], error: (e as Error).stack ?? String(e) };
+      results[key] = { at: new Date().toISOString(), loadAverageBefore: before, loadAverageAfter: loadAverage(), ms: Math.round(performance.now() - t0), figures: undefined, lines: [], error: (e as Error).stack ?? String(e) };
       log(`${part} failed: ${(e as Error).message}`);
     }
-    console.log(`-- ${part} (load average before ${before.join(" ")}, after ${results[part].loadAverageAfter.join(" ")}; ${(results[part].ms / 1000).toFixed(0)} s)`);
+    console.log(`-- ${key} (load average before ${before.join(" ")}, after ${results[key].loadAverageAfter.join(" ")}; ${(results[key].ms / 1000).toFixed(0)} s)`);
     for (const l of lines) console.log(l);
-    if (results[part].error) console.log(`FAILED: ${results[part].error!.split("\n")[0]}`);
+    if (results[key].error) console.log(`FAILED: ${results[key].error!.split("\n")[0]}`);
   }
   const loadAfter = loadAverage();
   const targets: TargetRow[] = evaluateTargets(results);
@@ -139,8 +141,9 @@ async function main(): Promise<void> {
   const out = { startedAt, finishedAt: new Date().toISOString(), argv, quick, machine, loadAverageBefore: loadBefore, loadAverageAfter: loadAfter, parts: results, targets };
   fs.mkdirSync(path.join(__dirname, "results"), { recursive: true });
   const file = path.join(__dirname, "results", "latest.json");
-  // A partial run (some parts only) merges into the last file, so one latest.json holds every part.
-  const prev = fs.existsSync(file) && selected.length ? (JSON.parse(fs.readFileSync(file, "utf8")) as typeof out) : undefined;
+  // Parts merge into the last file (each keeps its own time and load average), so that one
+  // latest.json holds every part, including the long ones run on their own (load, proof-<events>).
+  const prev = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as typeof out) : undefined;
   const merged = prev ? { ...out, parts: { ...prev.parts, ...results }, targets: evaluateTargets({ ...prev.parts, ...results }) } : out;
   fs.writeFileSync(file, JSON.stringify(merged, null, 2) + "\n");
   console.log(`wrote ${path.relative(ROOT, file)}`);

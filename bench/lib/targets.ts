@@ -41,13 +41,22 @@ export function evaluateTargets(parts: Parts): TargetRow[] {
     rows.push({ target: "seal 1M peak RSS ≤ 512 MB", measured: `${n(seal.peakRssMB.median)} MB`, reference: `process before sealing ${n(seal.baseRssMB.median)} MB`, met: seal.peakRssMB.max <= 512, loadAverage: la("seal") });
   } else none("seal 1M events ≤ 1.5× bare tree, RSS ≤ 512 MB", "not measured at 1M in this run");
 
+  // Every proof run (the default one, and any at another ledger size under "proof-<events>").
+  const proofRuns = Object.keys(parts).filter((k) => k === "proof" || k.startsWith("proof-"));
   const proof = fig<ProofFigures[]>("proof");
+  const largest = proofRuns
+    .flatMap((k) => (fig<ProofFigures[]>(k) ?? []).map((f) => ({ f, k })))
+    .sort((a, b) => b.f.events - a.f.events || b.f.epochSize - a.f.epochSize)[0];
+  if (largest) {
+    const top = largest.f;
+    const at = `${n(top.events)} events, epochs of ${n(top.epochSize)}`;
+    rows.push({ target: `proof lookup p99 ≤ 1 ms in process (${at})`, measured: `p99 ${top.inProcess.p99} ms, p50 ${top.inProcess.p50} ms`, reference: `row read by id p99 ${top.rowRead.p99} ms, p50 ${top.rowRead.p50} ms`, met: top.inProcess.p99 <= 1, loadAverage: la(largest.k) });
+    rows.push({ target: `proof GET p99 ≤ 10 ms over HTTP (${at})`, measured: `p99 ${top.http.p99} ms, p50 ${top.http.p50} ms`, reference: `in process p99 ${top.inProcess.p99} ms`, met: top.http.p99 <= 10, loadAverage: la(largest.k) });
+    if (top.events < 10_000_000) rows.push({ target: "proof at 10M events", measured: `measured at ${n(top.events)} events, the most the bulk load reached in its time budget (see load)`, reference: "-" });
+  }
   if (proof?.length) {
     const big = [...proof].sort((a, b) => b.epochSize - a.epochSize)[0];
     const small = [...proof].sort((a, b) => a.epochSize - b.epochSize)[0];
-    const at = `${n(big.events)} events, epochs of ${n(big.epochSize)}`;
-    rows.push({ target: `proof lookup p99 ≤ 1 ms in process (${at})`, measured: `p99 ${big.inProcess.p99} ms, p50 ${big.inProcess.p50} ms`, reference: `row read by id p99 ${big.rowRead.p99} ms, p50 ${big.rowRead.p50} ms`, met: big.inProcess.p99 <= 1, loadAverage: la("proof") });
-    rows.push({ target: `proof GET p99 ≤ 10 ms over HTTP (${at})`, measured: `p99 ${big.http.p99} ms, p50 ${big.http.p50} ms`, reference: `in process p99 ${big.inProcess.p99} ms`, met: big.http.p99 <= 10, loadAverage: la("proof") });
     if (big !== small) {
       rows.push({
         target: "proof work O(log n)",
@@ -57,8 +66,8 @@ export function evaluateTargets(parts: Parts): TargetRow[] {
         loadAverage: la("proof"),
       });
     }
-    if (big.events < 10_000_000) rows.push({ target: "proof at 10M events", measured: `measured at ${n(big.events)} events (see load)`, reference: "-" });
-  } else none("proof lookup p99 ≤ 1 ms / ≤ 10 ms HTTP", "not measured in this run");
+  }
+  if (!largest) none("proof lookup p99 ≤ 1 ms / ≤ 10 ms HTTP", "not measured in this run");
 
   const v = fig<VerifyFigures>("verify");
   if (v) rows.push({ target: "verify-proof core ≥ 20,000 bundles/s", measured: `${n(Math.round(v.nodeHasher.median))} bundles/s (Node hasher); ${n(Math.round(v.coreHasher.median))} (core hasher)`, reference: `floor ${n(Math.round(v.floor.median))} bundles/s`, met: v.nodeHasher.median >= 20_000, loadAverage: la("verify") });
