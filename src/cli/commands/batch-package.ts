@@ -8,12 +8,9 @@ import fs from "node:fs";
 import { createPublicKey } from "node:crypto";
 import { Command } from "commander";
 import { loadReceiptKey } from "../../crypto/receipt-key";
-import { JsonRpcProvider } from "ethers";
-import { openLedger } from "../../service/ledger";
-import { openReadChain } from "../../service/chain-context";
-import { verifyBatch } from "../../service/batch-verify";
+import { withBatchReview } from "./verify-batch";
 import { exportBatch, PackageError, verifyPackage } from "../../service/batch-package";
-import { fetchTransport, providerTransport } from "../../chain/verify-anchor";
+import { fetchTransport } from "../../chain/verify-anchor";
 import { redactUrl } from "../../chain/provider";
 import { renderBatchReport } from "../render-batch";
 import { configOf, output } from "../context";
@@ -36,22 +33,14 @@ export function exportBatchCommand(): Command {
     .option("--confirmations <n>", "confirmations required (LEDGER_CONFIRMATIONS)")
     .action(async (batchId: string, opts: { output: string; confirmations?: string }, cmd: Command) => {
       const config = configOf(cmd, opts);
-      const ledger = openLedger(config.dataDir, config.seal, undefined, true);
-      let provider: JsonRpcProvider | undefined;
       try {
-        const report = await verifyBatch(ledger, batchId, {
-          confirmations: config.confirmations,
-          chain: async () => providerTransport((provider = (await openReadChain(config.rpcUrl, config.dataDir, undefined, config.chainPort)).provider)),
+        await withBatchReview(config, batchId, (report, ledger) => {
+          const m = exportBatch(ledger, report, opts.output, loadReceiptKey(config.dataDir));
+          output(cmd, { batchId, dir: opts.output, verdict: report.verdict, events: m.events, files: m.files.length + 1 }, `wrote the package of batch ${batchId} (${m.events} events, ${m.files.length + 1} files, verdict ${report.verdict}) to ${opts.output}`);
         });
-        if (!report) throw new CliExit(EXIT.USAGE, `no event of batch ${batchId} in this ledger`);
-        const m = exportBatch(ledger, report, opts.output, loadReceiptKey(config.dataDir));
-        output(cmd, { batchId, dir: opts.output, verdict: report.verdict, events: m.events, files: m.files.length + 1 }, `wrote the package of batch ${batchId} (${m.events} events, ${m.files.length + 1} files, verdict ${report.verdict}) to ${opts.output}`);
       } catch (e) {
         if (e instanceof PackageError) throw new CliExit(PACKAGE_EXIT[e.code], e.message);
         throw e;
-      } finally {
-        provider?.destroy();
-        ledger.close();
       }
     });
 }

@@ -4,7 +4,9 @@
  * anchored with the confirmations required, 2 unknown batch, 3 chain unreachable.
  */
 import { Command } from "commander";
-import { openLedger } from "../../service/ledger";
+import { openLedger, Ledger } from "../../service/ledger";
+import { LedgerConfig } from "../../service/config";
+import { BatchReport } from "../../core";
 import { openReadChain } from "../../service/chain-context";
 import { verifyBatch } from "../../service/batch-verify";
 import { providerTransport } from "../../chain/verify-anchor";
@@ -12,6 +14,27 @@ import { JsonRpcProvider } from "ethers";
 import { renderBatchReport } from "../render-batch";
 import { configOf, output } from "../context";
 import { CliExit, EXIT } from "../exit";
+
+/**
+ * Opens the ledger, reviews one batch against it and the chain, and hands the report (with the open
+ * ledger) to `use`; closes both after. Shared by verify-batch and export-batch.
+ * @throws CliExit USAGE for a batch with no events
+ */
+export async function withBatchReview<T>(config: LedgerConfig, batchId: string, use: (report: BatchReport, ledger: Ledger) => T | Promise<T>): Promise<T> {
+  const ledger = openLedger(config.dataDir, config.seal, undefined, true);
+  let provider: JsonRpcProvider | undefined;
+  try {
+    const report = await verifyBatch(ledger, batchId, {
+      confirmations: config.confirmations,
+      chain: async () => providerTransport((provider = (await openReadChain(config.rpcUrl, config.dataDir, undefined, config.chainPort)).provider)),
+    });
+    if (!report) throw new CliExit(EXIT.USAGE, `no event of batch ${batchId} in this ledger`);
+    return await use(report, ledger);
+  } finally {
+    provider?.destroy();
+    ledger.close();
+  }
+}
 
 /** Registers `verify-batch`. */
 export function verifyBatchCommand(): Command {
@@ -21,20 +44,9 @@ export function verifyBatchCommand(): Command {
     .option("--all", "print the full audit trail too")
     .option("--confirmations <n>", "confirmations required (LEDGER_CONFIRMATIONS)")
     .action(async (batchId: string, opts: { all?: boolean; confirmations?: string }, cmd: Command) => {
-      const config = configOf(cmd, opts);
-      const ledger = openLedger(config.dataDir, config.seal, undefined, true);
-      let provider: JsonRpcProvider | undefined;
-      try {
-        const report = await verifyBatch(ledger, batchId, {
-          confirmations: config.confirmations,
-          chain: async () => providerTransport((provider = (await openReadChain(config.rpcUrl, config.dataDir, undefined, config.chainPort)).provider)),
-        });
-        if (!report) throw new CliExit(EXIT.USAGE, `no event of batch ${batchId} in this ledger`);
+      await withBatchReview(configOf(cmd, opts), batchId, (report) => {
         output(cmd, report, renderBatchReport(report, opts.all));
         process.exitCode = report.exitCode;
-      } finally {
-        provider?.destroy();
-        ledger.close();
-      }
+      });
     });
 }
