@@ -33,8 +33,8 @@ export function evaluateTargets(parts: Parts): TargetRow[] {
   if (seal) {
     rows.push({
       target: "seal 1M events ≤ 1.5× bare tree",
-      measured: `${n(seal.seal.median)} ms (${n(seal.ratioSealToBare)}× bare)`,
-      reference: `bare ${n(seal.bare.median)} ms; merkletreejs naive ${n(seal.naive.median)} ms`,
+      measured: `${n(Math.round(seal.seal.median))} ms (${n(seal.ratioSealToBare)}× bare)`,
+      reference: `bare ${n(Math.round(seal.bare.median))} ms; merkletreejs naive ${n(Math.round(seal.naive.median))} ms`,
       met: seal.ratioSealToBare <= 1.5,
       loadAverage: la("seal"),
     });
