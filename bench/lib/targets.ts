@@ -52,7 +52,7 @@ export function evaluateTargets(parts: Parts): TargetRow[] {
     const at = `${n(top.events)} events, epochs of ${n(top.epochSize)}`;
     rows.push({ target: `proof lookup p99 ≤ 1 ms in process (${at})`, measured: `p99 ${top.inProcess.p99} ms, p50 ${top.inProcess.p50} ms`, reference: `row read by id p99 ${top.rowRead.p99} ms, p50 ${top.rowRead.p50} ms`, met: top.inProcess.p99 <= 1, loadAverage: la(largest.k) });
     rows.push({ target: `proof GET p99 ≤ 10 ms over HTTP (${at})`, measured: `p99 ${top.http.p99} ms, p50 ${top.http.p50} ms`, reference: `in process p99 ${top.inProcess.p99} ms`, met: top.http.p99 <= 10, loadAverage: la(largest.k) });
-    if (top.events < 10_000_000) rows.push({ target: "proof at 10M events", measured: `measured at ${n(top.events)} events, the most the bulk load reached in its time budget (see load)`, reference: "-" });
+    if (top.events < 10_000_000) rows.push({ target: "proof at 10M events", measured: `measured at ${n(top.events)} events, the largest ledger a proof run used (the bulk load's reach in its time budget: see load)`, reference: "-" });
   }
   if (proof?.length) {
     const big = [...proof].sort((a, b) => b.epochSize - a.epochSize)[0];
@@ -80,7 +80,15 @@ export function evaluateTargets(parts: Parts): TargetRow[] {
   } else none("audit ≥ 200,000 events/s", "not measured in this run");
 
   const b = fig<{ inProcessMs?: { median: number }; referenceMs?: { median: number }; cliMs?: { median: number }; setup?: string }>("batch");
-  if (b?.inProcessMs) rows.push({ target: "verify-batch of 10,000 events < 2 s", measured: `${n(b.inProcessMs.median)} ms in process; CLI ${b.cliMs ? n(b.cliMs.median) + " ms" : "not built"}`, reference: `rows read + hashed ${b.referenceMs ? n(b.referenceMs.median) : "?"} ms`, met: b.inProcessMs.median < 2000 && (!b.cliMs || b.cliMs.median < 2000), loadAverage: la("batch") });
+  const batchEvents = Number(b?.setup?.match(/^batch of (\d+) events/)?.[1] ?? 0);
+  if (b?.inProcessMs)
+    rows.push({
+      target: `verify-batch of 10,000 events < 2 s${batchEvents !== 10_000 ? ` (this run: ${n(batchEvents)} events)` : ""}`,
+      measured: `${n(b.inProcessMs.median)} ms in process; CLI ${b.cliMs ? n(b.cliMs.median) + " ms" : "not built"}`,
+      reference: `rows read + hashed ${b.referenceMs ? n(b.referenceMs.median) : "?"} ms`,
+      met: batchEvents === 10_000 ? b.inProcessMs.median < 2000 && (!b.cliMs || b.cliMs.median < 2000) : undefined,
+      loadAverage: la("batch"),
+    });
   else none("verify-batch of 10,000 events < 2 s", "not measured in this run");
 
   const g = fig<GasFigures>("gas");
