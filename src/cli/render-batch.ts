@@ -25,7 +25,7 @@ export function renderBatchReport(r: BatchReport, all = false): string {
   L.push(`${r.verdict === "PASS" ? "PASS" : r.verdict === "INTEGRITY-FAIL" ? "FAIL" : r.verdict} batch ${r.batchId}${r.product ? `, product ${r.product}` : ""}${r.lotId ? `, lot ${r.lotId}` : ""}`);
   L.push(`  ${HEADLINE[r.verdict]}`);
   L.push(
-    `  ${r.events} events in epochs ${r.anchoring.epochs.length ? r.anchoring.epochs.join(", ") : "(none yet)"}; ${r.anchoring.anchored} anchored and confirmed, ${r.anchoring.notAnchored.length} not yet; ${r.signatures.length} signatures; ${r.corrections.length} corrections`,
+    `  ${r.events} events in epochs ${r.anchoring.epochs.length ? r.anchoring.epochs.join(", ") : "(none yet)"}; ${r.anchoring.anchored} anchored and confirmed, ${r.anchoring.notAnchored.length} not yet; ${r.signatures.length} signature${r.signatures.length === 1 ? "" : "s"}; ${r.corrections.length} correction${r.corrections.length === 1 ? "" : "s"}`,
   );
   if (r.disposition) L.push(`  disposition: ${r.disposition.decision} by ${r.disposition.by} at ${r.disposition.at} (${r.disposition.eventId})`);
   else L.push("  disposition: none recorded yet");
