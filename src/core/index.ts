@@ -13,6 +13,7 @@ export * from "./merkle/tree";
 export * from "./merkle/reference";
 export * from "./event/types";
 export * from "./event/schema";
+export { REQUIRED_REF } from "./event/data-schemas";
 export * from "./event/validate";
 export * from "./record";
 export * from "./proof/bundle";

@@ -29,6 +29,7 @@ import { ChainError } from "../chain/errors";
 import { buildProof } from "./proof";
 import { Ledger } from "./ledger";
 import { batchReportHtml } from "./batch-html";
+import { checkEpochAnchors } from "./epoch-anchors";
 
 /** Package format identifier. */
 export const PACKAGE_VERSION = "gxp-ledger.batch-package/1";
@@ -282,35 +283,11 @@ export async function verifyPackage(dir: string, opts: VerifyPackageOptions): Pr
   checks.push({ check: "proof bundles", ok: bad === 0, detail: `${chain.length - bad} of ${chain.length} bundles verify offline (leaf hash, audit path)` });
 
   // 3. Every epoch's anchor on chain (one check per distinct claim).
-  const anchoredIds = new Set<string>();
-  const notAnchored: { eventId: string; status: string }[] = [];
-  let transport: JsonRpcTransport | undefined;
-  try {
-    if (!opts.chain) throw new ChainError("CHAIN_UNREACHABLE", "no chain endpoint given");
-    transport = await opts.chain();
-  } catch (e) {
-    if (!findings.length) throw e;
-  }
-  const chainFindings: Finding[] = [];
-  for (const { claim, eventIds } of transport ? claims.values() : []) {
-    let facts;
-    try {
-      facts = await gatherChainFacts(transport!, claim);
-    } catch (e) {
-      if (findings.length) break;
-      throw new ChainError("CHAIN_UNREACHABLE", `cannot read the anchor of epoch ${claim.epoch}: ${(e as Error).message.split("\n")[0]}`);
-    }
-    const failed = checkAnchor(claim, [{ endpoint: "chain", facts }], { confirmations: opts.confirmations }).find((s) => !s.ok);
-    if (!failed) eventIds.forEach((id) => anchoredIds.add(id));
-    else if (failed.code === "PROOF_NOT_FINAL") eventIds.forEach((id) => notAnchored.push({ eventId: id, status: `awaiting confirmations (epoch ${claim.epoch})` }));
-    else chainFindings.push({ code: failed.code ?? "PROOF_ANCHOR_MISMATCH", message: `epoch ${claim.epoch} (tx ${claim.anchor.txHash}, ${eventIds.length} events of the package): ${failed.detail}`, eventIds });
-  }
-  checks.push({
-    check: "chain anchors",
-    ok: chainFindings.length === 0 && transport !== undefined,
-    detail: chainFindings.length ? chainFindings.map((f) => f.message).join("; ") : transport ? `${claims.size} epoch anchor(s) confirmed on chain ${manifest.ledger.chainId}` : "NOT CHECKED: the chain could not be asked",
-  });
-  findings.push(...chainFindings);
+  const chainResult = await checkEpochAnchors([...claims.values()], opts.chain, opts.confirmations, findings.length, "of the package");
+  checks.push(chainResult.check);
+  findings.push(...chainResult.findings);
+  const anchoredIds = new Set(chainResult.anchored);
+  const notAnchored = chainResult.notFinal;
 
   const review = reviewBatch({ batchId: manifest.batchId, entries, sourceGaps: Array.isArray(manifest.sourceGaps) ? manifest.sourceGaps : [] });
 

@@ -27,6 +27,8 @@ import { ledgerNameOf } from "../chain/contract";
 import { ChainError } from "../chain/errors";
 import { EpochRow, TILE_WIDTH } from "../store/epoch-store";
 import { Ledger } from "./ledger";
+import { anchorClaimOf } from "./proof";
+import { checkEpochAnchors, EpochClaim } from "./epoch-anchors";
 
 /** Options of verifyBatch. */
 export interface VerifyBatchOptions {
@@ -46,19 +48,6 @@ interface Row {
 }
 
 const plural = (n: number, one: string, many = one + "s") => `${n} ${n === 1 ? one : many}`;
-
-/** Finds the epoch holding `seq` in epochs sorted by firstSeq. */
-function epochOfSeq(epochs: readonly EpochRow[], seq: number): EpochRow | undefined {
-  let [lo, hi] = [0, epochs.length - 1];
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    const e = epochs[mid];
-    if (seq < e.firstSeq) hi = mid - 1;
-    else if (seq >= e.firstSeq + e.size) lo = mid + 1;
-    else return e;
-  }
-  return undefined;
-}
 
 /**
  * Verifies one batch record. Returns undefined when the ledger holds no event of the batch.
@@ -101,7 +90,7 @@ export async function verifyBatch(ledger: Ledger, batchId: string, opts: VerifyB
 
   // 2. Nothing deleted from the ledger since the batch's first event (the batch's last events
   //    included, which the batch chain alone cannot show).
-  const first = Math.min(...rows.map((r) => r.seq));
+  const first = rows.reduce((m, r) => Math.min(m, r.seq), Infinity);
   const last = ledger.events.nextSeq() - 1;
   const count = ledger.db.prepare("SELECT count(*) FROM events WHERE seq BETWEEN ? AND ?").pluck().get(first, last) as number;
   if (count !== last - first + 1) {
@@ -120,11 +109,15 @@ export async function verifyBatch(ledger: Ledger, batchId: string, opts: VerifyB
   checks.push({ check: "ledger sequence", ok: count === last - first + 1, detail: count === last - first + 1 ? `gap-free from seq ${first} to ${last}` : `${last - first + 1 - count} missing between seq ${first} and ${last}` });
 
   // 3. Each leaf is in its epoch's tree and its audit path leads to the epoch's stored root.
-  const epochs = ledger.epochs.all();
+  // Only the epochs this batch's events sit in (not every epoch of the ledger); consecutive events
+  // mostly share one.
+  let cur: EpochRow | undefined;
+  const epochOfSeq = (seq: number): EpochRow | undefined =>
+    cur && seq >= cur.firstSeq && seq < cur.firstSeq + cur.size ? cur : (cur = ledger.epochs.containing(seq));
   const byEpoch = new Map<number, { epoch: EpochRow; events: Row[] }>();
   const notAnchored: { eventId: string; status: string }[] = [];
   for (const r of rows) {
-    const ep = epochOfSeq(epochs, r.seq);
+    const ep = epochOfSeq(r.seq);
     if (!ep) {
       notAnchored.push({ eventId: r.event_id, status: "pending" });
       continue;
@@ -195,75 +188,20 @@ export async function verifyBatch(ledger: Ledger, batchId: string, opts: VerifyB
   checks.push({ check: "source signatures", ok: badSig === 0, detail: signed ? `${signed - badSig} of ${plural(signed, "signed event")} verify` : "no event of this batch was submitted by a signing client" });
 
   // 5. Every epoch's stored root is the one anchored on chain, with the confirmations required.
-  const anchoredEpochs: number[] = [];
-  const chainFindings: Finding[] = [];
-  const toCheck = [...byEpoch.values()]
-    .map(({ epoch, events }) => ({ epoch, events, anchor: ledger.epochs.anchorOf(epoch.epoch) }))
-    .sort((a, b) => a.epoch.epoch - b.epoch.epoch);
-  for (const t of toCheck) {
-    if (!t.anchor) {
-      const status = ledger.epochs.anchorTxs(t.epoch.epoch).length ? "anchored, not confirmed" : "sealed, not anchored";
-      for (const r of t.events) notAnchored.push({ eventId: r.event_id, status: `${status} (epoch ${t.epoch.epoch})` });
+  const claims: EpochClaim[] = [];
+  for (const { epoch, events } of [...byEpoch.values()].sort((x, y) => x.epoch.epoch - y.epoch.epoch)) {
+    const anchor = ledger.epochs.anchorOf(epoch.epoch);
+    if (anchor) {
+      claims.push({ claim: anchorClaimOf(epoch, anchor), eventIds: events.map((r) => r.event_id) });
+      continue;
     }
+    const status = ledger.epochs.anchorTxs(epoch.epoch).length ? "anchored, not confirmed" : "sealed, not anchored";
+    for (const r of events) notAnchored.push({ eventId: r.event_id, status: `${status} (epoch ${epoch.epoch})` });
   }
-  const anchored = toCheck.filter((t) => t.anchor);
-  let transport: JsonRpcTransport | undefined;
-  if (anchored.length) {
-    try {
-      if (!opts.chain) throw new ChainError("CHAIN_UNREACHABLE", "no chain endpoint to check the anchors against");
-      transport = await opts.chain();
-    } catch (e) {
-      // Tampering already found is reported with the chain down; otherwise the verdict needs it.
-      if (!findings.length) throw e;
-    }
-  }
-  // One round of independent requests per epoch, all epochs at once.
-  const answers = await Promise.all(
-    (transport ? anchored : []).map(async (t) => {
-      const a = t.anchor!;
-      const claim = {
-        anchor: { ...a, ledgerName: ledgerNameOf(a.ledgerId) ?? a.ledgerId, epoch: t.epoch.epoch, firstSeq: t.epoch.firstSeq },
-        epoch: t.epoch.epoch,
-        root: toHex(t.epoch.root),
-        treeSize: t.epoch.size,
-      };
-      try {
-        return { t, claim, facts: await gatherChainFacts(transport!, claim) };
-      } catch (e) {
-        return { t, claim, error: e as Error };
-      }
-    }),
-  );
-  const unreachable = answers.find((x) => x.error);
-  if (unreachable) {
-    if (!findings.length) throw new ChainError("CHAIN_UNREACHABLE", `cannot read the anchor of epoch ${unreachable.t.epoch.epoch}: ${unreachable.error!.message.split("\n")[0]}`);
-    transport = undefined;
-  }
-  for (const { t, claim, facts } of transport ? answers : []) {
-    const failed = checkAnchor(claim, [{ endpoint: "chain", facts: facts! }], { confirmations: opts.confirmations }).find((s) => !s.ok);
-    if (!failed) anchoredEpochs.push(t.epoch.epoch);
-    else if (failed.code === "PROOF_NOT_FINAL") {
-      for (const r of t.events) notAnchored.push({ eventId: r.event_id, status: `awaiting confirmations (epoch ${t.epoch.epoch}): ${failed.detail}` });
-    } else {
-      chainFindings.push({
-        code: failed.code ?? "PROOF_ANCHOR_MISMATCH",
-        message: `epoch ${t.epoch.epoch} (anchor tx ${t.anchor!.txHash}, ${plural(t.events.length, "event")} of this batch): ${failed.detail}`,
-        eventIds: t.events.map((r) => r.event_id),
-      });
-    }
-  }
-  checks.push({
-    check: "chain anchors",
-    ok: chainFindings.length === 0 && (anchored.length === 0 || transport !== undefined),
-    detail: chainFindings.length
-      ? chainFindings.map((f) => f.message).join("; ")
-      : anchored.length === 0
-        ? "no epoch of this batch is anchored yet"
-        : !transport
-          ? "NOT CHECKED: the chain could not be asked"
-          : `${plural(anchoredEpochs.length, "epoch")} anchored with at least ${plural(opts.confirmations, "confirmation")}${anchored.length > anchoredEpochs.length ? `; ${anchored.length - anchoredEpochs.length} not final yet` : ""}`,
-  });
-  findings.push(...chainFindings);
+  const chainResult = await checkEpochAnchors(claims, opts.chain, opts.confirmations, findings.length, "of this batch");
+  checks.push(chainResult.check);
+  findings.push(...chainResult.findings);
+  notAnchored.push(...chainResult.notFinal);
 
   const ids = new Set(rows.map((r) => r.event_id));
   const sourceGaps = ledger.events

@@ -2,7 +2,8 @@
  * Building the portable proof bundle of a stored event from the stores alone: the record, its leaf
  * hash, the audit path read from the epoch's tiles (O(log n), no rebuild), and the anchor.
  */
-import { PROOF_MEDIA_TYPE_V1, ProofBundle, inclusionProofFromLevels, toHex } from "../core";
+import { AnchorClaim, PROOF_MEDIA_TYPE_V1, ProofBundle, inclusionProofFromLevels, toHex } from "../core";
+import { AnchorRow, EpochRow } from "../store/epoch-store";
 import { ledgerNameOf } from "../chain/contract";
 import { Ledger } from "./ledger";
 import { positionOf, EventPosition } from "./status";
@@ -14,6 +15,28 @@ export type ProofResult = { ok: true; bundle: ProofBundle } | { ok: false; posit
 /** The audit path of a stored event in its epoch, as hashes. */
 export function auditPathOf(ledger: Ledger, ev: StoredEvent, epoch: { epoch: number; firstSeq: number; size: number }): Uint8Array[] {
   return inclusionProofFromLevels(epoch.size, ev.seq - epoch.firstSeq, (level, i) => ledger.epochs.readNode(epoch.epoch, level, i));
+}
+
+/** What the chain must confirm for a stored epoch and its recorded anchor (the bundle's anchor part). */
+export function anchorClaimOf(epoch: EpochRow, anchor: AnchorRow): AnchorClaim {
+  return {
+    anchor: {
+      chainId: anchor.chainId,
+      contract: anchor.contract,
+      ledgerId: anchor.ledgerId,
+      ledgerName: ledgerNameOf(anchor.ledgerId) ?? anchor.ledgerId,
+      epoch: epoch.epoch,
+      firstSeq: epoch.firstSeq,
+      txHash: anchor.txHash,
+      blockNumber: anchor.blockNumber,
+      blockHash: anchor.blockHash,
+      blockTimestamp: anchor.blockTimestamp,
+      logIndex: anchor.logIndex,
+    },
+    epoch: epoch.epoch,
+    root: toHex(epoch.root),
+    treeSize: epoch.size,
+  };
 }
 
 /** Builds the bundle of a stored event once its epoch's anchor is confirmed. */
@@ -30,19 +53,7 @@ export function buildProof(ledger: Ledger, ev: StoredEvent): ProofResult {
     treeSize: epoch.size,
     auditPath: auditPathOf(ledger, ev, epoch).map(toHex),
     root: toHex(epoch.root),
-    anchor: {
-      chainId: anchor.chainId,
-      contract: anchor.contract,
-      ledgerId: anchor.ledgerId,
-      ledgerName: ledgerNameOf(anchor.ledgerId) ?? anchor.ledgerId,
-      epoch: epoch.epoch,
-      firstSeq: epoch.firstSeq,
-      txHash: anchor.txHash,
-      blockNumber: anchor.blockNumber,
-      blockHash: anchor.blockHash,
-      blockTimestamp: anchor.blockTimestamp,
-      logIndex: anchor.logIndex,
-    },
+    anchor: anchorClaimOf(epoch, anchor).anchor,
   };
   return { ok: true, bundle };
 }

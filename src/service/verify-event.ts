@@ -22,7 +22,7 @@ import { safeErrorMessage } from "../chain/provider";
 import { StoreError } from "../store/errors";
 import { Ledger } from "./ledger";
 import { positionOf, EventStatus } from "./status";
-import { auditPathOf } from "./proof";
+import { anchorClaimOf, auditPathOf } from "./proof";
 
 /** Outcome of verify: verified, failed (tampering found), or not anchored yet. */
 export type VerifyOutcome = "verified" | "failed" | "not-anchored";
@@ -168,7 +168,7 @@ async function verifyUnsafe(ledger: Ledger, eventId: string, chain: (() => Promi
   try {
     const v = await verifyAnchorOnChain(
       provider,
-      { anchor: { ...a, ledgerName: a.ledgerId, epoch: ep.epoch, firstSeq: ep.firstSeq }, epoch: ep.epoch, root: toHex(root), treeSize: ep.size },
+      anchorClaimOf(ep, a),
       { confirmations },
     );
     ok("chain anchor", `epoch ${ep.epoch} root anchored in tx ${a.txHash}, block ${v.blockNumber} ${v.blockHash}, ${v.confirmations} confirmation${v.confirmations === 1 ? "" : "s"}`);

@@ -4,8 +4,8 @@
  * the caller is told of an event only after its transaction committed.
  */
 import {
-  computePayloadHash,
-  sha256Noble,
+  REQUIRED_REF,
+  signedContentHash,
   SubmittedBy,
   BatchLink,
   GxpEvent,
@@ -129,9 +129,6 @@ export interface EventStore {
   leaves(from: number, to: number): { seq: number; eventId: string; leafHash: Uint8Array }[];
 }
 
-/** The types whose refs must point at stored events, and the relation that must. */
-const REFERENCING: Readonly<Record<string, string | undefined>> = { "record.corrected": "corrects", "record.voided": "voids", "signature.applied": "signs" };
-
 /** Builds the event repository. */
 export function createEventStore(db: Db, ctx: AppendContext): EventStore {
   const qById = db.prepare<[string], Row>("SELECT * FROM events WHERE event_id = ?");
@@ -180,26 +177,25 @@ export function createEventStore(db: Db, ctx: AppendContext): EventStore {
    * 11.70): SHA-256 of the RFC 8785 array of the signed events' payloadHash values, in order.
    */
   const checkReferences = (event: GxpEvent): void => {
-    const rel = REFERENCING[event.type as string];
+    const rel = REQUIRED_REF[event.type as keyof typeof REQUIRED_REF];
     if (!rel) return;
-    for (const r of event.refs ?? []) {
-      if (r.rel !== rel) continue;
-      const target = qById.get(r.eventId);
-      if (!target) {
-        throw new StoreError("REFERENCED_EVENT_NOT_FOUND", `event ${event.id} (${event.type}) ${rel} event ${r.eventId}, which is not stored`, { eventId: event.id, ref: r.eventId });
+    // Each referenced row is read once, whether named in refs, in the signed content or both.
+    const rows = new Map<string, Row>();
+    const stored = (id: string, what: string): Row => {
+      let row = rows.get(id);
+      if (!row) {
+        row = qById.get(id);
+        if (!row) throw new StoreError("REFERENCED_EVENT_NOT_FOUND", `${what} ${id}, which is not stored`, { eventId: event.id, ref: id });
+        checkSameBatch(event, rel, row);
+        rows.set(id, row);
       }
-      checkSameBatch(event, rel, target);
-    }
+      return row;
+    };
+    for (const r of event.refs ?? []) if (r.rel === rel) stored(r.eventId, `event ${event.id} (${event.type}) ${rel} event`);
     if (event.type !== "signature.applied") return;
     const content = (event.data as { signedContent: { eventIds: string[]; contentHash: string } }).signedContent;
-    const hashes = content.eventIds.map((id) => {
-      const row = qById.get(id);
-      if (!row) throw new StoreError("REFERENCED_EVENT_NOT_FOUND", `signature ${event.id} signs event ${id}, which is not stored`, { eventId: event.id, ref: id });
-      checkSameBatch(event, "signs", row);
-      const signed = (JSON.parse(row.record) as LedgerRecord).event;
-      return signed.payloadHash ?? computePayloadHash(signed as unknown as Record<string, unknown>);
-    });
-    const want = "sha256:" + toHex(sha256Noble(utf8(canonicalString(hashes)))).slice(2);
+    const signed = content.eventIds.map((id) => (JSON.parse(stored(id, `signature ${event.id} signs event`).record) as LedgerRecord).event);
+    const want = signedContentHash(signed);
     if (content.contentHash !== want) {
       throw new StoreError("SIGNATURE_CONTENT_MISMATCH", `signature ${event.id}: contentHash ${content.contentHash} is not the hash of the signed events' content (${want})`, {
         eventId: event.id,

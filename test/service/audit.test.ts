@@ -8,18 +8,12 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
-import { JsonRpcProvider } from "ethers";
 import { openLedger, Ledger } from "../../src/service/ledger";
 import { auditLedger, auditLocal, auditLocalParallel, auditChainOf, AuditFinding, AuditReport } from "../../src/service/audit";
 import { nodeHasher } from "../../src/crypto/node-hasher";
-import { startEmbeddedChain, EmbeddedChain } from "../../src/chain/embedded-chain";
-import { connect } from "../../src/chain/provider";
-import { deployLedger } from "../../src/chain/deploy";
-import { devWallet, DEV_ACCOUNT } from "../../src/chain/dev-keys";
-import { anchorContract } from "../../src/chain/contract";
-import { createAnchorer } from "../../src/chain/anchorer";
 import { sampleEvents } from "../helpers/events";
 import { recordOf, resealInPlace, rewriteRecord, tamper } from "../helpers/tamper";
+import { LocalChain, startLocalChain } from "../helpers/local-chain";
 
 const dirs: string[] = [];
 
@@ -281,31 +275,21 @@ describe("auditLocalParallel", function () {
 
 describe("auditLedger against the chain (real local chain)", function () {
   this.timeout(120_000);
-  let chain: EmbeddedChain;
-  let provider: JsonRpcProvider;
-  let chainId: bigint;
-  let n = 0;
+  let lc: LocalChain;
 
   before(async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gxp-audit-chain-"));
-    dirs.push(dir);
-    chain = await startEmbeddedChain({ dataDir: dir, port: 0 });
-    ({ provider, chainId } = await connect(chain.rpcUrl, { pollingIntervalMs: 100 }));
+    lc = await startLocalChain(100);
   });
   after(async () => {
-    provider?.destroy();
-    await chain?.stop();
+    await lc?.stop();
   });
 
   /** A ledger of 3 epochs, each anchored on its own freshly deployed contract. */
   async function anchoredLedger(): Promise<{ l: Ledger; audit: () => Promise<AuditReport> }> {
     const l = buildLedger();
-    const signer = devWallet(DEV_ACCOUNT.anchorer, provider);
-    const d = await deployLedger(devWallet(DEV_ACCOUNT.admin, provider), signer.address, `audit-${n++}`);
-    const contract = anchorContract(d.contract, signer);
-    const done = await createAnchorer({ epochs: l.epochs, contract, signer, provider, chainId, ledgerId: d.ledgerId, confirmations: 1 }).anchorPending();
-    expect(done).to.have.length(3);
-    return { l, audit: () => auditLedger(l, { chain: async () => auditChainOf(provider, d.contract, d.ledgerId) }) };
+    const d = await lc.anchorAll(l, "audit");
+    expect(d.anchored).to.have.length(3);
+    return { l, audit: () => auditLedger(l, { chain: async () => auditChainOf(lc.provider, d.contract, d.ledgerId) }) };
   }
 
   it("finds nothing on an untouched anchored ledger, with the chain checked", async () => {

@@ -8,16 +8,9 @@ import { expect } from "chai";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { JsonRpcProvider } from "ethers";
 import { BatchReport, Finding } from "../../src/core";
 import { openLedger, Ledger } from "../../src/service/ledger";
 import { verifyBatch } from "../../src/service/batch-verify";
-import { startEmbeddedChain, EmbeddedChain } from "../../src/chain/embedded-chain";
-import { connect } from "../../src/chain/provider";
-import { deployLedger } from "../../src/chain/deploy";
-import { devWallet, DEV_ACCOUNT } from "../../src/chain/dev-keys";
-import { anchorContract, AnchorContract } from "../../src/chain/contract";
-import { createAnchorer } from "../../src/chain/anchorer";
 import { providerTransport } from "../../src/chain/verify-anchor";
 import { nodeHasher } from "../../src/crypto/node-hasher";
 import { exportBatch, verifyPackage, PackageManifest, PACKAGE_STATEMENT, packageMessage } from "../../src/service/batch-package";
@@ -25,27 +18,19 @@ import { loadReceiptKey, ReceiptKey } from "../../src/crypto/receipt-key";
 import { createHash } from "node:crypto";
 import { BatchVariant, generateBatch } from "../../scripts/batch-fixture";
 import { sampleEvents } from "../helpers/events";
+import { LocalChain, startLocalChain } from "../helpers/local-chain";
 import { resealInPlace, tamper } from "../helpers/tamper";
 
 describe("verifyBatch (real local chain)", function () {
   this.timeout(180_000);
   const dirs: string[] = [];
-  let chain: EmbeddedChain;
-  let provider: JsonRpcProvider;
-  let chainId: bigint;
-  let contract: AnchorContract;
-  let ledgerId: string;
-  let n = 0;
+  let lc: LocalChain;
 
   before(async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gxp-batch-chain-"));
-    dirs.push(dir);
-    chain = await startEmbeddedChain({ dataDir: dir, port: 0 });
-    ({ provider, chainId } = await connect(chain.rpcUrl, { pollingIntervalMs: 50 }));
+    lc = await startLocalChain();
   });
   after(async () => {
-    provider?.destroy();
-    await chain?.stop();
+    await lc?.stop();
     for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
   });
 
@@ -53,10 +38,6 @@ describe("verifyBatch (real local chain)", function () {
   async function ledgerWith(variant: BatchVariant, anchor = true): Promise<{ ledger: Ledger; batchId: string; notable: Record<string, string | string[]> }> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gxp-batch-"));
     dirs.push(dir);
-    const anchorerWallet = devWallet(DEV_ACCOUNT.anchorer, provider);
-    const d = await deployLedger(devWallet(DEV_ACCOUNT.admin, provider), anchorerWallet.address, `batch-test-${++n}`);
-    ledgerId = d.ledgerId;
-    contract = anchorContract(d.contract, anchorerWallet);
     const ledger = openLedger(dir, { maxEvents: 25, maxAgeMs: 60_000 });
     const batchId = `B-${variant}`;
     const fx = generateBatch({ batchId, variant, source: "urn:mes:pasx:site-DE01:prod", startSequence: 1 });
@@ -67,13 +48,11 @@ describe("verifyBatch (real local chain)", function () {
       if (i % 3 === 0) ledger.events.append([other[i]]);
     });
     while (ledger.sealer.seal(new Date()));
-    if (anchor) {
-      await createAnchorer({ epochs: ledger.epochs, contract, signer: anchorerWallet, provider, chainId, ledgerId, confirmations: 1 }).anchorPending();
-    }
+    if (anchor) await lc.anchorAll(ledger, "batch-test");
     return { ledger, batchId, notable: fx.notable };
   }
 
-  const verify = (ledger: Ledger, batchId: string) => verifyBatch(ledger, batchId, { confirmations: 1, chain: async () => providerTransport(provider) }) as Promise<BatchReport>;
+  const verify = (ledger: Ledger, batchId: string) => verifyBatch(ledger, batchId, { confirmations: 1, chain: async () => providerTransport(lc.provider) }) as Promise<BatchReport>;
 
   const openCodes = (r: BatchReport) => r.checklist.flatMap((c) => c.findings.map((f) => `${c.id}:${f.code}`)).sort();
   const findingWith = (fs_: Finding[], code: string, ids: string[]) =>
@@ -247,7 +226,7 @@ describe("verifyBatch (real local chain)", function () {
       for (const f of m.files) if (fs.existsSync(path.join(dir, f.path))) f.sha256 = sha(fs.readFileSync(path.join(dir, f.path)));
       fs.writeFileSync(path.join(dir, "manifest.json"), JSON.stringify(m));
     };
-    const check = (dir: string, ledgerKeyPem?: string) => verifyPackage(dir, { confirmations: 1, ledgerKeyPem, chain: async () => providerTransport(provider) });
+    const check = (dir: string, ledgerKeyPem?: string) => verifyPackage(dir, { confirmations: 1, ledgerKeyPem, chain: async () => providerTransport(lc.provider) });
     const codes = (r: BatchReport) => r.integrity.findings.map((f) => f.code);
 
     it("verifies with only the package and the chain, with the same verdict and checklist as the ledger", async () => {

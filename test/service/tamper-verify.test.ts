@@ -9,38 +9,25 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
-import { JsonRpcProvider } from "ethers";
 import { openLedger, Ledger } from "../../src/service/ledger";
 import { verifyStoredEvent } from "../../src/service/verify-event";
 import { auditLedger, auditLocal, auditChainOf } from "../../src/service/audit";
 import { verifyBatch } from "../../src/service/batch-verify";
-import { startEmbeddedChain, EmbeddedChain } from "../../src/chain/embedded-chain";
-import { connect } from "../../src/chain/provider";
-import { deployLedger } from "../../src/chain/deploy";
-import { devWallet, DEV_ACCOUNT } from "../../src/chain/dev-keys";
-import { anchorContract } from "../../src/chain/contract";
-import { createAnchorer } from "../../src/chain/anchorer";
 import { providerTransport } from "../../src/chain/verify-anchor";
 import { sampleEvents } from "../helpers/events";
+import { LocalChain, startLocalChain } from "../helpers/local-chain";
 import { forgeWholeLedger, recordOf, resealInPlace, rewriteRecord, tamper } from "../helpers/tamper";
 
 describe("verify of an affected event, for every tampering (real local chain)", function () {
   this.timeout(180_000);
   const dirs: string[] = [];
-  let chain: EmbeddedChain;
-  let provider: JsonRpcProvider;
-  let chainId: bigint;
-  let n = 0;
+  let lc: LocalChain;
 
   before(async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gxp-tamper-chain-"));
-    dirs.push(dir);
-    chain = await startEmbeddedChain({ dataDir: dir, port: 0 });
-    ({ provider, chainId } = await connect(chain.rpcUrl, { pollingIntervalMs: 50 }));
+    lc = await startLocalChain();
   });
   after(async () => {
-    provider?.destroy();
-    await chain?.stop();
+    await lc?.stop();
     for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
   });
 
@@ -51,14 +38,12 @@ describe("verify of an affected event, for every tampering (real local chain)", 
     const l = openLedger(dir, { maxEvents: 4, maxAgeMs: 60_000 });
     for (let i = 0; i < 12; i++) l.events.append(sampleEvents(1, i % 2 ? "B-B" : "B-A"));
     while (l.sealer.seal(new Date()));
-    const signer = devWallet(DEV_ACCOUNT.anchorer, provider);
-    const d = await deployLedger(devWallet(DEV_ACCOUNT.admin, provider), signer.address, `tamper-${n++}`);
-    const done = await createAnchorer({ epochs: l.epochs, contract: anchorContract(d.contract, signer), signer, provider, chainId, ledgerId: d.ledgerId, confirmations: 1 }).anchorPending();
-    expect(done).to.have.length(3);
-    return { l, contract: d.contract, ledgerId: d.ledgerId, audit: () => auditLedger(l, { chain: async () => auditChainOf(provider, d.contract, d.ledgerId) }) };
+    const d = await lc.anchorAll(l, "tamper");
+    expect(d.anchored).to.have.length(3);
+    return { l, contract: d.contract, ledgerId: d.ledgerId, audit: () => auditLedger(l, { chain: async () => auditChainOf(lc.provider, d.contract, d.ledgerId) }) };
   }
   const idOf = (l: Ledger, seq: number) => (l.db.prepare("SELECT event_id FROM events WHERE seq = ?").pluck().get(seq) as string);
-  const verify = async (l: Ledger, id: string) => (await verifyStoredEvent(l, id, async () => provider, 1))!;
+  const verify = async (l: Ledger, id: string) => (await verifyStoredEvent(l, id, async () => lc.provider, 1))!;
   const auditCodes = async (audit: () => ReturnType<typeof auditLedger>) => [...new Set((await audit()).findings.map((f) => f.code))].sort();
 
   const cases: [string, (l: Ledger) => string, string, string][] = [
@@ -105,7 +90,7 @@ describe("verify of an affected event, for every tampering (real local chain)", 
       expect(v.code).to.equal("PROOF_ANCHOR_ROOT_MISMATCH");
       const a = await audit();
       expect(a.findings.map((f) => [f.code, f.epoch])).to.deep.include(["ANCHOR_ROOT_MISMATCH", 1]);
-      const b = (await verifyBatch(l, "B-A", { confirmations: 1, chain: async () => providerTransport(provider) }))!;
+      const b = (await verifyBatch(l, "B-A", { confirmations: 1, chain: async () => providerTransport(lc.provider) }))!;
       expect(b.verdict).to.equal("INTEGRITY-FAIL");
       expect(b.integrity.findings.some((f) => f.code === "PROOF_ANCHOR_ROOT_MISMATCH" && f.eventIds.includes(target))).to.equal(true);
       l.close();

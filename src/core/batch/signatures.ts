@@ -96,14 +96,15 @@ export function reviewSignatures(events: readonly GxpEvent[], fold: CorrectionFo
     // A signed event corrected or voided by an event the signature does not also sign: the signature
     // is on a superseded version (21 CFR 11.70), unless a later signature of the same meaning covers
     // the event and all its corrections.
-    const superseding = content.eventIds.flatMap((id) => (fold.byTarget.get(id) ?? []).filter((c) => !content.eventIds.includes(c)).map((c) => ({ id, c })));
+    const signedIds = new Set(content.eventIds);
+    const superseding = content.eventIds.flatMap((id) => (fold.byTarget.get(id) ?? []).filter((c) => !signedIds.has(c)).map((c) => ({ id, c })));
     if (superseding.length) {
       const resigned = sigs.some((t) => {
         if ((position.get(t.id) ?? 0) <= (position.get(s.id) ?? 0)) return false;
         const td = t.data as { meaning?: string; signedContent?: SignedContent };
         if (td.meaning !== d.meaning) return false;
-        const ids = td.signedContent?.eventIds ?? [];
-        return superseding.every(({ id, c }) => ids.includes(id) && ids.includes(c));
+        const ids = new Set(td.signedContent?.eventIds ?? []);
+        return superseding.every(({ id, c }) => ids.has(id) && ids.has(c));
       });
       view.status = resigned ? "re-signed" : "superseded";
       view.detail = superseding.map(({ id, c }) => `${id} was changed by ${c}`).join("; ");

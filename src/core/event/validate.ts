@@ -29,8 +29,9 @@ function isIanaTimeZone(tz: string): boolean {
   return ok;
 }
 
-// Compiled on first use: commands that never validate an event (verify-batch, verify-proof, the
-// browser page) do not pay the ~0.3 s compile at start.
+// Compiled on first use: commands that never validate an event (verify-batch, status, audit, the
+// chain commands) do not pay the ~0.3 s compile at start; verify-proof and the browser page
+// validate each bundle's event and compile it on the first bundle.
 let compiled: ValidateFunction | undefined;
 function validateSchema(input: unknown): boolean {
   if (!compiled) {

@@ -1,0 +1,50 @@
+/**
+ * A real local chain (the embedded Anvil) for tests: started once per suite on a free port, with a
+ * fresh on-chain ledger deployed per test ledger and every sealed epoch anchored on it.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { JsonRpcProvider } from "ethers";
+import { startEmbeddedChain } from "../../src/chain/embedded-chain";
+import { connect } from "../../src/chain/provider";
+import { deployLedger } from "../../src/chain/deploy";
+import { devWallet, DEV_ACCOUNT } from "../../src/chain/dev-keys";
+import { anchorContract } from "../../src/chain/contract";
+import { createAnchorer } from "../../src/chain/anchorer";
+import { Ledger } from "../../src/service/ledger";
+import { AnchorRow } from "../../src/store/epoch-store";
+
+/** A running local chain. */
+export interface LocalChain {
+  provider: JsonRpcProvider;
+  chainId: bigint;
+  rpcUrl: string;
+  /** Deploys a new on-chain ledger named `<prefix>-<n>` and anchors every sealed epoch of `ledger` on it. */
+  anchorAll(ledger: Ledger, prefix: string): Promise<{ contract: string; ledgerId: string; anchored: AnchorRow[] }>;
+  stop(): Promise<void>;
+}
+
+/** Starts the embedded chain on a free port (its state in a temporary directory removed on stop). */
+export async function startLocalChain(pollingIntervalMs = 50): Promise<LocalChain> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gxp-test-chain-"));
+  const chain = await startEmbeddedChain({ dataDir: dir, port: 0 });
+  const { provider, chainId } = await connect(chain.rpcUrl, { pollingIntervalMs });
+  let n = 0;
+  return {
+    provider,
+    chainId,
+    rpcUrl: chain.rpcUrl,
+    async anchorAll(ledger, prefix) {
+      const signer = devWallet(DEV_ACCOUNT.anchorer, provider);
+      const d = await deployLedger(devWallet(DEV_ACCOUNT.admin, provider), signer.address, `${prefix}-${++n}`);
+      const anchored = await createAnchorer({ epochs: ledger.epochs, contract: anchorContract(d.contract, signer), signer, provider, chainId, ledgerId: d.ledgerId, confirmations: 1 }).anchorPending();
+      return { contract: d.contract, ledgerId: d.ledgerId, anchored };
+    },
+    async stop() {
+      provider.destroy();
+      await chain.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
