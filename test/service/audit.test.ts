@@ -117,6 +117,20 @@ describe("auditLocal", () => {
       has(f, { code: "EPOCH_ROOT_MISMATCH", epoch: 2 });
     });
 
+    it("names the event deleted from a ledger's only epoch, not just the epoch", () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gxp-audit-"));
+      dirs.push(dir);
+      const l = openLedger(dir, { maxEvents: 100, maxAgeMs: 60_000 });
+      l.events.append(sampleEvents(12));
+      l.sealer.seal(new Date());
+      tamper(l, "DELETE FROM events WHERE seq = 11");
+      const f = auditLocal(l.db).findings;
+      has(f, { code: "EPOCH_EVENT_MISSING", epoch: 0, seq: 11 });
+      has(f, { code: "SEQUENCE_GAP", seq: 11 });
+      expect(codes(f)).to.not.include("EVENT_OUTSIDE_EPOCHS");
+      l.close();
+    });
+
     it("names a sealed range deleted at the end", () => {
       const l = buildLedger();
       tamper(l, "DELETE FROM events WHERE seq >= 10");
