@@ -381,8 +381,16 @@ describe("serve under SIGKILL (real server, embedded chain, concurrent posts)", 
     } else if (mode === "unmined-mined" || mode === "unmined-dropped") {
       await sleep(Math.floor(rand() * 500));
       await rpc(p.chainUrl!, "evm_setAutomine", [false]);
-      const line = await p.waitFor("anchor tx sent", TRIGGER_TIMEOUT_MS);
-      if (!line) violation(c, `mode ${mode}: no anchor tx was sent`);
+      // A tx sent just before mining paused is mined at once although its log line comes after:
+      // wait for the first anchor tx that is really pending.
+      let line: Record<string, unknown> | undefined;
+      for (const deadline = Date.now() + TRIGGER_TIMEOUT_MS; ; ) {
+        line = await p.waitFor("anchor tx sent", Math.max(1, deadline - Date.now()));
+        if (!line) break;
+        const tx = (await rpc(p.chainUrl!, "eth_getTransactionByHash", [line.txHash])) as { blockNumber: string | null } | null;
+        if (tx && tx.blockNumber === null) break;
+      }
+      if (!line) violation(c, `mode ${mode}: no pending anchor tx was sent`);
       pendingTx = line?.txHash as string | undefined;
       await sleep(Math.floor(rand() * 300)); // the server sits in its wait for the receipt
     }
