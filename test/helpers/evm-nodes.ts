@@ -10,6 +10,7 @@ import { spawn, ChildProcess } from "node:child_process";
 import net from "node:net";
 import path from "node:path";
 import readline from "node:readline";
+import { stripVTControlCharacters } from "node:util";
 import { DEV_MNEMONIC_PUBLIC } from "../../src/chain/dev-keys";
 
 const ROOT = path.resolve(__dirname, "../..");
@@ -129,13 +130,15 @@ async function startOnce(kind: EvmNodeKind, port: number): Promise<EvmNode> {
   const rpcUrl = `http://127.0.0.1:${port}`;
   const proc: ChildProcess = spawn(process.execPath, kind.args(port), {
     cwd: ROOT,
-    env: { ...process.env, HARDHAT_DISABLE_TELEMETRY_PROMPT: "true" },
+    // Hardhat colours its output when CI is set (picocolors), even into a pipe: ask for none, and strip
+    // any escape codes that still come, before matching the listening line.
+    env: { ...process.env, HARDHAT_DISABLE_TELEMETRY_PROMPT: "true", NO_COLOR: "1" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let listening = false;
   const listeningLine = kind.listening(port);
   readline.createInterface({ input: proc.stdout! }).on("line", (line) => {
-    if (listeningLine.test(line.trim())) listening = true;
+    if (listeningLine.test(stripVTControlCharacters(line).trim())) listening = true;
   });
   const stderr: string[] = [];
   proc.stderr!.setEncoding("utf8");
