@@ -33,9 +33,12 @@ export interface AppDeps {
   readiness?: () => { ready: boolean; [k: string]: unknown };
   /** A pino logger; none by default (tests). */
   logger?: FastifyBaseLogger;
+  /** Largest body of any request but a bulk post, in bytes (default 1 MiB). */
   bodyLimit?: number;
   /** Most events in one bulk post. */
   bulkMax?: number;
+  /** Largest body of a bulk post, in bytes (default 16 MiB). */
+  bulkBodyLimit?: number;
   jsonLimits?: JsonLimits;
   /** Requests per client (or per address before authentication) per window. */
   rateLimit?: { max: number; windowMs: number };

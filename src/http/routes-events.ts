@@ -54,6 +54,7 @@ export function eventRoutes(app: FastifyInstance, deps: AppDeps): void {
   app.post(
     "/v1/events::bulk",
     {
+      bodyLimit: deps.bulkBodyLimit ?? 16 * 1024 * 1024,
       config: { roles: MES },
       schema: {
         summary: `Post up to ${bulkMax} events, all or nothing`,

@@ -33,6 +33,8 @@ export interface LedgerConfig {
   anchorMaxFeeWei?: bigint;
   /** Most events in one bulk post. */
   bulkMax: number;
+  /** Largest body of a bulk post, in bytes (a single post: 1 MiB). */
+  bulkBodyMaxBytes: number;
   /** Requests per client per 10 s. */
   rateLimit: number;
   /** Event times may run this far ahead of the ledger's clock. */
@@ -70,7 +72,7 @@ function int(name: string, v: string | number | undefined, def: number, min: num
  * Builds the configuration. Environment variables: LEDGER_DATA_DIR, LEDGER_HOST, PORT, LEDGER_RPC_URL,
  * LEDGER_CONTRACT, LEDGER_ANCHOR_KEY, LEDGER_CHAIN_PORT, LEDGER_NAME, LEDGER_CONFIRMATIONS,
  * LEDGER_EPOCH_MAX_EVENTS, LEDGER_EPOCH_MAX_AGE_SECONDS, LEDGER_TICK_MS, LEDGER_ANCHOR_SLA_SECONDS,
- * LEDGER_ANCHOR_STUCK_SECONDS, LEDGER_ANCHOR_RETRY_MAX_SECONDS, LEDGER_ANCHOR_MAX_FEE_GWEI, LEDGER_BULK_MAX, LEDGER_RATE_LIMIT, LEDGER_MAX_CLOCK_SKEW_SECONDS.
+ * LEDGER_ANCHOR_STUCK_SECONDS, LEDGER_ANCHOR_RETRY_MAX_SECONDS, LEDGER_ANCHOR_MAX_FEE_GWEI, LEDGER_BULK_MAX, LEDGER_BULK_BODY_MAX_BYTES, LEDGER_RATE_LIMIT, LEDGER_MAX_CLOCK_SKEW_SECONDS.
  * @throws ConfigError naming the bad value
  */
 export function buildConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, cwd: string): LedgerConfig {
@@ -97,6 +99,9 @@ export function buildConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, cwd: str
     anchorRetryMaxMs: 1000 * int("anchor retry max (s)", env.LEDGER_ANCHOR_RETRY_MAX_SECONDS, 60, 1, 3600),
     anchorMaxFeeWei: env.LEDGER_ANCHOR_MAX_FEE_GWEI ? BigInt(int("anchor max fee (gwei)", env.LEDGER_ANCHOR_MAX_FEE_GWEI, 0, 1, 10_000_000)) * 1_000_000_000n : undefined,
     bulkMax: int("bulk max", env.LEDGER_BULK_MAX, 1000, 1, 100_000),
+    // 1,000 events of a real MES run 1-4 KB each (signatures, recipe context, long comments): 1 MiB,
+    // the single-post limit, would refuse most full bulks.
+    bulkBodyMaxBytes: int("bulk body max (bytes)", env.LEDGER_BULK_BODY_MAX_BYTES, 16 * 1024 * 1024, 1024, 256 * 1024 * 1024),
     rateLimit: int("rate limit", env.LEDGER_RATE_LIMIT, 50_000, 1, 10_000_000),
     maxClockSkewMs: 1000 * int("max clock skew (s)", env.LEDGER_MAX_CLOCK_SKEW_SECONDS, 300, 0, 86_400),
   };

@@ -51,6 +51,25 @@ describe("the HTTP edge under hostile input", () => {
     const ev = sampleEvent({ data: { note: "x".repeat(70 * 1024) } });
     await expectRefused(await raw(JSON.stringify(ev)), 413);
   });
+  it("takes a bulk post over the single-post limit up to the bulk limit, and refuses a larger one with 413", async () => {
+    await app.close();
+    app = make({ bulkBodyLimit: 256 * 1024 });
+    const bulk = (n: number, source: string) =>
+      app.inject({
+        method: "POST",
+        url: "/v1/events:bulk",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        payload: JSON.stringify({ events: Array.from({ length: n }, (_, i) => sampleEvent({ source, sourceSequence: i + 1, data: { name: "inlet_temperature " + "n".repeat(1500), value: 61.5, unit: "degC", withinLimits: true, source: "automatic" } })) }),
+      });
+    // 100 events of ~2.2 KB: over the 64 KiB single-post limit, under the 256 KiB bulk limit.
+    const ok = await bulk(100, "urn:mes:bulk-ok");
+    expect(ok.statusCode, ok.body).to.equal(201);
+    expect(ok.json().receipts).to.have.length(100);
+    const over = await bulk(150, "urn:mes:bulk-over");
+    expect(over.statusCode, over.body).to.equal(413);
+    expect(over.headers["content-type"]).to.match(/problem\+json/);
+    expect(stored()).to.equal(100);
+  });
   it("refuses invalid UTF-8 instead of replacing it", async () => {
     const text = JSON.stringify(sampleEvent({ data: { note: "MARKER" } }));
     const buf = Buffer.from(text);

@@ -66,6 +66,7 @@ export function serveCommand(): Command {
           ledger,
           ...api,
           bulkMax: config.bulkMax,
+          bulkBodyLimit: config.bulkBodyMaxBytes,
           metrics,
           chainHead: () => r.chainHead(),
           batchReview: (batchId) => verifyBatch(ledger, batchId, { confirmations: config.confirmations, chain: async () => providerTransport(chain.provider) }),
