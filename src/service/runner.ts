@@ -8,8 +8,7 @@
  * the next one waits a bounded exponential backoff with jitter (backoff.ts), shown in the log and in
  * /metrics; the first round that succeeds catches up on every epoch sealed meanwhile.
  */
-import { randomUUID } from "node:crypto";
-import { createLease, Lease } from "../store/lease";
+import { leaseHolder, createLease, Lease } from "../store/lease";
 import { Ledger } from "./ledger";
 import { ChainContext, ledgerAnchorer } from "./chain-context";
 import { Metrics } from "./metrics";
@@ -49,7 +48,7 @@ export interface Runner {
 /** Starts the background loop. */
 export function startRunner(ledger: Ledger, chain: ChainContext | undefined, opts: RunnerOptions): Runner {
   const now = opts.now ?? (() => new Date());
-  const lease: Lease = createLease(ledger.db, "anchorer", `serve-${process.pid}-${randomUUID()}`, Math.max(30_000, opts.tickMs * 10));
+  const lease: Lease = createLease(ledger.db, "anchorer", leaseHolder("serve"), Math.max(30_000, opts.tickMs * 10));
   const anchorer =
     chain &&
     ledgerAnchorer(ledger, chain, {

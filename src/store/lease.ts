@@ -2,6 +2,8 @@
  * A lease in the database: at most one process (the server or a CLI command) runs the anchorer at a
  * time, so that two never send the same epoch. A crashed holder's lease simply expires.
  */
+import { randomUUID } from "node:crypto";
+import os from "node:os";
 import { Db } from "./sqlite";
 
 /** A named lease. */
@@ -11,9 +13,22 @@ export interface Lease {
   release(): void;
 }
 
-/** True when the holder names a process of this machine that is gone (holder = "<kind>-<pid>-<id>"). */
+/**
+ * A holder name for this process: "<kind>-<pid>@<host>/<random>". The host is part of it because a
+ * pid means nothing on another machine or in another container sharing the data directory.
+ */
+export function leaseHolder(kind: string): string {
+  return `${kind}-${process.pid}@${os.hostname()}/${randomUUID()}`;
+}
+
+/**
+ * True when the holder names a process of THIS host that is gone. A holder of another host (or of
+ * an older name format without a host) is never judged gone: its lease is left to expire.
+ */
 function holderGone(holder: string): boolean {
-  const pid = Number(/^[a-z]+-(\d+)-/.exec(holder)?.[1]);
+  const m = /^[a-z]+-(\d+)@([^/]+)\//.exec(holder);
+  if (!m || m[2] !== os.hostname()) return false;
+  const pid = Number(m[1]);
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
@@ -24,8 +39,9 @@ function holderGone(holder: string): boolean {
 }
 
 /**
- * Builds a lease `name` for `holder`, valid `ttlMs` after each acquire. A lease whose holder process
- * has died (killed, crashed) is taken over at once rather than after its expiry.
+ * Builds a lease `name` for `holder` (see leaseHolder), valid `ttlMs` after each acquire. A lease
+ * whose holder process on this host has died (killed, crashed) is taken over at once rather than
+ * after its expiry.
  */
 export function createLease(db: Db, name: string, holder: string, ttlMs: number, now: () => number = Date.now): Lease {
   const q = db.prepare<[string], { holder: string; expires_at: number }>("SELECT holder, expires_at FROM leases WHERE name = ?");

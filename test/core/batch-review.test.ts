@@ -5,6 +5,8 @@
 import { expect } from "chai";
 import { BatchEntry, GxpEvent, LedgerRecord, RECORD_VERSION, computePayloadHash, recordLeafHashHex, reviewBatch } from "../../src/core";
 import { generateBatch } from "../../scripts/batch-fixture";
+import { foldCorrections } from "../../src/core/batch/corrections";
+import { sampleEvent } from "../helpers/events";
 
 /** Ledger records for events in order, chained as the store would chain them. */
 function entriesOf(events: GxpEvent[], batchId: string): BatchEntry[] {
@@ -63,6 +65,25 @@ describe("reviewBatch", () => {
       const f = open(events).filter((x) => x.item === "corrections");
       expect(f.map((x) => x.code)).to.deep.equal(["CORRECTION_PREVIOUS_VALUE_MISMATCH"]);
       expect(f[0].eventIds).to.deep.equal([fx.notable.correction, fx.notable.corrected]);
+    });
+  });
+
+  describe("when a correction's previous value lists an object's members in another order", () => {
+    it("takes it as the recorded value (JSON objects have no member order)", () => {
+      const original = sampleEvent() as unknown as GxpEvent;
+      const d = original.data as Record<string, unknown>;
+      const reordered = Object.fromEntries(Object.entries(d).reverse());
+      expect(JSON.stringify(reordered)).to.not.equal(JSON.stringify(d));
+      const correction = sampleEvent({
+        type: "record.corrected",
+        refs: [{ eventId: original.id, rel: "corrects" }],
+        data: { field: "/data", previousValue: reordered, newValue: { ...d, value: 62 }, reasonCode: "TYPO", authorizedBy: { printedName: "B. Meier" } },
+      }) as unknown as GxpEvent;
+      const fold = foldCorrections([original, correction]);
+      expect(fold.findings.map((f) => f.code)).to.deep.equal([]);
+      expect((fold.current.get(original.id)!.data as { value: number }).value).to.equal(62);
+      const wrong = foldCorrections([original, { ...correction, data: { ...correction.data, previousValue: { ...reordered, value: 99 } } }]);
+      expect(wrong.findings.map((f) => f.code)).to.deep.equal(["CORRECTION_PREVIOUS_VALUE_MISMATCH"]);
     });
   });
 

@@ -4,10 +4,9 @@
  * of racing it.
  */
 import { Command } from "commander";
-import { randomUUID } from "node:crypto";
 import { openLedger } from "../../service/ledger";
 import { ledgerAnchorer, openAnchoringChainForCli } from "../../service/chain-context";
-import { createLease } from "../../store/lease";
+import { leaseHolder, createLease } from "../../store/lease";
 import { AnchorRow } from "../../store/epoch-store";
 import { configOf, output } from "../context";
 import { CliExit, EXIT } from "../exit";
@@ -29,7 +28,7 @@ export function anchorCommand(): Command {
         ledger.close();
         throw e;
       });
-      const lease = createLease(ledger.db, "anchorer", `cli-${process.pid}-${randomUUID()}`, Math.max(60_000, timeoutMs));
+      const lease = createLease(ledger.db, "anchorer", leaseHolder("cli"), Math.max(60_000, timeoutMs));
       const done: AnchorRow[] = [];
       let latestAnchor: AnchorRow | undefined;
       try {

@@ -3,6 +3,7 @@
  * `record.corrected` and `record.voided` reference it. The batch view folds them, in batch order,
  * into a current value while keeping the original, the new value, the reason, who and when.
  */
+import { canonicalString } from "../canonical";
 import { GxpEvent } from "../event/types";
 import { CorrectionView, Finding } from "./types";
 
@@ -43,7 +44,17 @@ function setAt(doc: Record<string, unknown>, pointer: string, value: unknown): b
   return true;
 }
 
-const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+/**
+ * Equal as JSON values: compared in RFC 8785 form, so that the member order of an object value
+ * (which JSON does not define, and an MES may not keep) does not count as a difference.
+ */
+function same(a: unknown, b: unknown): boolean {
+  try {
+    return canonicalString(a) === canonicalString(b);
+  } catch {
+    return false; // not JSON at all (a missing previousValue): not the recorded value
+  }
+}
 
 function person(p: unknown): string | undefined {
   if (!p || typeof p !== "object") return undefined;
