@@ -5,10 +5,9 @@
  * release checklist (GXP.md §4.1). `generateBatch` is pure apart from reading the clock when no
  * `start` is given; when run directly the file is a CLI that writes JSON lines or posts the events.
  */
-import { createHash } from "node:crypto";
 import fs from "node:fs";
 import { parseArgs } from "node:util";
-import { canonicalString } from "../src/core/canonical";
+import { computePayloadHash, signedContentHash } from "../src/core";
 import { Actor, EventType, GxpEvent } from "../src/core/event/types";
 
 /** What differs from the good batch (each variant changes exactly one thing). */
@@ -647,7 +646,7 @@ export function generateBatch(opts: BatchFixtureOptions): BatchFixture {
 function stamp(specs: Spec[], o: { batchId: string; source: string; startSequence: number; startMs: number; gapBefore?: string }): { events: GxpEvent[]; nextSequence: number } {
   const batch = { batchId: o.batchId, productCode: "FG-IBU400-FCT", lotId: `L-${o.batchId}`, productName: "Ibuprofen 400 mg film-coated tablets", orderId: `PO-${o.batchId}` };
   const recipe = { masterRecipeId: "MR-IBU400-FCT", masterRecipeVersion: "7.0", controlRecipeId: `CR-${o.batchId}` };
-  const hashes = new Map<string, string>();
+  const byId = new Map<string, GxpEvent>();
   const times = new Map<string, number>();
   const timeOf = (id: string) => times.get(id)!;
   const events: GxpEvent[] = [];
@@ -660,9 +659,9 @@ function stamp(specs: Spec[], o: { batchId: string; source: string; startSequenc
     const data = { ...s.data }; // finish() and signedContent write top-level members only
     s.finish?.(data, { index, occurredMs: t, timeOf });
     if (s.signs) {
-      // 21 CFR 11.70 binding: SHA-256 of the JCS array of the signed events' payloadHash values.
-      const signed = s.signs.map((id) => hashes.get(id) ?? missing(s.id, id));
-      data.signedContent = { kind: "eventSet", eventIds: [...s.signs], contentHash: sha256(canonicalString(signed)) };
+      // 21 CFR 11.70 binding: the hash the ledger recomputes over the signed events (the core's own).
+      const signed = s.signs.map((id) => byId.get(id) ?? missing(s.id, id));
+      data.signedContent = { kind: "eventSet", eventIds: [...s.signs], contentHash: signedContentHash(signed) };
     }
     const ev: GxpEvent = {
       specversion: "1.0",
@@ -683,8 +682,8 @@ function stamp(specs: Spec[], o: { batchId: string; source: string; startSequenc
       ...(s.refs ? { refs: s.refs.map((r) => ({ ...r })) } : {}),
       data,
     };
-    ev.payloadHash = sha256(canonicalString(ev));
-    hashes.set(s.id, ev.payloadHash);
+    ev.payloadHash = computePayloadHash(ev as unknown as Record<string, unknown>);
+    byId.set(s.id, ev);
     events.push(ev);
   });
   return { events, nextSequence: seq };
@@ -694,9 +693,6 @@ function missing(signature: string, id: string): never {
   throw new Error(`signature ${signature} signs ${id}, which does not come before it`);
 }
 
-function sha256(text: string): string {
-  return "sha256:" + createHash("sha256").update(text, "utf8").digest("hex");
-}
 
 // ── CLI ──────────────────────────────────────────────────────────────────────────────────────────
 
