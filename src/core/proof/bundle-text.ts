@@ -69,8 +69,55 @@ const SURROGATE = /[\uD800-\uDFFF]/;
 // counted from the bundle and from its record; 62 < MAX_DEPTH - 1 keeps both counts in range.
 const FAST_MAX_DEPTH = 62;
 
-// One walk writes both forms: the file form is returned, the compact form of the same value is left
-// in `compactOut`; `unusual` is set when the value is not plain JSON data the fast path handles.
+// What a walk found: plain JSON data the fast path handles, with every object's members in RFC 8785
+// order (then JSON.stringify writes the canonical forms) or not; or anything else.
+const SORTED = 2;
+const UNSORTED = 1;
+const UNUSUAL = 0;
+
+function shapeOf(value: unknown, depth: number): number {
+  switch (typeof value) {
+    case "string":
+      return SURROGATE.test(value) ? UNUSUAL : SORTED;
+    case "number":
+      return Number.isFinite(value) ? SORTED : UNUSUAL;
+    case "boolean":
+      return SORTED;
+    case "object": {
+      if (value === null) return SORTED;
+      if (depth >= FAST_MAX_DEPTH) return UNUSUAL;
+      let shape = SORTED;
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) {
+          const s = shapeOf(value[i], depth + 1);
+          if (s === UNUSUAL) return UNUSUAL;
+          if (s < shape) shape = s;
+        }
+        return shape;
+      }
+      const proto = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) return UNUSUAL;
+      // JSON.stringify writes members in Object.keys order: JSON.parse keeps the text's order, except
+      // that integer-like names come first in numeric order; either way, sorted here means sorted there.
+      const keys = Object.keys(value);
+      const obj = value as Record<string, unknown>;
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i];
+        if (SURROGATE.test(k)) return UNUSUAL;
+        if (i > 0 && !(keys[i - 1] < k)) shape = UNSORTED;
+        const s = shapeOf(obj[k], depth + 1);
+        if (s === UNUSUAL) return UNUSUAL;
+        if (s < shape) shape = s;
+      }
+      return shape;
+    }
+  }
+  return UNUSUAL;
+}
+
+// One walk writes both forms of data whose members are not in order: the file form is returned, the
+// compact form of the same value is left in `compactOut`; `unusual` is set when the value is not
+// plain JSON data the fast path handles.
 let compactOut = "";
 let recordOut: string | undefined;
 let unusual = false;
@@ -135,13 +182,30 @@ function bail(): string {
 }
 
 /**
- * The file form, the compact form and the record's RFC 8785 text of a bundle, from one walk; undefined
+ * The file form, the compact form and the record's RFC 8785 text of a bundle, from one check of the
+ * whole value and JSON.stringify (or one serialising walk when some members are out of order); undefined
  * when the bundle holds anything but plain JSON data (plain objects, arrays, strings without UTF-16
  * surrogates, finite numbers, booleans, null) nested less than 62 deep: then bundleFileText,
  * bundleCompactText and canonicalString apply, with their own checks and errors. When defined, each
  * text equals what those functions return for the same value.
  */
 export function bundleForms(bundle: unknown): BundleForms | undefined {
+  const shape = shapeOf(bundle, 0);
+  if (shape === UNUSUAL) return undefined;
+  if (shape === SORTED) {
+    // RFC 8785 §3.2.2 writes strings and numbers as JSON.stringify does, and every object's members
+    // are already in §3.2.3 order: the native serialiser gives both forms. The compact form is only
+    // needed for a file that is not in file form, so it is written on demand.
+    const isObject = typeof bundle === "object" && bundle !== null && !Array.isArray(bundle);
+    const record = isObject && Object.prototype.propertyIsEnumerable.call(bundle, "record") ? JSON.stringify((bundle as { record: unknown }).record) : undefined;
+    return {
+      file: JSON.stringify(bundle, null, 2) + "\n",
+      get compact() {
+        return JSON.stringify(bundle);
+      },
+      record,
+    };
+  }
   unusual = false;
   recordOut = undefined;
   const file = both(bundle, "", 0);
