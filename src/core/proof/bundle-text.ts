@@ -53,7 +53,7 @@ export function toChecksumAddress(address: string): string {
   return out;
 }
 
-/** The byte forms of a bundle from one walk (see bundleForms). */
+/** The byte forms of a bundle, from one check of the whole value (see bundleForms). */
 export interface BundleForms {
   /** The file form, as bundleFileText. */
   file: string;
