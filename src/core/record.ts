@@ -10,7 +10,7 @@
  */
 import { canonicalBytes, canonicalString } from "./canonical";
 import { EventError, FieldIssue } from "./errors";
-import { isHash32, toHex } from "./hex";
+import { isHash32, toHex, utf8 } from "./hex";
 import { Hasher, rfc9162 } from "./merkle/hasher";
 import { assertEvent } from "./event/validate";
 import { GxpEvent } from "./event/types";
@@ -120,4 +120,13 @@ export function recordLeafHash(record: LedgerRecord, hasher: Hasher = rfc9162): 
 /** The leaf hash of a record, as `0x` hex. */
 export function recordLeafHashHex(record: LedgerRecord, hasher: Hasher = rfc9162): string {
   return toHex(recordLeafHash(record, hasher));
+}
+
+/**
+ * The leaf hash of a record from its RFC 8785 text (what recordCanonicalString returns):
+ * H(0x00 ‖ UTF-8 of text), through the hasher's hashLeafText when it has one.
+ * Precondition: `text` is the record's canonical text; nothing here checks it.
+ */
+export function recordLeafHashOfText(text: string, hasher: Hasher = rfc9162): Uint8Array {
+  return hasher.hashLeafText ? hasher.hashLeafText(text) : hasher.hashLeaf(utf8(text));
 }

@@ -36,6 +36,7 @@ export const nodeHasher: Hasher = {
     NODE_INPUT.set(right, 1 + HASH_LENGTH);
     return sha256(NODE_INPUT);
   },
+  hashLeafText: (text) => leafHashOfText(text),
 };
 
 /** H(0x00 ‖ UTF-8 of `text`): the leaf hash of a stored canonical record, without an extra copy. */

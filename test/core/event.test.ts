@@ -1,5 +1,6 @@
 import { expect } from "chai";
-import { assertEvent, computePayloadHash, EventError, canonicalString, assertRecord, RECORD_VERSION, recordLeafHashHex } from "../../src/core";
+import { assertEvent, computePayloadHash, EventError, canonicalString, assertRecord, RECORD_VERSION, recordLeafHash, recordLeafHashHex, recordLeafHashOfText, rfc9162, toHex } from "../../src/core";
+import { nodeHasher } from "../../src/crypto/node-hasher";
 import { sampleEvent } from "../helpers/events";
 
 function issuesOf(fn: () => unknown): { code: string; paths: string[] } {
@@ -93,6 +94,12 @@ describe("assertRecord", () => {
     const r = record();
     assertRecord(r);
     expect(recordLeafHashHex(r as never)).to.match(/^0x[0-9a-f]{64}$/);
+  });
+  it("hashes the record's RFC 8785 text to the record's leaf hash, with or without the hasher's hashLeafText", () => {
+    const r = record() as never;
+    const want = toHex(recordLeafHash(r));
+    expect(toHex(recordLeafHashOfText(canonicalString(r), rfc9162))).to.equal(want);
+    expect(toHex(recordLeafHashOfText(canonicalString(r), nodeHasher))).to.equal(want);
   });
   it("names a bad salt, a bad seq and a first batch link with a previous hash", () => {
     const r = { ...record(), salt: "0x12", seq: -1, batchLink: { batchSeq: 0, prevLeafHash: "0x" + "00".repeat(32) } };

@@ -17,7 +17,9 @@ import {
   verifyConsistency,
   isCoreError,
   toHex,
+  utf8,
 } from "../../src/core";
+import { nodeHasher } from "../../src/crypto/node-hasher";
 import { loadVectors, h } from "../helpers/vectors";
 
 const hex = (b: Uint8Array) => toHex(b).slice(2);
@@ -60,6 +62,11 @@ describe("rfc9162 hasher", () => {
     const n = createHasher(nodeSha256);
     const d = new TextEncoder().encode("L123456");
     expect(hex(n.hashLeaf(d))).to.equal(hex(rfc9162.hashLeaf(d)));
+  });
+  it("gives with nodeHasher.hashLeafText the leaf hash of the text's UTF-8 bytes", () => {
+    for (const t of ["", "L123456", "é€\u2028\ud83d\ude00", "\u0000", "x".repeat(5000)]) {
+      expect(hex(nodeHasher.hashLeafText!(t)), JSON.stringify(t.slice(0, 20))).to.equal(hex(rfc9162.hashLeaf(utf8(t))));
+    }
   });
 });
 

@@ -23,6 +23,8 @@ export interface Hasher {
   hashLeaf(data: Uint8Array): Uint8Array;
   /** H(0x01 ‖ left ‖ right). */
   hashChildren(left: Uint8Array, right: Uint8Array): Uint8Array;
+  /** H(0x00 ‖ UTF-8 of text), same bytes as hashLeaf(utf8(text)): for a hasher that hashes a string without encoding it first. */
+  hashLeafText?(text: string): Uint8Array;
 }
 
 const LEAF = Uint8Array.of(LEAF_PREFIX);

@@ -7,10 +7,10 @@
 import Ajv from "ajv";
 import { ProofError, EventError, FieldIssue } from "../errors";
 import { fromHex, bytesEqual, toHex, utf8 } from "../hex";
-import { bundleFileText, firstDifference, isCanonicalBundleText, toChecksumAddress } from "./bundle-text";
+import { bundleFileText, bundleForms, firstDifference, isCanonicalBundleText, toChecksumAddress } from "./bundle-text";
 import { Hasher, rfc9162 } from "../merkle/hasher";
 import { rootFromInclusionProof } from "../merkle/inclusion";
-import { LedgerRecord, assertRecord, recordLeafHash } from "../record";
+import { LedgerRecord, assertRecord, recordLeafHash, recordLeafHashOfText } from "../record";
 
 /** Media type of version 1 bundles. */
 export const PROOF_MEDIA_TYPE_V1 = "application/vnd.gxp-ledger.proof+json;version=1";
@@ -124,6 +124,16 @@ export function ledgerIdOfName(name: string): string {
  *   text is not in canonical form or the record has no RFC 8785 form
  */
 export function bundleFromJSON(input: unknown): ProofBundle {
+  return parseBundle(input).bundle;
+}
+
+/** A validated bundle and, when the fast walk produced it, its record's RFC 8785 text. */
+interface ParsedBundle {
+  bundle: ProofBundle;
+  recordText: string | undefined;
+}
+
+function parseBundle(input: unknown): ParsedBundle {
   let obj = input;
   if (typeof input === "string") {
     try {
@@ -162,6 +172,16 @@ export function bundleFromJSON(input: unknown): ProofBundle {
       want: toChecksumAddress(b.anchor.contract),
     });
   }
+  // One walk gives both byte forms and the record's RFC 8785 text (hashed next, not serialised again).
+  const forms = bundleForms(b);
+  if (!forms) return { bundle: checkCanonicalText(input, b), recordText: undefined };
+  if (typeof input === "string" && input !== forms.file && input !== forms.compact && input !== forms.compact + "\n") canonicalMismatch(input, forms.file);
+  return { bundle: b, recordText: forms.record };
+}
+
+// The canonical form step through bundleFileText's and canonicalString's own checks, for a bundle
+// that bundleForms leaves out (a lone surrogate, a value nested too deep, anything but plain JSON).
+function checkCanonicalText(input: unknown, b: ProofBundle): ProofBundle {
   let canonicalText: string;
   try {
     canonicalText = bundleFileText(b);
@@ -169,15 +189,17 @@ export function bundleFromJSON(input: unknown): ProofBundle {
     if (!(e instanceof EventError)) throw e;
     throw new ProofError("PROOF_CANONICAL_MISMATCH", `canonical form: the bundle has no RFC 8785 form: ${e.message}`, { issues: e.issues });
   }
-  if (typeof input === "string" && !isCanonicalBundleText(input, b)) {
-    const at = firstDifference(input, canonicalText);
-    throw new ProofError(
-      "PROOF_CANONICAL_MISMATCH",
-      `canonical form: the file differs from its canonical form at line ${at.line} (character ${at.offset}): a bundle file must be exactly as \`gxp-ledger proof\` writes it (see docs/proof-format.md)`,
-      at,
-    );
-  }
+  if (typeof input === "string" && !isCanonicalBundleText(input, b)) canonicalMismatch(input, canonicalText);
   return b;
+}
+
+function canonicalMismatch(input: string, canonicalText: string): never {
+  const at = firstDifference(input, canonicalText);
+  throw new ProofError(
+    "PROOF_CANONICAL_MISMATCH",
+    `canonical form: the file differs from its canonical form at line ${at.line} (character ${at.offset}): a bundle file must be exactly as \`gxp-ledger proof\` writes it (see docs/proof-format.md)`,
+    at,
+  );
 }
 
 /** Serialises a bundle in its file form (what `gxp-ledger proof` writes). */
@@ -215,8 +237,8 @@ export interface CheckedBundle {
  * @throws ProofError as verifyBundle
  */
 export function checkBundle(input: unknown, hasher: Hasher = rfc9162): CheckedBundle {
-  const b = bundleFromJSON(input);
-  const leaf = recordLeafHash(b.record, hasher);
+  const { bundle: b, recordText } = parseBundle(input);
+  const leaf = recordText === undefined ? recordLeafHash(b.record, hasher) : recordLeafHashOfText(recordText, hasher);
   if (!bytesEqual(leaf, fromHex(b.leafHash))) {
     throw new ProofError("PROOF_LEAF_MISMATCH", `leaf hash mismatch for event ${b.record.event.id}: record hashes to ${toHex(leaf)}, bundle says ${b.leafHash}`, {
       eventId: b.record.event.id,
