@@ -187,6 +187,18 @@ describe("bundleForms", () => {
       expect(toHex(nodeHasher.hashLeafText!(bundleForms(bundle)!.record!))).to.equal(bundle.leafHash);
     });
   });
+  describe("when the record nests as deep as the canonical form allows, counted from the record", () => {
+    it("verifies the file form, and names the compact form's refusal in the canonical form step", () => {
+      const b = withData({ deep: nested(61) }); // 63 levels under the record, 64 under the bundle
+      const file = bundleFileText(b);
+      expect(verifyProofOffline(file).verdict).to.equal("OFFLINE-OK");
+      const compact = standalone.jcs(b);
+      expect(JSON.parse(compact)).to.deep.equal(b);
+      const failed = failedStep(compact);
+      expect(failed).to.deep.include({ step: "canonical form", code: "PROOF_CANONICAL_MISMATCH" });
+      expect(failed!.detail).to.match(/no RFC 8785 form.*deeper than 64/);
+    });
+  });
   describe("when the value holds anything else", () => {
     it("returns undefined, and bundleFileText gives or refuses what the checked path does", () => {
       const odd: [unknown, string | undefined][] = [

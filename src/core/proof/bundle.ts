@@ -182,14 +182,15 @@ function parseBundle(input: unknown): ParsedBundle {
 // The canonical form step through bundleFileText's and canonicalString's own checks, for a bundle
 // that bundleForms leaves out (a lone surrogate, a value nested too deep, anything but plain JSON).
 function checkCanonicalText(input: unknown, b: ProofBundle): ProofBundle {
-  let canonicalText: string;
   try {
-    canonicalText = bundleFileText(b);
+    const canonicalText = bundleFileText(b);
+    // The compact form is checked with canonicalString, whose limits (depth counted from the bundle)
+    // can refuse what the file form took: that too is a canonical form failure, not a later step's.
+    if (typeof input === "string" && !isCanonicalBundleText(input, b)) canonicalMismatch(input, canonicalText);
   } catch (e) {
     if (!(e instanceof EventError)) throw e;
     throw new ProofError("PROOF_CANONICAL_MISMATCH", `canonical form: the bundle has no RFC 8785 form: ${e.message}`, { issues: e.issues });
   }
-  if (typeof input === "string" && !isCanonicalBundleText(input, b)) canonicalMismatch(input, canonicalText);
   return b;
 }
 
