@@ -7,7 +7,9 @@
  *   - bulk posts of 1,000 events;
  * next to a no-op Fastify route measured in the same run (the ceiling). Each scenario runs RUNS
  * times for DURATION seconds; figures are medians with min-max. Events/s counts new events only
- * (201 replies); replays (200) are reported apart. Writes bench/results/ingest.json.
+ * (201 replies); replays (200) are reported apart. Also the server process's own CPU time per event
+ * (user + system, from /proc): what an event costs the server whatever the load generator beside it
+ * takes of this machine's cores. Writes bench/results/ingest.json.
  *
  * Usage: ts-node bench/ingest.ts [--quick]
  */
@@ -44,8 +46,22 @@ function bodies(n: number, tag: string, sign?: (e: Record<string, unknown>) => R
   });
 }
 
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux); undefined elsewhere. */
+function cpuSeconds(pid: number | undefined): number | undefined {
+  try {
+    // Fields after the command name (which is in parentheses and may hold spaces): utime is the 12th, stime the 13th.
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(f[11]) + Number(f[12])) / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return undefined;
+  }
+}
+
 interface Figures {
   eventsPerSec: number;
+  /** Server CPU time per new event, µs (undefined without /proc). */
+  cpuUsPerEvent?: number;
   p50: number;
   p99: number;
   non2xx: number;
@@ -54,8 +70,9 @@ interface Figures {
 }
 
 /** Runs one scenario; events/s counts only 201 replies (new events), over the measured duration. */
-async function run(url: string, token: string | undefined, pool: string[] | undefined, eventsPerRequest: number, connections = CONNECTIONS, path = "/v1/events"): Promise<Figures> {
+async function run(pid: number | undefined, url: string, token: string | undefined, pool: string[] | undefined, eventsPerRequest: number, connections = CONNECTIONS, path = "/v1/events"): Promise<Figures> {
   let next = 0;
+  const cpu0 = cpuSeconds(pid);
   const result = await autocannon({
     url: url + path,
     method: "POST",
@@ -67,7 +84,9 @@ async function run(url: string, token: string | undefined, pool: string[] | unde
   } as autocannon.Options);
   const codes = (result as unknown as { statusCodeStats: Record<string, { count: number }> }).statusCodeStats;
   const created = pool ? codes["201"]?.count ?? 0 : result.requests.total;
-  return { eventsPerSec: (created * eventsPerRequest) / result.duration, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, replays: pool ? codes["200"]?.count ?? 0 : 0 };
+  const cpu1 = cpuSeconds(pid);
+  const cpuUsPerEvent = cpu0 !== undefined && cpu1 !== undefined && created > 0 ? ((cpu1 - cpu0) * 1e6) / (created * eventsPerRequest) : undefined;
+  return { eventsPerSec: (created * eventsPerRequest) / result.duration, cpuUsPerEvent, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, replays: pool ? codes["200"]?.count ?? 0 : 0 };
 }
 
 function noopServer(): Promise<{ url: string; proc: ChildProcess }> {
@@ -90,13 +109,13 @@ async function main() {
 
   const scenarios: Record<string, Figures[]> = { noop: [], unsigned: [], signed: [], bulk: [] };
   for (let r = 0; r < RUNS; r++) {
-    scenarios.noop.push(await run(noop.url, undefined, undefined, 1, CONNECTIONS, "/noop"));
-    scenarios.unsigned.push(await run(s.url, mes, bodies(20_000 * DURATION, `u${r}`), 1));
-    scenarios.signed.push(await run(s.url, signer, bodies(8_000 * DURATION, `s${r}`, (e) => signEventJws(e as never, pem, "EdDSA")), 1));
+    scenarios.noop.push(await run(noop.proc.pid, noop.url, undefined, undefined, 1, CONNECTIONS, "/noop"));
+    scenarios.unsigned.push(await run(s.proc.pid, s.url, mes, bodies(20_000 * DURATION, `u${r}`), 1));
+    scenarios.signed.push(await run(s.proc.pid, s.url, signer, bodies(8_000 * DURATION, `s${r}`, (e) => signEventJws(e as never, pem, "EdDSA")), 1));
     const bulkBodies = Array.from({ length: 20 * DURATION }, (_, i) =>
       JSON.stringify({ events: Array.from({ length: 1000 }, (_, k) => sampleEvent({ source: `urn:bench:${process.pid}:bulk:${r}:${i}`, sourceSequence: k + 1 })) }),
     );
-    scenarios.bulk.push(await run(s.url, mes, bulkBodies, 1000, 8, "/v1/events:bulk"));
+    scenarios.bulk.push(await run(s.proc.pid, s.url, mes, bulkBodies, 1000, 8, "/v1/events:bulk"));
   }
   noop.proc.kill();
   await s.stop();
@@ -106,6 +125,7 @@ async function main() {
       k,
       {
         eventsPerSec: Math.round(median(v.map((x) => x.eventsPerSec))),
+        serverCpuUsPerEvent: v.every((x) => x.cpuUsPerEvent !== undefined) ? Math.round(median(v.map((x) => x.cpuUsPerEvent!))) : undefined,
         min: Math.round(Math.min(...v.map((x) => x.eventsPerSec))),
         max: Math.round(Math.max(...v.map((x) => x.eventsPerSec))),
         p50ms: median(v.map((x) => x.p50)),
@@ -117,10 +137,10 @@ async function main() {
   );
   const machine = { node: process.version, cpus: `${os.cpus().length} x ${os.cpus()[0].model}`, runs: RUNS, durationSeconds: DURATION, connections: CONNECTIONS };
   console.log(JSON.stringify(machine));
-  console.log("scenario              events/s (median, min-max)      p50 ms   p99 ms   non-2xx  replays");
+  console.log("scenario              events/s (median, min-max)      p50 ms   p99 ms   non-2xx  replays  server CPU µs/event");
   const label: Record<string, string> = { noop: "no-op Fastify (ceiling)", unsigned: "single, unsigned", signed: "single, Ed25519-signed", bulk: "bulk of 1,000" };
   for (const [k, v] of Object.entries(summary)) {
-    console.log(`${label[k].padEnd(24)}${String(v.eventsPerSec).padStart(8)} (${v.min}-${v.max})`.padEnd(52) + `${String(v.p50ms).padStart(6)}   ${String(v.p99ms).padStart(6)}   ${String(v.non2xx).padStart(7)}  ${v.replays}`);
+    console.log(`${label[k].padEnd(24)}${String(v.eventsPerSec).padStart(8)} (${v.min}-${v.max})`.padEnd(52) + `${String(v.p50ms).padStart(6)}   ${String(v.p99ms).padStart(6)}   ${String(v.non2xx).padStart(7)}  ${String(v.replays).padStart(7)}  ${v.serverCpuUsPerEvent ?? "n/a"}`);
   }
   fs.mkdirSync(path.join(__dirname, "results"), { recursive: true });
   fs.writeFileSync(path.join(__dirname, "results", "ingest.json"), JSON.stringify({ machine, summary, at: new Date().toISOString() }, null, 2));
