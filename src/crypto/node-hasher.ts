@@ -36,6 +36,10 @@ export const nodeHasher: Hasher = {
     NODE_INPUT.set(right, 1 + HASH_LENGTH);
     return sha256(NODE_INPUT);
   },
+  hashChildrenAt(level, offset) {
+    NODE_INPUT.set(level.subarray(offset, offset + 2 * HASH_LENGTH), 1);
+    return sha256(NODE_INPUT);
+  },
 };
 
 /** H(0x00 ‖ UTF-8 of `text`): the leaf hash of a stored canonical record, without an extra copy. */
