@@ -5,7 +5,8 @@
  * with no streaming context per call: interior nodes are most of the hashing in a tree.
  */
 import { createHash, hash as oneShot, randomFillSync } from "node:crypto";
-import { createHasher, Hasher, HASH_LENGTH, LEAF_PREFIX, NODE_PREFIX, Sha256 } from "../core";
+// The hasher module, not the core's index (which loads the event schemas): audit's worker threads load this.
+import { createHasher, Hasher, HASH_LENGTH, LEAF_PREFIX, NODE_PREFIX, Sha256 } from "../core/merkle/hasher";
 
 /** node:crypto SHA-256 over the concatenation of parts. */
 export const sha256Node: Sha256 = (...parts) => {
