@@ -48,13 +48,12 @@ export interface AuditFinding {
   anchorTx?: string;
 }
 
-// Audit reads a chunk's records as one string of latin1 characters, one per byte, so that string
-// offsets are byte offsets into the chunk's bytes (which are hashed); UTF-8 text searched for in it
-// is spelled the same way (latin1Of).
+// Audit reads a chunk's records as bytes and never decodes them: the text it looks for is written
+// with one character per byte (latin1Of spells UTF-8 text so), compared with the bytes char by char.
 const BATCH_HEAD = '{"batchLink":{"batchSeq":';
 const PREV_NULL = ',"prevLeafHash":null}';
 const PREV_HASH = ',"prevLeafHash":"0x';
-const SEQ_KEY = '"seq":';
+const SEQ_KEY = Buffer.from('"seq":');
 const HEX = "0123456789abcdef";
 /** Events per chunk read (one statement, one row). */
 const CHUNK = 1_000;
@@ -67,27 +66,41 @@ export interface EpochDb {
   root: Buffer;
 }
 
-/** Reads the decimal digits at `at` of `s`; value -1 when there are none. */
-function intAt(s: string, at: number): { value: number; end: number } {
+/** Reads the decimal digits at `at` of `b`; value -1 when there are none. */
+function intAt(b: Uint8Array, at: number): { value: number; end: number } {
   let v = 0;
   let i = at;
-  for (let c = s.charCodeAt(i); c >= 0x30 && c <= 0x39; c = s.charCodeAt(++i)) v = v * 10 + (c - 0x30);
+  for (let c = b[i]; c >= 0x30 && c <= 0x39; c = b[++i]) v = v * 10 + (c - 0x30);
   return { value: i === at ? -1 : v, end: i };
 }
 
-/** `s` as the latin1 string of its UTF-8 bytes (itself when ASCII). */
+/** `s` as the latin1 string of its UTF-8 bytes, one character per byte (itself when ASCII). */
 const latin1Of = (s: string): string => (/[^\x00-\x7f]/.test(s) ? Buffer.from(s, "utf8").toString("latin1") : s);
 
-/** Whether the record at [start, end) of `text` contains `needle` (latin1Of form). */
-function holds(text: string, start: number, end: number, needle: string): boolean {
-  const at = text.indexOf(needle, start);
-  return at >= 0 && at + needle.length <= end;
+/** Whether the bytes [at, end) of `b` start with `s` (one character per byte). */
+function hasAt(b: Uint8Array, at: number, end: number, s: string): boolean {
+  if (at + s.length > end) return false;
+  for (let k = 0; k < s.length; k++) if (b[at + k] !== s.charCodeAt(k)) return false;
+  return true;
 }
 
-/** Whether `text` holds the lowercase hex of `hash` at `at` (the 64 characters of a prevLeafHash). */
-function hexAt(text: string, at: number, end: number, hash: Uint8Array): boolean {
+/**
+ * Whether the record at [start, end) of `b` contains `needle` (latin1Of form). `hint` holds where
+ * the needle sat in the last record it was found in, relative to its start: records of one source
+ * share their layout, so most lookups are one comparison there, and a miss searches the record.
+ */
+function holds(b: Buffer, start: number, end: number, needle: string, hint: { at: number }): boolean {
+  if (hasAt(b, start + hint.at, end, needle)) return true;
+  const at = b.indexOf(needle, start, "latin1");
+  if (at < 0 || at + needle.length > end) return false;
+  hint.at = at - start;
+  return true;
+}
+
+/** Whether `b` holds the lowercase hex of `hash` at `at` (the 64 characters of a prevLeafHash). */
+function hexAt(b: Uint8Array, at: number, end: number, hash: Uint8Array): boolean {
   if (at + 2 * hash.length > end) return false;
-  for (let k = 0; k < hash.length; k++) if (text.charCodeAt(at + 2 * k) !== HEX.charCodeAt(hash[k] >> 4) || text.charCodeAt(at + 2 * k + 1) !== HEX.charCodeAt(hash[k] & 15)) return false;
+  for (let k = 0; k < hash.length; k++) if (b[at + 2 * k] !== HEX.charCodeAt(hash[k] >> 4) || b[at + 2 * k + 1] !== HEX.charCodeAt(hash[k] & 15)) return false;
   return true;
 }
 
@@ -97,13 +110,13 @@ interface LinkAt {
   prevAt: number;
 }
 
-/** The batch link of the canonical record at [start, end) of `text`, from its first characters; undefined when it has none. */
-function batchLinkOf(text: string, start: number, end: number): LinkAt | undefined | "bad" {
-  if (!text.startsWith(BATCH_HEAD, start) || start + BATCH_HEAD.length > end) return undefined;
-  const { value, end: after } = intAt(text, start + BATCH_HEAD.length);
+/** The batch link of the canonical record at [start, end) of `b`, from its first bytes; undefined when it has none. */
+function batchLinkOf(b: Uint8Array, start: number, end: number): LinkAt | undefined | "bad" {
+  if (!hasAt(b, start, end, BATCH_HEAD)) return undefined;
+  const { value, end: after } = intAt(b, start + BATCH_HEAD.length);
   if (value < 0) return "bad";
-  if (text.startsWith(PREV_NULL, after) && after + PREV_NULL.length <= end) return { batchSeq: value, prevAt: -1 };
-  if (text.startsWith(PREV_HASH, after) && after + PREV_HASH.length <= end) return { batchSeq: value, prevAt: after + PREV_HASH.length };
+  if (hasAt(b, after, end, PREV_NULL)) return { batchSeq: value, prevAt: -1 };
+  if (hasAt(b, after, end, PREV_HASH)) return { batchSeq: value, prevAt: after + PREV_HASH.length };
   return "bad";
 }
 
@@ -257,12 +270,13 @@ export function scanRange(db: Db, input: ScanInput, onCount?: (events: number) =
        FROM (SELECT seq, event_id, batch_id, batch_seq, record, leaf_hash FROM events WHERE seq >= ? AND seq < ? ORDER BY seq LIMIT ?)`,
   ).raw();
   type Row = [number, string, string | null, number | null, number, number];
+  const idHint = { at: 0 };
+  const batchHint = { at: 0 };
   let next = from;
   for (;;) {
     const [json, bytes, leaves] = qChunk.get(next, to, CHUNK) as [string, Buffer | null, Buffer | null];
     const chunk = JSON.parse(json) as Row[];
     if (chunk.length === 0) break;
-    const text = bytes!.toString("latin1");
     // Needles need spelling as UTF-8 bytes only when some id in the chunk is not ASCII.
     const spell = /[^\x00-\x7f]|\\u/.test(json) ? latin1Of : (x: string) => x;
     // `at`: this record's 0x00 in `bytes`; `lat`: its stored leaf hash in `leaves`.
@@ -285,9 +299,9 @@ export function scanRange(db: Db, input: ScanInput, onCount?: (events: number) =
         findings.push({ code: "EVENT_RECORD_ALTERED", seq, eventId, message: `event ${eventId} (seq ${seq}): stored record hashes to ${toHex(leaf)} but its stored leaf hash is ${toHex(leaves!.subarray(lat, storedEnd))}: the record was altered` });
       }
       // The record's own seq (top level, after the event and before submittedBy) and event id.
-      const k = text.lastIndexOf(SEQ_KEY, end - SEQ_KEY.length);
-      const recSeq = k < start ? -1 : intAt(text, k + SEQ_KEY.length).value;
-      if (recSeq !== seq || !holds(text, start, end, spell(`"id":${JSON.stringify(eventId)},`))) {
+      const k = bytes!.lastIndexOf(SEQ_KEY, end - SEQ_KEY.length);
+      const recSeq = k < start ? -1 : intAt(bytes!, k + SEQ_KEY.length).value;
+      if (recSeq !== seq || !holds(bytes!, start, end, spell(`"id":${JSON.stringify(eventId)},`), idHint)) {
         findings.push({
           code: "EVENT_ROW_MISMATCH",
           seq,
@@ -296,18 +310,18 @@ export function scanRange(db: Db, input: ScanInput, onCount?: (events: number) =
         });
       }
       // The batch chain (record.ts): batchSeq counts up from 0, prevLeafHash is the previous event's leaf.
-      const link = batchLinkOf(text, start, end);
+      const link = batchLinkOf(bytes!, start, end);
       if (link === "bad") {
         findings.push({ code: "EVENT_RECORD_UNREADABLE", seq, eventId, message: `event ${eventId} (seq ${seq}): its record's batch link is not in canonical form` });
       } else if (link || batchId !== null) {
         const bid = batchId ?? "(none)";
-        if (!link || batchSeq !== link.batchSeq || !holds(text, start, end, spell(`"batch":{"batchId":${JSON.stringify(bid)},`))) {
+        if (!link || batchSeq !== link.batchSeq || !holds(bytes!, start, end, spell(`"batch":{"batchId":${JSON.stringify(bid)},`), batchHint)) {
           findings.push({ code: "EVENT_ROW_MISMATCH", seq, eventId, batchId: bid, message: `event ${eventId} (seq ${seq}): row says batch ${bid} #${batchSeq}, record says ${link ? `#${link.batchSeq}` : "no batch link"}` });
         }
         if (link) {
           const prev = batches.get(bid);
           if (!prev) heads.push({ batchId: bid, ...linkText(bytes!, end, link), seq, eventId });
-          else if (link.batchSeq !== prev.batchSeq + 1 || link.prevAt < 0 || !hexAt(text, link.prevAt, end, prev.leaf)) {
+          else if (link.batchSeq !== prev.batchSeq + 1 || link.prevAt < 0 || !hexAt(bytes!, link.prevAt, end, prev.leaf)) {
             const f = batchFinding(bid, seq, eventId, linkText(bytes!, end, link), tailOf(prev));
             if (f) findings.push(f);
           }
