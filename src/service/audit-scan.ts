@@ -1,13 +1,15 @@
 /**
  * The local half of `audit` (see audit.ts): a scan of the events in one range of sequence numbers,
  * with the epochs that start in it, and the merge of consecutive ranges' scans. One range is the
- * sequential audit; several ranges cut at epoch boundaries are scanned by worker threads, each on
- * its own read connection (audit-worker.ts), and merged here into the same findings.
+ * sequential audit; several ranges cut at epoch boundaries are scanned by this thread and worker
+ * threads, each on its own read connection (audit-worker.ts), and merged here into the same findings.
  *
- * The scan reads raw rows in chunks and never parses JSON: the canonical form (RFC 8785 §3.2.3:
- * members sorted) puts `batchLink` first and `seq` last but `submittedBy`, so the fields audit
- * needs are read by position and compared as strings. Nothing here imports ethers, so a worker
- * starts fast.
+ * The scan reads each chunk of events in one statement, its records as one blob, and never parses a
+ * record: the canonical form (RFC 8785 §3.2.3: members sorted) puts `batchLink` first and `seq` last
+ * but `submittedBy`, so the fields audit needs are found by position and compared as bytes. Each
+ * epoch's leaves are kept back to back and compared with its tiles as whole buffers; only a
+ * difference is walked hash by hash to name every finding. Nothing here imports ethers or the
+ * core's index, so a worker starts fast.
  */
 // The core's modules, not its index (which loads the event schemas: ~0.25 s more per worker thread).
 import { HASH_LENGTH } from "../core/merkle/hasher";
