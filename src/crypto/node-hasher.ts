@@ -5,7 +5,8 @@
  * with no streaming context per call: interior nodes are most of the hashing in a tree.
  */
 import { createHash, hash as oneShot, randomFillSync } from "node:crypto";
-import { createHasher, Hasher, HASH_LENGTH, LEAF_PREFIX, NODE_PREFIX, Sha256 } from "../core";
+// The hasher module, not the core's index (which loads the event schemas): audit's worker threads load this.
+import { createHasher, Hasher, HASH_LENGTH, LEAF_PREFIX, NODE_PREFIX, Sha256 } from "../core/merkle/hasher";
 
 /** node:crypto SHA-256 over the concatenation of parts. */
 export const sha256Node: Sha256 = (...parts) => {
@@ -37,6 +38,10 @@ export const nodeHasher: Hasher = {
     return sha256(NODE_INPUT);
   },
   hashLeafText: (text) => leafHashOfText(text),
+  hashChildrenAt(level, offset) {
+    NODE_INPUT.set(level.subarray(offset, offset + 2 * HASH_LENGTH), 1);
+    return sha256(NODE_INPUT);
+  },
 };
 
 /** H(0x00 ‖ UTF-8 of `text`): the leaf hash of a stored canonical record, without an extra copy. */

@@ -1,16 +1,21 @@
 /**
  * The local half of `audit` (see audit.ts): a scan of the events in one range of sequence numbers,
  * with the epochs that start in it, and the merge of consecutive ranges' scans. One range is the
- * sequential audit; several ranges cut at epoch boundaries are scanned by worker threads, each on
- * its own read connection (audit-worker.ts), and merged here into the same findings.
+ * sequential audit; several ranges cut at epoch boundaries are scanned by this thread and worker
+ * threads, each on its own read connection (audit-worker.ts), and merged here into the same findings.
  *
- * The scan reads raw rows in chunks and never parses JSON: the canonical form (RFC 8785 §3.2.3:
- * members sorted) puts `batchLink` first and `seq` last but `submittedBy`, so the fields audit
- * needs are read by position and compared as strings. Nothing here imports ethers, so a worker
- * starts fast.
+ * The scan reads each chunk of events in one statement, its records as one blob, and never parses a
+ * record: the canonical form (RFC 8785 §3.2.3: members sorted) puts `batchLink` first and `seq` last
+ * but `submittedBy`, so the fields audit needs are found by position and compared as bytes. Each
+ * epoch's leaves are kept back to back and compared with its tiles as whole buffers; only a
+ * difference is walked hash by hash to name every finding. Nothing here imports ethers or the
+ * core's index, so a worker starts fast.
  */
-import { HASH_LENGTH, buildLevels, toHex } from "../core";
-import { leafHashOfText, nodeHasher } from "../crypto/node-hasher";
+// The core's modules, not its index (which loads the event schemas: ~0.25 s more per worker thread).
+import { HASH_LENGTH } from "../core/merkle/hasher";
+import { buildLevelBytes } from "../core/merkle/tree";
+import { toHex } from "../core/hex";
+import { nodeHasher, sha256OneShot } from "../crypto/node-hasher";
 import { TILE_WIDTH } from "../store/epoch-store";
 import { Db } from "../store/sqlite";
 
@@ -45,12 +50,14 @@ export interface AuditFinding {
   anchorTx?: string;
 }
 
-/** What `audit` reads from the chain (a thin adapter over the contract and the provider). */
-
+// Audit reads a chunk's records as bytes and never decodes them: the text it looks for is written
+// with one character per byte (latin1Of spells UTF-8 text so), compared with the bytes char by char.
 const BATCH_HEAD = '{"batchLink":{"batchSeq":';
 const PREV_NULL = ',"prevLeafHash":null}';
 const PREV_HASH = ',"prevLeafHash":"0x';
-const SEQ_KEY = '"seq":';
+const SEQ_KEY = Buffer.from('"seq":');
+const HEX = "0123456789abcdef";
+/** Events per chunk read (one statement, one row). */
 const CHUNK = 1_000;
 
 /** An epoch row as audit reads it. */
@@ -61,31 +68,72 @@ export interface EpochDb {
   root: Buffer;
 }
 
-/** Reads the decimal digits at `at` of `s`; value -1 when there are none. */
-function intAt(s: string, at: number): { value: number; end: number } {
+/** Reads the decimal digits at `at` of `b`; value -1 when there are none. */
+function intAt(b: Uint8Array, at: number): { value: number; end: number } {
   let v = 0;
   let i = at;
-  for (let c = s.charCodeAt(i); c >= 0x30 && c <= 0x39; c = s.charCodeAt(++i)) v = v * 10 + (c - 0x30);
+  for (let c = b[i]; c >= 0x30 && c <= 0x39; c = b[++i]) v = v * 10 + (c - 0x30);
   return { value: i === at ? -1 : v, end: i };
 }
 
-/** The batch link of a canonical record, from its first characters; undefined when it has none. */
-function batchLinkOf(rec: string): { batchSeq: number; prevLeafHash: string | null } | undefined | "bad" {
-  if (!rec.startsWith(BATCH_HEAD)) return undefined;
-  const { value, end } = intAt(rec, BATCH_HEAD.length);
+/** `s` as the latin1 string of its UTF-8 bytes, one character per byte (itself when ASCII). */
+const latin1Of = (s: string): string => (/[^\x00-\x7f]/.test(s) ? Buffer.from(s, "utf8").toString("latin1") : s);
+
+/** Whether the bytes [at, end) of `b` start with `s` (one character per byte). */
+function hasAt(b: Uint8Array, at: number, end: number, s: string): boolean {
+  if (at + s.length > end) return false;
+  for (let k = 0; k < s.length; k++) if (b[at + k] !== s.charCodeAt(k)) return false;
+  return true;
+}
+
+/**
+ * Whether the record at [start, end) of `b` contains `needle` (latin1Of form). `hint` holds where
+ * the needle sat in the last record it was found in, relative to its start: records of one source
+ * share their layout, so most lookups are one comparison there, and a miss searches the record.
+ */
+function holds(b: Buffer, start: number, end: number, needle: string, hint: { at: number }): boolean {
+  if (hasAt(b, start + hint.at, end, needle)) return true;
+  const at = b.indexOf(needle, start, "latin1");
+  if (at < 0 || at + needle.length > end) return false;
+  hint.at = at - start;
+  return true;
+}
+
+/** Whether `b` holds the lowercase hex of `hash` at `at` (the 64 characters of a prevLeafHash). */
+function hexAt(b: Uint8Array, at: number, end: number, hash: Uint8Array): boolean {
+  if (at + 2 * hash.length > end) return false;
+  for (let k = 0; k < hash.length; k++) if (b[at + 2 * k] !== HEX.charCodeAt(hash[k] >> 4) || b[at + 2 * k + 1] !== HEX.charCodeAt(hash[k] & 15)) return false;
+  return true;
+}
+
+/** A record's batch link: its batchSeq and where its prevLeafHash hex starts (-1 for null). */
+interface LinkAt {
+  batchSeq: number;
+  prevAt: number;
+}
+
+/** The batch link of the canonical record at [start, end) of `b`, from its first bytes; undefined when it has none. */
+function batchLinkOf(b: Uint8Array, start: number, end: number): LinkAt | undefined | "bad" {
+  if (!hasAt(b, start, end, BATCH_HEAD)) return undefined;
+  const { value, end: after } = intAt(b, start + BATCH_HEAD.length);
   if (value < 0) return "bad";
-  if (rec.startsWith(PREV_NULL, end)) return { batchSeq: value, prevLeafHash: null };
-  if (rec.startsWith(PREV_HASH, end)) {
-    const at = end + PREV_HASH.length;
-    return { batchSeq: value, prevLeafHash: rec.slice(at, at + 64) };
-  }
+  if (hasAt(b, after, end, PREV_NULL)) return { batchSeq: value, prevAt: -1 };
+  if (hasAt(b, after, end, PREV_HASH)) return { batchSeq: value, prevAt: after + PREV_HASH.length };
   return "bad";
 }
 
-/** RFC 9162 levels bottom-up, the odd last node carried up (the layout the sealer stores). */
-const levelsOf = (leaves: Buffer[]): Buffer[][] => buildLevels(nodeHasher, leaves) as Buffer[][];
+/** The link as batchFinding and the merge read it (the hex as the record has it, 64 characters at most). */
+const linkText = (bytes: Buffer, end: number, l: LinkAt) => ({ batchSeq: l.batchSeq, prevLeafHash: l.prevAt < 0 ? null : bytes.toString("utf8", l.prevAt, Math.min(l.prevAt + 64, end)) });
 
-const rootOf = (levels: Buffer[][]): Buffer => (levels[0].length === 0 ? (nodeHasher.emptyRoot() as Buffer) : levels[levels.length - 1][0]);
+/** RFC 9162 levels bottom-up over leaf hashes back to back, the odd last node carried up (the layout the sealer stores). */
+const levelsOf = (leaves: Buffer): Buffer[] => buildLevelBytes(nodeHasher, leaves).map((l) => Buffer.from(l.buffer, l.byteOffset, l.byteLength));
+
+/** The root of `levels` as a buffer of its own (roots cross threads: a view would carry its whole level). */
+function rootOf(levels: Buffer[]): Buffer {
+  const root = Buffer.alloc(HASH_LENGTH);
+  root.set(levels[0].length === 0 ? nodeHasher.emptyRoot() : levels[levels.length - 1].subarray(0, HASH_LENGTH));
+  return root;
+}
 
 /** The first link of a batch seen in a range: checked against the previous range's tail on merge. */
 export interface BatchHead {
@@ -178,17 +226,18 @@ export function scanRange(db: Db, input: ScanInput, onCount?: (events: number) =
   const { epochs, from, to, sealedEnd } = input;
   const findings: AuditFinding[] = [];
   const roots = new Map<number, Buffer>();
+  // One statement per epoch for its tiles (every level, in order).
   const qTiles = db.prepare<[number]>("SELECT level, tile, hashes FROM epoch_tiles WHERE epoch = ? ORDER BY level, tile").raw();
   let events = 0;
 
-  // Per epoch in progress: stored and recomputed leaf hashes by index.
+  // The epoch in progress: its events' stored and recomputed leaf hashes back to back by index.
   let ei = 0;
-  let cur: { e: EpochDb; stored: (Buffer | undefined)[]; computed: (Buffer | undefined)[]; ids: (string | undefined)[] } | undefined;
+  let cur: EpochLeaves | undefined;
   const closeEpoch = () => {
-    if (cur) checkEpoch(cur.e, cur.stored, cur.computed, cur.ids, qTiles.all(cur.e.epoch) as [number, number, Buffer][], findings, roots);
+    if (cur) checkEpoch(cur, qTiles.all(cur.e.epoch) as [number, number, Buffer][], findings, roots);
     cur = undefined;
   };
-  const fresh = (e: EpochDb) => ({ e, stored: new Array(e.size), computed: new Array(e.size), ids: new Array(e.size) });
+  const fresh = (e: EpochDb): EpochLeaves => ({ e, stored: Buffer.alloc(e.size * HASH_LENGTH), computed: Buffer.alloc(e.size * HASH_LENGTH), present: new Uint8Array(e.size), count: 0, ids: new Array(e.size), odd: new Map() });
   const openEpochFor = (seq: number) => {
     while (ei < epochs.length && epochs[ei].firstSeq + epochs[ei].size <= seq) {
       if (!cur || cur.e !== epochs[ei]) {
@@ -205,28 +254,56 @@ export function scanRange(db: Db, input: ScanInput, onCount?: (events: number) =
   };
 
   const heads: BatchHead[] = [];
-  const batches = new Map<string, BatchTail>();
+  const batches = new Map<string, { batchId: string; batchSeq: number; leaf: Buffer; seq: number; eventId: string }>();
   let expectSeq = from === Number.MIN_SAFE_INTEGER ? 0 : from;
-  // One one-shot SHA-256 per event over 0x00 ‖ record (leafHashOfText). Raw rows in chunks of CHUNK rows (keyset pagination on seq): one native
-  // call per chunk instead of one per row, and no walk over an empty range an edited seq may open.
-  const rows = db.prepare<[number, number, number]>("SELECT seq, event_id, batch_id, batch_seq, record, leaf_hash FROM events WHERE seq >= ? AND seq < ? ORDER BY seq LIMIT ?").raw();
-  type Row = [number, string, string | null, number | null, string, Buffer];
-  for (let chunk = rows.all(from, to, CHUNK) as Row[]; chunk.length > 0; chunk = chunk.length < CHUNK ? [] : (rows.all(chunk[chunk.length - 1][0] + 1, to, CHUNK) as Row[])) {
-    for (const row of chunk) {
-      const [seq, eventId, batchId, batchSeq, rec, stored] = row;
+  // One statement and one row per chunk of up to CHUNK events (keyset pagination on seq: no walk over
+  // an empty range an edited seq may open): the rows' small columns and lengths as one JSON array,
+  // the records as one blob 0x00 ‖ record0 ‖ 0x00 ‖ record1 …, so that each event's leaf input of
+  // RFC 9162 §2.1.1 (0x00 ‖ record) is a slice of it, hashed as it lies, and the stored leaf hashes
+  // as one blob. Offsets come from the lengths, never from searching the bytes. The three aggregates
+  // take the ordered subquery's rows in one pass, so they agree row by row; the order itself is
+  // checked below (an ORDER BY inside each aggregate sorts the chunk again: 3× slower). Reading rows one by
+  // one (one JS array and string per row, the record decoded from UTF-8 and encoded again to hash
+  // it) cost more than hashing them.
+  const qChunk = db.prepare<[number, number, number]>(
+    `SELECT json_group_array(json_array(seq, event_id, batch_id, batch_seq, length(CAST(coalesce(record, '') AS BLOB)), length(coalesce(leaf_hash, X'')))),
+            CAST(X'00' || group_concat(coalesce(record, ''), char(0)) AS BLOB),
+            CAST(group_concat(coalesce(leaf_hash, X''), '') AS BLOB)
+       FROM (SELECT seq, event_id, batch_id, batch_seq, record, leaf_hash FROM events WHERE seq >= ? AND seq < ? ORDER BY seq LIMIT ?)`,
+  ).raw();
+  type Row = [number, string, string | null, number | null, number, number];
+  const idHint = { at: 0 };
+  const batchHint = { at: 0 };
+  let next = from;
+  for (;;) {
+    const [json, bytes, leaves] = qChunk.get(next, to, CHUNK) as [string, Buffer | null, Buffer | null];
+    const chunk = JSON.parse(json) as Row[];
+    if (chunk.length === 0) break;
+    // Needles need spelling as UTF-8 bytes only when some id in the chunk is not ASCII.
+    const spell = /[^\x00-\x7f]|\\u/.test(json) ? latin1Of : (x: string) => x;
+    // `at`: this record's 0x00 in `bytes`; `lat`: its stored leaf hash in `leaves`.
+    let at = 0;
+    let lat = 0;
+    let last = next - 1;
+    for (const [seq, eventId, batchId, batchSeq, recLength, leafLength] of chunk) {
+      const start = at + 1;
+      const end = start + recLength;
+      const storedEnd = lat + leafLength;
+      if (seq <= last) throw new Error(`audit: SQLite returned seq ${seq} after ${last} in one chunk`);
+      last = seq;
       events++;
       if (seq !== expectSeq) {
         findings.push({ code: "SEQUENCE_GAP", seq: expectSeq, message: seq > expectSeq ? `events seq ${expectSeq}..${seq - 1} are missing (next stored is ${eventId}, seq ${seq}): deleted` : `event ${eventId} has seq ${seq} out of order` });
       }
       expectSeq = seq + 1;
-      const leaf = leafHashOfText(rec);
-      if (!leaf.equals(stored)) {
-        findings.push({ code: "EVENT_RECORD_ALTERED", seq, eventId, message: `event ${eventId} (seq ${seq}): stored record hashes to ${toHex(leaf)} but its stored leaf hash is ${toHex(stored)}: the record was altered` });
+      const leaf = sha256OneShot(bytes!.subarray(at, end));
+      if (leaf.compare(leaves!, lat, storedEnd) !== 0) {
+        findings.push({ code: "EVENT_RECORD_ALTERED", seq, eventId, message: `event ${eventId} (seq ${seq}): stored record hashes to ${toHex(leaf)} but its stored leaf hash is ${toHex(leaves!.subarray(lat, storedEnd))}: the record was altered` });
       }
       // The record's own seq (top level, after the event and before submittedBy) and event id.
-      const k = rec.lastIndexOf(SEQ_KEY);
-      const recSeq = k < 0 ? -1 : intAt(rec, k + SEQ_KEY.length).value;
-      if (recSeq !== seq || !rec.includes(`"id":${JSON.stringify(eventId)},`)) {
+      const k = bytes!.lastIndexOf(SEQ_KEY, end - SEQ_KEY.length);
+      const recSeq = k < start ? -1 : intAt(bytes!, k + SEQ_KEY.length).value;
+      if (recSeq !== seq || !holds(bytes!, start, end, spell(`"id":${JSON.stringify(eventId)},`), idHint)) {
         findings.push({
           code: "EVENT_ROW_MISMATCH",
           seq,
@@ -235,35 +312,42 @@ export function scanRange(db: Db, input: ScanInput, onCount?: (events: number) =
         });
       }
       // The batch chain (record.ts): batchSeq counts up from 0, prevLeafHash is the previous event's leaf.
-      const link = batchLinkOf(rec);
+      const link = batchLinkOf(bytes!, start, end);
       if (link === "bad") {
         findings.push({ code: "EVENT_RECORD_UNREADABLE", seq, eventId, message: `event ${eventId} (seq ${seq}): its record's batch link is not in canonical form` });
       } else if (link || batchId !== null) {
         const bid = batchId ?? "(none)";
-        if (!link || batchSeq !== link.batchSeq || !rec.includes(`"batch":{"batchId":${JSON.stringify(bid)},`)) {
+        if (!link || batchSeq !== link.batchSeq || !holds(bytes!, start, end, spell(`"batch":{"batchId":${JSON.stringify(bid)},`), batchHint)) {
           findings.push({ code: "EVENT_ROW_MISMATCH", seq, eventId, batchId: bid, message: `event ${eventId} (seq ${seq}): row says batch ${bid} #${batchSeq}, record says ${link ? `#${link.batchSeq}` : "no batch link"}` });
         }
         if (link) {
           const prev = batches.get(bid);
-          if (!prev) heads.push({ batchId: bid, batchSeq: link.batchSeq, prevLeafHash: link.prevLeafHash, seq, eventId });
-          else {
-            const f = batchFinding(bid, seq, eventId, link, prev);
+          if (!prev) heads.push({ batchId: bid, ...linkText(bytes!, end, link), seq, eventId });
+          else if (link.batchSeq !== prev.batchSeq + 1 || link.prevAt < 0 || !hexAt(bytes!, link.prevAt, end, prev.leaf)) {
+            const f = batchFinding(bid, seq, eventId, linkText(bytes!, end, link), tailOf(prev));
             if (f) findings.push(f);
           }
-          batches.set(bid, { batchId: bid, batchSeq: link.batchSeq, leafHex: leaf.toString("hex"), seq, eventId });
+          batches.set(bid, { batchId: bid, batchSeq: link.batchSeq, leaf, seq, eventId });
         }
       }
       openEpochFor(seq);
       if (cur && seq >= cur.e.firstSeq && seq < cur.e.firstSeq + cur.e.size) {
         const i = seq - cur.e.firstSeq;
-        cur.stored[i] = stored;
-        cur.computed[i] = leaf;
+        if (leafLength === HASH_LENGTH) leaves!.copy(cur.stored, i * HASH_LENGTH, lat, storedEnd);
+        else cur.odd.set(i, Buffer.from(leaves!.subarray(lat, storedEnd)));
+        cur.computed.set(leaf, i * HASH_LENGTH);
+        cur.present[i] = 1;
+        cur.count++;
         cur.ids[i] = eventId;
       } else if (seq < sealedEnd) {
         findings.push({ code: "EVENT_OUTSIDE_EPOCHS", seq, eventId, message: `event ${eventId} (seq ${seq}) lies in the sealed range but in no epoch` });
       }
       if (onCount && events % every === 0) onCount(events);
+      at = end;
+      lat = storedEnd;
     }
+    if (chunk.length < CHUNK) break;
+    next = chunk[chunk.length - 1][0] + 1;
   }
   openEpochFor(Number.MAX_SAFE_INTEGER);
   closeEpoch();
@@ -272,8 +356,11 @@ export function scanRange(db: Db, input: ScanInput, onCount?: (events: number) =
     findings.push({ code: "SEQUENCE_GAP", seq: expectSeq, message: `events seq ${expectSeq}..${end - 1} are missing${end === sealedEnd ? " at the end of the sealed range" : ""}: deleted` });
   }
   onCount?.(events);
-  return { findings, events, roots: [...roots], heads, tails: [...batches.values()] };
+  return { findings, events, roots: [...roots], heads, tails: [...batches.values()].map(tailOf) };
 }
+
+/** A batch's last event as the merge reads it. */
+const tailOf = (t: { batchId: string; batchSeq: number; leaf: Buffer; seq: number; eventId: string }): BatchTail => ({ batchId: t.batchId, batchSeq: t.batchSeq, leafHex: t.leaf.toString("hex"), seq: t.seq, eventId: t.eventId });
 
 /** Merges consecutive ranges' scans, in order: the batch links across range boundaries are checked here. */
 export function mergeScans(scans: ScanResult[], into: LocalAudit): void {
@@ -305,53 +392,76 @@ export function auditLocal(db: Db, opts: { onProgress?: (done: number, total: nu
   return out;
 }
 
-/** Checks one epoch: its events against its level-0 tiles, its stored tree, and its root. */
-function checkEpoch(
-  e: EpochDb,
-  stored: (Buffer | undefined)[],
-  computed: (Buffer | undefined)[],
-  ids: (string | undefined)[],
-  tiles: [number, number, Buffer][],
-  findings: AuditFinding[],
-  roots: Map<number, Buffer>,
-): void {
+/** An epoch's events as the scan saw them, by index in the epoch. */
+interface EpochLeaves {
+  e: EpochDb;
+  /** Stored leaf hashes, back to back (zeros where none or not 32 bytes long). */
+  stored: Buffer;
+  /** Leaf hashes recomputed from the records, back to back. */
+  computed: Buffer;
+  /** 1 where the event is stored. */
+  present: Uint8Array;
+  /** How many events are stored. */
+  count: number;
+  ids: (string | undefined)[];
+  /** Stored leaf hashes that are not 32 bytes long, by index. */
+  odd: Map<number, Buffer>;
+}
+
+/**
+ * Checks one epoch: its events against its level-0 tiles, its stored tree, and its root. Whole
+ * buffers are compared first; only where they differ is the epoch walked node by node to name
+ * every finding.
+ */
+function checkEpoch(ep: EpochLeaves, tiles: [number, number, Buffer][], findings: AuditFinding[], roots: Map<number, Buffer>): void {
+  const { e, stored, computed, present, ids, odd } = ep;
   const byLevel: Buffer[][] = [];
   for (const [level, tile, hashes] of tiles) (byLevel[level] ??= [])[tile] = hashes;
-  const tileLeaves: Buffer[] = [];
-  for (const t of byLevel[0] ?? []) for (let off = 0; t && off + HASH_LENGTH <= t.length; off += HASH_LENGTH) tileLeaves.push(t.subarray(off, off + HASH_LENGTH));
-  if (tileLeaves.length !== e.size) {
-    findings.push({ code: "EPOCH_TREE_ALTERED", epoch: e.epoch, message: `epoch ${e.epoch}: its stored tree has ${tileLeaves.length} leaves, the epoch says ${e.size}: stored tree nodes were altered` });
+  // The stored leaves: the level-0 tiles in order, whole hashes only.
+  const parts: Buffer[] = [];
+  for (const t of byLevel[0] ?? []) if (t) parts.push(t.subarray(0, t.length - (t.length % HASH_LENGTH)));
+  const tileLeaves = parts.length === 1 ? parts[0] : Buffer.concat(parts);
+  const tileCount = tileLeaves.length / HASH_LENGTH;
+  if (tileCount !== e.size) {
+    findings.push({ code: "EPOCH_TREE_ALTERED", epoch: e.epoch, message: `epoch ${e.epoch}: its stored tree has ${tileCount} leaves, the epoch says ${e.size}: stored tree nodes were altered` });
   }
-  let leavesAgree = tileLeaves.length === e.size;
-  let missing = 0;
-  for (let i = 0; i < e.size; i++) {
-    const seq = e.firstSeq + i;
-    if (!stored[i]) {
-      missing++;
-      findings.push({ code: "EPOCH_EVENT_MISSING", epoch: e.epoch, seq, message: `epoch ${e.epoch}: event seq ${seq} is missing: it was deleted` });
-      leavesAgree = false;
-    } else if (tileLeaves[i] && !stored[i]!.equals(tileLeaves[i])) {
-      findings.push({
-        code: "EPOCH_LEAF_MISMATCH",
-        epoch: e.epoch,
-        seq,
-        eventId: ids[i],
-        message: `epoch ${e.epoch}: event ${ids[i]} (seq ${seq}) has leaf ${toHex(stored[i]!)} but the epoch tree has ${toHex(tileLeaves[i])} at index ${i}: the event or the tree was altered`,
-      });
+  const missing = e.size - ep.count;
+  const leafAt = (b: Buffer, i: number) => b.subarray(i * HASH_LENGTH, (i + 1) * HASH_LENGTH);
+  if (missing > 0 || odd.size > 0 || tileCount !== e.size || !stored.equals(tileLeaves)) {
+    for (let i = 0; i < e.size; i++) {
+      const seq = e.firstSeq + i;
+      if (!present[i]) {
+        findings.push({ code: "EPOCH_EVENT_MISSING", epoch: e.epoch, seq, message: `epoch ${e.epoch}: event seq ${seq} is missing: it was deleted` });
+      } else if (i < tileCount) {
+        const s = odd.get(i) ?? leafAt(stored, i);
+        if (!s.equals(leafAt(tileLeaves, i))) {
+          findings.push({
+            code: "EPOCH_LEAF_MISMATCH",
+            epoch: e.epoch,
+            seq,
+            eventId: ids[i],
+            message: `epoch ${e.epoch}: event ${ids[i]} (seq ${seq}) has leaf ${toHex(s)} but the epoch tree has ${toHex(leafAt(tileLeaves, i))} at index ${i}: the event or the tree was altered`,
+          });
+        }
+      }
     }
-    if (leavesAgree && !computed[i]!.equals(tileLeaves[i])) leavesAgree = false;
   }
+  const leavesAgree = tileCount === e.size && missing === 0 && computed.equals(tileLeaves);
   // Every stored level against the levels rebuilt from the stored leaves (proofs read these tiles).
   const levels = levelsOf(tileLeaves);
+  const tileBytes = TILE_WIDTH * HASH_LENGTH;
   for (let l = 1; l < levels.length; l++) {
     const want = levels[l];
     const tilesL = byLevel[l] ?? [];
-    const wantTiles = Math.ceil(want.length / TILE_WIDTH);
+    const wantTiles = Math.ceil(want.length / tileBytes);
     for (let t = 0; t < Math.max(wantTiles, tilesL.length); t++) {
       const got = tilesL[t];
-      const part = want.slice(t * TILE_WIDTH, (t + 1) * TILE_WIDTH);
-      if (got && got.length === part.length * HASH_LENGTH && part.every((h, k) => got.compare(h, 0, HASH_LENGTH, k * HASH_LENGTH, (k + 1) * HASH_LENGTH) === 0)) continue;
-      const bad = part.findIndex((h, k) => !got || got.length < (k + 1) * HASH_LENGTH || got.compare(h, 0, HASH_LENGTH, k * HASH_LENGTH, (k + 1) * HASH_LENGTH) !== 0);
+      const part = want.subarray(t * tileBytes, (t + 1) * tileBytes);
+      if (got && got.equals(part)) continue;
+      let bad = -1;
+      for (let k = 0; k < part.length / HASH_LENGTH && bad < 0; k++) {
+        if (!got || got.length < (k + 1) * HASH_LENGTH || got.compare(part, k * HASH_LENGTH, (k + 1) * HASH_LENGTH, k * HASH_LENGTH, (k + 1) * HASH_LENGTH) !== 0) bad = k;
+      }
       findings.push({
         code: "EPOCH_TREE_ALTERED",
         epoch: e.epoch,
@@ -359,7 +469,7 @@ function checkEpoch(
       });
     }
   }
-  const root = leavesAgree ? rootOf(levels) : missing === 0 ? rootOf(levelsOf(computed as Buffer[])) : undefined;
+  const root = leavesAgree ? rootOf(levels) : missing === 0 ? rootOf(levelsOf(computed)) : undefined;
   if (root) roots.set(e.epoch, root);
   if (!root || !root.equals(e.root)) {
     findings.push({

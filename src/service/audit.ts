@@ -24,7 +24,7 @@ import { JsonRpcProvider } from "ethers";
 import { anchorContract } from "../chain/contract";
 import { toHex } from "../core";
 import { Ledger } from "./ledger";
-import { AuditFinding, EpochDb, LocalAudit, ScanInput, ScanResult, auditLocal, mergeScans, readEpochs } from "./audit-scan";
+import { AuditFinding, EpochDb, LocalAudit, ScanInput, ScanResult, auditLocal, mergeScans, readEpochs, scanRange } from "./audit-scan";
 
 export { AuditFinding, AuditFindingCode, auditLocal } from "./audit-scan";
 
@@ -64,16 +64,18 @@ export interface AuditOptions {
   onProgress?: (done: number, total: number) => void;
   progressEvery?: number;
   /**
-   * Worker threads for the local checks; default 1 (in this thread). On the 2-vCPU development
-   * machine 2 workers were slower than 1 (the vCPUs share a core); use more where cores are real.
+   * Threads for the local checks, one range of epochs each: this thread and `workers - 1` worker
+   * threads; default 1 (this thread only). On the shared 2-vCPU development machine 2 were no faster
+   * than 1 while other work held the second vCPU; use more where cores are free.
    */
   workers?: number;
 }
 
 /**
  * The local checks on `workers` threads, each on its own read connection over a range of epochs cut
- * at epoch boundaries (the last also takes the pending events). Sealed epochs never change, so the
- * ranges' snapshots agree; with broken epoch ranges it falls back to the sequential scan.
+ * at epoch boundaries (the last also takes the pending events): this thread scans the first range
+ * while `workers - 1` worker threads scan the others. Sealed epochs never change, so the ranges'
+ * snapshots agree; with broken epoch ranges it falls back to the sequential scan.
  */
 export async function auditLocalParallel(ledger: Ledger, workers: number, opts: Pick<AuditOptions, "onProgress" | "progressEvery"> = {}): Promise<LocalAudit> {
   const out: LocalAudit = { findings: [], events: 0, epochs: [], roots: new Map() };
@@ -91,30 +93,40 @@ export async function auditLocalParallel(ledger: Ledger, workers: number, opts: 
     epochs: epochs.filter((e) => e.firstSeq >= from && e.firstSeq < bounds[i + 1]),
   }));
   const counts = inputs.map(() => 0);
+  const progress = (i: number, count: number) => {
+    counts[i] = count;
+    opts.onProgress?.(counts.reduce((a, b) => a + b, 0), total);
+  };
   const every = opts.progressEvery ?? 10_000;
   const ts = __filename.endsWith(".ts");
-  const scans = await Promise.all(
-    inputs.map(
-      (input, i) =>
-        new Promise<ScanResult>((resolve, reject) => {
-          const w = new Worker(path.join(__dirname, `audit-worker${ts ? ".ts" : ".js"}`), {
-            workerData: { file: ledger.db.name, input, every },
-            // Under ts-node (tests, benchmarks) the worker compiles its TypeScript the same way.
-            execArgv: ts ? ["-r", "ts-node/register/transpile-only"] : undefined,
-          });
-          w.on("message", (m: { count?: number; result?: ScanResult }) => {
-            if (m.count !== undefined) {
-              counts[i] = m.count;
-              opts.onProgress?.(counts.reduce((a, b) => a + b, 0), total);
-            }
-            if (m.result) resolve(m.result);
-          });
-          w.on("error", reject);
-          w.on("exit", (code) => code !== 0 && reject(new Error(`audit worker ${i} exited with code ${code}`)));
-        }),
-    ),
+  const threads: Worker[] = [];
+  const others = inputs.slice(1).map(
+    (input, j) =>
+      new Promise<ScanResult>((resolve, reject) => {
+        const i = j + 1;
+        const w = new Worker(path.join(__dirname, `audit-worker${ts ? ".ts" : ".js"}`), {
+          workerData: { file: ledger.db.name, input, every },
+          // Under ts-node (tests, benchmarks) the worker compiles its TypeScript the same way.
+          execArgv: ts ? ["-r", "ts-node/register/transpile-only"] : undefined,
+        });
+        threads.push(w);
+        w.on("message", (m: { count?: number; result?: ScanResult }) => {
+          if (m.count !== undefined) progress(i, m.count);
+          if (m.result) resolve(m.result);
+        });
+        w.on("error", reject);
+        w.on("exit", (code) => code !== 0 && reject(new Error(`audit worker ${i} exited with code ${code}`)));
+      }),
   );
-  mergeScans(scans, out);
+  try {
+    // The workers start on their own threads; this one scans the first range meanwhile.
+    const first = ledger.db.transaction(() => scanRange(ledger.db, inputs[0], (count) => progress(0, count), every))();
+    mergeScans([first, ...(await Promise.all(others))], out);
+  } catch (e) {
+    for (const p of others) p.catch(() => undefined);
+    await Promise.all(threads.map((w) => w.terminate()));
+    throw e;
+  }
   return out;
 }
 

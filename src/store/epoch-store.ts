@@ -3,7 +3,10 @@
  * A tree is stored level by level in tiles of TILE_WIDTH hashes, so an inclusion proof reads one
  * tile per level: O(log n) small reads, no tree rebuild.
  */
-import { HASH_LENGTH, levelSizes } from "../core";
+// The core's modules, not its index: audit's worker threads load this file, and the index loads the
+// event schemas too (~0.25 s per thread).
+import { HASH_LENGTH } from "../core/merkle/hasher";
+import { levelSizes } from "../core/merkle/inclusion";
 import { Db } from "./sqlite";
 import { StoreError } from "./errors";
 

@@ -1,5 +1,5 @@
 /** Errors of the storage adapter, with stable codes like the core's. */
-import { CoreError } from "../core";
+import { CoreError } from "../core/errors";
 
 /** Codes the store throws. */
 export type StoreErrorCode =

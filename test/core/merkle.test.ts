@@ -3,8 +3,10 @@ import { createHash } from "node:crypto";
 import {
   rfc9162,
   createHasher,
+  Hasher,
   Sha256,
   buildLevels,
+  buildLevelBytes,
   rootFromLeafHashes,
   referenceRoot,
   referencePath,
@@ -88,6 +90,24 @@ describe("tree roots", () => {
     const levels = buildLevels(rfc9162, leafHashes);
     v.node_hashes_hex.levels.forEach((level: string[], k: number) => {
       expect(levels[k].slice(0, level.length).map(hex)).to.deep.equal(level);
+    });
+  });
+});
+
+describe("buildLevelBytes", () => {
+  const concat = (hs: Uint8Array[]) => {
+    const out = new Uint8Array(hs.length * 32);
+    hs.forEach((x, i) => out.set(x, i * 32));
+    return out;
+  };
+  const leaves = Array.from({ length: 130 }, (_, i) => rfc9162.hashLeaf(Uint8Array.of(i)));
+  const fast: Hasher = { ...createHasher(nodeSha256), hashChildrenAt: (l, o) => nodeSha256(Uint8Array.of(1), l.subarray(o, o + 64)) };
+  describe("when given every tree size 0..130", () => {
+    it("holds exactly the levels of buildLevels, back to back, with and without hashChildrenAt", () => {
+      for (let n = 0; n <= 130; n++) {
+        const want = n === 0 ? [""] : buildLevels(rfc9162, leaves.slice(0, n)).map((l) => hex(concat(l)));
+        for (const hasher of [rfc9162, fast]) expect(buildLevelBytes(hasher, concat(leaves.slice(0, n))).map(hex), `size ${n}`).to.deep.equal(want);
+      }
     });
   });
 });

@@ -253,6 +253,72 @@ describe("auditLocal", () => {
   });
 });
 
+describe("auditLocal over several read chunks (1,000 events each)", function () {
+  this.timeout(60_000);
+  /** 2,500 events in epochs of 1,000, 1,000 and 500 (3 batches in runs of 100) and 37 pending: 3 chunks. */
+  function bigLedger(): Ledger {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gxp-audit-"));
+    dirs.push(dir);
+    const l = openLedger(dir, { maxEvents: 1000, maxAgeMs: 60_000 });
+    for (let i = 0; i < 2500; i += 100) l.events.append(sampleEvents(100, `B-${(i / 100) % 3}`));
+    while (l.sealer.seal(new Date()));
+    l.events.append(sampleEvents(37, "B-1"));
+    return l;
+  }
+
+  describe("when the ledger is untouched", () => {
+    it("has zero findings over every event and epoch", () => {
+      const r = auditLocal(bigLedger().db);
+      expect(r.findings).to.deep.equal([]);
+      expect(r.events).to.equal(2537);
+      expect(r.epochs).to.have.length(3);
+    });
+  });
+
+  describe("when events on both sides of a chunk boundary are tampered with", () => {
+    it("names each of them, and the broken chains", () => {
+      const l = bigLedger();
+      const [a, b] = [idOf(l, 999), idOf(l, 1000)];
+      tamper(l, "UPDATE events SET record = replace(record, '\"value\":61.5', '\"value\":66.5') WHERE seq IN (999, 1000)");
+      tamper(l, "DELETE FROM events WHERE seq = 1999");
+      const f = auditLocal(l.db).findings;
+      has(f, { code: "EVENT_RECORD_ALTERED", seq: 999, eventId: a });
+      has(f, { code: "EVENT_RECORD_ALTERED", seq: 1000, eventId: b });
+      has(f, { code: "EPOCH_ROOT_MISMATCH", epoch: 0 });
+      has(f, { code: "EPOCH_ROOT_MISMATCH", epoch: 1 });
+      has(f, { code: "SEQUENCE_GAP", seq: 1999 });
+      has(f, { code: "EPOCH_EVENT_MISSING", epoch: 1, seq: 1999 });
+      // Batches run in 100s (B-0, B-1, B-2, B-0, …): each tampered event's batch goes on at 1001, 1200, 2200.
+      has(f, { code: "BATCH_CHAIN_BROKEN", seq: 1001, batchId: "B-1" });
+      has(f, { code: "BATCH_CHAIN_BROKEN", seq: 1200, batchId: "B-0" });
+      has(f, { code: "BATCH_CHAIN_BROKEN", seq: 2200, batchId: "B-1" });
+    });
+  });
+
+  describe("when an event id is edited to a non-ASCII one", () => {
+    it("names the event whose record holds another id", () => {
+      const l = bigLedger();
+      tamper(l, "UPDATE events SET event_id = 'evt-ü-1234' WHERE seq = 1234");
+      const f = auditLocal(l.db).findings;
+      expect(f.map((x) => [x.code, x.seq, x.eventId])).to.deep.equal([["EVENT_ROW_MISMATCH", 1234, "evt-ü-1234"]]);
+    });
+  });
+
+  describe("when a record's id is edited in a non-ASCII ledger", () => {
+    it("names exactly that event", () => {
+      const l = bigLedger();
+      // Every id of the chunk becomes non-ASCII, in both row and record (leaf recomputed), but one.
+      for (const seq of [1100, 1101, 1102]) {
+        const id = idOf(l, seq);
+        tamper(l, "UPDATE events SET event_id = ? WHERE seq = ?", `${id}-ü`, seq);
+        rewriteRecord(l, seq, recordOf(l, seq).replace(`"id":"${id}"`, `"id":"${id}-${seq === 1101 ? "x" : "ü"}"`));
+      }
+      const f = auditLocal(l.db).findings.filter((x) => x.code === "EVENT_ROW_MISMATCH");
+      expect(f.map((x) => x.seq)).to.deep.equal([1101]);
+    });
+  });
+});
+
 describe("auditLocalParallel", function () {
   this.timeout(60_000);
   // A gap at a range boundary is worded without the next event (the range does not see it).

@@ -93,7 +93,7 @@ export function auditCommand(): Command {
     .option("--offline", "skip the chain checks (and say so)")
     .option("--contract <address>", "anchor contract on an external chain (LEDGER_CONTRACT)")
     .option("--ledger <name>", "ledger name on an external chain (LEDGER_NAME)")
-    .option("--workers <n>", "worker threads for the local checks, one range of epochs each (default 1)")
+    .option("--workers <n>", "threads for the local checks, one range of epochs each: this one and n-1 workers (default 1)")
     .action(async (opts: Record<string, unknown>, cmd: Command) => {
       const config = configOf(cmd, opts);
       const ledger = openLedger(config.dataDir, config.seal, undefined, true);

@@ -25,6 +25,11 @@ export interface Hasher {
   hashChildren(left: Uint8Array, right: Uint8Array): Uint8Array;
   /** H(0x00 ‖ UTF-8 of text), same bytes as hashLeaf(utf8(text)): for a hasher that hashes a string without encoding it first. */
   hashLeafText?(text: string): Uint8Array;
+  /**
+   * Optional: H(0x01 ‖ level[offset, offset + 64)), the two adjacent hashes at `offset` of a level
+   * held back to back; lets a fast hasher skip two views per node. Same bytes as `hashChildren`.
+   */
+  hashChildrenAt?(level: Uint8Array, offset: number): Uint8Array;
 }
 
 const LEAF = Uint8Array.of(LEAF_PREFIX);
