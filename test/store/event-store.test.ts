@@ -45,6 +45,16 @@ describe("createEventStore", () => {
       ]);
       expect(ledger.events.getBySeq(2)!.record.batchLink).to.deep.equal({ batchSeq: 0, prevLeafHash: null });
     });
+    it("checks a source's sequence within one call as across calls: a gap flagged, a step back refusing the call", () => {
+      const src = (n: number) => sampleEvent({ source: "urn:mes:one-call", sourceSequence: n });
+      ledger.events.append([src(1), src(2), src(5), src(6)]);
+      expect(ledger.events.sourceGaps("urn:mes:one-call").map((g) => [g.expected, g.got])).to.deep.equal([[3, 5]]);
+      expect(() => ledger.events.append([src(7), src(8), src(8)])).to.throw(StoreError).with.property("code", "SOURCE_SEQUENCE_NOT_INCREASING");
+      expect(() => ledger.events.append([src(9), src(4)])).to.throw(StoreError).with.property("code", "SOURCE_SEQUENCE_NOT_INCREASING");
+      expect(ledger.events.nextSeq()).to.equal(4);
+      ledger.events.append([src(7)]);
+      expect(ledger.events.sourceGaps("urn:mes:one-call")).to.have.length(1);
+    });
     it("returns the original receipt for a replay of the same id and content", () => {
       const ev = sampleEvent();
       const [first] = ledger.events.append([ev]);
