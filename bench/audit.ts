@@ -14,7 +14,7 @@ import { openLedger } from "../src/service/ledger";
 import { auditLocal } from "../src/service/audit";
 import { leafHashOfText } from "../src/crypto/node-hasher";
 import { copyFixture, fixture } from "./lib/fixture";
-import { flag, fmt, loadAverage, machineInfo, summarise, Summary } from "./lib/stats";
+import { flag, fmt, summarise, Summary, runStandalone } from "./lib/stats";
 
 /** Audit figures, events/s. */
 export interface AuditFigures {
@@ -82,8 +82,8 @@ export function auditLines(a: AuditFigures): string[] {
 
 if (require.main === module) {
   const argv = process.argv.slice(2);
-  const before = loadAverage();
-  const a = benchAudit(Number(flag(argv, "events", argv[0] && !argv[0].startsWith("--") ? argv[0] : "100000")), Number(flag(argv, "runs", "3")), { fresh: argv.includes("--fresh"), log: (s) => console.error(s) });
-  console.log(JSON.stringify({ machine: machineInfo(), loadAverageBefore: before, loadAverageAfter: loadAverage() }));
-  for (const l of auditLines(a)) console.log(l);
+  runStandalone(
+    () => benchAudit(Number(flag(argv, "events", argv[0] && !argv[0].startsWith("--") ? argv[0] : "100000")), Number(flag(argv, "runs", "3")), { fresh: argv.includes("--fresh"), log: (s) => console.error(s) }),
+    auditLines,
+  );
 }

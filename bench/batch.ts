@@ -24,15 +24,12 @@ import { providerTransport } from "../src/chain/verify-anchor";
 import { leafHashOfText } from "../src/crypto/node-hasher";
 import { generateBatch } from "../scripts/batch-fixture";
 import { sampleEvents } from "../test/helpers/events";
+import { median } from "./lib/stats";
 
 const N = Number(process.argv[2] ?? 10_000);
 const RUNS = Number(process.argv[3] ?? 5);
 const EPOCHS = 20;
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
 const fmt = (xs: number[]) => `${Math.round(median(xs))} ms (min ${Math.round(Math.min(...xs))}, max ${Math.round(Math.max(...xs))}, ${xs.length} runs)`;
 
 async function main(): Promise<void> {

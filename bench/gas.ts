@@ -20,7 +20,7 @@ import { connect } from "../src/chain/provider";
 import { deployLedger } from "../src/chain/deploy";
 import { devWallet, DEV_ACCOUNT } from "../src/chain/dev-keys";
 import { anchorContract } from "../src/chain/contract";
-import { flag, fmt, loadAverage, machineInfo, summarise, Summary } from "./lib/stats";
+import { flag, fmt, summarise, Summary, runStandalone } from "./lib/stats";
 
 /** Records per transaction in the batched per-record reference. */
 export const RECORDS_PER_TX = 100;
@@ -147,14 +147,5 @@ export function gasLines(g: GasFigures): string[] {
 
 if (require.main === module) {
   const argv = process.argv.slice(2);
-  const before = loadAverage();
-  benchGas(Number(flag(argv, "runs", "5")), Number(flag(argv, "epoch-size", "10000")))
-    .then((g) => {
-      console.log(JSON.stringify({ machine: machineInfo(), loadAverageBefore: before, loadAverageAfter: loadAverage() }));
-      for (const l of gasLines(g)) console.log(l);
-    })
-    .catch((e) => {
-      console.error(e);
-      process.exit(1);
-    });
+  runStandalone(() => benchGas(Number(flag(argv, "runs", "5")), Number(flag(argv, "epoch-size", "10000"))), gasLines);
 }

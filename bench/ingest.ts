@@ -22,16 +22,12 @@ import autocannon from "autocannon";
 import { cli, serve } from "../test/helpers/process";
 import { sampleEvent } from "../test/helpers/events";
 import { signEventJws } from "../src/crypto/source-sig";
+import { median } from "./lib/stats";
 
 const QUICK = process.argv.includes("--quick");
 const RUNS = QUICK ? 1 : 3;
 const DURATION = QUICK ? 3 : 6;
 const CONNECTIONS = 64;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
 
 /**
  * Distinct bodies, each event its own source at sourceSequence 1, so that any request may go out on

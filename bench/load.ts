@@ -10,7 +10,7 @@
  */
 import fs from "node:fs";
 import { bulkLoad, CHUNK, fixtureDir, writeFixtureMeta } from "./lib/fixture";
-import { flag, loadAverage, machineInfo } from "./lib/stats";
+import { flag, runStandalone } from "./lib/stats";
 
 /** Load figures. */
 export interface LoadFigures {
@@ -74,8 +74,5 @@ export function loadLines(l: LoadFigures): string[] {
 
 if (require.main === module) {
   const argv = process.argv.slice(2);
-  const before = loadAverage();
-  const l = benchLoad(Number(flag(argv, "events", "10000000")), Number(flag(argv, "minutes", "10")), (s) => console.error(s));
-  console.log(JSON.stringify({ machine: machineInfo(), loadAverageBefore: before, loadAverageAfter: loadAverage() }));
-  for (const x of loadLines(l)) console.log(x);
+  runStandalone(() => benchLoad(Number(flag(argv, "events", "10000000")), Number(flag(argv, "minutes", "10")), (s) => console.error(s)), loadLines);
 }

@@ -13,7 +13,7 @@ import { buildProof } from "../src/service/proof";
 import { ledgerDbFile } from "../src/service/ledger";
 import { fixture } from "./lib/fixture";
 import { servedLedger } from "./lib/served";
-import { flag, loadAverage, machineInfo, percentile } from "./lib/stats";
+import { flag, percentile, runStandalone } from "./lib/stats";
 
 /** Latency percentiles in ms. */
 export interface Latency {
@@ -109,20 +109,15 @@ export function proofLines(figs: readonly ProofFigures[]): string[] {
 
 if (require.main === module) {
   const argv = process.argv.slice(2);
-  const before = loadAverage();
-  benchProof(
-    Number(flag(argv, "events", "100000")),
-    (flag(argv, "epochs", "10000,100000") ?? "").split(",").map(Number),
-    Number(flag(argv, "lookups", "20000")),
-    Number(flag(argv, "requests", "2000")),
-    { fresh: argv.includes("--fresh"), log: (s) => console.error(s) },
-  )
-    .then((figs) => {
-      console.log(JSON.stringify({ machine: machineInfo(), loadAverageBefore: before, loadAverageAfter: loadAverage() }));
-      for (const l of proofLines(figs)) console.log(l);
-    })
-    .catch((e) => {
-      console.error(e);
-      process.exit(1);
-    });
+  runStandalone(
+    () =>
+      benchProof(
+        Number(flag(argv, "events", "100000")),
+        (flag(argv, "epochs", "10000,100000") ?? "").split(",").map(Number),
+        Number(flag(argv, "lookups", "20000")),
+        Number(flag(argv, "requests", "2000")),
+        { fresh: argv.includes("--fresh"), log: (s) => console.error(s) },
+      ),
+    proofLines,
+  );
 }

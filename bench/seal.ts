@@ -21,7 +21,7 @@ import { MerkleTree } from "merkletreejs";
 import { openLedger } from "../src/service/ledger";
 import { merkletreeLevels } from "../src/epoch/sealer";
 import { copyFixture, fixture, Fixture } from "./lib/fixture";
-import { flag, fmt, loadAverage, machineInfo, summarise, Summary } from "./lib/stats";
+import { flag, fmt, summarise, Summary, runStandalone } from "./lib/stats";
 
 /** Figures of one size. */
 export interface SealFigures {
@@ -182,14 +182,9 @@ export function sealLines(figs: readonly SealFigures[]): string[] {
 
 if (require.main === module) {
   const argv = process.argv.slice(2);
-  const events = Number(flag(argv, "events", "100000"));
-  if (argv[0] === "--child") child(argv[1], argv[2], events);
+  if (argv[0] === "--child") child(argv[1], argv[2], Number(flag(argv, "events", "100000")));
   else {
     const sizes = (flag(argv, "events", "100000") ?? "").split(",").map(Number);
-    const runs = Number(flag(argv, "runs", "5"));
-    const before = loadAverage();
-    const figs = benchSeal(sizes, runs, { fresh: argv.includes("--fresh"), log: (s) => console.error(s) });
-    console.log(JSON.stringify({ machine: machineInfo(), loadAverageBefore: before, loadAverageAfter: loadAverage() }));
-    for (const l of sealLines(figs)) console.log(l);
+    runStandalone(() => benchSeal(sizes, Number(flag(argv, "runs", "5")), { fresh: argv.includes("--fresh"), log: (s) => console.error(s) }), sealLines);
   }
 }

@@ -15,7 +15,7 @@ import { nodeHasher } from "../src/crypto/node-hasher";
 import { DEFAULT_SEAL_POLICY } from "../src/epoch/sealer";
 import { fixture } from "./lib/fixture";
 import { servedLedger } from "./lib/served";
-import { flag, fmt, loadAverage, machineInfo, summarise, Summary } from "./lib/stats";
+import { flag, fmt, summarise, Summary, runStandalone } from "./lib/stats";
 
 /** Throughput figures, bundles/s. */
 export interface VerifyFigures {
@@ -125,14 +125,8 @@ export function verifyLines(v: VerifyFigures): string[] {
 
 if (require.main === module) {
   const argv = process.argv.slice(2);
-  const before = loadAverage();
-  benchVerify(Number(flag(argv, "events", "10000")), Number(flag(argv, "bundles", "2000")), Number(flag(argv, "runs", "5")), { fresh: argv.includes("--fresh"), log: (s) => console.error(s) })
-    .then((v) => {
-      console.log(JSON.stringify({ machine: machineInfo(), loadAverageBefore: before, loadAverageAfter: loadAverage() }));
-      for (const l of verifyLines(v)) console.log(l);
-    })
-    .catch((e) => {
-      console.error(e);
-      process.exit(1);
-    });
+  runStandalone(
+    () => benchVerify(Number(flag(argv, "events", "10000")), Number(flag(argv, "bundles", "2000")), Number(flag(argv, "runs", "5")), { fresh: argv.includes("--fresh"), log: (s) => console.error(s) }),
+    verifyLines,
+  );
 }

@@ -67,3 +67,21 @@ export function flag(argv: readonly string[], name: string, dflt?: string): stri
   const i = argv.indexOf(`--${name}`);
   return i >= 0 && i + 1 < argv.length ? argv[i + 1] : dflt;
 }
+
+/**
+ * Runs one bench part on its own (`ts-node bench/<part>.ts`): prints the machine and the load average
+ * before and after as one JSON line, then the part's lines; exits 1 when the part fails.
+ */
+export function runStandalone<T>(work: () => T | Promise<T>, lines: (figures: T) => string[]): void {
+  const before = loadAverage();
+  Promise.resolve()
+    .then(work)
+    .then((figures) => {
+      console.log(JSON.stringify({ machine: machineInfo(), loadAverageBefore: before, loadAverageAfter: loadAverage() }));
+      for (const l of lines(figures)) console.log(l);
+    })
+    .catch((e) => {
+      console.error(e);
+      process.exit(1);
+    });
+}
