@@ -48,3 +48,43 @@ export async function startLocalChain(pollingIntervalMs = 50): Promise<LocalChai
     },
   };
 }
+
+/**
+ * The local chain for one mocha suite: started before its tests and stopped after them, together
+ * with the temporary directories the suite made with `tempDir`. The returned chain is usable from
+ * inside the suite's hooks and tests (not before its `before` hook ran).
+ */
+export function useLocalChain(pollingIntervalMs?: number): { chain: LocalChain; tempDir: (prefix: string) => string } {
+  let lc: LocalChain | undefined;
+  const dirs: string[] = [];
+  before(async () => {
+    lc = await startLocalChain(pollingIntervalMs);
+  });
+  after(async () => {
+    await lc?.stop();
+    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+  });
+  const started = (): LocalChain => {
+    if (!lc) throw new Error("the local chain is not started: use it inside the suite's hooks and tests");
+    return lc;
+  };
+  const chain: LocalChain = {
+    get provider() {
+      return started().provider;
+    },
+    get chainId() {
+      return started().chainId;
+    },
+    get rpcUrl() {
+      return started().rpcUrl;
+    },
+    anchorAll: (ledger, prefix) => started().anchorAll(ledger, prefix),
+    stop: () => started().stop(),
+  };
+  const tempDir = (prefix: string): string => {
+    const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+    dirs.push(d);
+    return d;
+  };
+  return { chain, tempDir };
+}

@@ -13,7 +13,7 @@ import { auditLedger, auditLocal, auditLocalParallel, auditChainOf, AuditFinding
 import { nodeHasher } from "../../src/crypto/node-hasher";
 import { sampleEvents } from "../helpers/events";
 import { recordOf, resealInPlace, rewriteRecord, tamper } from "../helpers/tamper";
-import { LocalChain, startLocalChain } from "../helpers/local-chain";
+import { useLocalChain } from "../helpers/local-chain";
 
 const dirs: string[] = [];
 
@@ -355,14 +355,7 @@ describe("auditLocalParallel", function () {
 
 describe("auditLedger against the chain (real local chain)", function () {
   this.timeout(120_000);
-  let lc: LocalChain;
-
-  before(async () => {
-    lc = await startLocalChain(100);
-  });
-  after(async () => {
-    await lc?.stop();
-  });
+  const { chain: lc } = useLocalChain(100);
 
   /** A ledger of 3 epochs, each anchored on its own freshly deployed contract. */
   async function anchoredLedger(): Promise<{ l: Ledger; audit: () => Promise<AuditReport> }> {

@@ -18,26 +18,16 @@ import { loadReceiptKey, ReceiptKey } from "../../src/crypto/receipt-key";
 import { createHash } from "node:crypto";
 import { BatchVariant, generateBatch } from "../../scripts/batch-fixture";
 import { sampleEvents } from "../helpers/events";
-import { LocalChain, startLocalChain } from "../helpers/local-chain";
+import { useLocalChain } from "../helpers/local-chain";
 import { resealInPlace, tamper } from "../helpers/tamper";
 
 describe("verifyBatch (real local chain)", function () {
   this.timeout(180_000);
-  const dirs: string[] = [];
-  let lc: LocalChain;
-
-  before(async () => {
-    lc = await startLocalChain();
-  });
-  after(async () => {
-    await lc?.stop();
-    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-  });
+  const { chain: lc, tempDir } = useLocalChain();
 
   /** A new ledger (and on-chain ledger) holding one generated batch interleaved with another batch's events, sealed in epochs of 25 and anchored. */
   async function ledgerWith(variant: BatchVariant, anchor = true): Promise<{ ledger: Ledger; batchId: string; notable: Record<string, string | string[]> }> {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gxp-batch-"));
-    dirs.push(dir);
+    const dir = tempDir("gxp-batch-");
     const ledger = openLedger(dir, { maxEvents: 25, maxAgeMs: 60_000 });
     const batchId = `B-${variant}`;
     const fx = generateBatch({ batchId, variant, source: "urn:mes:pasx:site-DE01:prod", startSequence: 1 });
@@ -206,8 +196,7 @@ describe("verifyBatch (real local chain)", function () {
       const l = await ledgerWith("open-deviation");
       batchId = l.batchId;
       const report = await verify(l.ledger, batchId);
-      pkg = fs.mkdtempSync(path.join(os.tmpdir(), "gxp-pkg-"));
-      dirs.push(pkg);
+      pkg = tempDir("gxp-pkg-");
       key = loadReceiptKey(pkg);
       exportBatch(l.ledger, report, path.join(pkg, "orig"), key);
       l.ledger.close();

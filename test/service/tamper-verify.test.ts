@@ -5,9 +5,6 @@
  * self-consistent forgery that only the chain can catch.
  */
 import { expect } from "chai";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { randomBytes } from "node:crypto";
 import { openLedger, Ledger } from "../../src/service/ledger";
 import { verifyStoredEvent } from "../../src/service/verify-event";
@@ -15,26 +12,16 @@ import { auditLedger, auditLocal, auditChainOf } from "../../src/service/audit";
 import { verifyBatch } from "../../src/service/batch-verify";
 import { providerTransport } from "../../src/chain/verify-anchor";
 import { sampleEvents } from "../helpers/events";
-import { LocalChain, startLocalChain } from "../helpers/local-chain";
+import { useLocalChain } from "../helpers/local-chain";
 import { forgeWholeLedger, recordOf, resealInPlace, rewriteRecord, tamper } from "../helpers/tamper";
 
 describe("verify of an affected event, for every tampering (real local chain)", function () {
   this.timeout(180_000);
-  const dirs: string[] = [];
-  let lc: LocalChain;
-
-  before(async () => {
-    lc = await startLocalChain();
-  });
-  after(async () => {
-    await lc?.stop();
-    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-  });
+  const { chain: lc, tempDir } = useLocalChain();
 
   /** 3 anchored epochs of 4 events, batches B-A and B-B alternating. */
   async function anchored(): Promise<{ l: Ledger; audit: () => ReturnType<typeof auditLedger>; contract: string; ledgerId: string }> {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gxp-tamper-"));
-    dirs.push(dir);
+    const dir = tempDir("gxp-tamper-");
     const l = openLedger(dir, { maxEvents: 4, maxAgeMs: 60_000 });
     for (let i = 0; i < 12; i++) l.events.append(sampleEvents(1, i % 2 ? "B-B" : "B-A"));
     while (l.sealer.seal(new Date()));
