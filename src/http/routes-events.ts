@@ -1,6 +1,7 @@
 /** Writing events: POST /v1/events and POST /v1/events:bulk (role mes). */
 import { FastifyInstance } from "fastify";
 import { EVENT_SCHEMA } from "../core";
+import { DEFAULT_BULK_BODY_MAX_BYTES } from "../service/config";
 import { AppDeps } from "./app";
 import { problem, PROBLEM_MEDIA_TYPE } from "./problem";
 
@@ -54,7 +55,7 @@ export function eventRoutes(app: FastifyInstance, deps: AppDeps): void {
   app.post(
     "/v1/events::bulk",
     {
-      bodyLimit: deps.bulkBodyLimit ?? 16 * 1024 * 1024,
+      bodyLimit: deps.bulkBodyLimit ?? DEFAULT_BULK_BODY_MAX_BYTES,
       config: { roles: MES },
       schema: {
         summary: `Post up to ${bulkMax} events, all or nothing`,

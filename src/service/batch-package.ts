@@ -19,17 +19,14 @@ import {
   ProofBundle,
   batchReportOf,
   bundleFileText,
-  checkAnchor,
-  gatherChainFacts,
   reviewBatch,
   verifyProofOffline,
 } from "../core";
 import { nodeHasher } from "../crypto/node-hasher";
-import { ChainError } from "../chain/errors";
 import { buildProof } from "./proof";
 import { Ledger } from "./ledger";
 import { batchReportHtml } from "./batch-html";
-import { checkEpochAnchors } from "./epoch-anchors";
+import { checkEpochAnchors, EpochClaim } from "./epoch-anchors";
 
 /** Package format identifier. */
 export const PACKAGE_VERSION = "gxp-ledger.batch-package/1";
@@ -232,7 +229,8 @@ export async function verifyPackage(dir: string, opts: VerifyPackageOptions): Pr
     if (!fs.existsSync(full)) fail("PACKAGE_FILE_MISSING", `file ${f.path} listed in the manifest is missing: it was removed`);
     else if (sha256(fs.readFileSync(full)) !== f.sha256) fail("PACKAGE_FILE_EDITED", `file ${f.path} does not have the SHA-256 the manifest lists: it was edited`);
   }
-  checks.push({ check: "package files", ok: !findings.some((f) => f.code.startsWith("PACKAGE_FILE")), detail: findings.length ? findings.map((f) => f.message).join("; ") : `${manifest.files.length} files present, none added, each with its SHA-256` });
+  const fileFindings = findings.filter((f) => f.code.startsWith("PACKAGE_FILE"));
+  checks.push({ check: "package files", ok: fileFindings.length === 0, detail: fileFindings.length ? fileFindings.map((f) => f.message).join("; ") : `${manifest.files.length} files present, none added, each with its SHA-256` });
 
   // 2. The batch chain listing and one proof bundle per event, each checked offline.
   let chain: PackageChainEntry[] = [];
@@ -243,7 +241,7 @@ export async function verifyPackage(dir: string, opts: VerifyPackageOptions): Pr
   }
   if (chain.length !== manifest.events) fail("PACKAGE_EVENT_COUNT", `batch-chain.json lists ${chain.length} events, the manifest ${manifest.events}`);
   const entries: BatchEntry[] = [];
-  const claims = new Map<string, { claim: ProofBundleClaim; eventIds: string[] }>();
+  const claims = new Map<string, EpochClaim>();
   let bad = 0;
   for (const c of chain) {
     let text: string;
@@ -314,7 +312,6 @@ export async function verifyPackage(dir: string, opts: VerifyPackageOptions): Pr
   );
 }
 
-type ProofBundleClaim = Parameters<typeof checkAnchor>[0];
 
 function checkPackageSignature(dir: string, ledgerKeyPem: string | undefined, fail: (code: string, message: string) => void): IntegrityCheck {
   const bad = (code: string, detail: string): IntegrityCheck => (fail(code, detail), { check: "ledger signature", ok: false, detail });

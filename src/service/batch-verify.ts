@@ -14,8 +14,6 @@ import {
   LedgerRecord,
   batchReportOf,
   bytesEqual,
-  checkAnchor,
-  gatherChainFacts,
   inclusionProofFromLevels,
   reviewBatch,
   rootFromInclusionProof,
@@ -23,12 +21,10 @@ import {
 } from "../core";
 import { leafHashOfText, nodeHasher } from "../crypto/node-hasher";
 import { verifySourceSig } from "../crypto/source-sig";
-import { ledgerNameOf } from "../chain/contract";
-import { ChainError } from "../chain/errors";
 import { EpochRow, TILE_WIDTH } from "../store/epoch-store";
 import { Ledger } from "./ledger";
 import { anchorClaimOf } from "./proof";
-import { checkEpochAnchors, EpochClaim } from "./epoch-anchors";
+import { checkEpochAnchors, EpochClaim, plural } from "./epoch-anchors";
 
 /** Options of verifyBatch. */
 export interface VerifyBatchOptions {
@@ -47,7 +43,6 @@ interface Row {
   leaf_hash: Buffer;
 }
 
-const plural = (n: number, one: string, many = one + "s") => `${n} ${n === 1 ? one : many}`;
 
 /**
  * Verifies one batch record. Returns undefined when the ledger holds no event of the batch.

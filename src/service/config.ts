@@ -56,6 +56,9 @@ export interface ConfigFlags {
   anchorStuckTimeout?: string | number;
 }
 
+/** Default largest body of a bulk post: 1,000 events of a real MES run 1-4 KB each. */
+export const DEFAULT_BULK_BODY_MAX_BYTES = 16 * 1024 * 1024;
+
 /** A bad configuration value, named. */
 export class ConfigError extends Error {
   readonly code = "CONFIG_INVALID";
@@ -101,7 +104,7 @@ export function buildConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, cwd: str
     bulkMax: int("bulk max", env.LEDGER_BULK_MAX, 1000, 1, 100_000),
     // 1,000 events of a real MES run 1-4 KB each (signatures, recipe context, long comments): 1 MiB,
     // the single-post limit, would refuse most full bulks.
-    bulkBodyMaxBytes: int("bulk body max (bytes)", env.LEDGER_BULK_BODY_MAX_BYTES, 16 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+    bulkBodyMaxBytes: int("bulk body max (bytes)", env.LEDGER_BULK_BODY_MAX_BYTES, DEFAULT_BULK_BODY_MAX_BYTES, 1024, 256 * 1024 * 1024),
     rateLimit: int("rate limit", env.LEDGER_RATE_LIMIT, 50_000, 1, 10_000_000),
     maxClockSkewMs: 1000 * int("max clock skew (s)", env.LEDGER_MAX_CLOCK_SKEW_SECONDS, 300, 0, 86_400),
   };

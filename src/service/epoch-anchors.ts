@@ -24,7 +24,8 @@ export interface EpochAnchorsResult {
   notFinal: { eventId: string; status: string }[];
 }
 
-const plural = (n: number, one: string, many = one + "s") => `${n} ${n === 1 ? one : many}`;
+/** "1 event", "2 events". */
+export const plural = (n: number, one: string, many = one + "s") => `${n} ${n === 1 ? one : many}`;
 
 /**
  * Checks every claim against the chain. `scope` names the events in messages ("of this batch").
