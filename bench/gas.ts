@@ -12,14 +12,12 @@
  */
 import crypto from "node:crypto";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { ContractFactory, Contract, TransactionResponse } from "ethers";
-import { startEmbeddedChain } from "../src/chain/embedded-chain";
-import { connect } from "../src/chain/provider";
 import { deployLedger } from "../src/chain/deploy";
 import { devWallet, DEV_ACCOUNT } from "../src/chain/dev-keys";
 import { anchorContract } from "../src/chain/contract";
+import { startLocalChain } from "../test/helpers/local-chain";
 import { flag, fmt, summarise, Summary, runStandalone } from "./lib/stats";
 
 /** Records per transaction in the batched per-record reference. */
@@ -81,56 +79,50 @@ async function gasOf(tx: Promise<TransactionResponse>): Promise<number> {
 /** Runs the gas benchmark on a fresh embedded chain. */
 export async function benchGas(runs: number, epochSize = 10_000): Promise<GasFigures> {
   const { contracts, compiler } = compileReferences();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gxp-bench-gas-"));
-  const chain = await startEmbeddedChain({ dataDir: dir, port: 0 });
+  const lc = await startLocalChain(20);
   try {
-    const { provider } = await connect(chain.rpcUrl, { pollingIntervalMs: 20 });
-    try {
-      const admin = devWallet(DEV_ACCOUNT.admin, provider);
-      const anchorer = devWallet(DEV_ACCOUNT.anchorer, provider);
-      const d = await deployLedger(admin, anchorer.address, "bench-gas");
-      const gx = anchorContract(d.contract, anchorer).raw;
-      const deploy = async (name: string): Promise<Contract> => {
-        const c = await new ContractFactory(contracts[name].abi as never, contracts[name].bytecode, admin).deploy();
-        await c.waitForDeployment();
-        return c as Contract;
-      };
-      const eventOnly = await deploy("EventOnlyAnchor");
-      const perRecord = await deploy("PerRecordAnchor");
+    const provider = lc.provider;
+    const admin = devWallet(DEV_ACCOUNT.admin, provider);
+    const anchorer = devWallet(DEV_ACCOUNT.anchorer, provider);
+    const d = await deployLedger(admin, anchorer.address, "bench-gas");
+    const gx = anchorContract(d.contract, anchorer).raw;
+    const deploy = async (name: string): Promise<Contract> => {
+      const c = await new ContractFactory(contracts[name].abi as never, contracts[name].bytecode, admin).deploy();
+      await c.waitForDeployment();
+      return c as Contract;
+    };
+    const eventOnly = await deploy("EventOnlyAnchor");
+    const perRecord = await deploy("PerRecordAnchor");
 
-      const anchorGas: number[] = [];
-      const eventOnlyGas: number[] = [];
-      for (let e = 0; e <= runs; e++) {
-        const args = [d.ledgerId, e, rnd32(), epochSize, e * epochSize] as const;
-        anchorGas.push(await gasOf(gx.anchor(...args)));
-        eventOnlyGas.push(await gasOf(eventOnly.connect(admin).getFunction("anchor")(...args)));
-      }
-      const single: number[] = [];
-      const batched: number[] = [];
-      for (let r = 0; r < runs; r++) {
-        single.push(await gasOf(perRecord.getFunction("anchorRecord")(rnd32())));
-        batched.push((await gasOf(perRecord.getFunction("anchorRecords")(Array.from({ length: RECORDS_PER_TX }, rnd32)))) / RECORDS_PER_TX);
-      }
-      const anchorSteady = summarise(anchorGas.slice(1));
-      const eventOnlySteady = summarise(eventOnlyGas.slice(1));
-      return {
-        epochSize,
-        anchorFirst: anchorGas[0],
-        anchorSteady,
-        anchorPerEvent: Math.round((anchorSteady.median / epochSize) * 100) / 100,
-        eventOnlyFirst: eventOnlyGas[0],
-        eventOnlySteady,
-        eventOnlyPerEvent: Math.round((eventOnlySteady.median / epochSize) * 100) / 100,
-        perRecordSingleTx: summarise(single),
-        perRecordBatched: summarise(batched),
-        compiler,
-      };
-    } finally {
-      provider.destroy();
+    const anchorGas: number[] = [];
+    const eventOnlyGas: number[] = [];
+    for (let e = 0; e <= runs; e++) {
+      const args = [d.ledgerId, e, rnd32(), epochSize, e * epochSize] as const;
+      anchorGas.push(await gasOf(gx.anchor(...args)));
+      eventOnlyGas.push(await gasOf(eventOnly.connect(admin).getFunction("anchor")(...args)));
     }
+    const single: number[] = [];
+    const batched: number[] = [];
+    for (let r = 0; r < runs; r++) {
+      single.push(await gasOf(perRecord.getFunction("anchorRecord")(rnd32())));
+      batched.push((await gasOf(perRecord.getFunction("anchorRecords")(Array.from({ length: RECORDS_PER_TX }, rnd32)))) / RECORDS_PER_TX);
+    }
+    const anchorSteady = summarise(anchorGas.slice(1));
+    const eventOnlySteady = summarise(eventOnlyGas.slice(1));
+    return {
+      epochSize,
+      anchorFirst: anchorGas[0],
+      anchorSteady,
+      anchorPerEvent: Math.round((anchorSteady.median / epochSize) * 100) / 100,
+      eventOnlyFirst: eventOnlyGas[0],
+      eventOnlySteady,
+      eventOnlyPerEvent: Math.round((eventOnlySteady.median / epochSize) * 100) / 100,
+      perRecordSingleTx: summarise(single),
+      perRecordBatched: summarise(batched),
+      compiler,
+    };
   } finally {
-    await chain.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
+    await lc.stop();
   }
 }
 

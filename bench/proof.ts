@@ -5,7 +5,8 @@
  * p99. The same events at two epoch sizes show how the work grows with the tree (O(log n)); the
  * reference in the same run is the bare read of the event's row by id (the floor of any lookup).
  *
- * Usage: ts-node bench/proof.ts [--events 1000000] [--epochs 10000,1000000] [--lookups 20000] [--requests 2000]
+ * Usage: ts-node bench/proof.ts [--events 100000] [--epochs 10000,100000] [--lookups 20000] [--requests 2000]
+ * (`npm run bench -- proof` uses 1,000,000 events and epochs of 10,000 and 1,000,000)
  */
 import Database from "better-sqlite3";
 import { openLedger } from "../src/service/ledger";
