@@ -12,14 +12,13 @@ import { BatchReport, Finding } from "../../src/core";
 import { openLedger, Ledger } from "../../src/service/ledger";
 import { verifyBatch } from "../../src/service/batch-verify";
 import { providerTransport } from "../../src/chain/verify-anchor";
-import { nodeHasher } from "../../src/crypto/node-hasher";
 import { exportBatch, verifyPackage, PackageManifest, PACKAGE_STATEMENT, packageMessage } from "../../src/service/batch-package";
 import { loadReceiptKey, ReceiptKey } from "../../src/crypto/receipt-key";
 import { createHash } from "node:crypto";
 import { BatchVariant, generateBatch } from "../../scripts/batch-fixture";
 import { sampleEvents } from "../helpers/events";
 import { useLocalChain } from "../helpers/local-chain";
-import { resealInPlace, tamper } from "../helpers/tamper";
+import { resealInPlace, rewriteRecord, tamper } from "../helpers/tamper";
 
 describe("verifyBatch (real local chain)", function () {
   this.timeout(180_000);
@@ -158,9 +157,9 @@ describe("verifyBatch (real local chain)", function () {
       const { ledger, batchId } = await ledgerWith("good");
       const row = ledger.db.prepare("SELECT seq, event_id, record FROM events WHERE batch_id = ? AND type = 'parameter.recorded' ORDER BY batch_seq LIMIT 1").get(batchId) as { seq: number; event_id: string; record: string };
       const edited = row.record.replace(/"value":([0-9.]+)/, (_, v) => `"value":${Number(v) + 1}`);
-      tamper(ledger, "UPDATE events SET record = ?, leaf_hash = ? WHERE event_id = ?", edited, nodeHasher.hashLeaf(Buffer.from(edited)), row.event_id);
-      resealInPlace(ledger, ledger.epochs.containing(row.seq)!.epoch);
+      rewriteRecord(ledger, row.seq, edited);
       const ep = ledger.epochs.containing(row.seq)!;
+      resealInPlace(ledger, ep.epoch);
       const r = await verify(ledger, batchId);
       expect(r.verdict).to.equal("INTEGRITY-FAIL");
       const chainFinding = r.integrity.findings.find((f) => f.message.includes(`epoch ${ep.epoch}`) && f.eventIds.includes(row.event_id));
