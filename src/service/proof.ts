@@ -19,19 +19,21 @@ export function auditPathOf(ledger: Ledger, ev: StoredEvent, epoch: { epoch: num
 
 /** What the chain must confirm for a stored epoch and its recorded anchor (the bundle's anchor part). */
 export function anchorClaimOf(epoch: EpochRow, anchor: AnchorRow): AnchorClaim {
+  // Members in RFC 8785 order, here and in buildProof: the bundle's file form is then written by
+  // JSON.stringify (bundleForms' sorted path), without a sorting walk.
   return {
     anchor: {
+      blockHash: anchor.blockHash,
+      blockNumber: anchor.blockNumber,
+      blockTimestamp: anchor.blockTimestamp,
       chainId: anchor.chainId,
       contract: anchor.contract,
-      ledgerId: anchor.ledgerId,
-      ledgerName: ledgerNameOf(anchor.ledgerId) ?? anchor.ledgerId,
       epoch: epoch.epoch,
       firstSeq: epoch.firstSeq,
-      txHash: anchor.txHash,
-      blockNumber: anchor.blockNumber,
-      blockHash: anchor.blockHash,
-      blockTimestamp: anchor.blockTimestamp,
+      ledgerId: anchor.ledgerId,
+      ledgerName: ledgerNameOf(anchor.ledgerId) ?? anchor.ledgerId,
       logIndex: anchor.logIndex,
+      txHash: anchor.txHash,
     },
     epoch: epoch.epoch,
     root: toHex(epoch.root),
@@ -45,15 +47,15 @@ export function buildProof(ledger: Ledger, ev: StoredEvent): ProofResult {
   if (position.status !== "confirmed" || !position.epoch || !position.anchor) return { ok: false, position };
   const { epoch, anchor } = position;
   const bundle: ProofBundle = {
+    anchor: anchorClaimOf(epoch, anchor).anchor,
+    auditPath: auditPathOf(ledger, ev, epoch).map(toHex),
+    epoch: epoch.epoch,
+    leafHash: toHex(ev.leafHash),
+    leafIndex: ev.seq - epoch.firstSeq,
     mediaType: PROOF_MEDIA_TYPE_V1,
     record: ev.record,
-    leafHash: toHex(ev.leafHash),
-    epoch: epoch.epoch,
-    leafIndex: ev.seq - epoch.firstSeq,
-    treeSize: epoch.size,
-    auditPath: auditPathOf(ledger, ev, epoch).map(toHex),
     root: toHex(epoch.root),
-    anchor: anchorClaimOf(epoch, anchor).anchor,
+    treeSize: epoch.size,
   };
   return { ok: true, bundle };
 }
