@@ -4,6 +4,10 @@
  */
 import { JsonRpcProvider, Network, FetchRequest } from "ethers";
 import { ChainError } from "./errors";
+import { redactUrl } from "./redact";
+
+// Kept in a module without ethers (the logger and every CLI command load them); exported here as before.
+export { redactUrl, safeErrorMessage } from "./redact";
 
 /** Options for connecting. */
 export interface ConnectOptions {
@@ -18,16 +22,6 @@ export interface ConnectOptions {
   requestTimeoutMs?: number;
 }
 
-/** Redacts credentials and query strings (API keys) from an RPC URL before it is shown. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    const auth = u.username || u.password ? "***@" : "";
-    return `${u.protocol}//${auth}${u.host}${u.pathname === "/" ? "" : u.pathname.replace(/\/[^/]{20,}$/, "/***")}`;
-  } catch {
-    return "<invalid url>";
-  }
-}
 
 /**
  * Opens a provider on `rpcUrl` and reads its chain id.
@@ -65,14 +59,4 @@ export async function connect(rpcUrl: string, opts: ConnectOptions = {}): Promis
 function shortReason(e: unknown): string {
   const err = e as { shortMessage?: string; code?: string; message?: string; cause?: { code?: string } };
   return err.cause?.code ?? err.shortMessage ?? err.code ?? String(err.message ?? e).split("\n")[0];
-}
-
-/**
- * A one-line error message safe to log, print or serve: ethers' short message or code, never its
- * request details, with every URL in it redacted (an RPC URL can carry an API key or a password).
- */
-export function safeErrorMessage(e: unknown): string {
-  const err = e as { shortMessage?: string; message?: string; code?: string };
-  const base = err?.shortMessage ?? String(err?.message ?? e).split("\n")[0];
-  return base.replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s"',)]+/gi, (u) => redactUrl(u)).replace(/\(request=\{.*$/, "").slice(0, 500);
 }
