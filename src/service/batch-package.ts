@@ -142,13 +142,14 @@ export function exportBatch(ledger: Ledger, report: BatchReport, dir: string, ke
   fs.writeFileSync(path.join(dir, "manifest.json"), manifestBytes);
   // The ledger signs the manifest (and with it the head): cutting events off the end of the batch
   // and rewriting the manifest to match then needs the ledger's key.
+  const manifestSha256 = sha256(manifestBytes);
   const signature: PackageSignature = {
     algorithm: "Ed25519",
     statement: PACKAGE_STATEMENT,
     keyId: key.keyId,
     publicKeyPem: key.publicKeyPem,
-    manifestSha256: sha256(manifestBytes),
-    signature: key.signStatement(packageMessage(sha256(manifestBytes))),
+    manifestSha256,
+    signature: key.signStatement(packageMessage(manifestSha256)),
   };
   fs.writeFileSync(path.join(dir, "manifest.sig.json"), JSON.stringify(signature, null, 1) + "\n");
   return manifest;
@@ -205,8 +206,11 @@ function listFiles(dir: string, rel = ""): string[] {
  */
 export async function verifyPackage(dir: string, opts: VerifyPackageOptions): Promise<BatchReport> {
   let manifest: PackageManifest;
+  // Read once: parsed here, hashed as these very bytes for the ledger's signature.
+  let manifestBytes: Buffer;
   try {
-    manifest = JSON.parse(fs.readFileSync(path.join(dir, "manifest.json"), "utf8")) as PackageManifest;
+    manifestBytes = fs.readFileSync(path.join(dir, "manifest.json"));
+    manifest = JSON.parse(manifestBytes.toString("utf8")) as PackageManifest;
   } catch (e) {
     throw new PackageError("PACKAGE_UNREADABLE", `${dir}: no readable manifest.json (${(e as Error).message.split("\n")[0]})`);
   }
@@ -218,7 +222,7 @@ export async function verifyPackage(dir: string, opts: VerifyPackageOptions): Pr
   const fail = (code: string, message: string, eventIds: string[] = []) => findings.push({ code, message, eventIds });
 
   // 0. The ledger's signature over the manifest (which fixes the batch's head and every file's hash).
-  checks.push(checkPackageSignature(dir, opts.ledgerKeyPem, fail));
+  checks.push(checkPackageSignature(dir, manifestBytes, opts.ledgerKeyPem, fail));
 
   // 1. Files: exactly the manifest's, each with its hash.
   const listed = new Map(manifest.files.map((f) => [f.path, f]));
@@ -313,13 +317,11 @@ export async function verifyPackage(dir: string, opts: VerifyPackageOptions): Pr
 }
 
 
-function checkPackageSignature(dir: string, ledgerKeyPem: string | undefined, fail: (code: string, message: string) => void): IntegrityCheck {
+function checkPackageSignature(dir: string, manifestBytes: Buffer, ledgerKeyPem: string | undefined, fail: (code: string, message: string) => void): IntegrityCheck {
   const bad = (code: string, detail: string): IntegrityCheck => (fail(code, detail), { check: "ledger signature", ok: false, detail });
   let sig: PackageSignature;
-  let manifestBytes: Buffer;
   try {
     sig = JSON.parse(fs.readFileSync(path.join(dir, "manifest.sig.json"), "utf8")) as PackageSignature;
-    manifestBytes = fs.readFileSync(path.join(dir, "manifest.json"));
   } catch {
     return bad("PACKAGE_SIGNATURE_MISSING", "manifest.sig.json is missing or unreadable: the manifest is not signed by the ledger");
   }
