@@ -7,15 +7,21 @@ import { canonicalString, LedgerRecord, toHex } from "../../src/core";
 import { merkletreeLevels } from "../../src/epoch/sealer";
 import { TILE_WIDTH } from "../../src/store/epoch-store";
 import { nodeHasher } from "../../src/crypto/node-hasher";
+import type { Db } from "../../src/store/sqlite";
 import { Ledger } from "../../src/service/ledger";
 
 const TABLES = ["events", "epochs", "epoch_tiles", "anchors", "anchor_txs"];
 
-/** Drops the append-only triggers and turns off foreign keys, then runs one statement. */
+/** On any connection to a ledger database: drops the append-only triggers and turns off foreign keys, then runs one statement. */
+export function tamperDb(db: Db, sql: string, ...params: unknown[]): void {
+  db.pragma("foreign_keys = OFF");
+  for (const t of TABLES) db.exec(`DROP TRIGGER IF EXISTS ${t}_no_update; DROP TRIGGER IF EXISTS ${t}_no_delete;`);
+  db.prepare(sql).run(...params);
+}
+
+/** tamperDb on an open ledger's connection. */
 export function tamper(ledger: Ledger, sql: string, ...params: unknown[]): void {
-  ledger.db.pragma("foreign_keys = OFF");
-  for (const t of TABLES) ledger.db.exec(`DROP TRIGGER IF EXISTS ${t}_no_update; DROP TRIGGER IF EXISTS ${t}_no_delete;`);
-  ledger.db.prepare(sql).run(...params);
+  tamperDb(ledger.db, sql, ...params);
 }
 
 /** The stored record text of seq. */

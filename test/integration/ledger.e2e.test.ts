@@ -9,6 +9,7 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import { cliAsync as cli, serve, Served } from "../helpers/process";
 import { sampleEvent } from "../helpers/events";
+import { tamperDb } from "../helpers/tamper";
 
 let devToken = "";
 
@@ -31,13 +32,14 @@ async function epochOf(s: Served, dir: string, n: number, batchId: string): Prom
   return ids;
 }
 
+/** An attacker with file access edits the database of a ledger (the server's or a stopped one). */
 function tamper(dir: string, sql: string, ...params: unknown[]): void {
   const db = new Database(path.join(dir, "ledger.sqlite"));
-  // An attacker with file access drops the append-only triggers and turns off foreign keys first.
-  db.pragma("foreign_keys = OFF");
-  for (const t of ["events", "epochs", "epoch_tiles", "anchors"]) db.exec(`DROP TRIGGER IF EXISTS ${t}_no_update; DROP TRIGGER IF EXISTS ${t}_no_delete;`);
-  db.prepare(sql).run(...params);
-  db.close();
+  try {
+    tamperDb(db, sql, ...params);
+  } finally {
+    db.close();
+  }
 }
 
 describe("gxp-ledger end to end (real server, embedded chain, SQLite file)", function () {
