@@ -80,7 +80,17 @@ contract GxpAnchor is AccessControl, IGxpAnchor {
         _storeAnchor(_anchors[ledgerId][epoch], root, treeSize, firstSeq);
         _storeLedger(_ledgers[ledgerId], epoch + 1, nextSeq);
 
-        emit EpochAnchored(ledgerId, epoch, root, treeSize, firstSeq);
+        emit EpochAnchored(ledgerId, epoch, msg.sender, root, treeSize, firstSeq);
+    }
+
+    /// @inheritdoc IGxpAnchor
+    function registerLedgerKey(bytes32 ledgerId, bytes32 keyId) external {
+        if (!hasRole(anchorerRole(ledgerId), msg.sender) && !hasRole(ledgerAdminRole(ledgerId), msg.sender)) {
+            revert AccessControlUnauthorizedAccount(msg.sender, anchorerRole(ledgerId));
+        }
+        if (!_ledgers[ledgerId].exists) revert GxpAnchorUnknownLedger(ledgerId);
+        if (keyId == bytes32(0)) revert GxpAnchorZeroKeyId();
+        emit LedgerKeyRegistered(ledgerId, keyId, msg.sender);
     }
 
     /// @inheritdoc IGxpAnchor

@@ -38,14 +38,34 @@ interface IGxpAnchor {
     event LedgerCreated(bytes32 indexed ledgerId, address indexed admin);
 
     /**
-     * @notice Emitted when `epoch` of ledger `ledgerId` is anchored.
+     * @notice Emitted when `epoch` of ledger `ledgerId` is anchored by `anchorer`.
+     * @dev `anchorer` is the account that called {anchor} (`msg.sender`), so a verifier can compare who
+     * anchored with the accounts a site publishes, from the log alone.
      * @param ledgerId The ledger's id.
      * @param epoch The epoch number.
+     * @param anchorer The account that anchored the epoch (it held {anchorerRole} of the ledger).
      * @param root The epoch's Merkle tree head.
      * @param treeSize The number of leaves in the epoch.
      * @param firstSeq The sequence number of the epoch's first leaf.
      */
-    event EpochAnchored(bytes32 indexed ledgerId, uint64 indexed epoch, bytes32 root, uint64 treeSize, uint64 firstSeq);
+    event EpochAnchored(
+        bytes32 indexed ledgerId,
+        uint64 indexed epoch,
+        address indexed anchorer,
+        bytes32 root,
+        uint64 treeSize,
+        uint64 firstSeq
+    );
+
+    /**
+     * @notice Emitted when the ledger's signing key `keyId` is registered for ledger `ledgerId`.
+     * @dev The key signs the ledger's receipts and epoch checkpoints off chain; the log makes its
+     * registration (and every rotation) public, with the account that registered it.
+     * @param ledgerId The ledger's id.
+     * @param keyId SHA-256 of the key's SubjectPublicKeyInfo (DER).
+     * @param registeredBy The account that registered it (an anchorer or the ledger admin).
+     */
+    event LedgerKeyRegistered(bytes32 indexed ledgerId, bytes32 indexed keyId, address indexed registeredBy);
 
     /**
      * @notice Ledger `ledgerId` has already been created.
@@ -61,6 +81,9 @@ interface IGxpAnchor {
 
     /// @notice The zero ledger id is reserved (it marks "no ledger").
     error GxpAnchorZeroLedgerId();
+
+    /// @notice A key id must not be zero.
+    error GxpAnchorZeroKeyId();
 
     /// @notice An epoch root must not be zero.
     error GxpAnchorZeroRoot();
@@ -143,7 +166,7 @@ interface IGxpAnchor {
      * - `firstSeq` must be the ledger's next sequence number (sequence numbers start at 0).
      * - `firstSeq + treeSize` must fit in a `uint64` (otherwise the call panics).
      *
-     * Emits: an {EpochAnchored} event.
+     * Emits: an {EpochAnchored} event naming the caller as `anchorer`.
      *
      * @param ledgerId The ledger's id.
      * @param epoch The epoch number; must equal `nextEpoch` of {ledgerState}.
@@ -152,6 +175,24 @@ interface IGxpAnchor {
      * @param firstSeq The sequence number of leaf 0; must equal `nextSeq` of {ledgerState}.
      */
     function anchor(bytes32 ledgerId, uint64 epoch, bytes32 root, uint64 treeSize, uint64 firstSeq) external;
+
+    /**
+     * @notice Registers `keyId` as the signing key of ledger `ledgerId` (its receipts and epoch
+     * checkpoints), or a rotation to it.
+     * @dev Stores nothing: the log is the record.
+     *
+     * Requirements:
+     *
+     * - the caller must have {anchorerRole} or {ledgerAdminRole} of `ledgerId`.
+     * - the ledger must exist.
+     * - `keyId` must not be zero.
+     *
+     * Emits: a {LedgerKeyRegistered} event.
+     *
+     * @param ledgerId The ledger's id.
+     * @param keyId SHA-256 of the key's SubjectPublicKeyInfo (DER).
+     */
+    function registerLedgerKey(bytes32 ledgerId, bytes32 keyId) external;
 
     /**
      * @notice Returns the anchor of `epoch` of ledger `ledgerId`.

@@ -108,6 +108,7 @@ export function createAnchorer(d: AnchorerDeps): Anchorer {
       blockTimestamp: block.timestamp,
       logIndex: ev.l.index,
       confirmedAt: now().toISOString(),
+      anchorer: String(ev.p!.args.anchorer),
     };
     d.epochs.recordAnchor(row);
     log("info", "epoch anchored", { epoch: ep.epoch, size: ep.size, txHash: row.txHash, blockNumber: row.blockNumber, gasUsed: receipt.gasUsed.toString() });

@@ -13,7 +13,8 @@ export type ProofErrorCode =
   | "PROOF_CANONICAL_MISMATCH"
   | "PROOF_LEAF_MISMATCH"
   | "PROOF_ROOT_MISMATCH"
-  | "PROOF_CONSISTENCY_INVALID";
+  | "PROOF_CONSISTENCY_INVALID"
+  | "PROOF_CHECKPOINT_INVALID";
 
 /** Codes for event and record validation failures. */
 export type EventErrorCode =

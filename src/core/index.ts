@@ -17,6 +17,8 @@ export { REQUIRED_REF } from "./event/data-schemas";
 export * from "./event/validate";
 export * from "./record";
 export * from "./proof/bundle";
+export * from "./proof/checkpoint";
+export * from "./trust/profile";
 export * from "./proof/bundle-text";
 export * from "./proof/abi";
 export * from "./proof/anchor-check";

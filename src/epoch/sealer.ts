@@ -6,7 +6,7 @@
  * (pinned by test/epoch/sealer.test.ts against the spec-literal reference and the shared vectors).
  */
 import { MerkleTree } from "merkletreejs";
-import { HASH_LENGTH, NODE_PREFIX } from "../core";
+import { HASH_LENGTH, NODE_PREFIX, checkpointMessage, toHex } from "../core";
 import { sha256OneShot } from "../crypto/node-hasher";
 import { Db } from "../store/sqlite";
 import { EpochRow, createEpochStore } from "../store/epoch-store";
@@ -86,8 +86,21 @@ export interface Sealer {
   seal(now: Date): SealResult | undefined;
 }
 
-/** Builds the sealer. */
-export function createSealer(db: Db, policy: SealPolicy): Sealer {
+/**
+ * Signs each sealed epoch's tree head (a checkpoint) with the ledger key, inside the sealing
+ * transaction: an epoch is never stored without its checkpoint.
+ */
+export interface CheckpointSigner {
+  /** The ledger's name, as the checkpoint names it. */
+  ledger: string;
+  /** The key id (SHA-256 of its SPKI DER, hex). */
+  keyId(): string;
+  /** Ed25519 over `message`: 64 bytes. */
+  sign(message: Uint8Array): Uint8Array;
+}
+
+/** Builds the sealer. Without a checkpoint signer, epochs are sealed unsigned (tests of the tree alone). */
+export function createSealer(db: Db, policy: SealPolicy, signer?: CheckpointSigner): Sealer {
   const epochs = createEpochStore(db);
   const qMax = db.prepare("SELECT max(seq) FROM events").pluck();
   const qReceived = db.prepare<[number], string>("SELECT received_at FROM events WHERE seq = ?").pluck();
@@ -138,6 +151,11 @@ export function createSealer(db: Db, policy: SealPolicy): Sealer {
     const root = levels[levels.length - 1][0];
     const row: EpochRow = { epoch, firstSeq, size: leaves.length, root, sealedAt: now.toISOString() };
     epochs.insert(row, levels);
+    if (signer) {
+      const keyId = signer.keyId();
+      const message = checkpointMessage({ ledger: signer.ledger, epoch, firstSeq, treeSize: row.size, root: toHex(root), keyId });
+      epochs.insertCheckpoint({ epoch, ledger: signer.ledger, keyId, signature: signer.sign(message), signedAt: row.sealedAt });
+    }
     return row;
   });
 

@@ -34,6 +34,18 @@ export interface AnchorRow {
   blockTimestamp: number;
   logIndex: number;
   confirmedAt: string;
+  /** The account that sent the anchor transaction (the log's `anchorer`); null for rows recorded before it was kept. */
+  anchorer?: string | null;
+}
+
+/** The ledger's signature over a sealed epoch's tree head (src/core/proof/checkpoint.ts). */
+export interface CheckpointRow {
+  epoch: number;
+  ledger: string;
+  keyId: string;
+  /** Ed25519, 64 bytes. */
+  signature: Uint8Array;
+  signedAt: string;
 }
 
 /** A recorded anchor with its row id and, once it reached the configured confirmations, when it became final. */
@@ -103,6 +115,7 @@ interface AnchorDbRow {
   block_timestamp: number;
   log_index: number;
   confirmed_at: string;
+  anchorer: string | null;
 }
 interface StoredAnchorDbRow extends AnchorDbRow {
   id: number;
@@ -133,6 +146,7 @@ const toAnchor = (r: AnchorDbRow): AnchorRow => ({
   blockTimestamp: r.block_timestamp,
   logIndex: r.log_index,
   confirmedAt: r.confirmed_at,
+  anchorer: r.anchorer,
 });
 const toStored = (r: StoredAnchorDbRow): StoredAnchor => ({ ...toAnchor(r), id: r.id, finalAt: r.final_at });
 const toTx = (r: AnchorTxDbRow): AnchorTxRow => ({
@@ -179,6 +193,10 @@ export interface EpochStore {
   anchorOf(epoch: number): StoredAnchor | undefined;
   /** Every anchor ever recorded for an epoch, oldest first, with what happened to it. */
   anchorHistory(epoch: number): AnchorHistoryRow[];
+  /** Records the checkpoint signature of a sealed epoch. Call inside the sealing transaction. */
+  insertCheckpoint(c: CheckpointRow): void;
+  /** The checkpoint signature of an epoch, if one was recorded. */
+  checkpointOf(epoch: number): CheckpointRow | undefined;
   /** Current anchors that are not final yet, by epoch. */
   unfinalAnchors(): StoredAnchor[];
   /** Sealed epochs without a current anchor (nothing mined for them on the chain as we know it), oldest first. */
@@ -207,8 +225,12 @@ export function createEpochStore(db: Db): EpochStore {
     "SELECT epoch, tx_hash, nonce, sent_at, max_fee_per_gas, max_priority_fee_per_gas, gas_price, replaces FROM anchor_txs WHERE epoch = ? ORDER BY id",
   );
   const insAnchor = db.prepare(
-    `INSERT INTO anchors (epoch, chain_id, contract, ledger_id, tx_hash, block_number, block_hash, block_timestamp, log_index, confirmed_at)
-     VALUES (@epoch, @chainId, @contract, @ledgerId, @txHash, @blockNumber, @blockHash, @blockTimestamp, @logIndex, @confirmedAt)`,
+    `INSERT INTO anchors (epoch, chain_id, contract, ledger_id, tx_hash, block_number, block_hash, block_timestamp, log_index, confirmed_at, anchorer)
+     VALUES (@epoch, @chainId, @contract, @ledgerId, @txHash, @blockNumber, @blockHash, @blockTimestamp, @logIndex, @confirmedAt, @anchorer)`,
+  );
+  const insCheckpoint = db.prepare("INSERT INTO epoch_checkpoints (epoch, ledger, key_id, signature, signed_at) VALUES (?, ?, ?, ?, ?)");
+  const qCheckpoint = db.prepare<[number], { epoch: number; ledger: string; key_id: string; signature: Buffer; signed_at: string }>(
+    "SELECT epoch, ledger, key_id, signature, signed_at FROM epoch_checkpoints WHERE epoch = ?",
   );
   const current = "NOT EXISTS (SELECT 1 FROM anchor_supersessions s WHERE s.anchor_id = a.id)";
   const qAnchor = db.prepare<[number], StoredAnchorDbRow>(
@@ -296,8 +318,14 @@ export function createEpochStore(db: Db): EpochStore {
           blockTimestamp: a.blockTimestamp,
           logIndex: a.logIndex,
           confirmedAt: a.confirmedAt,
+          anchorer: a.anchorer ?? null,
         }).lastInsertRowid,
       ),
+    insertCheckpoint: (c) => void insCheckpoint.run(c.epoch, c.ledger, c.keyId, c.signature, c.signedAt),
+    checkpointOf: (epoch) => {
+      const r = qCheckpoint.get(epoch);
+      return r && { epoch: r.epoch, ledger: r.ledger, keyId: r.key_id, signature: bytes(r.signature), signedAt: r.signed_at };
+    },
     finalizeAnchor: (id, f) => void insFinal.run(id, f.confirmations, f.headNumber, f.at),
     supersedeAnchor: (id, reason, at) => void insSuperseded.run(id, reason, at),
     anchorOf: (epoch) => {

@@ -218,5 +218,36 @@ ${appendOnly("receipt_groups")}
 CREATE INDEX events_leaf ON events (seq, leaf_hash);
 `,
   },
-];
+  {
+    id: "2026-12-04-01-provenance",
+    sql: `
+-- Whose ledger (issue 11). The account that sent each anchor transaction, as the contract's
+-- EpochAnchored log names it (NULL for anchors recorded before the contract logged it).
+ALTER TABLE anchors ADD COLUMN anchorer TEXT;
 
+-- The ledger's signature over each sealed epoch's tree head (a checkpoint, as transparency logs
+-- sign theirs): Ed25519 by the ledger key over "gxp-ledger checkpoint v1\n" || JCS({epoch,
+-- firstSeq, keyId, ledger, root, treeSize}). Written in the sealing transaction; a root in the
+-- contract that no checkpoint signed (a pre-empted epoch) fails every verifier.
+CREATE TABLE epoch_checkpoints (
+  epoch     INTEGER PRIMARY KEY REFERENCES epochs (epoch),
+  ledger    TEXT    NOT NULL,
+  key_id    TEXT    NOT NULL,
+  signature BLOB    NOT NULL CHECK (length(signature) = 64),
+  signed_at TEXT    NOT NULL
+) STRICT;
+${appendOnly("epoch_checkpoints")}
+
+-- The ledger's signing keys (receipts, checkpoints, manifests): the first, then each recorded
+-- rotation. A key is valid from valid_from until the next key's valid_from.
+CREATE TABLE ledger_keys (
+  key_id       TEXT PRIMARY KEY,
+  public_key   TEXT NOT NULL,
+  valid_from   TEXT NOT NULL,
+  rotated_from TEXT,
+  reason       TEXT
+) STRICT;
+${appendOnly("ledger_keys")}
+`,
+  },
+];

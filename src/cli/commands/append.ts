@@ -47,7 +47,7 @@ export function appendCommand(): Command {
         if (cmd.optsWithGlobals().json) process.stdout.write(JSON.stringify({ stored: 0, rejected: bad }, null, 2) + "\n");
         throw new CliExit(EXIT.USAGE, `${bad.length} invalid line(s); nothing stored:\n${text}`);
       }
-      const ledger = openLedger(config.dataDir, config.seal);
+      const ledger = openLedger(config.dataDir, config.seal, undefined, false, config.ledgerName);
       let stored = 0;
       let duplicates = 0;
       let first: number | undefined;

@@ -34,7 +34,7 @@ export function clientCommand(): Command {
           throw new CliExit(EXIT.USAGE, `--signing-key: ${(e as Error).message}`);
         }
       }
-      const ledger = openLedger(config.dataDir, config.seal);
+      const ledger = openLedger(config.dataDir, config.seal, undefined, false, config.ledgerName);
       try {
         const clients = createClientStore(ledger.db);
         const { client: c, token } = wrap(() => clients.add(name, opts.role as Role, signing, new Date()));

@@ -41,7 +41,7 @@ export function serveCommand(): Command {
       const logger = createLogger({ level: process.env.LOG_LEVEL || "info" });
       const log = (level: "debug" | "info" | "warn" | "error", msg: string, info?: Record<string, unknown>) => logger[level](info ?? {}, msg);
 
-      const ledger = openLedger(config.dataDir, config.seal);
+      const ledger = openLedger(config.dataDir, config.seal, undefined, false, config.ledgerName);
       const chain = await openAnchoringChain(config, log).catch((e) => {
         ledger.close();
         throw e;

@@ -13,7 +13,7 @@ export const GET_ANCHOR_SIGNATURE = "getAnchor(bytes32,uint64)";
 /** Solidity signature of the view that checks an RFC 9162 audit path against the anchored root. */
 export const VERIFY_INCLUSION_SIGNATURE = "verifyInclusion(bytes32,uint64,bytes32,uint256,bytes32[])";
 /** Solidity signature of the event the contract emits for each anchored epoch. */
-export const EPOCH_ANCHORED_SIGNATURE = "EpochAnchored(bytes32,uint64,bytes32,uint64,uint64)";
+export const EPOCH_ANCHORED_SIGNATURE = "EpochAnchored(bytes32,uint64,address,bytes32,uint64,uint64)";
 /** Custom errors `getAnchor` reverts with when there is no anchor. */
 export const NOT_ANCHORED_ERROR_SIGNATURES = ["GxpAnchorEpochNotAnchored(bytes32,uint64)", "GxpAnchorUnknownLedger(bytes32)"] as const;
 
@@ -57,6 +57,12 @@ export function encodeVerifyInclusion(ledgerId: string, epoch: number, leafHash:
     uintWord(auditPath.length) +
     auditPath.map(hashWord).join("")
   );
+}
+
+/** The 32-byte topic word of an indexed address: the address left-padded with zeros, lowercase. */
+export function addressWord(address: string): string {
+  if (!/^0x[0-9a-fA-F]{40}$/.test(address)) throw new RangeError(`${address} is not a 20-byte address`);
+  return "0x" + address.slice(2).toLowerCase().padStart(64, "0");
 }
 
 /** The 32-byte words of ABI-encoded return or log data, as 0x hex. */

@@ -8,6 +8,7 @@
 import { AnchorClaim } from "./bundle";
 import {
   EPOCH_ANCHORED_SIGNATURE,
+  addressWord,
   NOT_ANCHORED_ERROR_SIGNATURES,
   decodeBool,
   decodeGetAnchor,
@@ -19,7 +20,7 @@ import {
 } from "./abi";
 
 /** What each request asks. */
-export type RpcKey = "chainId" | "code" | "anchor" | "receipt" | "block" | "head" | "inclusion";
+export type RpcKey = "chainId" | "code" | "anchor" | "receipt" | "block" | "head" | "inclusion" | "genesis";
 
 /** One JSON-RPC request. */
 export interface RpcRequest {
@@ -38,8 +39,13 @@ export interface InclusionQuery {
   auditPath: string[];
 }
 
+/** Extra questions for the chain: the genesis block (when the chain is pinned by its genesis hash). */
+export interface ChainQuestions {
+  genesis?: boolean;
+}
+
 /** The JSON-RPC calls that establish the facts about a claim (plus the on-chain inclusion check). */
-export function anchorRequests(claim: AnchorClaim, inclusion?: InclusionQuery): RpcRequest[] {
+export function anchorRequests(claim: AnchorClaim, inclusion?: InclusionQuery, questions: ChainQuestions = {}): RpcRequest[] {
   const a = claim.anchor;
   const to = a.contract.toLowerCase();
   const reqs: RpcRequest[] = [
@@ -50,6 +56,7 @@ export function anchorRequests(claim: AnchorClaim, inclusion?: InclusionQuery): 
     { key: "block", method: "eth_getBlockByNumber", params: ["0x" + a.blockNumber.toString(16), false] },
     { key: "head", method: "eth_blockNumber", params: [] },
   ];
+  if (questions.genesis) reqs.push({ key: "genesis", method: "eth_getBlockByNumber", params: ["0x0", false] });
   if (inclusion) {
     const data = encodeVerifyInclusion(a.ledgerId, claim.epoch, inclusion.leafHash, inclusion.leafIndex, inclusion.auditPath);
     reqs.push({ key: "inclusion", method: "eth_call", params: [{ to, data }, "latest"] });
@@ -70,13 +77,15 @@ export interface ChainFacts {
   hasCode: boolean;
   /** The anchor the contract holds for (ledger, epoch), or why it holds none. */
   anchor: { root: string; treeSize: string; firstSeq: string } | { missing: string };
-  /** The anchor tx's receipt, or null when the endpoint does not know the tx. */
-  receipt: { blockNumber: number; blockHash: string; status: number; log: LogFact | null } | null;
+  /** The anchor tx's receipt (with its sender), or null when the endpoint does not know the tx. */
+  receipt: { blockNumber: number; blockHash: string; status: number; from: string; log: LogFact | null } | null;
   /** The stated block, or null when the chain is shorter. */
   block: { hash: string; timestamp: number; hasTx: boolean } | null;
   head: number;
   /** The contract's verifyInclusion answer, when asked. */
   inclusion?: boolean | string;
+  /** The hash of block 0, when asked. */
+  genesisHash?: string;
 }
 
 /** An answer that is not what a JSON-RPC endpoint should return. */
@@ -137,6 +146,7 @@ export function chainFactsFrom(claim: AnchorClaim, answers: Partial<Record<RpcKe
       blockNumber: quantity(r.blockNumber, "receipt block number"),
       blockHash: String(r.blockHash).toLowerCase(),
       status: quantity(r.status, "receipt status"),
+      from: String(r.from).toLowerCase(),
       log: l ? { address: String(l.address).toLowerCase(), topics: (l.topics as string[]).map((t) => String(t).toLowerCase()), data: String(l.data).toLowerCase() } : null,
     };
   }
@@ -151,6 +161,10 @@ export function chainFactsFrom(claim: AnchorClaim, answers: Partial<Record<RpcKe
     : null;
 
   const facts: ChainFacts = { chainId, hasCode, anchor, receipt, block, head: quantity(result(answers, "head"), "head block number") };
+  if (answers.genesis) {
+    const g = result(answers, "genesis") as Record<string, unknown> | null;
+    facts.genesisHash = g ? String(g.hash).toLowerCase() : "none";
+  }
   if (answers.inclusion) {
     const rd = revertData(answers.inclusion);
     facts.inclusion = rd !== undefined ? `reverted (${rd.slice(0, 10)})` : decodeBool(result(answers, "inclusion") as string);
@@ -164,6 +178,8 @@ export type StepName =
   | "canonical form"
   | "leaf hash"
   | "audit path"
+  | "checkpoint"
+  | "trust"
   | "endpoints agree"
   | "chain id"
   | "anchor"
@@ -191,6 +207,8 @@ export interface CheckAnchorOptions {
   confirmations?: number;
   /** The on-chain inclusion check was asked for: require the contract to answer true. */
   onchain?: boolean;
+  /** The pinned genesis block hash: the chain's block 0 must have it (facts asked with `genesis`). */
+  genesisHash?: string;
 }
 
 function agreementView(f: ChainFacts): Record<string, string> {
@@ -200,10 +218,11 @@ function agreementView(f: ChainFacts): Record<string, string> {
     "anchored root": "missing" in f.anchor ? "none" : f.anchor.root,
     "anchored tree size": "missing" in f.anchor ? "none" : f.anchor.treeSize,
     "anchored first seq": "missing" in f.anchor ? "none" : f.anchor.firstSeq,
-    "anchor tx block": f.receipt ? `${f.receipt.blockNumber} ${f.receipt.blockHash}` : "unknown tx",
+    "anchor tx block": f.receipt ? `${f.receipt.blockNumber} ${f.receipt.blockHash} from ${f.receipt.from}` : "unknown tx",
     "anchor tx log": f.receipt?.log ? `${f.receipt.log.address} ${f.receipt.log.topics.join(",")} ${f.receipt.log.data}` : "none",
     "block hash": f.block ? `${f.block.hash} ${f.block.timestamp} ${f.block.hasTx}` : "none",
     "on-chain inclusion": String(f.inclusion),
+    "genesis block": String(f.genesisHash),
   };
 }
 
@@ -239,7 +258,14 @@ export function checkAnchor(claim: AnchorClaim, endpoints: EndpointFacts[], opts
   const f = first.facts;
 
   if (f.chainId !== a.chainId) return fail("chain id", "CHAIN_ID_MISMATCH", `chain id mismatch: endpoint is chain ${f.chainId}, bundle says ${a.chainId}`);
-  ok("chain id", `chain ${f.chainId}`);
+  if (opts.genesisHash !== undefined && f.genesisHash !== opts.genesisHash.toLowerCase()) {
+    return fail(
+      "chain id",
+      "TRUST_GENESIS_MISMATCH",
+      `genesis mismatch: the endpoint's chain ${f.chainId} has block 0 ${f.genesisHash ?? "unknown"}, the pinned chain has ${opts.genesisHash}: another chain with the same chain id`,
+    );
+  }
+  ok("chain id", `chain ${f.chainId}${opts.genesisHash !== undefined ? `, genesis block ${opts.genesisHash} as pinned` : ""}`);
 
   if (!f.hasCode) return fail("anchor", "CHAIN_NO_CONTRACT", `anchor missing: no contract at ${a.contract} on chain ${a.chainId}`);
   if ("missing" in f.anchor) {
@@ -273,7 +299,7 @@ export function checkAnchor(claim: AnchorClaim, endpoints: EndpointFacts[], opts
     r.status === 1 &&
     log !== null &&
     log.address === a.contract.toLowerCase() &&
-    log.topics.length === 3 &&
+    log.topics.length === 4 &&
     log.topics[0] === keccakHex(EPOCH_ANCHORED_SIGNATURE) &&
     log.topics[1] === a.ledgerId &&
     BigInt(log.topics[2]) === BigInt(claim.epoch) &&
@@ -284,7 +310,15 @@ export function checkAnchor(claim: AnchorClaim, endpoints: EndpointFacts[], opts
   if (!logOk) {
     return fail("block", "PROOF_TX_MISMATCH", `block mismatch: tx ${a.txHash} log ${a.logIndex} is not the EpochAnchored event of epoch ${claim.epoch} with this root`);
   }
-  ok("block", `tx ${a.txHash} is in block ${a.blockNumber} ${a.blockHash} (timestamp ${a.blockTimestamp}) and logged EpochAnchored for epoch ${claim.epoch}`);
+  // Who anchored: the transaction's sender and the account the contract logged must both be the
+  // bundle's anchorer (the pin then says whether that account is the site's).
+  if (r.from !== a.anchorer.toLowerCase()) {
+    return fail("block", "PROOF_ANCHORER_MISMATCH", `anchorer mismatch: tx ${a.txHash} was sent by ${r.from}, bundle says ${a.anchorer}`);
+  }
+  if (log!.topics[3] !== addressWord(a.anchorer)) {
+    return fail("block", "PROOF_ANCHORER_MISMATCH", `anchorer mismatch: the EpochAnchored log names ${"0x" + log!.topics[3].slice(26)}, bundle says ${a.anchorer}`);
+  }
+  ok("block", `tx ${a.txHash} from ${a.anchorer} is in block ${a.blockNumber} ${a.blockHash} (timestamp ${a.blockTimestamp}) and logged EpochAnchored for epoch ${claim.epoch} by that account`);
 
   const confirmations = Math.min(...endpoints.map((e) => e.facts.head - a.blockNumber + 1));
   const want = opts.confirmations ?? 1;
@@ -309,8 +343,8 @@ export type JsonRpcTransport = (method: string, params: unknown[]) => Promise<Rp
  * page share it.
  * @throws whatever the transport throws (unreachable), RpcAnswerError for malformed answers
  */
-export async function gatherChainFacts(transport: JsonRpcTransport, claim: AnchorClaim, inclusion?: InclusionQuery): Promise<ChainFacts> {
-  const reqs = anchorRequests(claim, inclusion);
+export async function gatherChainFacts(transport: JsonRpcTransport, claim: AnchorClaim, inclusion?: InclusionQuery, questions: ChainQuestions = {}): Promise<ChainFacts> {
+  const reqs = anchorRequests(claim, inclusion, questions);
   const answers = await Promise.all(reqs.map((r) => transport(r.method, r.params)));
   const byKey: Partial<Record<RpcKey, RpcAnswer>> = {};
   reqs.forEach((r, i) => (byKey[r.key] = answers[i]));

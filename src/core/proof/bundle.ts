@@ -11,12 +11,21 @@ import { bundleFileText, bundleForms, firstDifference, isCanonicalBundleText, to
 import { Hasher, rfc9162 } from "../merkle/hasher";
 import { rootFromInclusionProof } from "../merkle/inclusion";
 import { LedgerRecord, assertRecord, recordLeafHash, recordLeafHashOfText } from "../record";
+import { CheckpointSignature, checkpointSignatureProblem } from "./checkpoint";
 
-/** Media type of version 1 bundles. */
+/**
+ * Media type of version 1 bundles: no longer accepted. They name neither the anchoring account nor
+ * carry the ledger's checkpoint signature, so they can show that a record is anchored in *some*
+ * contract, never whose; a verifier refuses them and says to export the proof again.
+ */
 export const PROOF_MEDIA_TYPE_V1 = "application/vnd.gxp-ledger.proof+json;version=1";
+/** Media type of version 2 bundles (docs/proof-format.md). */
+export const PROOF_MEDIA_TYPE_V2 = "application/vnd.gxp-ledger.proof+json;version=2";
 
 /** Where and how an epoch root was anchored. */
 export interface AnchorRef {
+  /** The account that sent the anchor transaction (EIP-55); the contract's log names it too. */
+  anchorer: string;
   chainId: string;
   contract: string;
   ledgerId: string;
@@ -30,9 +39,9 @@ export interface AnchorRef {
   logIndex: number;
 }
 
-/** A version 1 proof bundle. */
+/** A version 2 proof bundle. */
 export interface ProofBundle {
-  mediaType: typeof PROOF_MEDIA_TYPE_V1;
+  mediaType: typeof PROOF_MEDIA_TYPE_V2;
   record: LedgerRecord;
   leafHash: string;
   epoch: number;
@@ -41,25 +50,28 @@ export interface ProofBundle {
   auditPath: string[];
   root: string;
   anchor: AnchorRef;
+  /** The ledger's signature over the epoch's tree head (src/core/proof/checkpoint.ts). */
+  checkpoint: CheckpointSignature;
 }
 
 const hash32 = { type: "string", pattern: "^0x[0-9a-f]{64}$" };
 const uint = { type: "integer", minimum: 0, maximum: Number.MAX_SAFE_INTEGER };
 
 /**
- * JSON Schema of a version 1 bundle: the schema published as docs/proof.schema.json (a test keeps
+ * JSON Schema of a version 2 bundle: the schema published as docs/proof.schema.json (a test keeps
  * the two identical). The record's own rules beyond its shape are checked by assertRecord.
  */
-export const PROOF_BUNDLE_SCHEMA_V1 = {
+export const PROOF_BUNDLE_SCHEMA_V2 = {
   $schema: "http://json-schema.org/draft-07/schema#",
-  $id: "urn:gxp-ledger:schema:proof-bundle:1",
-  title: "gxp-ledger proof bundle, version 1",
-  description: "One ledger record, its RFC 9162 audit path to an epoch root, and where that root is anchored on an EVM chain. See docs/proof-format.md.",
+  $id: "urn:gxp-ledger:schema:proof-bundle:2",
+  title: "gxp-ledger proof bundle, version 2",
+  description:
+    "One ledger record, its RFC 9162 audit path to an epoch root, the ledger's signature over that epoch's tree head, and where and by whom that root is anchored on an EVM chain. See docs/proof-format.md.",
   type: "object",
-  required: ["mediaType", "record", "leafHash", "epoch", "leafIndex", "treeSize", "auditPath", "root", "anchor"],
+  required: ["mediaType", "record", "leafHash", "epoch", "leafIndex", "treeSize", "auditPath", "root", "anchor", "checkpoint"],
   additionalProperties: false,
   properties: {
-    mediaType: { description: "Media type and format version.", const: PROOF_MEDIA_TYPE_V1 },
+    mediaType: { description: "Media type and format version.", const: PROOF_MEDIA_TYPE_V2 },
     record: {
       description: "The ledger record: the event as posted plus what the ledger set. Its leaf hash is SHA-256(0x00 || RFC 8785 canonical JSON of this object).",
       type: "object",
@@ -80,11 +92,12 @@ export const PROOF_BUNDLE_SCHEMA_V1 = {
     auditPath: { description: "RFC 9162 §2.1.3 inclusion proof, leaf level first.", type: "array", maxItems: 64, items: hash32 },
     root: { description: "The epoch's RFC 9162 Merkle tree hash.", ...hash32 },
     anchor: {
-      description: "Where the root was anchored: the verifier reads it back from the chain.",
+      description: "Where and by whom the root was anchored: the verifier reads it back from the chain.",
       type: "object",
-      required: ["chainId", "contract", "ledgerId", "ledgerName", "epoch", "firstSeq", "txHash", "blockNumber", "blockHash", "blockTimestamp", "logIndex"],
+      required: ["anchorer", "chainId", "contract", "ledgerId", "ledgerName", "epoch", "firstSeq", "txHash", "blockNumber", "blockHash", "blockTimestamp", "logIndex"],
       additionalProperties: false,
       properties: {
+        anchorer: { description: "The account that sent the anchor transaction, in EIP-55 checksum form; the EpochAnchored log names it too.", type: "string", pattern: "^0x[0-9a-fA-F]{40}$" },
         chainId: { description: "EIP-155 chain id, decimal.", type: "string", pattern: "^[1-9][0-9]{0,77}$" },
         contract: { description: "Address of the GxpAnchor contract, in EIP-55 checksum form.", type: "string", pattern: "^0x[0-9a-fA-F]{40}$" },
         ledgerId: { description: "bytes32 ledger id: ledgerName as UTF-8, right-padded with zero bytes.", ...hash32 },
@@ -98,11 +111,22 @@ export const PROOF_BUNDLE_SCHEMA_V1 = {
         logIndex: { description: "Block-wide index of the EpochAnchored log.", ...uint },
       },
     },
+    checkpoint: {
+      description: "The ledger's Ed25519 signature over the epoch's tree head: 'gxp-ledger checkpoint v1\\n' followed by the RFC 8785 form of {epoch, firstSeq, keyId, ledger, root, treeSize}.",
+      type: "object",
+      required: ["keyId", "publicKey", "signature"],
+      additionalProperties: false,
+      properties: {
+        keyId: { description: "SHA-256 of the key's SubjectPublicKeyInfo DER, lowercase hex.", type: "string", pattern: "^[0-9a-f]{64}$" },
+        publicKey: { description: "The Ed25519 public key: base64 of its SubjectPublicKeyInfo DER.", type: "string", pattern: "^[A-Za-z0-9+/]{59}=$" },
+        signature: { description: "Ed25519 signature, base64url without padding.", type: "string", pattern: "^[A-Za-z0-9_-]{86}$" },
+      },
+    },
   },
 } as const;
 
 const ajv = new Ajv({ allErrors: true, strict: true });
-const validateV1 = ajv.compile(PROOF_BUNDLE_SCHEMA_V1);
+const validateV2 = ajv.compile(PROOF_BUNDLE_SCHEMA_V2);
 
 function schemaFail(issues: FieldIssue[]): never {
   throw new ProofError("PROOF_SCHEMA_INVALID", `invalid proof bundle: ${issues.map((i) => `${i.path} ${i.message}`).join("; ")}`, { issues });
@@ -143,12 +167,20 @@ function parseBundle(input: unknown): ParsedBundle {
     }
   }
   const mt = (obj as { mediaType?: unknown } | null)?.mediaType;
-  if (mt !== PROOF_MEDIA_TYPE_V1) {
-    schemaFail([{ path: "/mediaType", message: `unsupported media type ${JSON.stringify(mt)}: want ${PROOF_MEDIA_TYPE_V1}` }]);
+  if (mt === PROOF_MEDIA_TYPE_V1) {
+    schemaFail([
+      {
+        path: "/mediaType",
+        message: `is version 1, which names no anchoring account and carries no ledger checkpoint signature, so it cannot show whose ledger it comes from: export the proof again (gxp-ledger proof) to get version 2`,
+      },
+    ]);
   }
-  if (!validateV1(obj)) {
+  if (mt !== PROOF_MEDIA_TYPE_V2) {
+    schemaFail([{ path: "/mediaType", message: `unsupported media type ${JSON.stringify(mt)}: want ${PROOF_MEDIA_TYPE_V2}` }]);
+  }
+  if (!validateV2(obj)) {
     schemaFail(
-      (validateV1.errors ?? []).map((e) => {
+      (validateV2.errors ?? []).map((e) => {
         const p = e.params as Record<string, unknown>;
         const extra = e.keyword === "required" ? `/${p.missingProperty}` : e.keyword === "additionalProperties" ? `/${p.additionalProperty}` : "";
         return { path: `${e.instancePath}${extra}` || "/", message: e.keyword === "additionalProperties" ? "is not a known field" : e.message ?? e.keyword };
@@ -166,11 +198,11 @@ function parseBundle(input: unknown): ParsedBundle {
   if (ledgerIdOfName(b.anchor.ledgerName) !== b.anchor.ledgerId) {
     schemaFail([{ path: "/anchor/ledgerId", message: `is ${b.anchor.ledgerId}: want ${ledgerIdOfName(b.anchor.ledgerName)}, the bytes32 of ledgerName ${JSON.stringify(b.anchor.ledgerName)}` }]);
   }
-  if (toChecksumAddress(b.anchor.contract) !== b.anchor.contract) {
-    throw new ProofError("PROOF_CANONICAL_MISMATCH", `canonical form: contract ${b.anchor.contract} is not in EIP-55 checksum form (want ${toChecksumAddress(b.anchor.contract)})`, {
-      got: b.anchor.contract,
-      want: toChecksumAddress(b.anchor.contract),
-    });
+  for (const field of ["contract", "anchorer"] as const) {
+    const v = b.anchor[field];
+    if (toChecksumAddress(v) !== v) {
+      throw new ProofError("PROOF_CANONICAL_MISMATCH", `canonical form: ${field} ${v} is not in EIP-55 checksum form (want ${toChecksumAddress(v)})`, { got: v, want: toChecksumAddress(v) });
+    }
   }
   // One walk gives both byte forms and the record's RFC 8785 text (hashed next, not serialised again).
   const forms = bundleForms(b);
@@ -208,7 +240,7 @@ export function bundleToJSON(bundle: ProofBundle): string {
   return bundleFileText(bundle);
 }
 
-/** What the chain must confirm for a bundle that passed the offline checks. */
+/** What the chain must confirm for a bundle that passed the offline checks (anchor.anchorer included). */
 export interface AnchorClaim {
   anchor: AnchorRef;
   epoch: number;
@@ -218,10 +250,11 @@ export interface AnchorClaim {
 
 /**
  * Every check of a bundle that needs no chain, in order: schema, canonical form, the record's leaf
- * hash recomputed from its RFC 8785 form, the record's sequence number at the stated leaf index, and
- * the audit path to the stated root.
+ * hash recomputed from its RFC 8785 form, the record's sequence number at the stated leaf index, the
+ * audit path to the stated root, and the checkpoint signature over the epoch's tree head by the key
+ * the bundle names (whether that key is the site's is the pin's business: src/core/trust).
  * @throws ProofError PROOF_SCHEMA_INVALID, PROOF_CANONICAL_MISMATCH, PROOF_LEAF_MISMATCH,
- *   PROOF_INDEX_OUT_OF_RANGE, PROOF_WRONG_LENGTH, PROOF_ROOT_MISMATCH
+ *   PROOF_INDEX_OUT_OF_RANGE, PROOF_WRONG_LENGTH, PROOF_ROOT_MISMATCH, PROOF_CHECKPOINT_INVALID
  */
 export function verifyBundle(input: unknown, hasher: Hasher = rfc9162): AnchorClaim {
   return checkBundle(input, hasher).claim;
@@ -255,7 +288,16 @@ export function checkBundle(input: unknown, hasher: Hasher = rfc9162): CheckedBu
     });
   }
   checkAuditPath(hasher, b.leafIndex, b.treeSize, leaf, b.auditPath.map(fromHex), fromHex(b.root));
+  const problem = checkpointSignatureProblem(checkpointOfBundle(b), b.checkpoint);
+  if (problem) {
+    throw new ProofError("PROOF_CHECKPOINT_INVALID", `checkpoint signature of epoch ${b.epoch}: ${problem}`, { keyId: b.checkpoint.keyId });
+  }
   return { bundle: b, claim: { anchor: b.anchor, epoch: b.epoch, root: b.root, treeSize: b.treeSize } };
+}
+
+/** The epoch tree head a bundle's checkpoint signature covers. */
+export function checkpointOfBundle(b: Pick<ProofBundle, "anchor" | "epoch" | "treeSize" | "root" | "checkpoint">) {
+  return { ledger: b.anchor.ledgerName, epoch: b.epoch, firstSeq: b.anchor.firstSeq, treeSize: b.treeSize, root: b.root, keyId: b.checkpoint.keyId };
 }
 
 /**

@@ -1,0 +1,414 @@
+/**
+ * The site's trust profile: the small published document that says *whose* ledger a proof comes from,
+ * in the spirit of Sigstore's trusted root and Certificate Transparency's log lists. A verifier that
+ * is given it (pinned) checks every bundle, receipt and package against it: the chain (id and genesis
+ * block hash), the contract, the ledger id, the accounts allowed to anchor (with validity periods),
+ * and the ledger's signing keys (with validity periods). Without a pin a verifier can prove that
+ * bytes are unchanged and anchored in *some* contract, never whose: it answers UNPINNED, not PASS.
+ *
+ * Format: docs/trust-profile.md and docs/trust-profile.schema.json (TRUST_PROFILE_SCHEMA_V1, kept
+ * identical by a test). The profile may be signed by the ledger admin's account (EIP-191 over
+ * trustProfileMessage); its fingerprint is short enough to print in a quality agreement.
+ */
+import Ajv from "ajv";
+import { keccak_256 } from "@noble/hashes/sha3";
+import { sha256 } from "@noble/hashes/sha2";
+import { bytesToHex } from "@noble/hashes/utils";
+import { secp256k1 } from "@noble/curves/secp256k1";
+import { canonicalBytes } from "../canonical";
+import { CoreError, FieldIssue } from "../errors";
+import { concatBytes, fromHex, toHex, utf8 } from "../hex";
+import { toChecksumAddress } from "../proof/bundle-text";
+import { keyIdOfSpki } from "../proof/checkpoint";
+
+/** Media type of version 1 trust profiles. */
+export const TRUST_MEDIA_TYPE_V1 = "application/vnd.gxp-ledger.trust+json;version=1";
+/** Domain label of the bytes signed and fingerprinted. */
+export const TRUST_PROFILE_LABEL = "gxp-ledger trust profile v1\n";
+
+/** Codes of trust failures: a malformed profile, or a pinned value that a proof does not match. */
+export type TrustErrorCode =
+  | "TRUST_PROFILE_INVALID"
+  | "TRUST_PROFILE_SIGNATURE_INVALID"
+  | "TRUST_CHAIN_MISMATCH"
+  | "TRUST_GENESIS_MISMATCH"
+  | "TRUST_CONTRACT_MISMATCH"
+  | "TRUST_LEDGER_MISMATCH"
+  | "TRUST_ANCHORER_MISMATCH"
+  | "TRUST_ANCHORER_NOT_VALID"
+  | "TRUST_KEY_MISMATCH"
+  | "TRUST_KEY_NOT_VALID";
+
+/** A trust profile is malformed or its signature does not verify. */
+export class TrustError extends CoreError<TrustErrorCode> {}
+
+/** An account allowed to anchor the ledger's epochs, and when. */
+export interface TrustedAnchorer {
+  /** EIP-55 address. */
+  address: string;
+  /** RFC 3339 UTC; anchors in blocks before this time are not accepted. */
+  validFrom: string;
+  /** RFC 3339 UTC, or null while the account is current. */
+  validUntil: string | null;
+}
+
+/** A ledger signing key (receipts, epoch checkpoints, package manifests), and when. */
+export interface TrustedKey {
+  /** SHA-256 of the SPKI DER, lowercase hex. */
+  keyId: string;
+  algorithm: "Ed25519";
+  /** Base64 of the SubjectPublicKeyInfo DER. */
+  publicKey: string;
+  validFrom: string;
+  validUntil: string | null;
+}
+
+/** A version 1 trust profile. */
+export interface TrustProfile {
+  mediaType: typeof TRUST_MEDIA_TYPE_V1;
+  organisation: string;
+  site: string;
+  ledger: { name: string; id: string };
+  chain: { chainId: string; genesisHash: string };
+  /** The GxpAnchor contract, EIP-55. */
+  contract: string;
+  anchorers: TrustedAnchorer[];
+  keys: TrustedKey[];
+  issuedAt: string;
+  /** True for a ledger on the embedded development chain with Hardhat's public keys. */
+  development: boolean;
+  /** The ledger admin's EIP-191 signature over trustProfileMessage, when signed. */
+  signature?: { scheme: "EIP-191"; signer: string; value: string };
+}
+
+const time = { type: "string", pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,3})?Z$" };
+const address = { type: "string", pattern: "^0x[0-9a-fA-F]{40}$" };
+const hash32 = { type: "string", pattern: "^0x[0-9a-f]{64}$" };
+const text = (max: number) => ({ type: "string", minLength: 1, maxLength: max });
+
+/** JSON Schema of a version 1 trust profile (published as docs/trust-profile.schema.json). */
+export const TRUST_PROFILE_SCHEMA_V1 = {
+  $schema: "http://json-schema.org/draft-07/schema#",
+  $id: "urn:gxp-ledger:schema:trust-profile:1",
+  title: "gxp-ledger trust profile, version 1",
+  description: "Whose ledger a proof comes from: chain, contract, ledger id, anchoring accounts and signing keys of one site ledger. See docs/trust-profile.md.",
+  type: "object",
+  required: ["mediaType", "organisation", "site", "ledger", "chain", "contract", "anchorers", "keys", "issuedAt", "development"],
+  additionalProperties: false,
+  properties: {
+    mediaType: { const: TRUST_MEDIA_TYPE_V1 },
+    organisation: { description: "The manufacturer, as in the quality agreement.", ...text(200) },
+    site: { description: "The site whose ledger this is.", ...text(200) },
+    ledger: {
+      type: "object",
+      required: ["name", "id"],
+      additionalProperties: false,
+      properties: {
+        name: { description: "Ledger name, 1-31 characters A-Z a-z 0-9 . _ -", type: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,30}$" },
+        id: { description: "bytes32 ledger id: the name in UTF-8, right-padded with zero bytes.", ...hash32 },
+      },
+    },
+    chain: {
+      type: "object",
+      required: ["chainId", "genesisHash"],
+      additionalProperties: false,
+      properties: {
+        chainId: { description: "EIP-155 chain id, decimal.", type: "string", pattern: "^[1-9][0-9]{0,77}$" },
+        genesisHash: { description: "Hash of the chain's block 0: tells apart chains that share a chain id.", ...hash32 },
+      },
+    },
+    contract: { description: "The GxpAnchor contract, EIP-55.", ...address },
+    anchorers: {
+      description: "Accounts allowed to anchor this ledger's epochs, with validity periods.",
+      type: "array",
+      minItems: 1,
+      maxItems: 64,
+      items: {
+        type: "object",
+        required: ["address", "validFrom", "validUntil"],
+        additionalProperties: false,
+        properties: { address, validFrom: time, validUntil: { anyOf: [time, { type: "null" }] } },
+      },
+    },
+    keys: {
+      description: "The ledger's Ed25519 signing keys (receipts, epoch checkpoints, package manifests), with validity periods.",
+      type: "array",
+      minItems: 1,
+      maxItems: 64,
+      items: {
+        type: "object",
+        required: ["keyId", "algorithm", "publicKey", "validFrom", "validUntil"],
+        additionalProperties: false,
+        properties: {
+          keyId: { type: "string", pattern: "^[0-9a-f]{64}$" },
+          algorithm: { const: "Ed25519" },
+          publicKey: { description: "Base64 of the SubjectPublicKeyInfo DER.", type: "string", pattern: "^[A-Za-z0-9+/]{59}=$" },
+          validFrom: time,
+          validUntil: { anyOf: [time, { type: "null" }] },
+        },
+      },
+    },
+    issuedAt: time,
+    development: { description: "True for a development ledger (embedded chain, Hardhat's public keys): never for GxP records.", type: "boolean" },
+    signature: {
+      type: "object",
+      required: ["scheme", "signer", "value"],
+      additionalProperties: false,
+      properties: { scheme: { const: "EIP-191" }, signer: address, value: { type: "string", pattern: "^0x[0-9a-f]{130}$" } },
+    },
+  },
+} as const;
+
+const ajv = new Ajv({ allErrors: true, strict: true });
+const validateV1 = ajv.compile(TRUST_PROFILE_SCHEMA_V1);
+
+function invalid(issues: FieldIssue[]): never {
+  throw new TrustError("TRUST_PROFILE_INVALID", `invalid trust profile: ${issues.map((i) => `${i.path} ${i.message}`).join("; ")}`, { issues });
+}
+
+/** bytes32 of a ledger name (UTF-8, right-padded with zeros). */
+function ledgerWord(name: string): string {
+  const b = utf8(name);
+  const w = new Uint8Array(32);
+  w.set(b.subarray(0, 32));
+  return toHex(w);
+}
+
+/**
+ * Parses and validates a trust profile: schema (every bad field named), the ledger id against the
+ * name, each key id against its key, addresses in EIP-55 form, validity periods in order, and the
+ * signature when present.
+ * @throws TrustError TRUST_PROFILE_INVALID, TRUST_PROFILE_SIGNATURE_INVALID
+ */
+export function trustProfileFromJSON(input: unknown): TrustProfile {
+  let obj = input;
+  if (typeof input === "string") {
+    try {
+      obj = JSON.parse(input);
+    } catch (e) {
+      invalid([{ path: "/", message: `is not JSON: ${(e as Error).message}` }]);
+    }
+  }
+  const mt = (obj as { mediaType?: unknown } | null)?.mediaType;
+  if (mt !== TRUST_MEDIA_TYPE_V1) invalid([{ path: "/mediaType", message: `unsupported media type ${JSON.stringify(mt)}: want ${TRUST_MEDIA_TYPE_V1}` }]);
+  if (!validateV1(obj)) {
+    invalid(
+      (validateV1.errors ?? []).map((e) => {
+        const p = e.params as Record<string, unknown>;
+        const extra = e.keyword === "required" ? `/${p.missingProperty}` : e.keyword === "additionalProperties" ? `/${p.additionalProperty}` : "";
+        return { path: `${e.instancePath}${extra}` || "/", message: e.keyword === "additionalProperties" ? "is not a known field" : e.message ?? e.keyword };
+      }),
+    );
+  }
+  const p = obj as TrustProfile;
+  const issues: FieldIssue[] = [];
+  if (ledgerWord(p.ledger.name) !== p.ledger.id) issues.push({ path: "/ledger/id", message: `is not bytes32 of the name ${JSON.stringify(p.ledger.name)} (${ledgerWord(p.ledger.name)})` });
+  if (toChecksumAddress(p.contract) !== p.contract) issues.push({ path: "/contract", message: `is not in EIP-55 form (${toChecksumAddress(p.contract)})` });
+  p.anchorers.forEach((a, i) => {
+    if (toChecksumAddress(a.address) !== a.address) issues.push({ path: `/anchorers/${i}/address`, message: `is not in EIP-55 form (${toChecksumAddress(a.address)})` });
+    if (a.validUntil !== null && Date.parse(a.validUntil) <= Date.parse(a.validFrom)) issues.push({ path: `/anchorers/${i}/validUntil`, message: "is not after validFrom" });
+  });
+  p.keys.forEach((k, i) => {
+    const id = keyIdOfSpki(k.publicKey);
+    if (id === undefined) issues.push({ path: `/keys/${i}/publicKey`, message: "is not an Ed25519 SubjectPublicKeyInfo" });
+    else if (id !== k.keyId) issues.push({ path: `/keys/${i}/keyId`, message: `is not the id of the key (${id})` });
+    if (k.validUntil !== null && Date.parse(k.validUntil) <= Date.parse(k.validFrom)) issues.push({ path: `/keys/${i}/validUntil`, message: "is not after validFrom" });
+  });
+  if (p.signature && toChecksumAddress(p.signature.signer) !== p.signature.signer) issues.push({ path: "/signature/signer", message: "is not in EIP-55 form" });
+  if (issues.length) invalid(issues);
+  if (p.signature) {
+    const signer = recoverTrustProfileSigner(p);
+    if (signer !== p.signature.signer) {
+      throw new TrustError("TRUST_PROFILE_SIGNATURE_INVALID", `trust profile signature is not by ${p.signature.signer}${signer ? ` (it recovers to ${signer})` : ""}: the profile was altered after signing`, {
+        got: signer,
+        want: p.signature.signer,
+      });
+    }
+  }
+  return p;
+}
+
+/** The profile without its signature: what is signed and fingerprinted. */
+function unsigned(p: TrustProfile): Omit<TrustProfile, "signature"> {
+  const { signature: _signature, ...rest } = p;
+  return rest;
+}
+
+/** The bytes the ledger admin signs (EIP-191 personal_sign) and the fingerprint hashes. */
+export function trustProfileMessage(p: TrustProfile): Uint8Array {
+  return concatBytes(utf8(TRUST_PROFILE_LABEL), canonicalBytes(unsigned(p)));
+}
+
+/**
+ * The profile's fingerprint: the first 20 bytes of SHA-256 of trustProfileMessage, as ten groups of
+ * four upper-case hex digits ("5F3A 91C0 …"), short enough for a quality agreement or a site master
+ * file. The signature is not part of it: signing a profile does not change its fingerprint.
+ */
+export function trustProfileFingerprint(p: TrustProfile): string {
+  const h = bytesToHex(sha256(trustProfileMessage(p)).subarray(0, 20)).toUpperCase();
+  return h.match(/.{4}/g)!.join(" ");
+}
+
+/** EIP-191 hash of a message: keccak256("\x19Ethereum Signed Message:\n" ‖ len ‖ message). */
+export function eip191Hash(message: Uint8Array): Uint8Array {
+  return keccak_256(concatBytes(utf8(`\x19Ethereum Signed Message:\n${message.length}`), message));
+}
+
+/** The EIP-55 address that made an EIP-191 signature (0x + 65 bytes r ‖ s ‖ v), or undefined. */
+export function recoverEip191Signer(message: Uint8Array, signatureHex: string): string | undefined {
+  if (!/^0x[0-9a-fA-F]{130}$/.test(signatureHex)) return undefined;
+  const sig = fromHex(signatureHex.toLowerCase());
+  const v = sig[64];
+  const rec = v >= 27 ? v - 27 : v;
+  if (rec !== 0 && rec !== 1) return undefined;
+  try {
+    const pub = secp256k1.Signature.fromCompact(sig.subarray(0, 64)).addRecoveryBit(rec).recoverPublicKey(eip191Hash(message)).toRawBytes(false);
+    return toChecksumAddress(toHex(keccak_256(pub.subarray(1)).subarray(12)));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The account that signed a profile, or undefined when it is unsigned or the signature is malformed. */
+export function recoverTrustProfileSigner(p: TrustProfile): string | undefined {
+  return p.signature ? recoverEip191Signer(trustProfileMessage(p), p.signature.value) : undefined;
+}
+
+/**
+ * What a verifier pins: from a trust profile, or from explicit values (`--contract`, `--ledger`,
+ * `--anchorer`, `--ledger-key`). An absent member is not pinned.
+ */
+export interface TrustPin {
+  /** Where the pin came from, for messages: "trust profile <fingerprint>" or "the values given". */
+  source: string;
+  organisation?: string;
+  site?: string;
+  fingerprint?: string;
+  chainId?: string;
+  genesisHash?: string;
+  contract?: string;
+  ledgerName?: string;
+  anchorers?: TrustedAnchorer[];
+  keys?: TrustedKey[];
+  development?: boolean;
+}
+
+/** The pin of a validated profile. */
+export function pinFromProfile(p: TrustProfile): TrustPin {
+  const fingerprint = trustProfileFingerprint(p);
+  return {
+    source: `trust profile ${fingerprint}`,
+    organisation: p.organisation,
+    site: p.site,
+    fingerprint,
+    chainId: p.chain.chainId,
+    genesisHash: p.chain.genesisHash,
+    contract: p.contract,
+    ledgerName: p.ledger.name,
+    anchorers: p.anchorers,
+    keys: p.keys,
+    development: p.development,
+  };
+}
+
+/** What a proof claims about where it comes from (after the chain confirmed it, or as claimed offline). */
+export interface ProvenanceClaim {
+  chainId: string;
+  contract: string;
+  ledgerName: string;
+  /** The anchoring account (the bundle's `anchor.anchorer`), when the proof has one. */
+  anchorer?: string;
+  /** The signing key id (checkpoint, receipt or manifest signature). */
+  keyId?: string;
+  /** When the signed or anchored statement was made: the anchor block's time (Unix seconds) or a receipt's time. */
+  at?: number;
+}
+
+/** One pinned value a claim does not match. */
+export interface PinProblem {
+  code: TrustErrorCode;
+  detail: string;
+}
+
+/** The comparison of a claim with a pin. */
+export interface PinCheck {
+  problems: PinProblem[];
+  /** What was not pinned (never empty for a pin from bare flags that omit some). */
+  unpinned: string[];
+  /** What matched, for the PASS line. */
+  matched: string[];
+}
+
+/** The members a pin must have for a PASS: the chain, contract, ledger, anchoring account and key. */
+export const PIN_REQUIRED = ["contract", "ledger", "anchorer", "key"] as const;
+
+const within = (at: number | undefined, from: string, until: string | null) =>
+  at === undefined || (at * 1000 >= Date.parse(from) && (until === null || at * 1000 < Date.parse(until)));
+
+/**
+ * Compares a claim with a pin, naming every difference. A pinned value the claim lacks (a bundle
+ * without an anchorer, say) is a mismatch; a value the pin lacks is listed in `unpinned`.
+ */
+export function checkPin(pin: TrustPin | undefined, c: ProvenanceClaim, need: { anchorer: boolean; key: boolean } = { anchorer: true, key: true }): PinCheck {
+  const out: PinCheck = { problems: [], unpinned: [], matched: [] };
+  const bad = (code: TrustErrorCode, detail: string) => out.problems.push({ code, detail });
+  if (!pin) {
+    out.unpinned.push("chain", "contract", "ledger", ...(need.anchorer ? ["anchoring account"] : []), ...(need.key ? ["ledger key"] : []));
+    return out;
+  }
+  if (pin.chainId === undefined) out.unpinned.push("chain id");
+  else if (pin.chainId !== c.chainId) bad("TRUST_CHAIN_MISMATCH", `chain ${c.chainId}, pinned chain ${pin.chainId}`);
+  else out.matched.push(`chain ${c.chainId}`);
+  if (pin.contract === undefined) out.unpinned.push("contract");
+  else if (pin.contract.toLowerCase() !== c.contract.toLowerCase()) bad("TRUST_CONTRACT_MISMATCH", `contract ${c.contract}, pinned contract ${pin.contract}`);
+  else out.matched.push(`contract ${pin.contract}`);
+  if (pin.ledgerName === undefined) out.unpinned.push("ledger");
+  else if (pin.ledgerName !== c.ledgerName) bad("TRUST_LEDGER_MISMATCH", `ledger ${c.ledgerName}, pinned ledger ${pin.ledgerName}`);
+  else out.matched.push(`ledger ${pin.ledgerName}`);
+  if (need.anchorer) {
+    if (!pin.anchorers?.length) out.unpinned.push("anchoring account");
+    else if (!c.anchorer) bad("TRUST_ANCHORER_MISMATCH", "the proof names no anchoring account, the pin requires one");
+    else {
+      const a = pin.anchorers.filter((x) => x.address.toLowerCase() === c.anchorer!.toLowerCase());
+      if (a.length === 0) bad("TRUST_ANCHORER_MISMATCH", `anchored by ${c.anchorer}, which is not a pinned anchoring account (${pin.anchorers.map((x) => x.address).join(", ")})`);
+      else if (!a.some((x) => within(c.at, x.validFrom, x.validUntil))) {
+        bad("TRUST_ANCHORER_NOT_VALID", `anchored by ${c.anchorer} at ${isoOf(c.at)}, outside the account's pinned validity (${a.map((x) => `${x.validFrom} to ${x.validUntil ?? "now"}`).join(", ")})`);
+      } else out.matched.push(`anchoring account ${toChecksumAddress(c.anchorer)}`);
+    }
+  }
+  if (need.key) {
+    if (!pin.keys?.length) out.unpinned.push("ledger key");
+    else if (!c.keyId) bad("TRUST_KEY_MISMATCH", "the proof carries no ledger signature, the pin requires one");
+    else {
+      const k = pin.keys.filter((x) => x.keyId === c.keyId);
+      if (k.length === 0) bad("TRUST_KEY_MISMATCH", `signed by key ${c.keyId}, which is not a pinned ledger key (${pin.keys.map((x) => x.keyId.slice(0, 16) + "…").join(", ")})`);
+      else if (!k.some((x) => within(c.at, x.validFrom, x.validUntil))) {
+        bad("TRUST_KEY_NOT_VALID", `signed by key ${c.keyId} for a statement of ${isoOf(c.at)}, outside the key's pinned validity (${k.map((x) => `${x.validFrom} to ${x.validUntil ?? "now"}`).join(", ")})`);
+      } else out.matched.push(`ledger key ${c.keyId.slice(0, 16)}…`);
+    }
+  }
+  return out;
+}
+
+function isoOf(at: number | undefined): string {
+  return at === undefined ? "an unknown time" : `Unix time ${at}`;
+}
+
+/** The public key (base64 SPKI) of a pinned key id, if pinned. */
+export function pinnedKey(pin: TrustPin | undefined, keyId: string): TrustedKey | undefined {
+  return pin?.keys?.find((k) => k.keyId === keyId);
+}
+
+/** One line naming who the pin says this is: organisation, site, contract, ledger. */
+export function pinSummary(pin: TrustPin): string {
+  const who = [pin.organisation, pin.site].filter(Boolean).join(", ");
+  return `${who ? who + ": " : ""}ledger ${pin.ledgerName ?? "(not pinned)"}, contract ${pin.contract ?? "(not pinned)"} on chain ${pin.chainId ?? "(not pinned)"}${pin.fingerprint ? ` [trust profile ${pin.fingerprint}]` : ""}`;
+}
+
+/** Sha-256 hex of bytes (for adapters that fingerprint files the same way). */
+export function sha256Hex(b: Uint8Array): string {
+  return bytesToHex(sha256(b));
+}
+
+/** The key id of a base64 SPKI key (re-exported for pins built from flags). */
+export { keyIdOfSpki };
