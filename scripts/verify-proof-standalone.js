@@ -1,18 +1,30 @@
 #!/usr/bin/env node
-// Standalone verifier of a gxp-ledger proof bundle (docs/proof-format.md). Plain Node.js 18+, no
-// dependencies, no code of gxp-ledger: it re-derives everything from the file and asks the chain
-// over raw JSON-RPC. Usage:
-//   node verify-proof-standalone.js BUNDLE.json --rpc URL [--rpc URL2 ...]
-// Exit 0 verified, 1 failed, 2 bad usage, 3 an endpoint could not be reached.
+// Standalone verifier of gxp-ledger proof bundles (docs/proof-format.md, version 2) and batch export
+// packages. Plain Node.js 18+, no dependencies, no code of gxp-ledger: it re-derives everything from
+// the files, checks the ledger's Ed25519 signatures with node:crypto and asks the chain over raw
+// JSON-RPC. What makes it the *site's* ledger is the pin: the site's trust profile (--trust, see
+// docs/trust-profile.md) or explicit values. Usage:
+//   node verify-proof-standalone.js BUNDLE.json --rpc URL [--rpc URL2 ...] --trust site-trust.json
+//   node verify-proof-standalone.js --package DIR --rpc URL --trust site-trust.json
+//   (instead of --trust: --chain-id N --contract 0x… --ledger NAME --anchorer 0x… --ledger-key key.pub.pem [--genesis 0x…])
+// Exit 0 VERIFIED (pinned), 1 FAILED, 2 bad usage, 3 an endpoint could not be reached,
+// 6 UNPINNED (every check passed, but not everything that makes it the site's ledger was pinned).
 "use strict";
-const { createHash } = require("node:crypto");
+const { createHash, createPublicKey, verify: edVerify } = require("node:crypto");
 const fs = require("node:fs");
+const path = require("node:path");
 
-const MEDIA_TYPE = "application/vnd.gxp-ledger.proof+json;version=1";
-// keccak256 of the Solidity signatures; recompute with any keccak tool (docs/proof-format.md §5).
+const MEDIA_TYPE = "application/vnd.gxp-ledger.proof+json;version=2";
+const TRUST_MEDIA_TYPE = "application/vnd.gxp-ledger.trust+json;version=1";
+const CHECKPOINT_LABEL = "gxp-ledger checkpoint v1\n";
+const PACKAGE_STATEMENT = "gxp-ledger batch package manifest v1";
+// keccak256 of the Solidity signatures, computed once with ethers' id(); recompute with any keccak tool.
 const GET_ANCHOR = "0x6a9fc0b2"; // getAnchor(bytes32,uint64), first 4 bytes
-const EPOCH_ANCHORED_TOPIC = "0x7acf38565576b0d0ba023d05dc222cbb61065dc640380ac3bce51ef66fb84f44"; // EpochAnchored(bytes32,uint64,bytes32,uint64,uint64)
+const EPOCH_ANCHORED_TOPIC = "0x5f678eb3b153f77e35bcd2ea8ac3cd33505752b2910d6e1a9441652ae64b2e68"; // EpochAnchored(bytes32,uint64,address,bytes32,uint64,uint64)
 const HASH = /^0x[0-9a-f]{64}$/;
+const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
+// What must be pinned for VERIFIED (pinned); anything less is UNPINNED.
+const REQUIRED = ["chain id", "contract", "ledger", "anchoring account", "ledger key"];
 
 class Failure extends Error {
   constructor(step, message) {
@@ -20,6 +32,7 @@ class Failure extends Error {
     this.step = step;
   }
 }
+class Usage extends Error {}
 const fail = (step, message) => {
   throw new Failure(step, message);
 };
@@ -45,6 +58,20 @@ const sha256 = (...parts) => createHash("sha256").update(Buffer.concat(parts)).d
 const hex = (b) => "0x" + b.toString("hex");
 const bytes = (h) => Buffer.from(h.slice(2), "hex");
 const word = (n) => BigInt(n).toString(16).padStart(64, "0");
+const addressWord = (a) => "0x" + a.slice(2).toLowerCase().padStart(64, "0");
+const bytes32 = (name) => hex(Buffer.concat([Buffer.from(name, "utf8"), Buffer.alloc(32)]).subarray(0, 32));
+const keyIdOf = (spkiBase64) => sha256(Buffer.from(spkiBase64, "base64")).toString("hex");
+const within = (at, from, until) => at * 1000 >= Date.parse(from) && (until === null || at * 1000 < Date.parse(until));
+const sameAddress = (a, b) => a.toLowerCase() === b.toLowerCase();
+
+// Ed25519 over `message` with a base64 SPKI DER key; false for a bad key or signature.
+function ed25519Ok(spkiBase64, message, signature, encoding) {
+  try {
+    return edVerify(null, message, createPublicKey({ key: Buffer.from(spkiBase64, "base64"), format: "der", type: "spki" }), Buffer.from(signature, encoding));
+  } catch {
+    return false;
+  }
+}
 
 // RFC 9162 §2.1.3.2, step by step.
 function rootFromAuditPath(index, size, leafHash, path) {
@@ -77,8 +104,61 @@ async function rpc(url, method, params) {
   return j.result;
 }
 
-async function verify(text, rpcUrls, log = () => {}) {
-  // 1. Schema: JSON, the known fields, their types.
+// The pin from the site's trust profile: what it says the ledger is. Its EIP-191 signature is not
+// checked here (no secp256k1 in node:crypto): compare the printed fingerprint with the quality agreement.
+function pinFromProfile(text) {
+  let p;
+  try {
+    p = JSON.parse(text);
+  } catch (e) {
+    throw new Usage(`trust profile: not JSON: ${e.message}`);
+  }
+  const bad = (what) => {
+    throw new Usage(`trust profile: ${what}`);
+  };
+  if (p?.mediaType !== TRUST_MEDIA_TYPE) bad(`mediaType is not ${TRUST_MEDIA_TYPE}`);
+  if (!p.ledger || p.ledger.id !== bytes32(String(p.ledger.name)) || !/^[1-9][0-9]*$/.test(p.chain?.chainId) || !HASH.test(p.chain?.genesisHash) || !ADDRESS.test(p.contract)) bad("bad ledger, chain or contract");
+  if (!Array.isArray(p.anchorers) || !p.anchorers.every((a) => ADDRESS.test(a.address))) bad("bad anchorers");
+  if (!Array.isArray(p.keys) || !p.keys.every((k) => typeof k.publicKey === "string" && keyIdOf(k.publicKey) === k.keyId)) bad("a key id is not the SHA-256 of its key");
+  const { signature, ...unsigned } = p;
+  const fingerprint = sha256(Buffer.from("gxp-ledger trust profile v1\n" + jcs(unsigned), "utf8")).subarray(0, 20).toString("hex").toUpperCase().match(/.{4}/g).join(" ");
+  return { organisation: p.organisation, site: p.site, fingerprint, chainId: p.chain.chainId, genesisHash: p.chain.genesisHash, contract: p.contract, ledgerName: p.ledger.name, anchorers: p.anchorers, keys: p.keys };
+}
+
+// The pin from explicit flags: each value given is pinned, valid at any time.
+function pinFromFlags(f) {
+  const pin = {};
+  const addr = (flag, a) => (ADDRESS.test(a) ? a : (() => { throw new Usage(`${flag} ${a}: want a 0x-prefixed 20-byte address`); })());
+  if (f.chainId !== undefined) pin.chainId = f.chainId;
+  if (f.genesis !== undefined) pin.genesisHash = f.genesis.toLowerCase();
+  if (f.contract !== undefined) pin.contract = addr("--contract", f.contract);
+  if (f.ledger !== undefined) pin.ledgerName = f.ledger;
+  if (f.anchorer.length) pin.anchorers = f.anchorer.map((a) => ({ address: addr("--anchorer", a), validFrom: "1970-01-01T00:00:00Z", validUntil: null }));
+  if (f.ledgerKey.length) {
+    pin.keys = f.ledgerKey.map((pem) => {
+      const publicKey = pem.replace(/-----(BEGIN|END) PUBLIC KEY-----/g, "").replace(/\s+/g, "");
+      return { keyId: keyIdOf(publicKey), publicKey, validFrom: "1970-01-01T00:00:00Z", validUntil: null };
+    });
+  }
+  return Object.keys(pin).length ? pin : undefined;
+}
+
+function unpinnedOf(pin) {
+  if (!pin) return REQUIRED;
+  const has = { "chain id": pin.chainId, contract: pin.contract, ledger: pin.ledgerName, "anchoring account": pin.anchorers?.length, "ledger key": pin.keys?.length };
+  return REQUIRED.filter((k) => !has[k]);
+}
+
+// The pinned key a signature was made with (by key id and the same public key), valid at `at` (Unix s).
+function pinnedKey(pin, step, keyId, publicKey, at) {
+  if (!pin?.keys?.length) return;
+  const k = pin.keys.filter((x) => x.keyId === keyId && x.publicKey === publicKey);
+  if (!k.length) fail(step, `TRUST_KEY_MISMATCH: signed by key ${keyId}, which is not a pinned ledger key`);
+  if (!k.some((x) => within(at, x.validFrom, x.validUntil))) fail(step, `TRUST_KEY_NOT_VALID: key ${keyId} is not valid at Unix time ${at}`);
+}
+
+// Everything that needs no chain: schema, canonical form, leaf hash, audit path, checkpoint signature, pin.
+function checkOffline(text, pin, log) {
   let b;
   try {
     b = JSON.parse(text);
@@ -86,89 +166,205 @@ async function verify(text, rpcUrls, log = () => {}) {
     fail("schema", `not JSON: ${e.message}`);
   }
   const a = b && b.anchor;
+  const c = b && b.checkpoint;
   const uint = (x) => Number.isSafeInteger(x) && x >= 0;
-  if (b?.mediaType !== MEDIA_TYPE) fail("schema", `mediaType is not ${MEDIA_TYPE}`);
-  if (Object.keys(b).sort().join() !== "anchor,auditPath,epoch,leafHash,leafIndex,mediaType,record,root,treeSize") fail("schema", "unexpected top-level fields");
+  if (b?.mediaType !== MEDIA_TYPE) fail("schema", `mediaType is not ${MEDIA_TYPE}${String(b?.mediaType).endsWith("version=1") ? " (version 1 bundles name no anchoring account: export the proof again)" : ""}`);
+  if (Object.keys(b).sort().join() !== "anchor,auditPath,checkpoint,epoch,leafHash,leafIndex,mediaType,record,root,treeSize") fail("schema", "unexpected top-level fields");
   if (!HASH.test(b.leafHash) || !HASH.test(b.root) || !uint(b.epoch) || !uint(b.leafIndex) || !uint(b.treeSize) || !Array.isArray(b.auditPath) || !b.auditPath.every((h) => HASH.test(h))) fail("schema", "bad hash or number");
-  if (!a || Object.keys(a).sort().join() !== "blockHash,blockNumber,blockTimestamp,chainId,contract,epoch,firstSeq,ledgerId,ledgerName,logIndex,txHash") fail("schema", "unexpected anchor fields");
-  if (!/^[1-9][0-9]*$/.test(a.chainId) || !/^0x[0-9a-fA-F]{40}$/.test(a.contract) || ![a.ledgerId, a.txHash, a.blockHash].every((h) => HASH.test(h))) fail("schema", "bad anchor field");
+  if (!a || Object.keys(a).sort().join() !== "anchorer,blockHash,blockNumber,blockTimestamp,chainId,contract,epoch,firstSeq,ledgerId,ledgerName,logIndex,txHash") fail("schema", "unexpected anchor fields");
+  if (!/^[1-9][0-9]*$/.test(a.chainId) || !ADDRESS.test(a.contract) || !ADDRESS.test(a.anchorer) || ![a.ledgerId, a.txHash, a.blockHash].every((h) => HASH.test(h))) fail("schema", "bad anchor field");
   if (![a.epoch, a.firstSeq, a.blockNumber, a.blockTimestamp, a.logIndex].every(uint) || a.epoch !== b.epoch) fail("schema", "bad anchor number");
-  const nameWord = Buffer.alloc(32);
-  if (typeof a.ledgerName !== "string" || Buffer.byteLength(a.ledgerName) > 31) fail("schema", "bad ledgerName");
-  nameWord.write(a.ledgerName, "utf8");
-  if (hex(nameWord) !== a.ledgerId) fail("schema", `ledgerId is not bytes32("${a.ledgerName}")`);
+  if (typeof a.ledgerName !== "string" || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,30}$/.test(a.ledgerName) || bytes32(a.ledgerName) !== a.ledgerId) fail("schema", `ledgerId is not bytes32("${a.ledgerName}")`);
+  if (!c || Object.keys(c).sort().join() !== "keyId,publicKey,signature" || !/^[0-9a-f]{64}$/.test(c.keyId) || !/^[A-Za-z0-9+/]{59}=$/.test(c.publicKey) || !/^[A-Za-z0-9_-]{86}$/.test(c.signature)) fail("schema", "bad checkpoint");
   if (typeof b.record !== "object" || !uint(b.record.seq)) fail("schema", "bad record");
   log("schema", "fields and types as specified");
 
-  // 2. Canonical form: the file is exactly its file form or its RFC 8785 form.
-  const c = jcs(b);
-  if (text !== pretty(b) + "\n" && text !== c && text !== c + "\n") fail("canonical form", "the file is not in canonical form");
+  const canon = jcs(b);
+  if (text !== pretty(b) + "\n" && text !== canon && text !== canon + "\n") fail("canonical form", "the file is not in canonical form");
   log("canonical form", "the file is byte for byte its canonical form");
 
-  // 3. Leaf hash = SHA-256(0x00 || RFC 8785 bytes of the record).
+  // Leaf hash = SHA-256(0x00 || RFC 8785 bytes of the record).
   const leaf = sha256(Buffer.from([0]), Buffer.from(jcs(b.record), "utf8"));
   if (hex(leaf) !== b.leafHash) fail("leaf hash", `the record hashes to ${hex(leaf)}, the bundle says ${b.leafHash}`);
   log("leaf hash", hex(leaf));
 
-  // 4. Audit path: the record sits at leafIndex of the epoch and the path leads to the root.
   if (b.record.seq !== a.firstSeq + b.leafIndex) fail("audit path", `record seq ${b.record.seq} is not firstSeq ${a.firstSeq} + leafIndex ${b.leafIndex}`);
   const root = rootFromAuditPath(b.leafIndex, b.treeSize, leaf, b.auditPath.map(bytes));
   if (hex(root) !== b.root) fail("audit path", `the path leads to ${hex(root)}, the bundle says ${b.root}`);
   log("audit path", `leaf ${b.leafIndex} of ${b.treeSize} leads to ${b.root}`);
 
-  // 5. The chain, at every endpoint: root, size and first seq in the contract; tx, log and block.
-  if (rpcUrls.length === 0) fail("anchor", "no --rpc endpoint given");
-  for (const url of rpcUrls) {
-    if (BigInt(await rpc(url, "eth_chainId", [])).toString() !== a.chainId) fail("chain id", `${url} is not chain ${a.chainId}`);
-    const lower = a.contract.slice(2).toLowerCase();
-    // EIP-55 spelling: upper-case where keccak256(lowercase hex) has a nibble >= 8. The node computes
-    // the keccak (web3_sha3); the spelling is cosmetic, so a node without that method only skips it.
-    const k = await rpc(url, "web3_sha3", ["0x" + Buffer.from(lower).toString("hex")]).catch((e) => (e instanceof Failure ? null : Promise.reject(e)));
-    if (k === null) log("canonical form", `EIP-55 spelling of the contract not checked: ${url} has no web3_sha3`);
-    else {
-      const checksum = "0x" + [...lower].map((ch, i) => ((bytes(k)[i >> 1] >> (i % 2 ? 0 : 4)) & 15) >= 8 ? ch.toUpperCase() : ch).join("");
-      if (checksum !== a.contract) fail("canonical form", `contract is not in EIP-55 form ${checksum}`);
+  // The ledger's signature over the epoch's tree head (base64 in its one canonical spelling: Node
+  // ignores the unused low bits of a last character, which would let two texts carry one signature).
+  if (Buffer.from(c.publicKey, "base64").toString("base64") !== c.publicKey || Buffer.from(c.signature, "base64url").toString("base64url") !== c.signature) fail("checkpoint", "public key or signature is not canonical base64");
+  if (keyIdOf(c.publicKey) !== c.keyId) fail("checkpoint", `key id ${c.keyId} is not the SHA-256 of the key given`);
+  const head = { epoch: b.epoch, firstSeq: a.firstSeq, keyId: c.keyId, ledger: a.ledgerName, root: b.root, treeSize: b.treeSize };
+  if (!ed25519Ok(c.publicKey, Buffer.from(CHECKPOINT_LABEL + jcs(head), "utf8"), c.signature, "base64url")) fail("checkpoint", `the tree head of epoch ${b.epoch} is not signed by key ${c.keyId}`);
+  log("checkpoint", `epoch ${b.epoch}'s tree head is signed by ledger key ${c.keyId}`);
+
+  // The pin: what the site says its ledger is.
+  if (pin) {
+    if (pin.chainId !== undefined && pin.chainId !== a.chainId) fail("trust", `TRUST_CHAIN_MISMATCH: chain ${a.chainId}, pinned chain ${pin.chainId}`);
+    if (pin.contract !== undefined && !sameAddress(pin.contract, a.contract)) fail("trust", `TRUST_CONTRACT_MISMATCH: contract ${a.contract}, pinned contract ${pin.contract}`);
+    if (pin.ledgerName !== undefined && (pin.ledgerName !== a.ledgerName || bytes32(pin.ledgerName) !== a.ledgerId)) fail("trust", `TRUST_LEDGER_MISMATCH: ledger ${a.ledgerName}, pinned ledger ${pin.ledgerName}`);
+    if (pin.anchorers?.length) {
+      const x = pin.anchorers.filter((p) => sameAddress(p.address, a.anchorer));
+      if (!x.length) fail("trust", `TRUST_ANCHORER_MISMATCH: anchored by ${a.anchorer}, not a pinned anchoring account (${pin.anchorers.map((p) => p.address).join(", ")})`);
+      if (!x.some((p) => within(a.blockTimestamp, p.validFrom, p.validUntil))) fail("trust", `TRUST_ANCHORER_NOT_VALID: ${a.anchorer} is not valid at the anchor block's time ${a.blockTimestamp}`);
     }
-    const ret = await rpc(url, "eth_call", [{ to: a.contract, data: GET_ANCHOR + a.ledgerId.slice(2) + word(b.epoch) }, "latest"]).catch((e) => {
-      if (e instanceof Failure) fail("anchor", `anchor missing: ${e.message}`);
-      throw e;
-    });
-    const w = (ret.slice(2).match(/.{64}/g) || []).map((x) => "0x" + x);
-    if (w.length !== 5) fail("anchor", `anchor missing at ${url}`);
-    if (w[0] !== b.root) fail("anchor", `root mismatch at ${url}: chain has ${w[0]}`);
-    if (BigInt(w[1]) !== BigInt(b.treeSize)) fail("anchor", `size mismatch at ${url}: chain has ${BigInt(w[1])}`);
-    if (BigInt(w[2]) !== BigInt(a.firstSeq)) fail("anchor", `first seq mismatch at ${url}: chain has ${BigInt(w[2])}`);
-    const rc = await rpc(url, "eth_getTransactionReceipt", [a.txHash]);
-    if (!rc || Number(rc.blockNumber) !== a.blockNumber || rc.blockHash !== a.blockHash || rc.status !== "0x1") fail("block", `block mismatch at ${url}: tx not in block ${a.blockNumber}`);
-    const lg = rc.logs.find((l) => Number(l.logIndex) === a.logIndex);
-    const want = [EPOCH_ANCHORED_TOPIC, a.ledgerId, "0x" + word(b.epoch)];
-    if (!lg || lg.address.toLowerCase() !== a.contract.toLowerCase() || lg.topics.join() !== want.join() || lg.data !== "0x" + b.root.slice(2) + word(b.treeSize) + word(a.firstSeq)) {
-      fail("block", `block mismatch at ${url}: log ${a.logIndex} is not EpochAnchored of this epoch and root`);
-    }
-    const blk = await rpc(url, "eth_getBlockByNumber", ["0x" + a.blockNumber.toString(16), false]);
-    if (!blk || blk.hash !== a.blockHash || Number(blk.timestamp) !== a.blockTimestamp || !blk.transactions.includes(a.txHash)) fail("block", `block mismatch at ${url}`);
-    const head = Number(await rpc(url, "eth_blockNumber", []));
-    if (head < a.blockNumber) fail("finality", `not yet final at ${url}`);
-    log("anchor", `${url}: contract ${a.contract} holds root and size of epoch ${b.epoch}; tx ${a.txHash} in block ${a.blockNumber}, ${head - a.blockNumber + 1} confirmations`);
+    pinnedKey(pin, "trust", c.keyId, c.publicKey, a.blockTimestamp);
+    log("trust", `chain, contract, ledger, anchoring account and key as pinned (${unpinnedOf(pin).length ? "NOT pinned: " + unpinnedOf(pin).join(", ") : "all pinned"})`);
   }
   return b;
 }
-module.exports = { verify, jcs, pretty, rootFromAuditPath, GET_ANCHOR, EPOCH_ANCHORED_TOPIC };
+
+// EIP-55 spelling: upper-case where keccak256(lowercase hex) has a nibble >= 8. The node computes
+// the keccak (web3_sha3); the spelling is cosmetic, so a node without that method only skips it.
+async function checkSpelling(url, address, log) {
+  const lower = address.slice(2).toLowerCase();
+  const k = await rpc(url, "web3_sha3", ["0x" + Buffer.from(lower).toString("hex")]).catch((e) => (e instanceof Failure ? null : Promise.reject(e)));
+  if (k === null) return log("canonical form", `EIP-55 spelling of ${address} not checked: ${url} has no web3_sha3`);
+  const checksum = "0x" + [...lower].map((ch, i) => (((bytes(k)[i >> 1] >> (i % 2 ? 0 : 4)) & 15) >= 8 ? ch.toUpperCase() : ch)).join("");
+  if (checksum !== address) fail("canonical form", `${address} is not in EIP-55 form ${checksum}`);
+}
+
+// The chain at one endpoint: chain id (and genesis when pinned), root, size and first seq in the
+// contract; the tx, its sender, its log and its block.
+async function checkChain(b, url, pin, log) {
+  const a = b.anchor;
+  if (BigInt(await rpc(url, "eth_chainId", [])).toString() !== a.chainId) fail("chain id", `${url} is not chain ${a.chainId}`);
+  if (pin?.genesisHash !== undefined) {
+    const g = await rpc(url, "eth_getBlockByNumber", ["0x0", false]);
+    if (g?.hash?.toLowerCase() !== pin.genesisHash) fail("chain id", `TRUST_GENESIS_MISMATCH: block 0 at ${url} is ${g?.hash}, the pinned chain's is ${pin.genesisHash}: another chain with the same id`);
+  }
+  await checkSpelling(url, a.contract, log);
+  await checkSpelling(url, a.anchorer, log);
+  const ret = await rpc(url, "eth_call", [{ to: a.contract, data: GET_ANCHOR + a.ledgerId.slice(2) + word(b.epoch) }, "latest"]).catch((e) => {
+    if (e instanceof Failure) fail("anchor", `anchor missing: ${e.message}`);
+    throw e;
+  });
+  const w = (ret.slice(2).match(/.{64}/g) || []).map((x) => "0x" + x);
+  if (w.length !== 5) fail("anchor", `anchor missing at ${url}`);
+  if (w[0] !== b.root) fail("anchor", `root mismatch at ${url}: chain has ${w[0]}`);
+  if (BigInt(w[1]) !== BigInt(b.treeSize)) fail("anchor", `size mismatch at ${url}: chain has ${BigInt(w[1])}`);
+  if (BigInt(w[2]) !== BigInt(a.firstSeq)) fail("anchor", `first seq mismatch at ${url}: chain has ${BigInt(w[2])}`);
+  const rc = await rpc(url, "eth_getTransactionReceipt", [a.txHash]);
+  if (!rc || Number(rc.blockNumber) !== a.blockNumber || rc.blockHash !== a.blockHash || rc.status !== "0x1") fail("block", `block mismatch at ${url}: tx not in block ${a.blockNumber}`);
+  if (!sameAddress(String(rc.from), a.anchorer)) fail("block", `anchorer mismatch at ${url}: tx ${a.txHash} was sent by ${rc.from}, the bundle says ${a.anchorer}`);
+  const lg = rc.logs.find((l) => Number(l.logIndex) === a.logIndex);
+  const want = [EPOCH_ANCHORED_TOPIC, a.ledgerId, "0x" + word(b.epoch), addressWord(a.anchorer)];
+  if (!lg || !sameAddress(lg.address, a.contract) || lg.topics.map((t) => t.toLowerCase()).join() !== want.join() || lg.data !== "0x" + b.root.slice(2) + word(b.treeSize) + word(a.firstSeq)) {
+    fail("block", `block mismatch at ${url}: log ${a.logIndex} is not EpochAnchored of this epoch, root and anchorer`);
+  }
+  const blk = await rpc(url, "eth_getBlockByNumber", ["0x" + a.blockNumber.toString(16), false]);
+  if (!blk || blk.hash !== a.blockHash || Number(blk.timestamp) !== a.blockTimestamp || !blk.transactions.includes(a.txHash)) fail("block", `block mismatch at ${url}`);
+  const head = Number(await rpc(url, "eth_blockNumber", []));
+  if (head < a.blockNumber) fail("finality", `not yet final at ${url}`);
+  log("anchor", `${url}: contract ${a.contract} holds root and size of epoch ${b.epoch}; tx ${a.txHash} from ${a.anchorer} in block ${a.blockNumber}, ${head - a.blockNumber + 1} confirmations`);
+}
+
+// One bundle. Resolves with the bundle and what was not pinned; rejects with a Failure naming the step.
+async function verify(text, rpcUrls, opts = {}) {
+  const log = opts.log || (() => {});
+  const b = checkOffline(text, opts.pin, log);
+  if (rpcUrls.length === 0) fail("anchor", "no --rpc endpoint given");
+  for (const url of rpcUrls) await checkChain(b, url, opts.pin, log);
+  return { bundle: b, unpinned: unpinnedOf(opts.pin) };
+}
+
+// Every regular file below `dir` (relative paths); symbolic links and other kinds are refused.
+function regularFiles(dir, rel = "") {
+  return fs.readdirSync(path.join(dir, rel), { withFileTypes: true }).flatMap((e) => {
+    const r = rel ? `${rel}/${e.name}` : e.name;
+    if (e.isDirectory()) return regularFiles(dir, r);
+    if (!e.isFile()) fail("package files", `${r} is not a regular file`);
+    return [r];
+  });
+}
+
+// A batch export package: every file against the manifest, the manifest's signature by the pinned
+// key, the batch chain, then every bundle as above.
+async function verifyPackage(dir, rpcUrls, opts = {}) {
+  const log = opts.log || (() => {});
+  const present = regularFiles(dir);
+  if (!present.includes("manifest.json") || !present.includes("manifest.sig.json")) fail("package files", "manifest.json or manifest.sig.json is missing");
+  const manifestBytes = fs.readFileSync(path.join(dir, "manifest.json"));
+  let manifest, sig, chain;
+  try {
+    manifest = JSON.parse(manifestBytes.toString("utf8"));
+    sig = JSON.parse(fs.readFileSync(path.join(dir, "manifest.sig.json"), "utf8"));
+  } catch (e) {
+    fail("package files", `manifest not JSON: ${e.message}`);
+  }
+  const listed = new Map((Array.isArray(manifest.files) ? manifest.files : []).map((f) => [f.path, f.sha256]));
+  for (const p of present) if (p !== "manifest.json" && p !== "manifest.sig.json" && !listed.has(p)) fail("package files", `${p} is not in the manifest: it was added`);
+  for (const [p, h] of listed) {
+    if (!present.includes(p)) fail("package files", `${p} is listed in the manifest but missing (or not a regular file inside the package)`);
+    if (sha256(fs.readFileSync(path.join(dir, p))).toString("hex") !== h) fail("package files", `${p} does not have the SHA-256 the manifest lists: it was edited`);
+  }
+  log("package files", `${listed.size} files, each with the SHA-256 the manifest lists, none added`);
+
+  const digest = sha256(manifestBytes).toString("hex");
+  const publicKey = String(sig.publicKeyPem).replace(/-----(BEGIN|END) PUBLIC KEY-----/g, "").replace(/\s+/g, "");
+  if (sig.algorithm !== "Ed25519" || sig.statement !== PACKAGE_STATEMENT || keyIdOf(publicKey) !== sig.keyId) fail("manifest signature", "manifest.sig.json is not an Ed25519 package signature of its key");
+  if (sig.manifestSha256 !== digest) fail("manifest signature", `manifest.json was changed after the ledger signed it (SHA-256 ${digest}, signed ${sig.manifestSha256})`);
+  if (!ed25519Ok(publicKey, Buffer.from(`${sig.statement}\n${digest}`, "utf8"), String(sig.signature), "base64url")) fail("manifest signature", `the signature does not verify with key ${sig.keyId}`);
+  pinnedKey(opts.pin, "manifest signature", sig.keyId, publicKey, Date.parse(manifest.generatedAt) / 1000);
+  log("manifest signature", `manifest signed by ledger key ${sig.keyId}${opts.pin?.keys?.length ? ", as pinned" : " (NOT pinned)"}`);
+
+  try {
+    chain = JSON.parse(fs.readFileSync(path.join(dir, "batch-chain.json"), "utf8"));
+  } catch (e) {
+    fail("batch chain", `batch-chain.json: ${e.message}`);
+  }
+  if (!Array.isArray(chain) || chain.length !== manifest.events) fail("batch chain", `batch-chain.json lists ${chain?.length} events, the manifest ${manifest.events}`);
+  const bundles = [];
+  for (const [i, e] of chain.entries()) {
+    if (!listed.has(e.file)) fail("batch chain", `${e.file} is not in the manifest`);
+    const { bundle } = await verify(fs.readFileSync(path.join(dir, e.file), "utf8"), rpcUrls, { pin: opts.pin });
+    const prev = i === 0 ? null : chain[i - 1].leafHash;
+    if (bundle.record.event.id !== e.eventId || bundle.leafHash !== e.leafHash || (bundle.record.batchLink?.prevLeafHash ?? null) !== prev) fail("batch chain", `event ${e.eventId}: its bundle does not continue the batch chain`);
+    bundles.push(bundle);
+  }
+  if (!bundles.length || bundles.at(-1).leafHash !== manifest.head?.leafHash) fail("batch chain", "the last event is not the manifest's head");
+  log("bundles", `${bundles.length} bundles verified, batch chain unbroken up to the manifest's head`);
+  return { manifest, bundles, unpinned: unpinnedOf(opts.pin) };
+}
+
+module.exports = { verify, verifyPackage, pinFromProfile, pinFromFlags, jcs, pretty, rootFromAuditPath, GET_ANCHOR, EPOCH_ANCHORED_TOPIC, Failure, Usage };
+
+async function main(args) {
+  const f = { rpc: [], anchorer: [], ledgerKey: [] };
+  const files = [];
+  const value = (i) => (i + 1 < args.length ? args[i + 1] : (() => { throw new Usage(`${args[i]} needs a value`); })());
+  for (let i = 0; i < args.length; i++) {
+    const k = { "--rpc": "rpc", "--anchorer": "anchorer", "--ledger-key": "ledgerKey", "--trust": "trust", "--contract": "contract", "--ledger": "ledger", "--chain-id": "chainId", "--genesis": "genesis", "--package": "package" }[args[i]];
+    if (!k) files.push(args[i]);
+    else if (Array.isArray(f[k])) f[k].push(k === "ledgerKey" ? fs.readFileSync(value(i++), "utf8") : value(i++));
+    else f[k] = value(i++);
+  }
+  if ((files.length !== 1) === !f.package || f.rpc.length === 0) throw new Usage("usage: node verify-proof-standalone.js (BUNDLE.json | --package DIR) --rpc URL [--rpc URL ...] [--trust site-trust.json | --chain-id N --contract 0x… --ledger NAME --anchorer 0x… --ledger-key PEM [--genesis 0x…]]");
+  if (f.trust && (f.contract || f.ledger || f.anchorer.length || f.ledgerKey.length || f.chainId || f.genesis)) throw new Usage("give either --trust or the explicit values, not both");
+  const pin = f.trust ? pinFromProfile(fs.readFileSync(f.trust, "utf8")) : pinFromFlags(f);
+  const log = (step, detail) => console.log(`ok   ${step}: ${detail}`);
+  if (pin?.fingerprint) console.log(`pinned: ${pin.organisation}, ${pin.site}: trust profile ${pin.fingerprint}`);
+  const r = f.package ? await verifyPackage(f.package, f.rpc, { pin, log }) : await verify(fs.readFileSync(files[0], "utf8"), f.rpc, { pin, log });
+  const b = f.package ? r.bundles.at(-1) : r.bundle;
+  const what = f.package ? `package ${f.package}: batch ${r.manifest.batchId}, ${r.bundles.length} events` : `event ${b.record.event.id}: epoch ${b.epoch}`;
+  const facts = `ledger ${b.anchor.ledgerName}, contract ${b.anchor.contract} on chain ${b.anchor.chainId}, anchored by ${b.anchor.anchorer}`;
+  if (r.unpinned.length) {
+    console.log(`UNPINNED ${what}: unchanged and anchored (${facts}), but NOT pinned: ${r.unpinned.join(", ")}; not shown to be the site's ledger (give --trust site-trust.json)`);
+    return 6;
+  }
+  console.log(`VERIFIED (pinned) ${what}: ${pin.organisation ? `${pin.organisation}, ${pin.site}: ` : ""}${facts}`);
+  return 0;
+}
 
 if (require.main === module) {
-  const args = process.argv.slice(2);
-  const rpcs = [];
-  let file;
-  for (let i = 0; i < args.length; i++) (args[i] === "--rpc" ? rpcs.push(args[++i]) : (file = args[i]));
-  if (!file || rpcs.length === 0) {
-    console.error("usage: node verify-proof-standalone.js BUNDLE.json --rpc URL [--rpc URL ...]");
-    process.exit(2);
-  }
-  verify(fs.readFileSync(file, "utf8"), rpcs, (step, detail) => console.log(`ok   ${step}: ${detail}`)).then(
-    (b) => console.log(`VERIFIED event ${b.record.event.id}: epoch ${b.epoch}, chain ${b.anchor.chainId}`),
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
     (e) => {
-      console.log(e instanceof Failure ? `FAILED ${e.message}` : `ERROR ${e.message}`);
-      process.exit(e instanceof Failure ? 1 : 3);
+      console.log(e instanceof Failure ? `FAILED ${e.message}` : e instanceof Usage ? e.message : `ERROR ${e.message}`);
+      process.exit(e instanceof Failure ? 1 : e instanceof Usage || e.code === "ENOENT" ? 2 : 3);
     },
   );
 }

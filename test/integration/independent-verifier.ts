@@ -7,7 +7,7 @@
  */
 import Ajv from "ajv";
 import canonicalize from "canonicalize";
-import { createHash } from "node:crypto";
+import { createHash, createPublicKey, verify } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { Contract, Interface, JsonRpcProvider, encodeBytes32String, getAddress } from "ethers";
@@ -17,7 +17,7 @@ const schema = JSON.parse(fs.readFileSync(path.resolve(__dirname, "../../docs/pr
 const validate: (data: unknown) => boolean = new Ajv({ allErrors: true }).compile(schema);
 const abi = new Interface([
   "function getAnchor(bytes32 ledgerId, uint64 epoch) view returns (tuple(bytes32 root, uint64 treeSize, uint64 firstSeq, uint64 timestamp, uint64 blockNumber))",
-  "event EpochAnchored(bytes32 indexed ledgerId, uint64 indexed epoch, bytes32 root, uint64 treeSize, uint64 firstSeq)",
+  "event EpochAnchored(bytes32 indexed ledgerId, uint64 indexed epoch, address indexed anchorer, bytes32 root, uint64 treeSize, uint64 firstSeq)",
 ]);
 
 function sorted(v: unknown): unknown {
@@ -34,11 +34,26 @@ export async function independentVerify(text: string, provider: JsonRpcProvider)
   const forms = [JSON.stringify(sorted(b), null, 2) + "\n", canonicalize(b), canonicalize(b) + "\n"];
   if (!forms.includes(text)) throw new Error("canonical form");
   const a = b.anchor;
-  if (getAddress(a.contract) !== a.contract) throw new Error("contract not EIP-55");
+  if (getAddress(a.contract) !== a.contract || getAddress(a.anchorer) !== a.anchorer) throw new Error("address not EIP-55");
   if (encodeBytes32String(a.ledgerName) !== a.ledgerId || a.epoch !== b.epoch) throw new Error("ledger id or epoch");
   const body = Buffer.from(canonicalize(b.record)!, "utf8");
   if ("0x" + createHash("sha256").update(Buffer.concat([Buffer.of(0), body])).digest("hex") !== b.leafHash) throw new Error("leaf hash");
   if (b.record.seq !== a.firstSeq + b.leafIndex) throw new Error("leaf index");
+  // The checkpoint: the ledger key's Ed25519 signature over its label and the RFC 8785 tree head.
+  const c = b.checkpoint;
+  const spki = Buffer.from(c.publicKey, "base64");
+  // One spelling per byte string: Buffer.from ignores the unused low bits of the last character.
+  if (spki.toString("base64") !== c.publicKey || Buffer.from(c.signature, "base64url").toString("base64url") !== c.signature) throw new Error("checkpoint base64");
+  if (createHash("sha256").update(spki).digest("hex") !== c.keyId) throw new Error("checkpoint key id");
+  const head = { epoch: b.epoch, firstSeq: a.firstSeq, keyId: c.keyId, ledger: a.ledgerName, root: b.root, treeSize: b.treeSize };
+  const signed = Buffer.from("gxp-ledger checkpoint v1\n" + canonicalize(head), "utf8");
+  let ok = false;
+  try {
+    ok = verify(null, signed, createPublicKey({ key: spki, format: "der", type: "spki" }), Buffer.from(c.signature, "base64url"));
+  } catch {
+    ok = false;
+  }
+  if (!ok) throw new Error("checkpoint signature");
   if ((await provider.getNetwork()).chainId.toString() !== a.chainId) throw new Error("chain id");
   const onChain = await new Contract(a.contract, abi, provider).getAnchor(a.ledgerId, b.epoch).catch(() => null);
   if (!onChain) throw new Error("anchor missing");
@@ -47,9 +62,10 @@ export async function independentVerify(text: string, provider: JsonRpcProvider)
   if (!sigstoreAcceptsInclusion(body, b.leafIndex, Number(onChain.treeSize), path_, Buffer.from(onChain.root.slice(2), "hex"))) throw new Error("audit path (sigstore)");
   const receipt = await provider.getTransactionReceipt(a.txHash);
   if (!receipt || receipt.status !== 1 || receipt.blockNumber !== a.blockNumber || receipt.blockHash !== a.blockHash) throw new Error("tx block");
+  if (receipt.from !== a.anchorer) throw new Error("tx sender is not the anchorer");
   const log = receipt.logs.find((l) => l.index === a.logIndex);
   const ev = log && log.address === a.contract ? abi.parseLog(log) : null;
-  if (!ev || ev.args.ledgerId !== a.ledgerId || ev.args.epoch !== BigInt(b.epoch) || ev.args.root !== b.root || ev.args.treeSize !== BigInt(b.treeSize) || ev.args.firstSeq !== BigInt(a.firstSeq)) throw new Error("log");
+  if (!ev || ev.args.ledgerId !== a.ledgerId || ev.args.epoch !== BigInt(b.epoch) || ev.args.anchorer !== a.anchorer || ev.args.root !== b.root || ev.args.treeSize !== BigInt(b.treeSize) || ev.args.firstSeq !== BigInt(a.firstSeq)) throw new Error("log");
   const block = await provider.getBlock(a.blockNumber);
   if (!block || block.hash !== a.blockHash || block.timestamp !== a.blockTimestamp || !block.transactions.includes(a.txHash)) throw new Error("block");
 }

@@ -5,10 +5,11 @@
  */
 import { expect } from "chai";
 import fs from "node:fs";
+import { createPrivateKey, sign } from "node:crypto";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
-import { ProofBundle, fromHex, inclusionProofLength, rfc9162, rootFromInclusionProof, toHex } from "../../src/core";
+import { ProofBundle, TrustProfile, base64urlEncode, checkpointMessage, TRUST_MEDIA_TYPE_V1, fromHex, inclusionProofLength, keyIdOfSpki, ledgerIdOfName, rfc9162, rootFromInclusionProof, toHex, toChecksumAddress } from "../../src/core";
 import { cliAsync as cli, serve, Served } from "../helpers/process";
 import { sampleEvent } from "../helpers/events";
 
@@ -26,7 +27,52 @@ export interface ProofFixture {
   /** The embedded chain's JSON-RPC URL. */
   rpcUrl: string;
   proofs: ExportedProof[];
+  /** The site's trust profile, built from the running ledger's facts (siteTrustProfile). */
+  trust: TrustProfile;
+  /** The same, written as site-trust.json in the data directory. */
+  trustFile: string;
   stop(): Promise<void>;
+}
+
+async function rpcCall(url: string, method: string, params: unknown[]): Promise<any> {
+  const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }) });
+  const j = (await res.json()) as { result?: unknown; error?: { message: string } };
+  if (j.error) throw new Error(`${method}: ${j.error.message}`);
+  return j.result;
+}
+
+/**
+ * The site's trust profile of a running ledger, from its facts: the chain's id and block 0 hash asked
+ * of the chain, contract, ledger and anchoring account from chain/deployment.json, the ledger key
+ * from keys/receipt-key.pub.pem; valid from the deployment block's time. What `gxp-ledger trust
+ * export` publishes (docs/trust-profile.md), built here without it.
+ */
+export async function siteTrustProfile(dataDir: string, rpcUrl: string, who = { organisation: "Acme Pharma GmbH", site: "Werk Mannheim" }): Promise<TrustProfile> {
+  const d = JSON.parse(fs.readFileSync(path.join(dataDir, "chain", "deployment.json"), "utf8"));
+  const chainId = BigInt(await rpcCall(rpcUrl, "eth_chainId", [])).toString();
+  const genesis = await rpcCall(rpcUrl, "eth_getBlockByNumber", ["0x0", false]);
+  const deployBlock = await rpcCall(rpcUrl, "eth_getBlockByNumber", ["0x" + Number(d.deployBlock).toString(16), false]);
+  const validFrom = new Date(Number(BigInt(deployBlock.timestamp)) * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
+  const pem = fs.readFileSync(path.join(dataDir, "keys", "receipt-key.pub.pem"), "utf8");
+  const publicKey = pem.replace(/-----(BEGIN|END) PUBLIC KEY-----/g, "").replace(/\s+/g, "");
+  return {
+    mediaType: TRUST_MEDIA_TYPE_V1,
+    organisation: who.organisation,
+    site: who.site,
+    ledger: { name: d.ledgerName, id: ledgerIdOfName(d.ledgerName) },
+    chain: { chainId, genesisHash: String(genesis.hash).toLowerCase() },
+    contract: toChecksumAddress(d.contract),
+    anchorers: [{ address: toChecksumAddress(d.anchorer), validFrom, validUntil: null }],
+    keys: [{ keyId: keyIdOfSpki(publicKey)!, algorithm: "Ed25519", publicKey, validFrom, validUntil: null }],
+    issuedAt: new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
+    development: true,
+  };
+}
+
+/** Writes a trust profile as a file (pretty JSON) and returns its path. */
+export function writeTrust(file: string, profile: unknown): string {
+  fs.writeFileSync(file, JSON.stringify(profile, null, 2) + "\n");
+  return file;
 }
 
 /** Starts the ledger, fills epochs of `sizes` events each, anchors them and exports every bundle. */
@@ -57,11 +103,14 @@ export async function startProofFixture(sizes: number[]): Promise<ProofFixture> 
       proofs.push({ eventId: id, file, text: fs.readFileSync(file, "utf8") });
     }
     const rpcUrl = JSON.parse(fs.readFileSync(path.join(dir, "chain", "deployment.json"), "utf8")).rpcUrl as string;
+    const trust = await siteTrustProfile(dir, rpcUrl);
     return {
       dir,
       served,
       rpcUrl,
       proofs,
+      trust,
+      trustFile: writeTrust(path.join(dir, "site-trust.json"), trust),
       async stop() {
         await served.stop();
         fs.rmSync(dir, { recursive: true, force: true });
@@ -98,6 +147,17 @@ export async function startLyingRpc(upstream: string, rewrite: (method: string, 
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as { port: number };
   return { url: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+/**
+ * The bundle with its checkpoint signed again by the site's own ledger key (keys/receipt-key.pem of
+ * `dataDir`): what only a thief of that key could write. Lets a test reach the chain's steps with a
+ * bundle whose root, size or epoch the chain does not hold.
+ */
+export function resigned(b: ProofBundle, dataDir: string): ProofBundle {
+  const key = createPrivateKey(fs.readFileSync(path.join(dataDir, "keys", "receipt-key.pem"), "utf8"));
+  const head = { ledger: b.anchor.ledgerName, epoch: b.epoch, firstSeq: b.anchor.firstSeq, treeSize: b.treeSize, root: b.root, keyId: b.checkpoint.keyId };
+  return { ...b, checkpoint: { ...b.checkpoint, signature: base64urlEncode(new Uint8Array(sign(null, checkpointMessage(head), key))) } };
 }
 
 /** Every bundle with exactly one byte changed: each byte XOR 0x01 and, where it differs, replaced by a space. */

@@ -1,24 +1,46 @@
 /**
- * The verifiers of issue 5 against real bundles from the real server on its embedded chain:
- * `gxp-ledger verify-proof` (several endpoints, one of them lying; each failing step named), the
- * standalone script, and @sigstore/verify's inclusion check; and every one-byte change of a bundle
- * rejected by verify-proof's code and by the standalone script.
+ * The verifiers of issues 5 and 11 against real bundles from the real server on its embedded chain:
+ * `gxp-ledger verify-proof` (several endpoints, one of them lying; each failing step named; pinned by
+ * the site's trust profile or explicit values, UNPINNED without), the standalone script, and
+ * @sigstore/verify's inclusion check; every one-byte change of a bundle rejected by verify-proof's
+ * code and by the standalone script; and the outsider's forgeries of issue 11 (a look-alike
+ * contract, another ledger id in the real contract, another chain's genesis, no pin) ending in FAIL
+ * or UNPINNED, never PASS.
  */
 import { expect } from "chai";
 import fs from "node:fs";
 import path from "node:path";
 import { JsonRpcProvider } from "ethers";
-import { ProofBundle, bundleToJSON, canonicalBytes, fromHex, selectorOf, GET_ANCHOR_SIGNATURE, verifyProofOffline } from "../../src/core";
+import { ProofBundle, TrustPin, bundleToJSON, canonicalBytes, fromHex, pinFromProfile, selectorOf, GET_ANCHOR_SIGNATURE, verifyProofOffline } from "../../src/core";
 import { verifyProofOnRpcUrls } from "../../src/chain/verify-anchor";
 import { anchorContract } from "../../src/chain/contract";
 import { cliAsync as cli } from "../helpers/process";
 import { sigstoreAcceptsInclusion } from "../core/sigstore-merkle";
 import { independentVerify } from "./independent-verifier";
-import { ProofFixture, startProofFixture, startLyingRpc, LyingRpc, oneByteMutations, withForgedRoot } from "./proof-fixture";
+import { ProofFixture, startProofFixture, startLyingRpc, LyingRpc, oneByteMutations, resigned, withForgedRoot, writeTrust } from "./proof-fixture";
+import { Lookalike, forgeLookalike, writeLookalike } from "./lookalike";
 
+interface StandalonePin {
+  fingerprint?: string;
+}
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const standalone = require("../../scripts/verify-proof-standalone.js") as { verify(text: string, rpcs: string[]): Promise<unknown> };
+const standalone = require("../../scripts/verify-proof-standalone.js") as {
+  verify(text: string, rpcs: string[], opts?: { pin?: StandalonePin }): Promise<{ unpinned: string[] }>;
+  pinFromProfile(text: string): StandalonePin;
+};
 const STANDALONE = path.resolve(__dirname, "../../scripts/verify-proof-standalone.js");
+
+/** Runs the standalone script as a program. */
+function runStandalone(args: string[]): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const { spawn } = require("node:child_process"); // eslint-disable-line @typescript-eslint/no-require-imports
+    const c = spawn(process.execPath, [STANDALONE, ...args]);
+    let out = "";
+    c.stdout.on("data", (d: Buffer) => (out += d));
+    c.stderr.on("data", (d: Buffer) => (out += d));
+    c.on("close", (code: number | null) => resolve({ code, out }));
+  });
+}
 
 describe("verify-proof, the standalone script and @sigstore/verify on real bundles", function () {
   this.timeout(600_000);
@@ -31,8 +53,12 @@ describe("verify-proof, the standalone script and @sigstore/verify on real bundl
     return file;
   };
 
+  let pin: TrustPin;
+  let standalonePin: StandalonePin;
   before(async () => {
     fx = await startProofFixture([1, 2, 7]);
+    pin = pinFromProfile(fx.trust);
+    standalonePin = standalone.pinFromProfile(fs.readFileSync(fx.trustFile, "utf8"));
   });
   after(async () => {
     for (const l of liars) await l.close();
@@ -43,9 +69,10 @@ describe("verify-proof, the standalone script and @sigstore/verify on real bundl
     const provider = new JsonRpcProvider(fx.rpcUrl, undefined, { staticNetwork: true });
     try {
       for (const p of fx.proofs) {
-        const r = await verifyProofOnRpcUrls(p.text, [fx.rpcUrl], { onchain: true });
+        const r = await verifyProofOnRpcUrls(p.text, [fx.rpcUrl], { onchain: true, pin });
         expect(r.verdict, JSON.stringify(r.steps)).to.equal("PASS");
-        await standalone.verify(p.text, [fx.rpcUrl]);
+        expect(r.steps.map((s) => s.step)).to.include.members(["checkpoint", "trust"]);
+        expect((await standalone.verify(p.text, [fx.rpcUrl], { pin: standalonePin })).unpinned).to.deep.equal([]);
         const b = JSON.parse(p.text) as ProofBundle;
         // The root and size come from the contract, not from the bundle.
         const onChain = await anchorContract(b.anchor.contract, provider).getAnchor(b.anchor.ledgerId, b.epoch);
@@ -58,21 +85,33 @@ describe("verify-proof, the standalone script and @sigstore/verify on real bundl
     expect(fx.proofs).to.have.length(10);
   });
 
-  it("passes through the real CLI with two agreeing endpoints, and the standalone script run as a program", async () => {
+  it("passes through the real CLI with the site's trust profile and two agreeing endpoints, naming the site, and the standalone script run as a program", async () => {
     const p = fx.proofs[4];
-    const v = await cli(["verify-proof", p.file, "--rpc", fx.rpcUrl, "--rpc", fx.rpcUrl.replace("127.0.0.1", "localhost"), "--onchain"]);
+    const b = bundleOf(4);
+    const v = await cli(["verify-proof", p.file, "--trust", fx.trustFile, "--rpc", fx.rpcUrl, "--rpc", fx.rpcUrl.replace("127.0.0.1", "localhost"), "--onchain"]);
     expect(v.code, v.stdout + v.stderr).to.equal(0);
-    expect(v.stdout).to.match(/^PASS .*2 endpoints agree/);
+    expect(v.stdout.split("\n")[0]).to.equal(
+      `PASS ${p.file}: event ${p.eventId} is included in epoch ${b.epoch} of Acme Pharma GmbH, Werk Mannheim's ledger default, contract ${fx.trust.contract} on chain 31337, ` +
+        `anchored by ${fx.trust.anchorers[0].address}, signed by ledger key ${fx.trust.keys[0].keyId.slice(0, 16)}… (trust profile ${pin.fingerprint}) (2 endpoints agree)`,
+    );
     expect(v.stdout).to.include("ok   on-chain inclusion");
-    const s = await new Promise<{ code: number | null; out: string }>((resolve) => {
-      const { spawn } = require("node:child_process");
-      const c = spawn(process.execPath, [STANDALONE, p.file, "--rpc", fx.rpcUrl]);
-      let out = "";
-      c.stdout.on("data", (d: Buffer) => (out += d));
-      c.on("close", (code: number | null) => resolve({ code, out }));
-    });
+    expect(v.stdout).to.include("ok   trust:");
+    const s = await runStandalone([p.file, "--rpc", fx.rpcUrl, "--trust", fx.trustFile]);
     expect(s.code, s.out).to.equal(0);
-    expect(s.out).to.match(/VERIFIED event /);
+    expect(s.out).to.include(`pinned: Acme Pharma GmbH, Werk Mannheim: trust profile ${pin.fingerprint}`);
+    expect(s.out).to.include(`VERIFIED (pinned) event ${p.eventId}: epoch ${b.epoch}: Acme Pharma GmbH, Werk Mannheim: ledger default, contract ${fx.trust.contract} on chain 31337, anchored by ${fx.trust.anchorers[0].address}`);
+  });
+
+  it("passes with the explicit pins instead of a profile (chain id, contract, ledger, anchorer, key), in the CLI and the standalone script", async () => {
+    const p = fx.proofs[2];
+    const keyFile = path.join(fx.dir, "keys", "receipt-key.pub.pem");
+    const flags = ["--chain-id", "31337", "--contract", fx.trust.contract, "--ledger", "default", "--anchorer", fx.trust.anchorers[0].address, "--ledger-key", keyFile, "--genesis", fx.trust.chain.genesisHash];
+    const v = await cli(["verify-proof", p.file, "--rpc", fx.rpcUrl, ...flags]);
+    expect(v.code, v.stdout + v.stderr).to.equal(0);
+    expect(v.stdout).to.match(/^PASS .*\(pinned by the values given\)/);
+    const s = await runStandalone([p.file, "--rpc", fx.rpcUrl, ...flags]);
+    expect(s.code, s.out).to.equal(0);
+    expect(s.out).to.match(/VERIFIED \(pinned\) event /);
   });
 
   it("serves over the API the same bytes `gxp-ledger proof` writes, so a saved response verifies as is", async () => {
@@ -114,6 +153,14 @@ describe("verify-proof, the standalone script and @sigstore/verify on real bundl
       expect(v.stdout).to.match(/^OFFLINE-OK .*its anchor on chain 31337 was NOT checked/);
       expect(v.stdout).to.include("FAIL anchor: NOT CHECKED (--offline)");
     });
+    it("still compares the bundle with the pin: the site's profile matches, another contract fails", async () => {
+      const ok = await cli(["verify-proof", fx.proofs[1].file, "--offline", "--trust", fx.trustFile]);
+      expect(ok.code, ok.stdout).to.equal(0);
+      expect(ok.stdout).to.match(/^OFFLINE-OK .*matches the pin \(trust profile /);
+      const other = await cli(["verify-proof", fx.proofs[1].file, "--offline", "--contract", "0x" + "12".repeat(20)]);
+      expect(other.code, other.stdout).to.equal(1);
+      expect(other.stdout).to.match(/^FAIL .*: trust check failed: .*\[TRUST_CONTRACT_MISMATCH\]/);
+    });
   });
 
   describe("when a bundle is wrong", () => {
@@ -123,8 +170,10 @@ describe("verify-proof, the standalone script and @sigstore/verify on real bundl
       ["canonical form (contract spelling)", (b) => ({ ...b, anchor: { ...b.anchor, contract: b.anchor.contract.toLowerCase() } }), /canonical form check failed: .*EIP-55/, 1],
       ["leaf hash", (b) => ({ ...b, record: { ...b.record, receivedAt: "2020-01-01T00:00:00.000Z" } }), /FAIL .*: leaf hash check failed: leaf hash mismatch/, 1],
       ["audit path", (b) => ({ ...b, auditPath: [b.leafHash] }), /FAIL .*: audit path check failed: audit path leads to root/, 1],
-      ["root mismatch", (b) => withForgedRoot(b), /FAIL .*: anchor check failed: root mismatch for epoch/, 1],
-      ["anchor missing", (b) => ({ ...b, epoch: 999, anchor: { ...b.anchor, epoch: 999 } }), /FAIL .*: anchor check failed: anchor missing: .*epoch 999/, 1],
+      ["checkpoint (a root the ledger did not sign)", (b) => withForgedRoot(b), /FAIL .*: checkpoint check failed: .*\[PROOF_CHECKPOINT_INVALID\]/, 1],
+      ["root mismatch", (b) => resigned(withForgedRoot(b), fx.dir), /FAIL .*: anchor check failed: root mismatch for epoch/, 1],
+      ["anchor missing", (b) => resigned({ ...b, epoch: 999, anchor: { ...b.anchor, epoch: 999 } }, fx.dir), /FAIL .*: anchor check failed: anchor missing: .*epoch 999/, 1],
+      ["anchorer", (b) => ({ ...b, anchor: { ...b.anchor, anchorer: fx.trust.contract } }), /FAIL .*: block check failed: anchorer mismatch: .*\[PROOF_ANCHORER_MISMATCH\]/, 1],
       ["block mismatch", (b) => ({ ...b, anchor: { ...b.anchor, blockTimestamp: b.anchor.blockTimestamp + 1 } }), /FAIL .*: block check failed: block mismatch: .*timestamp/, 1],
       ["chain id", (b) => ({ ...b, anchor: { ...b.anchor, chainId: "1" } }), /FAIL .*: chain id check failed: chain id mismatch/, 2],
     ];
@@ -137,9 +186,9 @@ describe("verify-proof, the standalone script and @sigstore/verify on real bundl
       });
     }
     it("names a size mismatch when the audit path also fits a larger tree (RFC 9162 does not bind the size)", async () => {
-      const b = fx.proofs.map((p) => JSON.parse(p.text)).find((x) => verifyProofOffline(bundleToJSON({ ...x, treeSize: x.treeSize + 1 })).verdict === "OFFLINE-OK");
+      const b = fx.proofs.map((p) => JSON.parse(p.text)).find((x) => verifyProofOffline(bundleToJSON(resigned({ ...x, treeSize: x.treeSize + 1 }, fx.dir))).verdict === "OFFLINE-OK");
       expect(b, "a bundle whose path also fits size + 1").to.not.equal(undefined);
-      const v = await cli(["verify-proof", write("bad-size.json", { ...b, treeSize: b.treeSize + 1 }), "--rpc", fx.rpcUrl]);
+      const v = await cli(["verify-proof", write("bad-size.json", resigned({ ...b, treeSize: b.treeSize + 1 }, fx.dir)), "--rpc", fx.rpcUrl]);
       expect(v.code).to.equal(1);
       expect(v.stdout).to.match(/FAIL .*: anchor check failed: size mismatch for epoch \d+: chain has tree size \d+/);
     });
@@ -152,6 +201,104 @@ describe("verify-proof, the standalone script and @sigstore/verify on real bundl
       const v = await cli(["verify-proof", fx.proofs[0].file, "--rpc", fx.rpcUrl, "--rpc", "http://127.0.0.1:9"]);
       expect(v.code).to.equal(3);
       expect(v.stdout).to.match(/^UNREACHABLE .*chain unreachable at endpoint 2 \(http:\/\/127\.0\.0\.1:9\)/);
+    });
+  });
+
+  describe("when the provenance is forged or not pinned (issue 11)", () => {
+    let own: Lookalike;
+    let otherLedger: Lookalike;
+    before(async () => {
+      // The same event (epoch 1, a 2-event epoch), its value changed, re-anchored by an outsider.
+      own = await forgeLookalike(fx.rpcUrl, bundleOf(1), { kind: "own contract" });
+      otherLedger = await forgeLookalike(fx.rpcUrl, bundleOf(1), { kind: "other ledger", contract: fx.trust.contract, ledgerName: "default-2" });
+    });
+
+    it("(a) a look-alike GxpAnchor deployed by another account: FAIL naming the contract, the anchoring account and the key, in the CLI and the standalone script", async () => {
+      const file = writeLookalike(path.join(fx.dir, "lookalike.proof.json"), own);
+      expect(own.bundle.anchor.ledgerName).to.equal("default");
+      const v = await cli(["verify-proof", file, "--trust", fx.trustFile, "--rpc", fx.rpcUrl]);
+      expect(v.code, v.stdout + v.stderr).to.equal(1);
+      expect(v.stdout).to.match(/^FAIL .*: trust check failed: not the pinned ledger \(trust profile [0-9A-F ]+\): contract .* pinned contract .*; anchored by .*not a pinned anchoring account.*; signed by key .*not a pinned ledger key.* \[TRUST_CONTRACT_MISMATCH\]/);
+      // Without a pin the forgery is truly anchored and signed: never PASS, only UNPINNED.
+      const un = await cli(["verify-proof", file, "--rpc", fx.rpcUrl]);
+      expect(un.code, un.stdout).to.equal(6);
+      expect(un.stdout).to.match(/^UNPINNED /);
+      // Explicit pins catch it too, each named: the anchoring account alone, the key alone.
+      const byAnchorer = await cli(["verify-proof", file, "--rpc", fx.rpcUrl, "--anchorer", fx.trust.anchorers[0].address]);
+      expect(byAnchorer.code).to.equal(1);
+      expect(byAnchorer.stdout).to.match(/\[TRUST_ANCHORER_MISMATCH\]/);
+      const byKey = await cli(["verify-proof", file, "--rpc", fx.rpcUrl, "--ledger-key", path.join(fx.dir, "keys", "receipt-key.pub.pem")]);
+      expect(byKey.code).to.equal(1);
+      expect(byKey.stdout).to.match(/\[TRUST_KEY_MISMATCH\]/);
+      const s = await runStandalone([file, "--rpc", fx.rpcUrl, "--trust", fx.trustFile]);
+      expect(s.code, s.out).to.equal(1);
+      expect(s.out).to.match(/^FAILED trust: TRUST_CONTRACT_MISMATCH: contract 0x[0-9a-fA-F]{40}, pinned contract /m);
+      const sk = await runStandalone([file, "--rpc", fx.rpcUrl, "--ledger-key", path.join(fx.dir, "keys", "receipt-key.pub.pem")]);
+      expect(sk.code, sk.out).to.equal(1);
+      expect(sk.out).to.match(/^FAILED trust: TRUST_KEY_MISMATCH/m);
+      const su = await runStandalone([file, "--rpc", fx.rpcUrl]);
+      expect(su.code, su.out).to.equal(6);
+      expect(su.out).to.match(/^UNPINNED event .*NOT pinned: chain id, contract, ledger, anchoring account, ledger key/m);
+    });
+
+    it("(b) the real contract under another ledger id: FAIL TRUST_LEDGER_MISMATCH", async () => {
+      const file = writeLookalike(path.join(fx.dir, "other-ledger.proof.json"), otherLedger);
+      expect(otherLedger.contract).to.equal(fx.trust.contract);
+      const v = await cli(["verify-proof", file, "--trust", fx.trustFile, "--rpc", fx.rpcUrl]);
+      expect(v.code, v.stdout + v.stderr).to.equal(1);
+      expect(v.stdout).to.match(/^FAIL .*: trust check failed: .*ledger default-2, pinned ledger default.*\[TRUST_LEDGER_MISMATCH\]/);
+      const s = await runStandalone([file, "--rpc", fx.rpcUrl, "--trust", fx.trustFile]);
+      expect(s.code, s.out).to.equal(1);
+      expect(s.out).to.match(/^FAILED trust: TRUST_LEDGER_MISMATCH: ledger default-2, pinned ledger default/m);
+    });
+
+    it("(c) the genuine bundle with no pin: UNPINNED, exit 6, saying what was proved and what was not pinned, never PASS", async () => {
+      const p = fx.proofs[3];
+      const v = await cli(["verify-proof", p.file, "--rpc", fx.rpcUrl]);
+      expect(v.code, v.stdout + v.stderr).to.equal(6);
+      expect(v.stdout).to.match(
+        new RegExp(`^UNPINNED ${p.file}: event ${p.eventId} is unchanged and in epoch \\d+, whose root is anchored in contract ${fx.trust.contract} on chain 31337 for ledger default by ${fx.trust.anchorers[0].address} and signed by key [0-9a-f]{16}…; NOT pinned: chain, contract, ledger, anchoring account, ledger key, so this does NOT show that it is the site's ledger`),
+      );
+      expect(v.stdout).to.include("ok   trust: NOT PINNED");
+      // A partial pin is UNPINNED too, naming what is missing.
+      const part = await cli(["verify-proof", p.file, "--rpc", fx.rpcUrl, "--contract", fx.trust.contract, "--ledger", "default"]);
+      expect(part.code).to.equal(6);
+      expect(part.stdout).to.match(/NOT pinned: chain id, anchoring account, ledger key,/);
+      const j = await cli(["--json", "verify-proof", p.file, "--rpc", fx.rpcUrl]);
+      expect(j.code).to.equal(6);
+      const out = JSON.parse(j.stdout);
+      expect(out.verdict).to.equal("UNPINNED");
+      expect(out.trust).to.deep.include({ pinned: null, unpinned: ["chain", "contract", "ledger", "anchoring account", "ledger key"] });
+      expect(out.steps.map((s: { step: string }) => s.step)).to.include("trust");
+      const s = await runStandalone([p.file, "--rpc", fx.rpcUrl]);
+      expect(s.code, s.out).to.equal(6);
+      expect(s.out).to.match(/^UNPINNED event /m);
+      expect(s.out).to.not.match(/VERIFIED/);
+    });
+
+    it("(d) a pin whose genesis block differs (another chain with the same id): FAIL TRUST_GENESIS_MISMATCH", async () => {
+      const other = writeTrust(path.join(fx.dir, "other-chain-trust.json"), { ...fx.trust, chain: { ...fx.trust.chain, genesisHash: "0x" + "47".repeat(32) } });
+      const v = await cli(["verify-proof", fx.proofs[0].file, "--trust", other, "--rpc", fx.rpcUrl]);
+      expect(v.code, v.stdout + v.stderr).to.equal(1);
+      expect(v.stdout).to.match(/^FAIL .*: chain id check failed: genesis mismatch: .*another chain with the same chain id \[TRUST_GENESIS_MISMATCH\]/);
+      const s = await runStandalone([fx.proofs[0].file, "--rpc", fx.rpcUrl, "--trust", other]);
+      expect(s.code, s.out).to.equal(1);
+      expect(s.out).to.match(/^FAILED chain id: TRUST_GENESIS_MISMATCH/m);
+    });
+
+    it("(e) the site's trust profile, signed or not, gives PASS naming the site; a malformed profile is exit 2 naming its bad fields", async () => {
+      const j = await cli(["--json", "verify-proof", fx.proofs[5].file, "--trust", fx.trustFile, "--rpc", fx.rpcUrl]);
+      expect(j.code, j.stdout + j.stderr).to.equal(0);
+      const out = JSON.parse(j.stdout);
+      expect(out.verdict).to.equal("PASS");
+      expect(out.trust.pinned).to.deep.include({ organisation: "Acme Pharma GmbH", site: "Werk Mannheim", contract: fx.trust.contract, ledger: "default", fingerprint: pin.fingerprint });
+      expect(out.trust.unpinned).to.deep.equal([]);
+      const bad = writeTrust(path.join(fx.dir, "bad-trust.json"), { ...fx.trust, contract: "0x12", ledger: { name: "default", id: "0x" + "00".repeat(32) } });
+      const v = await cli(["verify-proof", fx.proofs[5].file, "--trust", bad, "--rpc", fx.rpcUrl]);
+      expect(v.code).to.equal(2);
+      expect(v.stderr).to.match(/--trust .*bad-trust\.json: invalid trust profile: .*\/contract/);
+      const both = await cli(["verify-proof", fx.proofs[5].file, "--trust", fx.trustFile, "--contract", fx.trust.contract]);
+      expect(both.code).to.equal(2);
     });
   });
 

@@ -1,13 +1,17 @@
 /**
- * `verify-proof <file>`: verifies a proof bundle with only the bundle and the chain, never the
- * database. Each step is named; the first that fails says why. `--rpc` may be given several times:
- * every endpoint is asked and all must agree. Exit 0 verified (or, with --offline, internally
- * consistent), 1 failed, 2 bad usage or a chain with another id, 3 chain unreachable, 75 anchor not
- * yet final.
+ * `verify-proof <file>`: verifies a proof bundle with only the bundle, the chain and what the
+ * inspector pins (the site's trust profile, `--trust`, or explicit `--contract/--ledger/--anchorer/
+ * --ledger-key/--chain-id/--genesis`), never the database. Each step is named; the first that fails
+ * says why. `--rpc` may be given several times: every endpoint is asked and all must agree.
+ *
+ * Exit 0 verified against the pin (or, with --offline, internally consistent), 1 failed (a pinned
+ * value differs: named), 2 bad usage, a bad trust profile or a chain with another id, 3 chain
+ * unreachable, 6 every check passed but contract, ledger, anchoring account or key was not pinned
+ * (UNPINNED: not shown to be the site's ledger), 75 anchor not yet final.
  */
 import fs from "node:fs";
 import { Command } from "commander";
-import { ProofReport, verifyProofOffline } from "../../core";
+import { ProofReport, TrustError, TrustPin, TrustedKey, keyIdOfSpki, pinFromProfile, pinSummary, toChecksumAddress, trustProfileFromJSON, verifyProofOffline } from "../../core";
 import { nodeHasher } from "../../crypto/node-hasher";
 import { verifyProofOnRpcUrls } from "../../chain/verify-anchor";
 import { readDeployment } from "../../chain/deploy";
@@ -34,18 +38,189 @@ function rootOf(cmd: Command): Command {
   return c;
 }
 
+/** The pin flags of a verifier command, as commander gives them (file contents already read). */
+export interface PinFlags {
+  /** Text of the `--trust` file and its name. */
+  trust?: { file: string; text: string };
+  contract?: string;
+  ledger?: string;
+  anchorer?: string[];
+  /** PEM texts of the `--ledger-key` files, with their names. */
+  ledgerKey?: { file: string; pem: string }[];
+  chainId?: string;
+  genesis?: string;
+}
+
+/** The start of time, for keys and accounts pinned by flag (no validity period given). */
+const ALWAYS = "1970-01-01T00:00:00Z";
+
+/**
+ * Builds the pin from the flags, purely: the trust profile, or the explicit values (each one given
+ * is pinned, the rest is not). Undefined when nothing is pinned.
+ * @throws CliExit EXIT.USAGE naming the bad flag or every bad field of the profile
+ */
+export function pinOfFlags(f: PinFlags): TrustPin | undefined {
+  const explicit = f.contract !== undefined || f.ledger !== undefined || !!f.anchorer?.length || !!f.ledgerKey?.length || f.chainId !== undefined || f.genesis !== undefined;
+  if (f.trust) {
+    if (explicit) throw new CliExit(EXIT.USAGE, "give either --trust or the explicit --contract/--ledger/--anchorer/--ledger-key/--chain-id/--genesis, not both");
+    try {
+      return pinFromProfile(trustProfileFromJSON(f.trust.text));
+    } catch (e) {
+      if (e instanceof TrustError) throw new CliExit(EXIT.USAGE, `--trust ${f.trust.file}: ${e.message}`);
+      throw e;
+    }
+  }
+  if (!explicit) return undefined;
+  const pin: TrustPin = { source: "the values given" };
+  const address = (flag: string, v: string) => {
+    if (!/^0x[0-9a-fA-F]{40}$/.test(v)) throw new CliExit(EXIT.USAGE, `${flag} ${v}: want a 0x-prefixed 20-byte address`);
+    return toChecksumAddress(v);
+  };
+  if (f.contract !== undefined) pin.contract = address("--contract", f.contract);
+  if (f.ledger !== undefined) {
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,30}$/.test(f.ledger)) throw new CliExit(EXIT.USAGE, `--ledger ${JSON.stringify(f.ledger)}: want 1-31 characters of A-Z a-z 0-9 . _ -`);
+    pin.ledgerName = f.ledger;
+  }
+  if (f.anchorer?.length) pin.anchorers = f.anchorer.map((a) => ({ address: address("--anchorer", a), validFrom: ALWAYS, validUntil: null }));
+  if (f.ledgerKey?.length) {
+    pin.keys = f.ledgerKey.map(({ file, pem }): TrustedKey => {
+      const keyId = keyIdOfSpki(pem);
+      if (!keyId) throw new CliExit(EXIT.USAGE, `--ledger-key ${file}: not an Ed25519 public key in PEM (SubjectPublicKeyInfo)`);
+      const publicKey = pem.replace(/-----(BEGIN|END) PUBLIC KEY-----/g, "").replace(/\s+/g, "");
+      return { keyId, algorithm: "Ed25519", publicKey, validFrom: ALWAYS, validUntil: null };
+    });
+  }
+  if (f.chainId !== undefined) {
+    if (!/^[1-9][0-9]{0,77}$/.test(f.chainId)) throw new CliExit(EXIT.USAGE, `--chain-id ${f.chainId}: want a positive decimal integer`);
+    pin.chainId = f.chainId;
+  }
+  if (f.genesis !== undefined) {
+    if (!/^0x[0-9a-fA-F]{64}$/.test(f.genesis)) throw new CliExit(EXIT.USAGE, `--genesis ${f.genesis}: want the 0x-prefixed 32-byte hash of block 0`);
+    pin.genesisHash = f.genesis.toLowerCase();
+  }
+  return pin;
+}
+
+function readOrUsage(flag: string, file: string): string {
+  try {
+    return fs.readFileSync(file, "utf8");
+  } catch (e) {
+    throw new CliExit(EXIT.USAGE, `cannot read ${flag} ${file}: ${(e as Error).message}`);
+  }
+}
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+/** What the report says about the pin, for --json. */
+function trustJson(r: ProofReport): unknown {
+  const t = r.trust;
+  if (!t) return null;
+  const pin = t.pin;
+  return {
+    pinned: pin
+      ? {
+          source: pin.source,
+          organisation: pin.organisation ?? null,
+          site: pin.site ?? null,
+          fingerprint: pin.fingerprint ?? null,
+          chainId: pin.chainId ?? null,
+          genesisHash: pin.genesisHash ?? null,
+          contract: pin.contract ?? null,
+          ledger: pin.ledgerName ?? null,
+          anchorers: pin.anchorers?.map((a) => a.address) ?? [],
+          keys: pin.keys?.map((k) => k.keyId) ?? [],
+        }
+      : null,
+    matched: t.check.matched,
+    unpinned: t.check.unpinned,
+    problems: t.check.problems,
+  };
+}
+
+/** The verdict line and exit code of a report. */
+export function verdictOf(r: ProofReport, file: string, endpoints: number): { line: string; code: number } {
+  const b = r.checked?.bundle;
+  const failed = r.steps.find((s) => !s.ok);
+  const pin = r.trust?.pin;
+  switch (r.verdict) {
+    case "PASS": {
+      const who = [pin!.organisation, pin!.site].filter(Boolean).join(", ");
+      return {
+        line:
+          `PASS ${file}: event ${b!.record.event.id} is included in epoch ${b!.epoch} of ${who ? who + "'s " : "the pinned "}ledger ${b!.anchor.ledgerName}, ` +
+          `contract ${b!.anchor.contract} on chain ${b!.anchor.chainId}, anchored by ${b!.anchor.anchorer}, signed by ledger key ${b!.checkpoint.keyId.slice(0, 16)}…` +
+          `${pin!.fingerprint ? ` (trust profile ${pin!.fingerprint})` : " (pinned by the values given)"}${endpoints > 1 ? ` (${endpoints} endpoints agree)` : ""}`,
+        code: EXIT.OK,
+      };
+    }
+    case "UNPINNED":
+      return {
+        line:
+          `UNPINNED ${file}: event ${b!.record.event.id} is unchanged and in epoch ${b!.epoch}, whose root is anchored in contract ${b!.anchor.contract} on chain ${b!.anchor.chainId} ` +
+          `for ledger ${b!.anchor.ledgerName} by ${b!.anchor.anchorer} and signed by key ${b!.checkpoint.keyId.slice(0, 16)}…; ` +
+          `NOT pinned: ${r.trust!.check.unpinned.join(", ")}, so this does NOT show that it is the site's ledger (give --trust site-trust.json)`,
+        code: EXIT.UNPINNED,
+      };
+    case "OFFLINE-OK":
+      r.steps.push({ step: "anchor", ok: false, detail: "NOT CHECKED (--offline): the root is not yet shown to be anchored" });
+      return {
+        line: `OFFLINE-OK ${file}: the bundle is internally consistent${pin ? ` and matches the pin (${pin.source})` : ""}; its anchor on chain ${b!.anchor.chainId} was NOT checked`,
+        code: EXIT.OK,
+      };
+    case "NOT-FINAL":
+      return { line: `NOT-FINAL ${file}: ${failed!.detail}`, code: EXIT.RETRY };
+    case "UNREACHABLE":
+      return { line: `UNREACHABLE ${file}: ${failed!.detail}`, code: EXIT.IO };
+    default:
+      return {
+        line: `FAIL ${file}: ${failed!.step} check failed: ${failed!.detail}${failed!.code ? ` [${failed!.code}]` : ""}`,
+        code: failed!.code === "CHAIN_ID_MISMATCH" ? EXIT.USAGE : EXIT.FAILED,
+      };
+  }
+}
+
+interface VerifyProofOpts {
+  offline?: boolean;
+  onchain?: boolean;
+  confirmations: string;
+  trust?: string;
+  contract?: string;
+  ledger?: string;
+  anchorer?: string[];
+  ledgerKey?: string[];
+  chainId?: string;
+  genesis?: string;
+}
+
 /** Registers `verify-proof`. */
 export function verifyProofCommand(): Command {
   return new Command("verify-proof")
-    .description("verify a proof bundle against the chain, without the ledger's database; --rpc may be repeated: all endpoints must agree")
+    .description("verify a proof bundle against the chain and the site's trust profile, without the ledger's database; --rpc may be repeated: all endpoints must agree")
     .argument("<file>", "proof bundle (JSON)")
+    .option("--trust <file>", "the site's trust profile (site-trust.json): pins chain, contract, ledger, anchoring accounts and keys")
+    .option("--contract <address>", "pin the anchor contract (instead of --trust)")
+    .option("--ledger <name>", "pin the ledger name (instead of --trust)")
+    .option("--anchorer <address>", "pin an account allowed to anchor (repeatable; instead of --trust)", collect)
+    .option("--ledger-key <pem>", "pin a ledger public key, PEM file (repeatable; instead of --trust)", collect)
+    .option("--chain-id <id>", "pin the chain id (instead of --trust)")
+    .option("--genesis <hash>", "pin the hash of the chain's block 0 (instead of --trust)")
     .option("--offline", "check everything except the chain")
     .option("--onchain", "also ask the contract's own verifyInclusion view")
     .option("--confirmations <n>", "confirmations required", "1")
-    .action(async (file: string, opts: { offline?: boolean; onchain?: boolean; confirmations: string }, cmd: Command) => {
-      const config = configOf(cmd);
+    .action(async (file: string, opts: VerifyProofOpts, cmd: Command) => {
+      // --contract and --ledger are this command's pins, not the ledger's own configuration.
+      const config = configOf(cmd, { contract: undefined, ledger: undefined });
       const confirmations = Number(opts.confirmations);
       if (!Number.isSafeInteger(confirmations) || confirmations < 1) throw new CliExit(EXIT.USAGE, `--confirmations ${opts.confirmations}: want a positive integer`);
+      const pin = pinOfFlags({
+        trust: opts.trust !== undefined ? { file: opts.trust, text: readOrUsage("--trust", opts.trust) } : undefined,
+        contract: opts.contract,
+        ledger: opts.ledger,
+        anchorer: opts.anchorer,
+        ledgerKey: opts.ledgerKey?.map((f) => ({ file: f, pem: readOrUsage("--ledger-key", f) })),
+        chainId: opts.chainId,
+        genesis: opts.genesis,
+      });
       let text: string;
       try {
         text = fs.readFileSync(file, "utf8");
@@ -57,36 +232,12 @@ export function verifyProofCommand(): Command {
       if (urls.length === 0) urls = [config.rpcUrl ?? (readDeployment(config.dataDir)?.rpcUrl || `http://127.0.0.1:${config.chainPort}`)];
 
       const r: ProofReport = opts.offline
-        ? verifyProofOffline(text, nodeHasher)
-        : await verifyProofOnRpcUrls(text, urls, { hasher: nodeHasher, confirmations, onchain: opts.onchain });
-      const b = r.checked?.bundle;
-      const failed = r.steps.find((s) => !s.ok);
-      let verdict: string;
-      let code: number;
-      switch (r.verdict) {
-        case "PASS":
-          verdict = `PASS ${file}: event ${b!.record.event.id} is included in epoch ${b!.epoch}, anchored on chain ${b!.anchor.chainId}${urls.length > 1 ? ` (${urls.length} endpoints agree)` : ""}`;
-          code = EXIT.OK;
-          break;
-        case "OFFLINE-OK":
-          r.steps.push({ step: "anchor", ok: false, detail: "NOT CHECKED (--offline): the root is not yet shown to be anchored" });
-          verdict = `OFFLINE-OK ${file}: the bundle is internally consistent; its anchor on chain ${b!.anchor.chainId} was NOT checked`;
-          code = EXIT.OK;
-          break;
-        case "NOT-FINAL":
-          verdict = `NOT-FINAL ${file}: ${failed!.detail}`;
-          code = EXIT.RETRY;
-          break;
-        case "UNREACHABLE":
-          verdict = `UNREACHABLE ${file}: ${failed!.detail}`;
-          code = EXIT.IO;
-          break;
-        default:
-          verdict = `FAIL ${file}: ${failed!.step} check failed: ${failed!.detail}`;
-          code = failed!.code === "CHAIN_ID_MISMATCH" ? EXIT.USAGE : EXIT.FAILED;
-      }
-      const lines = [verdict, ...r.steps.map((s) => `  ${s.ok ? "ok  " : "FAIL"} ${s.step}: ${s.detail}`)];
-      output(cmd, { verdict: r.verdict, steps: r.steps }, lines.join("\n"));
+        ? verifyProofOffline(text, { hasher: nodeHasher, pin })
+        : await verifyProofOnRpcUrls(text, urls, { hasher: nodeHasher, confirmations, onchain: opts.onchain, pin });
+      const { line, code } = verdictOf(r, file, urls.length);
+      const head = pin ? [`pinned: ${pinSummary(pin)} (${pin.source})`] : ["pinned: nothing (no --trust given)"];
+      const lines = [line, ...head.map((h) => `  ${h}`), ...r.steps.map((s) => `  ${s.ok ? "ok  " : "FAIL"} ${s.step}: ${s.detail}${!s.ok && s.code ? ` [${s.code}]` : ""}`)];
+      output(cmd, { verdict: r.verdict, exitCode: code, steps: r.steps, trust: trustJson(r) }, lines.join("\n"));
       process.exitCode = code;
     });
 }
