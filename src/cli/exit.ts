@@ -7,6 +7,8 @@ export const EXIT = {
   USAGE: 2,
   /** I/O error or chain unreachable. */
   IO: 3,
+  /** Verified, but against nothing pinned: unchanged and anchored, not shown to be the site's ledger. */
+  UNPINNED: 6,
   /** Not yet possible: retry later (e.g. not yet anchored). */
   RETRY: 75,
 } as const;

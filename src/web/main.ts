@@ -25,6 +25,7 @@ const VERDICT_TEXT: Record<ProofReport["verdict"], string> = {
   "OFFLINE-OK": "Internally consistent, but the chain was NOT checked: give an RPC URL to finish.",
   "NOT-FINAL": "Not yet final: the anchor has fewer confirmations than required. Try again later.",
   UNREACHABLE: "Not verified: a chain endpoint could not be reached.",
+  UNPINNED: "Unchanged and anchored, but NOT shown to be the site's ledger: load the site's trust profile.",
 };
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string>, text?: string): HTMLElementTagNameMap[K] {
