@@ -8,9 +8,9 @@ export const EXIT = {
   /** I/O error or chain unreachable. */
   IO: 3,
   /**
-   * Every check passed but the ledger's provenance was not pinned: the record is unchanged and
-   * anchored in *a* contract, by *an* account, signed by *a* key, none of them shown to be the
-   * site's (give `--trust site-trust.json` or the explicit `--contract/--ledger/--anchorer/--ledger-key`).
+   * Every check passed but the ledger's provenance was not pinned: unchanged and anchored in *a*
+   * contract, by *an* account, signed by *a* key, none of them shown to be the site's (give
+   * `--trust site-trust.json` or the explicit `--contract/--ledger/--anchorer/--ledger-key`).
    */
   UNPINNED: 6,
   /** Not yet possible: retry later (e.g. not yet anchored). */

@@ -10,6 +10,7 @@ const HEADLINE: Record<BatchReport["verdict"], string> = {
   "INTEGRITY-FAIL": "FAIL: the batch record's integrity does not hold",
   "NOT-ANCHORED": "NOT YET ANCHORED: integrity so far holds, but some events are not anchored with the confirmations required",
   "OPEN-ITEMS": "OPEN ITEMS: integrity verified, but the checklist has open items",
+  UNPINNED: "UNPINNED: the package is unchanged and anchored, but NOT shown to be the site's ledger: pass the site's trust profile (--trust) or pinned values",
 };
 
 /** The events a finding involves that its message does not already name. */
@@ -27,6 +28,7 @@ export function renderBatchReport(r: BatchReport, all = false): string {
   L.push(
     `  ${r.events} events in epochs ${r.anchoring.epochs.length ? r.anchoring.epochs.join(", ") : "(none yet)"}; ${r.anchoring.anchored} anchored and confirmed, ${r.anchoring.notAnchored.length} not yet; ${r.signatures.length} signature${r.signatures.length === 1 ? "" : "s"}; ${r.corrections.length} correction${r.corrections.length === 1 ? "" : "s"}`,
   );
+  if (r.provenance) L.push(`  ${r.provenance.pinned ? "pinned" : "NOT PINNED"}: ${r.provenance.detail}`);
   if (r.disposition) L.push(`  disposition: ${r.disposition.decision} by ${r.disposition.by} at ${r.disposition.at} (${r.disposition.eventId})`);
   else L.push("  disposition: none recorded yet");
 

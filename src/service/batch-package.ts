@@ -17,8 +17,14 @@ import {
   IntegrityCheck,
   JsonRpcTransport,
   ProofBundle,
+  TrustPin,
+  TrustProfile,
   batchReportOf,
   bundleFileText,
+  checkPin,
+  keyIdOfSpki,
+  pinSummary,
+  trustProfileFingerprint,
   reviewBatch,
   verifyProofOffline,
 } from "../core";
@@ -78,7 +84,7 @@ export function packageMessage(manifestSha256: string): Buffer {
 /** Why an export was refused. */
 export class PackageError extends Error {
   constructor(
-    readonly code: "BATCH_NOT_FOUND" | "BATCH_INTEGRITY_FAILED" | "BATCH_NOT_ANCHORED" | "PACKAGE_TARGET_NOT_EMPTY" | "PACKAGE_UNREADABLE",
+    readonly code: "BATCH_NOT_FOUND" | "BATCH_INTEGRITY_FAILED" | "BATCH_NOT_ANCHORED" | "PACKAGE_TARGET_NOT_EMPTY" | "PACKAGE_UNREADABLE" | "PACKAGE_TOOLS_MISSING" | "PACKAGE_TRUST_MISMATCH",
     message: string,
   ) {
     super(message);
@@ -88,12 +94,30 @@ export class PackageError extends Error {
 const sha256 = (b: Buffer | string) => createHash("sha256").update(b).digest("hex");
 const safe = (id: string) => id.replace(/[^A-Za-z0-9._-]/g, "_");
 
+const ROOT = path.resolve(__dirname, "..", "..");
+
+/**
+ * What an inspector checks the package with off site, shipped inside it (and listed in the manifest):
+ * the browser page, the standalone script and the format documents. [file in the package, source].
+ */
+export const PACKAGE_TOOLS: readonly [string, string][] = [
+  ["verify.html", path.join(ROOT, "web", "dist", "verify.html")],
+  ["verify-proof-standalone.js", path.join(ROOT, "scripts", "verify-proof-standalone.js")],
+  ["docs/proof-format.md", path.join(ROOT, "docs", "proof-format.md")],
+  ["docs/proof.schema.json", path.join(ROOT, "docs", "proof.schema.json")],
+  ["docs/trust-profile.md", path.join(ROOT, "docs", "trust-profile.md")],
+  ["docs/trust-profile.schema.json", path.join(ROOT, "docs", "trust-profile.schema.json")],
+];
+
 /**
  * Writes the package of a batch into `dir` (created; must not exist or be empty). Refuses a batch
- * whose integrity fails or whose events are not all anchored with the confirmations required.
+ * whose integrity fails or whose events are not all anchored with the confirmations required. With
+ * `trust`, a copy of the site's trust profile goes in too (it must name this ledger's chain,
+ * contract and ledger): the README tells the inspector to compare its fingerprint with the one the
+ * site gave them before using it.
  * @throws PackageError; ChainError CHAIN_UNREACHABLE
  */
-export function exportBatch(ledger: Ledger, report: BatchReport, dir: string, key: ReceiptKey, now: Date = new Date()): PackageManifest {
+export function exportBatch(ledger: Ledger, report: BatchReport, dir: string, key: ReceiptKey, now: Date = new Date(), trust?: TrustProfile): PackageManifest {
   if (report.verdict === "INTEGRITY-FAIL") {
     throw new PackageError("BATCH_INTEGRITY_FAILED", `batch ${report.batchId} fails integrity (${report.integrity.findings[0]?.message}); run verify-batch: no package is made of a tampered record`);
   }
@@ -101,7 +125,11 @@ export function exportBatch(ledger: Ledger, report: BatchReport, dir: string, ke
     throw new PackageError("BATCH_NOT_ANCHORED", `batch ${report.batchId}: ${report.anchoring.notAnchored.length} events are not yet anchored with the confirmations required; export once they are`);
   }
   if (fs.existsSync(dir) && fs.readdirSync(dir).length) throw new PackageError("PACKAGE_TARGET_NOT_EMPTY", `${dir} is not empty: export into a new directory`);
+  for (const [, src] of PACKAGE_TOOLS) {
+    if (!fs.existsSync(src)) throw new PackageError("PACKAGE_TOOLS_MISSING", `${path.relative(ROOT, src)} is missing: run \`npm run build\` (it builds the verifier page the package carries)`);
+  }
   fs.mkdirSync(path.join(dir, "events"), { recursive: true });
+  fs.mkdirSync(path.join(dir, "docs"), { recursive: true });
   const files: PackageManifest["files"] = [];
   const write = (rel: string, text: string) => {
     const buf = Buffer.from(text, "utf8");
@@ -110,22 +138,31 @@ export function exportBatch(ledger: Ledger, report: BatchReport, dir: string, ke
   };
 
   const chain: PackageChainEntry[] = [];
+  const anchorers = new Set<string>();
+  const keyIds = new Set<string>();
   let bundle: ProofBundle | undefined;
   for (const t of report.trail) {
     const ev = ledger.events.getById(t.eventId)!;
     const r = buildProof(ledger, ev);
     if (!r.ok) throw new PackageError("BATCH_NOT_ANCHORED", `event ${t.eventId} is ${r.position.status}: no proof yet`);
     bundle = r.bundle;
+    anchorers.add(bundle.anchor.anchorer);
+    keyIds.add(bundle.checkpoint.keyId);
     const file = `events/${String(t.batchSeq).padStart(6, "0")}-${safe(t.eventId)}.proof.json`;
     write(file, bundleFileText(bundle));
     chain.push({ batchSeq: t.batchSeq, seq: t.seq, eventId: t.eventId, type: t.type, leafHash: bundle.leafHash, prevLeafHash: bundle.record.batchLink?.prevLeafHash ?? null, epoch: bundle.epoch, file });
   }
   const a = bundle!.anchor;
   const pkg = { chainId: a.chainId, contract: a.contract, ledgerName: a.ledgerName };
+  if (trust && (trust.chain.chainId !== a.chainId || trust.contract.toLowerCase() !== a.contract.toLowerCase() || trust.ledger.name !== a.ledgerName)) {
+    throw new PackageError("PACKAGE_TRUST_MISMATCH", `the trust profile names ledger ${trust.ledger.name} in ${trust.contract} on chain ${trust.chain.chainId}; this batch is anchored for ledger ${a.ledgerName} in ${a.contract} on chain ${a.chainId}`);
+  }
   write("batch-chain.json", JSON.stringify(chain, null, 1) + "\n");
   write("report.json", JSON.stringify(report, null, 1) + "\n");
   write("report.html", batchReportHtml(report, pkg));
-  write("README.txt", readme(report.batchId, pkg));
+  for (const [rel, src] of PACKAGE_TOOLS) write(rel, fs.readFileSync(src, "utf8"));
+  if (trust) write("site-trust.json", JSON.stringify(trust, null, 2) + "\n");
+  write("README.txt", readme(report.batchId, { ...pkg, anchorers: [...anchorers], keyIds: [...keyIds], fingerprint: trust && trustProfileFingerprint(trust) }));
   const last = chain[chain.length - 1];
   const ids = new Set(chain.map((c) => c.eventId));
   const manifest: PackageManifest = {
@@ -155,29 +192,53 @@ export function exportBatch(ledger: Ledger, report: BatchReport, dir: string, ke
   return manifest;
 }
 
-function readme(batchId: string, pkg: { chainId: string; contract: string; ledgerName: string }): string {
+function readme(batchId: string, pkg: { chainId: string; contract: string; ledgerName: string; anchorers: string[]; keyIds: string[]; fingerprint?: string }): string {
   return `Regulator package of batch ${batchId} (gxp-ledger, ${PACKAGE_VERSION})
 
-manifest.json     every file of the package with its SHA-256 and size
-report.html       the batch record review, for reading and printing
-report.json       the same report for machines
-batch-chain.json  the events in batch order: batch sequence, ledger sequence, leaf hash, previous leaf hash, epoch, file
-events/           one proof bundle per event (application/vnd.gxp-ledger.proof+json;version=1)
+manifest.json               every file of the package with its SHA-256 and size
+manifest.sig.json           the ledger's Ed25519 signature over manifest.json
+report.html, report.json    the batch record review, for reading and printing, and for machines
+batch-chain.json            the events in batch order: batch sequence, ledger sequence, leaf hash, previous leaf hash, epoch, file
+events/                     one proof bundle per event (application/vnd.gxp-ledger.proof+json;version=2)
+verify-proof-standalone.js  a verifier in plain Node.js (18 or later), no dependencies, short enough to read
+verify.html                 the same checks in a browser page, opened from disk
+docs/                       the proof bundle and trust profile formats, with their JSON Schemas
+${pkg.fingerprint ? `site-trust.json             a COPY of the site's trust profile (fingerprint ${pkg.fingerprint})\n` : ""}
+What the package claims: the events were recorded by ledger "${pkg.ledgerName}", whose epoch roots are
+anchored on EVM chain ${pkg.chainId} in contract ${pkg.contract}, by account(s) ${pkg.anchorers.join(", ")},
+and signed by ledger key(s) ${pkg.keyIds.join(", ")}.
 
-The epoch roots are anchored on EVM chain ${pkg.chainId}, contract ${pkg.contract}, ledger ${pkg.ledgerName}.
+A claim is only as good as what you compare it with. Anyone can deploy a copy of the contract, anchor
+roots of their own and write a package like this one. What makes it the site's ledger is the site's
+TRUST PROFILE (site-trust.json): get it from the site through a channel you trust, and check that its
+fingerprint equals the one in the quality agreement or site master file:
 
-Verify with only this directory and any node of that chain:
-  npx gxp-ledger verify-package <this directory> --rpc <URL>
-or verify each bundle in the browser verifier page (web/dist/verify.html) or with a script of your own
-(docs/proof-format.md): leaf = SHA-256(0x00 || RFC 8785 form of "record"); the audit path leads to
-"root" (RFC 9162 section 2.1.3); getAnchor(ledgerId, epoch) on the contract returns that root.
-Each record's batchLink.batchSeq counts 0, 1, 2, ... and batchLink.prevLeafHash is the leaf hash of the
-batch's previous event: a missing, inserted or reordered event breaks that chain.
-manifest.sig.json is the ledger's signature (its Ed25519 receipt key, the key that signs the MES's
-receipts) over manifest.json, which fixes every file's hash and the batch's last event ("head"):
-cutting events off the end needs that key. Compare its keyId with the key the site publishes, or
-pass it: verify-package <dir> --ledger-key receipt-key.pub.pem. That no event of the batch came after
-the head is shown by the ledger's own verify-batch or by the MES's receipts.
+  node verify-proof-standalone.js --fingerprint site-trust.json
+
+${pkg.fingerprint ? "The copy in this package is a convenience: use it only if its fingerprint matches the one the site gave you.\n" : ""}
+Then verify with only this directory, Node.js and any node of chain ${pkg.chainId} (no software from the site):
+
+  node verify-proof-standalone.js --package . --trust site-trust.json --rpc <URL of a node of chain ${pkg.chainId}>
+
+It checks every file against the manifest, the manifest's signature by a key of the profile, every
+event's record, audit path and the ledger's checkpoint signature, and on chain the anchor of every
+epoch: contract, ledger, anchoring account and genesis block as the profile pins them. It ends in
+"VERIFIED (pinned) …" naming the organisation, site, contract, ledger and anchoring account, and
+exits 0; "UNPINNED" (exit 6) means it was run without a trust profile and proves nothing about whose
+ledger this is; "FAILED <step>: …" (exit 1) names what does not hold.
+
+In a browser: open verify.html, load site-trust.json, drop any file of events/, type an RPC URL of
+chain ${pkg.chainId}, press Verify: each step is listed, and the verdict names the pinned site.
+
+With gxp-ledger itself (at the site): gxp-ledger verify-package <this directory> --trust site-trust.json --rpc <URL>
+
+By hand (docs/proof-format.md): leaf = SHA-256(0x00 || RFC 8785 form of "record"); the audit path leads
+to "root" (RFC 9162 section 2.1.3); getAnchor(ledgerId, epoch) on the contract returns that root; the
+anchor transaction was sent by the pinned anchoring account. Each record's batchLink.batchSeq counts
+0, 1, 2, ... and batchLink.prevLeafHash is the leaf hash of the batch's previous event: a missing,
+inserted or reordered event breaks that chain. manifest.sig.json fixes every file's hash and the
+batch's last event ("head"): cutting events off the end needs the ledger's key. That no event of the
+batch came after the head is shown by the ledger's own verify-batch or by the MES's receipts.
 `;
 }
 
@@ -185,10 +246,26 @@ the head is shown by the ledger's own verify-batch or by the MES's receipts.
 export interface VerifyPackageOptions {
   /** The chain; connected once the package's own checks ran. */
   chain?: () => Promise<JsonRpcTransport>;
-  /** The ledger's receipt public key (PEM) the inspector got from the site: the manifest must be signed by it. */
+  /**
+   * What the inspector pins (the site's trust profile, or explicit values): every bundle's chain,
+   * contract, ledger, anchoring account and checkpoint key, and the manifest's signing key, must be
+   * the pinned ones. Without a complete pin the verdict is UNPINNED at best.
+   */
+  pin?: TrustPin;
+  /** The ledger's receipt public key (PEM) the inspector got from the site: pins the key (added to `pin`). */
   ledgerKeyPem?: string;
   confirmations: number;
   now?: () => Date;
+}
+
+/** A pin with the key of a PEM added (a key valid at all times). */
+function withKey(pin: TrustPin | undefined, pem: string | undefined): TrustPin | undefined {
+  if (!pem) return pin;
+  const spki = createPublicKey(pem).export({ type: "spki", format: "der" }).toString("base64");
+  const keyId = keyIdOfSpki(spki);
+  if (!keyId) throw new PackageError("PACKAGE_UNREADABLE", "the ledger key given is not an Ed25519 public key");
+  const key = { keyId, algorithm: "Ed25519" as const, publicKey: spki, validFrom: "1970-01-01T00:00:00Z", validUntil: null };
+  return { ...(pin ?? { source: "the ledger key given" }), keys: [...(pin?.keys ?? []), key] };
 }
 
 function listFiles(dir: string, rel = ""): string[] {
@@ -220,9 +297,12 @@ export async function verifyPackage(dir: string, opts: VerifyPackageOptions): Pr
   const findings: Finding[] = [];
   const checks: IntegrityCheck[] = [];
   const fail = (code: string, message: string, eventIds: string[] = []) => findings.push({ code, message, eventIds });
+  const pin = withKey(opts.pin, opts.ledgerKeyPem);
+  const unpinned = new Set<string>();
 
-  // 0. The ledger's signature over the manifest (which fixes the batch's head and every file's hash).
-  checks.push(checkPackageSignature(dir, manifestBytes, opts.ledgerKeyPem, fail));
+  // 0. The ledger's signature over the manifest (which fixes the batch's head and every file's hash),
+  //    by a pinned key valid when the package was made.
+  checks.push(checkPackageSignature(dir, manifestBytes, pin, Date.parse(manifest.generatedAt), fail, unpinned));
 
   // 1. Files: exactly the manifest's, each with its hash.
   const listed = new Map(manifest.files.map((f) => [f.path, f]));
@@ -256,12 +336,13 @@ export async function verifyPackage(dir: string, opts: VerifyPackageOptions): Pr
       fail("PACKAGE_EVENT_MISSING", `event ${c.eventId} (batch seq ${c.batchSeq}): its bundle ${c.file} is missing`, [c.eventId]);
       continue;
     }
-    const r = verifyProofOffline(text, nodeHasher);
-    if (!r.checked) {
+    const r = verifyProofOffline(text, { hasher: nodeHasher, pin });
+    r.trust?.check.unpinned.forEach((u) => unpinned.add(u));
+    if (!r.checked || r.verdict === "FAIL") {
       bad++;
       const step = r.steps.find((s) => !s.ok)!;
       fail(step.code ?? "PROOF_INVALID", `event ${c.eventId} (${c.file}): ${step.step}: ${step.detail}`, [c.eventId]);
-      continue;
+      if (!r.checked) continue;
     }
     const b = r.checked.bundle;
     if (b.record.event.id !== c.eventId || b.leafHash !== c.leafHash || b.record.seq !== c.seq) {
@@ -282,10 +363,23 @@ export async function verifyPackage(dir: string, opts: VerifyPackageOptions): Pr
   if (last && (last.record.event.id !== manifest.head.eventId || last.leafHash !== manifest.head.leafHash)) {
     fail("PACKAGE_HEAD_MISMATCH", `the last event is ${last.record.event.id} (leaf ${last.leafHash}); the manifest's head is ${manifest.head.eventId} (leaf ${manifest.head.leafHash})`, [last.record.event.id]);
   }
-  checks.push({ check: "proof bundles", ok: bad === 0, detail: `${chain.length - bad} of ${chain.length} bundles verify offline (leaf hash, audit path)` });
+  const trustFindings = findings.filter((f) => f.code.startsWith("TRUST_"));
+  checks.push({
+    check: "proof bundles",
+    ok: bad === 0 && trustFindings.length === 0,
+    detail: `${chain.length - bad} of ${chain.length} bundles verify offline (leaf hash, audit path, the ledger's checkpoint signature)`,
+  });
+  const provenance = {
+    pinned: !!pin && unpinned.size === 0,
+    detail: pin
+      ? `${pinSummary(pin)}${unpinned.size ? `; NOT PINNED: ${[...unpinned].join(", ")}` : ": every bundle's chain, contract, ledger, anchoring account and checkpoint key, and the manifest's key, as pinned"}`
+      : "nothing pinned: the package is unchanged and anchored in the contract its bundles name, but nothing shows whose contract, anchoring account and key these are (pass --trust site-trust.json)",
+    unpinned: pin ? [...unpinned] : ["chain", "contract", "ledger", "anchoring account", "ledger key"],
+  };
+  checks.push({ check: "provenance", ok: trustFindings.length === 0, detail: trustFindings.length ? trustFindings.map((f) => f.message).join("; ") : provenance.detail });
 
-  // 3. Every epoch's anchor on chain (one check per distinct claim).
-  const chainResult = await checkEpochAnchors([...claims.values()], opts.chain, opts.confirmations, findings.length, "of the package");
+  // 3. Every epoch's anchor on chain (one check per distinct claim), the chain's genesis when pinned.
+  const chainResult = await checkEpochAnchors([...claims.values()], opts.chain, opts.confirmations, findings.length, "of the package", pin?.genesisHash);
   checks.push(chainResult.check);
   findings.push(...chainResult.findings);
   const anchoredIds = new Set(chainResult.anchored);
@@ -310,14 +404,21 @@ export async function verifyPackage(dir: string, opts: VerifyPackageOptions): Pr
 
   return batchReportOf(
     review,
-    { checks, findings, anchoring: { anchored: anchoredIds.size, notAnchored, epochs: [...new Set(chain.map((c) => c.epoch))].sort((a, b) => a - b) } },
+    { checks, findings, anchoring: { anchored: anchoredIds.size, notAnchored, epochs: [...new Set(chain.map((c) => c.epoch))].sort((a, b) => a - b) }, provenance },
     (opts.now ?? (() => new Date()))().toISOString(),
     "package",
   );
 }
 
 
-function checkPackageSignature(dir: string, manifestBytes: Buffer, ledgerKeyPem: string | undefined, fail: (code: string, message: string) => void): IntegrityCheck {
+function checkPackageSignature(
+  dir: string,
+  manifestBytes: Buffer,
+  pin: TrustPin | undefined,
+  generatedAt: number,
+  fail: (code: string, message: string) => void,
+  unpinned: Set<string>,
+): IntegrityCheck {
   const bad = (code: string, detail: string): IntegrityCheck => (fail(code, detail), { check: "ledger signature", ok: false, detail });
   let sig: PackageSignature;
   try {
@@ -341,13 +442,12 @@ function checkPackageSignature(dir: string, manifestBytes: Buffer, ledgerKeyPem:
     ok = false;
   }
   if (!ok) return bad("PACKAGE_SIGNATURE_INVALID", `the signature in manifest.sig.json does not verify with key ${sig.keyId}`);
-  if (ledgerKeyPem !== undefined) {
-    const want = keyIdOf(createPublicKey(ledgerKeyPem));
-    if (want !== sig.keyId) return bad("PACKAGE_SIGNED_BY_OTHER_KEY", `the manifest is signed by key ${sig.keyId}, not by the ledger key given (${want})`);
+  if (!pin?.keys?.length) {
+    unpinned.add("ledger key");
+    return { check: "ledger signature", ok: true, detail: `manifest signed by key ${sig.keyId}, which is NOT PINNED: nothing shows it is the site's key (pass --trust site-trust.json)` };
   }
-  return {
-    check: "ledger signature",
-    ok: true,
-    detail: `manifest signed by the ledger's receipt key ${sig.keyId}${ledgerKeyPem ? " (the key given)" : "; compare this key id with the site's published receipt key (or pass --ledger-key)"}`,
-  };
+  const k = checkPin({ source: pin.source, keys: pin.keys }, { chainId: "", contract: "", ledgerName: "", keyId: sig.keyId, at: Number.isFinite(generatedAt) ? Math.floor(generatedAt / 1000) : undefined }, { anchorer: false, key: true });
+  const keyProblem = k.problems.find((p) => p.code.startsWith("TRUST_KEY"));
+  if (keyProblem) return bad("PACKAGE_SIGNED_BY_OTHER_KEY", `the manifest is signed by key ${sig.keyId}, not by a pinned ledger key: ${keyProblem.detail}`);
+  return { check: "ledger signature", ok: true, detail: `manifest signed by the pinned ledger key ${sig.keyId} (${pin.source})` };
 }

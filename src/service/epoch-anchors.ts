@@ -37,6 +37,8 @@ export async function checkEpochAnchors(
   confirmations: number,
   findingsSoFar: number,
   scope: string,
+  /** The pinned genesis block hash: the chain's block 0 must have it. */
+  genesisHash?: string,
 ): Promise<EpochAnchorsResult> {
   const out: EpochAnchorsResult = { check: { check: "chain anchors", ok: true, detail: "no epoch is anchored yet" }, findings: [], anchored: [], notFinal: [] };
   if (claims.length === 0) return out;
@@ -52,7 +54,7 @@ export async function checkEpochAnchors(
   const answers = await Promise.all(
     claims.map(async (c) => {
       try {
-        return { c, facts: await gatherChainFacts(transport, c.claim) };
+        return { c, facts: await gatherChainFacts(transport, c.claim, undefined, { genesis: genesisHash !== undefined }) };
       } catch (e) {
         return { c, error: e };
       }
@@ -65,7 +67,7 @@ export async function checkEpochAnchors(
   }
   let final = 0;
   for (const { c, facts } of answers) {
-    const failed = checkAnchor(c.claim, [{ endpoint: "chain", facts: facts! }], { confirmations }).find((s) => !s.ok);
+    const failed = checkAnchor(c.claim, [{ endpoint: "chain", facts: facts! }], { confirmations, genesisHash }).find((s) => !s.ok);
     if (!failed) {
       final++;
       out.anchored.push(...c.eventIds);

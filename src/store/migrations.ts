@@ -226,8 +226,8 @@ CREATE INDEX events_leaf ON events (seq, leaf_hash);
 ALTER TABLE anchors ADD COLUMN anchorer TEXT;
 
 -- The ledger's signature over each sealed epoch's tree head (a checkpoint, as transparency logs
--- sign theirs): Ed25519 by the ledger key over "gxp-ledger checkpoint v1\n" || JCS({epoch,
--- firstSeq, keyId, ledger, root, treeSize}). Written in the sealing transaction; a root in the
+-- sign theirs): Ed25519 by the ledger key over the label "gxp-ledger checkpoint v1", a newline and
+-- JCS({epoch, firstSeq, keyId, ledger, root, treeSize}). Written in the sealing transaction; a root in the
 -- contract that no checkpoint signed (a pre-empted epoch) fails every verifier.
 CREATE TABLE epoch_checkpoints (
   epoch     INTEGER PRIMARY KEY REFERENCES epochs (epoch),

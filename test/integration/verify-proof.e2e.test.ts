@@ -296,9 +296,10 @@ describe("verify-proof, the standalone script and @sigstore/verify on real bundl
       const bad = writeTrust(path.join(fx.dir, "bad-trust.json"), { ...fx.trust, contract: "0x12", ledger: { name: "default", id: "0x" + "00".repeat(32) } });
       const v = await cli(["verify-proof", fx.proofs[5].file, "--trust", bad, "--rpc", fx.rpcUrl]);
       expect(v.code).to.equal(2);
-      expect(v.stderr).to.match(/--trust .*bad-trust\.json: invalid trust profile: .*\/contract/);
-      const both = await cli(["verify-proof", fx.proofs[5].file, "--trust", fx.trustFile, "--contract", fx.trust.contract]);
+      expect(v.stderr).to.match(/bad-trust\.json: invalid trust profile: .*\/contract.*TRUST_PROFILE_INVALID/);
+      const both = await cli(["verify-proof", fx.proofs[5].file, "--trust", fx.trustFile, "--contract", own.contract]);
       expect(both.code).to.equal(2);
+      expect(both.stderr).to.match(/--contract .* contradicts the trust profile/);
     });
   });
 

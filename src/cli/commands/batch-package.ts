@@ -4,9 +4,8 @@
  * integrity fails (or the package was altered), 4 checklist open items, 5 not all anchored; 2 bad
  * usage or unknown batch, 3 chain unreachable.
  */
-import fs from "node:fs";
-import { createPublicKey } from "node:crypto";
 import { Command } from "commander";
+import { addPinOptions, PinFlags, pinOf, readTrustProfile } from "../pin-options";
 import { loadReceiptKey } from "../../crypto/receipt-key";
 import { withBatchReview } from "./verify-batch";
 import { exportBatch, PackageError, verifyPackage } from "../../service/batch-package";
@@ -22,6 +21,8 @@ const PACKAGE_EXIT: Record<PackageError["code"], number> = {
   BATCH_NOT_ANCHORED: 5,
   PACKAGE_TARGET_NOT_EMPTY: EXIT.USAGE,
   PACKAGE_UNREADABLE: EXIT.USAGE,
+  PACKAGE_TOOLS_MISSING: EXIT.IO,
+  PACKAGE_TRUST_MISMATCH: EXIT.USAGE,
 };
 
 /** Registers `export-batch`. */
@@ -31,11 +32,13 @@ export function exportBatchCommand(): Command {
     .argument("<batchId>", "the batch (lot) id")
     .requiredOption("-o, --output <dir>", "new directory to write the package into")
     .option("--confirmations <n>", "confirmations required (LEDGER_CONFIRMATIONS)")
-    .action(async (batchId: string, opts: { output: string; confirmations?: string }, cmd: Command) => {
-      const config = configOf(cmd, opts);
+    .option("--trust <file>", "include a copy of the site's trust profile (it must name this ledger); the README tells the inspector to compare its fingerprint")
+    .action(async (batchId: string, opts: { output: string; confirmations?: string; trust?: string }, cmd: Command) => {
+      const config = configOf(cmd, { confirmations: opts.confirmations });
+      const trust = opts.trust ? readTrustProfile(opts.trust) : undefined;
       try {
         await withBatchReview(config, batchId, (report, ledger) => {
-          const m = exportBatch(ledger, report, opts.output, loadReceiptKey(config.dataDir));
+          const m = exportBatch(ledger, report, opts.output, loadReceiptKey(config.dataDir), new Date(), trust);
           output(cmd, { batchId, dir: opts.output, verdict: report.verdict, events: m.events, files: m.files.length + 1 }, `wrote the package of batch ${batchId} (${m.events} events, ${m.files.length + 1} files, verdict ${report.verdict}) to ${opts.output}`);
         });
       } catch (e) {
@@ -47,28 +50,20 @@ export function exportBatchCommand(): Command {
 
 /** Registers `verify-package`. */
 export function verifyPackageCommand(): Command {
-  return new Command("verify-package")
-    .description("verify a regulator package with only its files and the chain (never the ledger's database)")
-    .argument("<dir>", "the package directory")
-    .option("--all", "print the full audit trail too")
-    .option("--confirmations <n>", "confirmations required", "1")
-    .option("--ledger-key <pem>", "the ledger's receipt public key (PEM file from the site): the manifest must be signed by it")
-    .action(async (dir: string, opts: { all?: boolean; confirmations: string; ledgerKey?: string }, cmd: Command) => {
+  return addPinOptions(
+    new Command("verify-package")
+      .description("verify a regulator package with only its files and the chain (never the ledger's database), pinned by the site's trust profile")
+      .argument("<dir>", "the package directory")
+      .option("--all", "print the full audit trail too")
+      .option("--confirmations <n>", "confirmations required", "1"),
+  ).action(async (dir: string, opts: { all?: boolean; confirmations: string } & PinFlags, cmd: Command) => {
       const config = configOf(cmd);
       const confirmations = Number(opts.confirmations);
       if (!Number.isSafeInteger(confirmations) || confirmations < 1) throw new CliExit(EXIT.USAGE, `--confirmations ${opts.confirmations}: want a positive integer`);
       const url = config.rpcUrl ?? `http://127.0.0.1:${config.chainPort}`;
+      const pin = pinOf(opts);
       try {
-        let ledgerKeyPem: string | undefined;
-        if (opts.ledgerKey) {
-          try {
-            ledgerKeyPem = fs.readFileSync(opts.ledgerKey, "utf8");
-            createPublicKey(ledgerKeyPem);
-          } catch (e) {
-            throw new CliExit(EXIT.USAGE, `cannot read --ledger-key ${opts.ledgerKey}: ${(e as Error).message}`);
-          }
-        }
-        const report = await verifyPackage(dir, { confirmations, ledgerKeyPem, chain: async () => fetchTransport(url) });
+        const report = await verifyPackage(dir, { confirmations, pin, chain: async () => fetchTransport(url) });
         const head = `package ${dir}, chain checked at ${redactUrl(url)}\n`;
         output(cmd, report, head + renderBatchReport(report, opts.all));
         process.exitCode = report.exitCode;

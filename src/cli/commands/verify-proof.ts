@@ -11,12 +11,13 @@
  */
 import fs from "node:fs";
 import { Command } from "commander";
-import { ProofReport, TrustError, TrustPin, TrustedKey, keyIdOfSpki, pinFromProfile, pinSummary, toChecksumAddress, trustProfileFromJSON, verifyProofOffline } from "../../core";
+import { ProofReport, pinSummary, verifyProofOffline } from "../../core";
 import { nodeHasher } from "../../crypto/node-hasher";
 import { verifyProofOnRpcUrls } from "../../chain/verify-anchor";
 import { readDeployment } from "../../chain/deploy";
 import { configOf, output } from "../context";
 import { CliExit, EXIT } from "../exit";
+import { PinFlags, addPinOptions, pinOf } from "../pin-options";
 
 /**
  * Every `--rpc URL` / `--rpc=URL` on the command line, in order. The root command owns `--rpc` as a
@@ -37,79 +38,6 @@ function rootOf(cmd: Command): Command {
   while (c.parent) c = c.parent;
   return c;
 }
-
-/** The pin flags of a verifier command, as commander gives them (file contents already read). */
-export interface PinFlags {
-  /** Text of the `--trust` file and its name. */
-  trust?: { file: string; text: string };
-  contract?: string;
-  ledger?: string;
-  anchorer?: string[];
-  /** PEM texts of the `--ledger-key` files, with their names. */
-  ledgerKey?: { file: string; pem: string }[];
-  chainId?: string;
-  genesis?: string;
-}
-
-/** The start of time, for keys and accounts pinned by flag (no validity period given). */
-const ALWAYS = "1970-01-01T00:00:00Z";
-
-/**
- * Builds the pin from the flags, purely: the trust profile, or the explicit values (each one given
- * is pinned, the rest is not). Undefined when nothing is pinned.
- * @throws CliExit EXIT.USAGE naming the bad flag or every bad field of the profile
- */
-export function pinOfFlags(f: PinFlags): TrustPin | undefined {
-  const explicit = f.contract !== undefined || f.ledger !== undefined || !!f.anchorer?.length || !!f.ledgerKey?.length || f.chainId !== undefined || f.genesis !== undefined;
-  if (f.trust) {
-    if (explicit) throw new CliExit(EXIT.USAGE, "give either --trust or the explicit --contract/--ledger/--anchorer/--ledger-key/--chain-id/--genesis, not both");
-    try {
-      return pinFromProfile(trustProfileFromJSON(f.trust.text));
-    } catch (e) {
-      if (e instanceof TrustError) throw new CliExit(EXIT.USAGE, `--trust ${f.trust.file}: ${e.message}`);
-      throw e;
-    }
-  }
-  if (!explicit) return undefined;
-  const pin: TrustPin = { source: "the values given" };
-  const address = (flag: string, v: string) => {
-    if (!/^0x[0-9a-fA-F]{40}$/.test(v)) throw new CliExit(EXIT.USAGE, `${flag} ${v}: want a 0x-prefixed 20-byte address`);
-    return toChecksumAddress(v);
-  };
-  if (f.contract !== undefined) pin.contract = address("--contract", f.contract);
-  if (f.ledger !== undefined) {
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,30}$/.test(f.ledger)) throw new CliExit(EXIT.USAGE, `--ledger ${JSON.stringify(f.ledger)}: want 1-31 characters of A-Z a-z 0-9 . _ -`);
-    pin.ledgerName = f.ledger;
-  }
-  if (f.anchorer?.length) pin.anchorers = f.anchorer.map((a) => ({ address: address("--anchorer", a), validFrom: ALWAYS, validUntil: null }));
-  if (f.ledgerKey?.length) {
-    pin.keys = f.ledgerKey.map(({ file, pem }): TrustedKey => {
-      const keyId = keyIdOfSpki(pem);
-      if (!keyId) throw new CliExit(EXIT.USAGE, `--ledger-key ${file}: not an Ed25519 public key in PEM (SubjectPublicKeyInfo)`);
-      const publicKey = pem.replace(/-----(BEGIN|END) PUBLIC KEY-----/g, "").replace(/\s+/g, "");
-      return { keyId, algorithm: "Ed25519", publicKey, validFrom: ALWAYS, validUntil: null };
-    });
-  }
-  if (f.chainId !== undefined) {
-    if (!/^[1-9][0-9]{0,77}$/.test(f.chainId)) throw new CliExit(EXIT.USAGE, `--chain-id ${f.chainId}: want a positive decimal integer`);
-    pin.chainId = f.chainId;
-  }
-  if (f.genesis !== undefined) {
-    if (!/^0x[0-9a-fA-F]{64}$/.test(f.genesis)) throw new CliExit(EXIT.USAGE, `--genesis ${f.genesis}: want the 0x-prefixed 32-byte hash of block 0`);
-    pin.genesisHash = f.genesis.toLowerCase();
-  }
-  return pin;
-}
-
-function readOrUsage(flag: string, file: string): string {
-  try {
-    return fs.readFileSync(file, "utf8");
-  } catch (e) {
-    throw new CliExit(EXIT.USAGE, `cannot read ${flag} ${file}: ${(e as Error).message}`);
-  }
-}
-
-const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 /** What the report says about the pin, for --json. */
 function trustJson(r: ProofReport): unknown {
@@ -179,31 +107,20 @@ export function verdictOf(r: ProofReport, file: string, endpoints: number): { li
   }
 }
 
-interface VerifyProofOpts {
+interface VerifyProofOpts extends PinFlags {
   offline?: boolean;
   onchain?: boolean;
   confirmations: string;
-  trust?: string;
-  contract?: string;
-  ledger?: string;
-  anchorer?: string[];
-  ledgerKey?: string[];
-  chainId?: string;
-  genesis?: string;
 }
 
 /** Registers `verify-proof`. */
 export function verifyProofCommand(): Command {
-  return new Command("verify-proof")
-    .description("verify a proof bundle against the chain and the site's trust profile, without the ledger's database; --rpc may be repeated: all endpoints must agree")
-    .argument("<file>", "proof bundle (JSON)")
-    .option("--trust <file>", "the site's trust profile (site-trust.json): pins chain, contract, ledger, anchoring accounts and keys")
-    .option("--contract <address>", "pin the anchor contract (instead of --trust)")
-    .option("--ledger <name>", "pin the ledger name (instead of --trust)")
-    .option("--anchorer <address>", "pin an account allowed to anchor (repeatable; instead of --trust)", collect)
-    .option("--ledger-key <pem>", "pin a ledger public key, PEM file (repeatable; instead of --trust)", collect)
-    .option("--chain-id <id>", "pin the chain id (instead of --trust)")
-    .option("--genesis <hash>", "pin the hash of the chain's block 0 (instead of --trust)")
+  // The pin options (--contract, --ledger among them) are this command's own, never the ledger's configuration.
+  return addPinOptions(
+    new Command("verify-proof")
+      .description("verify a proof bundle against the chain and the site's trust profile, without the ledger's database; --rpc may be repeated: all endpoints must agree")
+      .argument("<file>", "proof bundle (JSON)"),
+  )
     .option("--offline", "check everything except the chain")
     .option("--onchain", "also ask the contract's own verifyInclusion view")
     .option("--confirmations <n>", "confirmations required", "1")
@@ -212,15 +129,7 @@ export function verifyProofCommand(): Command {
       const config = configOf(cmd, { contract: undefined, ledger: undefined });
       const confirmations = Number(opts.confirmations);
       if (!Number.isSafeInteger(confirmations) || confirmations < 1) throw new CliExit(EXIT.USAGE, `--confirmations ${opts.confirmations}: want a positive integer`);
-      const pin = pinOfFlags({
-        trust: opts.trust !== undefined ? { file: opts.trust, text: readOrUsage("--trust", opts.trust) } : undefined,
-        contract: opts.contract,
-        ledger: opts.ledger,
-        anchorer: opts.anchorer,
-        ledgerKey: opts.ledgerKey?.map((f) => ({ file: f, pem: readOrUsage("--ledger-key", f) })),
-        chainId: opts.chainId,
-        genesis: opts.genesis,
-      });
+      const pin = pinOf(opts);
       let text: string;
       try {
         text = fs.readFileSync(file, "utf8");

@@ -121,10 +121,13 @@ export interface EvidenceChecks {
   checks: IntegrityCheck[];
   findings: Finding[];
   anchoring: BatchReport["anchoring"];
+  /** Whose ledger, when the evidence was checked against a pin (a package); unpinned makes the verdict UNPINNED. */
+  provenance?: BatchReport["provenance"];
 }
 
 /**
- * The report and its verdict: integrity failures first (exit 1), then events not yet anchored with
+ * The report and its verdict: integrity failures first (exit 1), then evidence not pinned to the
+ * site's ledger (exit 6, packages only), then events not yet anchored with
  * the configured confirmations (exit 5), then open checklist items (exit 4), else PASS (exit 0).
  */
 export function batchReportOf(review: BatchReview, evidence: EvidenceChecks, generatedAt: string, checkedFrom: BatchReport["checkedFrom"]): BatchReport {
@@ -149,7 +152,9 @@ export function batchReportOf(review: BatchReview, evidence: EvidenceChecks, gen
   const open = review.checklist.some((c) => c.status === "open");
   const verdict: BatchVerdict = integrityFindings.length
     ? "INTEGRITY-FAIL"
-    : evidence.anchoring.notAnchored.length
+    : evidence.provenance && !evidence.provenance.pinned
+      ? "UNPINNED"
+      : evidence.anchoring.notAnchored.length
       ? "NOT-ANCHORED"
       : open
         ? "OPEN-ITEMS"
@@ -164,5 +169,6 @@ export function batchReportOf(review: BatchReview, evidence: EvidenceChecks, gen
     integrity: { ok: integrityFindings.length === 0, checks, findings: integrityFindings },
     anchoring: evidence.anchoring,
     exceptions: [...integrityFindings, ...review.checklist.flatMap((c) => [...c.findings, ...c.notes])],
+    ...(evidence.provenance ? { provenance: evidence.provenance } : {}),
   };
 }

@@ -109,11 +109,24 @@ export interface BatchReview {
   trail: TrailEntry[];
 }
 
-/** Verdicts, each with its exit code: 0 pass, 1 integrity fails, 5 not all anchored, 4 open items. */
-export type BatchVerdict = "PASS" | "INTEGRITY-FAIL" | "NOT-ANCHORED" | "OPEN-ITEMS";
+/**
+ * Verdicts, each with its exit code: 0 pass, 1 integrity fails, 6 unpinned (a package checked
+ * without the site's trust profile or pinned values: unchanged, but not shown to be the site's),
+ * 5 not all anchored, 4 open items.
+ */
+export type BatchVerdict = "PASS" | "INTEGRITY-FAIL" | "UNPINNED" | "NOT-ANCHORED" | "OPEN-ITEMS";
 
 /** Exit code of each verdict. */
-export const BATCH_EXIT: Record<BatchVerdict, 0 | 1 | 4 | 5> = { PASS: 0, "INTEGRITY-FAIL": 1, "NOT-ANCHORED": 5, "OPEN-ITEMS": 4 };
+export const BATCH_EXIT: Record<BatchVerdict, 0 | 1 | 4 | 5 | 6> = { PASS: 0, "INTEGRITY-FAIL": 1, UNPINNED: 6, "NOT-ANCHORED": 5, "OPEN-ITEMS": 4 };
+
+/** Whose ledger the evidence was checked against (verify-package): the pin, or what was not pinned. */
+export interface ProvenanceView {
+  pinned: boolean;
+  /** What the pin named and matched (organisation, site, contract, ledger, anchoring accounts, key), or why nothing was. */
+  detail: string;
+  /** What was not pinned. */
+  unpinned: string[];
+}
 
 /** One integrity check done and what it found. */
 export interface IntegrityCheck {
@@ -126,7 +139,7 @@ export interface IntegrityCheck {
 export interface BatchReport extends Omit<BatchReview, "integrity"> {
   reportVersion: typeof BATCH_REPORT_VERSION;
   verdict: BatchVerdict;
-  exitCode: 0 | 1 | 4 | 5;
+  exitCode: 0 | 1 | 4 | 5 | 6;
   generatedAt: string;
   /** Where the evidence came from: the ledger's database or a package. */
   checkedFrom: "ledger" | "package";
@@ -134,4 +147,6 @@ export interface BatchReport extends Omit<BatchReview, "integrity"> {
   anchoring: { anchored: number; notAnchored: { eventId: string; status: string }[]; epochs: number[] };
   /** Open findings and reviewed exceptions, flattened: review by exception. */
   exceptions: Finding[];
+  /** Whose ledger this is, when checked against a pin (packages); absent for the ledger's own review. */
+  provenance?: ProvenanceView;
 }
