@@ -10,7 +10,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { generateKeyPairSync, sign } from "node:crypto";
-import { Contract, ContractFactory, ContractTransactionReceipt, JsonRpcProvider, Log } from "ethers";
+import { Contract, ContractFactory, ContractTransactionReceipt, JsonRpcProvider, Log, NonceManager } from "ethers";
 import {
   LedgerRecord,
   ProofBundle,
@@ -73,25 +73,28 @@ export function forgedRecord(r: LedgerRecord): LedgerRecord {
 export async function forgeLookalike(rpcUrl: string, genuine: ProofBundle, where: LookalikeWhere, account = ATTACKER_ACCOUNT): Promise<Lookalike> {
   const provider = new JsonRpcProvider(rpcUrl, undefined, { staticNetwork: true });
   try {
-    const attacker = devWallet(account, provider);
+    // One nonce counter per sender: the node's pending count can lag a just-mined transaction.
+    const attackerWallet = devWallet(account, provider);
+    const attacker = new NonceManager(attackerWallet);
+    const attackerAddress = attackerWallet.address;
     const artifact = JSON.parse(fs.readFileSync(ARTIFACT, "utf8"));
     let contract: Contract;
     let ledgerName: string;
     if (where.kind === "own contract") {
       ledgerName = where.ledgerName ?? genuine.anchor.ledgerName;
-      const deployed = await new ContractFactory(artifact.abi, artifact.bytecode, attacker).deploy(attacker.address);
+      const deployed = await new ContractFactory(artifact.abi, artifact.bytecode, attacker).deploy(attackerAddress);
       await deployed.waitForDeployment();
       contract = new Contract(await deployed.getAddress(), artifact.abi, attacker);
-      await (await contract.createLedger(ledgerIdOfName(ledgerName), attacker.address)).wait();
+      await (await contract.createLedger(ledgerIdOfName(ledgerName), attackerAddress)).wait();
     } else {
       ledgerName = where.ledgerName;
       // The registry admin of the real contract creates a ledger for the attacker (a shared registry).
-      const admin = new Contract(where.contract, artifact.abi, devWallet(DEV_ACCOUNT.admin, provider));
-      await (await admin.createLedger(ledgerIdOfName(ledgerName), attacker.address)).wait();
+      const admin = new Contract(where.contract, artifact.abi, new NonceManager(devWallet(DEV_ACCOUNT.admin, provider)));
+      await (await admin.createLedger(ledgerIdOfName(ledgerName), attackerAddress)).wait();
       contract = new Contract(where.contract, artifact.abi, attacker);
     }
     const ledgerId = ledgerIdOfName(ledgerName);
-    await (await contract.grantRole(await contract.anchorerRole(ledgerId), attacker.address)).wait();
+    await (await contract.grantRole(await contract.anchorerRole(ledgerId), attackerAddress)).wait();
 
     // Earlier epochs: one leaf each, the last taking up the rest of the sequence numbers.
     const { epoch, firstSeq } = genuine.anchor;
@@ -128,7 +131,7 @@ export async function forgeLookalike(rpcUrl: string, genuine: ProofBundle, where
       auditPath,
       root,
       anchor: {
-        anchorer: toChecksumAddress(attacker.address),
+        anchorer: toChecksumAddress(attackerAddress),
         chainId: genuine.anchor.chainId,
         contract: toChecksumAddress(await contract.getAddress()),
         ledgerId,

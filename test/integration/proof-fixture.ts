@@ -9,7 +9,7 @@ import { createPrivateKey, sign } from "node:crypto";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
-import { ProofBundle, TrustProfile, base64urlEncode, checkpointMessage, TRUST_MEDIA_TYPE_V1, fromHex, inclusionProofLength, keyIdOfSpki, ledgerIdOfName, rfc9162, rootFromInclusionProof, toHex, toChecksumAddress } from "../../src/core";
+import { ProofBundle, TrustProfile, base64urlEncode, checkpointMessage, fromHex, inclusionProofLength, keyIdOfSpki, ledgerIdOfName, rfc9162, rootFromInclusionProof, toHex, toChecksumAddress } from "../../src/core";
 import { cliAsync as cli, serve, Served } from "../helpers/process";
 import { sampleEvent } from "../helpers/events";
 
@@ -27,46 +27,33 @@ export interface ProofFixture {
   /** The embedded chain's JSON-RPC URL. */
   rpcUrl: string;
   proofs: ExportedProof[];
-  /** The site's trust profile, built from the running ledger's facts (siteTrustProfile). */
+  /** The site's trust profile, from `gxp-ledger trust export --sign` (exportSiteTrust). */
   trust: TrustProfile;
   /** The same, written as site-trust.json in the data directory. */
   trustFile: string;
   stop(): Promise<void>;
 }
 
-async function rpcCall(url: string, method: string, params: unknown[]): Promise<any> {
-  const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }) });
-  const j = (await res.json()) as { result?: unknown; error?: { message: string } };
-  if (j.error) throw new Error(`${method}: ${j.error.message}`);
-  return j.result;
-}
+/** The site's organisation and site names in the fixture's trust profile. */
+export const SITE = { organisation: "Acme Pharma GmbH", site: "Werk Mannheim" };
 
 /**
- * The site's trust profile of a running ledger, from its facts: the chain's id and block 0 hash asked
- * of the chain, contract, ledger and anchoring account from chain/deployment.json, the ledger key
- * from keys/receipt-key.pub.pem; valid from the deployment block's time. What `gxp-ledger trust
- * export` publishes (docs/trust-profile.md), built here without it.
+ * The site's trust profile of a running ledger, written by the real `gxp-ledger trust export --sign`
+ * into `file`, and checked against the ledger's own facts (contract, ledger and anchoring account of
+ * chain/deployment.json, the key of keys/receipt-key.pub.pem, the chain's block 0).
  */
-export async function siteTrustProfile(dataDir: string, rpcUrl: string, who = { organisation: "Acme Pharma GmbH", site: "Werk Mannheim" }): Promise<TrustProfile> {
+export async function exportSiteTrust(dataDir: string, rpcUrl: string, file: string): Promise<TrustProfile> {
+  const t = await cli(["--data-dir", dataDir, "trust", "export", "-o", file, "--organisation", SITE.organisation, "--site", SITE.site, "--sign"]);
+  expect(t.code, t.stdout + t.stderr).to.equal(0);
+  const profile = JSON.parse(fs.readFileSync(file, "utf8")) as TrustProfile;
   const d = JSON.parse(fs.readFileSync(path.join(dataDir, "chain", "deployment.json"), "utf8"));
-  const chainId = BigInt(await rpcCall(rpcUrl, "eth_chainId", [])).toString();
-  const genesis = await rpcCall(rpcUrl, "eth_getBlockByNumber", ["0x0", false]);
-  const deployBlock = await rpcCall(rpcUrl, "eth_getBlockByNumber", ["0x" + Number(d.deployBlock).toString(16), false]);
-  const validFrom = new Date(Number(BigInt(deployBlock.timestamp)) * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
   const pem = fs.readFileSync(path.join(dataDir, "keys", "receipt-key.pub.pem"), "utf8");
-  const publicKey = pem.replace(/-----(BEGIN|END) PUBLIC KEY-----/g, "").replace(/\s+/g, "");
-  return {
-    mediaType: TRUST_MEDIA_TYPE_V1,
-    organisation: who.organisation,
-    site: who.site,
-    ledger: { name: d.ledgerName, id: ledgerIdOfName(d.ledgerName) },
-    chain: { chainId, genesisHash: String(genesis.hash).toLowerCase() },
-    contract: toChecksumAddress(d.contract),
-    anchorers: [{ address: toChecksumAddress(d.anchorer), validFrom, validUntil: null }],
-    keys: [{ keyId: keyIdOfSpki(publicKey)!, algorithm: "Ed25519", publicKey, validFrom, validUntil: null }],
-    issuedAt: new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
-    development: true,
-  };
+  const genesis = await (await fetch(rpcUrl, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_getBlockByNumber", params: ["0x0", false] }) })).json();
+  expect(profile).to.deep.include({ organisation: SITE.organisation, site: SITE.site, contract: toChecksumAddress(d.contract), ledger: { name: d.ledgerName, id: ledgerIdOfName(d.ledgerName) } });
+  expect(profile.chain).to.deep.equal({ chainId: "31337", genesisHash: (genesis as { result: { hash: string } }).result.hash });
+  expect(profile.anchorers.map((a) => a.address)).to.deep.equal([toChecksumAddress(d.anchorer)]);
+  expect(profile.keys.map((k) => k.keyId)).to.deep.equal([keyIdOfSpki(pem)]);
+  return profile;
 }
 
 /** Writes a trust profile as a file (pretty JSON) and returns its path. */
@@ -103,14 +90,15 @@ export async function startProofFixture(sizes: number[]): Promise<ProofFixture> 
       proofs.push({ eventId: id, file, text: fs.readFileSync(file, "utf8") });
     }
     const rpcUrl = JSON.parse(fs.readFileSync(path.join(dir, "chain", "deployment.json"), "utf8")).rpcUrl as string;
-    const trust = await siteTrustProfile(dir, rpcUrl);
+    const trustFile = path.join(dir, "site-trust.json");
+    const trust = await exportSiteTrust(dir, rpcUrl, trustFile);
     return {
       dir,
       served,
       rpcUrl,
       proofs,
       trust,
-      trustFile: writeTrust(path.join(dir, "site-trust.json"), trust),
+      trustFile,
       async stop() {
         await served.stop();
         fs.rmSync(dir, { recursive: true, force: true });

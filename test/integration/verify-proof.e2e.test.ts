@@ -277,7 +277,9 @@ describe("verify-proof, the standalone script and @sigstore/verify on real bundl
     });
 
     it("(d) a pin whose genesis block differs (another chain with the same id): FAIL TRUST_GENESIS_MISMATCH", async () => {
-      const other = writeTrust(path.join(fx.dir, "other-chain-trust.json"), { ...fx.trust, chain: { ...fx.trust.chain, genesisHash: "0x" + "47".repeat(32) } });
+      // Unsigned: a profile edited after signing is refused as such (exit 2), before any chain check.
+      const { signature: _signature, ...unsigned } = fx.trust;
+      const other = writeTrust(path.join(fx.dir, "other-chain-trust.json"), { ...unsigned, chain: { ...fx.trust.chain, genesisHash: "0x" + "47".repeat(32) } });
       const v = await cli(["verify-proof", fx.proofs[0].file, "--trust", other, "--rpc", fx.rpcUrl]);
       expect(v.code, v.stdout + v.stderr).to.equal(1);
       expect(v.stdout).to.match(/^FAIL .*: chain id check failed: genesis mismatch: .*another chain with the same chain id \[TRUST_GENESIS_MISMATCH\]/);
