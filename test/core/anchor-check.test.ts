@@ -27,16 +27,19 @@ import {
 const iface = new Interface(GXP_ANCHOR_ABI);
 const H = (b: string) => "0x" + b.repeat(32);
 const ledgerId = ledgerIdOfName("DE01");
+const ANCHORER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+const OTHER = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC";
+const GENESIS = H("9a");
 const claim: AnchorClaim = {
   epoch: 7,
   root: H("ab"),
   treeSize: 5,
-  anchor: { chainId: "31337", contract: "0x5FbDB2315678afecb367f032d93F642f64180aa3", ledgerId, ledgerName: "DE01", epoch: 7, firstSeq: 40, txHash: H("cd"), blockNumber: 12, blockHash: H("ef"), blockTimestamp: 1_800_000_000, logIndex: 2 },
+  anchor: { anchorer: ANCHORER, chainId: "31337", contract: "0x5FbDB2315678afecb367f032d93F642f64180aa3", ledgerId, ledgerName: "DE01", epoch: 7, firstSeq: 40, txHash: H("cd"), blockNumber: 12, blockHash: H("ef"), blockTimestamp: 1_800_000_000, logIndex: 2 },
 };
 
 /** What an honest node answers for `claim`. */
 function honestAnswers(): Partial<Record<RpcKey, RpcAnswer>> {
-  const log = iface.encodeEventLog("EpochAnchored", [ledgerId, 7, claim.root, 5, 40]);
+  const log = iface.encodeEventLog("EpochAnchored", [ledgerId, 7, ANCHORER, claim.root, 5, 40]);
   return {
     chainId: { result: "0x7a69" },
     code: { result: "0x6080" },
@@ -46,12 +49,14 @@ function honestAnswers(): Partial<Record<RpcKey, RpcAnswer>> {
         blockNumber: "0xc",
         blockHash: H("ef"),
         status: "0x1",
+        from: ANCHORER.toLowerCase(),
         logs: [{ logIndex: "0x2", address: claim.anchor.contract.toLowerCase(), topics: log.topics, data: log.data }],
       },
     },
     block: { result: { hash: H("ef"), timestamp: "0x6b49d200", transactions: [H("cd")] } },
     head: { result: "0xe" },
     inclusion: { result: uintWord(1).replace(/^/, "0x") },
+    genesis: { result: { hash: GENESIS, timestamp: "0x0", transactions: [] } },
   };
 }
 const facts = (edit: (a: Partial<Record<RpcKey, RpcAnswer>>) => void = () => {}): ChainFacts => {
@@ -83,13 +88,19 @@ describe("anchorRequests", () => {
     expect(reqs.map((r) => r.method)).to.deep.equal(["eth_chainId", "eth_getCode", "eth_call", "eth_getTransactionReceipt", "eth_getBlockByNumber", "eth_blockNumber", "eth_call"]);
     expect(reqs[4].params).to.deep.equal(["0xc", false]);
   });
+  it("asks for block 0 only when a genesis hash is pinned", () => {
+    const reqs = anchorRequests(claim, undefined, { genesis: true });
+    expect(reqs.map((r) => r.method)).to.deep.equal(["eth_chainId", "eth_getCode", "eth_call", "eth_getTransactionReceipt", "eth_getBlockByNumber", "eth_blockNumber", "eth_getBlockByNumber"]);
+    expect(reqs[6].params).to.deep.equal(["0x0", false]);
+  });
 });
 
 describe("checkAnchor", () => {
   describe("when one honest endpoint answers", () => {
     it("passes chain id, anchor, block, finality and on-chain inclusion", () => {
-      const steps = checkAnchor(claim, [{ endpoint: "e1", facts: facts() }], { onchain: true });
+      const steps = checkAnchor(claim, [{ endpoint: "e1", facts: facts() }], { onchain: true, genesisHash: GENESIS });
       expect(steps.map((s) => [s.step, s.ok])).to.deep.equal([["chain id", true], ["anchor", true], ["block", true], ["finality", true], ["on-chain inclusion", true]]);
+      expect(steps[0].detail).to.equal(`chain 31337, genesis block ${GENESIS} as pinned`);
     });
   });
   describe("when the chain says otherwise", () => {
@@ -108,6 +119,10 @@ describe("checkAnchor", () => {
         ["PROOF_BLOCK_MISMATCH", (a) => ((a.block as any).result.timestamp = "0x1")],
         ["PROOF_TX_MISMATCH", (a) => ((a.receipt as any).result.logs[0].topics[2] = "0x" + uintWord(8))],
         ["PROOF_TX_MISMATCH", (a) => ((a.receipt as any).result.status = "0x0")],
+        ["PROOF_TX_MISMATCH", (a) => ((a.receipt as any).result.logs[0].topics.pop())],
+        ["PROOF_ANCHORER_MISMATCH", (a) => ((a.receipt as any).result.from = OTHER.toLowerCase())],
+        ["PROOF_ANCHORER_MISMATCH", (a) => ((a.receipt as any).result.logs[0].topics[3] = "0x" + OTHER.slice(2).toLowerCase().padStart(64, "0"))],
+        ["TRUST_GENESIS_MISMATCH", (a) => ((a.genesis as any).result.hash = H("9b")), { genesisHash: GENESIS }],
         ["PROOF_NOT_FINAL", () => {}, { confirmations: 4 }],
         ["PROOF_ONCHAIN_INCLUSION_FAILED", (a) => (a.inclusion = { result: "0x" + uintWord(0) }), { onchain: true }],
       ];

@@ -4,9 +4,14 @@
  */
 import { expect } from "chai";
 import fs from "node:fs";
+import { createPrivateKey, createPublicKey, sign } from "node:crypto";
 import path from "node:path";
 import {
+  PROOF_MEDIA_TYPE_V2,
   ProofBundle,
+  base64urlEncode,
+  checkpointMessage,
+  keyIdOfSpki,
   bundleCompactText,
   bundleFileText,
   bundleForms,
@@ -26,18 +31,34 @@ import { nodeHasher } from "../../src/crypto/node-hasher";
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const standalone = require("../../scripts/verify-proof-standalone.js") as { jcs(v: unknown): string; pretty(v: unknown): string };
 
-const text = fs.readFileSync(path.resolve(__dirname, "../../docs/examples/example-proof.json"), "utf8");
-const bundle = JSON.parse(text);
+// A fixed Ed25519 test key (PKCS #8 DER: the RFC 8410 header and a 32-byte seed) to sign checkpoints.
+const TEST_KEY = createPrivateKey({ key: Buffer.concat([Buffer.from("302e020100300506032b657004220420", "hex"), Buffer.alloc(32, 7)]), format: "der", type: "pkcs8" });
+const TEST_SPKI = createPublicKey(TEST_KEY).export({ type: "spki", format: "der" }).toString("base64");
+
+/** The bundle with its checkpoint signed by the test key over its tree head as it now stands. */
+function signed(b: ProofBundle): ProofBundle {
+  const keyId = keyIdOfSpki(TEST_SPKI)!;
+  const head = { ledger: b.anchor.ledgerName, epoch: b.epoch, firstSeq: b.anchor.firstSeq, treeSize: b.treeSize, root: b.root, keyId };
+  return { ...b, checkpoint: { keyId, publicKey: TEST_SPKI, signature: base64urlEncode(new Uint8Array(sign(null, checkpointMessage(head), TEST_KEY))) } };
+}
+
+const exampleText = fs.readFileSync(path.resolve(__dirname, "../../docs/examples/example-proof.json"), "utf8");
+const example = JSON.parse(exampleText);
+// The published example, or (while docs/examples still holds a version 1 bundle) the same bundle as
+// version 2: the development anchorer's account and a checkpoint signed by the test key.
+const v2 = example.mediaType === PROOF_MEDIA_TYPE_V2;
+const bundle: ProofBundle = v2 ? example : signed({ ...example, mediaType: PROOF_MEDIA_TYPE_V2, anchor: { ...example.anchor, anchorer: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8" } });
+const text = v2 ? exampleText : bundleFileText(bundle);
 const failedStep = (t: string) => verifyProofOffline(t).steps.find((s) => !s.ok);
 
-/** The example with its record's event data replaced, leaf hash and root recomputed: a bundle that passes offline. */
+/** The example with its record's event data replaced, leaf hash and root recomputed and the checkpoint signed again: a bundle that passes offline. */
 function withData(extra: Record<string, unknown>): ProofBundle {
   const b = JSON.parse(text) as ProofBundle;
   Object.assign(b.record.event.data, extra);
   const leaf = recordLeafHash(b.record);
   b.leafHash = toHex(leaf);
   b.root = toHex(rootFromInclusionProof(rfc9162, b.leafIndex, b.treeSize, leaf, b.auditPath.map(fromHex)));
-  return b;
+  return signed(b);
 }
 
 const nested = (levels: number): unknown => (levels === 0 ? 1 : [nested(levels - 1)]);
@@ -139,10 +160,12 @@ describe("bundle byte forms", () => {
       }
     });
   });
-  describe("when the contract address is not in EIP-55 form", () => {
+  describe("when the contract or anchoring account address is not in EIP-55 form", () => {
     it("fails the canonical form step", () => {
       const lower = { ...bundle, anchor: { ...bundle.anchor, contract: bundle.anchor.contract.toLowerCase() } };
       expect(failedStep(bundleFileText(lower))).to.deep.include({ step: "canonical form" });
+      const anchorer = { ...bundle, anchor: { ...bundle.anchor, anchorer: bundle.anchor.anchorer.toLowerCase() } };
+      expect(failedStep(bundleFileText(anchorer))).to.deep.include({ step: "canonical form", code: "PROOF_CANONICAL_MISMATCH" });
       expect(toChecksumAddress(bundle.anchor.contract.toLowerCase())).to.equal(bundle.anchor.contract);
     });
   });
