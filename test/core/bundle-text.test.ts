@@ -73,6 +73,8 @@ describe("bundle byte forms", () => {
   });
   describe("when the same content is written another way", () => {
     it("fails the canonical form step, naming the line", () => {
+      const { mediaType, ...rest } = bundle;
+      const mediaTypeFirst = { mediaType, ...rest };
       const variants = [
         text.replace(/\n/g, "\r\n"),
         text.trimEnd(),
@@ -80,8 +82,8 @@ describe("bundle byte forms", () => {
         text.replace('"epoch": 0,\n  "leafHash"', '"epoch": 0,\n  "epoch": 0,\n  "leafHash"'), // duplicate member
         text.replace('"value": 61.5', '"value": 61.50'),
         text.replace('"site": "DE01"', '"site": "\\u0044E01"'),
-        JSON.stringify({ mediaType: bundle.mediaType, ...bundle }, null, 2) + "\n", // not in RFC 8785 member order
-        JSON.stringify({ mediaType: bundle.mediaType, ...bundle }),
+        JSON.stringify(mediaTypeFirst, null, 2) + "\n", // not in RFC 8785 member order
+        JSON.stringify(mediaTypeFirst),
       ];
       for (const v of variants) {
         expect(failedStep(v), JSON.stringify(v.slice(0, 40))).to.deep.include({ step: "canonical form", code: "PROOF_CANONICAL_MISMATCH" });
