@@ -136,7 +136,12 @@ function loadInto(file: File, box: string, then?: () => void): void {
 function wireDrop(zoneId: string, inputId: string, box: string, then?: () => void): void {
   const zone = document.getElementById(zoneId)!;
   const input = document.getElementById(inputId) as HTMLInputElement;
-  input.addEventListener("change", () => input.files?.[0] && loadInto(input.files[0], box, then));
+  input.addEventListener("change", () => {
+    const f = input.files?.[0];
+    // Cleared after reading, so that choosing the same file again (after editing the box) reloads it.
+    input.value = "";
+    if (f) loadInto(f, box, then);
+  });
   zone.addEventListener("dragover", (e) => {
     e.preventDefault();
     zone.classList.add("over");

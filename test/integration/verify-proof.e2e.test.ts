@@ -305,6 +305,74 @@ describe("verify-proof, the standalone script and @sigstore/verify on real bundl
     });
   });
 
+  describe("when the standalone script checks a batch's export package (--package)", () => {
+    let pkg: string;
+    before(async function () {
+      // export-batch copies the format docs into the package; they are written in another area.
+      const missing = ["docs/trust-profile.md", "docs/trust-profile.schema.json"].filter((f) => !fs.existsSync(path.resolve(__dirname, "../..", f)));
+      if (missing.length) {
+        console.log(`      SKIPPED: ${missing.join(", ")} missing, so export-batch cannot write a package`);
+        this.skip();
+      }
+      pkg = path.join(fx.dir, "package-B-PROOF-2");
+      const e = await cli(["--data-dir", fx.dir, "export-batch", "B-PROOF-2", "-o", pkg]);
+      expect(e.code, e.stdout + e.stderr).to.equal(0);
+    });
+    const copy = (name: string) => {
+      const to = path.join(fx.dir, name);
+      fs.rmSync(to, { recursive: true, force: true });
+      fs.cpSync(pkg, to, { recursive: true });
+      return to;
+    };
+
+    it("verifies every file, the manifest signature by the pinned key and every bundle: VERIFIED (pinned), or UNPINNED (exit 6) without a pin", async () => {
+      const s = await runStandalone(["--package", pkg, "--rpc", fx.rpcUrl, "--trust", fx.trustFile]);
+      expect(s.code, s.out).to.equal(0);
+      expect(s.out).to.match(/ok {3}manifest signature: manifest signed by ledger key [0-9a-f]{64}, as pinned/);
+      expect(s.out).to.match(/^VERIFIED \(pinned\) package .*: batch B-PROOF-2, 7 events: Acme Pharma GmbH, Werk Mannheim: ledger default/m);
+      const u = await runStandalone(["--package", pkg, "--rpc", fx.rpcUrl]);
+      expect(u.code, u.out).to.equal(6);
+      expect(u.out).to.match(/^UNPINNED package .*NOT pinned: chain id, contract, ledger, anchoring account, ledger key/m);
+    });
+
+    it("fails a package with an edited, added or symlinked file, or a manifest signed by a key that is not the pinned one", async () => {
+      const edited = copy("pkg-edited");
+      fs.appendFileSync(path.join(edited, "batch-chain.json"), " ");
+      const a = await runStandalone(["--package", edited, "--rpc", fx.rpcUrl, "--trust", fx.trustFile]);
+      expect(a.code, a.out).to.equal(1);
+      expect(a.out).to.match(/^FAILED package files: batch-chain\.json does not have the SHA-256 the manifest lists/m);
+
+      const added = copy("pkg-added");
+      fs.writeFileSync(path.join(added, "events", "extra.proof.json"), "{}");
+      const b = await runStandalone(["--package", added, "--rpc", fx.rpcUrl, "--trust", fx.trustFile]);
+      expect(b.code, b.out).to.equal(1);
+      expect(b.out).to.match(/^FAILED package files: events\/extra\.proof\.json is not in the manifest/m);
+
+      const linked = copy("pkg-linked");
+      const first = fs.readdirSync(path.join(linked, "events"))[0];
+      fs.rmSync(path.join(linked, "events", first));
+      fs.symlinkSync(path.join(pkg, "events", first), path.join(linked, "events", first));
+      const c = await runStandalone(["--package", linked, "--rpc", fx.rpcUrl, "--trust", fx.trustFile]);
+      expect(c.code, c.out).to.equal(1);
+      expect(c.out).to.match(/^FAILED package files: events\/.* is not a regular file/m);
+
+      // Re-signed by an outsider's key: the signature verifies, but the key is not the site's.
+      const resignedPkg = copy("pkg-resigned");
+      const { generateKeyPairSync, sign, createHash } = await import("node:crypto");
+      const { publicKey, privateKey } = generateKeyPairSync("ed25519");
+      const sigFile = path.join(resignedPkg, "manifest.sig.json");
+      const sig = JSON.parse(fs.readFileSync(sigFile, "utf8"));
+      const der = publicKey.export({ type: "spki", format: "der" });
+      sig.publicKeyPem = publicKey.export({ type: "spki", format: "pem" }).toString();
+      sig.keyId = createHash("sha256").update(der).digest("hex");
+      sig.signature = sign(null, Buffer.from(`${sig.statement}\n${sig.manifestSha256}`, "utf8"), privateKey).toString("base64url");
+      fs.writeFileSync(sigFile, JSON.stringify(sig, null, 1) + "\n");
+      const d = await runStandalone(["--package", resignedPkg, "--rpc", fx.rpcUrl, "--trust", fx.trustFile]);
+      expect(d.code, d.out).to.equal(1);
+      expect(d.out).to.match(/^FAILED manifest signature: TRUST_KEY_MISMATCH: signed by key [0-9a-f]{64}, which is not a pinned ledger key/m);
+    });
+  });
+
   describe("when any one byte of a bundle is changed", () => {
     it("is rejected by verify-proof's code, the standalone script and the independent (sigstore + ethers) verifier, every time", async () => {
       // A bundle of the 1-event epoch and one from the 7-event epoch (a 3-hash audit path).
