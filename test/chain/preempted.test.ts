@@ -11,7 +11,7 @@ import { expect } from "chai";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { HDNodeWallet, JsonRpcProvider } from "ethers";
+import { ContractFactory, HDNodeWallet, JsonRpcProvider } from "ethers";
 import { startEmbeddedChain, EmbeddedChain } from "../../src/chain/embedded-chain";
 import { connect } from "../../src/chain/provider";
 import { deployLedger, Deployment } from "../../src/chain/deploy";
@@ -167,6 +167,48 @@ describe("pre-empted epochs (real local chain)", function () {
       const f = await failureOf(s.anchorer().anchorPending());
       expect(f.code).to.equal("CHAIN_ROOT_CONFLICT");
       expect(f.info).to.deep.include({ epoch: ep.epoch, txHash: s.ledger.epochs.anchorOf(ep.epoch)!.txHash });
+    });
+  });
+
+  describe("when the EpochAnchored log of an anchor we sent names another account", () => {
+    /**
+     * A look-alike contract at the configured address: it keeps an anchor like GxpAnchor but its log
+     * names 0x…dEaD as the anchorer. The ledger must not record such an anchor as its own, nor adopt it.
+     */
+    const MISNAMING_SOURCE = `// SPDX-License-Identifier: UNLICENSED
+pragma solidity ^0.8.24;
+contract MisnamingAnchor {
+    struct Anchor { bytes32 root; uint64 treeSize; uint64 firstSeq; uint64 timestamp; uint64 blockNumber; }
+    event EpochAnchored(bytes32 indexed ledgerId, uint64 indexed epoch, address indexed anchorer, bytes32 root, uint64 treeSize, uint64 firstSeq);
+    uint64 private _nextEpoch;
+    uint64 private _nextSeq;
+    mapping(uint64 => Anchor) private _anchors;
+    function ledgerState(bytes32) external view returns (bool, uint64, uint64) { return (true, _nextEpoch, _nextSeq); }
+    function getAnchor(bytes32, uint64 epoch) external view returns (Anchor memory) { return _anchors[epoch]; }
+    function anchor(bytes32 ledgerId, uint64 epoch, bytes32 root, uint64 treeSize, uint64 firstSeq) external {
+        _anchors[epoch] = Anchor(root, treeSize, firstSeq, uint64(block.timestamp), uint64(block.number));
+        _nextEpoch = epoch + 1;
+        _nextSeq = firstSeq + treeSize;
+        emit EpochAnchored(ledgerId, epoch, address(0xdEaD), root, treeSize, firstSeq);
+    }
+}`;
+
+    it("throws CHAIN_ANCHOR_FAILED naming both accounts, records nothing and does not adopt it", async () => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const solc = require("solc") as { compile(input: string): string };
+      const out = JSON.parse(
+        solc.compile(JSON.stringify({ language: "Solidity", sources: { "M.sol": { content: MISNAMING_SOURCE } }, settings: { evmVersion: "shanghai", outputSelection: { "*": { "*": ["abi", "evm.bytecode.object"] } } } })),
+      ) as { contracts: Record<string, Record<string, { abi: unknown[]; evm: { bytecode: { object: string } } }>> };
+      const c = out.contracts["M.sol"].MisnamingAnchor;
+      const deployed = await new ContractFactory(c.abi as never, c.evm.bytecode.object, devWallet(DEV_ACCOUNT.admin, provider)).deploy();
+      await deployed.waitForDeployment();
+      const s = await site("PRE-MISNAMED");
+      const ep = s.seal(2);
+      const contract = anchorContract(await deployed.getAddress(), ours);
+      const f = await failureOf(createAnchorer({ epochs: s.ledger.epochs, contract, signer: ours, provider, chainId, ledgerId: s.ledgerId, confirmations: 1, waitTimeoutMs: 20_000 }).anchorPending());
+      expect(f.code).to.equal("CHAIN_ANCHOR_FAILED");
+      expect(f.info).to.include({ epoch: ep.epoch, anchorer: "0x000000000000000000000000000000000000dEaD", expected: ours.address });
+      expect(s.ledger.epochs.anchorOf(ep.epoch)).to.equal(undefined);
     });
   });
 
