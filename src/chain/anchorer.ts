@@ -16,12 +16,19 @@
  *  - an anchor that is not final yet is checked on every call: when its block is no longer the
  *    chain's block at that height, the anchor is superseded (kept, with the reason) and the epoch
  *    is anchored again (or the transaction adopted where the new chain mined it).
+ *
+ * Whose anchor (issue 11): the contract's EpochAnchored log names the account that anchored. An
+ * anchor this ledger sent must name this ledger's signer. When the contract holds, for an epoch this
+ * ledger sealed, a root, size or first sequence number other than the sealed one, the epoch's log
+ * decides what happened: put there by a transaction this ledger never sent, the epoch was pre-empted
+ * (a stolen or rogue anchorer key: CHAIN_EPOCH_PREEMPTED, an attack to report); put there by one of
+ * this ledger's own transactions, the database changed since (CHAIN_ROOT_CONFLICT).
  */
-import { JsonRpcProvider, Signer, TransactionReceipt } from "ethers";
+import { JsonRpcProvider, Signer, TransactionReceipt, getAddress } from "ethers";
 import { toHex } from "../core";
 import { EpochStore, EpochRow, AnchorRow, StoredAnchor } from "../store/epoch-store";
-import { ChainError } from "./errors";
-import { AnchorContract, anchorInterface } from "./contract";
+import { ChainError, PreemptedEpoch } from "./errors";
+import { AnchorContract, OnChainAnchor, anchorInterface } from "./contract";
 import { createAnchorSender } from "./anchor-send";
 import { safeErrorMessage } from "./provider";
 
@@ -63,7 +70,10 @@ export interface Anchorer {
    * Checks the anchors that are not final yet (finalises them, or supersedes those a reorganisation
    * dropped), then anchors every sealed epoch the chain does not hold. Returns the current anchors of
    * the epochs it recorded.
-   * @throws ChainError CHAIN_ROOT_CONFLICT, CHAIN_NOT_CONFIGURED, CHAIN_ANCHOR_FAILED; ethers errors when the chain is unreachable
+   * @throws ChainError CHAIN_EPOCH_PREEMPTED (an epoch this ledger sealed holds another anchor in the
+   *   contract, sent by a transaction this ledger never sent), CHAIN_ROOT_CONFLICT, CHAIN_NOT_CONFIGURED,
+   *   CHAIN_ANCHOR_FAILED (also when an anchor we sent names another anchorer); ethers errors when the
+   *   chain is unreachable
    */
   anchorPending(opts?: AnchorPendingOptions): Promise<StoredAnchor[]>;
 }
@@ -77,21 +87,40 @@ export function createAnchorer(d: AnchorerDeps): Anchorer {
   const contract = d.contract.address;
 
   const sender = createAnchorSender({ ...d, contract, timeoutMs: timeout, stuckTimeoutMs: stuckMs, log, now });
+  let signerAddress: string | undefined;
+  const ourAccount = async () => (signerAddress ??= getAddress(await d.signer.getAddress()));
 
   async function send(ep: EpochRow, nextSeq: bigint, deadline: number): Promise<AnchorRow> {
     if (BigInt(ep.firstSeq) !== nextSeq) {
       throw new ChainError("CHAIN_ROOT_CONFLICT", `epoch ${ep.epoch} starts at seq ${ep.firstSeq} but the chain expects ${nextSeq}`, { epoch: ep.epoch });
     }
-    return record(ep, await sender.send(ep, deadline));
+    return record(ep, await sender.send(ep, deadline), true);
   }
 
-  async function record(ep: EpochRow, receipt: TransactionReceipt): Promise<AnchorRow> {
+  /**
+   * Records the anchor `receipt` carries. `sentByUs`: a transaction this ledger sent, whose log must
+   * name this ledger's signer as the anchorer; an adopted one (same root, size and first seq as
+   * sealed) may name another account of the ledger, and is recorded with a warning.
+   */
+  async function record(ep: EpochRow, receipt: TransactionReceipt, sentByUs: boolean): Promise<AnchorRow> {
     if (receipt.status !== 1) throw new ChainError("CHAIN_ANCHOR_FAILED", `anchor tx ${receipt.hash} for epoch ${ep.epoch} reverted`, { epoch: ep.epoch });
     const ev = receipt.logs
       .filter((l) => l.address.toLowerCase() === contract.toLowerCase())
       .map((l) => ({ l, p: anchorInterface.parseLog(l) }))
       .find(({ p }) => p?.name === "EpochAnchored" && p.args.ledgerId === d.ledgerId && Number(p.args.epoch) === ep.epoch);
     if (!ev) throw new ChainError("CHAIN_ANCHOR_FAILED", `tx ${receipt.hash} has no EpochAnchored log for epoch ${ep.epoch}`);
+    const anchorer = getAddress(String(ev.p!.args.anchorer));
+    const ours = await ourAccount();
+    if (anchorer !== ours) {
+      if (sentByUs) {
+        throw new ChainError(
+          "CHAIN_ANCHOR_FAILED",
+          `the EpochAnchored log of epoch ${ep.epoch} in tx ${receipt.hash} names anchorer ${anchorer}, not this ledger's anchoring account ${ours}`,
+          { epoch: ep.epoch, txHash: receipt.hash, anchorer, expected: ours, anchorerMismatch: true },
+        );
+      }
+      log("warn", "adopted an anchor sent by another account than this ledger's anchorer: verifiers pinned to this ledger's anchorer will refuse its proofs", { epoch: ep.epoch, txHash: receipt.hash, anchorer, ours });
+    }
     const block = await d.provider.getBlock(receipt.blockNumber);
     // A receipt from a block that is no longer on the chain (reorg, reset chain) must not be recorded.
     if (!block || block.hash !== receipt.blockHash) {
@@ -108,7 +137,7 @@ export function createAnchorer(d: AnchorerDeps): Anchorer {
       blockTimestamp: block.timestamp,
       logIndex: ev.l.index,
       confirmedAt: now().toISOString(),
-      anchorer: String(ev.p!.args.anchorer),
+      anchorer,
     };
     d.epochs.recordAnchor(row);
     log("info", "epoch anchored", { epoch: ep.epoch, size: ep.size, txHash: row.txHash, blockNumber: row.blockNumber, gasUsed: receipt.gasUsed.toString() });
@@ -143,23 +172,69 @@ export function createAnchorer(d: AnchorerDeps): Anchorer {
     }
   }
 
+  /** True when the contract's anchor is the sealed epoch's: same root, size and first seq. */
+  const sameAnchor = (ep: EpochRow, a: OnChainAnchor) =>
+    a.root.toLowerCase() === toHex(ep.root) && a.treeSize === BigInt(ep.size) && a.firstSeq === BigInt(ep.firstSeq);
+
+  /**
+   * The error for sealed epoch `ep` whose anchor in the contract (`onChain`) is not the sealed one,
+   * decided by the epoch's EpochAnchored log: a transaction this ledger never sent put it there
+   * (CHAIN_EPOCH_PREEMPTED, naming the account, the tx and both roots), or one of this ledger's own
+   * transactions did, so the database no longer holds what was sent (CHAIN_ROOT_CONFLICT).
+   */
+  async function conflictOf(ep: EpochRow, onChain: OnChainAnchor): Promise<ChainError> {
+    const ledgerRoot = toHex(ep.root);
+    const both = `the chain holds root ${onChain.root} (size ${onChain.treeSize}, first seq ${onChain.firstSeq}), this ledger sealed ${ledgerRoot} (size ${ep.size}, first seq ${ep.firstSeq})`;
+    const block = Number(onChain.blockNumber);
+    const logs = await d.contract.raw.queryFilter(d.contract.raw.filters.EpochAnchored(d.ledgerId, ep.epoch), block, block);
+    const found = logs.map((l) => ({ l, p: anchorInterface.parseLog(l) })).filter(({ p }) => p?.name === "EpochAnchored");
+    const last = found[found.length - 1];
+    if (!last) {
+      return new ChainError("CHAIN_ROOT_CONFLICT", `epoch ${ep.epoch} in contract ${contract}: ${both}; no EpochAnchored log of it in block ${block}; anchoring stopped`, { epoch: ep.epoch });
+    }
+    const txHash = last.l.transactionHash;
+    const ownTxs = new Set([...d.epochs.anchorTxs(ep.epoch).map((t) => t.txHash), ...d.epochs.anchorHistory(ep.epoch).map((a) => a.txHash)].map((h) => h.toLowerCase()));
+    if (ownTxs.has(txHash.toLowerCase())) {
+      return new ChainError(
+        "CHAIN_ROOT_CONFLICT",
+        `epoch ${ep.epoch} in contract ${contract}: ${both}, anchored by this ledger's own tx ${txHash}: the database was altered since; anchoring stopped`,
+        { epoch: ep.epoch, txHash },
+      );
+    }
+    const info: PreemptedEpoch = {
+      epoch: ep.epoch,
+      contract,
+      anchorer: getAddress(String(last.p!.args.anchorer)),
+      txHash,
+      blockNumber: block,
+      chainRoot: onChain.root.toLowerCase(),
+      chainTreeSize: Number(onChain.treeSize),
+      chainFirstSeq: Number(onChain.firstSeq),
+      ledgerRoot,
+      ledgerTreeSize: ep.size,
+      ledgerFirstSeq: ep.firstSeq,
+    };
+    const sizes = onChain.root.toLowerCase() === ledgerRoot ? ` (size ${info.chainTreeSize} first seq ${info.chainFirstSeq} vs ${ep.size} and ${ep.firstSeq})` : "";
+    return new ChainError(
+      "CHAIN_EPOCH_PREEMPTED",
+      `epoch ${ep.epoch} was pre-empted in contract ${contract} by account ${info.anchorer} (tx ${txHash}): the chain holds root ${info.chainRoot}, this ledger sealed ${ledgerRoot}${sizes}; a stolen or rogue anchorer key; anchoring stopped`,
+      { ...info },
+    );
+  }
+
   /** The epoch is already on chain: check it is ours and find the transaction that put it there. */
   async function adopt(ep: EpochRow): Promise<AnchorRow> {
     const onChain = await d.contract.getAnchor(d.ledgerId, ep.epoch);
-    const root = toHex(ep.root);
-    if (!onChain || onChain.root.toLowerCase() !== root || onChain.treeSize !== BigInt(ep.size) || onChain.firstSeq !== BigInt(ep.firstSeq)) {
-      throw new ChainError(
-        "CHAIN_ROOT_CONFLICT",
-        `chain holds a different anchor for epoch ${ep.epoch}: root ${onChain?.root} size ${onChain?.treeSize}, local root ${root} size ${ep.size}`,
-        { epoch: ep.epoch },
-      );
+    if (!onChain) {
+      throw new ChainError("CHAIN_ROOT_CONFLICT", `the contract's next epoch is past epoch ${ep.epoch}, but it holds no anchor of it`, { epoch: ep.epoch });
     }
+    if (!sameAnchor(ep, onChain)) throw await conflictOf(ep, onChain);
     const logs = await d.contract.raw.queryFilter(d.contract.raw.filters.EpochAnchored(d.ledgerId, ep.epoch), Number(onChain.blockNumber), Number(onChain.blockNumber));
     if (logs.length === 0) throw new ChainError("CHAIN_ANCHOR_FAILED", `no EpochAnchored log for epoch ${ep.epoch} in block ${onChain.blockNumber}`);
     const receipt = await d.provider.waitForTransaction(logs[logs.length - 1].transactionHash, 1, timeout);
     if (!receipt) throw new ChainError("CHAIN_ANCHOR_FAILED", `anchor tx of epoch ${ep.epoch} not mined within ${timeout} ms`);
     log("info", "adopted anchor already on chain", { epoch: ep.epoch, txHash: receipt.hash });
-    return record(ep, receipt);
+    return record(ep, receipt, false);
   }
 
   /** Anchors the next epoch that needs it; undefined when the chain holds every sealed epoch. */
@@ -171,17 +246,15 @@ export function createAnchorer(d: AnchorerDeps): Anchorer {
     const chainNext = Number(state.nextEpoch);
     const latest = d.epochs.latest();
     if (!latest) return undefined;
-    // The chain's ledger must be this ledger: no epochs we never sealed, and the same root for the
-    // newest epoch both hold (another data directory anchoring the same on-chain ledger).
+    // The chain's ledger must be this ledger: no epochs we never sealed, and the same anchor for the
+    // newest epoch both hold (else pre-empted, or another data directory anchoring the same ledger).
     if (chainNext > latest.epoch + 1) {
       throw new ChainError("CHAIN_ROOT_CONFLICT", `the chain holds ${chainNext} epochs for this ledger but it sealed only ${latest.epoch + 1}: another data directory anchors the same on-chain ledger`);
     }
     if (chainNext > 0 && checkNewest) {
       const ours = d.epochs.get(chainNext - 1)!;
       const theirs = await d.contract.getAnchor(d.ledgerId, chainNext - 1);
-      if (theirs && theirs.root.toLowerCase() !== toHex(ours.root)) {
-        throw new ChainError("CHAIN_ROOT_CONFLICT", `the chain holds root ${theirs.root} for epoch ${chainNext - 1}, this ledger's database has ${toHex(ours.root)}: the database was altered, or another data directory anchors the same on-chain ledger; anchoring stopped`);
-      }
+      if (theirs && !sameAnchor(ours, theirs)) throw await conflictOf(ours, theirs);
     }
     // Work item: the oldest epoch without a current anchor, or the chain's next epoch when the chain
     // lost an anchor we had recorded (a reset development chain, a reorganisation deeper than the
@@ -204,7 +277,8 @@ export function createAnchorer(d: AnchorerDeps): Anchorer {
     } catch (e) {
       // Another process (or our own earlier transaction, re-mined) may have anchored it between
       // our read and our send: if the chain now holds it, adopt what is there.
-      if (e instanceof ChainError && e.code === "CHAIN_ROOT_CONFLICT") throw e;
+      // A conflict, or our own mined anchor naming another anchorer, is not a lost race: never adopt it.
+      if (e instanceof ChainError && (e.code === "CHAIN_ROOT_CONFLICT" || e.code === "CHAIN_EPOCH_PREEMPTED" || e.info.anchorerMismatch)) throw e;
       const after = await d.contract.ledgerState(d.ledgerId);
       if (Number(after.nextEpoch) > target.epoch) {
         log("info", "epoch was anchored meanwhile: adopting it", { epoch: target.epoch, error: safeErrorMessage(e) });

@@ -126,7 +126,9 @@ export function exportBatch(ledger: Ledger, report: BatchReport, dir: string, ke
   }
   if (fs.existsSync(dir) && fs.readdirSync(dir).length) throw new PackageError("PACKAGE_TARGET_NOT_EMPTY", `${dir} is not empty: export into a new directory`);
   for (const [, src] of PACKAGE_TOOLS) {
-    if (!fs.existsSync(src)) throw new PackageError("PACKAGE_TOOLS_MISSING", `${path.relative(ROOT, src)} is missing: run \`npm run build\` (it builds the verifier page the package carries)`);
+    if (!fs.existsSync(src)) {
+      throw new PackageError("PACKAGE_TOOLS_MISSING", `${path.relative(ROOT, src)} is missing from this installation${src.endsWith(".html") ? ": run `npm run build` (it builds the verifier page the package carries)" : ""}`);
+    }
   }
   fs.mkdirSync(path.join(dir, "events"), { recursive: true });
   fs.mkdirSync(path.join(dir, "docs"), { recursive: true });

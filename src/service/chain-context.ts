@@ -8,7 +8,8 @@ import { connect, redactUrl } from "../chain/provider";
 import { ChainError } from "../chain/errors";
 import { anchorContract, AnchorContract, ledgerIdOf } from "../chain/contract";
 import { Deployment, deployLedger, deploymentPresent, readDeployment, writeDeployment } from "../chain/deploy";
-import { devWallet, DEV_ACCOUNT } from "../chain/dev-keys";
+import { devWallet, DEV_ACCOUNT, publicDevKeyIndex } from "../chain/dev-keys";
+import { confirmationsWarning, finalityOf } from "../chain/finality";
 import { startEmbeddedChain, EmbeddedChain } from "../chain/embedded-chain";
 import { createAnchorer, Anchorer, AnchorerDeps } from "../chain/anchorer";
 import { Ledger } from "./ledger";
@@ -29,8 +30,9 @@ export interface ChainContext {
 type Log = (level: "debug" | "info" | "warn", msg: string, info?: Record<string, unknown>) => void;
 
 /**
- * Opens the chain for a process that anchors (serve, anchor).
- * @throws ChainError CHAIN_UNREACHABLE, CHAIN_NOT_CONFIGURED, CHAIN_ID_MISMATCH
+ * Opens the chain for a process that anchors (serve, anchor). On an external chain, a key of the
+ * public test mnemonic is refused, and confirmations below the chain's finality are warned of.
+ * @throws ChainError CHAIN_UNREACHABLE, CHAIN_NOT_CONFIGURED (also for a public development key), CHAIN_ID_MISMATCH
  */
 export async function openAnchoringChain(config: LedgerConfig, log: Log): Promise<ChainContext> {
   return config.rpcUrl ? openExternal(config, log) : openEmbedded(config, log);
@@ -94,13 +96,24 @@ async function openExternal(config: LedgerConfig, log: Log): Promise<ChainContex
   const rpcUrl = config.rpcUrl!;
   if (!config.contract) throw new ChainError("CHAIN_NOT_CONFIGURED", "an external chain needs the anchor contract address: --contract or LEDGER_CONTRACT");
   if (!config.anchorKey) throw new ChainError("CHAIN_NOT_CONFIGURED", "an external chain needs the anchorer's private key in LEDGER_ANCHOR_KEY");
-  const { provider, chainId } = await connect(rpcUrl);
-  let signer: Wallet;
+  let key: Wallet;
   try {
-    signer = new Wallet(config.anchorKey, provider);
+    key = new Wallet(config.anchorKey);
   } catch {
     throw new ChainError("CHAIN_NOT_CONFIGURED", "LEDGER_ANCHOR_KEY is not a valid private key");
   }
+  // Anyone can sign with the public test mnemonic's keys: on a chain other than the embedded one, such
+  // a key would let anyone anchor (or pre-empt) this ledger's epochs. Named by address, never by key.
+  const devIndex = publicDevKeyIndex(config.anchorKey);
+  if (devIndex !== undefined) {
+    throw new ChainError(
+      "CHAIN_NOT_CONFIGURED",
+      `LEDGER_ANCHOR_KEY is account ${devIndex} (${key.address}) of the public Hardhat/Anvil test mnemonic, whose keys anyone can use: refused on any chain but the embedded development chain; give the anchorer a key of your own`,
+      { address: key.address, rule: "public development keys are refused off the embedded chain" },
+    );
+  }
+  const { provider, chainId } = await connect(rpcUrl);
+  const signer = key.connect(provider);
   const ledgerId = ledgerIdOf(config.ledgerName);
   const contract = anchorContract(config.contract, signer);
   if ((await provider.getCode(config.contract)) === "0x") {
@@ -130,6 +143,8 @@ async function openExternal(config: LedgerConfig, log: Log): Promise<ChainContex
   }
   writeDeployment(config.dataDir, prev ? { ...prev, anchorer: signer.address } : d);
   log("info", "anchoring on external chain", { chainId: d.chainId, contract: d.contract, anchorer: signer.address });
+  const finality = confirmationsWarning(chainId, config.confirmations);
+  if (finality) log("warn", finality, { chainId: d.chainId, confirmations: config.confirmations, finalityBlocks: finalityOf(chainId)?.blocks ?? null });
   return { provider, chainId, signer, contract, ledgerId, deployment: d, async close() { provider.destroy(); } };
 }
 

@@ -2,7 +2,7 @@
  * Prometheus metrics (prom-client), one registry per process: events accepted and rejected by reason,
  * request latency, pending events, seal and anchor durations, anchor lag, chain errors, the anchoring
  * backoff (consecutive failures, delay before the next attempt), replaced anchor transactions and
- * anchors superseded by a reorganisation.
+ * anchors superseded by a reorganisation, and epochs pre-empted in the contract (an attack).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { Ledger } from "./ledger";
@@ -22,6 +22,8 @@ export interface Metrics {
   anchorRetryDelay: Gauge;
   anchorReplacements: Counter;
   anchorsSuperseded: Counter;
+  /** Epochs found pre-empted in the contract (anchored by a tx this ledger never sent), each counted once per process. */
+  epochsPreempted: Counter;
 }
 
 /** Creates the registry; gauges read the ledger when scraped. */
@@ -46,6 +48,11 @@ export function createMetrics(ledger: Ledger, opts: { defaultMetrics?: boolean }
     anchorRetryDelay: new Gauge({ name: "gxp_ledger_anchor_retry_delay_seconds", help: "Backoff delay before the next anchoring attempt (0 when not backing off)", registers: [registry] }),
     anchorReplacements: new Counter({ name: "gxp_ledger_anchor_tx_replacements_total", help: "Anchor transactions re-sent with the same nonce and higher fees (stuck or dropped)", registers: [registry] }),
     anchorsSuperseded: new Counter({ name: "gxp_ledger_anchors_superseded_total", help: "Recorded anchors the chain no longer held (reorganisation, reset chain): epoch anchored again", registers: [registry] }),
+    epochsPreempted: new Counter({
+      name: "gxp_ledger_epochs_preempted_total",
+      help: "Sealed epochs whose anchor in the contract was sent by a transaction this ledger never sent (a stolen or rogue anchorer key): anchoring stopped",
+      registers: [registry],
+    }),
   };
   new Gauge({
     name: "gxp_ledger_pending_events",

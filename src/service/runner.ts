@@ -7,15 +7,30 @@
  * round can wait minutes for a transaction). When a round fails (chain unreachable, a node error)
  * the next one waits a bounded exponential backoff with jitter (backoff.ts), shown in the log and in
  * /metrics; the first round that succeeds catches up on every epoch sealed meanwhile.
+ *
+ * A pre-empted epoch (CHAIN_EPOCH_PREEMPTED: the contract holds, for an epoch this ledger sealed, an
+ * anchor this ledger never sent) is an attack, not an outage (issue 11): it is logged at level error
+ * with `security: true`, recorded once per epoch as a `security.event` in the ledger itself, counted
+ * in gxp_ledger_epochs_preempted_total, and kept for /readyz, which stays 503 naming it.
  */
 import { leaseHolder, createLease, Lease } from "../store/lease";
 import { Ledger } from "./ledger";
 import { ChainContext, ledgerAnchorer } from "./chain-context";
 import { Metrics } from "./metrics";
 import { safeErrorMessage } from "../chain/provider";
+import { PreemptedEpoch, preemptedEpochOf } from "../chain/errors";
+import { createSecurityRecorder } from "./security";
 import { ANCHOR_BACKOFF, backoffDelay } from "./backoff";
 
 type Log = (level: "debug" | "info" | "warn" | "error", msg: string, info?: Record<string, unknown>) => void;
+
+/** The `data.kind` of the security event recorded for a pre-empted epoch. */
+export const PREEMPTED_KIND = "anchor.epoch_preempted";
+
+/** The /readyz reason for a pre-empted epoch: starts with "SECURITY:". */
+export function preemptedReason(p: PreemptedEpoch): string {
+  return `SECURITY: epoch ${p.epoch} pre-empted in contract ${p.contract} by account ${p.anchorer} (tx ${p.txHash}): the chain holds root ${p.chainRoot}, this ledger sealed ${p.ledgerRoot}; anchoring stopped`;
+}
 
 /** Options of the background runner. */
 export interface RunnerOptions {
@@ -42,6 +57,8 @@ export interface Runner {
   chainReachable(): boolean;
   /** The chain's latest block number as of the last round (undefined before the first answer). */
   chainHead(): number | undefined;
+  /** The epochs found pre-empted in the contract since start, oldest epoch first. */
+  preemptedEpochs(): PreemptedEpoch[];
   stop(): Promise<void>;
 }
 
@@ -68,6 +85,30 @@ export function startRunner(ledger: Ledger, chain: ChainContext | undefined, opt
   let failures = 0;
   let failingSince = 0;
   let retryAt = 0;
+  const preempted = new Map<number, PreemptedEpoch>();
+  const security = createSecurityRecorder(ledger, ledger.name, now);
+  const qRecorded = ledger.db
+    .prepare<[string, string, number, string], number>(
+      `SELECT 1 FROM events WHERE type = 'security.event' AND source = ?
+         AND json_extract(record, '$.event.data.kind') = ? AND json_extract(record, '$.event.data.epoch') = ? AND json_extract(record, '$.event.data.contract') = ? LIMIT 1`,
+    )
+    .pluck();
+  const securitySource = `urn:gxp-ledger:${ledger.name}:security`;
+
+  /** First sight of a pre-empted epoch in this process: count it, and record it unless recorded before (an earlier run). */
+  const onPreempted = (p: PreemptedEpoch) => {
+    if (preempted.has(p.epoch)) return;
+    preempted.set(p.epoch, p);
+    opts.metrics?.epochsPreempted.inc();
+    try {
+      if (qRecorded.get(securitySource, PREEMPTED_KIND, p.epoch, p.contract) === undefined) {
+        const id = security.record(PREEMPTED_KIND, { ...p });
+        opts.log("error", "security event recorded: epoch pre-empted in the anchor contract", { security: true, eventId: id, epoch: p.epoch });
+      }
+    } catch (e) {
+      opts.log("error", "could not record the security event of a pre-empted epoch", { security: true, epoch: p.epoch, error: safeErrorMessage(e) });
+    }
+  };
 
   const seal = () => {
     while (ledger.sealer.due(now())) {
@@ -109,7 +150,13 @@ export function startRunner(ledger: Ledger, chain: ChainContext | undefined, opt
       opts.metrics?.chainErrors.inc();
       opts.metrics?.anchorFailures.set(failures);
       opts.metrics?.anchorRetryDelay.set(delay / 1000);
-      opts.log("warn", "anchoring failed; will retry", { error, attempt: failures, retryInMs: delay, chainReachable: chainOk });
+      const p = preemptedEpochOf(e);
+      if (p) {
+        opts.log("error", "epoch pre-empted in the anchor contract by another account: anchoring stopped", { security: true, ...p, error, attempt: failures, retryInMs: delay });
+        onPreempted(p);
+      } else {
+        opts.log("warn", "anchoring failed; will retry", { error, attempt: failures, retryInMs: delay, chainReachable: chainOk });
+      }
     }
   };
 
@@ -139,6 +186,7 @@ export function startRunner(ledger: Ledger, chain: ChainContext | undefined, opt
     lastError: () => error,
     chainReachable: () => chainOk,
     chainHead: () => head,
+    preemptedEpochs: () => [...preempted.values()].sort((a, b) => a.epoch - b.epoch),
     async stop() {
       stopped = true;
       clearInterval(timer);

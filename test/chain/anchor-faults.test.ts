@@ -25,6 +25,9 @@ import { createApiServices } from "../../src/service/api";
 import { buildApp } from "../../src/http/app";
 import { sampleEvents } from "../helpers/events";
 
+/** The ledger's name: the on-chain ledger id and the name its checkpoints sign. */
+const LEDGER_NAME = "site-faults";
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls `f` every 50 ms until it is truthy, at most `ms`. */
@@ -92,10 +95,10 @@ describe("createAnchorer under chain faults (real local chain)", function () {
     chain = await startEmbeddedChain({ dataDir: dir, port: 0 });
     ({ provider, chainId } = await connect(chain.rpcUrl, { pollingIntervalMs: 50 }));
     wallet = devWallet(DEV_ACCOUNT.anchorer, provider);
-    const d = await deployLedger(devWallet(DEV_ACCOUNT.admin, provider), wallet.address, "site-faults");
+    const d = await deployLedger(devWallet(DEV_ACCOUNT.admin, provider), wallet.address, LEDGER_NAME);
     ledgerId = d.ledgerId;
     contract = anchorContract(d.contract, wallet);
-    ledger = openLedger(dir, { maxEvents: 1000, maxAgeMs: 60_000 });
+    ledger = openLedger(dir, { maxEvents: 1000, maxAgeMs: 60_000 }, undefined, false, LEDGER_NAME);
   });
   beforeEach(() => {
     logs = [];
@@ -245,7 +248,7 @@ describe("createAnchorer under chain faults (real local chain)", function () {
       const confirmations = 3;
       const a = anchorer({ confirmations });
       // The HTTP proof route over the same ledger, with the chain head as the server's runner sees it.
-      const api = createApiServices(ledger, dir, "site-faults", 660_000);
+      const api = createApiServices(ledger, dir, LEDGER_NAME, 660_000);
       const token = api.clients.add("c-auditor", "auditor", undefined, new Date()).token;
       let head = 0;
       const app = buildApp({ ledger, ...api, chainHead: () => head });

@@ -21,6 +21,9 @@ import { buildProof } from "../../src/service/proof";
 import { verifyBundle, toHex } from "../../src/core";
 import { sampleEvents } from "../helpers/events";
 
+/** The ledger's name: the on-chain ledger id and the name its checkpoints sign. */
+const LEDGER_NAME = "site-test";
+
 describe("createAnchorer (real local chain)", function () {
   this.timeout(120_000);
   let dir: string;
@@ -52,10 +55,10 @@ describe("createAnchorer (real local chain)", function () {
     chain = await startEmbeddedChain({ dataDir: dir, port: 0 });
     ({ provider, chainId } = await connect(chain.rpcUrl, { pollingIntervalMs: 100 }));
     const anchorerWallet = devWallet(DEV_ACCOUNT.anchorer, provider);
-    const d = await deployLedger(devWallet(DEV_ACCOUNT.admin, provider), anchorerWallet.address, "site-test");
+    const d = await deployLedger(devWallet(DEV_ACCOUNT.admin, provider), anchorerWallet.address, LEDGER_NAME);
     ledgerId = d.ledgerId;
     contract = anchorContract(d.contract, anchorerWallet);
-    ledger = openLedger(dir, { maxEvents: 1000, maxAgeMs: 60_000 });
+    ledger = openLedger(dir, { maxEvents: 1000, maxAgeMs: 60_000 }, undefined, false, LEDGER_NAME);
   });
   after(async () => {
     ledger?.close();

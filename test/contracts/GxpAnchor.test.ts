@@ -15,7 +15,10 @@ const ZERO = ethers.ZeroHash;
 const DEFAULT_ADMIN_ROLE = ZERO;
 const MAX_UINT64 = 2n ** 64n - 1n;
 const ALL_ONES = ethers.toBeHex(ethers.MaxUint256, 32);
+/** Issue 11: steady-state anchor gas stays at most 80,000 with the anchoring account in the event. */
 const STEADY_STATE_GAS_LIMIT = 80_000n;
+/** ERC-165 id of IGxpAnchor (XOR of its function selectors), registerLedgerKey included. */
+const IGXP_ANCHOR_INTERFACE_ID = "0xe939bf46";
 
 const SITE_A = ethers.id("gxp-ledger/site/basel");
 const SITE_B = ethers.id("gxp-ledger/site/singapore");
@@ -24,6 +27,9 @@ const SITE_UNKNOWN = ethers.id("gxp-ledger/site/never-created");
 const ROOT_1 = ethers.id("epoch root 1");
 const ROOT_2 = ethers.id("epoch root 2");
 const ROOT_3 = ethers.id("epoch root 3");
+
+const KEY_1 = ethers.id("ledger key 1 (SHA-256 of its SPKI DER)");
+const KEY_2 = ethers.id("ledger key 2 (SHA-256 of its SPKI DER)");
 
 const abi = ethers.AbiCoder.defaultAbiCoder();
 const roleId = (name: string, ledgerId: string): string =>
@@ -101,7 +107,14 @@ describe("GxpAnchor", function () {
       let id = 0;
       iface.forEachFunction((fn) => (id ^= Number.parseInt(fn.selector.slice(2), 16)));
       const iGxpAnchorId = ethers.toBeHex(id >>> 0, 4);
+      // Pinned: a change to IGxpAnchor's functions changes its id, and clients that probe it must hear of it.
+      expect(iGxpAnchorId).to.equal(IGXP_ANCHOR_INTERFACE_ID);
       expect(await registry.supportsInterface(iGxpAnchorId)).to.equal(true);
+      // The interface before registerLedgerKey (issue 11) is not the one this contract reports.
+      const registerKey = iface.getFunction("registerLedgerKey");
+      if (registerKey === null) throw new Error("IGxpAnchor has no registerLedgerKey");
+      const withoutRegisterKey = ethers.toBeHex((id ^ Number.parseInt(registerKey.selector.slice(2), 16)) >>> 0, 4);
+      expect(await registry.supportsInterface(withoutRegisterKey)).to.equal(false);
       expect(await registry.supportsInterface("0x7965db0b")).to.equal(true); // IAccessControl
       expect(await registry.supportsInterface("0x01ffc9a7")).to.equal(true); // IERC165
       expect(await registry.supportsInterface("0xffffffff")).to.equal(false);
@@ -389,14 +402,33 @@ describe("GxpAnchor", function () {
     });
 
     describe("when the epoch is the next one", function () {
-      it("emits EpochAnchored", async function () {
+      it("emits EpochAnchored naming the calling anchorer", async function () {
         const { registry, anchorerA } = await loadFixture(twoLedgersFixture);
         await expect(as(registry, anchorerA).anchor(SITE_A, 0, ROOT_1, 8, 0))
           .to.emit(registry, "EpochAnchored")
-          .withArgs(SITE_A, 0, ROOT_1, 8, 0);
+          .withArgs(SITE_A, 0, anchorerA.address, ROOT_1, 8, 0);
         await expect(as(registry, anchorerA).anchor(SITE_A, 1, ROOT_2, 3, 8))
           .to.emit(registry, "EpochAnchored")
-          .withArgs(SITE_A, 1, ROOT_2, 3, 8);
+          .withArgs(SITE_A, 1, anchorerA.address, ROOT_2, 3, 8);
+      });
+
+      it("names whichever anchorer of the ledger called, as the log's third indexed topic", async function () {
+        const { registry, siteAdminA, anchorerA, outsider } = await loadFixture(twoLedgersFixture);
+        await mined(as(registry, siteAdminA).grantRole(roleId("GXP_ANCHORER_ROLE", SITE_A), outsider.address));
+        await expect(as(registry, anchorerA).anchor(SITE_A, 0, ROOT_1, 8, 0))
+          .to.emit(registry, "EpochAnchored")
+          .withArgs(SITE_A, 0, anchorerA.address, ROOT_1, 8, 0);
+        const receipt = await mined(as(registry, outsider).anchor(SITE_A, 1, ROOT_2, 3, 8));
+        await expect(receipt.hash).to.emit(registry, "EpochAnchored").withArgs(SITE_A, 1, outsider.address, ROOT_2, 3, 8);
+        // A verifier filters and compares on the topics alone: ledger id, epoch, anchoring account.
+        const log = receipt.logs.find((l) => l.address === (registry.target as string));
+        if (log === undefined) throw new Error("no log from the registry");
+        expect(log.topics).to.deep.equal([
+          registry.interface.getEvent("EpochAnchored")!.topicHash,
+          SITE_A,
+          ethers.toBeHex(1, 32),
+          ethers.zeroPadValue(outsider.address.toLowerCase(), 32),
+        ]);
       });
 
       it("stores the anchor with the block timestamp and number", async function () {
@@ -502,6 +534,103 @@ describe("GxpAnchor", function () {
         const gas = (await mined(registry.anchor(id, 1, "0x" + "33".repeat(32), size, size))).gasUsed;
         console.log(`      anchor gasUsed with the costliest calldata: steady state ${gas}`);
         expect(gas).to.be.at.most(STEADY_STATE_GAS_LIMIT);
+      });
+    });
+  });
+
+  describe("registerLedgerKey", function () {
+    describe("when the caller is neither an anchorer nor the ledger admin of the ledger", function () {
+      it("reverts with AccessControlUnauthorizedAccount naming the anchorer role, for an outsider, another ledger's anchorer or admin, and the global admin", async function () {
+        const { registry, admin, siteAdminB, anchorerB, outsider } = await loadFixture(twoLedgersFixture);
+        for (const signer of [outsider, anchorerB, siteAdminB, admin]) {
+          await expect(as(registry, signer).registerLedgerKey(SITE_A, KEY_1))
+            .to.be.revertedWithCustomError(registry, "AccessControlUnauthorizedAccount")
+            .withArgs(signer.address, roleId("GXP_ANCHORER_ROLE", SITE_A));
+        }
+      });
+
+      it("checks the role before the ledger and the key id", async function () {
+        const { registry, outsider } = await loadFixture(twoLedgersFixture);
+        await expect(as(registry, outsider).registerLedgerKey(SITE_UNKNOWN, ZERO))
+          .to.be.revertedWithCustomError(registry, "AccessControlUnauthorizedAccount")
+          .withArgs(outsider.address, roleId("GXP_ANCHORER_ROLE", SITE_UNKNOWN));
+      });
+
+      it("refuses an anchorer whose role was revoked", async function () {
+        const { registry, siteAdminA, anchorerA } = await loadFixture(twoLedgersFixture);
+        await mined(as(registry, siteAdminA).revokeRole(roleId("GXP_ANCHORER_ROLE", SITE_A), anchorerA.address));
+        await expect(as(registry, anchorerA).registerLedgerKey(SITE_A, KEY_1))
+          .to.be.revertedWithCustomError(registry, "AccessControlUnauthorizedAccount")
+          .withArgs(anchorerA.address, roleId("GXP_ANCHORER_ROLE", SITE_A));
+      });
+    });
+
+    describe("when the ledger does not exist", function () {
+      it("reverts with GxpAnchorUnknownLedger", async function () {
+        // Before createLedger the anchorer role's admin is still DEFAULT_ADMIN_ROLE, so it can be granted.
+        const { registry, outsider } = await loadFixture(twoLedgersFixture);
+        await mined(registry.grantRole(roleId("GXP_ANCHORER_ROLE", SITE_UNKNOWN), outsider.address));
+        await expect(as(registry, outsider).registerLedgerKey(SITE_UNKNOWN, KEY_1))
+          .to.be.revertedWithCustomError(registry, "GxpAnchorUnknownLedger")
+          .withArgs(SITE_UNKNOWN);
+      });
+    });
+
+    describe("when the key id is zero", function () {
+      it("reverts with GxpAnchorZeroKeyId", async function () {
+        const { registry, anchorerA, siteAdminA } = await loadFixture(twoLedgersFixture);
+        for (const signer of [anchorerA, siteAdminA]) {
+          await expect(as(registry, signer).registerLedgerKey(SITE_A, ZERO)).to.be.revertedWithCustomError(registry, "GxpAnchorZeroKeyId");
+        }
+      });
+    });
+
+    describe("when the caller may register", function () {
+      it("emits LedgerKeyRegistered naming an anchorer of the ledger as registeredBy", async function () {
+        const { registry, anchorerA } = await loadFixture(twoLedgersFixture);
+        await expect(as(registry, anchorerA).registerLedgerKey(SITE_A, KEY_1))
+          .to.emit(registry, "LedgerKeyRegistered")
+          .withArgs(SITE_A, KEY_1, anchorerA.address);
+      });
+
+      it("emits LedgerKeyRegistered naming the ledger admin as registeredBy", async function () {
+        const { registry, siteAdminA } = await loadFixture(twoLedgersFixture);
+        await expect(as(registry, siteAdminA).registerLedgerKey(SITE_A, KEY_1))
+          .to.emit(registry, "LedgerKeyRegistered")
+          .withArgs(SITE_A, KEY_1, siteAdminA.address);
+      });
+
+      it("logs every rotation (a later key, and the same key again) and changes no ledger or anchor state", async function () {
+        const { registry, anchorerA, siteAdminA } = await loadFixture(oneEpochFixture);
+        const before = await registry.ledgerState(SITE_A);
+        await expect(as(registry, anchorerA).registerLedgerKey(SITE_A, KEY_1))
+          .to.emit(registry, "LedgerKeyRegistered")
+          .withArgs(SITE_A, KEY_1, anchorerA.address);
+        await expect(as(registry, siteAdminA).registerLedgerKey(SITE_A, KEY_2))
+          .to.emit(registry, "LedgerKeyRegistered")
+          .withArgs(SITE_A, KEY_2, siteAdminA.address);
+        await expect(as(registry, anchorerA).registerLedgerKey(SITE_A, KEY_1))
+          .to.emit(registry, "LedgerKeyRegistered")
+          .withArgs(SITE_A, KEY_1, anchorerA.address);
+        expect(await registry.ledgerState(SITE_A)).to.deep.equal(before);
+        expect((await registry.getAnchor(SITE_A, 0)).root).to.equal(ROOT_1);
+        await expect(registry.getAnchor(SITE_A, 1)).to.be.revertedWithCustomError(registry, "GxpAnchorEpochNotAnchored");
+      });
+
+      it("registers for its own ledger only: the other ledger's log stays empty", async function () {
+        const { registry, anchorerA } = await loadFixture(twoLedgersFixture);
+        const receipt = await mined(as(registry, anchorerA).registerLedgerKey(SITE_A, KEY_1));
+        const logs = await registry.queryFilter(registry.filters.LedgerKeyRegistered(SITE_B), receipt.blockNumber, receipt.blockNumber);
+        expect(logs).to.have.length(0);
+        const ours = await registry.queryFilter(registry.filters.LedgerKeyRegistered(SITE_A, KEY_1, anchorerA.address), receipt.blockNumber, receipt.blockNumber);
+        expect(ours).to.have.length(1);
+      });
+
+      it("costs a reported amount of gas", async function () {
+        const { registry, anchorerA } = await loadFixture(twoLedgersFixture);
+        const gas = (await mined(as(registry, anchorerA).registerLedgerKey(SITE_A, KEY_1))).gasUsed;
+        console.log(`      registerLedgerKey gasUsed: ${gas}`);
+        expect(gas > 21_000n).to.equal(true);
       });
     });
   });

@@ -11,6 +11,7 @@ import path from "node:path";
 import { startEmbeddedChain, EmbeddedChain } from "../../src/chain/embedded-chain";
 import { connect } from "../../src/chain/provider";
 import { deployLedger } from "../../src/chain/deploy";
+import { Wallet, parseEther } from "ethers";
 import { devWallet, DEV_ACCOUNT } from "../../src/chain/dev-keys";
 import { anchorContract } from "../../src/chain/contract";
 import { backoffCeiling } from "../../src/service/backoff";
@@ -40,13 +41,17 @@ describe("gxp-ledger when the chain's RPC endpoint is unreachable (real local ch
   let contract: string;
   let ledgerId: string;
   let s: Served | undefined;
+  // The anchorer's own key, funded by the admin: off the embedded chain the public test keys are refused.
+  const ANCHORER = Wallet.createRandom();
 
   before(async () => {
     chainDir = fs.mkdtempSync(path.join(os.tmpdir(), "gxp-outage-chain-"));
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "gxp-outage-"));
     chain = await startEmbeddedChain({ dataDir: chainDir, port: 0 });
     const { provider } = await connect(chain.rpcUrl);
-    const r = await deployLedger(devWallet(DEV_ACCOUNT.admin, provider), devWallet(2).address, "DE01");
+    const admin = devWallet(DEV_ACCOUNT.admin, provider);
+    await (await admin.sendTransaction({ to: ANCHORER.address, value: parseEther("10") })).wait(1);
+    const r = await deployLedger(admin, ANCHORER.address, "DE01");
     contract = r.contract;
     ledgerId = r.ledgerId;
     provider.destroy();
@@ -62,7 +67,7 @@ describe("gxp-ledger when the chain's RPC endpoint is unreachable (real local ch
 
   it("keeps ingesting and sealing, reports the lag, backs off, and catches up when the endpoint returns", async () => {
     const env = {
-      LEDGER_ANCHOR_KEY: devWallet(2).privateKey,
+      LEDGER_ANCHOR_KEY: ANCHORER.privateKey,
       LEDGER_NAME: "DE01",
       // An API key in the URL, as hosted providers want it: it must never reach a log line or /readyz.
       LEDGER_RPC_URL: `http://127.0.0.1:${proxy.port}/?apikey=${SECRET}`,

@@ -21,13 +21,15 @@ import { AnchorRow } from "../../src/store/epoch-store";
 import { connect } from "../../src/chain/provider";
 import { ARTIFACT_PATH, deployLedger, supportsPush0 } from "../../src/chain/deploy";
 import { ChainError } from "../../src/chain/errors";
+import { Wallet, parseEther } from "ethers";
 import { devWallet, DEV_ACCOUNT } from "../../src/chain/dev-keys";
 import { cliAsync as cli, serve, Served } from "../helpers/process";
 import { sampleEvent } from "../helpers/events";
 import { EvmNode, EvmNodeKind, GANACHE, HARDHAT_NODE, startEvmNode } from "../helpers/evm-nodes";
 import { LyingRpc, startLyingRpc, withForgedRoot } from "./proof-fixture";
 
-const ANCHORER_INDEX = 2; // a development key of the public mnemonic, distinct from the admin
+// The anchorer's own key, funded by the admin: off the embedded chain the public test keys are refused.
+const ANCHORER = Wallet.createRandom();
 const LEDGER = "DE01";
 const CONFIRMATIONS = "2";
 /**
@@ -92,7 +94,9 @@ for (const kind of [HARDHAT_NODE, GANACHE] as EvmNodeKind[]) {
       try {
         expect(chainId).to.equal(kind.chainId);
         expect(await supportsPush0(provider)).to.equal(true);
-        const r = await deployLedger(devWallet(DEV_ACCOUNT.admin, provider), devWallet(ANCHORER_INDEX).address, LEDGER);
+        const admin = devWallet(DEV_ACCOUNT.admin, provider);
+        await (await admin.sendTransaction({ to: ANCHORER.address, value: parseEther("10") })).wait(1);
+        const r = await deployLedger(admin, ANCHORER.address, LEDGER);
         contract = r.contract;
         // The same bytecode as on Anvil: nothing is compiled per chain.
         const art = JSON.parse(fs.readFileSync(ARTIFACT_PATH, "utf8")) as { deployedBytecode: string };
@@ -103,7 +107,7 @@ for (const kind of [HARDHAT_NODE, GANACHE] as EvmNodeKind[]) {
       proxy = await startLyingRpc(node.rpcUrl, (method, _params, result) => (methods.add(method), result));
       env = {
         LEDGER_RPC_URL: proxy.url,
-        LEDGER_ANCHOR_KEY: devWallet(ANCHORER_INDEX).privateKey, // development key, public
+        LEDGER_ANCHOR_KEY: ANCHORER.privateKey,
         LEDGER_NAME: LEDGER,
         LEDGER_CONFIRMATIONS: CONFIRMATIONS,
         LEDGER_EPOCH_MAX_AGE_SECONDS: "3600",
@@ -187,7 +191,7 @@ for (const kind of [HARDHAT_NODE, GANACHE] as EvmNodeKind[]) {
       const { provider } = await connect(node!.rpcUrl);
       let sentTx: string;
       try {
-        const c = anchorContract(contract, devWallet(ANCHORER_INDEX, provider));
+        const c = anchorContract(contract, ANCHORER.connect(provider));
         const tx = await c.raw.anchor(ledgerIdOf(LEDGER), ep.epoch, toHex(ep.root), ep.size, ep.firstSeq);
         sentTx = tx.hash;
         await tx.wait(1);
@@ -257,7 +261,7 @@ describe("deployLedger on a chain whose EVM predates Shanghai (Ganache on the me
     const { provider } = await connect(node.rpcUrl);
     try {
       expect(await supportsPush0(provider)).to.equal(false);
-      const err = await deployLedger(devWallet(DEV_ACCOUNT.admin, provider), devWallet(ANCHORER_INDEX).address, LEDGER).then(
+      const err = await deployLedger(devWallet(DEV_ACCOUNT.admin, provider), ANCHORER.address, LEDGER).then(
         () => undefined,
         (e: unknown) => e,
       );

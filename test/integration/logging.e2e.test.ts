@@ -13,6 +13,7 @@ import path from "node:path";
 import { startEmbeddedChain, EmbeddedChain } from "../../src/chain/embedded-chain";
 import { connect } from "../../src/chain/provider";
 import { deployLedger } from "../../src/chain/deploy";
+import { Wallet, parseEther } from "ethers";
 import { devWallet, DEV_ACCOUNT } from "../../src/chain/dev-keys";
 import { cliAsync as cli, serve, Served } from "../helpers/process";
 import { sampleEvent } from "../helpers/events";
@@ -22,7 +23,8 @@ describe("serve's log at the default level (real server, external chain with RPC
   const RPC_USER = "ledgeruser";
   const RPC_PASSWORD = "rpc-pw-Zq81x";
   const MARKER = "payload-marker-Qx93";
-  const ANCHORER = devWallet(4);
+  // The anchorer's own key, funded by the admin: off the embedded chain the public test keys are refused.
+  const ANCHORER = Wallet.createRandom();
   let chainDir: string;
   let dir: string;
   let chain: EmbeddedChain;
@@ -35,7 +37,9 @@ describe("serve's log at the default level (real server, external chain with RPC
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "gxp-logs-"));
     chain = await startEmbeddedChain({ dataDir: chainDir, port: 0 });
     const { provider } = await connect(chain.rpcUrl);
-    contract = (await deployLedger(devWallet(DEV_ACCOUNT.admin, provider), ANCHORER.address, "LOGS")).contract;
+    const admin = devWallet(DEV_ACCOUNT.admin, provider);
+    await (await admin.sendTransaction({ to: ANCHORER.address, value: parseEther("10") })).wait(1);
+    contract = (await deployLedger(admin, ANCHORER.address, "LOGS")).contract;
     provider.destroy();
     rpcUrl = chain.rpcUrl.replace("http://", `http://${RPC_USER}:${RPC_PASSWORD}@`) + "/?key=apikey-0123456789abcdefghij";
   });

@@ -22,7 +22,7 @@ export function serveCommand(): Command {
     .action(async (opts: Record<string, unknown>, cmd: Command) => {
       // The service's modules (Fastify, metrics, the runner) load only when serving: every other
       // command starts without them.
-      const [{ verifyBatch }, { providerTransport }, { buildApp }, { listen }, { openLedger }, { openAnchoringChain }, { startRunner }, { createApiServices, devTokenFile, ensureDevToken }, { createMetrics }, { createLogger }, { prepareEventValidation }] =
+      const [{ verifyBatch }, { providerTransport }, { buildApp }, { listen }, { openLedger }, { openAnchoringChain }, { startRunner }, { readinessOf }, { createApiServices, devTokenFile, ensureDevToken }, { createMetrics }, { createLogger }, { prepareEventValidation }] =
         await Promise.all([
           import("../../service/batch-verify"),
           import("../../chain/verify-anchor"),
@@ -31,6 +31,7 @@ export function serveCommand(): Command {
           import("../../service/ledger"),
           import("../../service/chain-context"),
           import("../../service/runner"),
+          import("../../service/readiness"),
           import("../../service/api"),
           import("../../service/metrics"),
           import("../../service/logger"),
@@ -72,34 +73,8 @@ export function serveCommand(): Command {
           batchReview: (batchId) => verifyBatch(ledger, batchId, { confirmations: config.confirmations, chain: async () => providerTransport(chain.provider) }),
           rateLimit: { max: config.rateLimit, windowMs: 10_000 },
           logger: logger.child({ component: "http" }),
-          readiness: () => {
-            // Database open, chain reachable, anchor lag under its limit; otherwise 503 with the reasons.
-            const reasons: string[] = [];
-            let dbOk = true;
-            try {
-              ledger.db.prepare("SELECT 1").get();
-            } catch {
-              dbOk = false;
-              reasons.push("database not readable");
-            }
-            // Lag: the oldest sealed epoch without a final anchor (mined and the configured confirmations deep).
-            const unanchored = dbOk ? ledger.epochs.unanchored() : [];
-            const unconfirmed = dbOk ? ledger.epochs.unconfirmed() : [];
-            const lagSeconds = unconfirmed[0] ? Math.round((Date.now() - Date.parse(unconfirmed[0].sealedAt)) / 1000) : 0;
-            if (!r.chainReachable()) reasons.push("chain unreachable");
-            if (lagSeconds * 1000 > config.anchorWithinMs) reasons.push(`anchor lag ${lagSeconds} s over the limit of ${config.anchorWithinMs / 1000} s`);
-            const err = r.lastError();
-            if (err) reasons.push(`anchoring failing: ${err}`);
-            return {
-              ready: reasons.length === 0,
-              reasons,
-              pendingEvents: dbOk ? ledger.sealer.pending().count : null,
-              unanchoredEpochs: unanchored.length,
-              unconfirmedEpochs: unconfirmed.length,
-              anchorLagSeconds: lagSeconds,
-              chainHead: r.chainHead() ?? null,
-            };
-          },
+          // Database open, no epoch pre-empted, chain reachable, anchor lag under its limit; otherwise 503 with the reasons.
+          readiness: () => readinessOf(ledger, r, config.anchorWithinMs),
         });
         server = await listen(app, config.host, config.port);
       } catch (e) {

@@ -1,0 +1,50 @@
+/**
+ * What /readyz of `serve` answers: ready when the database reads, no epoch was pre-empted in the
+ * anchor contract, the chain answers, anchoring succeeds and the anchor lag is under its limit;
+ * otherwise not ready (503) with every reason. A pre-empted epoch comes first ("SECURITY: …") and
+ * keeps the service not ready until an operator acts: it is an attack, not an outage.
+ */
+import { Ledger } from "./ledger";
+import { Runner, preemptedReason } from "./runner";
+
+/** The readiness document. */
+export interface Readiness {
+  ready: boolean;
+  reasons: string[];
+  pendingEvents: number | null;
+  unanchoredEpochs: number;
+  unconfirmedEpochs: number;
+  anchorLagSeconds: number;
+  chainHead: number | null;
+  [k: string]: unknown;
+}
+
+/** The readiness of `ledger` served with `runner`; `anchorWithinMs` is the anchor lag limit. */
+export function readinessOf(ledger: Ledger, runner: Pick<Runner, "preemptedEpochs" | "chainReachable" | "lastError" | "chainHead">, anchorWithinMs: number, nowMs = Date.now()): Readiness {
+  const reasons: string[] = [];
+  let dbOk = true;
+  try {
+    ledger.db.prepare("SELECT 1").get();
+  } catch {
+    dbOk = false;
+    reasons.push("database not readable");
+  }
+  for (const p of runner.preemptedEpochs()) reasons.push(preemptedReason(p));
+  // Lag: the oldest sealed epoch without a final anchor (mined and the configured confirmations deep).
+  const unanchored = dbOk ? ledger.epochs.unanchored() : [];
+  const unconfirmed = dbOk ? ledger.epochs.unconfirmed() : [];
+  const lagSeconds = unconfirmed[0] ? Math.round((nowMs - Date.parse(unconfirmed[0].sealedAt)) / 1000) : 0;
+  if (!runner.chainReachable()) reasons.push("chain unreachable");
+  if (lagSeconds * 1000 > anchorWithinMs) reasons.push(`anchor lag ${lagSeconds} s over the limit of ${anchorWithinMs / 1000} s`);
+  const err = runner.lastError();
+  if (err) reasons.push(`anchoring failing: ${err}`);
+  return {
+    ready: reasons.length === 0,
+    reasons,
+    pendingEvents: dbOk ? ledger.sealer.pending().count : null,
+    unanchoredEpochs: unanchored.length,
+    unconfirmedEpochs: unconfirmed.length,
+    anchorLagSeconds: lagSeconds,
+    chainHead: runner.chainHead() ?? null,
+  };
+}
