@@ -33,9 +33,14 @@ class Failure extends Error {
   }
 }
 class Usage extends Error {}
-const fail = (step, message) => {
-  throw new Failure(step, message);
-};
+const fail = (step, message) => { throw new Failure(step, message); }; // prettier-ignore
+function parse(text, step) {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    fail(step, `not JSON: ${e.message}`);
+  }
+}
 
 // RFC 8785: members sorted by UTF-16 code units; strings and numbers as ECMAScript JSON.stringify.
 function jcs(v) {
@@ -63,6 +68,7 @@ const bytes32 = (name) => hex(Buffer.concat([Buffer.from(name, "utf8"), Buffer.a
 const keyIdOf = (spkiBase64) => sha256(Buffer.from(spkiBase64, "base64")).toString("hex");
 const within = (at, from, until) => at * 1000 >= Date.parse(from) && (until === null || at * 1000 < Date.parse(until));
 const sameAddress = (a, b) => a.toLowerCase() === b.toLowerCase();
+const spkiOfPem = (pem) => String(pem).replace(/-----(BEGIN|END) PUBLIC KEY-----/g, "").replace(/\s+/g, "");
 
 // Ed25519 over `message` with a base64 SPKI DER key; false for a bad key or signature.
 function ed25519Ok(spkiBase64, message, signature, encoding) {
@@ -107,15 +113,13 @@ async function rpc(url, method, params) {
 // The pin from the site's trust profile: what it says the ledger is. Its EIP-191 signature is not
 // checked here (no secp256k1 in node:crypto): compare the printed fingerprint with the quality agreement.
 function pinFromProfile(text) {
+  const bad = (what) => { throw new Usage(`trust profile: ${what}`); }; // prettier-ignore
   let p;
   try {
     p = JSON.parse(text);
   } catch (e) {
-    throw new Usage(`trust profile: not JSON: ${e.message}`);
+    bad(`not JSON: ${e.message}`);
   }
-  const bad = (what) => {
-    throw new Usage(`trust profile: ${what}`);
-  };
   if (p?.mediaType !== TRUST_MEDIA_TYPE) bad(`mediaType is not ${TRUST_MEDIA_TYPE}`);
   if (!p.ledger || p.ledger.id !== bytes32(String(p.ledger.name)) || !/^[1-9][0-9]*$/.test(p.chain?.chainId) || !HASH.test(p.chain?.genesisHash) || !ADDRESS.test(p.contract)) bad("bad ledger, chain or contract");
   if (!Array.isArray(p.anchorers) || !p.anchorers.every((a) => ADDRESS.test(a.address))) bad("bad anchorers");
@@ -127,20 +131,12 @@ function pinFromProfile(text) {
 
 // The pin from explicit flags: each value given is pinned, valid at any time.
 function pinFromFlags(f) {
-  const pin = {};
-  const addr = (flag, a) => (ADDRESS.test(a) ? a : (() => { throw new Usage(`${flag} ${a}: want a 0x-prefixed 20-byte address`); })());
-  if (f.chainId !== undefined) pin.chainId = f.chainId;
-  if (f.genesis !== undefined) pin.genesisHash = f.genesis.toLowerCase();
-  if (f.contract !== undefined) pin.contract = addr("--contract", f.contract);
-  if (f.ledger !== undefined) pin.ledgerName = f.ledger;
-  if (f.anchorer.length) pin.anchorers = f.anchorer.map((a) => ({ address: addr("--anchorer", a), validFrom: "1970-01-01T00:00:00Z", validUntil: null }));
-  if (f.ledgerKey.length) {
-    pin.keys = f.ledgerKey.map((pem) => {
-      const publicKey = pem.replace(/-----(BEGIN|END) PUBLIC KEY-----/g, "").replace(/\s+/g, "");
-      return { keyId: keyIdOf(publicKey), publicKey, validFrom: "1970-01-01T00:00:00Z", validUntil: null };
-    });
-  }
-  return Object.keys(pin).length ? pin : undefined;
+  const always = { validFrom: "1970-01-01T00:00:00Z", validUntil: null };
+  for (const a of [f.contract, ...f.anchorer]) if (a !== undefined && !ADDRESS.test(a)) throw new Usage(`${a}: want a 0x-prefixed 20-byte address`);
+  const pin = { chainId: f.chainId, genesisHash: f.genesis?.toLowerCase(), contract: f.contract, ledgerName: f.ledger };
+  if (f.anchorer.length) pin.anchorers = f.anchorer.map((address) => ({ address, ...always }));
+  if (f.ledgerKey.length) pin.keys = f.ledgerKey.map((pem) => ({ keyId: keyIdOf(spkiOfPem(pem)), publicKey: spkiOfPem(pem), ...always }));
+  return Object.values(pin).some((v) => v !== undefined) ? pin : undefined;
 }
 
 function unpinnedOf(pin) {
@@ -159,12 +155,7 @@ function pinnedKey(pin, step, keyId, publicKey, at) {
 
 // Everything that needs no chain: schema, canonical form, leaf hash, audit path, checkpoint signature, pin.
 function checkOffline(text, pin, log) {
-  let b;
-  try {
-    b = JSON.parse(text);
-  } catch (e) {
-    fail("schema", `not JSON: ${e.message}`);
-  }
+  const b = parse(text, "schema");
   const a = b && b.anchor;
   const c = b && b.checkpoint;
   const uint = (x) => Number.isSafeInteger(x) && x >= 0;
@@ -288,13 +279,8 @@ async function verifyPackage(dir, rpcUrls, opts = {}) {
   const present = regularFiles(dir);
   if (!present.includes("manifest.json") || !present.includes("manifest.sig.json")) fail("package files", "manifest.json or manifest.sig.json is missing");
   const manifestBytes = fs.readFileSync(path.join(dir, "manifest.json"));
-  let manifest, sig, chain;
-  try {
-    manifest = JSON.parse(manifestBytes.toString("utf8"));
-    sig = JSON.parse(fs.readFileSync(path.join(dir, "manifest.sig.json"), "utf8"));
-  } catch (e) {
-    fail("package files", `manifest not JSON: ${e.message}`);
-  }
+  const manifest = parse(manifestBytes.toString("utf8"), "package files");
+  const sig = parse(fs.readFileSync(path.join(dir, "manifest.sig.json"), "utf8"), "manifest signature");
   const listed = new Map((Array.isArray(manifest.files) ? manifest.files : []).map((f) => [f.path, f.sha256]));
   for (const p of present) if (p !== "manifest.json" && p !== "manifest.sig.json" && !listed.has(p)) fail("package files", `${p} is not in the manifest: it was added`);
   for (const [p, h] of listed) {
@@ -304,18 +290,14 @@ async function verifyPackage(dir, rpcUrls, opts = {}) {
   log("package files", `${listed.size} files, each with the SHA-256 the manifest lists, none added`);
 
   const digest = sha256(manifestBytes).toString("hex");
-  const publicKey = String(sig.publicKeyPem).replace(/-----(BEGIN|END) PUBLIC KEY-----/g, "").replace(/\s+/g, "");
+  const publicKey = spkiOfPem(sig.publicKeyPem);
   if (sig.algorithm !== "Ed25519" || sig.statement !== PACKAGE_STATEMENT || keyIdOf(publicKey) !== sig.keyId) fail("manifest signature", "manifest.sig.json is not an Ed25519 package signature of its key");
   if (sig.manifestSha256 !== digest) fail("manifest signature", `manifest.json was changed after the ledger signed it (SHA-256 ${digest}, signed ${sig.manifestSha256})`);
   if (!ed25519Ok(publicKey, Buffer.from(`${sig.statement}\n${digest}`, "utf8"), String(sig.signature), "base64url")) fail("manifest signature", `the signature does not verify with key ${sig.keyId}`);
   pinnedKey(opts.pin, "manifest signature", sig.keyId, publicKey, Date.parse(manifest.generatedAt) / 1000);
   log("manifest signature", `manifest signed by ledger key ${sig.keyId}${opts.pin?.keys?.length ? ", as pinned" : " (NOT pinned)"}`);
 
-  try {
-    chain = JSON.parse(fs.readFileSync(path.join(dir, "batch-chain.json"), "utf8"));
-  } catch (e) {
-    fail("batch chain", `batch-chain.json: ${e.message}`);
-  }
+  const chain = parse(fs.readFileSync(path.join(dir, "batch-chain.json"), "utf8"), "batch chain");
   if (!Array.isArray(chain) || chain.length !== manifest.events) fail("batch chain", `batch-chain.json lists ${chain?.length} events, the manifest ${manifest.events}`);
   const bundles = [];
   for (const [i, e] of chain.entries()) {
