@@ -5,11 +5,13 @@
  * GxpAnchor (the genuine compiled bytecode, deployed by another account, with a ledger of the same
  * name) or in the real contract under another ledger id. The bundle is well formed, internally
  * consistent and truly anchored: only a pin (the site's trust profile) can tell that it is not the
- * site's ledger.
+ * site's ledger. Or on a twin chain: a private chain with the same chain id where the same contract
+ * address, ledger name and anchoring account can be had with the public development keys; signed
+ * with a stolen ledger key, only the pinned genesis block tells it apart.
  */
 import fs from "node:fs";
 import path from "node:path";
-import { generateKeyPairSync, sign } from "node:crypto";
+import { KeyObject, createPublicKey, generateKeyPairSync, sign } from "node:crypto";
 import { Contract, ContractFactory, ContractTransactionReceipt, JsonRpcProvider, Log, NonceManager } from "ethers";
 import {
   LedgerRecord,
@@ -35,6 +37,13 @@ const ARTIFACT = path.resolve(__dirname, "../../artifacts/contracts/GxpAnchor.so
 export type LookalikeWhere =
   /** A GxpAnchor deployed by the attacker, with a ledger of the genuine name. */
   | { kind: "own contract"; ledgerName?: string }
+  /**
+   * Another chain with the genuine chain id (a private Anvil): the genuine bytecode deployed by the
+   * site's public development admin account at the same nonce, so at the same address, with the
+   * genuine ledger name and anchored by the site's development anchorer account. Everything but the
+   * genesis block (and the key, unless `signWith` is the site's) is the site's.
+   */
+  | { kind: "twin chain" }
   /** The site's real contract, under a ledger id the registry admin created for the attacker. */
   | { kind: "other ledger"; contract: string; ledgerName: string };
 
@@ -70,18 +79,19 @@ export function forgedRecord(r: LedgerRecord): LedgerRecord {
  * sequence number and leaf index (earlier epochs filled with dummy roots, as the contract wants them
  * in order), and writes its version 2 bundle signed by a fresh Ed25519 key.
  */
-export async function forgeLookalike(rpcUrl: string, genuine: ProofBundle, where: LookalikeWhere, account = ATTACKER_ACCOUNT): Promise<Lookalike> {
+export async function forgeLookalike(rpcUrl: string, genuine: ProofBundle, where: LookalikeWhere, signWith?: KeyObject): Promise<Lookalike> {
   const provider = new JsonRpcProvider(rpcUrl, undefined, { staticNetwork: true });
   try {
     // One nonce counter per sender: the node's pending count can lag a just-mined transaction.
-    const attackerWallet = devWallet(account, provider);
+    const attackerWallet = devWallet(where.kind === "twin chain" ? DEV_ACCOUNT.admin : ATTACKER_ACCOUNT, provider);
     const attacker = new NonceManager(attackerWallet);
     const attackerAddress = attackerWallet.address;
+    const anchorerWallet = where.kind === "twin chain" ? devWallet(DEV_ACCOUNT.anchorer, provider) : attackerWallet;
     const artifact = JSON.parse(fs.readFileSync(ARTIFACT, "utf8"));
     let contract: Contract;
     let ledgerName: string;
-    if (where.kind === "own contract") {
-      ledgerName = where.ledgerName ?? genuine.anchor.ledgerName;
+    if (where.kind !== "other ledger") {
+      ledgerName = (where.kind === "own contract" && where.ledgerName) || genuine.anchor.ledgerName;
       const deployed = await new ContractFactory(artifact.abi, artifact.bytecode, attacker).deploy(attackerAddress);
       await deployed.waitForDeployment();
       contract = new Contract(await deployed.getAddress(), artifact.abi, attacker);
@@ -94,7 +104,8 @@ export async function forgeLookalike(rpcUrl: string, genuine: ProofBundle, where
       contract = new Contract(where.contract, artifact.abi, attacker);
     }
     const ledgerId = ledgerIdOfName(ledgerName);
-    await (await contract.grantRole(await contract.anchorerRole(ledgerId), attackerAddress)).wait();
+    await (await contract.grantRole(await contract.anchorerRole(ledgerId), anchorerWallet.address)).wait();
+    if (anchorerWallet !== attackerWallet) contract = contract.connect(new NonceManager(anchorerWallet)) as Contract;
 
     // Earlier epochs: one leaf each, the last taking up the rest of the sequence numbers.
     const { epoch, firstSeq } = genuine.anchor;
@@ -115,7 +126,7 @@ export async function forgeLookalike(rpcUrl: string, genuine: ProofBundle, where
     const log = receipt.logs.find((l: Log) => l.address.toLowerCase() === receipt.to!.toLowerCase() && contract.interface.parseLog(l)?.name === "EpochAnchored")!;
     const block = (await provider.getBlock(receipt.blockNumber))!;
 
-    const { publicKey, privateKey } = generateKeyPairSync("ed25519");
+    const { publicKey, privateKey } = signWith ? { publicKey: createPublicKey(signWith), privateKey: signWith } : generateKeyPairSync("ed25519");
     const spki = publicKey.export({ type: "spki", format: "der" }).toString("base64");
     const keyId = keyIdOfSpki(spki)!;
     const head = { ledger: ledgerName, epoch, firstSeq, treeSize: genuine.treeSize, root, keyId };
@@ -131,7 +142,7 @@ export async function forgeLookalike(rpcUrl: string, genuine: ProofBundle, where
       auditPath,
       root,
       anchor: {
-        anchorer: toChecksumAddress(attackerAddress),
+        anchorer: toChecksumAddress(anchorerWallet.address),
         chainId: genuine.anchor.chainId,
         contract: toChecksumAddress(await contract.getAddress()),
         ledgerId,

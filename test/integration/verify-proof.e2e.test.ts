@@ -15,6 +15,8 @@ import { ProofBundle, TrustPin, bundleToJSON, canonicalBytes, fromHex, pinFromPr
 import { verifyProofOnRpcUrls } from "../../src/chain/verify-anchor";
 import { anchorContract } from "../../src/chain/contract";
 import { cliAsync as cli } from "../helpers/process";
+import { startLocalChain } from "../helpers/local-chain";
+import { createPrivateKey } from "node:crypto";
 import { sigstoreAcceptsInclusion } from "../core/sigstore-merkle";
 import { independentVerify } from "./independent-verifier";
 import { ProofFixture, startProofFixture, startLyingRpc, LyingRpc, oneByteMutations, resigned, withForgedRoot, writeTrust } from "./proof-fixture";
@@ -286,6 +288,26 @@ describe("verify-proof, the standalone script and @sigstore/verify on real bundl
       const s = await runStandalone([fx.proofs[0].file, "--rpc", fx.rpcUrl, "--trust", other]);
       expect(s.code, s.out).to.equal(1);
       expect(s.out).to.match(/^FAILED chain id: TRUST_GENESIS_MISMATCH/m);
+    });
+
+    it("(d) the same contract address, ledger and anchoring account on a twin chain with the same id, signed with a stolen ledger key: only the pinned genesis block catches it", async () => {
+      const twin = await startLocalChain();
+      try {
+        expect(twin.chainId).to.equal(31337n);
+        const stolenKey = createPrivateKey(fs.readFileSync(path.join(fx.dir, "keys", "receipt-key.pem"), "utf8"));
+        const l = await forgeLookalike(twin.rpcUrl, bundleOf(0), { kind: "twin chain" }, stolenKey);
+        // With the public development keys everything the pin names but the genesis block is the site's.
+        expect([l.contract, l.ledgerName, l.anchorer, l.keyId]).to.deep.equal([fx.trust.contract, "default", fx.trust.anchorers[0].address, fx.trust.keys[0].keyId]);
+        const file = writeLookalike(path.join(fx.dir, "twin-chain.proof.json"), l);
+        const v = await cli(["verify-proof", file, "--trust", fx.trustFile, "--rpc", twin.rpcUrl]);
+        expect(v.code, v.stdout + v.stderr).to.equal(1);
+        expect(v.stdout).to.match(/^FAIL .*: chain id check failed: genesis mismatch: .* \[TRUST_GENESIS_MISMATCH\]/);
+        const s = await runStandalone([file, "--rpc", twin.rpcUrl, "--trust", fx.trustFile]);
+        expect(s.code, s.out).to.equal(1);
+        expect(s.out).to.match(/^FAILED chain id: TRUST_GENESIS_MISMATCH/m);
+      } finally {
+        await twin.stop();
+      }
     });
 
     it("(e) the site's trust profile, signed or not, gives PASS naming the site; a malformed profile is exit 2 naming its bad fields", async () => {
