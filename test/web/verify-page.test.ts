@@ -106,6 +106,25 @@ describe("web/dist/verify.html in headless Chromium", function () {
     });
   });
 
+  describe("when the trust profile is dropped on its zone or pasted into its box", () => {
+    it("reads it the same way as from the file input", async () => {
+      await loadTrust(undefined);
+      const text = fs.readFileSync(fx.trustFile, "utf8");
+      await page.evaluate((t) => {
+        const dt = new DataTransfer();
+        dt.items.add(new File([t], "site-trust.json", { type: "application/json" }));
+        document.getElementById("trust-drop")!.dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
+      }, text);
+      await page.waitForFunction(() => document.getElementById("trust-info")!.getAttribute("data-state") === "loaded");
+      expect(await page.inputValue("#trust")).to.equal(text);
+      await loadTrust(undefined);
+      expect(await page.getAttribute("#trust-info", "data-state")).to.equal("none");
+      await page.fill("#trust", text);
+      expect(await page.getAttribute("#trust-info", "data-state")).to.equal("loaded");
+      expect(await page.textContent("#trust-info")).to.include(`Fingerprint ${pinFromProfile(fx.trust).fingerprint}`);
+    });
+  });
+
   describe("when the trust profile is malformed or altered after signing", () => {
     it("refuses it, naming the bad field or the signature, and verifies nothing against it", async () => {
       const bad = writeTrust(path.join(fx.dir, "bad-trust.json"), { ...fx.trust, contract: "0x12" });
