@@ -82,7 +82,8 @@ export async function verifyAnchorOnChain(provider: JsonRpcProvider, claim: Anch
 
 /**
  * Verifies a bundle (file text) against every RPC URL given: all must agree. Endpoints are named by
- * their redacted URL (an API key in a URL is never printed).
+ * their redacted URL (an API key in a URL is never printed). `opts.pin` (the site's trust profile or
+ * explicit values) is passed through: without it the verdict is UNPINNED at best, never PASS.
  */
 export function verifyProofOnRpcUrls(text: string, rpcUrls: string[], opts: VerifyProofOptions = {}): Promise<ProofReport> {
   const labels = rpcUrls.map((u, i) => (rpcUrls.length > 1 ? `endpoint ${i + 1} (${redactUrl(u)})` : redactUrl(u)));

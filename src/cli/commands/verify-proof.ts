@@ -65,7 +65,11 @@ function trustJson(r: ProofReport): unknown {
   };
 }
 
-/** The verdict line and exit code of a report. */
+/**
+ * The verdict line and exit code of a report: PASS names whose ledger (organisation, site, ledger,
+ * contract, anchoring account, key, profile fingerprint), UNPINNED what was proved and what was not
+ * pinned, FAIL the step and its code. For OFFLINE-OK it appends the unchecked anchor step to the report.
+ */
 export function verdictOf(r: ProofReport, file: string, endpoints: number): { line: string; code: number } {
   const b = r.checked?.bundle;
   const failed = r.steps.find((s) => !s.ok);
@@ -115,7 +119,6 @@ interface VerifyProofOpts extends PinFlags {
 
 /** Registers `verify-proof`. */
 export function verifyProofCommand(): Command {
-  // The pin options (--contract, --ledger among them) are this command's own, never the ledger's configuration.
   return addPinOptions(
     new Command("verify-proof")
       .description("verify a proof bundle against the chain and the site's trust profile, without the ledger's database; --rpc may be repeated: all endpoints must agree")
