@@ -6,6 +6,7 @@
 // docs/trust-profile.md) or explicit values. Usage:
 //   node verify-proof-standalone.js BUNDLE.json --rpc URL [--rpc URL2 ...] --trust site-trust.json
 //   node verify-proof-standalone.js --package DIR --rpc URL --trust site-trust.json
+//   node verify-proof-standalone.js --fingerprint site-trust.json   (compare it with the quality agreement)
 //   (instead of --trust: --chain-id N --contract 0x… --ledger NAME --anchorer 0x… --ledger-key key.pub.pem [--genesis 0x…])
 // Exit 0 VERIFIED (pinned), 1 FAILED, 2 bad usage, 3 an endpoint could not be reached,
 // 6 UNPINNED (every check passed, but not everything that makes it the site's ledger was pinned).
@@ -282,7 +283,9 @@ async function verifyPackage(dir, rpcUrls, opts = {}) {
   const manifest = parse(manifestBytes.toString("utf8"), "package files");
   const sig = parse(fs.readFileSync(path.join(dir, "manifest.sig.json"), "utf8"), "manifest signature");
   const listed = new Map((Array.isArray(manifest.files) ? manifest.files : []).map((f) => [f.path, f.sha256]));
-  for (const p of present) if (p !== "manifest.json" && p !== "manifest.sig.json" && !listed.has(p)) fail("package files", `${p} is not in the manifest: it was added`);
+  // The inspector's own copy of the trust profile may sit in the directory without being listed.
+  const unlisted = new Set(["manifest.json", "manifest.sig.json", opts.trustFile && path.relative(dir, opts.trustFile).split(path.sep).join("/")]);
+  for (const p of present) if (!unlisted.has(p) && !listed.has(p)) fail("package files", `${p} is not in the manifest: it was added`);
   for (const [p, h] of listed) {
     if (!present.includes(p)) fail("package files", `${p} is listed in the manifest but missing (or not a regular file inside the package)`);
     if (sha256(fs.readFileSync(path.join(dir, p))).toString("hex") !== h) fail("package files", `${p} does not have the SHA-256 the manifest lists: it was edited`);
@@ -304,6 +307,8 @@ async function verifyPackage(dir, rpcUrls, opts = {}) {
     if (!listed.has(e.file)) fail("batch chain", `${e.file} is not in the manifest`);
     const { bundle } = await verify(fs.readFileSync(path.join(dir, e.file), "utf8"), rpcUrls, { pin: opts.pin });
     const prev = i === 0 ? null : chain[i - 1].leafHash;
+    const m = manifest.ledger || {};
+    if (bundle.anchor.chainId !== m.chainId || !sameAddress(bundle.anchor.contract, String(m.contract)) || bundle.anchor.ledgerId !== m.ledgerId) fail("batch chain", `event ${e.eventId} is anchored in another ledger than the manifest's`);
     if (bundle.record.event.id !== e.eventId || bundle.leafHash !== e.leafHash || (bundle.record.batchLink?.prevLeafHash ?? null) !== prev) fail("batch chain", `event ${e.eventId}: its bundle does not continue the batch chain`);
     bundles.push(bundle);
   }
@@ -319,17 +324,22 @@ async function main(args) {
   const files = [];
   const value = (i) => (i + 1 < args.length ? args[i + 1] : (() => { throw new Usage(`${args[i]} needs a value`); })());
   for (let i = 0; i < args.length; i++) {
-    const k = { "--rpc": "rpc", "--anchorer": "anchorer", "--ledger-key": "ledgerKey", "--trust": "trust", "--contract": "contract", "--ledger": "ledger", "--chain-id": "chainId", "--genesis": "genesis", "--package": "package" }[args[i]];
+    const k = { "--fingerprint": "fingerprint", "--rpc": "rpc", "--anchorer": "anchorer", "--ledger-key": "ledgerKey", "--trust": "trust", "--contract": "contract", "--ledger": "ledger", "--chain-id": "chainId", "--genesis": "genesis", "--package": "package" }[args[i]];
     if (!k) files.push(args[i]);
     else if (Array.isArray(f[k])) f[k].push(k === "ledgerKey" ? fs.readFileSync(value(i++), "utf8") : value(i++));
     else f[k] = value(i++);
+  }
+  if (f.fingerprint) {
+    const p = pinFromProfile(fs.readFileSync(f.fingerprint, "utf8"));
+    console.log(`trust profile of ${p.organisation}, ${p.site}: ledger ${p.ledgerName}, contract ${p.contract} on chain ${p.chainId} (genesis ${p.genesisHash})\nfingerprint ${p.fingerprint}`);
+    return 0;
   }
   if ((files.length !== 1) === !f.package || f.rpc.length === 0) throw new Usage("usage: node verify-proof-standalone.js (BUNDLE.json | --package DIR) --rpc URL [--rpc URL ...] [--trust site-trust.json | --chain-id N --contract 0x… --ledger NAME --anchorer 0x… --ledger-key PEM [--genesis 0x…]]");
   if (f.trust && (f.contract || f.ledger || f.anchorer.length || f.ledgerKey.length || f.chainId || f.genesis)) throw new Usage("give either --trust or the explicit values, not both");
   const pin = f.trust ? pinFromProfile(fs.readFileSync(f.trust, "utf8")) : pinFromFlags(f);
   const log = (step, detail) => console.log(`ok   ${step}: ${detail}`);
   if (pin?.fingerprint) console.log(`pinned: ${pin.organisation}, ${pin.site}: trust profile ${pin.fingerprint}`);
-  const r = f.package ? await verifyPackage(f.package, f.rpc, { pin, log }) : await verify(fs.readFileSync(files[0], "utf8"), f.rpc, { pin, log });
+  const r = f.package ? await verifyPackage(f.package, f.rpc, { pin, log, trustFile: f.trust }) : await verify(fs.readFileSync(files[0], "utf8"), f.rpc, { pin, log });
   const b = f.package ? r.bundles.at(-1) : r.bundle;
   const what = f.package ? `package ${f.package}: batch ${r.manifest.batchId}, ${r.bundles.length} events` : `event ${b.record.event.id}: epoch ${b.epoch}`;
   const facts = `ledger ${b.anchor.ledgerName}, contract ${b.anchor.contract} on chain ${b.anchor.chainId}, anchored by ${b.anchor.anchorer}`;

@@ -32,11 +32,11 @@ const standalone = require("../../scripts/verify-proof-standalone.js") as {
 };
 const STANDALONE = path.resolve(__dirname, "../../scripts/verify-proof-standalone.js");
 
-/** Runs the standalone script as a program. */
-function runStandalone(args: string[]): Promise<{ code: number | null; out: string }> {
+/** Runs the standalone script (ours, or the copy in a package) as a program. */
+function runStandalone(args: string[], where: { script?: string; cwd?: string } = {}): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
     const { spawn } = require("node:child_process"); // eslint-disable-line @typescript-eslint/no-require-imports
-    const c = spawn(process.execPath, [STANDALONE, ...args]);
+    const c = spawn(process.execPath, [where.script ?? STANDALONE, ...args], { cwd: where.cwd });
     let out = "";
     c.stdout.on("data", (d: Buffer) => (out += d));
     c.stderr.on("data", (d: Buffer) => (out += d));
@@ -337,7 +337,7 @@ describe("verify-proof, the standalone script and @sigstore/verify on real bundl
         this.skip();
       }
       pkg = path.join(fx.dir, "package-B-PROOF-2");
-      const e = await cli(["--data-dir", fx.dir, "export-batch", "B-PROOF-2", "-o", pkg]);
+      const e = await cli(["--data-dir", fx.dir, "export-batch", "B-PROOF-2", "-o", pkg, "--trust", fx.trustFile]);
       expect(e.code, e.stdout + e.stderr).to.equal(0);
     });
     const copy = (name: string) => {
@@ -346,6 +346,28 @@ describe("verify-proof, the standalone script and @sigstore/verify on real bundl
       fs.cpSync(pkg, to, { recursive: true });
       return to;
     };
+
+    it("works as the package's README.txt says, in the package directory with its own copy of the script and of the profile", async () => {
+      const where = { script: path.join(pkg, "verify-proof-standalone.js"), cwd: pkg };
+      expect(fs.readFileSync(where.script, "utf8")).to.equal(fs.readFileSync(STANDALONE, "utf8"));
+      const f = await runStandalone(["--fingerprint", "site-trust.json"], where);
+      expect(f.code, f.out).to.equal(0);
+      expect(f.out).to.include(`fingerprint ${pin.fingerprint}`);
+      expect(f.out).to.include("trust profile of Acme Pharma GmbH, Werk Mannheim: ledger default");
+      const s = await runStandalone(["--package", ".", "--trust", "site-trust.json", "--rpc", fx.rpcUrl], where);
+      expect(s.code, s.out).to.equal(0);
+      expect(s.out).to.match(/^VERIFIED \(pinned\) package \.: batch B-PROOF-2, 7 events: Acme Pharma GmbH, Werk Mannheim: ledger default/m);
+    });
+
+    it("takes the inspector's own copy of the profile placed in the directory (not in the manifest) without calling it added", async () => {
+      const own = copy("pkg-own-profile");
+      fs.copyFileSync(fx.trustFile, path.join(own, "inspector-trust.json"));
+      const s = await runStandalone(["--package", own, "--trust", path.join(own, "inspector-trust.json"), "--rpc", fx.rpcUrl]);
+      expect(s.code, s.out).to.equal(0);
+      const other = await runStandalone(["--package", own, "--trust", fx.trustFile, "--rpc", fx.rpcUrl]);
+      expect(other.code, other.out).to.equal(1);
+      expect(other.out).to.match(/^FAILED package files: inspector-trust\.json is not in the manifest/m);
+    });
 
     it("verifies every file, the manifest signature by the pinned key and every bundle: VERIFIED (pinned), or UNPINNED (exit 6) without a pin", async () => {
       const s = await runStandalone(["--package", pkg, "--rpc", fx.rpcUrl, "--trust", fx.trustFile]);
