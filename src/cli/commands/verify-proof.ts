@@ -96,7 +96,9 @@ export function verdictOf(r: ProofReport, file: string, endpoints: number): { li
     case "OFFLINE-OK":
       r.steps.push({ step: "anchor", ok: false, detail: "NOT CHECKED (--offline): the root is not yet shown to be anchored" });
       return {
-        line: `OFFLINE-OK ${file}: the bundle is internally consistent${pin ? ` and matches the pin (${pin.source})` : ""}; its anchor on chain ${b!.anchor.chainId} was NOT checked`,
+        line:
+          `OFFLINE-OK ${file}: the bundle is internally consistent${pin ? ` and its claims match the pin (${pin.source})` : ""}; ` +
+          `its anchor on chain ${b!.anchor.chainId}${pin?.genesisHash ? " (and the chain's genesis block)" : ""} was NOT checked`,
         code: EXIT.OK,
       };
     case "NOT-FINAL":
