@@ -127,7 +127,7 @@ function pinFromProfile(text) {
   if (!Array.isArray(p.keys) || !p.keys.every((k) => typeof k.publicKey === "string" && keyIdOf(k.publicKey) === k.keyId)) bad("a key id is not the SHA-256 of its key");
   const { signature, ...unsigned } = p;
   const fingerprint = sha256(Buffer.from("gxp-ledger trust profile v1\n" + jcs(unsigned), "utf8")).subarray(0, 20).toString("hex").toUpperCase().match(/.{4}/g).join(" ");
-  return { organisation: p.organisation, site: p.site, fingerprint, chainId: p.chain.chainId, genesisHash: p.chain.genesisHash, contract: p.contract, ledgerName: p.ledger.name, anchorers: p.anchorers, keys: p.keys };
+  return { organisation: p.organisation, site: p.site, fingerprint, chainId: p.chain.chainId, genesisHash: p.chain.genesisHash, contract: p.contract, ledgerName: p.ledger.name, anchorers: p.anchorers, keys: p.keys, development: p.development === true };
 }
 
 // The pin from explicit flags: each value given is pinned, valid at any time.
@@ -338,7 +338,7 @@ async function main(args) {
   if (f.trust && (f.contract || f.ledger || f.anchorer.length || f.ledgerKey.length || f.chainId || f.genesis)) throw new Usage("give either --trust or the explicit values, not both");
   const pin = f.trust ? pinFromProfile(fs.readFileSync(f.trust, "utf8")) : pinFromFlags(f);
   const log = (step, detail) => console.log(`ok   ${step}: ${detail}`);
-  if (pin?.fingerprint) console.log(`pinned: ${pin.organisation}, ${pin.site}: trust profile ${pin.fingerprint}`);
+  if (pin?.fingerprint) console.log(`pinned: ${pin.organisation}, ${pin.site}: trust profile ${pin.fingerprint}${pin.development ? " (DEVELOPMENT ledger: never for GxP records)" : ""}`);
   const r = f.package ? await verifyPackage(f.package, f.rpc, { pin, log, trustFile: f.trust }) : await verify(fs.readFileSync(files[0], "utf8"), f.rpc, { pin, log });
   const b = f.package ? r.bundles.at(-1) : r.bundle;
   const what = f.package ? `package ${f.package}: batch ${r.manifest.batchId}, ${r.bundles.length} events` : `event ${b.record.event.id}: epoch ${b.epoch}`;

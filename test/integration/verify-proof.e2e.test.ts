@@ -98,9 +98,10 @@ describe("verify-proof, the standalone script and @sigstore/verify on real bundl
     );
     expect(v.stdout).to.include("ok   on-chain inclusion");
     expect(v.stdout).to.include("ok   trust:");
+    expect(v.stdout).to.include("  DEVELOPMENT ledger (embedded chain, public keys): never for GxP records");
     const s = await runStandalone([p.file, "--rpc", fx.rpcUrl, "--trust", fx.trustFile]);
     expect(s.code, s.out).to.equal(0);
-    expect(s.out).to.include(`pinned: Acme Pharma GmbH, Werk Mannheim: trust profile ${pin.fingerprint}`);
+    expect(s.out).to.include(`pinned: Acme Pharma GmbH, Werk Mannheim: trust profile ${pin.fingerprint} (DEVELOPMENT ledger: never for GxP records)`);
     expect(s.out).to.include(`VERIFIED (pinned) event ${p.eventId}: epoch ${b.epoch}: Acme Pharma GmbH, Werk Mannheim: ledger default, contract ${fx.trust.contract} on chain 31337, anchored by ${fx.trust.anchorers[0].address}`);
   });
 
