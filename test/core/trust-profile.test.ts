@@ -351,15 +351,24 @@ describe("checkPin", () => {
     });
   });
 
+  describe("when the statement's time is unknown", () => {
+    it("fails a bounded validity period (TRUST_*_NOT_VALID) and passes only a key pinned for all time", () => {
+      const p = pinFromProfile(profile());
+      expect(codes(p, claim({ keyId: key1.keyId, at: undefined }))).to.include("TRUST_KEY_NOT_VALID");
+      const always = { ...p, keys: p.keys!.map((k) => ({ ...k, validFrom: "1970-01-01T00:00:00Z", validUntil: null })), anchorers: p.anchorers!.map((a) => ({ ...a, validFrom: "1970-01-01T00:00:00Z", validUntil: null })) };
+      expect(codes(always, claim({ keyId: key1.keyId, at: undefined }))).to.deep.equal([]);
+    });
+  });
+
   describe("what is not pinned", () => {
-    it("without a pin lists chain, contract, ledger, anchoring account and key, and finds no problem", () => {
+    it("without a pin lists chain id, contract, ledger, anchoring account and key, and finds no problem", () => {
       const r = checkPin(undefined, claim());
       expect(r.problems).to.deep.equal([]);
-      expect(r.unpinned).to.deep.equal(["chain", "contract", "ledger", "anchoring account", "ledger key"]);
+      expect(r.unpinned).to.deep.equal(["chain id", "contract", "ledger", "anchoring account", "ledger key"]);
     });
 
     it("without a pin, for a receipt (no anchorer needed), leaves the anchoring account out", () => {
-      expect(checkPin(undefined, claim(), { anchorer: false, key: true }).unpinned).to.deep.equal(["chain", "contract", "ledger", "ledger key"]);
+      expect(checkPin(undefined, claim(), { anchorer: false, key: true }).unpinned).to.deep.equal(["chain id", "contract", "ledger", "ledger key"]);
     });
 
     it("with a pin of the contract alone lists the rest, and still checks the contract", () => {
