@@ -86,9 +86,13 @@ export function trustCommand(): Command {
         if (!genesis?.hash) throw new ChainError("CHAIN_UNREACHABLE", "the chain did not give its genesis block");
         const contract = anchorContract(d.contract, provider);
         const role = await contract.raw.anchorerRole(d.ledgerId);
-        // Accounts that anchored (from the first key's time, so their anchors fall inside) and the
-        // configured anchorer; one that lost its role is valid until just after its last anchor.
-        const since = keys[0].validFrom;
+        // Accounts that anchored (from the first key's time or the first anchor block's, whichever
+        // is earlier: the host's clock and the chain's need not agree) and the configured anchorer;
+        // one that lost its role is valid until just after its last anchor. The first key's period
+        // starts as early, so the first checkpoints fall inside it too.
+        const firstAnchor = anchored.reduce((m, x) => Math.min(m, x.first), Infinity);
+        const since = Number.isFinite(firstAnchor) && firstAnchor * 1000 < Date.parse(keys[0].validFrom) ? unix(firstAnchor) : keys[0].validFrom;
+        keys[0] = { ...keys[0], validFrom: since };
         const anchorers: TrustedAnchorer[] = [];
         const addresses = new Set<string>();
         for (const a of [...anchored.map((x) => ({ address: x.anchorer, last: x.last })), ...(d.anchorer ? [{ address: d.anchorer, last: undefined }] : [])]) {

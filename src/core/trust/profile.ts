@@ -339,11 +339,9 @@ export interface PinCheck {
   matched: string[];
 }
 
-/** The members a pin must have for a PASS: the chain, contract, ledger, anchoring account and key. */
-export const PIN_REQUIRED = ["contract", "ledger", "anchorer", "key"] as const;
-
+// Inside a validity period. An unknown time passes only a period that is not bounded at all.
 const within = (at: number | undefined, from: string, until: string | null) =>
-  at === undefined || (at * 1000 >= Date.parse(from) && (until === null || at * 1000 < Date.parse(until)));
+  at === undefined ? Date.parse(from) <= 0 && until === null : at * 1000 >= Date.parse(from) && (until === null || at * 1000 < Date.parse(until));
 
 /**
  * Compares a claim with a pin, naming every difference. A pinned value the claim lacks (a bundle
@@ -353,7 +351,7 @@ export function checkPin(pin: TrustPin | undefined, c: ProvenanceClaim, need: { 
   const out: PinCheck = { problems: [], unpinned: [], matched: [] };
   const bad = (code: TrustErrorCode, detail: string) => out.problems.push({ code, detail });
   if (!pin) {
-    out.unpinned.push("chain", "contract", "ledger", ...(need.anchorer ? ["anchoring account"] : []), ...(need.key ? ["ledger key"] : []));
+    out.unpinned.push("chain id", "contract", "ledger", ...(need.anchorer ? ["anchoring account"] : []), ...(need.key ? ["ledger key"] : []));
     return out;
   }
   if (pin.chainId === undefined) out.unpinned.push("chain id");
