@@ -260,7 +260,7 @@ describe("verify-proof, the standalone script and @sigstore/verify on real bundl
       const v = await cli(["verify-proof", p.file, "--rpc", fx.rpcUrl]);
       expect(v.code, v.stdout + v.stderr).to.equal(6);
       expect(v.stdout).to.match(
-        new RegExp(`^UNPINNED ${p.file}: event ${p.eventId} is unchanged and in epoch \\d+, whose root is anchored in contract ${fx.trust.contract} on chain 31337 for ledger default by ${fx.trust.anchorers[0].address} and signed by key [0-9a-f]{16}…; NOT pinned: chain, contract, ledger, anchoring account, ledger key, so this does NOT show that it is the site's ledger`),
+        new RegExp(`^UNPINNED ${p.file}: event ${p.eventId} is unchanged and in epoch \\d+, whose root is anchored in contract ${fx.trust.contract} on chain 31337 for ledger default by ${fx.trust.anchorers[0].address} and signed by key [0-9a-f]{16}…; NOT pinned: chain id, contract, ledger, anchoring account, ledger key, so this does NOT show that it is the site's ledger`),
       );
       expect(v.stdout).to.include("ok   trust: NOT PINNED");
       // A partial pin is UNPINNED too, naming what is missing.
@@ -271,7 +271,7 @@ describe("verify-proof, the standalone script and @sigstore/verify on real bundl
       expect(j.code).to.equal(6);
       const out = JSON.parse(j.stdout);
       expect(out.verdict).to.equal("UNPINNED");
-      expect(out.trust).to.deep.include({ pinned: null, unpinned: ["chain", "contract", "ledger", "anchoring account", "ledger key"] });
+      expect(out.trust).to.deep.include({ pinned: null, unpinned: ["chain id", "contract", "ledger", "anchoring account", "ledger key"] });
       expect(out.steps.map((s: { step: string }) => s.step)).to.include("trust");
       const s = await runStandalone([p.file, "--rpc", fx.rpcUrl]);
       expect(s.code, s.out).to.equal(6);
