@@ -93,7 +93,7 @@ describe("verify-proof, the standalone script and @sigstore/verify on real bundl
     const v = await cli(["verify-proof", p.file, "--trust", fx.trustFile, "--rpc", fx.rpcUrl, "--rpc", fx.rpcUrl.replace("127.0.0.1", "localhost"), "--onchain"]);
     expect(v.code, v.stdout + v.stderr).to.equal(0);
     expect(v.stdout.split("\n")[0]).to.equal(
-      `PASS ${p.file}: event ${p.eventId} is included in epoch ${b.epoch} of Acme Pharma GmbH, Werk Mannheim's ledger default, contract ${fx.trust.contract} on chain 31337, ` +
+      `PASS ${p.file}: event ${p.eventId} is included in epoch ${b.epoch} of ledger default of Acme Pharma GmbH, Werk Mannheim: contract ${fx.trust.contract} on chain 31337, ` +
         `anchored by ${fx.trust.anchorers[0].address}, signed by ledger key ${fx.trust.keys[0].keyId.slice(0, 16)}… (trust profile ${pin.fingerprint}) (2 endpoints agree)`,
     );
     expect(v.stdout).to.include("ok   on-chain inclusion");

@@ -79,7 +79,7 @@ export function verdictOf(r: ProofReport, file: string, endpoints: number): { li
       const who = [pin!.organisation, pin!.site].filter(Boolean).join(", ");
       return {
         line:
-          `PASS ${file}: event ${b!.record.event.id} is included in epoch ${b!.epoch} of ${who ? who + "'s " : "the pinned "}ledger ${b!.anchor.ledgerName}, ` +
+          `PASS ${file}: event ${b!.record.event.id} is included in epoch ${b!.epoch} of ledger ${b!.anchor.ledgerName}${who ? ` of ${who}` : ""}: ` +
           `contract ${b!.anchor.contract} on chain ${b!.anchor.chainId}, anchored by ${b!.anchor.anchorer}, signed by ledger key ${b!.checkpoint.keyId.slice(0, 16)}…` +
           `${pin!.fingerprint ? ` (trust profile ${pin!.fingerprint})` : " (pinned by the values given)"}${endpoints > 1 ? ` (${endpoints} endpoints agree)` : ""}`,
         code: EXIT.OK,
