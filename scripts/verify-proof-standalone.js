@@ -146,12 +146,12 @@ function unpinnedOf(pin) {
   return REQUIRED.filter((k) => !has[k]);
 }
 
-// The pinned key a signature was made with (by key id and the same public key), valid at `at` (Unix s).
-function pinnedKey(pin, step, keyId, publicKey, at) {
+// Why a signature's key (id and public key) is not a pinned key valid at `at` (Unix s), if it is not.
+function keyProblem(pin, keyId, publicKey, at) {
   if (!pin?.keys?.length) return;
   const k = pin.keys.filter((x) => x.keyId === keyId && x.publicKey === publicKey);
-  if (!k.length) fail(step, `TRUST_KEY_MISMATCH: signed by key ${keyId}, which is not a pinned ledger key`);
-  if (!k.some((x) => within(at, x.validFrom, x.validUntil))) fail(step, `TRUST_KEY_NOT_VALID: key ${keyId} is not valid at Unix time ${at}`);
+  if (!k.length) return `TRUST_KEY_MISMATCH: signed by key ${keyId}, which is not a pinned ledger key`;
+  if (!k.some((x) => within(at, x.validFrom, x.validUntil))) return `TRUST_KEY_NOT_VALID: key ${keyId} is not valid at Unix time ${at}`;
 }
 
 // Everything that needs no chain: schema, canonical form, leaf hash, audit path, checkpoint signature, pin.
@@ -193,17 +193,19 @@ function checkOffline(text, pin, log) {
   if (!ed25519Ok(c.publicKey, Buffer.from(CHECKPOINT_LABEL + jcs(head), "utf8"), c.signature, "base64url")) fail("checkpoint", `the tree head of epoch ${b.epoch} is not signed by key ${c.keyId}`);
   log("checkpoint", `epoch ${b.epoch}'s tree head is signed by ledger key ${c.keyId}`);
 
-  // The pin: what the site says its ledger is.
+  // The pin: what the site says its ledger is. Every difference is named, the first leads.
   if (pin) {
-    if (pin.chainId !== undefined && pin.chainId !== a.chainId) fail("trust", `TRUST_CHAIN_MISMATCH: chain ${a.chainId}, pinned chain ${pin.chainId}`);
-    if (pin.contract !== undefined && !sameAddress(pin.contract, a.contract)) fail("trust", `TRUST_CONTRACT_MISMATCH: contract ${a.contract}, pinned contract ${pin.contract}`);
-    if (pin.ledgerName !== undefined && (pin.ledgerName !== a.ledgerName || bytes32(pin.ledgerName) !== a.ledgerId)) fail("trust", `TRUST_LEDGER_MISMATCH: ledger ${a.ledgerName}, pinned ledger ${pin.ledgerName}`);
+    const problems = [];
+    if (pin.chainId !== undefined && pin.chainId !== a.chainId) problems.push(`TRUST_CHAIN_MISMATCH: chain ${a.chainId}, pinned chain ${pin.chainId}`);
+    if (pin.contract !== undefined && !sameAddress(pin.contract, a.contract)) problems.push(`TRUST_CONTRACT_MISMATCH: contract ${a.contract}, pinned contract ${pin.contract}`);
+    if (pin.ledgerName !== undefined && (pin.ledgerName !== a.ledgerName || bytes32(pin.ledgerName) !== a.ledgerId)) problems.push(`TRUST_LEDGER_MISMATCH: ledger ${a.ledgerName}, pinned ledger ${pin.ledgerName}`);
     if (pin.anchorers?.length) {
       const x = pin.anchorers.filter((p) => sameAddress(p.address, a.anchorer));
-      if (!x.length) fail("trust", `TRUST_ANCHORER_MISMATCH: anchored by ${a.anchorer}, not a pinned anchoring account (${pin.anchorers.map((p) => p.address).join(", ")})`);
-      if (!x.some((p) => within(a.blockTimestamp, p.validFrom, p.validUntil))) fail("trust", `TRUST_ANCHORER_NOT_VALID: ${a.anchorer} is not valid at the anchor block's time ${a.blockTimestamp}`);
+      if (!x.length) problems.push(`TRUST_ANCHORER_MISMATCH: anchored by ${a.anchorer}, not a pinned anchoring account (${pin.anchorers.map((p) => p.address).join(", ")})`);
+      else if (!x.some((p) => within(a.blockTimestamp, p.validFrom, p.validUntil))) problems.push(`TRUST_ANCHORER_NOT_VALID: ${a.anchorer} is not valid at the anchor block's time ${a.blockTimestamp}`);
     }
-    pinnedKey(pin, "trust", c.keyId, c.publicKey, a.blockTimestamp);
+    problems.push(keyProblem(pin, c.keyId, c.publicKey, a.blockTimestamp));
+    if (problems.some(Boolean)) fail("trust", problems.filter(Boolean).join("; "));
     log("trust", `chain, contract, ledger, anchoring account and key as pinned (${unpinnedOf(pin).length ? "NOT pinned: " + unpinnedOf(pin).join(", ") : "all pinned"})`);
   }
   return b;
@@ -297,7 +299,8 @@ async function verifyPackage(dir, rpcUrls, opts = {}) {
   if (sig.algorithm !== "Ed25519" || sig.statement !== PACKAGE_STATEMENT || keyIdOf(publicKey) !== sig.keyId) fail("manifest signature", "manifest.sig.json is not an Ed25519 package signature of its key");
   if (sig.manifestSha256 !== digest) fail("manifest signature", `manifest.json was changed after the ledger signed it (SHA-256 ${digest}, signed ${sig.manifestSha256})`);
   if (!ed25519Ok(publicKey, Buffer.from(`${sig.statement}\n${digest}`, "utf8"), String(sig.signature), "base64url")) fail("manifest signature", `the signature does not verify with key ${sig.keyId}`);
-  pinnedKey(opts.pin, "manifest signature", sig.keyId, publicKey, Date.parse(manifest.generatedAt) / 1000);
+  const keyBad = keyProblem(opts.pin, sig.keyId, publicKey, Date.parse(manifest.generatedAt) / 1000);
+  if (keyBad) fail("manifest signature", keyBad);
   log("manifest signature", `manifest signed by ledger key ${sig.keyId}${opts.pin?.keys?.length ? ", as pinned" : " (NOT pinned)"}`);
 
   const chain = parse(fs.readFileSync(path.join(dir, "batch-chain.json"), "utf8"), "batch chain");

@@ -235,7 +235,7 @@ describe("verify-proof, the standalone script and @sigstore/verify on real bundl
       expect(byKey.stdout).to.match(/\[TRUST_KEY_MISMATCH\]/);
       const s = await runStandalone([file, "--rpc", fx.rpcUrl, "--trust", fx.trustFile]);
       expect(s.code, s.out).to.equal(1);
-      expect(s.out).to.match(/^FAILED trust: TRUST_CONTRACT_MISMATCH: contract 0x[0-9a-fA-F]{40}, pinned contract /m);
+      expect(s.out).to.match(/^FAILED trust: TRUST_CONTRACT_MISMATCH: contract 0x[0-9a-fA-F]{40}, pinned contract .*; TRUST_ANCHORER_MISMATCH: .*; TRUST_KEY_MISMATCH: /m);
       const sk = await runStandalone([file, "--rpc", fx.rpcUrl, "--ledger-key", path.join(fx.dir, "keys", "receipt-key.pub.pem")]);
       expect(sk.code, sk.out).to.equal(1);
       expect(sk.out).to.match(/^FAILED trust: TRUST_KEY_MISMATCH/m);
