@@ -322,6 +322,11 @@ describe("verify-proof, the standalone script and @sigstore/verify on real bundl
       const v = await cli(["verify-proof", fx.proofs[5].file, "--trust", bad, "--rpc", fx.rpcUrl]);
       expect(v.code).to.equal(2);
       expect(v.stderr).to.match(/bad-trust\.json: invalid trust profile: .*\/contract.*TRUST_PROFILE_INVALID/);
+      expect(fx.trust.signature, "the fixture's profile is signed").to.not.equal(undefined);
+      const altered = writeTrust(path.join(fx.dir, "altered-trust.json"), { ...fx.trust, site: "Werk Elsewhere" });
+      const alt = await cli(["verify-proof", fx.proofs[5].file, "--trust", altered, "--rpc", fx.rpcUrl]);
+      expect(alt.code).to.equal(2);
+      expect(alt.stderr).to.match(/altered after signing.*TRUST_PROFILE_SIGNATURE_INVALID/);
       const both = await cli(["verify-proof", fx.proofs[5].file, "--trust", fx.trustFile, "--contract", own.contract]);
       expect(both.code).to.equal(2);
       expect(both.stderr).to.match(/--contract .* contradicts the trust profile/);
