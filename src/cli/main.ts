@@ -17,6 +17,7 @@ import { auditCommand } from "./commands/audit";
 import { backupCommand, restoreCommand } from "./commands/backup";
 import { verifyBatchCommand } from "./commands/verify-batch";
 import { exportBatchCommand, verifyPackageCommand } from "./commands/batch-package";
+import { keyCommand } from "./commands/key";
 import { exitFor } from "./context";
 import { EXIT } from "./exit";
 
@@ -29,7 +30,7 @@ export function buildCli(): Command {
     .option("--json", "print results as JSON")
     .showHelpAfterError()
     .exitOverride();
-  for (const c of [serveCommand(), appendCommand(), sealCommand(), anchorCommand(), statusCommand(), verifyCommand(), verifyBatchCommand(), exportBatchCommand(), verifyPackageCommand(), proofCommand(), verifyProofCommand(), verifyReceiptCommand(), clientCommand(), auditCommand(), backupCommand(), restoreCommand()]) {
+  for (const c of [serveCommand(), appendCommand(), sealCommand(), anchorCommand(), statusCommand(), verifyCommand(), verifyBatchCommand(), exportBatchCommand(), verifyPackageCommand(), proofCommand(), verifyProofCommand(), verifyReceiptCommand(), clientCommand(), auditCommand(), backupCommand(), restoreCommand(), keyCommand()]) {
     root.addCommand(c.exitOverride());
   }
   return root;

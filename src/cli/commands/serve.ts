@@ -5,6 +5,45 @@
 import path from "node:path";
 import { Command } from "commander";
 import { configOf } from "../context";
+import { CliExit, EXIT } from "../exit";
+import type { Ledger } from "../../service/ledger";
+import type { ChainContext } from "../../service/chain-context";
+
+/**
+ * Before serving: the key file must be the ledger's recorded key (a changed or missing key refuses
+ * to start until `key rotate` records a rotation), the chain, contract and ledger id must be the
+ * pinned ones (recorded at the first start), and the key id is registered on chain once (a failure
+ * there is logged and retried at the next start).
+ * @throws CliExit FAILED naming the code (LEDGER_KEY_CHANGED, LEDGER_KEY_MISSING, LEDGER_PIN_MISMATCH)
+ */
+async function startupTrustChecks(ledger: Ledger, chain: ChainContext, dataDir: string, log: (level: "info" | "warn", msg: string, info?: Record<string, unknown>) => void): Promise<void> {
+  const [{ loadLedgerKey }, { ensureLedgerPin, registerLedgerKeyOnChain }, { createSecurityRecorder }, { StoreError }, { safeErrorMessage }] = await Promise.all([
+    import("../../service/ledger"),
+    import("../../service/ledger-pin"),
+    import("../../service/security"),
+    import("../../store/errors"),
+    import("../../chain/redact"),
+  ]);
+  const refuse = (e: unknown): never => {
+    if (e instanceof StoreError && ["LEDGER_KEY_CHANGED", "LEDGER_KEY_MISSING", "LEDGER_PIN_MISMATCH"].includes(e.code)) throw new CliExit(EXIT.FAILED, `${e.code}: ${e.message}`);
+    throw e;
+  };
+  let keyId: string;
+  try {
+    keyId = loadLedgerKey(ledger.db, dataDir).keyId;
+  } catch (e) {
+    return refuse(e);
+  }
+  const security = createSecurityRecorder(ledger, ledger.name);
+  const pinned = await ensureLedgerPin(ledger, chain, security).catch(refuse);
+  if (pinned.action !== "checked") log(pinned.action === "repinned" ? "warn" : "info", `ledger ${pinned.action}: ${pinned.pin.reason}`, { chainId: pinned.pin.chainId, genesisHash: pinned.pin.genesisHash, contract: pinned.pin.contract, ledgerId: pinned.pin.ledgerId });
+  try {
+    const reg = await registerLedgerKeyOnChain(ledger, pinned.pin, keyId, chain.contract.raw, security);
+    if (reg.sent) log("info", "ledger key registered on chain", { keyId, tx: reg.txHash });
+  } catch (e) {
+    log("warn", "the ledger key could not be registered on chain now; retried at the next start", { keyId, error: safeErrorMessage(e) });
+  }
+}
 
 /** Registers `serve`. */
 export function serveCommand(): Command {
@@ -46,6 +85,13 @@ export function serveCommand(): Command {
         ledger.close();
         throw e;
       });
+      // --- Start-up trust checks (issue 11 item 5): the ledger key, the pin, the key's registration.
+      await startupTrustChecks(ledger, chain, config.dataDir, log).catch(async (e) => {
+        await chain.close();
+        ledger.close();
+        throw e;
+      });
+      // --- end of the start-up trust checks.
       const api = createApiServices(ledger, config.dataDir, config.ledgerName, config.seal.maxAgeMs + config.anchorWithinMs, config.maxClockSkewMs);
       const devToken = chain.embedded ? ensureDevToken(api, config.dataDir, process.env) : undefined;
       let runner: ReturnType<typeof startRunner> | undefined;
