@@ -226,7 +226,7 @@ CREATE INDEX events_leaf ON events (seq, leaf_hash);
 ALTER TABLE anchors ADD COLUMN anchorer TEXT;
 
 -- The ledger's signature over each sealed epoch's tree head (a checkpoint, as transparency logs
--- sign theirs): Ed25519 by the ledger key over "gxp-ledger checkpoint v1\n" || JCS({epoch,
+-- sign theirs): Ed25519 by the ledger key over "gxp-ledger checkpoint v1\\n" || JCS({epoch,
 -- firstSeq, keyId, ledger, root, treeSize}). Written in the sealing transaction; a root in the
 -- contract that no checkpoint signed (a pre-empted epoch) fails every verifier.
 CREATE TABLE epoch_checkpoints (
