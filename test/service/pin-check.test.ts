@@ -235,7 +235,9 @@ describe("the ledger's pin (real local chain)", function () {
     it("on another chain with the same id: re-pins a development ledger (same contract and ledger id, security event), refuses a production one", async () => {
       // Two fresh chains: the same deployer at the same nonce gives the same contract address, as
       // after the embedded chain lost its state file; the genesis blocks differ.
+      // Anvil's genesis block carries the start time in seconds: start the second chain a second later.
       const a = await startLocalChain();
+      await new Promise((r) => setTimeout(r, 1100));
       const b = await startLocalChain();
       try {
         const da = await deployLedger(devWallet(DEV_ACCOUNT.admin, a.provider), devWallet(DEV_ACCOUNT.anchorer).address, NAME);
