@@ -17,6 +17,11 @@ export function retiredKeyFile(dataDir: string, keyId: string): string {
   return path.join(dataDir, "keys", "retired", `${keyId}.pem`);
 }
 
+/** Where a retired key's public key is kept. */
+export function retiredPublicKeyFile(dataDir: string, keyId: string): string {
+  return path.join(dataDir, "keys", "retired", `${keyId}.pub.pem`);
+}
+
 /** What a rotation did. */
 export interface KeyRotation {
   /** The recorded key it replaces (undefined when none was recorded yet). */
@@ -42,6 +47,8 @@ export function rotateLedgerKey(ledger: Ledger, dataDir: string, reason: string,
     fs.mkdirSync(path.dirname(target), { recursive: true, mode: 0o700 });
     if (fs.existsSync(target)) fs.rmSync(file);
     else fs.renameSync(file, target);
+    // Its public key next to it, for receipts signed before the rotation (verify-receipt --public-key).
+    fs.writeFileSync(retiredPublicKeyFile(dataDir, keyId), createPublicKey(createPrivateKey(fs.readFileSync(target))).export({ type: "spki", format: "pem" }));
     fs.rmSync(receiptPublicKeyFile(dataDir), { force: true });
     retired = { keyId, file: target };
   }

@@ -117,7 +117,8 @@ export async function registerLedgerKeyOnChain(
     throw new StoreError("LEDGER_PIN_MISMATCH", `refusing to register the ledger key in contract ${target}: the pinned contract is ${pin.contract}`);
   }
   const tx = await contract.registerLedgerKey(pin.ledgerId, "0x" + keyId);
-  const receipt = await tx.wait(1);
+  // Bounded: a start must not hang on a chain that does not mine (the next start sends it again).
+  const receipt = await tx.wait(1, 60_000);
   insertKeyRegistration(ledger.db, {
     keyId,
     chainId: pin.chainId,
