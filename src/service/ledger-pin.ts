@@ -10,7 +10,9 @@
  * no longer the chain's block 0, is the ledger re-pinned: a new ledger_pin row with the reason and a
  * `ledger.repinned` security event. Any other difference refuses to start, naming both sides.
  */
-import { Contract, JsonRpcProvider } from "ethers";
+import { Contract, JsonRpcProvider, Signer } from "ethers";
+import { anchorContract } from "../chain/contract";
+import { devWallet, DEV_ACCOUNT } from "../chain/dev-keys";
 import { StoreError } from "../store/errors";
 import { currentPin, insertKeyRegistration, insertPin, keyRegistration, LedgerPin, StoredPin } from "../store/pin-store";
 import { providerTransport } from "../chain/verify-anchor";
@@ -86,6 +88,17 @@ export async function ensureLedgerPin(ledger: Ledger, chain: PinnedChain, securi
     `this data directory is pinned to ${pinText(pin)}, genesis ${pin.genesisHash}; refusing to start on ${diffs.join(", ")}`,
     { pinned: pin, offered: want },
   );
+}
+
+/**
+ * The contract, connected to the account that registers the ledger key: the ledger admin's public
+ * development key on the embedded chain (so that the anchorer account sends anchors only, and a reset
+ * development chain sees them again at the nonces it saw them before), else the anchorer (the one
+ * key a production ledger holds; the contract lets it register keys).
+ */
+export function keyRegistrar(chain: PinnedChain & { signer: Signer; contract: { raw: Contract } }): Contract {
+  if (!chain.deployment.development) return chain.contract.raw;
+  return anchorContract(chain.deployment.contract, devWallet(DEV_ACCOUNT.admin, chain.provider)).raw;
 }
 
 /** A key's on-chain registration as recorded. */

@@ -318,4 +318,27 @@ describe("the ledger key and the pin at start (real server, embedded chain)", fu
     s = await serve(dir, { LEDGER_EPOCH_MAX_AGE_SECONDS: "3600" });
     expect((await cli(["--data-dir", dir, "audit"])).code).to.equal(0);
   });
+
+  it("re-pins a development ledger whose embedded chain was lost (new genesis, same contract), with a security event, and re-anchors", async () => {
+    const ids = await epochOf(s!, dir, 2, "B-KEY-3");
+    expect((await cli(["--data-dir", dir, "anchor"])).code).to.equal(0);
+    const before = JSON.parse((await cli(["--data-dir", dir, "--json", "status"])).stdout).pin;
+    expect(await s!.stop("SIGTERM")).to.equal(0);
+    s = undefined;
+    // As after a power loss before Anvil ever wrote its state: the next start is a new chain.
+    for (const f of fs.readdirSync(path.join(dir, "chain"))) if (f.startsWith("anvil-state")) fs.rmSync(path.join(dir, "chain", f));
+    await new Promise((r) => setTimeout(r, 1100)); // Anvil's genesis carries the start second
+    s = await serve(dir, { LEDGER_EPOCH_MAX_AGE_SECONDS: "3600" });
+    const after = JSON.parse((await cli(["--data-dir", dir, "--json", "status"])).stdout).pin;
+    expect(after).to.include({ chainId: before.chainId, contract: before.contract, ledgerId: before.ledgerId });
+    expect(after.genesisHash).to.not.equal(before.genesisHash);
+    expect(securityKinds()).to.include.members(["ledger.repinned"]);
+    // The runner sends the lost anchors again; verify then passes on the new chain.
+    let v = { code: -1, stdout: "", stderr: "" };
+    for (let i = 0; i < 40 && v.code !== 0; i++) {
+      await new Promise((r) => setTimeout(r, 300));
+      v = await cli(["--data-dir", dir, "verify", ids[0]]);
+    }
+    expect(v.code, v.stdout + v.stderr + s!.logs.filter((l) => !l.includes('"level":30')).join("\n")).to.equal(0);
+  });
 });

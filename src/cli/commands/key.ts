@@ -10,7 +10,7 @@ import { openLedger } from "../../service/ledger";
 import { rotateLedgerKey } from "../../service/ledger-key";
 import { createSecurityRecorder, cliActor } from "../../service/security";
 import { openAnchoringChainForCli } from "../../service/chain-context";
-import { registerLedgerKeyOnChain } from "../../service/ledger-pin";
+import { keyRegistrar, registerLedgerKeyOnChain } from "../../service/ledger-pin";
 import { currentPin, keyRegistrations, ledgerKeys } from "../../store/pin-store";
 import { leaseHolder, createLease } from "../../store/lease";
 import { safeErrorMessage } from "../../chain/provider";
@@ -84,7 +84,7 @@ export function keyCommand(): Command {
           try {
             const chain = await openAnchoringChainForCli(config, () => undefined);
             try {
-              const reg = await registerLedgerKeyOnChain(ledger, pin, r.to.keyId, chain.contract.raw, security);
+              const reg = await registerLedgerKeyOnChain(ledger, pin, r.to.keyId, keyRegistrar(chain), security);
               text.push(`registered on chain ${pin.chainId}, contract ${pin.contract}: tx ${reg.txHash}`);
               result.registration = reg.txHash;
             } finally {
