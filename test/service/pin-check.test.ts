@@ -128,6 +128,11 @@ describe("the ledger's pin (real local chain)", function () {
       expect(res.headers["content-type"]).to.match(/^application\/problem\+json/);
       expect(res.json().code).to.equal("ANCHOR_NOT_PINNED");
       expect(res.json().findings[0]).to.include({ epoch: 1, anchorId: row1.id });
+      // The batch review over HTTP is a verdict (data): it names the rows too.
+      const review = await app.inject({ method: "GET", url: "/v1/batches/B-A", headers: { authorization: `Bearer ${token}` } });
+      expect(review.statusCode).to.equal(200);
+      expect(review.json().verdict).to.equal("INTEGRITY-FAIL");
+      expect(review.json().integrity.findings.filter((f: { code: string }) => f.code === "ANCHOR_NOT_PINNED")).to.have.length(3);
       await app.close();
 
       // export-batch: refused on the review already; and buildProof itself refuses.
@@ -164,6 +169,25 @@ describe("the ledger's pin (real local chain)", function () {
       const v = (await verifyStoredEvent(l, idOf(l, 6), async () => lc.provider, 1))!;
       expect(v.code).to.equal("CHECKPOINT_INVALID");
       l.close();
+    });
+  });
+
+  describe("when the chain asked is another chain with the same id (another genesis block)", () => {
+    it("verify, verify-batch and audit name CHAIN_NOT_PINNED", async () => {
+      const { l, contract, ledgerId } = await pinned();
+      await new Promise((r) => setTimeout(r, 1100)); // Anvil's genesis carries the start second
+      const other = await startLocalChain();
+      try {
+        const v = (await verifyStoredEvent(l, idOf(l, 5), async () => other.provider, 1))!;
+        expect(v.code).to.equal("CHAIN_NOT_PINNED");
+        const b = (await verifyBatch(l, "B-A", { confirmations: 1, chain: async () => providerTransport(other.provider) }))!;
+        expect(b.integrity.findings.map((f) => f.code)).to.include("CHAIN_NOT_PINNED");
+        const a = await auditLedger(l, { chain: async () => auditChainOf(other.provider, contract, ledgerId) });
+        expect(a.findings.map((f) => f.code)).to.include("CHAIN_NOT_PINNED");
+      } finally {
+        await other.stop();
+        l.close();
+      }
     });
   });
 
@@ -267,11 +291,15 @@ describe("the ledger's pin (real local chain)", function () {
     });
   });
 
-  it("keeps the data directory's files in place (no stray key created by a verifier)", async () => {
+  it("seal (CLI) refuses to sign with the key file gone, and never creates a new key in its place", async () => {
     const { l, dir } = await pinned();
+    l.events.append(sampleEvents(4, "B-C"));
     l.close();
-    const before = fs.readdirSync(path.join(dir, "keys")).sort();
-    cli(["--data-dir", dir, "--rpc", lc.rpcUrl, "--json", "audit"]);
-    expect(fs.readdirSync(path.join(dir, "keys")).sort()).to.deep.equal(before);
+    const keyFile = path.join(dir, "keys", "receipt-key.pem");
+    fs.rmSync(keyFile);
+    const r = cli(["--data-dir", dir, "seal"]);
+    expect(r.code).to.not.equal(0);
+    expect(r.stderr).to.include("keys/receipt-key.pem");
+    expect(fs.existsSync(keyFile)).to.equal(false);
   });
 });
