@@ -18,7 +18,7 @@ import { AnchorRow, EpochRow } from "../store/epoch-store";
 import { currentPin, StoredPin } from "../store/pin-store";
 
 /** What a pin check found. */
-export type PinFindingCode =
+export type PinCheckCode =
   | "LEDGER_NOT_PINNED"
   | "ANCHOR_NOT_PINNED"
   | "DEPLOYMENT_NOT_PINNED"
@@ -26,9 +26,12 @@ export type PinFindingCode =
   | "CHECKPOINT_MISSING"
   | "CHECKPOINT_INVALID";
 
+/** A pin check's codes, and why no proof bundle can be issued: the anchors row names no anchoring account. */
+export type PinFindingCode = PinCheckCode | "ANCHORER_UNKNOWN";
+
 /** One pin finding, naming the epoch and anchors row involved. */
-export interface PinFinding {
-  code: PinFindingCode;
+export interface PinFinding<C extends PinFindingCode = PinCheckCode> {
+  code: C;
   message: string;
   epoch?: number;
   /** The anchors row's id. */
@@ -39,7 +42,7 @@ export interface PinFinding {
 /** An integrity failure found by a pin check, for callers that stop at the first (proof, export). */
 export class PinError extends Error {
   readonly code: PinFindingCode;
-  constructor(readonly findings: PinFinding[]) {
+  constructor(readonly findings: PinFinding<PinFindingCode>[]) {
     super(findings.map((f) => f.message).join("; "));
     this.name = "PinError";
     this.code = findings[0].code;

@@ -58,8 +58,8 @@ function publicKeyOf(ledger: Ledger, keyId: string): string | undefined {
  * an epoch the ledger cannot show as its own: its anchors row (and `deployment`, when given) must
  * name the pinned chain, contract and ledger id, and its checkpoint must verify with a recorded key.
  * @throws PinError LEDGER_NOT_PINNED, ANCHOR_NOT_PINNED, DEPLOYMENT_NOT_PINNED, CHECKPOINT_MISSING,
- *   CHECKPOINT_INVALID, naming the epoch and anchors row; Error when the anchor has no recorded
- *   anchoring account (anchored before the ledger kept it)
+ *   CHECKPOINT_INVALID, naming the epoch and anchors row; ANCHORER_UNKNOWN when the anchor has no
+ *   recorded anchoring account (anchored before the ledger kept it)
  */
 export function buildProof(ledger: Ledger, ev: StoredEvent, deployment?: Deployment): ProofResult {
   const position = positionOf(ledger, ev);
@@ -70,7 +70,11 @@ export function buildProof(ledger: Ledger, ev: StoredEvent, deployment?: Deploym
   const cp = ledger.epochs.checkpointOf(epoch.epoch)!;
   const publicKey = publicKeyOf(ledger, cp.keyId);
   if (!publicKey) throw new PinError([{ code: "CHECKPOINT_INVALID", epoch: epoch.epoch, message: `epoch ${epoch.epoch}: checkpoint key ${cp.keyId} is not a recorded ledger key` }]);
-  if (!anchor.anchorer) throw new Error(`the anchor of epoch ${epoch.epoch} (tx ${anchor.txHash}) has no recorded anchoring account`);
+  if (!anchor.anchorer) {
+    throw new PinError([
+      { code: "ANCHORER_UNKNOWN", epoch: epoch.epoch, anchorId: anchor.id, anchorTx: anchor.txHash, message: `the anchor of epoch ${epoch.epoch} (anchors row ${anchor.id}, tx ${anchor.txHash}) has no recorded anchoring account: no bundle can name who anchored it` },
+    ]);
+  }
   const bundle: ProofBundle = {
     anchor: anchorClaimOf(epoch, anchor).anchor,
     auditPath: auditPathOf(ledger, ev, epoch).map(toHex),

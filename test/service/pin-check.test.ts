@@ -27,7 +27,7 @@ import { StoreError } from "../../src/store/errors";
 import { sampleEvents } from "../helpers/events";
 import { startLocalChain, useLocalChain } from "../helpers/local-chain";
 import { pinTo } from "../helpers/pin";
-import { forgeWholeLedger, reanchorElsewhere, resignCheckpoints } from "../helpers/tamper";
+import { forgeWholeLedger, reanchorElsewhere, resignCheckpoints, tamper } from "../helpers/tamper";
 import { cli } from "../helpers/process";
 
 const NAME = "site-pin";
@@ -168,6 +168,25 @@ describe("the ledger's pin (real local chain)", function () {
       expect(a.findings.filter((f) => f.code === "ANCHOR_NOT_PINNED")).to.have.length(3);
       const v = (await verifyStoredEvent(l, idOf(l, 6), async () => lc.provider, 1))!;
       expect(v.code).to.equal("CHECKPOINT_INVALID");
+      l.close();
+    });
+  });
+
+  describe("when an anchors row names no anchoring account", () => {
+    it("the HTTP proof answers 409 ANCHORER_UNKNOWN naming the row, never a bundle or a 500", async () => {
+      const { l, dir } = await pinned();
+      const id = l.epochs.anchorOf(1)!.id;
+      tamper(l, "UPDATE anchors SET anchorer = NULL WHERE id = ?", id);
+      const api = createApiServices(l, dir, NAME, 660_000);
+      const token = api.clients.add("qa-2", "qa", undefined, new Date()).token;
+      const app = buildApp({ ledger: l, ...api });
+      const res = await app.inject({ method: "GET", url: `/v1/events/${idOf(l, 5)}/proof`, headers: { authorization: `Bearer ${token}` } });
+      expect(res.statusCode).to.equal(409);
+      expect(res.json()).to.include({ code: "ANCHORER_UNKNOWN" });
+      expect(res.json().findings[0]).to.include({ epoch: 1, anchorId: id });
+      const ok = await app.inject({ method: "GET", url: `/v1/events/${idOf(l, 1)}/proof`, headers: { authorization: `Bearer ${token}` } });
+      expect(ok.statusCode).to.equal(200);
+      await app.close();
       l.close();
     });
   });
