@@ -18,6 +18,7 @@ import { backupCommand, restoreCommand } from "./commands/backup";
 import { verifyBatchCommand } from "./commands/verify-batch";
 import { exportBatchCommand, verifyPackageCommand } from "./commands/batch-package";
 import { trustCommand } from "./commands/trust";
+import { keyCommand } from "./commands/key";
 import { exitFor } from "./context";
 import { EXIT } from "./exit";
 
@@ -30,7 +31,7 @@ export function buildCli(): Command {
     .option("--json", "print results as JSON")
     .showHelpAfterError()
     .exitOverride();
-  for (const c of [serveCommand(), appendCommand(), sealCommand(), anchorCommand(), statusCommand(), verifyCommand(), verifyBatchCommand(), exportBatchCommand(), verifyPackageCommand(), proofCommand(), verifyProofCommand(), verifyReceiptCommand(), clientCommand(), auditCommand(), backupCommand(), restoreCommand(), trustCommand()]) {
+  for (const c of [serveCommand(), appendCommand(), sealCommand(), anchorCommand(), statusCommand(), verifyCommand(), verifyBatchCommand(), exportBatchCommand(), verifyPackageCommand(), proofCommand(), verifyProofCommand(), verifyReceiptCommand(), clientCommand(), auditCommand(), backupCommand(), restoreCommand(), trustCommand(), keyCommand()]) {
     root.addCommand(c.exitOverride());
   }
   return root;

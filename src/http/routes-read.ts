@@ -3,7 +3,8 @@
  * client reads the events and receipts it posted itself.
  */
 import { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { bundleToJSON, toHex } from "../core";
+import { PROOF_MEDIA_TYPE_V2, bundleToJSON, toHex } from "../core";
+import { PinError } from "../service/pin-check";
 import { buildProof } from "../service/proof";
 import { verifyBatch } from "../service/batch-verify";
 import { positionOf } from "../service/status";
@@ -93,7 +94,20 @@ export function readRoutes(app: FastifyInstance, deps: AppDeps): void {
   app.get<{ Params: { id: string } }>("/v1/events/:id/proof", { config: { roles: READERS } }, async (req, reply) => {
     const ev = ledger.events.getById(req.params.id);
     if (!ev) return notFound(reply, "EVENT", `no event with id ${req.params.id}`);
-    const r = buildProof(ledger, ev);
+    let r: ReturnType<typeof buildProof>;
+    try {
+      r = buildProof(ledger, ev);
+    } catch (e) {
+      // The ledger cannot show this epoch as its own (anchors row not in the pinned contract, no
+      // valid checkpoint): an integrity problem, never a bundle.
+      if (e instanceof PinError) {
+        return reply
+          .code(409)
+          .type(PROBLEM_MEDIA_TYPE)
+          .send({ ...problem(409, e.code, "Ledger integrity failure", `no proof of event ${ev.eventId}: ${e.message}`), findings: e.findings.map((f) => ({ code: f.code, epoch: f.epoch ?? null, anchorId: f.anchorId ?? null, anchorTx: f.anchorTx ?? null })) });
+      }
+      throw e;
+    }
     if (!r.ok) {
       // Mined but not yet final: how deep its block is, as of the server's last look at the chain.
       const a = r.position.anchor;
@@ -104,7 +118,7 @@ export function readRoutes(app: FastifyInstance, deps: AppDeps): void {
         .send({ id: ev.eventId, status: r.position.status, epoch: r.position.epoch?.epoch ?? null, confirmations, expectedAnchorBy: deps.ingestor.anchorBy(ev.receivedAt) });
     }
     // The bundle's file form (docs/proof-format.md §2): the body saved as is verifies as is.
-    return reply.type("application/vnd.gxp-ledger.proof+json; version=1").send(bundleToJSON(r.bundle));
+    return reply.type(PROOF_MEDIA_TYPE_V2).send(bundleToJSON(r.bundle));
   });
 
   app.get<{ Params: { batchId: string }; Querystring: Record<string, string> }>("/v1/batches/:batchId/events", { config: { roles: READERS } }, async (req, reply) => {

@@ -4,9 +4,8 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { loadReceiptKey } from "../crypto/receipt-key";
 import { ClientStore, createClientStore } from "../store/clients";
-import { Ledger } from "./ledger";
+import { Ledger, loadLedgerKey } from "./ledger";
 import { createIngestor, Ingestor } from "./ingest";
 import { createSecurityRecorder, SecurityRecorder, LEDGER_ACTOR } from "./security";
 
@@ -17,13 +16,17 @@ export interface ApiServices {
   ingestor: Ingestor;
 }
 
-/** Builds the API services for `ledger` in `dataDir`. */
+/**
+ * Builds the API services for `ledger` in `dataDir`. Receipts are signed with the ledger key checked
+ * against ledger_keys (loadLedgerKey), the same check the service runs at start.
+ * @throws StoreError LEDGER_KEY_CHANGED, LEDGER_KEY_MISSING
+ */
 export function createApiServices(ledger: Ledger, dataDir: string, ledgerName: string, anchorWithinMs: number, maxClockSkewMs = 300_000): ApiServices {
   const security = createSecurityRecorder(ledger, ledgerName);
   return {
     clients: createClientStore(ledger.db),
     security,
-    ingestor: createIngestor(ledger, { ledgerName, receiptKey: loadReceiptKey(dataDir), anchorWithinMs, security, maxClockSkewMs }),
+    ingestor: createIngestor(ledger, { ledgerName, receiptKey: loadLedgerKey(ledger.db, dataDir), anchorWithinMs, security, maxClockSkewMs }),
   };
 }
 

@@ -37,7 +37,13 @@ export type AuditFindingCode =
   | "ANCHOR_RANGE_MISMATCH"
   | "ANCHOR_EPOCH_MISSING_LOCALLY"
   | "ANCHOR_TX_MISSING"
-  | "ANCHOR_BLOCK_MISMATCH";
+  | "ANCHOR_BLOCK_MISMATCH"
+  | "LEDGER_NOT_PINNED"
+  | "ANCHOR_NOT_PINNED"
+  | "DEPLOYMENT_NOT_PINNED"
+  | "CHAIN_NOT_PINNED"
+  | "CHECKPOINT_MISSING"
+  | "CHECKPOINT_INVALID";
 
 /** One finding: what is wrong, and which event, epoch or anchor it concerns. */
 export interface AuditFinding {
@@ -48,6 +54,8 @@ export interface AuditFinding {
   epoch?: number;
   batchId?: string;
   anchorTx?: string;
+  /** The anchors row's id, for findings about one. */
+  anchorId?: number;
 }
 
 // Audit reads a chunk's records as bytes and never decodes them: the text it looks for is written

@@ -11,7 +11,10 @@
  *   against the levels rebuilt from those tiles, and the root rebuilt from its events' recomputed
  *   leaves against the stored root;
  *
- * then, through `AuditChain`, every epoch's anchored root, tree size and first sequence number, no
+ * - the ledger's pin: every anchors row and chain/deployment.json against the pinned chain, contract
+ *   and ledger id, every epoch's checkpoint signature against a recorded ledger key;
+ *
+ * then, through `AuditChain` (on the pinned chain and contract), every epoch's anchored root, tree size and first sequence number, no
  * anchored epoch missing locally, and every recorded anchor tx present in its recorded block.
  *
  * The local checks are in audit-scan.ts; on a large ledger they run on worker threads, one range
@@ -25,6 +28,10 @@ import { anchorContract } from "../chain/contract";
 import { toHex } from "../core";
 import { Ledger } from "./ledger";
 import { AuditFinding, EpochDb, LocalAudit, ScanInput, ScanResult, auditLocal, mergeScans, readEpochs, scanRange } from "./audit-scan";
+import { Deployment } from "../chain/deploy";
+import { providerTransport } from "../chain/verify-anchor";
+import { anchorPinFinding, createCheckpointChecker, deploymentPinFinding, genesisHashOf, genesisPinFinding, pinOrFinding } from "./pin-check";
+import { StoredPin } from "../store/pin-store";
 
 export { AuditFinding, AuditFindingCode, auditLocal } from "./audit-scan";
 
@@ -36,6 +43,8 @@ export interface AuditChain {
   getAnchor(epoch: number): Promise<{ root: string; treeSize: bigint; firstSeq: bigint } | undefined>;
   /** The receipt of a transaction, or null when the chain does not know it. */
   getReceipt(txHash: string): Promise<{ blockHash: string; blockNumber: number } | null>;
+  /** The hash of the chain's block 0 (compared with the pinned genesis); omitted: not compared. */
+  genesisHash?(): Promise<string | undefined>;
 }
 
 /** The audit's report. */
@@ -60,6 +69,8 @@ export interface AuditOptions {
   chain?: () => Promise<AuditChain>;
   /** Why `chain` is omitted (reported as chainError). */
   chainSkipped?: string;
+  /** chain/deployment.json, compared with the ledger's pin when given. */
+  deployment?: Deployment;
   /** Called every `progressEvery` events and at the end with (events checked, events expected). */
   onProgress?: (done: number, total: number) => void;
   progressEvery?: number;
@@ -140,6 +151,7 @@ export async function auditLedger(ledger: Ledger, opts: AuditOptions = {}): Prom
   const local = workers > 1 ? await auditLocalParallel(ledger, workers, opts) : auditLocal(ledger.db, opts);
   const localMs = performance.now() - t0;
   const findings = local.findings;
+  const pin = checkPin(ledger, local.epochs, opts.deployment, findings);
   const anchored = local.epochs.map((e) => ({ e, a: ledger.epochs.anchorOf(e.epoch) }));
   const report: AuditReport = {
     events: local.events,
@@ -161,6 +173,10 @@ export async function auditLedger(ledger: Ledger, opts: AuditOptions = {}): Prom
   let chain: AuditChain;
   try {
     chain = await opts.chain();
+    if (pin && chain.genesisHash) {
+      const g = genesisPinFinding(pin, await chain.genesisHash());
+      if (g) findings.push({ code: g.code, message: g.message });
+    }
     await checkChain(chain, anchored, local.roots, findings);
     report.chain = "checked";
   } catch (e) {
@@ -168,6 +184,33 @@ export async function auditLedger(ledger: Ledger, opts: AuditOptions = {}): Prom
     report.chainError = (e as Error).message;
   }
   return report;
+}
+
+/**
+ * The ledger's pin (src/service/pin-check.ts), locally: the pin present when anchors are, every
+ * anchors row ever recorded (superseded ones too) and the deployment file naming the pinned chain,
+ * contract and ledger id, every sealed epoch's checkpoint signed by a recorded ledger key.
+ */
+function checkPin(ledger: Ledger, epochs: readonly EpochDb[], deployment: Deployment | undefined, findings: AuditFinding[]): StoredPin | undefined {
+  const { pin, finding } = pinOrFinding(ledger.db);
+  if (finding) findings.push({ code: finding.code, message: finding.message });
+  if (pin) {
+    const rows = ledger.db
+      .prepare<[], { id: number; epoch: number; chain_id: string; contract: string; ledger_id: string; tx_hash: string }>("SELECT id, epoch, chain_id, contract, ledger_id, tx_hash FROM anchors ORDER BY id")
+      .all();
+    for (const r of rows) {
+      const f = anchorPinFinding(pin, { id: r.id, epoch: r.epoch, chainId: r.chain_id, contract: r.contract, ledgerId: r.ledger_id, txHash: r.tx_hash });
+      if (f) findings.push({ code: f.code, message: f.message, epoch: f.epoch, anchorTx: f.anchorTx, anchorId: f.anchorId });
+    }
+    const d = deploymentPinFinding(pin, deployment);
+    if (d) findings.push({ code: d.code, message: d.message });
+  }
+  const cps = createCheckpointChecker(ledger.db, ledger.name);
+  for (const e of epochs) {
+    const f = cps.check(e);
+    if (f) findings.push({ code: f.code, message: f.message, epoch: f.epoch });
+  }
+  return pin;
 }
 
 async function checkChain(
@@ -232,5 +275,6 @@ export function auditChainOf(provider: JsonRpcProvider, contractAddress: string,
       const r = await provider.getTransactionReceipt(txHash);
       return r && { blockHash: r.blockHash, blockNumber: r.blockNumber };
     },
+    genesisHash: () => genesisHashOf(providerTransport(provider)),
   };
 }

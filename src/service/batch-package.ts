@@ -5,6 +5,7 @@
  * manifest listing every file with its SHA-256. Removing, adding or editing any file or event makes
  * verification fail, naming what is wrong.
  */
+import { PinError } from "./pin-check";
 import fs from "node:fs";
 import path from "node:path";
 import { createHash, createPublicKey, KeyObject, verify } from "node:crypto";
@@ -145,7 +146,14 @@ export function exportBatch(ledger: Ledger, report: BatchReport, dir: string, ke
   let bundle: ProofBundle | undefined;
   for (const t of report.trail) {
     const ev = ledger.events.getById(t.eventId)!;
-    const r = buildProof(ledger, ev);
+    let r: ReturnType<typeof buildProof>;
+    try {
+      r = buildProof(ledger, ev);
+    } catch (e) {
+      // The ledger's pin (src/service/pin-check.ts): no package of epochs it cannot show as its own.
+      if (e instanceof PinError) throw new PackageError("BATCH_INTEGRITY_FAILED", `batch ${report.batchId}, event ${t.eventId}: ${e.message}; no package is made of a record the ledger cannot show as its own`);
+      throw e;
+    }
     if (!r.ok) throw new PackageError("BATCH_NOT_ANCHORED", `event ${t.eventId} is ${r.position.status}: no proof yet`);
     bundle = r.bundle;
     anchorers.add(bundle.anchor.anchorer);

@@ -25,6 +25,8 @@ import { EpochRow, TILE_WIDTH } from "../store/epoch-store";
 import { Ledger } from "./ledger";
 import { anchorClaimOf } from "./proof";
 import { checkEpochAnchors, EpochClaim, plural } from "./epoch-anchors";
+import { Deployment } from "../chain/deploy";
+import { checkPinned, genesisHashOf, genesisPinFinding, PinFinding } from "./pin-check";
 
 /** Options of verifyBatch. */
 export interface VerifyBatchOptions {
@@ -33,6 +35,8 @@ export interface VerifyBatchOptions {
   /** Blocks on top of the anchor block required (the anchor block counts as 1). */
   confirmations: number;
   now?: () => Date;
+  /** chain/deployment.json, compared with the ledger's pin when given. */
+  deployment?: Deployment;
 }
 
 interface Row {
@@ -182,10 +186,36 @@ export async function verifyBatch(ledger: Ledger, batchId: string, opts: VerifyB
   }
   checks.push({ check: "source signatures", ok: badSig === 0, detail: signed ? `${signed - badSig} of ${plural(signed, "signed event")} verify` : "no event of this batch was submitted by a signing client" });
 
-  // 5. Every epoch's stored root is the one anchored on chain, with the confirmations required.
+  // 5. The ledger's pin: every epoch of this batch signed by the ledger key (its checkpoint), every
+  //    anchors row used and chain/deployment.json naming the pinned chain, contract and ledger id.
+  const sorted = [...byEpoch.values()].sort((x, y) => x.epoch.epoch - y.epoch.epoch);
+  const anchorOf = new Map(sorted.map(({ epoch }) => [epoch.epoch, ledger.epochs.anchorOf(epoch.epoch)]));
+  const idsOfEpoch = (n: number | undefined) => (n === undefined ? [] : (byEpoch.get(n)?.events.map((r) => r.event_id) ?? []));
+  const pinned = checkPinned(
+    ledger.db,
+    ledger.name,
+    sorted.map((g) => g.epoch),
+    [...anchorOf.values()].filter((a) => a !== undefined),
+    opts.deployment,
+  );
+  const pinFinding = (f: PinFinding): Finding => ({ code: f.code, message: f.message, eventIds: idsOfEpoch(f.epoch) });
+  findings.push(...pinned.findings.map(pinFinding));
+  const pinCheck: IntegrityCheck = {
+    check: "ledger pin",
+    ok: pinned.findings.length === 0,
+    detail: pinned.findings.length
+      ? pinned.findings.map((f) => f.message).join("; ")
+      : pinned.pin
+        ? `${plural(sorted.length, "epoch")} signed by the ledger key; anchors in the pinned contract ${pinned.pin.contract}, ledger ${pinned.pin.ledgerName}, chain ${pinned.pin.chainId}`
+        : `${plural(sorted.length, "epoch")} signed by the ledger key; nothing anchored yet`,
+  };
+  checks.push(pinCheck);
+
+  // 6. Every epoch's stored root is the one anchored on chain, with the confirmations required, on
+  //    the pinned chain (its genesis block).
   const claims: EpochClaim[] = [];
-  for (const { epoch, events } of [...byEpoch.values()].sort((x, y) => x.epoch.epoch - y.epoch.epoch)) {
-    const anchor = ledger.epochs.anchorOf(epoch.epoch);
+  for (const { epoch, events } of sorted) {
+    const anchor = anchorOf.get(epoch.epoch);
     if (anchor) {
       claims.push({ claim: anchorClaimOf(epoch, anchor), eventIds: events.map((r) => r.event_id) });
       continue;
@@ -193,7 +223,21 @@ export async function verifyBatch(ledger: Ledger, batchId: string, opts: VerifyB
     const status = ledger.epochs.anchorTxs(epoch.epoch).length ? "anchored, not confirmed" : "sealed, not anchored";
     for (const r of events) notAnchored.push({ eventId: r.event_id, status: `${status} (epoch ${epoch.epoch})` });
   }
-  const chainResult = await checkEpochAnchors(claims, opts.chain, opts.confirmations, findings.length, "of this batch");
+  const pin = pinned.pin;
+  const chain =
+    opts.chain && pin
+      ? async () => {
+          const t = await opts.chain!();
+          const g = genesisPinFinding(pin, await genesisHashOf(t));
+          if (g) {
+            findings.push({ code: g.code, message: g.message, eventIds: [] });
+            pinCheck.detail = pinCheck.ok ? g.message : `${pinCheck.detail}; ${g.message}`;
+            pinCheck.ok = false;
+          }
+          return t;
+        }
+      : opts.chain;
+  const chainResult = await checkEpochAnchors(claims, chain, opts.confirmations, findings.length, "of this batch");
   checks.push(chainResult.check);
   findings.push(...chainResult.findings);
   notAnchored.push(...chainResult.notFinal);

@@ -10,7 +10,8 @@ import { openDatabase, Db } from "../store/sqlite";
 import { createEventStore, EventStore } from "../store/event-store";
 import { createEpochStore, EpochStore } from "../store/epoch-store";
 import { createSealer, CheckpointSigner, Sealer, SealPolicy, DEFAULT_SEAL_POLICY } from "../epoch/sealer";
-import { loadReceiptKey, ReceiptKey } from "../crypto/receipt-key";
+import { loadReceiptKey, ReceiptKey, receiptKeyFile } from "../crypto/receipt-key";
+import { currentLedgerKey } from "../store/pin-store";
 
 /** An open ledger. */
 export interface Ledger {
@@ -49,7 +50,7 @@ export function openLedger(
   const db = openDatabase(ledgerDbFile(dataDir));
   const name = ledgerNameOfDb(db, ledgerName);
   let key: ReceiptKey | undefined;
-  const ledgerKey = () => (key ??= recordLedgerKey(db, loadReceiptKey(dataDir), now));
+  const ledgerKey = () => (key ??= loadLedgerKey(db, dataDir, now));
   const signer: CheckpointSigner = {
     ledger: name,
     keyId: () => ledgerKey().keyId,
@@ -81,6 +82,25 @@ export function recordLedgerKey(db: Db, key: ReceiptKey, now: () => Date): Recei
     );
   }
   return key;
+}
+
+/**
+ * The data directory's ledger key, checked against ledger_keys: the recorded current key, or (on
+ * the very first use) a new key, recorded. Every signer (checkpoints, receipts, manifests) loads the
+ * key through here, so no process signs with a key the ledger has not recorded.
+ * @throws StoreError LEDGER_KEY_MISSING when ledger_keys has a key but keys/receipt-key.pem is gone
+ *   (never silently replaced by a new one); LEDGER_KEY_CHANGED when the file holds another key
+ */
+export function loadLedgerKey(db: Db, dataDir: string, now: () => Date = () => new Date()): ReceiptKey {
+  const current = currentLedgerKey(db);
+  if (current && !fs.existsSync(receiptKeyFile(dataDir))) {
+    throw new StoreError(
+      "LEDGER_KEY_MISSING",
+      `the ledger key is missing (no keys/receipt-key.pem) while the ledger's recorded key is ${current.keyId}: refusing to start; restore the key from a backup, or rotate it with a recorded rotation (gxp-ledger key rotate --reason ...)`,
+      { keyId: current.keyId },
+    );
+  }
+  return recordLedgerKey(db, loadReceiptKey(dataDir), now);
 }
 
 /** The name recorded in the database, recording `given` on first open. */

@@ -9,6 +9,8 @@ import { ledgerNameOf } from "../chain/contract";
 import { Ledger } from "./ledger";
 import { positionOf, EventPosition } from "./status";
 import { StoredEvent } from "../store/event-store";
+import { Deployment } from "../chain/deploy";
+import { checkPinned, PinError } from "./pin-check";
 
 /** A bundle, or the status that keeps one from being issued yet. */
 export type ProofResult = { ok: true; bundle: ProofBundle } | { ok: false; position: EventPosition };
@@ -52,19 +54,27 @@ function publicKeyOf(ledger: Ledger, keyId: string): string | undefined {
 }
 
 /**
- * Builds the bundle of a stored event once its epoch's anchor is confirmed.
- * @throws Error when the epoch has no checkpoint signature or its anchor no recorded anchoring
- *   account (sealed or anchored before the ledger kept them): such an epoch cannot be proved as this
- *   ledger's
+ * Builds the bundle of a stored event once its epoch's anchor is confirmed. No bundle is issued for
+ * an epoch the ledger cannot show as its own: its anchors row (and `deployment`, when given) must
+ * name the pinned chain, contract and ledger id, and its checkpoint must verify with a recorded key.
+ * @throws PinError LEDGER_NOT_PINNED, ANCHOR_NOT_PINNED, DEPLOYMENT_NOT_PINNED, CHECKPOINT_MISSING,
+ *   CHECKPOINT_INVALID, naming the epoch and anchors row; ANCHORER_UNKNOWN when the anchor has no
+ *   recorded anchoring account (anchored before the ledger kept it)
  */
-export function buildProof(ledger: Ledger, ev: StoredEvent): ProofResult {
+export function buildProof(ledger: Ledger, ev: StoredEvent, deployment?: Deployment): ProofResult {
   const position = positionOf(ledger, ev);
   if (position.status !== "confirmed" || !position.epoch || !position.anchor) return { ok: false, position };
   const { epoch, anchor } = position;
-  const cp = ledger.epochs.checkpointOf(epoch.epoch);
-  const publicKey = cp && publicKeyOf(ledger, cp.keyId);
-  if (!cp || !publicKey) throw new Error(`epoch ${epoch.epoch} has no checkpoint signed by a recorded ledger key: no proof can show it is this ledger's`);
-  if (!anchor.anchorer) throw new Error(`the anchor of epoch ${epoch.epoch} (tx ${anchor.txHash}) has no recorded anchoring account`);
+  const pinned = checkPinned(ledger.db, ledger.name, [epoch], [anchor], deployment);
+  if (pinned.findings.length) throw new PinError(pinned.findings);
+  const cp = ledger.epochs.checkpointOf(epoch.epoch)!;
+  const publicKey = publicKeyOf(ledger, cp.keyId);
+  if (!publicKey) throw new PinError([{ code: "CHECKPOINT_INVALID", epoch: epoch.epoch, message: `epoch ${epoch.epoch}: checkpoint key ${cp.keyId} is not a recorded ledger key` }]);
+  if (!anchor.anchorer) {
+    throw new PinError([
+      { code: "ANCHORER_UNKNOWN", epoch: epoch.epoch, anchorId: anchor.id, anchorTx: anchor.txHash, message: `the anchor of epoch ${epoch.epoch} (anchors row ${anchor.id}, tx ${anchor.txHash}) has no recorded anchoring account: no bundle can name who anchored it` },
+    ]);
+  }
   const bundle: ProofBundle = {
     anchor: anchorClaimOf(epoch, anchor).anchor,
     auditPath: auditPathOf(ledger, ev, epoch).map(toHex),

@@ -23,6 +23,9 @@ import { StoreError } from "../store/errors";
 import { Ledger } from "./ledger";
 import { positionOf, EventStatus } from "./status";
 import { anchorClaimOf, auditPathOf } from "./proof";
+import { Deployment } from "../chain/deploy";
+import { providerTransport } from "../chain/verify-anchor";
+import { anchorPinFinding, createCheckpointChecker, deploymentPinFinding, genesisHashOf, genesisPinFinding, pinOrFinding } from "./pin-check";
 
 /** Outcome of verify: verified, failed (tampering found), or not anchored yet. */
 export type VerifyOutcome = "verified" | "failed" | "not-anchored";
@@ -39,11 +42,16 @@ export interface VerifyReport {
   checks: { check: string; ok: boolean; detail: string }[];
   /** The code of the failed check. */
   code?: string;
+  /** The anchors row involved (its id), when the failed check concerns one. */
+  anchorId?: number;
 }
 
 /**
  * Verifies a stored event: every local check first, then the chain, which `chain` connects to only
  * when the local checks pass and the event is anchored (so tampering is named even with the chain down).
+ * The local checks include the ledger's pin (src/service/pin-check.ts): the epoch's checkpoint
+ * signature, its anchors row and `deployment` (chain/deployment.json, when given) against the pinned
+ * chain, contract and ledger id; the chain asked must have the pinned genesis block.
  * @throws ChainError CHAIN_UNREACHABLE when the chain cannot be asked
  */
 export async function verifyStoredEvent(
@@ -51,9 +59,10 @@ export async function verifyStoredEvent(
   eventId: string,
   chain: (() => Promise<JsonRpcProvider>) | undefined,
   confirmations = 1,
+  deployment?: Deployment,
 ): Promise<VerifyReport | undefined> {
   try {
-    return await verifyUnsafe(ledger, eventId, chain, confirmations);
+    return await verifyUnsafe(ledger, eventId, chain, confirmations, deployment);
   } catch (e) {
     if (e instanceof StoreError && e.code === "RECORD_UNREADABLE") {
       const { seq, eventId: bad } = e.info as { seq: number; eventId: string };
@@ -70,7 +79,13 @@ export async function verifyStoredEvent(
   }
 }
 
-async function verifyUnsafe(ledger: Ledger, eventId: string, chain: (() => Promise<JsonRpcProvider>) | undefined, confirmations: number): Promise<VerifyReport | undefined> {
+async function verifyUnsafe(
+  ledger: Ledger,
+  eventId: string,
+  chain: (() => Promise<JsonRpcProvider>) | undefined,
+  confirmations: number,
+  deployment: Deployment | undefined,
+): Promise<VerifyReport | undefined> {
   const ev = ledger.events.getById(eventId);
   if (!ev) return undefined;
   const pos = positionOf(ledger, ev);
@@ -144,6 +159,23 @@ async function verifyUnsafe(ledger: Ledger, eventId: string, chain: (() => Promi
   }
   ok("audit path", `leaf ${index} of ${ep.size} leads to root ${toHex(root)}`);
 
+  // 3b. The ledger key signed this epoch's root, size and first seq (a checkpoint).
+  const cpProblem = createCheckpointChecker(ledger.db, ledger.name).check(ep);
+  if (cpProblem) return fail("checkpoint", cpProblem.code, cpProblem.message);
+  ok("checkpoint", `epoch ${ep.epoch}'s root is signed by the ledger key ${ledger.epochs.checkpointOf(ep.epoch)!.keyId}`);
+
+  // 3c. The anchor and the deployment file name the pinned chain, contract and ledger id.
+  const { pin, finding: noPin } = pinOrFinding(ledger.db);
+  if (noPin) return fail("pin", noPin.code, noPin.message);
+  if (pin) {
+    const problem = (pos.anchor && anchorPinFinding(pin, pos.anchor)) || deploymentPinFinding(pin, deployment);
+    if (problem) {
+      report.anchorId = problem.anchorId;
+      return fail("pin", problem.code, problem.message);
+    }
+    ok("pin", `${pos.anchor ? `anchors row ${pos.anchor.id}` : "no anchor yet"}${deployment ? " and chain/deployment.json" : ""} name the pinned chain ${pin.chainId}, contract ${pin.contract}, ledger ${pin.ledgerName}`);
+  }
+
   if (!pos.anchor) {
     report.outcome = "not-anchored";
     ok("anchor", `epoch ${ep.epoch} is ${pos.status}, not yet confirmed on chain`);
@@ -151,6 +183,13 @@ async function verifyUnsafe(ledger: Ledger, eventId: string, chain: (() => Promi
   }
   if (!chain) throw new ChainError("CHAIN_UNREACHABLE", "no chain endpoint to check the anchor against");
   const provider = await chain();
+  if (pin) {
+    const genesis = await genesisHashOf(providerTransport(provider)).catch((e: Error) => {
+      throw new ChainError("CHAIN_UNREACHABLE", `cannot read the chain's genesis block: ${safeErrorMessage(e)}`);
+    });
+    const g = genesisPinFinding(pin, genesis);
+    if (g) return fail("chain", g.code, g.message);
+  }
 
   // 4. The chain holds this root for this epoch, from the recorded transaction.
   const a = pos.anchor;

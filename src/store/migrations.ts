@@ -250,4 +250,41 @@ CREATE TABLE ledger_keys (
 ${appendOnly("ledger_keys")}
 `,
   },
+  {
+    id: "2026-12-04-02-ledger-pin",
+    sql: `
+-- The ledger pins itself (issue 11 item 5). The first start of the service records which chain
+-- (chain id and the hash of its genesis block), which contract and which ledger id this data
+-- directory anchors in; every verifier compares each anchors row and chain/deployment.json with the
+-- current pin (the newest row). A new row is only added when a development chain was reset (its old
+-- genesis is gone, same contract and ledger id), with the reason.
+CREATE TABLE ledger_pin (
+  id           INTEGER PRIMARY KEY,
+  chain_id     TEXT    NOT NULL,
+  genesis_hash TEXT    NOT NULL,
+  contract     TEXT    NOT NULL,
+  ledger_id    TEXT    NOT NULL,
+  ledger_name  TEXT    NOT NULL,
+  development  INTEGER NOT NULL CHECK (development IN (0, 1)),
+  pinned_at    TEXT    NOT NULL,
+  reason       TEXT    NOT NULL
+) STRICT;
+${appendOnly("ledger_pin")}
+
+-- The ledger key's id registered on chain (registerLedgerKey(ledgerId, keyId), event
+-- LedgerKeyRegistered): once per key and pinned chain (a reset development chain forgets it).
+CREATE TABLE ledger_key_registrations (
+  key_id        TEXT    NOT NULL,
+  chain_id      TEXT    NOT NULL,
+  genesis_hash  TEXT    NOT NULL,
+  contract      TEXT    NOT NULL,
+  ledger_id     TEXT    NOT NULL,
+  tx_hash       TEXT    NOT NULL,
+  block_number  INTEGER NOT NULL,
+  registered_at TEXT    NOT NULL,
+  PRIMARY KEY (key_id, genesis_hash, contract)
+) STRICT;
+${appendOnly("ledger_key_registrations")}
+`,
+  },
 ];

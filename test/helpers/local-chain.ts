@@ -20,7 +20,7 @@ export interface LocalChain {
   provider: JsonRpcProvider;
   chainId: bigint;
   rpcUrl: string;
-  /** Deploys a new on-chain ledger named `<prefix>-<n>` and anchors every sealed epoch of `ledger` on it. */
+  /** Deploys a new contract with a ledger named like `ledger` (else `<prefix>-<n>`) and anchors every sealed epoch of `ledger` on it. */
   anchorAll(ledger: Ledger, prefix: string): Promise<{ contract: string; ledgerId: string; anchored: AnchorRow[] }>;
   stop(): Promise<void>;
 }
@@ -37,7 +37,9 @@ export async function startLocalChain(pollingIntervalMs = 50): Promise<LocalChai
     rpcUrl: chain.rpcUrl,
     async anchorAll(ledger, prefix) {
       const signer = devWallet(DEV_ACCOUNT.anchorer, provider);
-      const d = await deployLedger(devWallet(DEV_ACCOUNT.admin, provider), signer.address, `${prefix}-${++n}`);
+      // Under the ledger's own name unless it has none of its own ("default"): its checkpoints sign
+      // that name, and a bundle's checkpoint is checked against the on-chain ledger name.
+      const d = await deployLedger(devWallet(DEV_ACCOUNT.admin, provider), signer.address, ledger.name !== "default" ? ledger.name : `${prefix}-${++n}`);
       const anchored = await createAnchorer({ epochs: ledger.epochs, contract: anchorContract(d.contract, signer), signer, provider, chainId, ledgerId: d.ledgerId, confirmations: 1 }).anchorPending();
       return { contract: d.contract, ledgerId: d.ledgerId, anchored };
     },

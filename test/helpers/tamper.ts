@@ -9,8 +9,14 @@ import { TILE_WIDTH } from "../../src/store/epoch-store";
 import { nodeHasher } from "../../src/crypto/node-hasher";
 import type { Db } from "../../src/store/sqlite";
 import { Ledger } from "../../src/service/ledger";
+import { loadReceiptKey } from "../../src/crypto/receipt-key";
+import { checkpointMessage } from "../../src/core";
+import { JsonRpcProvider } from "ethers";
+import { devWallet } from "../../src/chain/dev-keys";
+import { deployLedger } from "../../src/chain/deploy";
+import { anchorContract } from "../../src/chain/contract";
 
-const TABLES = ["events", "epochs", "epoch_tiles", "anchors", "anchor_txs"];
+const TABLES = ["events", "epochs", "epoch_tiles", "anchors", "anchor_txs", "epoch_checkpoints", "ledger_keys", "ledger_pin", "ledger_key_registrations"];
 
 /** On any connection to a ledger database: drops the append-only triggers and turns off foreign keys, then runs one statement. */
 export function tamperDb(db: Db, sql: string, ...params: unknown[]): void {
@@ -64,4 +70,61 @@ export function forgeWholeLedger(l: Ledger, edit: (r: LedgerRecord) => LedgerRec
     if (batchId) tails.set(batchId, toHex(nodeHasher.hashLeaf(Buffer.from(text))));
   }
   for (const e of l.epochs.all()) resealInPlace(l, e.epoch);
+}
+
+/**
+ * An insider who also holds the ledger key (keys/receipt-key.pem of `dataDir`): re-signs every
+ * epoch's checkpoint over its stored (possibly forged) root, so that only the chain can tell.
+ */
+export function resignCheckpoints(l: Ledger, dataDir: string): void {
+  const key = loadReceiptKey(dataDir);
+  for (const e of l.epochs.all()) {
+    const message = checkpointMessage({ ledger: l.name, epoch: e.epoch, firstSeq: e.firstSeq, treeSize: e.size, root: toHex(e.root), keyId: key.keyId });
+    tamper(l, "UPDATE epoch_checkpoints SET key_id = ?, signature = ? WHERE epoch = ?", key.keyId, Buffer.from(key.signStatement(message), "base64url"), e.epoch);
+  }
+}
+
+/** What reanchorElsewhere did. */
+export interface Reanchored {
+  /** The attacker's contract (genuine GxpAnchor bytecode, deployed from another account). */
+  contract: string;
+  ledgerId: string;
+  attacker: string;
+  /** The anchors rows repointed: id, epoch and the attacker's tx. */
+  rows: { id: number; epoch: number; txHash: string }[];
+}
+
+/**
+ * A file-level attacker who rewrote the history re-anchors it in a contract of their own: deploys
+ * the genuine GxpAnchor from another account (`attackerIndex` of the public development mnemonic),
+ * creates a ledger with the same name, anchors every stored (forged) root there, and repoints each
+ * epoch's current anchors row at it (contract, tx, block, log, anchoring account) through tamperDb.
+ */
+export async function reanchorElsewhere(l: Ledger, provider: JsonRpcProvider, ledgerName: string, attackerIndex = 7): Promise<Reanchored> {
+  const attacker = devWallet(attackerIndex, provider);
+  const d = await deployLedger(attacker, attacker.address, ledgerName);
+  const contract = anchorContract(d.contract, attacker);
+  const rows: Reanchored["rows"] = [];
+  for (const e of l.epochs.all()) {
+    const a = l.epochs.anchorOf(e.epoch);
+    if (!a) continue;
+    const tx = await contract.raw.anchor(d.ledgerId, e.epoch, toHex(e.root), e.size, e.firstSeq);
+    const r = (await tx.wait(1))!;
+    const block = (await provider.getBlock(r.blockNumber))!;
+    const log = r.logs.find((x: { address: string; index: number }) => x.address.toLowerCase() === d.contract.toLowerCase())!;
+    tamper(
+      l,
+      "UPDATE anchors SET contract = ?, tx_hash = ?, block_number = ?, block_hash = ?, block_timestamp = ?, log_index = ?, anchorer = ? WHERE id = ?",
+      d.contract,
+      r.hash,
+      r.blockNumber,
+      r.blockHash,
+      block.timestamp,
+      log.index,
+      attacker.address,
+      a.id,
+    );
+    rows.push({ id: a.id, epoch: e.epoch, txHash: r.hash });
+  }
+  return { contract: d.contract, ledgerId: d.ledgerId, attacker: attacker.address, rows };
 }

@@ -94,8 +94,9 @@ describe("gxp-ledger end to end (real server, embedded chain, SQLite file)", fun
     expect(added.code, added.stderr).to.equal(0);
     const auditor = { authorization: `Bearer ${JSON.parse(added.stdout).token}` };
     const epoch = await (await fetch(`${s.url}/v1/epochs/0`, { headers: auditor })).json();
-    // Epoch 0: the security event of the dev-mes client (seq 0), then the 5 MES events.
-    expect(epoch).to.deep.include({ epoch: 0, size: 6, firstSeq: 0, lastSeq: 5, status: "confirmed" });
+    // Epoch 0: the security events of the first start (the ledger pinned, its key registered on
+    // chain, the dev-mes client added: seq 0-2), then the 5 MES events.
+    expect(epoch).to.deep.include({ epoch: 0, size: 8, firstSeq: 0, lastSeq: 7, status: "confirmed" });
     expect(epoch.anchor.confirmations).to.be.at.least(1);
     const http = await fetch(`${s.url}/v1/events/${ids[2]}/proof`, { headers: auditor });
     expect(http.status).to.equal(200);
@@ -124,8 +125,9 @@ describe("gxp-ledger end to end (real server, embedded chain, SQLite file)", fun
     expect(await s.stop("SIGTERM")).to.equal(0);
     s = await serve(dir, { LEDGER_EPOCH_MAX_AGE_SECONDS: "3600" });
     const st = await cli(["--data-dir", dir, "--json", "status"]);
-    // 5 MES events and 2 security events: the dev-mes client and the inspector-1 client were added.
-    expect(JSON.parse(st.stdout)).to.deep.include({ events: 7, epochs: 1, anchoredEpochs: 1 });
+    // 5 MES events and 4 security events: the ledger pinned, its key registered, the dev-mes and
+    // the inspector-1 clients added.
+    expect(JSON.parse(st.stdout)).to.deep.include({ events: 9, epochs: 1, anchoredEpochs: 1 });
     const v = await cli(["--data-dir", dir, "verify-proof", proofFile()]);
     expect(v.code, v.stdout + v.stderr).to.equal(0);
     expect((await cli(["--data-dir", dir, "verify", ids[0]])).code).to.equal(0);
@@ -141,7 +143,8 @@ describe("gxp-ledger end to end (real server, embedded chain, SQLite file)", fun
     expect(got.status).to.equal(200);
     expect((await got.json()).seq).to.equal(r.body.seq);
     // The proof exported before the hard kill still verifies against the restarted chain.
-    expect((await cli(["--data-dir", dir, "verify-proof", proofFile()])).code).to.equal(0);
+    const vp = await cli(["--data-dir", dir, "verify-proof", proofFile()]);
+    expect(vp.code, vp.stdout + vp.stderr).to.equal(0);
   });
 
   describe("when someone with file access alters the database", () => {
@@ -180,7 +183,7 @@ describe("gxp-ledger end to end (real server, embedded chain, SQLite file)", fun
       expect(v.code).to.equal(1);
       expect(v.stdout).to.match(new RegExp(`^FAIL event ${e[0]} .*epoch ${ep}.*stored tree node was altered`));
     });
-    it("catches an edited payload whose leaf hash was recomputed too, at the chain", async () => {
+    it("catches an edited payload whose leaf hash was recomputed too: the epoch's checkpoint no longer verifies", async () => {
       const e = await epochOf(s, dir, 3, "B-T2");
       expect((await cli(["--data-dir", dir, "anchor"])).code).to.equal(0);
       const db = new Database(path.join(dir, "ledger.sqlite"), { readonly: true });
@@ -203,7 +206,8 @@ describe("gxp-ledger end to end (real server, embedded chain, SQLite file)", fun
       d2.close();
       const v = await cli(["--data-dir", dir, "verify", e[0]]);
       expect(v.code).to.equal(1);
-      expect(v.stdout).to.match(new RegExp(`^FAIL event ${e[0]} .*chain root .* differs .*altered`));
+      // Re-sealed without the ledger key: its checkpoint fails before the chain is asked.
+      expect(v.stdout).to.match(new RegExp(`^FAIL event ${e[0]} .*\\[CHECKPOINT_INVALID\\].*re-sealed without the ledger key`));
       // The running server notices too: it stops anchoring and says why on /readyz.
       let ready: { ready: boolean; reasons: string[] } = { ready: true, reasons: [] };
       for (let i = 0; i < 50 && ready.ready; i++) {
@@ -213,5 +217,128 @@ describe("gxp-ledger end to end (real server, embedded chain, SQLite file)", fun
       expect(ready.ready).to.equal(false);
       expect(ready.reasons.join(" ")).to.match(/the database was altered/);
     });
+  });
+});
+
+describe("the ledger key and the pin at start (real server, embedded chain)", function () {
+  this.timeout(300_000);
+  let dir: string;
+  let s: Served | undefined;
+
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "gxp-e2e-key-"));
+  });
+  after(async () => {
+    await s?.stop("SIGTERM");
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  const keyFile = () => path.join(dir, "keys", "receipt-key.pem");
+  const refusal = (p: Promise<Served>) => p.then(() => "started", (e: Error) => e.message);
+  const securityKinds = () => {
+    const db = new Database(path.join(dir, "ledger.sqlite"), { readonly: true });
+    try {
+      return (db.prepare("SELECT record FROM events WHERE type = 'security.event' ORDER BY seq").pluck().all() as string[]).map((r) => JSON.parse(r).event.data.kind);
+    } finally {
+      db.close();
+    }
+  };
+
+  it("pins the ledger and registers its key at the first start (key show names the tx)", async () => {
+    s = await serve(dir, { LEDGER_EPOCH_MAX_AGE_SECONDS: "3600" });
+    devToken = fs.readFileSync(path.join(dir, "dev-mes-token"), "utf8").trim();
+    expect(securityKinds()).to.deep.equal(["ledger.pinned", "ledger.key.registered", "client.added"]);
+    const shown = await cli(["--data-dir", dir, "--json", "key", "show"]);
+    expect(shown.code, shown.stderr).to.equal(0);
+    const keys = JSON.parse(shown.stdout).keys;
+    expect(keys).to.have.length(1);
+    expect(keys[0].registrations[0].txHash).to.match(/^0x[0-9a-f]{64}$/);
+    expect(keys[0].publicKeyPem).to.match(/^-----BEGIN PUBLIC KEY-----/);
+    expect(shown.stdout).to.not.include("PRIVATE KEY");
+  });
+
+  it("refuses to start with a changed or a missing key, and starts again after key rotate; old epochs still verify", async () => {
+    const old = await epochOf(s!, dir, 3, "B-KEY-1");
+    expect((await cli(["--data-dir", dir, "anchor"])).code).to.equal(0);
+    expect((await cli(["--data-dir", dir, "verify", old[1]])).code).to.equal(0);
+    expect(await s!.stop("SIGTERM")).to.equal(0);
+    s = undefined;
+    const original = fs.readFileSync(keyFile());
+
+    // Someone swaps the key file: refused, naming the code, never printing the key.
+    const { generateKeyPairSync } = await import("node:crypto");
+    fs.writeFileSync(keyFile(), generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" }));
+    const changed = await refusal(serve(dir));
+    expect(changed).to.match(/serve exited with 1/).and.to.include("LEDGER_KEY_CHANGED");
+    expect(changed).to.not.include("PRIVATE KEY");
+    fs.rmSync(keyFile());
+    expect(await refusal(serve(dir))).to.match(/serve exited with 1/).and.to.include("LEDGER_KEY_MISSING");
+    expect(fs.existsSync(keyFile())).to.equal(false);
+    fs.writeFileSync(keyFile(), original, { mode: 0o600 });
+
+    // A recorded rotation: the old key kept in keys/retired/, the next start registers the new one.
+    const before = JSON.parse((await cli(["--data-dir", dir, "--json", "key", "show"])).stdout).keys[0].keyId as string;
+    const rot = await cli(["--data-dir", dir, "--json", "key", "rotate", "--reason", "scheduled rotation"]);
+    expect(rot.code, rot.stderr).to.equal(0);
+    const r = JSON.parse(rot.stdout);
+    expect(r.rotatedFrom).to.equal(before);
+    expect(r.keyId).to.not.equal(before);
+    expect(fs.existsSync(path.join(dir, "keys", "retired", `${before}.pem`))).to.equal(true);
+    s = await serve(dir, { LEDGER_EPOCH_MAX_AGE_SECONDS: "3600" });
+    const keys = JSON.parse((await cli(["--data-dir", dir, "--json", "key", "show"])).stdout).keys;
+    expect(keys.map((k: { keyId: string; current: boolean }) => [k.keyId, k.current])).to.deep.equal([
+      [before, false],
+      [r.keyId, true],
+    ]);
+    expect(keys[1]).to.include({ rotatedFrom: before, reason: "scheduled rotation" });
+    expect(keys[1].registrations).to.have.length(1);
+    expect(securityKinds().slice(-2)).to.deep.equal(["ledger.key.rotated", "ledger.key.registered"]);
+
+    // Epochs signed by the old key verify; new epochs are signed by the new one and verify too.
+    const v = await cli(["--data-dir", dir, "verify", old[1]]);
+    expect(v.code, v.stdout + v.stderr).to.equal(0);
+    const fresh = await epochOf(s, dir, 2, "B-KEY-2");
+    expect((await cli(["--data-dir", dir, "anchor"])).code).to.equal(0);
+    const vf = await cli(["--data-dir", dir, "--json", "verify", fresh[0]]);
+    expect(vf.code, vf.stdout + vf.stderr).to.equal(0);
+    expect(JSON.parse(vf.stdout).checks.find((c: { check: string }) => c.check === "checkpoint").detail).to.include(r.keyId);
+    const audit = await cli(["--data-dir", dir, "audit"]);
+    expect(audit.code, audit.stdout + audit.stderr).to.equal(0);
+  });
+
+  it("refuses to start on another contract than the pinned one, naming both", async () => {
+    expect(await s!.stop("SIGTERM")).to.equal(0);
+    s = undefined;
+    const file = path.join(dir, "chain", "deployment.json");
+    const d = JSON.parse(fs.readFileSync(file, "utf8"));
+    // deployment.json pointed elsewhere: the embedded chain deploys a new contract there, the pin refuses it.
+    fs.writeFileSync(file, JSON.stringify({ ...d, contract: "0x000000000000000000000000000000000000dEaD" }));
+    const msg = await refusal(serve(dir));
+    expect(msg).to.match(/serve exited with 1/).and.to.include("LEDGER_PIN_MISMATCH").and.to.include(d.contract);
+    fs.writeFileSync(file, JSON.stringify(d));
+    s = await serve(dir, { LEDGER_EPOCH_MAX_AGE_SECONDS: "3600" });
+    expect((await cli(["--data-dir", dir, "audit"])).code).to.equal(0);
+  });
+
+  it("re-pins a development ledger whose embedded chain was lost (new genesis, same contract), with a security event, and re-anchors", async () => {
+    const ids = await epochOf(s!, dir, 2, "B-KEY-3");
+    expect((await cli(["--data-dir", dir, "anchor"])).code).to.equal(0);
+    const before = JSON.parse((await cli(["--data-dir", dir, "--json", "status"])).stdout).pin;
+    expect(await s!.stop("SIGTERM")).to.equal(0);
+    s = undefined;
+    // As after a power loss before Anvil ever wrote its state: the next start is a new chain.
+    for (const f of fs.readdirSync(path.join(dir, "chain"))) if (f.startsWith("anvil-state")) fs.rmSync(path.join(dir, "chain", f));
+    await new Promise((r) => setTimeout(r, 1100)); // Anvil's genesis carries the start second
+    s = await serve(dir, { LEDGER_EPOCH_MAX_AGE_SECONDS: "3600" });
+    const after = JSON.parse((await cli(["--data-dir", dir, "--json", "status"])).stdout).pin;
+    expect(after).to.include({ chainId: before.chainId, contract: before.contract, ledgerId: before.ledgerId });
+    expect(after.genesisHash).to.not.equal(before.genesisHash);
+    expect(securityKinds()).to.include.members(["ledger.repinned"]);
+    // The runner sends the lost anchors again; verify then passes on the new chain.
+    let v = { code: -1, stdout: "", stderr: "" };
+    for (let i = 0; i < 40 && v.code !== 0; i++) {
+      await new Promise((r) => setTimeout(r, 300));
+      v = await cli(["--data-dir", dir, "verify", ids[0]]);
+    }
+    expect(v.code, v.stdout + v.stderr + s!.logs.filter((l) => !l.includes('"level":30')).join("\n")).to.equal(0);
   });
 });

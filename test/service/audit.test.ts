@@ -12,8 +12,9 @@ import { openLedger, Ledger } from "../../src/service/ledger";
 import { auditLedger, auditLocal, auditLocalParallel, auditChainOf, AuditFinding, AuditReport } from "../../src/service/audit";
 import { nodeHasher } from "../../src/crypto/node-hasher";
 import { sampleEvents } from "../helpers/events";
-import { recordOf, resealInPlace, rewriteRecord, tamper } from "../helpers/tamper";
+import { recordOf, resealInPlace, resignCheckpoints, rewriteRecord, tamper } from "../helpers/tamper";
 import { useLocalChain } from "../helpers/local-chain";
+import { pinTo } from "../helpers/pin";
 
 const dirs: string[] = [];
 
@@ -358,11 +359,12 @@ describe("auditLedger against the chain (real local chain)", function () {
   const { chain: lc } = useLocalChain(100);
 
   /** A ledger of 3 epochs, each anchored on its own freshly deployed contract. */
-  async function anchoredLedger(): Promise<{ l: Ledger; audit: () => Promise<AuditReport> }> {
+  async function anchoredLedger(): Promise<{ l: Ledger; audit: () => Promise<AuditReport>; dir: string }> {
     const l = buildLedger();
     const d = await lc.anchorAll(l, "audit");
+    await pinTo(l, lc.provider, d);
     expect(d.anchored).to.have.length(3);
-    return { l, audit: () => auditLedger(l, { chain: async () => auditChainOf(lc.provider, d.contract, d.ledgerId) }) };
+    return { l, dir: path.dirname(l.db.name), audit: () => auditLedger(l, { chain: async () => auditChainOf(lc.provider, d.contract, d.ledgerId) }) };
   }
 
   it("finds nothing on an untouched anchored ledger, with the chain checked", async () => {
@@ -378,6 +380,20 @@ describe("auditLedger against the chain (real local chain)", function () {
     rewriteRecord(l, 10, recordOf(l, 10).replace('"value":61.5', '"value":66.5'));
     resealInPlace(l, 2);
     expect(auditLocal(l.db).findings).to.deep.equal([]);
+    const r = await audit();
+    // Re-sealed without the ledger key: its checkpoint no longer verifies, and the chain disagrees.
+    expect(r.findings.map((f) => [f.code, f.epoch])).to.deep.equal([
+      ["CHECKPOINT_INVALID", 2],
+      ["ANCHOR_ROOT_MISMATCH", 2],
+    ]);
+    expect(r.findings[1]).to.include({ code: "ANCHOR_ROOT_MISMATCH", epoch: 2, anchorTx: l.epochs.anchorOf(2)!.txHash });
+  });
+
+  it("catches it at the chain alone when the forger also re-signed the checkpoints with the ledger key", async () => {
+    const { l, audit, dir } = await anchoredLedger();
+    rewriteRecord(l, 10, recordOf(l, 10).replace('"value":61.5', '"value":66.5'));
+    resealInPlace(l, 2);
+    resignCheckpoints(l, dir);
     const r = await audit();
     expect(r.findings).to.have.length(1);
     expect(r.findings[0]).to.include({ code: "ANCHOR_ROOT_MISMATCH", epoch: 2, anchorTx: l.epochs.anchorOf(2)!.txHash });
@@ -419,6 +435,9 @@ describe("auditLedger against the chain (real local chain)", function () {
       },
     });
     expect(r.chain).to.equal("unreachable");
-    expect(r.findings.map((f) => [f.code, f.epoch])).to.deep.equal([["EPOCH_ROOT_MISMATCH", 0]]);
+    expect(r.findings.map((f) => [f.code, f.epoch])).to.deep.equal([
+      ["EPOCH_ROOT_MISMATCH", 0],
+      ["CHECKPOINT_INVALID", 0],
+    ]);
   });
 });

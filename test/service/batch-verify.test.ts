@@ -18,6 +18,7 @@ import { createHash } from "node:crypto";
 import { BatchVariant, generateBatch } from "../../scripts/batch-fixture";
 import { sampleEvents } from "../helpers/events";
 import { useLocalChain } from "../helpers/local-chain";
+import { pinTo } from "../helpers/pin";
 import { resealInPlace, rewriteRecord, tamper } from "../helpers/tamper";
 
 describe("verifyBatch (real local chain)", function () {
@@ -27,7 +28,7 @@ describe("verifyBatch (real local chain)", function () {
   /** A new ledger (and on-chain ledger) holding one generated batch interleaved with another batch's events, sealed in epochs of 25 and anchored. */
   async function ledgerWith(variant: BatchVariant, anchor = true): Promise<{ ledger: Ledger; batchId: string; notable: Record<string, string | string[]> }> {
     const dir = tempDir("gxp-batch-");
-    const ledger = openLedger(dir, { maxEvents: 25, maxAgeMs: 60_000 });
+    const ledger = openLedger(dir, { maxEvents: 25, maxAgeMs: 60_000 }, undefined, false, "batch-test");
     const batchId = `B-${variant}`;
     const fx = generateBatch({ batchId, variant, source: "urn:mes:pasx:site-DE01:prod", startSequence: 1 });
     // Another batch from another line posts in between: the batch chain must skip its events.
@@ -37,7 +38,7 @@ describe("verifyBatch (real local chain)", function () {
       if (i % 3 === 0) ledger.events.append([other[i]]);
     });
     while (ledger.sealer.seal(new Date()));
-    if (anchor) await lc.anchorAll(ledger, "batch-test");
+    if (anchor) await pinTo(ledger, lc.provider, await lc.anchorAll(ledger, "batch-test"));
     return { ledger, batchId, notable: fx.notable };
   }
 

@@ -6,6 +6,7 @@
  */
 import { expect } from "chai";
 import { randomBytes } from "node:crypto";
+import path from "node:path";
 import { openLedger, Ledger } from "../../src/service/ledger";
 import { verifyStoredEvent } from "../../src/service/verify-event";
 import { auditLedger, auditLocal, auditChainOf } from "../../src/service/audit";
@@ -13,7 +14,8 @@ import { verifyBatch } from "../../src/service/batch-verify";
 import { providerTransport } from "../../src/chain/verify-anchor";
 import { sampleEvents } from "../helpers/events";
 import { useLocalChain } from "../helpers/local-chain";
-import { forgeWholeLedger, recordOf, resealInPlace, rewriteRecord, tamper } from "../helpers/tamper";
+import { pinTo } from "../helpers/pin";
+import { forgeWholeLedger, recordOf, resealInPlace, resignCheckpoints, rewriteRecord, tamper } from "../helpers/tamper";
 
 describe("verify of an affected event, for every tampering (real local chain)", function () {
   this.timeout(180_000);
@@ -26,6 +28,7 @@ describe("verify of an affected event, for every tampering (real local chain)", 
     for (let i = 0; i < 12; i++) l.events.append(sampleEvents(1, i % 2 ? "B-B" : "B-A"));
     while (l.sealer.seal(new Date()));
     const d = await lc.anchorAll(l, "tamper");
+    await pinTo(l, lc.provider, d);
     expect(d.anchored).to.have.length(3);
     return { l, contract: d.contract, ledgerId: d.ledgerId, audit: () => auditLedger(l, { chain: async () => auditChainOf(lc.provider, d.contract, d.ledgerId) }) };
   }
@@ -49,7 +52,10 @@ describe("verify of an affected event, for every tampering (real local chain)", 
     ["a stored tree node edited", (l) => (tamper(l, "UPDATE epoch_tiles SET hashes = ? WHERE epoch = 1 AND level = 1", randomBytes(64)), idOf(l, 5)), "PROOF_ROOT_MISMATCH", "EPOCH_TREE_ALTERED"],
     ["an epoch root edited", (l) => (tamper(l, "UPDATE epochs SET root = ? WHERE epoch = 1", randomBytes(32)), idOf(l, 5)), "PROOF_ROOT_MISMATCH", "EPOCH_ROOT_MISMATCH"],
     ["an anchor's tx hash edited", (l) => (tamper(l, "UPDATE anchors SET tx_hash = ? WHERE epoch = 1", "0x" + randomBytes(32).toString("hex")), idOf(l, 5)), "PROOF_TX_MISMATCH", "ANCHOR_TX_MISSING"],
-    ["an epoch rewritten consistently (record, leaf, tiles, root)", (l) => (rewriteRecord(l, 10, recordOf(l, 10).replace('"value":61.5', '"value":66.5')), resealInPlace(l, 2), idOf(l, 10)), "PROOF_ANCHOR_ROOT_MISMATCH", "ANCHOR_ROOT_MISMATCH"],
+    ["an epoch rewritten consistently (record, leaf, tiles, root)", (l) => (rewriteRecord(l, 10, recordOf(l, 10).replace('"value":61.5', '"value":66.5')), resealInPlace(l, 2), idOf(l, 10)), "CHECKPOINT_INVALID", "ANCHOR_ROOT_MISMATCH"],
+    ["an epoch rewritten consistently and its checkpoint re-signed with the ledger key", (l) => (rewriteRecord(l, 10, recordOf(l, 10).replace('"value":61.5', '"value":66.5')), resealInPlace(l, 2), resignCheckpoints(l, path.dirname(l.db.name)), idOf(l, 10)), "PROOF_ANCHOR_ROOT_MISMATCH", "ANCHOR_ROOT_MISMATCH"],
+    ["an epoch's checkpoint deleted", (l) => (tamper(l, "DELETE FROM epoch_checkpoints WHERE epoch = 1"), idOf(l, 5)), "CHECKPOINT_MISSING", "CHECKPOINT_MISSING"],
+    ["an epoch's checkpoint signature altered", (l) => (tamper(l, "UPDATE epoch_checkpoints SET signature = ? WHERE epoch = 1", randomBytes(64)), idOf(l, 5)), "CHECKPOINT_INVALID", "CHECKPOINT_INVALID"],
   ];
   for (const [what, doIt, verifyCode, auditCode] of cases) {
     describe(`when ${what}`, () => {
@@ -71,6 +77,8 @@ describe("verify of an affected event, for every tampering (real local chain)", 
       const { l, audit } = await anchored();
       const target = idOf(l, 6);
       forgeWholeLedger(l, (r) => (r.event.id === target ? { ...r, event: { ...r.event, data: { ...r.event.data, value: 99.9 } } } : r));
+      // An insider with the ledger key: without it, the checkpoints would already tell.
+      resignCheckpoints(l, path.dirname(l.db.name));
       expect(auditLocal(l.db).findings).to.deep.equal([]);
       const v = await verify(l, target);
       expect(v.outcome).to.equal("failed");

@@ -8,6 +8,9 @@ import { openLedger } from "../../service/ledger";
 import { ledgerAnchorer, openAnchoringChainForCli } from "../../service/chain-context";
 import { leaseHolder, createLease } from "../../store/lease";
 import { AnchorRow } from "../../store/epoch-store";
+import { StoreError } from "../../store/errors";
+import { ensureLedgerPin } from "../../service/ledger-pin";
+import { createSecurityRecorder } from "../../service/security";
 import { configOf, output } from "../context";
 import { CliExit, EXIT } from "../exit";
 
@@ -26,6 +29,14 @@ export function anchorCommand(): Command {
       const ledger = openLedger(config.dataDir, config.seal, undefined, true);
       const chain = await openAnchoringChainForCli(config, () => undefined).catch((e) => {
         ledger.close();
+        throw e;
+      });
+      // Never anchor anywhere but the pinned chain, contract and ledger (pinned here when no
+      // `serve` ran yet, as its first start does).
+      await ensureLedgerPin(ledger, chain, createSecurityRecorder(ledger, ledger.name)).catch(async (e) => {
+        await chain.close();
+        ledger.close();
+        if (e instanceof StoreError && e.code === "LEDGER_PIN_MISMATCH") throw new CliExit(EXIT.FAILED, `${e.code}: ${e.message}`);
         throw e;
       });
       const lease = createLease(ledger.db, "anchorer", leaseHolder("cli"), Math.max(60_000, timeoutMs));

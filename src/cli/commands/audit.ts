@@ -12,6 +12,7 @@ import { auditLedger, auditChainOf, AuditReport } from "../../service/audit";
 import { readDeployment } from "../../chain/deploy";
 import { ChainError } from "../../chain/errors";
 import { ledgerIdOf } from "../../chain/contract";
+import { currentPin } from "../../store/pin-store";
 import { configOf, jsonOf, output } from "../context";
 import { CliExit, EXIT } from "../exit";
 
@@ -101,19 +102,27 @@ export function auditCommand(): Command {
       const progress = progressOf(jsonOf(cmd));
       try {
         const d = readDeployment(config.dataDir);
-        const contract = config.contract ?? d?.contract;
+        // The chain checks ask the pinned contract (never what deployment.json or a flag says,
+        // which the pin checks compare instead); an unpinned ledger falls back to them.
+        const pin = currentPin(ledger.db);
+        if (pin && config.contract && config.contract.toLowerCase() !== pin.contract.toLowerCase()) {
+          throw new CliExit(EXIT.USAGE, `--contract ${config.contract}: this ledger is pinned to contract ${pin.contract} (chain ${pin.chainId}, ledger ${pin.ledgerName})`);
+        }
+        const contract = pin?.contract ?? config.contract ?? d?.contract;
         const skipped = opts.offline ? "--offline" : !contract && !config.rpcUrl ? "no chain set up in this data directory and no --rpc/--contract given" : undefined;
         const report = await auditLedger(ledger, {
           onProgress: progress.onProgress,
           progressEvery: 1000,
           workers: workersOf(opts.workers),
+          deployment: d,
           chainSkipped: skipped,
           chain: skipped
             ? undefined
             : async () => {
                 if (!contract) throw new ChainError("CHAIN_NOT_CONFIGURED", "no anchor contract known for this data directory: pass --contract or set LEDGER_CONTRACT");
-                const ledgerId = d ? d.ledgerId : ledgerIdOf(config.ledgerName);
-                provider = (await openReadChain(config.rpcUrl, config.dataDir, d ? BigInt(d.chainId) : undefined, config.chainPort)).provider;
+                const ledgerId = pin?.ledgerId ?? (d ? d.ledgerId : ledgerIdOf(config.ledgerName));
+                const chainId = pin?.chainId ?? d?.chainId;
+                provider = (await openReadChain(config.rpcUrl, config.dataDir, chainId ? BigInt(chainId) : undefined, config.chainPort)).provider;
                 return auditChainOf(provider, contract, ledgerId);
               },
         });

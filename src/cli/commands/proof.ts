@@ -4,6 +4,8 @@ import { Command } from "commander";
 import { bundleToJSON } from "../../core";
 import { openLedger } from "../../service/ledger";
 import { buildProof } from "../../service/proof";
+import { PinError } from "../../service/pin-check";
+import { readDeployment } from "../../chain/deploy";
 import { configOf } from "../context";
 import { CliExit, EXIT } from "../exit";
 
@@ -19,7 +21,14 @@ export function proofCommand(): Command {
       try {
         const ev = ledger.events.getById(eventId);
         if (!ev) throw new CliExit(EXIT.USAGE, `unknown event id: ${eventId}`);
-        const r = buildProof(ledger, ev);
+        let r: ReturnType<typeof buildProof>;
+        try {
+          r = buildProof(ledger, ev, readDeployment(config.dataDir));
+        } catch (e) {
+          // No bundle for an epoch the ledger cannot show as its own: an integrity failure.
+          if (e instanceof PinError) throw new CliExit(EXIT.FAILED, `FAIL no proof of event ${eventId}: ${e.findings.map((f) => `${f.code} ${f.message}`).join("; ")}`);
+          throw e;
+        }
         if (!r.ok) throw new CliExit(EXIT.RETRY, `no proof yet: event ${eventId} is ${r.position.status}; it gets one once its epoch is anchored and confirmed`);
         const text = bundleToJSON(r.bundle);
         if (opts.output) {

@@ -5,6 +5,52 @@
 import path from "node:path";
 import { Command } from "commander";
 import { configOf } from "../context";
+import { CliExit, EXIT } from "../exit";
+import type { Ledger } from "../../service/ledger";
+import type { ChainContext } from "../../service/chain-context";
+
+/**
+ * Before the chain is opened: the key file must be the ledger's recorded key (a changed or missing
+ * key refuses to start until `key rotate` records a rotation). Checked first, so that a refused
+ * start never starts and stops the embedded chain.
+ * @throws CliExit FAILED naming the code (LEDGER_KEY_CHANGED, LEDGER_KEY_MISSING)
+ */
+async function startupKeyCheck(ledger: Ledger, dataDir: string): Promise<string> {
+  const [{ loadLedgerKey }, { StoreError }] = await Promise.all([import("../../service/ledger"), import("../../store/errors")]);
+  try {
+    return loadLedgerKey(ledger.db, dataDir).keyId;
+  } catch (e) {
+    if (e instanceof StoreError && (e.code === "LEDGER_KEY_CHANGED" || e.code === "LEDGER_KEY_MISSING")) throw new CliExit(EXIT.FAILED, `${e.code}: ${e.message}`);
+    throw e;
+  }
+}
+
+/**
+ * Once the chain is open: the chain, contract and ledger id must be the pinned ones (recorded at the
+ * first start), and the ledger key's id is registered on chain once (a failure there is logged and
+ * retried at the next start).
+ * @throws CliExit FAILED naming LEDGER_PIN_MISMATCH
+ */
+async function startupPinCheck(ledger: Ledger, chain: ChainContext, keyId: string, log: (level: "info" | "warn", msg: string, info?: Record<string, unknown>) => void): Promise<void> {
+  const [{ ensureLedgerPin, registerLedgerKeyOnChain, keyRegistrar }, { createSecurityRecorder }, { StoreError }, { safeErrorMessage }] = await Promise.all([
+    import("../../service/ledger-pin"),
+    import("../../service/security"),
+    import("../../store/errors"),
+    import("../../chain/redact"),
+  ]);
+  const security = createSecurityRecorder(ledger, ledger.name);
+  const pinned = await ensureLedgerPin(ledger, chain, security).catch((e: unknown) => {
+    if (e instanceof StoreError && e.code === "LEDGER_PIN_MISMATCH") throw new CliExit(EXIT.FAILED, `${e.code}: ${e.message}`);
+    throw e;
+  });
+  if (pinned.action !== "checked") log(pinned.action === "repinned" ? "warn" : "info", `ledger ${pinned.action}: ${pinned.pin.reason}`, { chainId: pinned.pin.chainId, genesisHash: pinned.pin.genesisHash, contract: pinned.pin.contract, ledgerId: pinned.pin.ledgerId });
+  try {
+    const reg = await registerLedgerKeyOnChain(ledger, pinned.pin, keyId, keyRegistrar(chain), security);
+    if (reg.sent) log("info", "ledger key registered on chain", { keyId, tx: reg.txHash });
+  } catch (e) {
+    log("warn", "the ledger key could not be registered on chain now; retried at the next start", { keyId, error: safeErrorMessage(e) });
+  }
+}
 
 /** Registers `serve`. */
 export function serveCommand(): Command {
@@ -43,10 +89,22 @@ export function serveCommand(): Command {
       const log = (level: "debug" | "info" | "warn" | "error", msg: string, info?: Record<string, unknown>) => logger[level](info ?? {}, msg);
 
       const ledger = openLedger(config.dataDir, config.seal, undefined, false, config.ledgerName);
+      // --- Start-up trust check (issue 11 item 5): the ledger key, before the chain is opened.
+      const keyId = await startupKeyCheck(ledger, config.dataDir).catch((e) => {
+        ledger.close();
+        throw e;
+      });
       const chain = await openAnchoringChain(config, log).catch((e) => {
         ledger.close();
         throw e;
       });
+      // --- Start-up trust checks (issue 11 item 5): the pin, the key's registration on chain.
+      await startupPinCheck(ledger, chain, keyId, log).catch(async (e) => {
+        await chain.close();
+        ledger.close();
+        throw e;
+      });
+      // --- end of the start-up trust checks.
       const api = createApiServices(ledger, config.dataDir, config.ledgerName, config.seal.maxAgeMs + config.anchorWithinMs, config.maxClockSkewMs);
       const devToken = chain.embedded ? ensureDevToken(api, config.dataDir, process.env) : undefined;
       let runner: ReturnType<typeof startRunner> | undefined;

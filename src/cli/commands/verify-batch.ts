@@ -11,6 +11,7 @@ import { openReadChain } from "../../service/chain-context";
 import { verifyBatch } from "../../service/batch-verify";
 import { providerTransport } from "../../chain/verify-anchor";
 import { JsonRpcProvider } from "ethers";
+import { readDeployment } from "../../chain/deploy";
 import { renderBatchReport } from "../render-batch";
 import { configOf, output } from "../context";
 import { CliExit, EXIT } from "../exit";
@@ -26,6 +27,7 @@ export async function withBatchReview<T>(config: LedgerConfig, batchId: string, 
   try {
     const report = await verifyBatch(ledger, batchId, {
       confirmations: config.confirmations,
+      deployment: readDeployment(config.dataDir),
       chain: async () => providerTransport((provider = (await openReadChain(config.rpcUrl, config.dataDir, undefined, config.chainPort)).provider)),
     });
     if (!report) throw new CliExit(EXIT.USAGE, `no event of batch ${batchId} in this ledger`);
