@@ -505,6 +505,7 @@ function checkStateFile(stateFile: string, log: (msg: string) => void): void {
     return;
   }
   if (parsesAsJson(stateFile)) {
+    keepOneGenesis(stateFile, log);
     const tmp = `${backup}.tmp`;
     fs.copyFileSync(stateFile, tmp);
     fs.renameSync(tmp, backup);
@@ -523,6 +524,25 @@ function checkStateFile(stateFile: string, log: (msg: string) => void): void {
     `WARNING: state file was unreadable (anvil was probably killed while writing it); moved it to ${corrupt} and restored ${backup} ` +
       '(the state as of the previous start). Blocks and transactions after that point are lost; anchors in them must be re-submitted.',
   );
+}
+
+/**
+ * Anvil 1.7.1 adds a genesis block of its own (timestamped at load) to the state's blocks every time
+ * it loads a state file, and dumps them all; on the next load it serves whichever block 0 it meets
+ * last, so the genesis hash flips between restarts (seen here: three block-0 entries after two
+ * restarts, `eth_getBlockByNumber(0)` alternating), while block 1 still names the first genesis as
+ * its parent. A pinned genesis hash (issue 11) needs the chain's real genesis: keep the earliest
+ * block 0 (the one the chain was made with) and drop the others before anvil loads the file.
+ */
+function keepOneGenesis(stateFile: string, log: (msg: string) => void): void {
+  const state = JSON.parse(fs.readFileSync(stateFile, 'utf8')) as { blocks?: { header?: { number?: string; timestamp?: string } }[] };
+  if (!Array.isArray(state.blocks)) return;
+  const genesis = state.blocks.filter((b) => b.header?.number === '0x0');
+  if (genesis.length < 2) return;
+  const first = genesis.reduce((a, b) => (BigInt(b.header!.timestamp ?? '0x0') < BigInt(a.header!.timestamp ?? '0x0') ? b : a));
+  state.blocks = state.blocks.filter((b) => b.header?.number !== '0x0' || b === first);
+  writeFileAtomic(stateFile, JSON.stringify(state));
+  log(`state file: kept the chain's first genesis block, dropped ${genesis.length - 1} added by earlier loads (anvil would serve one of them as block 0)`);
 }
 
 function parsesAsJson(file: string): boolean {

@@ -18,6 +18,7 @@ import { anchorContract, AnchorContract, anchorInterface } from "../../src/chain
 import { createAnchorer, AnchorerDeps } from "../../src/chain/anchorer";
 import { verifyAnchorOnChain } from "../../src/chain/verify-anchor";
 import { openLedger, Ledger } from "../../src/service/ledger";
+import { pinTo } from "../helpers/pin";
 import { buildProof } from "../../src/service/proof";
 import { verifyBundle, toHex } from "../../src/core";
 import { EpochRow } from "../../src/store/epoch-store";
@@ -99,6 +100,8 @@ describe("createAnchorer under chain faults (real local chain)", function () {
     ledgerId = d.ledgerId;
     contract = anchorContract(d.contract, wallet);
     ledger = openLedger(dir, { maxEvents: 1000, maxAgeMs: 60_000 }, undefined, false, LEDGER_NAME);
+    // As serve's first start does: proofs are issued only for anchors in the pinned contract.
+    await pinTo(ledger, provider, d);
   });
   beforeEach(() => {
     logs = [];

@@ -17,6 +17,7 @@ import { createAnchorer } from "../../src/chain/anchorer";
 import { verifyAnchorOnChain } from "../../src/chain/verify-anchor";
 import { ChainError } from "../../src/chain/errors";
 import { openLedger, Ledger } from "../../src/service/ledger";
+import { pinTo } from "../helpers/pin";
 import { buildProof } from "../../src/service/proof";
 import { verifyBundle, toHex } from "../../src/core";
 import { sampleEvents } from "../helpers/events";
@@ -59,6 +60,8 @@ describe("createAnchorer (real local chain)", function () {
     ledgerId = d.ledgerId;
     contract = anchorContract(d.contract, anchorerWallet);
     ledger = openLedger(dir, { maxEvents: 1000, maxAgeMs: 60_000 }, undefined, false, LEDGER_NAME);
+    // As serve's first start does: proofs are issued only for anchors in the pinned contract.
+    await pinTo(ledger, provider, d);
   });
   after(async () => {
     ledger?.close();

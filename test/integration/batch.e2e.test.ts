@@ -101,9 +101,13 @@ describe("batch review end to end (real server, embedded chain)", function () {
     const inspector = fs.mkdtempSync(path.join(os.tmpdir(), "gxp-inspector-"));
     fs.cpSync(out, path.join(inspector, "pkg"), { recursive: true });
     const rpc = JSON.parse(fs.readFileSync(path.join(dir, "chain", "deployment.json"), "utf8")).rpcUrl;
-    const v = cli(["--data-dir", inspector, "verify-package", path.join(inspector, "pkg"), "--rpc", rpc, "--ledger-key", path.join(dir, "keys", "receipt-key.pub.pem")]);
+    // The site's trust profile, as the site hands it to the inspector.
+    const trust = path.join(inspector, "site-trust.json");
+    const t = cli(["--data-dir", dir, "trust", "export", "-o", trust]);
+    expect(t.code, t.stdout + t.stderr).to.equal(0);
+    const v = cli(["--data-dir", inspector, "verify-package", path.join(inspector, "pkg"), "--rpc", rpc, "--trust", trust]);
     expect(v.code, v.stdout + v.stderr).to.equal(0);
-    expect(v.stdout).to.match(/ok {3}ledger signature: manifest signed by the ledger's receipt key [0-9a-f]{64} \(the key given\)/);
+    expect(v.stdout).to.match(/ok {3}ledger signature: manifest signed by the pinned ledger key [0-9a-f]{64} \(trust profile [0-9A-F ]+\)/);
     expect(v.stdout).to.contain(`PASS batch ${batchId}`);
     expect(fs.existsSync(path.join(inspector, "ledger.sqlite"))).to.equal(false);
     // One byte of one bundle changed: exit 1, naming the file.

@@ -26,7 +26,7 @@ import { devWallet, DEV_ACCOUNT } from "../../src/chain/dev-keys";
 import { cliAsync as cli, serve, Served } from "../helpers/process";
 import { sampleEvent } from "../helpers/events";
 import { EvmNode, EvmNodeKind, GANACHE, HARDHAT_NODE, startEvmNode } from "../helpers/evm-nodes";
-import { LyingRpc, startLyingRpc, withForgedRoot } from "./proof-fixture";
+import { LyingRpc, resigned, startLyingRpc, withForgedRoot } from "./proof-fixture";
 
 // The anchorer's own key, funded by the admin: off the embedded chain the public test keys are refused.
 const ANCHORER = Wallet.createRandom();
@@ -168,9 +168,15 @@ for (const kind of [HARDHAT_NODE, GANACHE] as EvmNodeKind[]) {
       expect(bundle.anchor.chainId).to.equal(kind.chainId.toString());
       expect(bundle.anchor.contract.toLowerCase()).to.equal(contract.toLowerCase());
       expect([bundle.epoch, bundle.leafIndex, bundle.treeSize]).to.deep.equal([1, 1, 2]);
-      const v = await cli(["verify-proof", bundleFile, "--rpc", node!.rpcUrl, "--confirmations", CONFIRMATIONS, "--onchain"]);
+      // The site's trust profile (unsigned here: the ledger admin's key is not the ledger's to hold).
+      const trust = path.join(dir, "site-trust.json");
+      const t = await run(["trust", "export", "-o", trust, "--organisation", "Example Pharma AG", "--site", `DE01 on ${kind.name}`]);
+      expect(t.code, t.stdout + t.stderr).to.equal(0);
+      const u = await cli(["verify-proof", bundleFile, "--rpc", node!.rpcUrl, "--confirmations", CONFIRMATIONS]);
+      expect(u.code, u.stdout + u.stderr).to.equal(6);
+      const v = await cli(["verify-proof", bundleFile, "--rpc", node!.rpcUrl, "--confirmations", CONFIRMATIONS, "--onchain", "--trust", trust]);
       expect(v.code, v.stdout + v.stderr).to.equal(0);
-      expect(v.stdout).to.match(new RegExp(`^PASS .*anchored on chain ${kind.chainId}`));
+      expect(v.stdout).to.match(new RegExp(`^PASS .*Example Pharma AG, DE01 on ${kind.name}: contract ${bundle.anchor.contract} on chain ${kind.chainId}, anchored by ${bundle.anchor.anchorer}`));
       expect(v.stdout).to.include("ok   on-chain inclusion");
       mark("proof exported and verified");
     });
@@ -210,7 +216,9 @@ for (const kind of [HARDHAT_NODE, GANACHE] as EvmNodeKind[]) {
     describe("when the bundle is altered", () => {
       it("the CLI rejects a self-consistent forged root: the contract holds another (exit 1)", async () => {
         const file = path.join(dir, "forged-root.json");
-        fs.writeFileSync(file, bundleToJSON(withForgedRoot(bundle)));
+        // Checkpoint signed again with the ledger's own key (what only a thief of that key could do),
+        // so that the chain is what refuses the root.
+        fs.writeFileSync(file, bundleToJSON(resigned(withForgedRoot(bundle), dir)));
         const r = await cli(["--json", "verify-proof", file, "--rpc", node!.rpcUrl, "--confirmations", CONFIRMATIONS]);
         expect(r.code, r.stdout + r.stderr).to.equal(1);
         expect(failedStep(JSON.parse(r.stdout).steps)?.code).to.equal("PROOF_ANCHOR_ROOT_MISMATCH");
@@ -228,7 +236,7 @@ for (const kind of [HARDHAT_NODE, GANACHE] as EvmNodeKind[]) {
       ];
       for (const [what, alter, code, detail] of cases) {
         it(`rejects ${what}`, async () => {
-          const r = await verifyProofOnRpcUrls(bundleToJSON(alter(bundle)), [node!.rpcUrl], { hasher: nodeHasher, confirmations: Number(CONFIRMATIONS) });
+          const r = await verifyProofOnRpcUrls(bundleToJSON(resigned(alter(bundle), dir)), [node!.rpcUrl], { hasher: nodeHasher, confirmations: Number(CONFIRMATIONS) });
           const f = failedStep(r.steps as StepResult[]);
           expect(r.verdict, JSON.stringify(r.steps)).to.equal("FAIL");
           expect(f?.code, f?.detail).to.equal(code);

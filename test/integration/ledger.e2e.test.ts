@@ -48,6 +48,7 @@ describe("gxp-ledger end to end (real server, embedded chain, SQLite file)", fun
   let s: Served;
   let ids: string[];
   const proofFile = () => path.join(dir, "proof.json");
+  const trustFile = () => path.join(dir, "site-trust.json");
 
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "gxp-e2e-"));
@@ -66,11 +67,16 @@ describe("gxp-ledger end to end (real server, embedded chain, SQLite file)", fun
     expect(posted.status).to.equal(201);
     const file = path.join(dir, "receipt.json");
     fs.writeFileSync(file, JSON.stringify(posted.body));
-    const ok = await cli(["--data-dir", dir, "verify-receipt", file]);
+    // The site's trust profile (README: the inspector's check): the receipt key is pinned by it.
+    const t = await cli(["--data-dir", dir, "trust", "export", "-o", trustFile()]);
+    expect(t.code, t.stdout + t.stderr).to.equal(0);
+    const unpinned = await cli(["--data-dir", dir, "verify-receipt", file]);
+    expect(unpinned.code, unpinned.stdout + unpinned.stderr).to.equal(6);
+    const ok = await cli(["--data-dir", dir, "verify-receipt", file, "--trust", trustFile()]);
     expect(ok.code, ok.stdout + ok.stderr).to.equal(0);
-    expect(ok.stdout).to.match(new RegExp(`^VALID receipt: event ${ev.id} accepted as seq ${posted.body.seq}`));
+    expect(ok.stdout).to.match(new RegExp(`^VALID receipt \\(pinned: .*\\): event ${ev.id} accepted as seq ${posted.body.seq}`));
     fs.writeFileSync(file, JSON.stringify({ ...posted.body, receivedAt: "2026-11-25T00:00:00.000Z" }));
-    const bad = await cli(["--data-dir", dir, "verify-receipt", file]);
+    const bad = await cli(["--data-dir", dir, "verify-receipt", file, "--trust", trustFile()]);
     expect(bad.code).to.equal(1);
     expect(bad.stdout).to.match(/^INVALID receipt .*does not verify/);
     ids = [ev.id as string, ...(await epochOf(s, dir, 4, "B-E2E-1"))];
@@ -104,7 +110,7 @@ describe("gxp-ledger end to end (real server, embedded chain, SQLite file)", fun
     // A directory without any ledger database: the verifier needs the bundle and an RPC URL only.
     const rpc = JSON.parse(fs.readFileSync(path.join(dir, "chain", "deployment.json"), "utf8")).rpcUrl;
     const empty = fs.mkdtempSync(path.join(os.tmpdir(), "gxp-inspector-"));
-    const v = await cli(["--data-dir", empty, "verify-proof", proofFile(), "--rpc", rpc, "--onchain"]);
+    const v = await cli(["--data-dir", empty, "verify-proof", proofFile(), "--rpc", rpc, "--onchain", "--trust", trustFile()]);
     expect(v.code, v.stdout + v.stderr).to.equal(0);
     expect(v.stdout).to.match(/^PASS/);
     expect(fs.existsSync(path.join(empty, "ledger.sqlite"))).to.equal(false);
@@ -128,7 +134,7 @@ describe("gxp-ledger end to end (real server, embedded chain, SQLite file)", fun
     // 5 MES events and 4 security events: the ledger pinned, its key registered, the dev-mes and
     // the inspector-1 clients added.
     expect(JSON.parse(st.stdout)).to.deep.include({ events: 9, epochs: 1, anchoredEpochs: 1 });
-    const v = await cli(["--data-dir", dir, "verify-proof", proofFile()]);
+    const v = await cli(["--data-dir", dir, "verify-proof", proofFile(), "--trust", trustFile()]);
     expect(v.code, v.stdout + v.stderr).to.equal(0);
     expect((await cli(["--data-dir", dir, "verify", ids[0]])).code).to.equal(0);
   });
@@ -143,7 +149,7 @@ describe("gxp-ledger end to end (real server, embedded chain, SQLite file)", fun
     expect(got.status).to.equal(200);
     expect((await got.json()).seq).to.equal(r.body.seq);
     // The proof exported before the hard kill still verifies against the restarted chain.
-    const vp = await cli(["--data-dir", dir, "verify-proof", proofFile()]);
+    const vp = await cli(["--data-dir", dir, "verify-proof", proofFile(), "--trust", trustFile()]);
     expect(vp.code, vp.stdout + vp.stderr).to.equal(0);
   });
 

@@ -8,7 +8,7 @@ import { expect } from "chai";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { BatchReport, Finding } from "../../src/core";
+import { BatchReport, Finding, ProofBundle, TrustPin } from "../../src/core";
 import { openLedger, Ledger } from "../../src/service/ledger";
 import { verifyBatch } from "../../src/service/batch-verify";
 import { providerTransport } from "../../src/chain/verify-anchor";
@@ -197,7 +197,8 @@ describe("verifyBatch (real local chain)", function () {
       batchId = l.batchId;
       const report = await verify(l.ledger, batchId);
       pkg = tempDir("gxp-pkg-");
-      key = loadReceiptKey(pkg);
+      // The ledger's own key: it signed the epochs' checkpoints and signs the package's manifest.
+      key = loadReceiptKey(path.dirname(l.ledger.db.name));
       exportBatch(l.ledger, report, path.join(pkg, "orig"), key);
       l.ledger.close();
     });
@@ -215,13 +216,23 @@ describe("verifyBatch (real local chain)", function () {
       for (const f of m.files) if (fs.existsSync(path.join(dir, f.path))) f.sha256 = sha(fs.readFileSync(path.join(dir, f.path)));
       fs.writeFileSync(path.join(dir, "manifest.json"), JSON.stringify(m));
     };
-    const check = (dir: string, ledgerKeyPem?: string) => verifyPackage(dir, { confirmations: 1, ledgerKeyPem, chain: async () => providerTransport(lc.provider) });
+    const check = (dir: string, ledgerKeyPem?: string, pin?: TrustPin) => verifyPackage(dir, { confirmations: 1, ledgerKeyPem, pin, chain: async () => providerTransport(lc.provider) });
+    /** What the site would publish: its chain, contract, ledger and anchoring account (the key comes with ledgerKeyPem). */
+    const sitePin = (): TrustPin => {
+      const b = JSON.parse(fs.readFileSync(path.join(pkg, "orig", "events", fs.readdirSync(path.join(pkg, "orig", "events"))[0]), "utf8")) as ProofBundle;
+      const always = { validFrom: "1970-01-01T00:00:00Z", validUntil: null };
+      return { source: "the site's values", chainId: b.anchor.chainId, contract: b.anchor.contract, ledgerName: b.anchor.ledgerName, anchorers: [{ address: b.anchor.anchorer, ...always }] };
+    };
     const codes = (r: BatchReport) => r.integrity.findings.map((f) => f.code);
 
-    it("verifies with only the package and the chain, with the same verdict and checklist as the ledger", async () => {
-      const r = await check(path.join(pkg, "orig"));
+    it("verifies with only the package and the chain, with the same verdict and checklist as the ledger once pinned (UNPINNED before)", async () => {
+      const u = await check(path.join(pkg, "orig"));
+      expect(u.integrity.findings).to.deep.equal([]);
+      expect([u.verdict, u.exitCode]).to.deep.equal(["UNPINNED", 6]);
+      const r = await check(path.join(pkg, "orig"), key.publicKeyPem, sitePin());
       expect(r.checkedFrom).to.equal("package");
       expect(r.integrity.findings).to.deep.equal([]);
+      expect(r.provenance?.pinned).to.equal(true);
       expect(r.verdict).to.equal("OPEN-ITEMS");
       expect(r.exitCode).to.equal(4);
       expect(r.integrity.checks.find((c) => c.check === "ledger signature")!.detail).to.contain(key.keyId);
