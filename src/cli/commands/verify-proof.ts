@@ -149,7 +149,7 @@ export function verifyProofCommand(): Command {
         ? verifyProofOffline(text, { hasher: nodeHasher, pin })
         : await verifyProofOnRpcUrls(text, urls, { hasher: nodeHasher, confirmations, onchain: opts.onchain, pin });
       const { line, code } = verdictOf(r, file, urls.length);
-      const head = pin ? [`pinned: ${pinSummary(pin)} (${pin.source})`] : ["pinned: nothing (no --trust given)"];
+      const head = pin ? [`pinned: ${pinSummary(pin)}${pin.fingerprint ? "" : ` (${pin.source})`}`] : ["pinned: nothing (no --trust given)"];
       if (pin?.development) head.push("DEVELOPMENT ledger (embedded chain, public keys): never for GxP records");
       const lines = [line, ...head.map((h) => `  ${h}`), ...r.steps.map((s) => `  ${s.ok ? "ok  " : "FAIL"} ${s.step}: ${s.detail}${!s.ok && s.code ? ` [${s.code}]` : ""}`)];
       output(cmd, { verdict: r.verdict, exitCode: code, steps: r.steps, trust: trustJson(r) }, lines.join("\n"));
