@@ -18,6 +18,8 @@ import { toHex } from "../core/hex";
 import { nodeHasher, sha256OneShot } from "../crypto/node-hasher";
 import { TILE_WIDTH } from "../store/epoch-store";
 import { Db } from "../store/sqlite";
+// A type only: nothing of pin-check is loaded into audit's worker threads.
+import type { PinCheckCode } from "./pin-check";
 
 /** What a finding is about. */
 export type AuditFindingCode =
@@ -38,12 +40,7 @@ export type AuditFindingCode =
   | "ANCHOR_EPOCH_MISSING_LOCALLY"
   | "ANCHOR_TX_MISSING"
   | "ANCHOR_BLOCK_MISMATCH"
-  | "LEDGER_NOT_PINNED"
-  | "ANCHOR_NOT_PINNED"
-  | "DEPLOYMENT_NOT_PINNED"
-  | "CHAIN_NOT_PINNED"
-  | "CHECKPOINT_MISSING"
-  | "CHECKPOINT_INVALID";
+  | PinCheckCode;
 
 /** One finding: what is wrong, and which event, epoch or anchor it concerns. */
 export interface AuditFinding {

@@ -12,6 +12,7 @@ import { Hasher, rfc9162 } from "../merkle/hasher";
 import { rootFromInclusionProof } from "../merkle/inclusion";
 import { LedgerRecord, assertRecord, recordLeafHash, recordLeafHashOfText } from "../record";
 import { CheckpointSignature, checkpointSignatureProblem } from "./checkpoint";
+import { issuesOfAjv } from "../schema-issues";
 
 /**
  * Media type of version 1 bundles: no longer accepted. They name neither the anchoring account nor
@@ -179,13 +180,7 @@ function parseBundle(input: unknown): ParsedBundle {
     schemaFail([{ path: "/mediaType", message: `unsupported media type ${JSON.stringify(mt)}: want ${PROOF_MEDIA_TYPE_V2}` }]);
   }
   if (!validateV2(obj)) {
-    schemaFail(
-      (validateV2.errors ?? []).map((e) => {
-        const p = e.params as Record<string, unknown>;
-        const extra = e.keyword === "required" ? `/${p.missingProperty}` : e.keyword === "additionalProperties" ? `/${p.additionalProperty}` : "";
-        return { path: `${e.instancePath}${extra}` || "/", message: e.keyword === "additionalProperties" ? "is not a known field" : e.message ?? e.keyword };
-      }),
-    );
+    schemaFail(issuesOfAjv(validateV2.errors));
   }
   const b = obj as ProofBundle;
   try {

@@ -19,12 +19,13 @@
  */
 import Ajv from "ajv";
 import { canonicalBytes } from "../canonical";
-import { FieldIssue, ProofError, ReceiptError } from "../errors";
+import { ProofError, ReceiptError } from "../errors";
 import { bytesEqual, concatBytes, fromHex, toHex, utf8 } from "../hex";
 import { Hasher, rfc9162 } from "../merkle/hasher";
 import { inclusionProofFromLevels, rootFromInclusionProof } from "../merkle/inclusion";
 import { buildLevels } from "../merkle/tree";
 import { base64urlDecode } from "./base64url";
+import { issuesOfAjv } from "../schema-issues";
 
 /** Media type of version 2 receipts (version 1 receipts carry no media type). */
 export const RECEIPT_MEDIA_TYPE_V2 = "application/vnd.gxp-ledger.receipt+json;version=2";
@@ -140,13 +141,7 @@ const ajv = new Ajv({ allErrors: true, strict: true });
 const validateV1 = ajv.compile(RECEIPT_SCHEMA_V1);
 const validateV2 = ajv.compile(RECEIPT_SCHEMA_V2);
 
-function issuesOf(errors: typeof validateV1.errors): FieldIssue[] {
-  return (errors ?? []).map((e) => {
-    const p = e.params as Record<string, unknown>;
-    const extra = e.keyword === "required" ? `/${p.missingProperty}` : e.keyword === "additionalProperties" ? `/${p.additionalProperty}` : "";
-    return { path: `${e.instancePath}${extra}` || "/", message: e.keyword === "additionalProperties" ? "is not a known field" : e.message ?? e.keyword };
-  });
-}
+
 
 /**
  * Parses and validates a receipt by its version: a `mediaType` of version 2, or none for version 1.
@@ -171,7 +166,7 @@ export function receiptFromJSON(input: unknown): Receipt {
   }
   const validate = mt === undefined ? validateV1 : validateV2;
   if (!validate(obj)) {
-    const issues = issuesOf(validate.errors);
+    const issues = issuesOfAjv(validate.errors);
     throw new ReceiptError("RECEIPT_SCHEMA_INVALID", `invalid receipt: ${issues.map((i) => `${i.path} ${i.message}`).join("; ")}`, { issues });
   }
   return obj as Receipt;

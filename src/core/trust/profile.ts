@@ -20,6 +20,7 @@ import { CoreError, FieldIssue } from "../errors";
 import { concatBytes, fromHex, toHex, utf8 } from "../hex";
 import { toChecksumAddress } from "../proof/bundle-text";
 import { keyIdOfSpki } from "../proof/checkpoint";
+import { issuesOfAjv } from "../schema-issues";
 
 /** Media type of version 1 trust profiles. */
 export const TRUST_MEDIA_TYPE_V1 = "application/vnd.gxp-ledger.trust+json;version=1";
@@ -192,13 +193,7 @@ export function trustProfileFromJSON(input: unknown): TrustProfile {
   const mt = (obj as { mediaType?: unknown } | null)?.mediaType;
   if (mt !== TRUST_MEDIA_TYPE_V1) invalid([{ path: "/mediaType", message: `unsupported media type ${JSON.stringify(mt)}: want ${TRUST_MEDIA_TYPE_V1}` }]);
   if (!validateV1(obj)) {
-    invalid(
-      (validateV1.errors ?? []).map((e) => {
-        const p = e.params as Record<string, unknown>;
-        const extra = e.keyword === "required" ? `/${p.missingProperty}` : e.keyword === "additionalProperties" ? `/${p.additionalProperty}` : "";
-        return { path: `${e.instancePath}${extra}` || "/", message: e.keyword === "additionalProperties" ? "is not a known field" : e.message ?? e.keyword };
-      }),
-    );
+    invalid(issuesOfAjv(validateV1.errors));
   }
   const p = obj as TrustProfile;
   const issues: FieldIssue[] = [];
