@@ -68,7 +68,7 @@ export function renderBatchReport(r: BatchReport, all = false): string {
   if (all) {
     L.push("", "Audit trail (batch order)");
     for (const t of r.trail) {
-      L.push(`  ${String(t.batchSeq).padStart(5)} seq ${t.seq} ${t.occurredAt} ${t.type} ${t.eventId} ${t.actor}: ${t.summary}${t.flags.length ? ` [${t.flags.join(", ")}]` : ""}`);
+      L.push(`  ${String(t.batchSeq).padStart(5)} seq ${t.seq} ${t.occurredAt} ${t.type} ${t.eventId} ${t.actor} via ${t.submittedBy ?? "(import)"} from ${t.source}: ${t.summary}${t.flags.length ? ` [${t.flags.join(", ")}]` : ""}`);
     }
   } else L.push("", "(full audit trail: --all)");
   return L.join("\n");

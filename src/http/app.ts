@@ -57,6 +57,11 @@ const STATUS_OF: Record<string, number> = {
   REFERENCED_EVENT_NOT_FOUND: 422,
   REFERENCE_OUTSIDE_BATCH: 422,
   SIGNATURE_CONTENT_MISMATCH: 422,
+  // Who may write what (issue 12, src/service/write-rules.ts).
+  EVENT_TYPE_RESERVED: 403,
+  SOURCE_RESERVED: 403,
+  SOURCE_NOT_ALLOWED: 403,
+  SITE_NOT_ALLOWED: 403,
 };
 
 const TITLE_OF: Record<string, string> = {
@@ -66,6 +71,11 @@ const TITLE_OF: Record<string, string> = {
   REFERENCED_EVENT_NOT_FOUND: "Referenced event not stored",
   REFERENCE_OUTSIDE_BATCH: "Reference to an event of another batch record",
   SIGNATURE_CONTENT_MISMATCH: "Signature does not match the signed content",
+  // Who may write what (issue 12, src/service/write-rules.ts).
+  EVENT_TYPE_RESERVED: "Event type reserved to the ledger",
+  SOURCE_RESERVED: "Source reserved to the ledger",
+  SOURCE_NOT_ALLOWED: "Source not allowed for this client",
+  SITE_NOT_ALLOWED: "Site not allowed for this client",
 };
 
 /** An incoming request id is taken only in this shape: no spaces, quotes or control characters to forge log lines or headers with. */

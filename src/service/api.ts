@@ -4,10 +4,10 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { ClientStore, createClientStore } from "../store/clients";
+import { Client, ClientStore, createClientStore, Role, ScopeInput, SigningAlg } from "../store/clients";
 import { Ledger, loadLedgerKey } from "./ledger";
 import { createIngestor, Ingestor } from "./ingest";
-import { createSecurityRecorder, SecurityRecorder, LEDGER_ACTOR } from "./security";
+import { createSecurityRecorder, SecurityRecorder, SecurityActor, LEDGER_ACTOR } from "./security";
 
 /** The API's dependencies. */
 export interface ApiServices {
@@ -42,8 +42,59 @@ export function devTokenFile(dataDir: string): string {
  */
 export function ensureDevToken(api: ApiServices, dataDir: string, env: NodeJS.ProcessEnv): string | undefined {
   if (env.LEDGER_DEV_TOKEN === "off" || api.clients.list().length > 0) return undefined;
-  const { token } = api.clients.add("dev-mes", "mes", undefined, new Date());
+  const { token } = addClient(api.clients, api.security, { name: "dev-mes", role: "mes", development: true }, LEDGER_ACTOR);
   fs.writeFileSync(devTokenFile(dataDir), token + "\n", { mode: 0o600 });
-  api.security.record("client.added", { client: "dev-mes", role: "mes", development: true }, LEDGER_ACTOR);
   return token;
+}
+
+/** A client to create. */
+export interface NewClient {
+  name: string;
+  role: Role;
+  signing?: { alg: SigningAlg; key: string };
+  scope?: ScopeInput;
+  /** The development client of a fresh ledger (recorded so in its security event). */
+  development?: boolean;
+}
+
+/**
+ * Creates a client and records its `client.added` security event in ONE transaction (Annex 11
+ * §12.3): if the event cannot be recorded, no client exists.
+ * @throws StoreError CLIENT_EXISTS, CLIENT_INVALID, or whatever recording the event threw (nothing stored)
+ */
+export function addClient(clients: ClientStore, security: SecurityRecorder, c: NewClient, actor: SecurityActor, now = new Date()): { client: Client; token: string } {
+  return clients.transaction(() => {
+    const r = clients.add(c.name, c.role, c.signing, now, c.scope);
+    const x = r.client;
+    security.record(
+      "client.added",
+      { client: x.name, role: x.role, signingAlg: x.signingAlg, signingKey: x.signingKey, sources: x.sources, sites: x.sites, ...(c.development ? { development: true } : {}) },
+      actor,
+    );
+    return r;
+  });
+}
+
+/**
+ * Revokes a client and records `client.revoked` in one transaction.
+ * @throws StoreError CLIENT_NOT_FOUND, CLIENT_REVOKED (nothing changed)
+ */
+export function revokeClient(clients: ClientStore, security: SecurityRecorder, name: string, actor: SecurityActor, now = new Date()): Client {
+  return clients.transaction(() => {
+    const c = clients.revoke(name, now);
+    security.record("client.revoked", { client: c.name, role: c.role }, actor);
+    return c;
+  });
+}
+
+/**
+ * Binds a client to more sources and sites and records `client.scoped` in one transaction.
+ * @throws StoreError CLIENT_NOT_FOUND, CLIENT_REVOKED, CLIENT_INVALID (nothing changed)
+ */
+export function scopeClient(clients: ClientStore, security: SecurityRecorder, name: string, scope: ScopeInput, actor: SecurityActor, now = new Date()): Client {
+  return clients.transaction(() => {
+    const c = clients.addScope(name, scope, now);
+    security.record("client.scoped", { client: c.name, role: c.role, addedSources: [...scope.sources], addedSites: [...scope.sites], sources: c.sources, sites: c.sites }, actor);
+    return c;
+  });
 }

@@ -82,8 +82,8 @@ ${rows(
 }
 
 <h2>Audit trail (batch order)</h2>
-<table><tr><th>#</th><th>Seq</th><th>Occurred</th><th>Received by the ledger</th><th>Type</th><th>Who</th><th>What</th><th>Flags</th></tr>
-${rows(r.trail.map((t) => [t.batchSeq, t.seq, esc(t.occurredAt), esc(t.receivedAt), `${esc(t.type)}<br><code>${esc(t.eventId)}</code>`, esc(t.actor), esc(t.summary), esc(t.flags.join(", "))]))}
+<table><tr><th>#</th><th>Seq</th><th>Occurred</th><th>Received by the ledger</th><th>Type</th><th>Who</th><th>Submitted by (client, source)</th><th>What</th><th>Flags</th></tr>
+${rows(r.trail.map((t) => [t.batchSeq, t.seq, esc(t.occurredAt), esc(t.receivedAt), `${esc(t.type)}<br><code>${esc(t.eventId)}</code>`, esc(t.actor), `${esc(t.submittedBy ?? "(import)")}<br><code>${esc(t.source)}</code>`, esc(t.summary), esc(t.flags.join(", "))]))}
 </table>
 
 <h2>How to verify this package independently</h2>

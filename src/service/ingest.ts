@@ -28,6 +28,7 @@ import { AppendResult, Receipt as StoreReceipt, StoredEvent, receiptOf as stored
 import { createReceiptGroupStore } from "../store/receipt-groups";
 import { Ledger } from "./ledger";
 import { SecurityRecorder } from "./security";
+import { assertInScope, assertNotReserved, isScoped, WriteRefused } from "./write-rules";
 
 /** Options of ingestion. */
 export interface IngestOptions {
@@ -39,13 +40,19 @@ export interface IngestOptions {
   /** Event times may be at most this far ahead of the ledger's clock. */
   maxClockSkewMs?: number;
   now?: () => number;
+  /**
+   * Where a failure that must not fail the request is reported (a security event that could not be
+   * recorded, an unexpected error of the group commit); default: one JSON line on stderr.
+   */
+  logError?: (msg: string, err: unknown) => void;
 }
 
 /** The ingestion service. */
 export interface Ingestor {
   /**
    * Validates, checks signatures and appends events all-or-nothing; one signed receipt each.
-   * @throws EventError, StoreError (EVENT_ID_CONFLICT, SOURCE_SEQUENCE_NOT_INCREASING, SOURCE_SIGNATURE_INVALID)
+   * @throws EventError, StoreError (EVENT_ID_CONFLICT, SOURCE_SEQUENCE_NOT_INCREASING, SOURCE_SIGNATURE_INVALID),
+   *   WriteRefused (EVENT_TYPE_RESERVED, SOURCE_RESERVED, SOURCE_NOT_ALLOWED, SITE_NOT_ALLOWED)
    */
   ingest(events: readonly unknown[], client?: Client): { receipt: SignedReceipt; duplicate: boolean }[];
   /**
@@ -74,6 +81,10 @@ export function submittedByOf(client: Client): SubmittedBy {
 /** Builds the ingestion service. */
 export function createIngestor(ledger: Ledger, opts: IngestOptions): Ingestor {
   const groups = createReceiptGroupStore(ledger.db);
+  const logError =
+    opts.logError ??
+    ((msg: string, err: unknown) => process.stderr.write(JSON.stringify({ level: "error", msg, code: (err as { code?: unknown })?.code, error: err instanceof Error ? err.message : String(err) }) + "\n"));
+  const qSourceWriter = ledger.db.prepare<[string], string | null>("SELECT client FROM events WHERE source = ? ORDER BY source_sequence DESC LIMIT 1").pluck();
   const key = opts.receiptKey;
   const anchorBy = (receivedAt: string) => new Date(Date.parse(receivedAt) + opts.anchorWithinMs).toISOString();
   const signV1 = (r: StoreReceipt): SignedReceipt => key.sign({ ...r, anchorBy: anchorBy(r.receivedAt), ledger: opts.ledgerName, keyId: key.keyId });
@@ -171,6 +182,21 @@ export function createIngestor(ledger: Ledger, opts: IngestOptions): Ingestor {
       }
     });
     if (issues.length) throw new EventError("EVENT_SCHEMA_INVALID", `invalid bulk request: ${issues.length} bad field(s); nothing stored`, issues);
+    // Who may write what (write-rules.ts): the ledger's own type and sources are never a client's;
+    // a scoped client writes only its sources and sites; an unscoped one (created before scopes)
+    // never a source another client writes.
+    assertNotReserved(events as GxpEvent[]);
+    if (client) {
+      assertInScope(events as GxpEvent[], client, client);
+      if (!isScoped(client)) {
+        for (const source of new Set((events as GxpEvent[]).map((e) => e.source))) {
+          const writer = qSourceWriter.get(source);
+          if (writer != null && writer !== client.name) {
+            throw new WriteRefused("SOURCE_NOT_ALLOWED", `source ${source} is written by another client: client ${client.name} may not write it`, { source });
+          }
+        }
+      }
+    }
     if (client?.signingAlg && client.signingKey) {
       for (const e of events as GxpEvent[]) {
         try {
@@ -182,37 +208,47 @@ export function createIngestor(ledger: Ledger, opts: IngestOptions): Ingestor {
     }
     return events as GxpEvent[];
   };
+  /** The refusal as it is answered; an id conflict is also recorded, and a failure to record it only logged. */
   const refused = (e: unknown, client?: Client): unknown => {
     if (e instanceof StoreError && e.code === "EVENT_ID_CONFLICT") {
-      opts.security.record("event.id_conflict", { eventId: e.info.eventId, client: client?.name ?? null });
+      try {
+        opts.security.record("event.id_conflict", { eventId: e.info.eventId, client: client?.name ?? null });
+      } catch (err) {
+        logError("could not record the security event of an id conflict", err);
+      }
     }
     return e;
   };
   type Pending = { events: GxpEvent[]; client?: Client; resolve: (r: ReturnType<typeof finish>) => void; reject: (e: unknown) => void };
   let queue: Pending[] = [];
+  // Runs from setImmediate: nothing may escape it (an exception there ends the process). Every
+  // promise is settled; settling one twice is a no-op, so the last resort rejects them all.
   const flush = () => {
     const pending = queue;
     queue = [];
-    let committed: ReturnType<typeof groupTx>;
     try {
-      committed = groupTx.immediate(pending.map((p) => ({ events: p.events, opts: p.client ? { submittedBy: submittedByOf(p.client) } : {} })));
-    } catch (e) {
-      for (const p of pending) p.reject(e);
-      return;
-    }
-    // Committed (and fsync'd): only now is anyone told.
-    if (committed.group) remember(committed.group);
-    pending.forEach((p, i) => {
-      const r = committed.out[i];
-      if (r instanceof Error) p.reject(refused(r, p.client));
-      else {
+      let committed: ReturnType<typeof groupTx>;
+      try {
+        committed = groupTx.immediate(pending.map((p) => ({ events: p.events, opts: p.client ? { submittedBy: submittedByOf(p.client) } : {} })));
+      } catch (e) {
+        for (const p of pending) p.reject(e);
+        return;
+      }
+      // Committed (and fsync'd): only now is anyone told.
+      if (committed.group) remember(committed.group);
+      pending.forEach((p, i) => {
+        const r = committed.out[i];
         try {
-          p.resolve(finish(r, committed.group));
+          if (r instanceof Error) p.reject(refused(r, p.client));
+          else p.resolve(finish(r, committed.group));
         } catch (e) {
           p.reject(e);
         }
-      }
-    });
+      });
+    } catch (e) {
+      logError("group commit failed", e);
+      for (const p of pending) p.reject(e);
+    }
   };
 
   return {

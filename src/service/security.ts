@@ -33,18 +33,33 @@ export interface SecurityRecorder {
 
 /** Builds the recorder for `ledger` named `ledgerName`. */
 export function createSecurityRecorder(ledger: Ledger, ledgerName: string, now: () => Date = () => new Date()): SecurityRecorder {
-  const source = `urn:gxp-ledger:${ledgerName}:security`;
+  const base = `urn:gxp-ledger:${ledgerName}:security`;
   const qLast = ledger.db.prepare<[string], number | null>("SELECT max(source_sequence) FROM events WHERE source = ?").pluck();
+  /**
+   * The source to record on and its next number. Only the ledger writes urn:gxp-ledger:* sources
+   * (write-rules.ts), but a database from before that rule may hold a client's event on this source
+   * at sourceSequence 2^53−1, after which no number is left: the ledger then continues on
+   * `<source>:1`, `<source>:2`, … rather than failing to record (issue 12).
+   */
+  const next = (): { source: string; sourceSequence: number } => {
+    for (let n = 0; n < 64; n++) {
+      const source = n === 0 ? base : `${base}:${n}`;
+      const last = qLast.get(source) ?? -1;
+      if (last < Number.MAX_SAFE_INTEGER) return { source, sourceSequence: last + 1 };
+    }
+    throw new StoreError("SOURCE_SEQUENCE_NOT_INCREASING", `no sequence number is left on the ledger's security sources ${base}[:1..63]`, { source: base });
+  };
   return {
     record(kind, data, actor = LEDGER_ACTOR) {
       for (let attempt = 0; ; attempt++) {
         const t = now().toISOString();
+        const { source, sourceSequence } = next();
         const ev: GxpEvent = {
           specversion: "1.0",
           id: `sec-${randomUUID()}`,
           type: "security.event",
           source,
-          sourceSequence: (qLast.get(source) ?? -1) + 1,
+          sourceSequence,
           occurredAt: t,
           recordedAt: t,
           timeZone: "UTC",

@@ -57,6 +57,7 @@ export interface AppendContext {
 }
 
 interface Row {
+  client?: string | null;
   seq: number;
   event_id: string;
   batch_id: string | null;
@@ -146,6 +147,7 @@ export function createEventStore(db: Db, ctx: AppendContext): EventStore {
   );
   const leafHashOfText = ctx.leafHashOfText ?? ((text: string) => ctx.hasher.hashLeaf(utf8(text)));
   const qLastSourceSeq = db.prepare<[string], number | null>("SELECT max(source_sequence) FROM events WHERE source = ?").pluck();
+  const qSourceWriter = db.prepare<[string], string | null>("SELECT client FROM events WHERE source = ? ORDER BY source_sequence DESC LIMIT 1").pluck();
   const insGap = db.prepare("INSERT INTO source_gaps (seq, source, expected, got) VALUES (?, ?, ?, ?)");
   const qGaps = db.prepare<[string | null, string | null], { seq: number; event_id: string; source: string; expected: number; got: number }>(
     "SELECT g.seq, e.event_id, g.source, g.expected, g.got FROM source_gaps g JOIN events e ON e.seq = g.seq WHERE ? IS NULL OR g.source = ? ORDER BY g.seq",
@@ -213,8 +215,11 @@ export function createEventStore(db: Db, ctx: AppendContext): EventStore {
       const prior = qById.get(event.id);
       if (prior) {
         const stored = JSON.parse(prior.record) as LedgerRecord;
-        if (canonicalString(stored.event) !== canonicalString(event)) {
-          throw new StoreError("EVENT_ID_CONFLICT", `event id ${event.id} is already stored with different content`, {
+        // A replay is answered with the original receipt only to the client that submitted it;
+        // anyone else learns neither the receipt nor whether its content matched (issue 12).
+        const other = opts.submittedBy !== undefined && prior.client !== opts.submittedBy.client;
+        if (other || canonicalString(stored.event) !== canonicalString(event)) {
+          throw new StoreError("EVENT_ID_CONFLICT", other ? `event id ${event.id} is already in use; nothing stored` : `event id ${event.id} is already stored with different content`, {
             eventId: event.id,
             seq: prior.seq,
           });
@@ -226,9 +231,13 @@ export function createEventStore(db: Db, ctx: AppendContext): EventStore {
       // is refused; a gap is accepted and flagged for review.
       const last = qLastSourceSeq.get(event.source) ?? null;
       if (last !== null && event.sourceSequence <= last) {
+        // The last number is told only to the client that wrote it (or to the ledger's own writers).
+        const own = opts.submittedBy === undefined || qSourceWriter.get(event.source) === opts.submittedBy.client;
         throw new StoreError(
           "SOURCE_SEQUENCE_NOT_INCREASING",
-          `event ${event.id}: sourceSequence ${event.sourceSequence} of source ${event.source} does not increase (last stored: ${last})`,
+          own
+            ? `event ${event.id}: sourceSequence ${event.sourceSequence} of source ${event.source} does not increase (last stored: ${last})`
+            : `event ${event.id}: sourceSequence ${event.sourceSequence} of source ${event.source} does not increase`,
           { eventId: event.id, source: event.source, got: event.sourceSequence, last },
         );
       }

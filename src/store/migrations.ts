@@ -287,4 +287,22 @@ CREATE TABLE ledger_key_registrations (
 ${appendOnly("ledger_key_registrations")}
 `,
   },
+  {
+    id: "2026-12-04-03-client-scopes",
+    sql: `
+-- What an API client may write (issue 12 item 3): the sources and sites an mes client is bound to.
+-- Append-only: a scope is added (client scope, with its security event), never edited or removed;
+-- to narrow a client, revoke it and add a new one. A client with no row here was created before
+-- scopes existed: it keeps writing (stopping a running MES interface at an upgrade would lose
+-- records) and client list flags it UNSCOPED until an administrator scopes it.
+CREATE TABLE client_scopes (
+  client   TEXT NOT NULL REFERENCES clients (name),
+  kind     TEXT NOT NULL CHECK (kind IN ('source', 'site')),
+  value    TEXT NOT NULL CHECK (length(value) BETWEEN 1 AND 512),
+  added_at TEXT NOT NULL,
+  PRIMARY KEY (client, kind, value)
+) STRICT;
+${appendOnly("client_scopes")}
+`,
+  },
 ];

@@ -8,11 +8,19 @@ import { generateBatch } from "../../scripts/batch-fixture";
 import { foldCorrections } from "../../src/core/batch/corrections";
 import { sampleEvent } from "../helpers/events";
 
-/** Ledger records for events in order, chained as the store would chain them. */
-function entriesOf(events: GxpEvent[], batchId: string): BatchEntry[] {
+/** Ledger records for events in order, chained as the store would chain them; `client(i)` names the submitting client of each. */
+function entriesOf(events: GxpEvent[], batchId: string, client?: (i: number) => string): BatchEntry[] {
   let prev: string | null = null;
   return events.map((event, i) => {
-    const record: LedgerRecord = { recordVersion: RECORD_VERSION, seq: i, receivedAt: "2026-11-25T10:00:00.000Z", salt: "0x" + "11".repeat(32), batchLink: { batchSeq: i, prevLeafHash: prev }, event };
+    const record: LedgerRecord = {
+      recordVersion: RECORD_VERSION,
+      seq: i,
+      receivedAt: "2026-11-25T10:00:00.000Z",
+      salt: "0x" + "11".repeat(32),
+      batchLink: { batchSeq: i, prevLeafHash: prev },
+      ...(client ? { submittedBy: { client: client(i), role: "mes" } } : {}),
+      event,
+    };
     const leafHash = recordLeafHashHex(record);
     prev = leafHash;
     expect(event.batch?.batchId).to.equal(batchId);
@@ -113,6 +121,46 @@ describe("reviewBatch", () => {
       [entries[20], entries[21]] = [entries[21], entries[20]];
       const r = reviewBatch({ batchId: "B-R", entries });
       expect(r.integrity.map((f) => f.code)).to.deep.equal(["BATCH_ORDER_BROKEN"]);
+    });
+  });
+
+  describe("when the batch is written by one client from one source", () => {
+    it("passes one-writer and shows the client and source of each event in the trail", () => {
+      const r = reviewBatch({ batchId: "B-R", entries: entriesOf(base().events, "B-R", () => "pasx-de01") });
+      expect(r.checklist.find((c) => c.id === "one-writer")?.status).to.equal("pass");
+      expect(r.checklist.find((c) => c.id === "created-once")?.status).to.equal("pass");
+      expect(r.trail[0]).to.include({ submittedBy: "pasx-de01", source: "urn:mes:pasx:site-DE01:prod" });
+    });
+  });
+
+  describe("when a second client writes into the batch", () => {
+    it("opens BATCH_MULTIPLE_CLIENTS naming the second client's events", () => {
+      const events = base().events;
+      const r = reviewBatch({ batchId: "B-R", entries: entriesOf(events, "B-R", (i) => (i === 40 ? "pasx-other" : "pasx-de01")) });
+      const f = r.checklist.flatMap((c) => c.findings.map((x) => ({ item: c.id, ...x })));
+      expect(f.map((x) => `${x.item}:${x.code}`)).to.deep.equal(["one-writer:BATCH_MULTIPLE_CLIENTS"]);
+      expect(f[0].eventIds).to.deep.equal([events[40].id]);
+      expect(r.trail[40].submittedBy).to.equal("pasx-other");
+    });
+  });
+
+  describe("when the batch is written from two sources", () => {
+    it("opens BATCH_MULTIPLE_SOURCES", () => {
+      const events = base().events;
+      events[30] = { ...events[30], source: "urn:mes:other" };
+      expect(open(events).map((x) => `${x.item}:${x.code}`)).to.deep.equal(["one-writer:BATCH_MULTIPLE_SOURCES"]);
+    });
+  });
+
+  describe("when a second batch.created names the batch", () => {
+    it("opens BATCH_CREATED_AGAIN as integrity-relevant, naming the second one", () => {
+      const events = base().events;
+      const again = { ...events[0], id: "evt-created-again" };
+      events.splice(60, 0, again);
+      const f = open(events);
+      expect(f.map((x) => `${x.item}:${x.code}`)).to.deep.equal(["created-once:BATCH_CREATED_AGAIN"]);
+      expect(f[0].eventIds).to.deep.equal(["evt-created-again"]);
+      expect(f[0].message).to.match(/^integrity-relevant/);
     });
   });
 });

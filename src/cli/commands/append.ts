@@ -8,11 +8,12 @@
 import fs from "node:fs";
 import readline from "node:readline";
 import { Command } from "commander";
-import { EventError, assertEvent } from "../../core";
+import { EventError, GxpEvent, assertEvent } from "../../core";
 import { openLedger } from "../../service/ledger";
 import { configOf, output } from "../context";
 import { CliExit, EXIT } from "../exit";
 import { StoreError } from "../../store/errors";
+import { assertNotReserved, WriteRefused } from "../../service/write-rules";
 
 const CHUNK = 1000;
 
@@ -46,6 +47,13 @@ export function appendCommand(): Command {
         const text = bad.map((b) => `line ${b.line}: ${b.errors.map((i) => `${i.path} ${i.message}`).join("; ")}`).join("\n");
         if (cmd.optsWithGlobals().json) process.stdout.write(JSON.stringify({ stored: 0, rejected: bad }, null, 2) + "\n");
         throw new CliExit(EXIT.USAGE, `${bad.length} invalid line(s); nothing stored:\n${text}`);
+      }
+      // The ledger's own type and sources are written only by the ledger (its security recorder).
+      try {
+        assertNotReserved(events as GxpEvent[]);
+      } catch (e) {
+        if (e instanceof WriteRefused) throw new CliExit(EXIT.USAGE, `line ${lineOf.get(e.info.eventId as string) ?? "?"}: ${e.code}: ${e.message}; nothing stored`);
+        throw e;
       }
       const ledger = openLedger(config.dataDir, config.seal, undefined, false, config.ledgerName);
       let stored = 0;

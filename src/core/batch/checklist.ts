@@ -17,6 +17,8 @@ export interface ChecklistInput {
   fold: CorrectionFold;
   signatures: SignatureReview;
   sourceGaps: readonly BatchSourceGap[];
+  /** The submitting client of each event (`submittedBy.client`), parallel to `events`; undefined for an import. */
+  submitters?: readonly (string | undefined)[];
 }
 
 function item(id: string, title: string, basis: string, applies: boolean, findings: Finding[], notes: Finding[] = []): ChecklistItem {
@@ -189,6 +191,45 @@ export function evaluateChecklist(input: ChecklistInput): ChecklistItem[] {
     eventIds: [g.eventId],
   }));
 
+  // 12. One writer: a batch written by more than one API client or from more than one source is
+  // worth a reviewer's eye (one MES credential must not write into another's batch record); a
+  // second batch.created for the batch id is integrity-relevant (the batch was re-created or
+  // impersonated), issue 12.
+  const count = (xs: readonly (string | undefined)[]): Map<string, string[]> => {
+    const m = new Map<string, string[]>();
+    xs.forEach((x, i) => {
+      if (x === undefined) return;
+      const ids = m.get(x) ?? [];
+      ids.push(events[i].id);
+      m.set(x, ids);
+    });
+    return m;
+  };
+  const listOf = (m: Map<string, string[]>) => [...m].map(([k, ids]) => `${k} (${ids.length} event${ids.length === 1 ? "" : "s"})`).join(", ");
+  const writerOpen: Finding[] = [];
+  const clients = count(input.submitters ?? []);
+  if (clients.size > 1) {
+    // Each writer's events but the first writer's: the first one is the batch's own.
+    const [, ...others] = [...clients.values()];
+    writerOpen.push({ code: "BATCH_MULTIPLE_CLIENTS", message: `batch ${input.batchId} was written by ${clients.size} API clients: ${listOf(clients)}`, eventIds: others.flat() });
+  }
+  const sources = count(events.map((e) => e.source));
+  if (sources.size > 1) {
+    const [, ...others] = [...sources.values()];
+    writerOpen.push({ code: "BATCH_MULTIPLE_SOURCES", message: `batch ${input.batchId} was written from ${sources.size} sources: ${listOf(sources)}`, eventIds: others.flat() });
+  }
+  const createdAll = events.filter((e) => e.type === "batch.created");
+  const createdOpen: Finding[] =
+    createdAll.length > 1
+      ? [
+          {
+            code: "BATCH_CREATED_AGAIN",
+            message: `integrity-relevant: batch ${input.batchId} has ${createdAll.length} batch.created events (${createdAll.map((e) => e.id).join(", ")}): it was created again, by a second writer or a replayed MES; only the first starts the record`,
+            eventIds: createdAll.slice(1).map((e) => e.id),
+          },
+        ]
+      : [];
+
   const sig = input.signatures;
   const sigOpen = [...sig.open];
   return [
@@ -201,5 +242,7 @@ export function evaluateChecklist(input: ChecklistInput): ChecklistItem[] {
     item("audit-trail-review", "The audit trail was reviewed before disposition", "FDA DI Q&A Q7–Q8; PIC/S PI 041", true, reviewOpen),
     item("disposition", "Disposition signed, nothing received after it", "21 CFR 211.192; EU GMP Annex 16; Annex 11 §15", disposition !== undefined, dispOpen),
     item("source-sequence", "No sequence gaps from the source", "EU GMP Annex 11 §5", events.length > 0, gapOpen),
+    item("one-writer", "The batch is written by one API client from one source", "21 CFR 11.10(d),(g); EU GMP Annex 11 §12.1", events.length > 0, writerOpen),
+    item("created-once", "One batch.created for the batch id (integrity-relevant when not)", "21 CFR 211.188; FDA DI Q&A Q1; Annex 11 §5", created !== undefined, createdOpen),
   ];
 }

@@ -75,7 +75,8 @@ export function reviewBatch(input: BatchReviewInput): BatchReview {
   const events = ordered.map((e) => e.record.event);
   const fold = foldCorrections(events);
   const signatures = reviewSignatures(events, fold);
-  const checklist = evaluateChecklist({ batchId: input.batchId, events, fold, signatures, sourceGaps: input.sourceGaps ?? [] });
+  const submitters = ordered.map((e) => e.record.submittedBy?.client);
+  const checklist = evaluateChecklist({ batchId: input.batchId, events, fold, signatures, sourceGaps: input.sourceGaps ?? [], submitters });
 
   const dispIndex = events.findIndex((e) => e.type === "batch.dispositioned");
   const disp = dispIndex >= 0 ? events[dispIndex] : undefined;
@@ -95,6 +96,8 @@ export function reviewBatch(input: BatchReviewInput): BatchReview {
       occurredAt: e.occurredAt,
       receivedAt: x.record.receivedAt,
       actor: `${e.actor.printedName} (${e.actor.role})`,
+      ...(x.record.submittedBy ? { submittedBy: x.record.submittedBy.client } : {}),
+      source: e.source,
       summary: summarizeEvent(e),
       flags,
     };

@@ -90,6 +90,10 @@ export interface TrailEntry {
   occurredAt: string;
   receivedAt: string;
   actor: string;
+  /** The API client that submitted the event (`submittedBy.client` of its record); absent for an import. */
+  submittedBy?: string;
+  /** The event's source. */
+  source: string;
   summary: string;
   flags: string[];
 }
