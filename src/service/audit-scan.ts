@@ -43,7 +43,12 @@ export type AuditFindingCode =
   | "DEPLOYMENT_NOT_PINNED"
   | "CHAIN_NOT_PINNED"
   | "CHECKPOINT_MISSING"
-  | "CHECKPOINT_INVALID";
+  | "CHECKPOINT_INVALID"
+  | "RECEIPT_GROUP_ROOT_MISMATCH"
+  | "RECEIPT_GROUP_SIGNATURE_INVALID"
+  | "RECEIPT_GROUP_EVENT_MISSING"
+  | "RECEIPT_GROUP_RANGE_BROKEN"
+  | "EVENT_WITHOUT_RECEIPT_GROUP";
 
 /** One finding: what is wrong, and which event, epoch or anchor it concerns. */
 export interface AuditFinding {

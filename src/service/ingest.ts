@@ -17,7 +17,9 @@ import {
   assertEvent,
   assertNotInFuture,
   buildReceiptTree,
+  bytesEqual,
   receiptGroupRef,
+  receiptLeafHash,
 } from "../core";
 import { verifySourceSig } from "../crypto/source-sig";
 import { nodeHasher } from "../crypto/node-hasher";
@@ -55,10 +57,11 @@ export interface Ingestor {
    */
   submit(events: readonly unknown[], client?: Client, opts?: { bulk?: boolean }): Promise<{ receipt: SignedReceipt; duplicate: boolean }[]>;
   /**
-   * The signed receipt of a stored event, the same bytes as when it was accepted: version 2 from its
-   * stored commit group, or version 1 for an event committed without one (before receipt groups, or
-   * appended by the ledger itself or the CLI).
-   * @throws StoreError RECEIPT_GROUP_MISMATCH when the stored group no longer matches its events
+   * The signed receipt of a stored event, the same bytes as when it was accepted, rebuilt from its
+   * stored commit group (signed at commit). Never signs anything: an event without a stored group
+   * (appended by the ledger itself or the CLI, or a row written into the file) has no receipt.
+   * @throws StoreError RECEIPT_NOT_STORED when the event is in no receipt group;
+   *   RECEIPT_GROUP_MISMATCH when the stored group no longer matches its events
    */
   receiptOf(ev: StoredEvent): SignedReceipt;
   anchorBy(receivedAt: string): string;
@@ -76,7 +79,6 @@ export function createIngestor(ledger: Ledger, opts: IngestOptions): Ingestor {
   const groups = createReceiptGroupStore(ledger.db);
   const key = opts.receiptKey;
   const anchorBy = (receivedAt: string) => new Date(Date.parse(receivedAt) + opts.anchorWithinMs).toISOString();
-  const signV1 = (r: StoreReceipt): SignedReceipt => key.sign({ ...r, anchorBy: anchorBy(r.receivedAt), ledger: opts.ledgerName, keyId: key.keyId });
 
   /** A signed commit group: the tree over its receipt leaves and the one signature. */
   interface Group {
@@ -123,12 +125,29 @@ export function createIngestor(ledger: Ledger, opts: IngestOptions): Ingestor {
     recent.set(g.firstSeq, g);
     if (recent.size > 16) recent.delete(recent.keys().next().value as number);
   };
-  /** The receipt of a stored event, rebuilt from its stored group (or version 1 without one). */
+  /**
+   * The receipt of a stored event, rebuilt from its stored group. Receipts are signed only at commit
+   * (seal above): a row without a group gets no receipt, so a row written into the file cannot
+   * obtain the ledger's signature after the fact.
+   */
   const storedReceipt = (entry: StoreReceipt): SignedReceipt => {
     const row = groups.groupOf(entry.seq);
-    if (!row) return signV1(entry);
+    if (!row) {
+      throw new StoreError("RECEIPT_NOT_STORED", `event ${entry.id} (seq ${entry.seq}) has no stored receipt: it was not accepted over the API (the ledger's own events, CLI appends) or its receipt group is gone`, {
+        eventId: entry.id,
+        seq: entry.seq,
+      });
+    }
     const cached = recent.get(row.firstSeq);
-    if (cached && cached.tree.root === row.root && cached.signature === Buffer.from(row.signature).toString("base64url")) return receiptAt(cached, entry);
+    // The cache holds what was signed; the event as stored now must still be that leaf.
+    if (
+      cached &&
+      cached.tree.root === row.root &&
+      cached.signature === Buffer.from(row.signature).toString("base64url") &&
+      bytesEqual(receiptLeafHash(entry, nodeHasher), cached.tree.levels[0][entry.seq - cached.firstSeq])
+    ) {
+      return receiptAt(cached, entry);
+    }
     const tree = buildReceiptTree(groups.entries(row.firstSeq, row.firstSeq + row.size), nodeHasher);
     if (tree.size !== row.size || tree.root !== row.root) {
       throw new StoreError("RECEIPT_GROUP_MISMATCH", `receipt group from seq ${row.firstSeq}: its events give root ${tree.root} over ${tree.size}, the stored group says ${row.root} over ${row.size}`, {
