@@ -26,7 +26,7 @@ import { nodeHasher } from "../crypto/node-hasher";
 import { ReceiptKey, SignedReceipt } from "../crypto/receipt-key";
 import { Client } from "../store/clients";
 import { StoreError } from "../store/errors";
-import { AppendResult, Receipt as StoreReceipt, StoredEvent, receiptOf as storedEntryOf } from "../store/event-store";
+import { AppendOptions, AppendResult, Receipt as StoreReceipt, StoredEvent, receiptOf as storedEntryOf } from "../store/event-store";
 import { createReceiptGroupStore } from "../store/receipt-groups";
 import { Ledger } from "./ledger";
 import { SecurityRecorder } from "./security";
@@ -64,6 +64,13 @@ export interface Ingestor {
    *   RECEIPT_GROUP_MISMATCH when the stored group no longer matches its events
    */
   receiptOf(ev: StoredEvent): SignedReceipt;
+  /**
+   * A late post (issue 12 item 4): appends events whose sourceSequence each fills a gap flagged for
+   * its source, in their own transaction and receipt group, recording each in late_events with the
+   * reason and, in the same transaction, an `event.late_accepted` security event.
+   * @throws EventError; StoreError LATE_EVENT_NOT_IN_GAP, LATE_EVENT_ALREADY_STORED, EVENT_ID_CONFLICT, …
+   */
+  ingestLate(events: readonly unknown[], client: Client, reason: string): { receipt: SignedReceipt; duplicate: boolean }[];
   anchorBy(receivedAt: string): string;
 }
 
@@ -166,9 +173,21 @@ export function createIngestor(ledger: Ledger, opts: IngestOptions): Ingestor {
       receipt: g && r.receipt.seq >= g.firstSeq && r.receipt.seq < g.firstSeq + g.tree.size ? receiptAt(g, r.receipt) : storedReceipt(r.receipt),
       duplicate: r.duplicate,
     }));
-  const ingestTx = ledger.db.transaction((events: readonly GxpEvent[], o: { submittedBy?: SubmittedBy }) => {
+  const ingestTx = ledger.db.transaction((events: readonly GxpEvent[], o: AppendOptions) => {
     const out = ledger.events.append(events, o);
     return { out, group: seal(fresh([out])) };
+  });
+  // A late post: its events and their group, then one security event per late event (after the
+  // group, so outside it), all in one transaction.
+  const lateTx = ledger.db.transaction((events: readonly GxpEvent[], o: AppendOptions & { late: { reason: string } }) => {
+    const out = ledger.events.append(events, o);
+    const group = seal(fresh([out]));
+    for (const r of out) {
+      if (r.duplicate) continue;
+      const ev = events.find((e) => e.id === r.receipt.id)!;
+      opts.security.record("event.late_accepted", { eventId: ev.id, seq: r.receipt.seq, source: ev.source, sourceSequence: ev.sourceSequence, reason: o.late.reason, client: o.submittedBy?.client ?? null });
+    }
+    return { out, group };
   });
   const groupTx = ledger.db.transaction((calls: { events: readonly GxpEvent[]; opts: { submittedBy?: SubmittedBy } }[]) => {
     const out = ledger.events.appendGroup(calls);
@@ -256,6 +275,17 @@ export function createIngestor(ledger: Ledger, opts: IngestOptions): Ingestor {
     },
     receiptOf(ev) {
       return storedReceipt(storedEntryOf(ev));
+    },
+    ingestLate(events, client, reason) {
+      const checked = precheck(events, client);
+      let committed: ReturnType<typeof lateTx>;
+      try {
+        committed = lateTx.immediate(checked, { submittedBy: submittedByOf(client), late: { reason } });
+      } catch (e) {
+        throw refused(e, client);
+      }
+      if (committed.group) remember(committed.group);
+      return finish(committed.out, committed.group);
     },
   };
 }
