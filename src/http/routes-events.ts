@@ -11,8 +11,9 @@ const MES = ["mes"] as const;
 export function eventRoutes(app: FastifyInstance, deps: AppDeps): void {
   const bulkMax = deps.bulkMax ?? 1000;
 
-  // Receipt version 2 (src/core/receipt/receipt.ts); a replay of an event committed without a
-  // receipt group returns its version 1 receipt, which has the same fields but mediaType and group.
+  // Receipt version 2 (src/core/receipt/receipt.ts), signed at commit. A replay answers the stored
+  // receipt; an event committed without a receipt group has none (409 RECEIPT_NOT_STORED), never a
+  // new signature.
   const str = { type: "string" };
   const receipt = {
     type: "object",
@@ -39,6 +40,13 @@ export function eventRoutes(app: FastifyInstance, deps: AppDeps): void {
       config: { roles: MES },
       schema: {
         summary: "Post one GxP event",
+        querystring: {
+          type: "object",
+          properties: {
+            late: { type: "string", enum: ["true"], description: "a late event: its sourceSequence fills a gap flagged for its source (never a stored number)" },
+            reason: { type: "string", minLength: 3, maxLength: 1000, description: "why the event is late (required with late=true)" },
+          },
+        },
         body: EVENT_SCHEMA,
         response: { 201: { description: "stored; signed receipt", ...receipt }, 200: { description: "replay of a stored event; its original receipt", ...receipt } },
       },
