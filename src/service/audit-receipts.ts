@@ -14,8 +14,10 @@
  * applied, and below the first group) are not expected to be in one.
  */
 import { createPublicKey, KeyObject, verify as edVerify } from "node:crypto";
-import { buildReceiptTree, receiptGroupMessage, toHex } from "../core";
-import { nodeHasher } from "../crypto/node-hasher";
+import { RECEIPT_LEAF_LABEL, receiptGroupMessage, toHex } from "../core";
+import { HASH_LENGTH } from "../core/merkle/hasher";
+import { buildLevelBytes } from "../core/merkle/tree";
+import { leafHashOfText, nodeHasher } from "../crypto/node-hasher";
 import { Db } from "../store/sqlite";
 import { AuditFinding } from "./audit-scan";
 
@@ -25,6 +27,16 @@ const RECEIPT_GROUPS_MIGRATION = "2026-11-26-02-receipt-groups";
 const LEDGER_CLIENT = "gxp-ledger";
 /** Missing sequence numbers named per group, at most. */
 const NAMED = 10;
+
+/**
+ * The receipt leaf of an event row, as src/core/receipt/receipt.ts receiptLeafHash computes it:
+ * H(0x00 ‖ label ‖ JCS({id, leafHash, receivedAt, seq})), the JCS spelled out (members in RFC 8785
+ * §3.2.3 order; strings as JSON.stringify writes them, which RFC 8785 §3.2.2.2 adopts; seq an
+ * integer), so that a large ledger's groups are rebuilt without an object per event.
+ */
+export function receiptLeafOf(id: string, seq: number, leafHash: Uint8Array, receivedAt: string): Buffer {
+  return leafHashOfText(`${RECEIPT_LEAF_LABEL}{"id":${JSON.stringify(id)},"leafHash":"${toHex(leafHash)}","receivedAt":${JSON.stringify(receivedAt)},"seq":${seq}}`);
+}
 
 /** What the receipt checks found, and how many groups they checked. */
 export interface ReceiptAudit {
@@ -106,15 +118,15 @@ function scan(db: Db, ledgerName: string): ReceiptAudit {
       });
       continue;
     }
-    const tree = buildReceiptTree(
-      rows.map(([id, seq, leaf, receivedAt]) => ({ id, seq, leafHash: toHex(leaf), receivedAt })),
-      nodeHasher,
-    );
-    if (tree.root !== root) {
+    const leaves = Buffer.alloc(rows.length * HASH_LENGTH);
+    rows.forEach(([id, seq, leaf, receivedAt], i) => leaves.set(receiptLeafOf(id, seq, leaf, receivedAt), i * HASH_LENGTH));
+    const levels = buildLevelBytes(nodeHasher, leaves);
+    const rebuilt = Buffer.from(levels[levels.length - 1].subarray(0, HASH_LENGTH));
+    if (!rebuilt.equals(g.root)) {
       findings.push({
         code: "RECEIPT_GROUP_ROOT_MISMATCH",
         seq: g.first_seq,
-        message: `${what}: the root rebuilt from its events is ${tree.root}, the signed root is ${root}: an event the ledger signed a receipt for was altered, replaced or re-hashed`,
+        message: `${what}: the root rebuilt from its events is ${toHex(rebuilt)}, the signed root is ${root}: an event the ledger signed a receipt for was altered, replaced or re-hashed`,
       });
     }
   }

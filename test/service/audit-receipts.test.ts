@@ -11,6 +11,8 @@ import type { FastifyInstance } from "fastify";
 import { openLedger, Ledger } from "../../src/service/ledger";
 import { createApiServices, ApiServices } from "../../src/service/api";
 import { auditLedger, AuditFinding } from "../../src/service/audit";
+import { receiptLeafOf } from "../../src/service/audit-receipts";
+import { fromHex, receiptLeafHash, toHex } from "../../src/core";
 import { buildApp } from "../../src/http/app";
 import { Client } from "../../src/store/clients";
 import { sampleEvent, sampleEvents } from "../helpers/events";
@@ -55,6 +57,17 @@ after(() => {
     if (f.ledger.db.open) f.ledger.close();
     fs.rmSync(f.dir, { recursive: true, force: true });
   }
+});
+
+describe("receiptLeafOf", () => {
+  it("is the core's receipt leaf hash, for ids with quotes, backslashes, control characters and non-ASCII", () => {
+    const leaf = "0x" + "ab".repeat(32);
+    for (const id of ["evt-1", 'a"b\\c', "tab\there\u0001", "Straße-é-😀", "\u2028x"]) {
+      for (const seq of [0, 7, 123456789]) {
+        expect(toHex(receiptLeafOf(id, seq, fromHex(leaf), "2026-12-04T10:00:00.000Z"))).to.equal(toHex(receiptLeafHash({ id, seq, leafHash: leaf, receivedAt: "2026-12-04T10:00:00.000Z" })));
+      }
+    }
+  });
 });
 
 describe("auditLedger: receipt groups", () => {
