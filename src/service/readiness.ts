@@ -7,7 +7,7 @@
  * events are anchored.
  */
 import { Ledger } from "./ledger";
-import { Runner, missedPromiseReason, preemptedReason } from "./runner";
+import { Runner, missedPromiseOf, missedPromiseReason, preemptedReason } from "./runner";
 
 /** The readiness document. */
 export interface Readiness {
@@ -24,7 +24,7 @@ export interface Readiness {
 }
 
 /** The readiness of `ledger` served with `runner`; `anchorWithinMs` is the anchor lag limit. */
-export function readinessOf(ledger: Ledger, runner: Pick<Runner, "preemptedEpochs" | "chainReachable" | "lastError" | "chainHead"> & Partial<Pick<Runner, "missedPromise">>, anchorWithinMs: number, nowMs = Date.now()): Readiness {
+export function readinessOf(ledger: Ledger, runner: Pick<Runner, "preemptedEpochs" | "chainReachable" | "lastError" | "chainHead">, anchorWithinMs: number, nowMs = Date.now()): Readiness {
   const reasons: string[] = [];
   let dbOk = true;
   try {
@@ -42,7 +42,8 @@ export function readinessOf(ledger: Ledger, runner: Pick<Runner, "preemptedEpoch
   if (lagSeconds * 1000 > anchorWithinMs) reasons.push(`anchor lag ${lagSeconds} s over the limit of ${anchorWithinMs / 1000} s`);
   const err = runner.lastError();
   if (err) reasons.push(`anchoring failing: ${err}`);
-  const missed = runner.missedPromise?.();
+  // Read now, not as of the runner's last tick: the alert clears as soon as the events are anchored.
+  const missed = dbOk ? missedPromiseOf(ledger, nowMs) : undefined;
   if (missed) reasons.push(missedPromiseReason(missed));
   return {
     ready: reasons.length === 0,
