@@ -13,6 +13,7 @@ import { proofCommand } from "./commands/proof";
 import { verifyProofCommand } from "./commands/verify-proof";
 import { clientCommand } from "./commands/client";
 import { verifyReceiptCommand } from "./commands/verify-receipt";
+import { verifyReceiptsCommand } from "./commands/verify-receipts";
 import { auditCommand } from "./commands/audit";
 import { backupCommand, restoreCommand } from "./commands/backup";
 import { verifyBatchCommand } from "./commands/verify-batch";
@@ -31,7 +32,7 @@ export function buildCli(): Command {
     .option("--json", "print results as JSON")
     .showHelpAfterError()
     .exitOverride();
-  for (const c of [serveCommand(), appendCommand(), sealCommand(), anchorCommand(), statusCommand(), verifyCommand(), verifyBatchCommand(), exportBatchCommand(), verifyPackageCommand(), proofCommand(), verifyProofCommand(), verifyReceiptCommand(), clientCommand(), auditCommand(), backupCommand(), restoreCommand(), trustCommand(), keyCommand()]) {
+  for (const c of [serveCommand(), appendCommand(), sealCommand(), anchorCommand(), statusCommand(), verifyCommand(), verifyBatchCommand(), exportBatchCommand(), verifyPackageCommand(), proofCommand(), verifyProofCommand(), verifyReceiptCommand(), verifyReceiptsCommand(), clientCommand(), auditCommand(), backupCommand(), restoreCommand(), trustCommand(), keyCommand()]) {
     root.addCommand(c.exitOverride());
   }
   return root;

@@ -1,5 +1,5 @@
 /** Writing events: POST /v1/events and POST /v1/events:bulk (role mes). */
-import { FastifyInstance } from "fastify";
+import { FastifyInstance, FastifyReply } from "fastify";
 import { EVENT_SCHEMA } from "../core";
 import { DEFAULT_BULK_BODY_MAX_BYTES } from "../service/config";
 import { AppDeps } from "./app";
@@ -11,8 +11,9 @@ const MES = ["mes"] as const;
 export function eventRoutes(app: FastifyInstance, deps: AppDeps): void {
   const bulkMax = deps.bulkMax ?? 1000;
 
-  // Receipt version 2 (src/core/receipt/receipt.ts); a replay of an event committed without a
-  // receipt group returns its version 1 receipt, which has the same fields but mediaType and group.
+  // Receipt version 2 (src/core/receipt/receipt.ts), signed at commit. A replay answers the stored
+  // receipt; an event committed without a receipt group has none (409 RECEIPT_NOT_STORED), never a
+  // new signature.
   const str = { type: "string" };
   const receipt = {
     type: "object",
@@ -39,11 +40,29 @@ export function eventRoutes(app: FastifyInstance, deps: AppDeps): void {
       config: { roles: MES },
       schema: {
         summary: "Post one GxP event",
+        querystring: {
+          type: "object",
+          properties: {
+            late: { type: "string", enum: ["true"], description: "a late event: its sourceSequence fills a gap flagged for its source (never a stored number)" },
+            reason: { type: "string", minLength: 3, maxLength: 1000, description: "why the event is late (required with late=true)" },
+          },
+        },
         body: EVENT_SCHEMA,
         response: { 201: { description: "stored; signed receipt", ...receipt }, 200: { description: "replay of a stored event; its original receipt", ...receipt } },
       },
     },
     async (req, reply) => {
+      // A late post (?late=true&reason=…) fills a gap flagged for the event's source, in its own transaction.
+      const q = req.query as { late?: string; reason?: string };
+      if (q.late !== undefined) {
+        const reason = (q.reason ?? "").trim();
+        if (q.late !== "true" || reason.length < 3 || reason.length > 1000) {
+          return (reply as unknown as FastifyReply).code(400).type(PROBLEM_MEDIA_TYPE).send(problem(400, "LATE_REASON_REQUIRED", "Invalid late post", "a late post is ?late=true&reason=<why the event is late, 3 to 1000 characters>"));
+        }
+        const [r] = deps.ingestor.ingestLate([req.body], req.client!, reason);
+        if (!r.duplicate) deps.metrics?.eventsAccepted.inc();
+        return reply.code(r.duplicate ? 200 : 201).send(r.receipt);
+      }
       // Group commit: the promise resolves after the shared transaction is on disk (WAL, synchronous=FULL).
       const [r] = await deps.ingestor.submit([req.body], req.client);
       if (!r.duplicate) deps.metrics?.eventsAccepted.inc();

@@ -9,6 +9,7 @@ import { buildProof } from "../service/proof";
 import { verifyBatch } from "../service/batch-verify";
 import { positionOf } from "../service/status";
 import { StoredEvent } from "../store/event-store";
+import { StoreError } from "../store/errors";
 import { AppDeps } from "./app";
 import { problem, PROBLEM_MEDIA_TYPE } from "./problem";
 
@@ -88,7 +89,24 @@ export function readRoutes(app: FastifyInstance, deps: AppDeps): void {
   app.get<{ Params: { id: string } }>("/v1/events/:id/receipt", { config: { roles: READERS_AND_MES } }, async (req, reply) => {
     const ev = visible(req);
     if (!ev) return notFound(reply, "EVENT", `no event with id ${req.params.id}`);
-    return deps.ingestor.receiptOf(ev);
+    // The stored bytes signed at commit, never a new signature (issue 12 item 5).
+    try {
+      return deps.ingestor.receiptOf(ev);
+    } catch (e) {
+      if (e instanceof StoreError && e.code === "RECEIPT_NOT_STORED") {
+        return reply
+          .code(404)
+          .type(PROBLEM_MEDIA_TYPE)
+          .send(problem(404, "RECEIPT_NOT_FOUND", "Not found", `event ${ev.eventId} has no stored receipt: receipts are signed only when an event is accepted over the API`));
+      }
+      if (e instanceof StoreError && e.code === "RECEIPT_GROUP_MISMATCH") {
+        return reply
+          .code(409)
+          .type(PROBLEM_MEDIA_TYPE)
+          .send(problem(409, e.code, "Ledger integrity failure", `no receipt for event ${ev.eventId}: its stored receipt group no longer matches its events (run audit)`));
+      }
+      throw e;
+    }
   });
 
   app.get<{ Params: { id: string } }>("/v1/events/:id/proof", { config: { roles: READERS } }, async (req, reply) => {

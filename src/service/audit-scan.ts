@@ -40,7 +40,12 @@ export type AuditFindingCode =
   | "ANCHOR_EPOCH_MISSING_LOCALLY"
   | "ANCHOR_TX_MISSING"
   | "ANCHOR_BLOCK_MISMATCH"
-  | PinCheckCode;
+  | PinCheckCode
+  | "RECEIPT_GROUP_ROOT_MISMATCH"
+  | "RECEIPT_GROUP_SIGNATURE_INVALID"
+  | "RECEIPT_GROUP_EVENT_MISSING"
+  | "RECEIPT_GROUP_RANGE_BROKEN"
+  | "EVENT_WITHOUT_RECEIPT_GROUP";
 
 /** One finding: what is wrong, and which event, epoch or anchor it concerns. */
 export interface AuditFinding {

@@ -11,6 +11,10 @@
  *   against the levels rebuilt from those tiles, and the root rebuilt from its events' recomputed
  *   leaves against the stored root;
  *
+ * - every receipt group (audit-receipts.ts): its root rebuilt from its events' receipt leaves, its
+ *   signature checked with a recorded ledger key, and every event accepted over the API in a group:
+ *   what catches a file-level edit or deletion of events not yet anchored;
+ *
  * - the ledger's pin: every anchors row and chain/deployment.json against the pinned chain, contract
  *   and ledger id, every epoch's checkpoint signature against a recorded ledger key;
  *
@@ -32,6 +36,7 @@ import { Deployment } from "../chain/deploy";
 import { providerTransport } from "../chain/verify-anchor";
 import { anchorPinFinding, createCheckpointChecker, deploymentPinFinding, genesisHashOf, genesisPinFinding, pinOrFinding } from "./pin-check";
 import { StoredPin } from "../store/pin-store";
+import { auditReceiptGroups } from "./audit-receipts";
 
 export { AuditFinding, AuditFindingCode, auditLocal } from "./audit-scan";
 
@@ -52,6 +57,8 @@ export interface AuditReport {
   events: number;
   epochs: number;
   anchors: number;
+  /** Receipt groups checked. */
+  receiptGroups: number;
   /** Every finding, local ones first. */
   findings: AuditFinding[];
   /** Whether the chain was checked: `unreachable` leaves only the local checks done. */
@@ -151,12 +158,15 @@ export async function auditLedger(ledger: Ledger, opts: AuditOptions = {}): Prom
   const local = workers > 1 ? await auditLocalParallel(ledger, workers, opts) : auditLocal(ledger.db, opts);
   const localMs = performance.now() - t0;
   const findings = local.findings;
+  const receipts = auditReceiptGroups(ledger.db, ledger.name);
+  findings.push(...receipts.findings);
   const pin = checkPin(ledger, local.epochs, opts.deployment, findings);
   const anchored = local.epochs.map((e) => ({ e, a: ledger.epochs.anchorOf(e.epoch) }));
   const report: AuditReport = {
     events: local.events,
     epochs: local.epochs.length,
     anchors: anchored.filter((x) => x.a).length,
+    receiptGroups: receipts.groups,
     findings,
     chain: "skipped",
     localMs: Math.round(localMs),

@@ -248,6 +248,12 @@ export async function verifyBatch(ledger: Ledger, batchId: string, opts: VerifyB
     .filter((g) => ids.has(g.eventId))
     .map((g) => ({ eventId: g.eventId, source: g.source, expected: g.expected, got: g.got }));
   const review = reviewBatch({ batchId, entries, sourceGaps });
+  // Late events (issue 12 item 4): flagged in the trail with the gap they fill and the reason.
+  const late = new Map(ledger.events.lateEvents().filter((l) => ids.has(l.eventId)).map((l) => [l.eventId, l]));
+  for (const t of review.trail) {
+    const l = late.get(t.eventId);
+    if (l) t.flags.push(`LATE: sourceSequence ${l.sourceSequence} filled a flagged gap of ${l.source}, accepted ${l.acceptedAt} from ${l.client ?? "?"}: ${l.reason}`);
+  }
   const now = (opts.now ?? (() => new Date()))().toISOString();
   return batchReportOf(review, { checks, findings, anchoring: { anchored: rows.length - notAnchored.length, notAnchored, epochs: [...byEpoch.keys()].sort((a, b) => a - b) } }, now, "ledger");
 }

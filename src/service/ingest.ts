@@ -17,14 +17,16 @@ import {
   assertEvent,
   assertNotInFuture,
   buildReceiptTree,
+  bytesEqual,
   receiptGroupRef,
+  receiptLeafHash,
 } from "../core";
 import { verifySourceSig } from "../crypto/source-sig";
 import { nodeHasher } from "../crypto/node-hasher";
 import { ReceiptKey, SignedReceipt } from "../crypto/receipt-key";
 import { Client } from "../store/clients";
 import { StoreError } from "../store/errors";
-import { AppendResult, Receipt as StoreReceipt, StoredEvent, receiptOf as storedEntryOf } from "../store/event-store";
+import { AppendOptions, AppendResult, Receipt as StoreReceipt, StoredEvent, receiptOf as storedEntryOf } from "../store/event-store";
 import { createReceiptGroupStore } from "../store/receipt-groups";
 import { Ledger } from "./ledger";
 import { SecurityRecorder } from "./security";
@@ -62,12 +64,20 @@ export interface Ingestor {
    */
   submit(events: readonly unknown[], client?: Client, opts?: { bulk?: boolean }): Promise<{ receipt: SignedReceipt; duplicate: boolean }[]>;
   /**
-   * The signed receipt of a stored event, the same bytes as when it was accepted: version 2 from its
-   * stored commit group, or version 1 for an event committed without one (before receipt groups, or
-   * appended by the ledger itself or the CLI).
-   * @throws StoreError RECEIPT_GROUP_MISMATCH when the stored group no longer matches its events
+   * The signed receipt of a stored event, the same bytes as when it was accepted, rebuilt from its
+   * stored commit group (signed at commit). Never signs anything: an event without a stored group
+   * (appended by the ledger itself or the CLI, or a row written into the file) has no receipt.
+   * @throws StoreError RECEIPT_NOT_STORED when the event is in no receipt group;
+   *   RECEIPT_GROUP_MISMATCH when the stored group no longer matches its events
    */
   receiptOf(ev: StoredEvent): SignedReceipt;
+  /**
+   * A late post (issue 12 item 4): appends events whose sourceSequence each fills a gap flagged for
+   * its source, in their own transaction and receipt group, recording each in late_events with the
+   * reason and, in the same transaction, an `event.late_accepted` security event.
+   * @throws EventError; StoreError LATE_EVENT_NOT_IN_GAP, LATE_EVENT_ALREADY_STORED, EVENT_ID_CONFLICT, …
+   */
+  ingestLate(events: readonly unknown[], client: Client, reason: string): { receipt: SignedReceipt; duplicate: boolean }[];
   anchorBy(receivedAt: string): string;
 }
 
@@ -87,7 +97,6 @@ export function createIngestor(ledger: Ledger, opts: IngestOptions): Ingestor {
   const qSourceWriter = ledger.db.prepare<[string], string | null>("SELECT client FROM events WHERE source = ? ORDER BY source_sequence DESC LIMIT 1").pluck();
   const key = opts.receiptKey;
   const anchorBy = (receivedAt: string) => new Date(Date.parse(receivedAt) + opts.anchorWithinMs).toISOString();
-  const signV1 = (r: StoreReceipt): SignedReceipt => key.sign({ ...r, anchorBy: anchorBy(r.receivedAt), ledger: opts.ledgerName, keyId: key.keyId });
 
   /** A signed commit group: the tree over its receipt leaves and the one signature. */
   interface Group {
@@ -134,12 +143,29 @@ export function createIngestor(ledger: Ledger, opts: IngestOptions): Ingestor {
     recent.set(g.firstSeq, g);
     if (recent.size > 16) recent.delete(recent.keys().next().value as number);
   };
-  /** The receipt of a stored event, rebuilt from its stored group (or version 1 without one). */
+  /**
+   * The receipt of a stored event, rebuilt from its stored group. Receipts are signed only at commit
+   * (seal above): a row without a group gets no receipt, so a row written into the file cannot
+   * obtain the ledger's signature after the fact.
+   */
   const storedReceipt = (entry: StoreReceipt): SignedReceipt => {
     const row = groups.groupOf(entry.seq);
-    if (!row) return signV1(entry);
+    if (!row) {
+      throw new StoreError("RECEIPT_NOT_STORED", `event ${entry.id} (seq ${entry.seq}) has no stored receipt: it was not accepted over the API (the ledger's own events, CLI appends) or its receipt group is gone`, {
+        eventId: entry.id,
+        seq: entry.seq,
+      });
+    }
     const cached = recent.get(row.firstSeq);
-    if (cached && cached.tree.root === row.root && cached.signature === Buffer.from(row.signature).toString("base64url")) return receiptAt(cached, entry);
+    // The cache holds what was signed; the event as stored now must still be that leaf.
+    if (
+      cached &&
+      cached.tree.root === row.root &&
+      cached.signature === Buffer.from(row.signature).toString("base64url") &&
+      bytesEqual(receiptLeafHash(entry, nodeHasher), cached.tree.levels[0][entry.seq - cached.firstSeq])
+    ) {
+      return receiptAt(cached, entry);
+    }
     const tree = buildReceiptTree(groups.entries(row.firstSeq, row.firstSeq + row.size), nodeHasher);
     if (tree.size !== row.size || tree.root !== row.root) {
       throw new StoreError("RECEIPT_GROUP_MISMATCH", `receipt group from seq ${row.firstSeq}: its events give root ${tree.root} over ${tree.size}, the stored group says ${row.root} over ${row.size}`, {
@@ -158,9 +184,21 @@ export function createIngestor(ledger: Ledger, opts: IngestOptions): Ingestor {
       receipt: g && r.receipt.seq >= g.firstSeq && r.receipt.seq < g.firstSeq + g.tree.size ? receiptAt(g, r.receipt) : storedReceipt(r.receipt),
       duplicate: r.duplicate,
     }));
-  const ingestTx = ledger.db.transaction((events: readonly GxpEvent[], o: { submittedBy?: SubmittedBy }) => {
+  const ingestTx = ledger.db.transaction((events: readonly GxpEvent[], o: AppendOptions) => {
     const out = ledger.events.append(events, o);
     return { out, group: seal(fresh([out])) };
+  });
+  // A late post: its events and their group, then one security event per late event (after the
+  // group, so outside it), all in one transaction.
+  const lateTx = ledger.db.transaction((events: readonly GxpEvent[], o: AppendOptions & { late: { reason: string } }) => {
+    const out = ledger.events.append(events, o);
+    const group = seal(fresh([out]));
+    for (const r of out) {
+      if (r.duplicate) continue;
+      const ev = events.find((e) => e.id === r.receipt.id)!;
+      opts.security.record("event.late_accepted", { eventId: ev.id, seq: r.receipt.seq, source: ev.source, sourceSequence: ev.sourceSequence, reason: o.late.reason, client: o.submittedBy?.client ?? null });
+    }
+    return { out, group };
   });
   const groupTx = ledger.db.transaction((calls: { events: readonly GxpEvent[]; opts: { submittedBy?: SubmittedBy } }[]) => {
     const out = ledger.events.appendGroup(calls);
@@ -273,6 +311,17 @@ export function createIngestor(ledger: Ledger, opts: IngestOptions): Ingestor {
     },
     receiptOf(ev) {
       return storedReceipt(storedEntryOf(ev));
+    },
+    ingestLate(events, client, reason) {
+      const checked = precheck(events, client);
+      let committed: ReturnType<typeof lateTx>;
+      try {
+        committed = lateTx.immediate(checked, { submittedBy: submittedByOf(client), late: { reason } });
+      } catch (e) {
+        throw refused(e, client);
+      }
+      if (committed.group) remember(committed.group);
+      return finish(committed.out, committed.group);
     },
   };
 }

@@ -2,10 +2,12 @@
  * Prometheus metrics (prom-client), one registry per process: events accepted and rejected by reason,
  * request latency, pending events, seal and anchor durations, anchor lag, chain errors, the anchoring
  * backoff (consecutive failures, delay before the next attempt), replaced anchor transactions and
- * anchors superseded by a reorganisation, and epochs pre-empted in the contract (an attack).
+ * anchors superseded by a reorganisation, epochs pre-empted in the contract (an attack), and missed
+ * anchoring promises (receipt groups past their anchorBy, not anchored).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { Ledger } from "./ledger";
+import { missedPromiseOf } from "./runner";
 
 /** The ledger's instruments. */
 export interface Metrics {
@@ -24,6 +26,8 @@ export interface Metrics {
   anchorsSuperseded: Counter;
   /** Epochs found pre-empted in the contract (anchored by a tx this ledger never sent), each counted once per process. */
   epochsPreempted: Counter;
+  /** Anchoring promises missed (receipt groups past their anchorBy, not anchored), each counted once per process. */
+  anchorPromisesMissed: Counter;
 }
 
 /** Creates the registry; gauges read the ledger when scraped. */
@@ -53,7 +57,20 @@ export function createMetrics(ledger: Ledger, opts: { defaultMetrics?: boolean }
       help: "Sealed epochs whose anchor in the contract was sent by a transaction this ledger never sent (a stolen or rogue anchorer key): anchoring stopped",
       registers: [registry],
     }),
+    anchorPromisesMissed: new Counter({
+      name: "gxp_ledger_anchor_promises_missed_total",
+      help: "Anchoring promises missed: receipt groups whose anchorBy passed before their events were anchored (counted once per missed promise)",
+      registers: [registry],
+    }),
   };
+  new Gauge({
+    name: "gxp_ledger_anchor_promises_overdue_groups",
+    help: "Receipt groups whose anchorBy has passed while their events are not anchored (0 when every promise due is kept)",
+    registers: [registry],
+    collect() {
+      this.set(missedPromiseOf(ledger, Date.now())?.groups ?? 0);
+    },
+  });
   new Gauge({
     name: "gxp_ledger_pending_events",
     help: "Events not yet sealed into an epoch",

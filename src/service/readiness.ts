@@ -2,10 +2,12 @@
  * What /readyz of `serve` answers: ready when the database reads, no epoch was pre-empted in the
  * anchor contract, the chain answers, anchoring succeeds and the anchor lag is under its limit;
  * otherwise not ready (503) with every reason. A pre-empted epoch comes first ("SECURITY: …") and
- * keeps the service not ready until an operator acts: it is an attack, not an outage.
+ * keeps the service not ready until an operator acts: it is an attack, not an outage. A missed
+ * anchoring promise (receipts past their anchorBy, events not anchored) is a reason too, until the
+ * events are anchored.
  */
 import { Ledger } from "./ledger";
-import { Runner, preemptedReason } from "./runner";
+import { Runner, missedPromiseOf, missedPromiseReason, preemptedReason } from "./runner";
 
 /** The readiness document. */
 export interface Readiness {
@@ -16,6 +18,8 @@ export interface Readiness {
   unconfirmedEpochs: number;
   anchorLagSeconds: number;
   chainHead: number | null;
+  /** The oldest missed anchoring promise, or null. */
+  missedAnchorPromise: { groups: number; firstSeq: number; lastSeq: number; anchorBy: string } | null;
   [k: string]: unknown;
 }
 
@@ -38,6 +42,9 @@ export function readinessOf(ledger: Ledger, runner: Pick<Runner, "preemptedEpoch
   if (lagSeconds * 1000 > anchorWithinMs) reasons.push(`anchor lag ${lagSeconds} s over the limit of ${anchorWithinMs / 1000} s`);
   const err = runner.lastError();
   if (err) reasons.push(`anchoring failing: ${err}`);
+  // Read now, not as of the runner's last tick: the alert clears as soon as the events are anchored.
+  const missed = dbOk ? missedPromiseOf(ledger, nowMs) : undefined;
+  if (missed) reasons.push(missedPromiseReason(missed));
   return {
     ready: reasons.length === 0,
     reasons,
@@ -46,5 +53,6 @@ export function readinessOf(ledger: Ledger, runner: Pick<Runner, "preemptedEpoch
     unconfirmedEpochs: unconfirmed.length,
     anchorLagSeconds: lagSeconds,
     chainHead: runner.chainHead() ?? null,
+    missedAnchorPromise: missed ?? null,
   };
 }

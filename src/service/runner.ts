@@ -12,6 +12,12 @@
  * anchor this ledger never sent) is an attack, not an outage (issue 11): it is logged at level error
  * with `security: true`, recorded once per epoch as a `security.event` in the ledger itself, counted
  * in gxp_ledger_epochs_preempted_total, and kept for /readyz, which stays 503 naming it.
+ *
+ * A missed anchoring promise (issue 12 item 5: a receipt group whose `anchorBy` has passed while some
+ * of its events are not in an anchored epoch) is an alert too, whatever the cause (chain down,
+ * anchoring stopped, sealing stuck): checked on every tick, shown by /readyz until the events are
+ * anchored, counted in gxp_ledger_anchor_promises_missed_total and recorded once per missed promise
+ * (keyed by the first overdue seq, so also once across restarts) as a `security.event`.
  */
 import { leaseHolder, createLease, Lease } from "../store/lease";
 import { Ledger } from "./ledger";
@@ -21,6 +27,7 @@ import { safeErrorMessage } from "../chain/provider";
 import { PreemptedEpoch, preemptedEpochOf } from "../chain/errors";
 import { createSecurityRecorder } from "./security";
 import { ANCHOR_BACKOFF, backoffDelay } from "./backoff";
+import { MissedAnchorPromise, missedAnchorPromise } from "../store/receipt-groups";
 
 type Log = (level: "debug" | "info" | "warn" | "error", msg: string, info?: Record<string, unknown>) => void;
 
@@ -30,6 +37,24 @@ export const PREEMPTED_KIND = "anchor.epoch_preempted";
 /** The /readyz reason for a pre-empted epoch: starts with "SECURITY:". */
 export function preemptedReason(p: PreemptedEpoch): string {
   return `SECURITY: epoch ${p.epoch} pre-empted in contract ${p.contract} by account ${p.anchorer} (tx ${p.txHash}): the chain holds root ${p.chainRoot}, this ledger sealed ${p.ledgerRoot}; anchoring stopped`;
+}
+
+/** The `data.kind` of the security event recorded for a missed anchoring promise. */
+export const PROMISE_MISSED_KIND = "anchor.promise_missed";
+
+/** The /readyz reason for a missed anchoring promise. */
+export function missedPromiseReason(m: MissedAnchorPromise): string {
+  return `anchoring promise missed: events seq ${m.firstSeq}..${m.lastSeq} (${m.groups} receipt group${m.groups === 1 ? "" : "s"}) are not anchored, promised by ${m.anchorBy}`;
+}
+
+/**
+ * The promises broken at `nowMs` in `ledger`: receipt groups past their anchorBy with events beyond
+ * the anchored epochs (epochs are anchored in order).
+ */
+export function missedPromiseOf(ledger: Ledger, nowMs: number): MissedAnchorPromise | undefined {
+  const latest = ledger.epochs.latest();
+  const anchoredEnd = ledger.epochs.unanchored()[0]?.firstSeq ?? (latest ? latest.firstSeq + latest.size : 0);
+  return missedAnchorPromise(ledger.db, anchoredEnd, nowMs);
 }
 
 /** Options of the background runner. */
@@ -59,6 +84,8 @@ export interface Runner {
   chainHead(): number | undefined;
   /** The epochs found pre-empted in the contract since start, oldest epoch first. */
   preemptedEpochs(): PreemptedEpoch[];
+  /** The anchoring promise missed as of the last tick, if any. */
+  missedPromise(): MissedAnchorPromise | undefined;
   stop(): Promise<void>;
 }
 
@@ -94,6 +121,28 @@ export function startRunner(ledger: Ledger, chain: ChainContext | undefined, opt
     )
     .pluck();
   const securitySource = `urn:gxp-ledger:${ledger.name}:security`;
+  let missed: MissedAnchorPromise | undefined;
+  const promisesSeen = new Set<number>();
+  const qPromiseRecorded = ledger.db
+    .prepare<[string, string, number], number>(
+      `SELECT 1 FROM events WHERE type = 'security.event' AND source = ?
+         AND json_extract(record, '$.event.data.kind') = ? AND json_extract(record, '$.event.data.firstSeq') = ? LIMIT 1`,
+    )
+    .pluck();
+
+  /** Every tick: a promise missed now is alerted; each one is counted and recorded once. */
+  const checkPromises = () => {
+    missed = missedPromiseOf(ledger, now().getTime());
+    if (!missed || promisesSeen.has(missed.firstSeq)) return;
+    const m = missed;
+    promisesSeen.add(m.firstSeq);
+    opts.metrics?.anchorPromisesMissed.inc();
+    opts.log("error", "anchoring promise missed: events past their receipts' anchorBy are not anchored", { security: true, ...m });
+    if (qPromiseRecorded.get(securitySource, PROMISE_MISSED_KIND, m.firstSeq) === undefined) {
+      const id = security.record(PROMISE_MISSED_KIND, { ...m });
+      opts.log("error", "security event recorded: anchoring promise missed", { security: true, eventId: id, firstSeq: m.firstSeq });
+    }
+  };
 
   /** First sight of a pre-empted epoch in this process: count it, and record it unless recorded before (an earlier run). */
   const onPreempted = (p: PreemptedEpoch) => {
@@ -166,6 +215,11 @@ export function startRunner(ledger: Ledger, chain: ChainContext | undefined, opt
     } catch (e) {
       opts.log("error", "sealing failed", { error: safeErrorMessage(e) });
     }
+    try {
+      checkPromises();
+    } catch (e) {
+      opts.log("error", "could not check or record missed anchoring promises", { security: true, error: safeErrorMessage(e) });
+    }
     if (chain && !anchoring && !stopped && Date.now() >= retryAt) {
       anchoring = anchorRound()
         .catch((e) => opts.log("error", "background round failed", { error: safeErrorMessage(e) }))
@@ -187,6 +241,7 @@ export function startRunner(ledger: Ledger, chain: ChainContext | undefined, opt
     chainReachable: () => chainOk,
     chainHead: () => head,
     preemptedEpochs: () => [...preempted.values()].sort((a, b) => a.epoch - b.epoch),
+    missedPromise: () => missed,
     async stop() {
       stopped = true;
       clearInterval(timer);

@@ -89,6 +89,25 @@ function toStored(r: Row): StoredEvent {
 /** Who is appending. */
 export interface AppendOptions {
   submittedBy?: SubmittedBy;
+  /**
+   * A late post (issue 12 item 4): each event's sourceSequence must fill a gap flagged for its
+   * source (source_gaps) and not be stored yet; recorded in late_events with the reason. Events of a
+   * late post that follow the source's last stored number are refused: a late post fills gaps only.
+   */
+  late?: { reason: string };
+}
+
+/** An event accepted late, filling a flagged gap of its source. */
+export interface LateEvent {
+  seq: number;
+  eventId: string;
+  source: string;
+  sourceSequence: number;
+  /** The seq of the event after the gap (its source_gaps row). */
+  gapSeq: number;
+  reason: string;
+  client: string | null;
+  acceptedAt: string;
 }
 
 /** A gap in a source's sourceSequence: accepted, flagged for review. */
@@ -118,6 +137,8 @@ export interface EventStore {
   appendGroup(calls: readonly { events: readonly GxpEvent[]; opts: AppendOptions }[]): (AppendResult[] | Error)[];
   /** Sequence gaps flagged for a source (all sources when omitted). */
   sourceGaps(source?: string): SourceGap[];
+  /** Events accepted late, filling flagged gaps, in seq order (all sources when omitted). */
+  lateEvents(source?: string): LateEvent[];
   getById(eventId: string): StoredEvent | undefined;
   getBySeq(seq: number): StoredEvent | undefined;
   /** Next sequence number to be assigned (= number of events stored when gap-free). */
@@ -149,6 +170,15 @@ export function createEventStore(db: Db, ctx: AppendContext): EventStore {
   const qLastSourceSeq = db.prepare<[string], number | null>("SELECT max(source_sequence) FROM events WHERE source = ?").pluck();
   const qSourceWriter = db.prepare<[string], string | null>("SELECT client FROM events WHERE source = ? ORDER BY source_sequence DESC LIMIT 1").pluck();
   const insGap = db.prepare("INSERT INTO source_gaps (seq, source, expected, got) VALUES (?, ?, ?, ?)");
+  // A flagged gap of the source holding n: expected <= n < got.
+  const qGapHolding = db.prepare<[string, number, number], { seq: number; expected: number; got: number }>(
+    "SELECT seq, expected, got FROM source_gaps WHERE source = ? AND expected <= ? AND got > ? ORDER BY seq LIMIT 1",
+  );
+  const qSourceSeqStored = db.prepare<[string, number], number>("SELECT 1 FROM events WHERE source = ? AND source_sequence = ? LIMIT 1").pluck();
+  const insLate = db.prepare("INSERT INTO late_events (seq, source, source_sequence, gap_seq, reason, client, accepted_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
+  const qLate = db.prepare<[string | null, string | null], { seq: number; event_id: string; source: string; source_sequence: number; gap_seq: number; reason: string; client: string | null; accepted_at: string }>(
+    "SELECT l.*, e.event_id FROM late_events l JOIN events e ON e.seq = l.seq WHERE ? IS NULL OR l.source = ? ORDER BY l.seq",
+  );
   const qGaps = db.prepare<[string | null, string | null], { seq: number; event_id: string; source: string; expected: number; got: number }>(
     "SELECT g.seq, e.event_id, g.source, g.expected, g.got FROM source_gaps g JOIN events e ON e.seq = g.seq WHERE ? IS NULL OR g.source = ? ORDER BY g.seq",
   );
@@ -230,7 +260,25 @@ export function createEventStore(db: Db, ctx: AppendContext): EventStore {
       // Per source, sourceSequence must increase (GXP.md §3.3, Annex 11 §5): a repeat or a step back
       // is refused; a gap is accepted and flagged for review.
       const last = qLastSourceSeq.get(event.source) ?? null;
-      if (last !== null && event.sourceSequence <= last) {
+      let lateGap: { seq: number } | undefined;
+      if (opts.late) {
+        // A late post only fills a flagged gap, and never a number already stored.
+        lateGap = last !== null && event.sourceSequence < last ? qGapHolding.get(event.source, event.sourceSequence, event.sourceSequence) : undefined;
+        if (!lateGap) {
+          throw new StoreError("LATE_EVENT_NOT_IN_GAP", `event ${event.id}: sourceSequence ${event.sourceSequence} of source ${event.source} is in no gap flagged for that source: a late post only fills a flagged gap`, {
+            eventId: event.id,
+            source: event.source,
+            got: event.sourceSequence,
+          });
+        }
+        if (qSourceSeqStored.get(event.source, event.sourceSequence) !== undefined) {
+          throw new StoreError("LATE_EVENT_ALREADY_STORED", `event ${event.id}: sourceSequence ${event.sourceSequence} of source ${event.source} is already stored`, {
+            eventId: event.id,
+            source: event.source,
+            got: event.sourceSequence,
+          });
+        }
+      } else if (last !== null && event.sourceSequence <= last) {
         // The last number is told only to the client that wrote it (or to the ledger's own writers).
         const own = opts.submittedBy === undefined || qSourceWriter.get(event.source) === opts.submittedBy.client;
         throw new StoreError(
@@ -263,7 +311,8 @@ export function createEventStore(db: Db, ctx: AppendContext): EventStore {
       const text = canonicalStringOfChecked(record);
       const leafHash = leafHashOfText(text);
       ins.run(seq, event.id, event.type, event.source, event.sourceSequence, event.batch?.batchId ?? null, batchLink?.batchSeq ?? null, receivedAt, text, leafHash, opts.submittedBy?.client ?? null);
-      if (last !== null && event.sourceSequence > last + 1) insGap.run(seq, event.source, last + 1, event.sourceSequence);
+      if (lateGap) insLate.run(seq, event.source, event.sourceSequence, lateGap.seq, opts.late!.reason, opts.submittedBy?.client ?? null, receivedAt);
+      else if (last !== null && event.sourceSequence > last + 1) insGap.run(seq, event.source, last + 1, event.sourceSequence);
       results.push({ receipt: { id: event.id, seq, leafHash: toHex(leafHash), receivedAt }, duplicate: false });
       seq++;
     }
@@ -292,6 +341,18 @@ export function createEventStore(db: Db, ctx: AppendContext): EventStore {
     },
     sourceGaps(source) {
       return qGaps.all(source ?? null, source ?? null).map((g) => ({ seq: g.seq, eventId: g.event_id, source: g.source, expected: g.expected, got: g.got }));
+    },
+    lateEvents(source) {
+      return qLate.all(source ?? null, source ?? null).map((l) => ({
+        seq: l.seq,
+        eventId: l.event_id,
+        source: l.source,
+        sourceSequence: l.source_sequence,
+        gapSeq: l.gap_seq,
+        reason: l.reason,
+        client: l.client,
+        acceptedAt: l.accepted_at,
+      }));
     },
     getById(eventId) {
       const r = qById.get(eventId);

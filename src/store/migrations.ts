@@ -305,4 +305,26 @@ CREATE TABLE client_scopes (
 ${appendOnly("client_scopes")}
 `,
   },
+  {
+    id: "2026-12-04-10-late-events",
+    sql: `
+-- Late events (issue 12 item 4): an event whose sourceSequence fills a gap the ledger flagged for its
+-- source (source_gaps), accepted on an explicit late post with a reason. Never a number at or below
+-- a stored one of the source that is not in a flagged gap, never one already stored. gap_seq names
+-- the flagged gap (the source_gaps row of the event that came after it). The event itself is an
+-- ordinary ledger record at the next seq; a security.event (event.late_accepted) records the
+-- acceptance and its reason in the ledger, sealed and anchored with it.
+CREATE TABLE late_events (
+  seq             INTEGER PRIMARY KEY REFERENCES events (seq),
+  source          TEXT    NOT NULL,
+  source_sequence INTEGER NOT NULL,
+  gap_seq         INTEGER NOT NULL REFERENCES source_gaps (seq),
+  reason          TEXT    NOT NULL CHECK (length(reason) > 0),
+  client          TEXT,
+  accepted_at     TEXT    NOT NULL
+) STRICT;
+CREATE UNIQUE INDEX late_events_source ON late_events (source, source_sequence);
+${appendOnly("late_events")}
+`,
+  },
 ];

@@ -60,3 +60,33 @@ export function createReceiptGroupStore(db: Db): ReceiptGroupStore {
     },
   };
 }
+
+/** Receipt groups whose anchorBy has passed while some of their events are not anchored. */
+export interface MissedAnchorPromise {
+  /** How many groups are overdue. */
+  groups: number;
+  /** The first and last seq of the overdue groups' events. */
+  firstSeq: number;
+  lastSeq: number;
+  /** The earliest missed anchorBy (the oldest broken promise). */
+  anchorBy: string;
+}
+
+/**
+ * The promises broken now: receipt groups whose `anchorBy` is before `nowMs` and whose events reach
+ * past `anchoredEnd`, the first seq not covered by an anchored epoch (epochs are anchored in order).
+ * Undefined when every promise due is kept.
+ */
+export function missedAnchorPromise(db: Db, anchoredEnd: number, nowMs: number): MissedAnchorPromise | undefined {
+  // The lower bound on first_seq keeps the scan on the primary key: the group holding anchoredEnd on.
+  const r = db
+    .prepare<[number, number, number, string], { groups: number; first: number | null; last: number | null; anchor_by: string | null }>(
+      `SELECT count(*) AS groups, min(first_seq) AS first, max(first_seq + size - 1) AS last, min(anchor_by) AS anchor_by
+         FROM receipt_groups
+        WHERE first_seq >= coalesce((SELECT max(first_seq) FROM receipt_groups WHERE first_seq <= ?), ?)
+          AND first_seq + size > ? AND anchor_by < ?`,
+    )
+    .get(anchoredEnd, anchoredEnd, anchoredEnd, new Date(nowMs).toISOString());
+  if (!r || r.groups === 0 || r.first === null || r.last === null || r.anchor_by === null) return undefined;
+  return { groups: r.groups, firstSeq: Math.max(r.first, anchoredEnd), lastSeq: r.last, anchorBy: r.anchor_by };
+}

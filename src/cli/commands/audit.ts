@@ -77,7 +77,7 @@ export function auditText(r: AuditReport): string {
       ? `AUDIT INCOMPLETE: local checks clean over ${what}; ${chain}`
       : `AUDIT CLEAN: ${what}; ${chain}`;
   const lines = r.findings.map((f) => `  ${f.code} ${f.message}`);
-  return [head, ...lines, `local checks: ${r.localMs} ms, ${r.eventsPerSecond} events/s`].join("\n");
+  return [head, ...lines, `local checks: ${r.localMs} ms, ${r.eventsPerSecond} events/s; ${r.receiptGroups} receipt groups checked`].join("\n");
 }
 
 function workersOf(v: unknown): number | undefined {
@@ -90,7 +90,7 @@ function workersOf(v: unknown): number | undefined {
 /** Registers `audit`. */
 export function auditCommand(): Command {
   return new Command("audit")
-    .description("re-verify the whole ledger: every event, sequence, batch chain, epoch tree and root, and every anchor on chain")
+    .description("re-verify the whole ledger: every event, sequence, batch chain, receipt group, epoch tree and root, and every anchor on chain")
     .option("--offline", "skip the chain checks (and say so)")
     .option("--contract <address>", "anchor contract on an external chain (LEDGER_CONTRACT)")
     .option("--ledger <name>", "ledger name on an external chain (LEDGER_NAME)")
