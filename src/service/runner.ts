@@ -115,17 +115,20 @@ export function startRunner(ledger: Ledger, chain: ChainContext | undefined, opt
   const preempted = new Map<number, PreemptedEpoch>();
   const security = createSecurityRecorder(ledger, ledger.name, now);
   const qRecorded = ledger.db
-    .prepare<[string, string, number, string], number>(
-      `SELECT 1 FROM events WHERE type = 'security.event' AND source = ?
+    .prepare<[string, string, string, number, string], number>(
+      `SELECT 1 FROM events WHERE type = 'security.event' AND (source = ? OR source LIKE ?) AND client = 'gxp-ledger'
          AND json_extract(record, '$.event.data.kind') = ? AND json_extract(record, '$.event.data.epoch') = ? AND json_extract(record, '$.event.data.contract') = ? LIMIT 1`,
     )
     .pluck();
+  // The ledger's own security events only (written by the ledger, not a client that forged the
+  // type on an old database), on its security source or a continuation of it (security.ts).
   const securitySource = `urn:gxp-ledger:${ledger.name}:security`;
+  const securitySources = [securitySource, `${securitySource}:%`] as const;
   let missed: MissedAnchorPromise | undefined;
   const promisesSeen = new Set<number>();
   const qPromiseRecorded = ledger.db
-    .prepare<[string, string, number], number>(
-      `SELECT 1 FROM events WHERE type = 'security.event' AND source = ?
+    .prepare<[string, string, string, number], number>(
+      `SELECT 1 FROM events WHERE type = 'security.event' AND (source = ? OR source LIKE ?) AND client = 'gxp-ledger'
          AND json_extract(record, '$.event.data.kind') = ? AND json_extract(record, '$.event.data.firstSeq') = ? LIMIT 1`,
     )
     .pluck();
@@ -138,7 +141,7 @@ export function startRunner(ledger: Ledger, chain: ChainContext | undefined, opt
     promisesSeen.add(m.firstSeq);
     opts.metrics?.anchorPromisesMissed.inc();
     opts.log("error", "anchoring promise missed: events past their receipts' anchorBy are not anchored", { security: true, ...m });
-    if (qPromiseRecorded.get(securitySource, PROMISE_MISSED_KIND, m.firstSeq) === undefined) {
+    if (qPromiseRecorded.get(...securitySources, PROMISE_MISSED_KIND, m.firstSeq) === undefined) {
       const id = security.record(PROMISE_MISSED_KIND, { ...m });
       opts.log("error", "security event recorded: anchoring promise missed", { security: true, eventId: id, firstSeq: m.firstSeq });
     }
@@ -150,7 +153,7 @@ export function startRunner(ledger: Ledger, chain: ChainContext | undefined, opt
     preempted.set(p.epoch, p);
     opts.metrics?.epochsPreempted.inc();
     try {
-      if (qRecorded.get(securitySource, PREEMPTED_KIND, p.epoch, p.contract) === undefined) {
+      if (qRecorded.get(...securitySources, PREEMPTED_KIND, p.epoch, p.contract) === undefined) {
         const id = security.record(PREEMPTED_KIND, { ...p });
         opts.log("error", "security event recorded: epoch pre-empted in the anchor contract", { security: true, eventId: id, epoch: p.epoch });
       }
