@@ -85,7 +85,7 @@ export function packageMessage(manifestSha256: string): Buffer {
 /** Why an export was refused. */
 export class PackageError extends Error {
   constructor(
-    readonly code: "BATCH_NOT_FOUND" | "BATCH_INTEGRITY_FAILED" | "BATCH_NOT_ANCHORED" | "PACKAGE_TARGET_NOT_EMPTY" | "PACKAGE_UNREADABLE" | "PACKAGE_TOOLS_MISSING" | "PACKAGE_TRUST_MISMATCH",
+    readonly code: "BATCH_NOT_FOUND" | "BATCH_INTEGRITY_FAILED" | "BATCH_NOT_ANCHORED" | "PACKAGE_TARGET_NOT_EMPTY" | "PACKAGE_UNREADABLE" | "PACKAGE_TOOLS_MISSING" | "PACKAGE_TRUST_MISMATCH" | "PACKAGE_TARGET_UNSAFE",
     message: string,
   ) {
     super(message);
@@ -110,21 +110,37 @@ export const PACKAGE_TOOLS: readonly [string, string][] = [
   ["docs/trust-profile.schema.json", path.join(ROOT, "docs", "trust-profile.schema.json")],
 ];
 
+/** Options of exportBatch. */
+export interface ExportOptions {
+  /** Write into the directory a symbolic link `dir` points to (refused without). */
+  force?: boolean;
+}
+
 /**
- * Writes the package of a batch into `dir` (created; must not exist or be empty). Refuses a batch
+ * Writes the package of a batch into `dir` (created; must not exist or be empty; a symbolic link
+ * only with `opts.force`; no file is ever overwritten). Refuses a batch
  * whose integrity fails or whose events are not all anchored with the confirmations required. With
  * `trust`, a copy of the site's trust profile goes in too (it must name this ledger's chain,
  * contract and ledger): the README tells the inspector to compare its fingerprint with the one the
  * site gave them before using it.
  * @throws PackageError; ChainError CHAIN_UNREACHABLE
  */
-export function exportBatch(ledger: Ledger, report: BatchReport, dir: string, key: ReceiptKey, now: Date = new Date(), trust?: TrustProfile): PackageManifest {
+export function exportBatch(ledger: Ledger, report: BatchReport, dir: string, key: ReceiptKey, now: Date = new Date(), trust?: TrustProfile, opts: ExportOptions = {}): PackageManifest {
   if (report.verdict === "INTEGRITY-FAIL") {
     throw new PackageError("BATCH_INTEGRITY_FAILED", `batch ${report.batchId} fails integrity (${report.integrity.findings[0]?.message}); run verify-batch: no package is made of a tampered record`);
   }
   if (report.verdict === "NOT-ANCHORED") {
     throw new PackageError("BATCH_NOT_ANCHORED", `batch ${report.batchId}: ${report.anchoring.notAnchored.length} events are not yet anchored with the confirmations required; export once they are`);
   }
+  // The target (issue 12 item 7): never through a symbolic link unless told, never over a file.
+  let target: fs.Stats | undefined;
+  try {
+    target = fs.lstatSync(dir);
+  } catch {
+    target = undefined;
+  }
+  if (target?.isSymbolicLink() && !opts.force) throw new PackageError("PACKAGE_TARGET_UNSAFE", `${dir} is a symbolic link: pass --force to write into the directory it points to`);
+  if (target && !target.isSymbolicLink() && !target.isDirectory()) throw new PackageError("PACKAGE_TARGET_UNSAFE", `${dir} exists and is not a directory: export into a new directory`);
   if (fs.existsSync(dir) && fs.readdirSync(dir).length) throw new PackageError("PACKAGE_TARGET_NOT_EMPTY", `${dir} is not empty: export into a new directory`);
   for (const [, src] of PACKAGE_TOOLS) {
     if (!fs.existsSync(src)) {
@@ -136,7 +152,7 @@ export function exportBatch(ledger: Ledger, report: BatchReport, dir: string, ke
   const files: PackageManifest["files"] = [];
   const write = (rel: string, text: string) => {
     const buf = Buffer.from(text, "utf8");
-    fs.writeFileSync(path.join(dir, rel), buf);
+    fs.writeFileSync(path.join(dir, rel), buf, { flag: "wx" }); // never over a file or through a link that appeared meanwhile
     files.push({ path: rel, sha256: sha256(buf), bytes: buf.length });
   };
 
@@ -186,7 +202,7 @@ export function exportBatch(ledger: Ledger, report: BatchReport, dir: string, ke
     files,
   };
   const manifestBytes = Buffer.from(JSON.stringify(manifest, null, 1) + "\n", "utf8");
-  fs.writeFileSync(path.join(dir, "manifest.json"), manifestBytes);
+  fs.writeFileSync(path.join(dir, "manifest.json"), manifestBytes, { flag: "wx" });
   // The ledger signs the manifest (and with it the head): cutting events off the end of the batch
   // and rewriting the manifest to match then needs the ledger's key.
   const manifestSha256 = sha256(manifestBytes);
@@ -198,7 +214,7 @@ export function exportBatch(ledger: Ledger, report: BatchReport, dir: string, ke
     manifestSha256,
     signature: key.signStatement(packageMessage(manifestSha256)),
   };
-  fs.writeFileSync(path.join(dir, "manifest.sig.json"), JSON.stringify(signature, null, 1) + "\n");
+  fs.writeFileSync(path.join(dir, "manifest.sig.json"), JSON.stringify(signature, null, 1) + "\n", { flag: "wx" });
   return manifest;
 }
 

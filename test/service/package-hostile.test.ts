@@ -10,10 +10,12 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { BatchReport } from "../../src/core";
-import { openLedger } from "../../src/service/ledger";
+import { openLedger, Ledger } from "../../src/service/ledger";
+import { writeDeployment } from "../../src/chain/deploy";
+import { cli } from "../helpers/process";
 import { verifyBatch } from "../../src/service/batch-verify";
 import { providerTransport } from "../../src/chain/verify-anchor";
-import { exportBatch, verifyPackage, PackageManifest, PackageChainEntry, PACKAGE_FILE_MAX_BYTES } from "../../src/service/batch-package";
+import { exportBatch, PackageError, verifyPackage, PackageManifest, PackageChainEntry, PACKAGE_FILE_MAX_BYTES } from "../../src/service/batch-package";
 import { loadReceiptKey } from "../../src/crypto/receipt-key";
 import { generateBatch } from "../../scripts/batch-fixture";
 import { useLocalChain } from "../helpers/local-chain";
@@ -37,20 +39,28 @@ describe("hostile packages", function () {
   const SECRET = "root:x:0:0:secret-outside-the-package";
   const watchdogs: ChildProcess[] = [];
 
+  let dataDir: string;
+  let ledger: Ledger;
+  let report: BatchReport;
+  let firstEventId: string;
   before(async () => {
-    const dir = tempDir("gxp-hostile-pkg-");
-    const ledger = openLedger(dir, { maxEvents: 25, maxAgeMs: 60_000 }, undefined, false, "hostile-pkg");
+    const dir = (dataDir = tempDir("gxp-hostile-pkg-"));
+    ledger = openLedger(dir, { maxEvents: 25, maxAgeMs: 60_000 }, undefined, false, "hostile-pkg");
     const fx = generateBatch({ batchId: "B-HOSTILE", variant: "good", source: "urn:mes:pasx:site-DE01:prod", startSequence: 1 });
     for (const e of fx.events) ledger.events.append([e]);
     while (ledger.sealer.seal(new Date()));
-    await pinTo(ledger, lc.provider, await lc.anchorAll(ledger, "hostile-pkg"));
-    const report = (await verifyBatch(ledger, "B-HOSTILE", { confirmations: 1, chain: async () => providerTransport(lc.provider) })) as BatchReport;
+    firstEventId = String(fx.events[0].id);
+    const d = await lc.anchorAll(ledger, "hostile-pkg");
+    await pinTo(ledger, lc.provider, d);
+    // The deployment file the CLI's proof command reads.
+    writeDeployment(dir, { chainId: String((await lc.provider.getNetwork()).chainId), contract: d.contract, ledgerName: "hostile-pkg", ledgerId: d.ledgerId, rpcUrl: lc.rpcUrl, deployTx: "", deployBlock: 0, admin: "", anchorer: "", development: true });
+    report = (await verifyBatch(ledger, "B-HOSTILE", { confirmations: 1, chain: async () => providerTransport(lc.provider) })) as BatchReport;
     pkg = tempDir("gxp-hostile-out-");
     exportBatch(ledger, report, path.join(pkg, "orig"), loadReceiptKey(dir));
-    ledger.close();
     outside = path.join(pkg, "secret.txt");
     fs.writeFileSync(outside, SECRET + "\n");
   });
+  after(() => ledger?.close());
   afterEach(() => {
     for (const w of watchdogs.splice(0)) if (w.exitCode === null) w.kill("SIGKILL");
   });
@@ -163,5 +173,56 @@ describe("hostile packages", function () {
     const e = (await standalone.verifyPackage(dir, [lc.rpcUrl]).catch((x: Error) => x)) as Error;
     expect(Date.now() - t0).to.be.below(8000);
     expect(e.message).to.contain("docs/big.bin").and.contain("limit");
+  });
+
+  describe("writing: export-batch -o and proof -o", () => {
+    const codeOf = (f: () => unknown): string | undefined => {
+      try {
+        f();
+        return undefined;
+      } catch (e) {
+        expect(e).to.be.instanceOf(PackageError);
+        return (e as PackageError).code;
+      }
+    };
+
+    it("export-batch refuses a target that is a symbolic link (unless forced) or a file, writing nothing", () => {
+      const key = loadReceiptKey(dataDir);
+      const elsewhere = fs.mkdtempSync(path.join(pkg, "elsewhere-"));
+      const link = path.join(pkg, `link-${Date.now()}`);
+      fs.symlinkSync(elsewhere, link);
+      expect(codeOf(() => exportBatch(ledger, report, link, key))).to.equal("PACKAGE_TARGET_UNSAFE");
+      expect(fs.readdirSync(elsewhere)).to.deep.equal([]);
+      const file = path.join(pkg, `file-${Date.now()}`);
+      fs.writeFileSync(file, "keep me");
+      expect(codeOf(() => exportBatch(ledger, report, file, key))).to.equal("PACKAGE_TARGET_UNSAFE");
+      expect(fs.readFileSync(file, "utf8")).to.equal("keep me");
+      // Told to: the package goes where the link points.
+      exportBatch(ledger, report, link, key, new Date(), undefined, { force: true });
+      expect(fs.readdirSync(elsewhere)).to.include("manifest.json");
+    });
+
+    it("proof -o refuses to overwrite a file or write through a symbolic link unless --force", () => {
+      const out = fs.mkdtempSync(path.join(pkg, "proof-out-"));
+      const victim = path.join(out, "victim.txt");
+      fs.writeFileSync(victim, "ORIGINAL");
+      const link = path.join(out, "link.json");
+      fs.symlinkSync(victim, link);
+      const viaLink = cli(["--data-dir", dataDir, "proof", firstEventId, "-o", link]);
+      expect(viaLink.code, viaLink.stderr).to.equal(2);
+      expect(fs.readFileSync(victim, "utf8")).to.equal("ORIGINAL");
+      const existing = path.join(out, "existing.json");
+      fs.writeFileSync(existing, "ORIGINAL");
+      const over = cli(["--data-dir", dataDir, "proof", firstEventId, "-o", existing]);
+      expect(over.code, over.stderr).to.equal(2);
+      expect(fs.readFileSync(existing, "utf8")).to.equal("ORIGINAL");
+      // A new file is written; --force overwrites.
+      const fresh = cli(["--data-dir", dataDir, "proof", firstEventId, "-o", path.join(out, "new.json")]);
+      expect(fresh.code, fresh.stderr).to.equal(0);
+      expect(JSON.parse(fs.readFileSync(path.join(out, "new.json"), "utf8")).record.event.id).to.equal(firstEventId);
+      const forced = cli(["--data-dir", dataDir, "proof", firstEventId, "-o", existing, "--force"]);
+      expect(forced.code, forced.stderr).to.equal(0);
+      expect(JSON.parse(fs.readFileSync(existing, "utf8")).record.event.id).to.equal(firstEventId);
+    });
   });
 });
