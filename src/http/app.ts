@@ -145,6 +145,12 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   });
   // --- Byte quota per client (issue 12 item 6): counted after authentication, refused before storing.
   if (deps.byteQuota) installByteQuota(app, deps.byteQuota);
+  // A client that did not authenticate gets no kept-alive socket to sit on (the idle timeout of
+  // src/http/server.ts covers sockets that never send a request).
+  app.addHook("onSend", (_req, reply, payload, done) => {
+    if (reply.statusCode === 401) void reply.header("connection", "close");
+    done(null, payload);
+  });
   // --- end of the byte quota.
   // Callback-style hooks (no promise per request); a success line is only built when debug is on.
   app.addHook("onResponse", (req, reply, done) => {

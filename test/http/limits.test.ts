@@ -85,6 +85,22 @@ describe("resource limits at the HTTP edge", function () {
     expect(stored()).to.equal(1);
   });
 
+  it("closes the socket of a request that did not authenticate, instead of keeping it alive", async () => {
+    const url = await start({}, { idleTimeoutMs: 30_000 });
+    const c = await connect(url);
+    sockets.push(c.socket);
+    let answer = "";
+    c.socket.on("data", (d) => (answer += d));
+    c.socket.write("GET /v1/events/evt-x HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    expect(await within(c.closed, 3000), "an unauthenticated socket is kept alive").to.not.equal("timeout");
+    expect(answer).to.match(/^HTTP\/1\.1 401/);
+    // An authenticated one is kept alive.
+    const k = await connect(url);
+    sockets.push(k.socket);
+    k.socket.write(`GET /v1/events/evt-x HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${token}\r\n\r\n`);
+    expect(await within(k.closed, 1500)).to.equal("timeout");
+  });
+
   it("refuses a client over its byte quota with 429 and Retry-After, storing nothing, while another client is unaffected", async () => {
     const url = await start({ byteQuota: { maxBytes: 8 * 1024, windowMs: 60_000 } }, {});
     const first = await post(url, "/v1/events", sampleEvent());
