@@ -275,22 +275,47 @@ function regularFiles(dir, rel = "") {
   });
 }
 
+// Largest package file read (a bundle is a few KB, the tools under 1 MiB).
+const PACKAGE_FILE_MAX_BYTES = 64 * 1024 * 1024;
+
+// Reads a package file only when it is a regular file, not a symbolic link, at most
+// PACKAGE_FILE_MAX_BYTES; opened non-blocking, so a FIFO swapped in after the listing cannot hang.
+function readRegular(dir, rel) {
+  let fd;
+  try {
+    fd = fs.openSync(path.join(dir, rel), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+  } catch (e) {
+    fail("package files", `${rel} cannot be opened as a regular file inside the package (${e.code})`);
+  }
+  try {
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) fail("package files", `${rel} is not a regular file`);
+    if (st.size > PACKAGE_FILE_MAX_BYTES) fail("package files", `${rel} has ${st.size} bytes, over the ${PACKAGE_FILE_MAX_BYTES}-byte limit`);
+    const buf = Buffer.alloc(st.size);
+    let off = 0;
+    for (let n; off < buf.length && (n = fs.readSync(fd, buf, off, buf.length - off, off)) > 0; ) off += n;
+    return buf.subarray(0, off);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 // A batch export package: every file against the manifest, the manifest's signature by the pinned
 // key, the batch chain, then every bundle as above.
 async function verifyPackage(dir, rpcUrls, opts = {}) {
   const log = opts.log || (() => {});
   const present = regularFiles(dir);
   if (!present.includes("manifest.json") || !present.includes("manifest.sig.json")) fail("package files", "manifest.json or manifest.sig.json is missing");
-  const manifestBytes = fs.readFileSync(path.join(dir, "manifest.json"));
+  const manifestBytes = readRegular(dir, "manifest.json");
   const manifest = parse(manifestBytes.toString("utf8"), "package files");
-  const sig = parse(fs.readFileSync(path.join(dir, "manifest.sig.json"), "utf8"), "manifest signature");
+  const sig = parse(readRegular(dir, "manifest.sig.json").toString("utf8"), "manifest signature");
   const listed = new Map((Array.isArray(manifest.files) ? manifest.files : []).map((f) => [f.path, f.sha256]));
   // The inspector's own copy of the trust profile may sit in the directory without being listed.
   const unlisted = new Set(["manifest.json", "manifest.sig.json", opts.trustFile && path.relative(dir, opts.trustFile).split(path.sep).join("/")]);
   for (const p of present) if (!unlisted.has(p) && !listed.has(p)) fail("package files", `${p} is not in the manifest: it was added`);
   for (const [p, h] of listed) {
     if (!present.includes(p)) fail("package files", `${p} is listed in the manifest but missing (or not a regular file inside the package)`);
-    if (sha256(fs.readFileSync(path.join(dir, p))).toString("hex") !== h) fail("package files", `${p} does not have the SHA-256 the manifest lists: it was edited`);
+    if (sha256(readRegular(dir, p)).toString("hex") !== h) fail("package files", `${p} does not have the SHA-256 the manifest lists: it was edited`);
   }
   log("package files", `${listed.size} files, each with the SHA-256 the manifest lists, none added`);
 
@@ -303,12 +328,12 @@ async function verifyPackage(dir, rpcUrls, opts = {}) {
   if (keyBad) fail("manifest signature", keyBad);
   log("manifest signature", `manifest signed by ledger key ${sig.keyId}${opts.pin?.keys?.length ? ", as pinned" : " (NOT pinned)"}`);
 
-  const chain = parse(fs.readFileSync(path.join(dir, "batch-chain.json"), "utf8"), "batch chain");
+  const chain = parse(readRegular(dir, "batch-chain.json").toString("utf8"), "batch chain");
   if (!Array.isArray(chain) || chain.length !== manifest.events) fail("batch chain", `batch-chain.json lists ${chain?.length} events, the manifest ${manifest.events}`);
   const bundles = [];
   for (const [i, e] of chain.entries()) {
     if (!listed.has(e.file)) fail("batch chain", `${e.file} is not in the manifest`);
-    const { bundle } = await verify(fs.readFileSync(path.join(dir, e.file), "utf8"), rpcUrls, { pin: opts.pin });
+    const { bundle } = await verify(readRegular(dir, e.file).toString("utf8"), rpcUrls, { pin: opts.pin });
     const prev = i === 0 ? null : chain[i - 1].leafHash;
     const m = manifest.ledger || {};
     if (bundle.anchor.chainId !== m.chainId || !sameAddress(bundle.anchor.contract, String(m.contract)) || bundle.anchor.ledgerId !== m.ledgerId) fail("batch chain", `event ${e.eventId} is anchored in another ledger than the manifest's`);

@@ -39,8 +39,9 @@ export function readDeployment(dataDir: string): Deployment | undefined {
 /** Writes the deployment file atomically. */
 export function writeDeployment(dataDir: string, d: Deployment): void {
   const f = deploymentFile(dataDir);
-  fs.mkdirSync(path.dirname(f), { recursive: true });
-  fs.writeFileSync(f + ".tmp", JSON.stringify(d, null, 2) + "\n");
+  fs.mkdirSync(path.dirname(f), { recursive: true, mode: 0o700 });
+  fs.rmSync(f + ".tmp", { force: true }); // a leftover keeps its old mode: start afresh
+  fs.writeFileSync(f + ".tmp", JSON.stringify(d, null, 2) + "\n", { mode: 0o600 }); // owner only (issue 12 item 8)
   fs.renameSync(f + ".tmp", f);
 }
 

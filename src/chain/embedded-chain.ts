@@ -173,7 +173,7 @@ export async function startEmbeddedChain(opts: EmbeddedChainOptions): Promise<Em
   if (!(interval > 0)) throw new Error(`stateIntervalSeconds must be > 0, got ${interval}`);
 
   const chainDir = path.join(path.resolve(opts.dataDir), 'chain');
-  fs.mkdirSync(chainDir, { recursive: true });
+  fs.mkdirSync(chainDir, { recursive: true, mode: 0o700 }); // owner only (issue 12 item 8), the data directory too when new
   const stateFile = path.join(chainDir, 'anvil-state.json');
   const pidFile = path.join(chainDir, 'anvil.pid');
   const bin = anvilBinaryPath();
@@ -556,7 +556,7 @@ function parsesAsJson(file: string): boolean {
 
 function writeFileAtomic(file: string, content: string): void {
   const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, content);
+  fs.writeFileSync(tmp, content, { mode: 0o600 });
   fs.renameSync(tmp, file);
 }
 

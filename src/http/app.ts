@@ -20,6 +20,7 @@ import { eventRoutes } from "./routes-events";
 import { installJsonParser, JsonLimits } from "./json-body";
 import { Metrics } from "../service/metrics";
 import { readRoutes } from "./routes-read";
+import { installByteQuota, ByteQuota } from "./byte-quota";
 
 /** What the app needs. */
 export interface AppDeps {
@@ -42,6 +43,8 @@ export interface AppDeps {
   jsonLimits?: JsonLimits;
   /** Requests per client (or per address before authentication) per window. */
   rateLimit?: { max: number; windowMs: number };
+  /** Body bytes per client per window (issue 12 item 6); none: not limited. */
+  byteQuota?: ByteQuota;
   metrics?: Metrics;
   /** The chain's latest block number, for confirmation counts (undefined when unknown). */
   chainHead?: () => number | undefined;
@@ -156,6 +159,15 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       statusCode: 429,
     }),
   });
+  // --- Byte quota per client (issue 12 item 6): counted after authentication, refused before storing.
+  if (deps.byteQuota) installByteQuota(app, deps.byteQuota);
+  // A client that did not authenticate gets no kept-alive socket to sit on (the idle timeout of
+  // src/http/server.ts covers sockets that never send a request).
+  app.addHook("onSend", (_req, reply, payload, done) => {
+    if (reply.statusCode === 401) void reply.header("connection", "close");
+    done(null, payload);
+  });
+  // --- end of the byte quota.
   // Callback-style hooks (no promise per request); a success line is only built when debug is on.
   app.addHook("onResponse", (req, reply, done) => {
     const refused = reply.statusCode >= 400;

@@ -47,6 +47,13 @@ export async function backupLedger(dataDir: string, file: string): Promise<Backu
   if (!fs.existsSync(src)) throw new StoreError("LEDGER_NOT_FOUND", `no ledger in ${dataDir}: check --data-dir / LEDGER_DATA_DIR`);
   const target = path.resolve(file);
   if (fs.existsSync(target)) throw new StoreError("BACKUP_TARGET_EXISTS", `backup file ${target} already exists: refusing to overwrite it`, { file: target });
+  // Owner only (issue 12 item 8): created 0600 before SQLite writes the copy into it.
+  try {
+    fs.closeSync(fs.openSync(target, "wx", 0o600));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "EEXIST") throw new StoreError("BACKUP_TARGET_EXISTS", `backup file ${target} already exists: refusing to overwrite it`, { file: target });
+    throw new StoreError("BACKUP_FAILED", `backup to ${target} failed: ${(e as Error).message}`, { file: target });
+  }
   const db = new Database(src, { readonly: true, fileMustExist: true });
   try {
     db.pragma("busy_timeout = 10000");
@@ -88,7 +95,8 @@ export async function restoreLedger(file: string, dataDir: string): Promise<Back
   const target = ledgerDbFile(dataDir);
   let deployment: Deployment | undefined;
   try {
-    fs.mkdirSync(dataDir, { recursive: true });
+    fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    fs.closeSync(fs.openSync(target, "wx", 0o600));
     await src.backup(target, { progress: () => ALL_PAGES });
     const d = src.prepare("SELECT value FROM meta WHERE key = ?").pluck().get(META_KEY) as string | undefined;
     deployment = d ? (JSON.parse(d) as Deployment) : undefined;

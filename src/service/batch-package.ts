@@ -85,7 +85,7 @@ export function packageMessage(manifestSha256: string): Buffer {
 /** Why an export was refused. */
 export class PackageError extends Error {
   constructor(
-    readonly code: "BATCH_NOT_FOUND" | "BATCH_INTEGRITY_FAILED" | "BATCH_NOT_ANCHORED" | "PACKAGE_TARGET_NOT_EMPTY" | "PACKAGE_UNREADABLE" | "PACKAGE_TOOLS_MISSING" | "PACKAGE_TRUST_MISMATCH",
+    readonly code: "BATCH_NOT_FOUND" | "BATCH_INTEGRITY_FAILED" | "BATCH_NOT_ANCHORED" | "PACKAGE_TARGET_NOT_EMPTY" | "PACKAGE_UNREADABLE" | "PACKAGE_TOOLS_MISSING" | "PACKAGE_TRUST_MISMATCH" | "PACKAGE_TARGET_UNSAFE",
     message: string,
   ) {
     super(message);
@@ -110,21 +110,37 @@ export const PACKAGE_TOOLS: readonly [string, string][] = [
   ["docs/trust-profile.schema.json", path.join(ROOT, "docs", "trust-profile.schema.json")],
 ];
 
+/** Options of exportBatch. */
+export interface ExportOptions {
+  /** Write into the directory a symbolic link `dir` points to (refused without). */
+  force?: boolean;
+}
+
 /**
- * Writes the package of a batch into `dir` (created; must not exist or be empty). Refuses a batch
+ * Writes the package of a batch into `dir` (created; must not exist or be empty; a symbolic link
+ * only with `opts.force`; no file is ever overwritten). Refuses a batch
  * whose integrity fails or whose events are not all anchored with the confirmations required. With
  * `trust`, a copy of the site's trust profile goes in too (it must name this ledger's chain,
  * contract and ledger): the README tells the inspector to compare its fingerprint with the one the
  * site gave them before using it.
  * @throws PackageError; ChainError CHAIN_UNREACHABLE
  */
-export function exportBatch(ledger: Ledger, report: BatchReport, dir: string, key: ReceiptKey, now: Date = new Date(), trust?: TrustProfile): PackageManifest {
+export function exportBatch(ledger: Ledger, report: BatchReport, dir: string, key: ReceiptKey, now: Date = new Date(), trust?: TrustProfile, opts: ExportOptions = {}): PackageManifest {
   if (report.verdict === "INTEGRITY-FAIL") {
     throw new PackageError("BATCH_INTEGRITY_FAILED", `batch ${report.batchId} fails integrity (${report.integrity.findings[0]?.message}); run verify-batch: no package is made of a tampered record`);
   }
   if (report.verdict === "NOT-ANCHORED") {
     throw new PackageError("BATCH_NOT_ANCHORED", `batch ${report.batchId}: ${report.anchoring.notAnchored.length} events are not yet anchored with the confirmations required; export once they are`);
   }
+  // The target (issue 12 item 7): never through a symbolic link unless told, never over a file.
+  let target: fs.Stats | undefined;
+  try {
+    target = fs.lstatSync(dir);
+  } catch {
+    target = undefined;
+  }
+  if (target?.isSymbolicLink() && !opts.force) throw new PackageError("PACKAGE_TARGET_UNSAFE", `${dir} is a symbolic link: pass --force to write into the directory it points to`);
+  if (target && !target.isSymbolicLink() && !target.isDirectory()) throw new PackageError("PACKAGE_TARGET_UNSAFE", `${dir} exists and is not a directory: export into a new directory`);
   if (fs.existsSync(dir) && fs.readdirSync(dir).length) throw new PackageError("PACKAGE_TARGET_NOT_EMPTY", `${dir} is not empty: export into a new directory`);
   for (const [, src] of PACKAGE_TOOLS) {
     if (!fs.existsSync(src)) {
@@ -136,7 +152,7 @@ export function exportBatch(ledger: Ledger, report: BatchReport, dir: string, ke
   const files: PackageManifest["files"] = [];
   const write = (rel: string, text: string) => {
     const buf = Buffer.from(text, "utf8");
-    fs.writeFileSync(path.join(dir, rel), buf);
+    fs.writeFileSync(path.join(dir, rel), buf, { flag: "wx" }); // never over a file or through a link that appeared meanwhile
     files.push({ path: rel, sha256: sha256(buf), bytes: buf.length });
   };
 
@@ -186,7 +202,7 @@ export function exportBatch(ledger: Ledger, report: BatchReport, dir: string, ke
     files,
   };
   const manifestBytes = Buffer.from(JSON.stringify(manifest, null, 1) + "\n", "utf8");
-  fs.writeFileSync(path.join(dir, "manifest.json"), manifestBytes);
+  fs.writeFileSync(path.join(dir, "manifest.json"), manifestBytes, { flag: "wx" });
   // The ledger signs the manifest (and with it the head): cutting events off the end of the batch
   // and rewriting the manifest to match then needs the ledger's key.
   const manifestSha256 = sha256(manifestBytes);
@@ -198,7 +214,7 @@ export function exportBatch(ledger: Ledger, report: BatchReport, dir: string, ke
     manifestSha256,
     signature: key.signStatement(packageMessage(manifestSha256)),
   };
-  fs.writeFileSync(path.join(dir, "manifest.sig.json"), JSON.stringify(signature, null, 1) + "\n");
+  fs.writeFileSync(path.join(dir, "manifest.sig.json"), JSON.stringify(signature, null, 1) + "\n", { flag: "wx" });
   return manifest;
 }
 
@@ -278,11 +294,88 @@ function withKey(pin: TrustPin | undefined, pem: string | undefined): TrustPin |
   return { ...(pin ?? { source: "the ledger key given" }), keys: [...(pin?.keys ?? []), key] };
 }
 
-function listFiles(dir: string, rel = ""): string[] {
+/** Largest file of a package read by verify-package (a bundle is a few KB; the tools, under 1 MiB). */
+export const PACKAGE_FILE_MAX_BYTES = 64 * 1024 * 1024;
+/** Most entries below a package directory listed by verify-package. */
+const PACKAGE_MAX_ENTRIES = 1_000_000;
+
+/** A file of a package that is not read: outside the package, not a regular file, or too large. */
+class UnsafeFile extends Error {
+  readonly code = "PACKAGE_FILE_UNSAFE";
+}
+
+/**
+ * The package's entries (relative paths, "/"-separated): regular files, and, named in `unsafe`, any
+ * other kind (symbolic links, FIFOs, devices, sockets), which are never followed nor read.
+ */
+function listFiles(dir: string, unsafe: Map<string, string>, rel = "", seen = { n: 0 }): string[] {
   return fs.readdirSync(path.join(dir, rel), { withFileTypes: true }).flatMap((d) => {
+    if (++seen.n > PACKAGE_MAX_ENTRIES) throw new PackageError("PACKAGE_UNREADABLE", `${dir}: more than ${PACKAGE_MAX_ENTRIES} entries`);
     const p = rel ? `${rel}/${d.name}` : d.name;
-    return d.isDirectory() ? listFiles(dir, p) : [p];
+    if (d.isDirectory()) return listFiles(dir, unsafe, p, seen);
+    if (!d.isFile()) unsafe.set(p, d.isSymbolicLink() ? "a symbolic link" : "not a regular file");
+    return [p];
   });
+}
+
+/**
+ * Reads the package file `rel` only when it is a regular file whose real path lies inside `dir`, at
+ * most `PACKAGE_FILE_MAX_BYTES`: never a `../` name, an absolute path, a symbolic link (the last
+ * component is opened with O_NOFOLLOW, and the real path is checked for links on the way), a FIFO
+ * (opened non-blocking, so it cannot hang), a device or a socket.
+ * @returns the bytes, or undefined when there is no such file
+ * @throws UnsafeFile naming why it was not read
+ */
+function readPackageFile(dir: string, rel: unknown): Buffer | undefined {
+  if (typeof rel !== "string" || rel === "" || rel.includes("\0") || rel.includes("\\") || path.isAbsolute(rel) || rel.split("/").some((s) => s === ".." || s === "." || s === "")) {
+    throw new UnsafeFile(`${JSON.stringify(rel)} is not a plain relative path inside the package`);
+  }
+  const root = fs.realpathSync(dir);
+  const full = path.join(root, rel);
+  let real: string;
+  try {
+    real = fs.realpathSync(full);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") {
+      // A dangling symbolic link is still a link: name it rather than calling it missing.
+      try {
+        if (fs.lstatSync(full).isSymbolicLink()) throw new UnsafeFile(`${rel} is a symbolic link`);
+      } catch (e2) {
+        if (e2 instanceof UnsafeFile) throw e2;
+      }
+      return undefined;
+    }
+    throw new UnsafeFile(`${rel} cannot be resolved (${(e as NodeJS.ErrnoException).code})`);
+  }
+  if (real !== full) throw new UnsafeFile(`${rel} is reached through a symbolic link${real.startsWith(root + path.sep) ? "" : " out of the package"}`);
+  let fd: number;
+  try {
+    fd = fs.openSync(full, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+  } catch (e) {
+    throw new UnsafeFile(`${rel} cannot be opened safely (${(e as NodeJS.ErrnoException).code})`);
+  }
+  try {
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) throw new UnsafeFile(`${rel} is not a regular file`);
+    if (st.size > PACKAGE_FILE_MAX_BYTES) throw new UnsafeFile(`${rel} has ${st.size} bytes, over the ${PACKAGE_FILE_MAX_BYTES}-byte limit`);
+    const buf = Buffer.alloc(st.size);
+    let off = 0;
+    while (off < buf.length) {
+      const n = fs.readSync(fd, buf, off, buf.length - off, off);
+      if (n === 0) break;
+      off += n;
+    }
+    return buf.subarray(0, off);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** A package file as UTF-8 text, read as readPackageFile does. @throws UnsafeFile; Error when missing */
+function readText(dir: string, rel: unknown): string {
+  const b = readPackageFile(dir, rel);
+  if (!b) throw new Error(`${String(rel)}: no such file`);
+  return b.toString("utf8");
 }
 
 /**
@@ -296,7 +389,9 @@ export async function verifyPackage(dir: string, opts: VerifyPackageOptions): Pr
   // Read once: parsed here, hashed as these very bytes for the ledger's signature.
   let manifestBytes: Buffer;
   try {
-    manifestBytes = fs.readFileSync(path.join(dir, "manifest.json"));
+    const b = readPackageFile(dir, "manifest.json");
+    if (!b) throw new Error("no such file");
+    manifestBytes = b;
     manifest = JSON.parse(manifestBytes.toString("utf8")) as PackageManifest;
   } catch (e) {
     throw new PackageError("PACKAGE_UNREADABLE", `${dir}: no readable manifest.json (${(e as Error).message.split("\n")[0]})`);
@@ -315,13 +410,25 @@ export async function verifyPackage(dir: string, opts: VerifyPackageOptions): Pr
   checks.push(checkPackageSignature(dir, manifestBytes, pin, Date.parse(manifest.generatedAt), fail, unpinned));
 
   // 1. Files: exactly the manifest's, each with its hash.
+  //    Only regular files inside the package are read (issue 12 item 7): a `../` name, a symbolic
+  //    link, a FIFO or a device is named PACKAGE_FILE_UNSAFE and never opened for reading.
   const listed = new Map(manifest.files.map((f) => [f.path, f]));
-  const present = listFiles(dir).filter((p) => p !== "manifest.json" && p !== "manifest.sig.json");
+  const unsafeEntries = new Map<string, string>();
+  const present = listFiles(dir, unsafeEntries).filter((p) => p !== "manifest.json" && p !== "manifest.sig.json");
+  for (const [p, why] of unsafeEntries) fail("PACKAGE_FILE_UNSAFE", `${p} is ${why}: not read`);
   for (const p of present) if (!listed.has(p)) fail("PACKAGE_FILE_ADDED", `file ${p} is not in the manifest: it was added`);
   for (const f of manifest.files) {
-    const full = path.join(dir, f.path);
-    if (!fs.existsSync(full)) fail("PACKAGE_FILE_MISSING", `file ${f.path} listed in the manifest is missing: it was removed`);
-    else if (sha256(fs.readFileSync(full)) !== f.sha256) fail("PACKAGE_FILE_EDITED", `file ${f.path} does not have the SHA-256 the manifest lists: it was edited`);
+    let bytes: Buffer | undefined;
+    try {
+      bytes = unsafeEntries.has(f.path) ? undefined : readPackageFile(dir, f.path);
+    } catch (e) {
+      if (!(e instanceof UnsafeFile)) throw e;
+      fail("PACKAGE_FILE_UNSAFE", `file listed in the manifest: ${e.message}: not read`);
+      continue;
+    }
+    if (unsafeEntries.has(f.path)) continue; // named above
+    if (!bytes) fail("PACKAGE_FILE_MISSING", `file ${f.path} listed in the manifest is missing: it was removed`);
+    else if (sha256(bytes) !== f.sha256) fail("PACKAGE_FILE_EDITED", `file ${f.path} does not have the SHA-256 the manifest lists: it was edited`);
   }
   const fileFindings = findings.filter((f) => f.code.startsWith("PACKAGE_FILE"));
   checks.push({ check: "package files", ok: fileFindings.length === 0, detail: fileFindings.length ? fileFindings.map((f) => f.message).join("; ") : `${manifest.files.length} files present, none added, each with its SHA-256` });
@@ -329,9 +436,12 @@ export async function verifyPackage(dir: string, opts: VerifyPackageOptions): Pr
   // 2. The batch chain listing and one proof bundle per event, each checked offline.
   let chain: PackageChainEntry[] = [];
   try {
-    chain = JSON.parse(fs.readFileSync(path.join(dir, "batch-chain.json"), "utf8")) as PackageChainEntry[];
-  } catch {
-    fail("PACKAGE_FILE_MISSING", "batch-chain.json is missing or not JSON");
+    const parsed = JSON.parse(readText(dir, "batch-chain.json")) as unknown;
+    if (!Array.isArray(parsed)) throw new Error("not an array");
+    chain = parsed as PackageChainEntry[];
+  } catch (e) {
+    if (e instanceof UnsafeFile) fail("PACKAGE_FILE_UNSAFE", `batch-chain.json: ${e.message}: not read`);
+    else fail("PACKAGE_FILE_MISSING", "batch-chain.json is missing or not JSON");
   }
   if (chain.length !== manifest.events) fail("PACKAGE_EVENT_COUNT", `batch-chain.json lists ${chain.length} events, the manifest ${manifest.events}`);
   const entries: BatchEntry[] = [];
@@ -340,9 +450,13 @@ export async function verifyPackage(dir: string, opts: VerifyPackageOptions): Pr
   for (const c of chain) {
     let text: string;
     try {
-      text = fs.readFileSync(path.join(dir, c.file), "utf8");
-    } catch {
+      text = readText(dir, c.file);
+    } catch (e) {
       bad++;
+      if (e instanceof UnsafeFile) {
+        fail("PACKAGE_FILE_UNSAFE", `event ${c.eventId} (batch seq ${c.batchSeq}): its bundle ${e.message}: not read`, [c.eventId]);
+        continue;
+      }
       fail("PACKAGE_EVENT_MISSING", `event ${c.eventId} (batch seq ${c.batchSeq}): its bundle ${c.file} is missing`, [c.eventId]);
       continue;
     }
@@ -399,17 +513,18 @@ export async function verifyPackage(dir: string, opts: VerifyPackageOptions): Pr
 
   // 4. The ledger's report in the package says what the records say, and the HTML renders it.
   try {
-    const stated = JSON.parse(fs.readFileSync(path.join(dir, "report.json"), "utf8")) as BatchReport;
+    const stated = JSON.parse(readText(dir, "report.json")) as BatchReport;
     const view = (r: { checklist: BatchReport["checklist"]; signatures: BatchReport["signatures"]; corrections: BatchReport["corrections"]; trail: BatchReport["trail"] }) =>
       JSON.stringify([r.checklist.map((c) => [c.id, c.status, c.findings.length]), r.signatures, r.corrections, r.trail.map((t) => [t.eventId, t.batchSeq, t.summary])]);
     if (view(stated) !== view(review)) fail("PACKAGE_REPORT_MISMATCH", "report.json does not say what the package's records say (checklist, signatures, changed values or audit trail differ)");
     const a = stated.trail.length && entries.length ? manifest.ledger : undefined;
-    const html = fs.existsSync(path.join(dir, "report.html")) ? fs.readFileSync(path.join(dir, "report.html"), "utf8") : "";
+    const html = readPackageFile(dir, "report.html")?.toString("utf8") ?? "";
     if (a && html !== batchReportHtml(stated, { chainId: a.chainId, contract: a.contract, ledgerName: a.name })) {
       fail("PACKAGE_REPORT_MISMATCH", "report.html is not the rendering of report.json");
     }
   } catch (e) {
-    fail("PACKAGE_REPORT_MISMATCH", `report.json is missing or unreadable: ${(e as Error).message.split("\n")[0]}`);
+    if (e instanceof UnsafeFile) fail("PACKAGE_FILE_UNSAFE", `${e.message}: not read`);
+    else fail("PACKAGE_REPORT_MISMATCH", `report.json is missing or unreadable: ${(e as Error).message.split("\n")[0]}`);
   }
 
   return batchReportOf(
@@ -432,8 +547,9 @@ function checkPackageSignature(
   const bad = (code: string, detail: string): IntegrityCheck => (fail(code, detail), { check: "ledger signature", ok: false, detail });
   let sig: PackageSignature;
   try {
-    sig = JSON.parse(fs.readFileSync(path.join(dir, "manifest.sig.json"), "utf8")) as PackageSignature;
-  } catch {
+    sig = JSON.parse(readText(dir, "manifest.sig.json")) as PackageSignature;
+  } catch (e) {
+    if (e instanceof UnsafeFile) return bad("PACKAGE_FILE_UNSAFE", `manifest.sig.json: ${e.message}: not read; the manifest's signature is unchecked`);
     return bad("PACKAGE_SIGNATURE_MISSING", "manifest.sig.json is missing or unreadable: the manifest is not signed by the ledger");
   }
   let pub: KeyObject;

@@ -39,6 +39,14 @@ export interface LedgerConfig {
   rateLimit: number;
   /** Event times may run this far ahead of the ledger's clock. */
   maxClockSkewMs: number;
+  /** Most open HTTP connections; beyond it new sockets are closed at once. */
+  maxConnections: number;
+  /** A socket that has sent no request is closed after this long idle. */
+  idleTimeoutMs: number;
+  /** Body bytes each client may have accepted per byte window. */
+  clientBytesPerWindow: number;
+  /** The byte quota's window. */
+  clientBytesWindowMs: number;
 }
 
 /** Raw flag values as commander gives them. */
@@ -59,6 +67,9 @@ export interface ConfigFlags {
 /** Default largest body of a bulk post: 1,000 events of a real MES run 1-4 KB each. */
 export const DEFAULT_BULK_BODY_MAX_BYTES = 16 * 1024 * 1024;
 
+/** Default body bytes per client per hour: 1 GiB. */
+export const DEFAULT_CLIENT_BYTES_PER_WINDOW = 1024 * 1024 * 1024;
+
 /** A bad configuration value, named. */
 export class ConfigError extends Error {
   readonly code = "CONFIG_INVALID";
@@ -75,7 +86,8 @@ function int(name: string, v: string | number | undefined, def: number, min: num
  * Builds the configuration. Environment variables: LEDGER_DATA_DIR, LEDGER_HOST, PORT, LEDGER_RPC_URL,
  * LEDGER_CONTRACT, LEDGER_ANCHOR_KEY, LEDGER_CHAIN_PORT, LEDGER_NAME, LEDGER_CONFIRMATIONS,
  * LEDGER_EPOCH_MAX_EVENTS, LEDGER_EPOCH_MAX_AGE_SECONDS, LEDGER_TICK_MS, LEDGER_ANCHOR_SLA_SECONDS,
- * LEDGER_ANCHOR_STUCK_SECONDS, LEDGER_ANCHOR_RETRY_MAX_SECONDS, LEDGER_ANCHOR_MAX_FEE_GWEI, LEDGER_BULK_MAX, LEDGER_BULK_BODY_MAX_BYTES, LEDGER_RATE_LIMIT, LEDGER_MAX_CLOCK_SKEW_SECONDS.
+ * LEDGER_ANCHOR_STUCK_SECONDS, LEDGER_ANCHOR_RETRY_MAX_SECONDS, LEDGER_ANCHOR_MAX_FEE_GWEI, LEDGER_BULK_MAX, LEDGER_BULK_BODY_MAX_BYTES, LEDGER_RATE_LIMIT, LEDGER_MAX_CLOCK_SKEW_SECONDS,
+ * LEDGER_MAX_CONNECTIONS, LEDGER_IDLE_TIMEOUT_SECONDS, LEDGER_CLIENT_BYTES_PER_WINDOW, LEDGER_CLIENT_BYTES_WINDOW_SECONDS.
  * @throws ConfigError naming the bad value
  */
 export function buildConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, cwd: string): LedgerConfig {
@@ -107,6 +119,11 @@ export function buildConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, cwd: str
     bulkBodyMaxBytes: int("bulk body max (bytes)", env.LEDGER_BULK_BODY_MAX_BYTES, DEFAULT_BULK_BODY_MAX_BYTES, 1024, 256 * 1024 * 1024),
     rateLimit: int("rate limit", env.LEDGER_RATE_LIMIT, 50_000, 1, 10_000_000),
     maxClockSkewMs: 1000 * int("max clock skew (s)", env.LEDGER_MAX_CLOCK_SKEW_SECONDS, 300, 0, 86_400),
+    maxConnections: int("max connections", env.LEDGER_MAX_CONNECTIONS, 1024, 1, 1_000_000),
+    idleTimeoutMs: 1000 * int("idle timeout (s)", env.LEDGER_IDLE_TIMEOUT_SECONDS, 30, 1, 3600),
+    // 1 GiB an hour: far above a real MES (a few KB per event), a bound on what one token can fill the disk with.
+    clientBytesPerWindow: int("client bytes per window", env.LEDGER_CLIENT_BYTES_PER_WINDOW, DEFAULT_CLIENT_BYTES_PER_WINDOW, 1024, 2 ** 50),
+    clientBytesWindowMs: 1000 * int("client bytes window (s)", env.LEDGER_CLIENT_BYTES_WINDOW_SECONDS, 3600, 1, 7 * 86_400),
   };
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,30}$/.test(config.ledgerName)) {
     throw new ConfigError(`ledger name ${JSON.stringify(config.ledgerName)}: want 1-31 characters of A-Z a-z 0-9 . _ -`);

@@ -47,6 +47,7 @@ export function openLedger(
   if (mustExist && !fs.existsSync(ledgerDbFile(dataDir))) {
     throw new StoreError("LEDGER_NOT_FOUND", `no ledger in ${dataDir} (no ${path.basename(ledgerDbFile(dataDir))}): check --data-dir / LEDGER_DATA_DIR`);
   }
+  if (!fs.existsSync(dataDir)) fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 }); // owner only (issue 12 item 8)
   const db = openDatabase(ledgerDbFile(dataDir));
   const name = ledgerNameOfDb(db, ledgerName);
   let key: ReceiptKey | undefined;

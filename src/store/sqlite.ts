@@ -24,7 +24,13 @@ export interface OpenOptions {
 export function openDatabase(file: string, opts: OpenOptions = {}): Db {
   let db: Db;
   try {
-    if (!opts.readonly) fs.mkdirSync(path.dirname(file), { recursive: true });
+    if (!opts.readonly) {
+      // Owner only (issue 12 item 8): the directory 0700, the file 0600, created so before SQLite
+      // opens it (a zero-length file is an empty database); SQLite gives the WAL and SHM files the
+      // database file's mode.
+      fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+      if (!fs.existsSync(file)) fs.closeSync(fs.openSync(file, "wx", 0o600));
+    }
     db = new Database(file, { readonly: !!opts.readonly, fileMustExist: !!opts.readonly });
     db.pragma("busy_timeout = 10000");
     if (!opts.readonly) {

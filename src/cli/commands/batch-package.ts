@@ -23,6 +23,7 @@ const PACKAGE_EXIT: Record<PackageError["code"], number> = {
   PACKAGE_UNREADABLE: EXIT.USAGE,
   PACKAGE_TOOLS_MISSING: EXIT.IO,
   PACKAGE_TRUST_MISMATCH: EXIT.USAGE,
+  PACKAGE_TARGET_UNSAFE: EXIT.USAGE,
 };
 
 /** Registers `export-batch`. */
@@ -32,13 +33,14 @@ export function exportBatchCommand(): Command {
     .argument("<batchId>", "the batch (lot) id")
     .requiredOption("-o, --output <dir>", "new directory to write the package into")
     .option("--confirmations <n>", "confirmations required (LEDGER_CONFIRMATIONS)")
+    .option("--force", "write into the directory even when -o is a symbolic link to it")
     .option("--trust <file>", "include a copy of the site's trust profile (it must name this ledger); the README tells the inspector to compare its fingerprint")
-    .action(async (batchId: string, opts: { output: string; confirmations?: string; trust?: string }, cmd: Command) => {
+    .action(async (batchId: string, opts: { output: string; confirmations?: string; trust?: string; force?: boolean }, cmd: Command) => {
       const config = configOf(cmd, { confirmations: opts.confirmations });
       const trust = opts.trust ? readTrustProfile(opts.trust) : undefined;
       try {
         await withBatchReview(config, batchId, (report, ledger) => {
-          const m = exportBatch(ledger, report, opts.output, loadReceiptKey(config.dataDir), new Date(), trust);
+          const m = exportBatch(ledger, report, opts.output, loadReceiptKey(config.dataDir), new Date(), trust, { force: opts.force });
           output(cmd, { batchId, dir: opts.output, verdict: report.verdict, events: m.events, files: m.files.length + 1 }, `wrote the package of batch ${batchId} (${m.events} events, ${m.files.length + 1} files, verdict ${report.verdict}) to ${opts.output}`);
         });
       } catch (e) {

@@ -130,11 +130,12 @@ export function serveCommand(): Command {
           chainHead: () => r.chainHead(),
           batchReview: (batchId) => verifyBatch(ledger, batchId, { confirmations: config.confirmations, chain: async () => providerTransport(chain.provider) }),
           rateLimit: { max: config.rateLimit, windowMs: 10_000 },
+          byteQuota: { maxBytes: config.clientBytesPerWindow, windowMs: config.clientBytesWindowMs },
           logger: logger.child({ component: "http" }),
           // Database open, no epoch pre-empted, chain reachable, anchor lag under its limit; otherwise 503 with the reasons.
           readiness: () => readinessOf(ledger, r, config.anchorWithinMs),
         });
-        server = await listen(app, config.host, config.port);
+        server = await listen(app, config.host, config.port, { maxConnections: config.maxConnections, idleTimeoutMs: config.idleTimeoutMs });
       } catch (e) {
         // Never leave the embedded chain running behind a server that failed to start.
         await runner?.stop();

@@ -1,7 +1,7 @@
 /** `status`: events, pending, epochs and anchors at a glance. */
 import { Command } from "commander";
 import { openLedger } from "../../service/ledger";
-import { summarise } from "../../service/status";
+import { fileModeWarnings, summarise } from "../../service/status";
 import { readDeployment } from "../../chain/deploy";
 import { currentPin } from "../../store/pin-store";
 import { configOf, output } from "../context";
@@ -18,6 +18,7 @@ export function statusCommand(): Command {
       const p = currentPin(ledger.db);
       const pin = p ? { chainId: p.chainId, genesisHash: p.genesisHash, contract: p.contract, ledgerId: p.ledgerId, ledger: p.ledgerName, pinnedAt: p.pinnedAt, development: p.development } : null;
       const gaps = ledger.events.sourceGaps();
+      const fileModes = fileModeWarnings(config.dataDir);
       const lines = [
         `data directory   ${config.dataDir}`,
         `events           ${s.events} (${s.pending} pending${s.oldestPendingReceivedAt ? `, oldest received ${s.oldestPendingReceivedAt}` : ""})`,
@@ -28,8 +29,11 @@ export function statusCommand(): Command {
         gaps.length
           ? `source gaps      ${gaps.length} (accepted, to review):\n${gaps.map((g) => `                 ${g.source}: sourceSequence ${g.expected}..${g.got - 1} missing before event ${g.eventId} (seq ${g.seq})`).join("\n")}`
           : "source gaps      none",
+        fileModes.length
+          ? `file modes       WARNING: ${fileModes.length} readable or writable by others than the owner:\n${fileModes.map((w) => `                 ${w.file} has mode ${w.mode}, want ${w.want} (chmod ${w.want.slice(1)} ${w.file})`).join("\n")}`
+          : "file modes       owner only",
       ];
-      output(cmd, { ...s, chain, pin, sourceGaps: gaps }, lines.join("\n"));
+      output(cmd, { ...s, chain, pin, sourceGaps: gaps, fileModes }, lines.join("\n"));
     } finally {
       ledger.close();
     }
