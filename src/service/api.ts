@@ -4,7 +4,8 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { Client, ClientStore, createClientStore, Role, ScopeInput, SigningAlg } from "../store/clients";
+import { Client, ClientStore, createClientStore, Role, ScopeInput, SigningAlg, tokenHash } from "../store/clients";
+import { tokenCommitment } from "./audit-clients";
 import { Ledger, loadLedgerKey } from "./ledger";
 import { createIngestor, Ingestor } from "./ingest";
 import { createSecurityRecorder, SecurityRecorder, SecurityActor, LEDGER_ACTOR } from "./security";
@@ -68,7 +69,17 @@ export function addClient(clients: ClientStore, security: SecurityRecorder, c: N
     const x = r.client;
     security.record(
       "client.added",
-      { client: x.name, role: x.role, signingAlg: x.signingAlg, signingKey: x.signingKey, sources: x.sources, sites: x.sites, ...(c.development ? { development: true } : {}) },
+      {
+        client: x.name,
+        role: x.role,
+        signingAlg: x.signingAlg,
+        signingKey: x.signingKey,
+        sources: x.sources,
+        sites: x.sites,
+        // What audit compares the stored token hash with (audit-clients.ts): never the token.
+        tokenCommitment: tokenCommitment(tokenHash(r.token)),
+        ...(c.development ? { development: true } : {}),
+      },
       actor,
     );
     return r;

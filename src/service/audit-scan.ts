@@ -45,7 +45,9 @@ export type AuditFindingCode =
   | "RECEIPT_GROUP_SIGNATURE_INVALID"
   | "RECEIPT_GROUP_EVENT_MISSING"
   | "RECEIPT_GROUP_RANGE_BROKEN"
-  | "EVENT_WITHOUT_RECEIPT_GROUP";
+  | "EVENT_WITHOUT_RECEIPT_GROUP"
+  | "CLIENT_NOT_RECORDED"
+  | "CLIENT_NOT_AS_RECORDED";
 
 /** One finding: what is wrong, and which event, epoch or anchor it concerns. */
 export interface AuditFinding {

@@ -37,6 +37,7 @@ import { providerTransport } from "../chain/verify-anchor";
 import { anchorPinFinding, createCheckpointChecker, deploymentPinFinding, genesisHashOf, genesisPinFinding, pinOrFinding } from "./pin-check";
 import { StoredPin } from "../store/pin-store";
 import { auditReceiptGroups } from "./audit-receipts";
+import { auditClients } from "./audit-clients";
 
 export { AuditFinding, AuditFindingCode, auditLocal } from "./audit-scan";
 
@@ -160,6 +161,7 @@ export async function auditLedger(ledger: Ledger, opts: AuditOptions = {}): Prom
   const findings = local.findings;
   const receipts = auditReceiptGroups(ledger.db, ledger.name);
   findings.push(...receipts.findings);
+  findings.push(...auditClients(ledger.db, ledger.name).findings);
   const pin = checkPin(ledger, local.epochs, opts.deployment, findings);
   const anchored = local.epochs.map((e) => ({ e, a: ledger.epochs.anchorOf(e.epoch) }));
   const report: AuditReport = {
