@@ -127,9 +127,9 @@ describe("resource limits at the HTTP edge", function () {
     } as RequestInit);
     expect(chunked.status).to.equal(429);
     expect(stored()).to.equal(1);
-    // Another client has its own window.
+    // Another client has its own window (posting to a source of its own: another client's source is not its to write).
     const other = api.clients.add("mes-2", "mes", undefined, new Date()).token;
-    const res = await fetch(url + "/v1/events", { method: "POST", headers: { authorization: `Bearer ${other}`, "content-type": "application/json" }, body: JSON.stringify(sampleEvent()) });
+    const res = await fetch(url + "/v1/events", { method: "POST", headers: { authorization: `Bearer ${other}`, "content-type": "application/json" }, body: JSON.stringify(sampleEvent({ source: "urn:mes:mes-2", sourceSequence: 1 })) });
     expect(res.status).to.equal(201);
   });
 
