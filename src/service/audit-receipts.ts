@@ -13,13 +13,14 @@
  * Events accepted before receipt groups existed (received before the receipt-groups migration was
  * applied, and below the first group) are not expected to be in one.
  */
-import { createPublicKey, KeyObject, verify as edVerify } from "node:crypto";
+import { verify as edVerify } from "node:crypto";
 import { RECEIPT_LEAF_LABEL, receiptGroupMessage, toHex } from "../core";
 import { HASH_LENGTH } from "../core/merkle/hasher";
 import { buildLevelBytes } from "../core/merkle/tree";
 import { leafHashOfText, nodeHasher } from "../crypto/node-hasher";
 import { Db } from "../store/sqlite";
 import { AuditFinding } from "./audit-scan";
+import { recordedKeyLookup } from "./pin-check";
 
 /** The migration that introduced receipt groups. */
 const RECEIPT_GROUPS_MIGRATION = "2026-11-26-02-receipt-groups";
@@ -64,21 +65,7 @@ export function auditReceiptGroups(db: Db, ledgerName: string): ReceiptAudit {
 
 function scan(db: Db, ledgerName: string): ReceiptAudit {
   const findings: AuditFinding[] = [];
-  const keys = new Map<string, KeyObject | null>();
-  const qKey = db.prepare<[string], string>("SELECT public_key FROM ledger_keys WHERE key_id = ?").pluck();
-  const keyOf = (keyId: string): KeyObject | null => {
-    if (!keys.has(keyId)) {
-      const pem = qKey.get(keyId);
-      let k: KeyObject | null = null;
-      try {
-        k = pem ? createPublicKey(pem) : null;
-      } catch {
-        k = null;
-      }
-      keys.set(keyId, k);
-    }
-    return keys.get(keyId)!;
-  };
+  const keyOf = recordedKeyLookup(db);
   const qEntries = db.prepare<[number, number], [string, number, Buffer, string]>("SELECT event_id, seq, leaf_hash, received_at FROM events WHERE seq >= ? AND seq < ? ORDER BY seq").raw();
   const groups = db.prepare<[], GroupRow>("SELECT first_seq, size, root, anchor_by, ledger, key_id, signature FROM receipt_groups ORDER BY first_seq").all();
   let prevEnd = Number.MIN_SAFE_INTEGER;

@@ -112,18 +112,14 @@ export function genesisPinFinding(pin: StoredPin, genesisHash: string | undefine
   };
 }
 
-/** Checks checkpoints against the recorded ledger keys; the keys are parsed once per checker. */
-export interface CheckpointChecker {
-  /** Why an epoch's checkpoint is missing or does not verify, or undefined when it verifies. */
-  check(e: Pick<EpochRow, "epoch" | "firstSeq" | "size" | "root">): PinFinding | undefined;
-}
-
-/** A checkpoint checker over `db` for the ledger named `ledgerName`. */
-export function createCheckpointChecker(db: Db, ledgerName: string): CheckpointChecker {
+/**
+ * The public key of a recorded ledger key (ledger_keys) by its id, parsed once per lookup; null when
+ * the id is not recorded or its key does not parse.
+ */
+export function recordedKeyLookup(db: Db): (keyId: string) => KeyObject | null {
   const keys = new Map<string, KeyObject | null>();
   const qKey = db.prepare<[string], string>("SELECT public_key FROM ledger_keys WHERE key_id = ?").pluck();
-  const qCp = db.prepare<[number], { ledger: string; key_id: string; signature: Buffer }>("SELECT ledger, key_id, signature FROM epoch_checkpoints WHERE epoch = ?");
-  const keyOf = (keyId: string): KeyObject | null => {
+  return (keyId) => {
     if (!keys.has(keyId)) {
       const pem = qKey.get(keyId);
       let k: KeyObject | null = null;
@@ -136,6 +132,18 @@ export function createCheckpointChecker(db: Db, ledgerName: string): CheckpointC
     }
     return keys.get(keyId)!;
   };
+}
+
+/** Checks checkpoints against the recorded ledger keys; the keys are parsed once per checker. */
+export interface CheckpointChecker {
+  /** Why an epoch's checkpoint is missing or does not verify, or undefined when it verifies. */
+  check(e: Pick<EpochRow, "epoch" | "firstSeq" | "size" | "root">): PinFinding | undefined;
+}
+
+/** A checkpoint checker over `db` for the ledger named `ledgerName`. */
+export function createCheckpointChecker(db: Db, ledgerName: string): CheckpointChecker {
+  const qCp = db.prepare<[number], { ledger: string; key_id: string; signature: Buffer }>("SELECT ledger, key_id, signature FROM epoch_checkpoints WHERE epoch = ?");
+  const keyOf = recordedKeyLookup(db);
   return {
     check(e) {
       const cp = qCp.get(e.epoch);

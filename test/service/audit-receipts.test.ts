@@ -9,7 +9,8 @@ import os from "node:os";
 import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import { openLedger, Ledger } from "../../src/service/ledger";
-import { createApiServices, ApiServices } from "../../src/service/api";
+import { addClient, createApiServices, ApiServices } from "../../src/service/api";
+import { LEDGER_ACTOR } from "../../src/service/security";
 import { auditLedger, AuditFinding } from "../../src/service/audit";
 import { receiptLeafOf } from "../../src/service/audit-receipts";
 import { fromHex, receiptLeafHash, toHex } from "../../src/core";
@@ -27,12 +28,14 @@ interface Fixture {
 
 const fixtures: Fixture[] = [];
 
-/** A ledger with three commit groups of three events each (seq 0..8), posted by an mes client, none sealed. */
+/** A ledger with three commit groups of three events each (seq 1..9, after the client.added security event at seq 0), posted by an mes client, none sealed. */
 function setup(): Fixture {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gxp-audit-receipts-"));
   const ledger = openLedger(dir, { maxEvents: 1000, maxAgeMs: 3_600_000 });
   const api = createApiServices(ledger, dir, "default", 3_600_000);
-  const client = api.clients.add("mes-1", "mes", undefined, new Date()).client;
+  // As `client add` does: the client and its client.added security event together (audit checks the
+  // client tables against those events).
+  const client = addClient(api.clients, api.security, { name: "mes-1", role: "mes" }, LEDGER_ACTOR).client;
   for (let g = 0; g < 3; g++) api.ingestor.ingest(sampleEvents(3, "B-R"), client);
   const f = { dir, ledger, api, client };
   fixtures.push(f);
@@ -86,10 +89,10 @@ describe("auditLedger: receipt groups", () => {
   describe("when a pending record is edited and its leaf recomputed", () => {
     it("names the receipt group whose signed root no longer matches (RECEIPT_GROUP_ROOT_MISMATCH)", async () => {
       const f = setup();
-      // seq 8 is the newest event of its batch: no batch link points at it, so only the receipt group can tell.
-      rewriteRecord(f.ledger, 8, recordOf(f.ledger, 8).replace('"value":61.5', '"value":66.5'));
+      // seq 9 is the newest event of its batch: no batch link points at it, so only the receipt group can tell.
+      rewriteRecord(f.ledger, 9, recordOf(f.ledger, 9).replace('"value":61.5', '"value":66.5'));
       const r = await auditLedger(f.ledger);
-      has(r.findings, { code: "RECEIPT_GROUP_ROOT_MISMATCH", seq: 6 });
+      has(r.findings, { code: "RECEIPT_GROUP_ROOT_MISMATCH", seq: 7 });
       expect(codes(r.findings)).to.deep.equal(["RECEIPT_GROUP_ROOT_MISMATCH"]);
     });
   });
@@ -97,26 +100,26 @@ describe("auditLedger: receipt groups", () => {
   describe("when the newest pending events are deleted", () => {
     it("names the missing events of their group (RECEIPT_GROUP_EVENT_MISSING)", async () => {
       const f = setup();
-      tamper(f.ledger, "DELETE FROM events WHERE seq >= 7");
+      tamper(f.ledger, "DELETE FROM events WHERE seq >= 8");
       const r = await auditLedger(f.ledger);
-      has(r.findings, { code: "RECEIPT_GROUP_EVENT_MISSING", seq: 7 });
+      has(r.findings, { code: "RECEIPT_GROUP_EVENT_MISSING", seq: 8 });
     });
 
     it("with their receipt group row, still names the last group's deleted events when the group is left half", async () => {
       const f = setup();
-      tamperGroups(f.ledger, "DELETE FROM events WHERE seq >= 5");
-      tamperGroups(f.ledger, "DELETE FROM receipt_groups WHERE first_seq = 6");
+      tamperGroups(f.ledger, "DELETE FROM events WHERE seq >= 6");
+      tamperGroups(f.ledger, "DELETE FROM receipt_groups WHERE first_seq = 7");
       const r = await auditLedger(f.ledger);
-      has(r.findings, { code: "RECEIPT_GROUP_EVENT_MISSING", seq: 5 });
+      has(r.findings, { code: "RECEIPT_GROUP_EVENT_MISSING", seq: 6 });
     });
   });
 
   describe("when a receipt group row is deleted", () => {
     it("names every API event left without a group (EVENT_WITHOUT_RECEIPT_GROUP)", async () => {
       const f = setup();
-      tamperGroups(f.ledger, "DELETE FROM receipt_groups WHERE first_seq = 3");
+      tamperGroups(f.ledger, "DELETE FROM receipt_groups WHERE first_seq = 4");
       const r = await auditLedger(f.ledger);
-      for (const seq of [3, 4, 5]) has(r.findings, { code: "EVENT_WITHOUT_RECEIPT_GROUP", seq });
+      for (const seq of [4, 5, 6]) has(r.findings, { code: "EVENT_WITHOUT_RECEIPT_GROUP", seq });
       expect(codes(r.findings)).to.deep.equal(["EVENT_WITHOUT_RECEIPT_GROUP"]);
     });
   });
@@ -126,28 +129,28 @@ describe("auditLedger: receipt groups", () => {
       const f = setup();
       f.ledger.events.append([sampleEvent({}, "B-R")], { submittedBy: { client: "mes-1", role: "mes" } });
       const r = await auditLedger(f.ledger);
-      has(r.findings, { code: "EVENT_WITHOUT_RECEIPT_GROUP", seq: 9 });
+      has(r.findings, { code: "EVENT_WITHOUT_RECEIPT_GROUP", seq: 10 });
     });
   });
 
   describe("when a group row is re-written to match edited events", () => {
     it("names the group whose signature does not verify (RECEIPT_GROUP_SIGNATURE_INVALID)", async () => {
       const f = setup();
-      const sig = f.ledger.db.prepare("SELECT signature FROM receipt_groups WHERE first_seq = 0").pluck().get() as Buffer;
+      const sig = f.ledger.db.prepare("SELECT signature FROM receipt_groups WHERE first_seq = 1").pluck().get() as Buffer;
       const bad = Buffer.from(sig);
       bad[0] ^= 1;
-      tamperGroups(f.ledger, "UPDATE receipt_groups SET signature = ? WHERE first_seq = 0", bad);
-      tamperGroups(f.ledger, "UPDATE receipt_groups SET anchor_by = '2099-01-01T00:00:00.000Z' WHERE first_seq = 6");
+      tamperGroups(f.ledger, "UPDATE receipt_groups SET signature = ? WHERE first_seq = 1", bad);
+      tamperGroups(f.ledger, "UPDATE receipt_groups SET anchor_by = '2099-01-01T00:00:00.000Z' WHERE first_seq = 7");
       const r = await auditLedger(f.ledger);
-      has(r.findings, { code: "RECEIPT_GROUP_SIGNATURE_INVALID", seq: 0 });
-      has(r.findings, { code: "RECEIPT_GROUP_SIGNATURE_INVALID", seq: 6 });
+      has(r.findings, { code: "RECEIPT_GROUP_SIGNATURE_INVALID", seq: 1 });
+      has(r.findings, { code: "RECEIPT_GROUP_SIGNATURE_INVALID", seq: 7 });
       expect(codes(r.findings)).to.deep.equal(["RECEIPT_GROUP_SIGNATURE_INVALID"]);
     });
 
     it("names a group signed by a key that is not a recorded ledger key", async () => {
       const f = setup();
-      tamperGroups(f.ledger, "UPDATE receipt_groups SET key_id = ? WHERE first_seq = 3", "ab".repeat(32));
-      has((await auditLedger(f.ledger)).findings, { code: "RECEIPT_GROUP_SIGNATURE_INVALID", seq: 3 });
+      tamperGroups(f.ledger, "UPDATE receipt_groups SET key_id = ? WHERE first_seq = 4", "ab".repeat(32));
+      has((await auditLedger(f.ledger)).findings, { code: "RECEIPT_GROUP_SIGNATURE_INVALID", seq: 4 });
     });
   });
 });
@@ -158,7 +161,7 @@ describe("GET /v1/events/{id}/receipt", () => {
   let qa: string;
   beforeEach(() => {
     f = setup();
-    qa = f.api.clients.add("qa-1", "qa", undefined, new Date()).token;
+    qa = addClient(f.api.clients, f.api.security, { name: "qa-1", role: "qa" }, LEDGER_ACTOR).token;
     app = buildApp({ ledger: f.ledger, ...f.api });
   });
   afterEach(async () => {
@@ -194,8 +197,8 @@ describe("GET /v1/events/{id}/receipt", () => {
 
   describe("when the stored group no longer matches its events", () => {
     it("answers 409 RECEIPT_GROUP_MISMATCH", async () => {
-      rewriteRecord(f.ledger, 4, recordOf(f.ledger, 4).replace('"value":61.5', '"value":66.5'));
-      const id = f.ledger.events.getBySeq(4)!.eventId;
+      rewriteRecord(f.ledger, 5, recordOf(f.ledger, 5).replace('"value":61.5', '"value":66.5'));
+      const id = f.ledger.events.getBySeq(5)!.eventId;
       const res = await get(id);
       expect(res.statusCode).to.equal(409);
       expect(res.json()).to.include({ code: "RECEIPT_GROUP_MISMATCH" });
