@@ -10,7 +10,8 @@ import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "../../src/http/app";
 import { openLedger, Ledger } from "../../src/service/ledger";
-import { createApiServices, ApiServices } from "../../src/service/api";
+import { createApiServices, ApiServices, addClient } from "../../src/service/api";
+import { LEDGER_ACTOR } from "../../src/service/security";
 import { auditLedger } from "../../src/service/audit";
 import { verifyBatch } from "../../src/service/batch-verify";
 import { receiptPublicKeyFile, verifyReceipt } from "../../src/crypto/receipt-key";
@@ -31,7 +32,7 @@ describe("POST /v1/events?late=true", () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "gxp-late-"));
     ledger = openLedger(dir, { maxEvents: 1000, maxAgeMs: 3_600_000 });
     api = createApiServices(ledger, dir, "default", 3_600_000);
-    token = api.clients.add("mes-1", "mes", undefined, new Date()).token;
+    token = addClient(api.clients, api.security, { name: "mes-1", role: "mes" }, LEDGER_ACTOR).token;
     app = buildApp({ ledger, ...api });
     // sourceSequence 1, 2, then 5: the ledger flags the gap 3..4.
     for (const n of [1, 2, 5]) expect((await post(ev(n))).statusCode).to.equal(201);
@@ -55,7 +56,7 @@ describe("POST /v1/events?late=true", () => {
     const receipt = res.json();
     verifyReceipt(receipt, fs.readFileSync(receiptPublicKeyFile(dir), "utf8"));
     expect(ledger.events.lateEvents(SOURCE)).to.deep.equal([
-      { seq: receipt.seq, eventId: e.id, source: SOURCE, sourceSequence: 3, gapSeq: 2, reason: "MES outage 2026-12-04, event replayed from the MES buffer", client: "mes-1", acceptedAt: receipt.receivedAt },
+      { seq: receipt.seq, eventId: e.id, source: SOURCE, sourceSequence: 3, gapSeq: 3, reason: "MES outage 2026-12-04, event replayed from the MES buffer", client: "mes-1", acceptedAt: receipt.receivedAt },
     ]);
     const sec = (ledger.db.prepare("SELECT record FROM events WHERE type = 'security.event'").pluck().all() as string[]).map((r) => JSON.parse(r).event.data);
     expect(sec.filter((d) => d.kind === "event.late_accepted")).to.deep.equal([

@@ -8,7 +8,8 @@ import { expect } from "chai";
 import fs from "node:fs";
 import path from "node:path";
 import { openLedger, Ledger } from "../../src/service/ledger";
-import { createApiServices, ApiServices } from "../../src/service/api";
+import { createApiServices, ApiServices, addClient } from "../../src/service/api";
+import { LEDGER_ACTOR } from "../../src/service/security";
 import { auditLedger } from "../../src/service/audit";
 import { reconcileReceipts, ArchivedReceipt, ReconcileOptions } from "../../src/service/reconcile-receipts";
 import { receiptPublicKeyFile } from "../../src/crypto/receipt-key";
@@ -47,7 +48,7 @@ describe("reconcileReceipts", function () {
     const ledger = openLedger(dir, { maxEvents: 1000, maxAgeMs: 3_600_000 });
     open.push(ledger);
     const api = createApiServices(ledger, dir, "default", 3_600_000);
-    const client = api.clients.add("mes-1", "mes", undefined, new Date()).client;
+    const client = addClient(api.clients, api.security, { name: "mes-1", role: "mes" }, LEDGER_ACTOR).client;
     const f: Fixture = { dir, ledger, api, client, archive: [], opts: undefined as unknown as ReconcileOptions };
     post(f, 3);
     post(f, 3);
@@ -93,11 +94,11 @@ describe("reconcileReceipts", function () {
     it("leaves audit clean but names each missing record", async () => {
       const f = await setup();
       f.ledger.db.exec("DROP TRIGGER IF EXISTS receipt_groups_no_delete");
-      tamper(f.ledger, "DELETE FROM events WHERE seq >= 9");
-      tamper(f.ledger, "DELETE FROM receipt_groups WHERE first_seq = 9");
+      tamper(f.ledger, "DELETE FROM events WHERE seq >= 10");
+      tamper(f.ledger, "DELETE FROM receipt_groups WHERE first_seq = 10");
       expect((await auditLedger(f.ledger)).findings).to.deep.equal([]);
       const r = await reconcileReceipts(f.ledger, f.archive, f.opts);
-      expect(statuses(r).filter((s) => s.includes("missing"))).to.deep.equal(["9:missing:RECEIPT_EVENT_MISSING", "10:missing:RECEIPT_EVENT_MISSING", "11:missing:RECEIPT_EVENT_MISSING"]);
+      expect(statuses(r).filter((s) => s.includes("missing"))).to.deep.equal(["10:missing:RECEIPT_EVENT_MISSING", "11:missing:RECEIPT_EVENT_MISSING", "12:missing:RECEIPT_EVENT_MISSING"]);
     });
   });
 
@@ -107,7 +108,7 @@ describe("reconcileReceipts", function () {
       let ledger = openLedger(dir, { maxEvents: 1000, maxAgeMs: 3_600_000 });
       open.push(ledger);
       let api = createApiServices(ledger, dir, "default", 3_600_000);
-      const client = api.clients.add("mes-1", "mes", undefined, new Date()).client;
+      const client = addClient(api.clients, api.security, { name: "mes-1", role: "mes" }, LEDGER_ACTOR).client;
       const f = { api, client, archive: [] as ArchivedReceipt[] };
       post(f, 3);
       const backup = path.join(dir, "before.sqlite");
@@ -126,15 +127,15 @@ describe("reconcileReceipts", function () {
       const pem = fs.readFileSync(receiptPublicKeyFile(dir), "utf8");
       const r = await reconcileReceipts(ledger, f.archive, { keyFor: () => ({ pem }) });
       expect(statuses(r)).to.deep.equal([
-        "0:pending",
         "1:pending",
         "2:pending",
-        "3:changed:RECEIPT_EVENT_CHANGED",
+        "3:pending",
         "4:changed:RECEIPT_EVENT_CHANGED",
-        "5:missing:RECEIPT_EVENT_MISSING",
+        "5:changed:RECEIPT_EVENT_CHANGED",
         "6:missing:RECEIPT_EVENT_MISSING",
         "7:missing:RECEIPT_EVENT_MISSING",
         "8:missing:RECEIPT_EVENT_MISSING",
+        "9:missing:RECEIPT_EVENT_MISSING",
       ]);
     });
   });
@@ -142,9 +143,9 @@ describe("reconcileReceipts", function () {
   describe("when an anchored epoch was rewritten", () => {
     it("names the receipt's changed record", async () => {
       const f = await setup();
-      rewriteRecord(f.ledger, 2, recordOf(f.ledger, 2).replace('"value":61.5', '"value":66.5'));
+      rewriteRecord(f.ledger, 3, recordOf(f.ledger, 3).replace('"value":61.5', '"value":66.5'));
       const r = await reconcileReceipts(f.ledger, f.archive, f.opts);
-      expect(statuses(r)).to.include("2:changed:RECEIPT_EVENT_CHANGED");
+      expect(statuses(r)).to.include("3:changed:RECEIPT_EVENT_CHANGED");
     });
   });
 
