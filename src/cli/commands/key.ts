@@ -63,7 +63,8 @@ export function keyCommand(): Command {
     .command("rotate")
     .description("replace the ledger key with a new one, keeping the old one in keys/retired/ (run with the service stopped)")
     .option("--reason <text>", "why the key is rotated (recorded)", "rotation by the administrator")
-    .action(async (opts: { reason: string }, cmd: Command) => {
+    .option("--allow-unanchored", "rotate although sealed epochs are not anchored yet (their proofs then fail the old key's validity)")
+    .action(async (opts: { reason: string; allowUnanchored?: boolean }, cmd: Command) => {
       const config = configOf(cmd);
       const ledger = openLedger(config.dataDir, config.seal, undefined, true);
       // The service holds the anchorer lease while it runs, and signs with the key it started with.
@@ -72,6 +73,15 @@ export function keyCommand(): Command {
       let result: Record<string, unknown> = {};
       try {
         if (!lease.acquire()) throw new CliExit(EXIT.USAGE, "the service is running (it holds the anchorer lease and signs with the current key): stop it, then rotate the key");
+        // A checkpoint's key must be valid when its epoch is anchored (verifiers compare the key's
+        // validity with the anchor block's time): sealed epochs are anchored before the key changes.
+        const open = ledger.epochs.unconfirmed();
+        if (open.length && !opts.allowUnanchored) {
+          throw new CliExit(
+            EXIT.USAGE,
+            `${open.length} sealed epoch(s) (from epoch ${open[0].epoch}) are not yet anchored and final: their checkpoints are signed with the current key, and a proof checks that key's validity at the anchor's time; anchor them first (gxp-ledger anchor), then rotate. --allow-unanchored rotates anyway (for a compromised key: those epochs' proofs then fail the key's validity)`,
+          );
+        }
         const security = createSecurityRecorder(ledger, ledger.name);
         const r = rotateLedgerKey(ledger, config.dataDir, opts.reason, security, cliActor());
         text = [
