@@ -58,7 +58,12 @@ export async function main(argv: string[]): Promise<void> {
 export async function run(argv: string[]): Promise<void> {
   await main(argv);
   // A timed-out RPC request can leave a socket open that would keep Node alive: exit explicitly.
-  if (!argv.slice(2).includes("serve")) process.exit(process.exitCode ?? 0);
+  // Exit only once what was written is flushed: stdout to a pipe is asynchronous, and a large --json
+  // report cut off at the exit is not JSON (seen with verify-package of a 89-event batch).
+  if (!argv.slice(2).includes("serve")) {
+    const code = process.exitCode ?? 0;
+    process.stdout.write("", () => process.stderr.write("", () => process.exit(code)));
+  }
 }
 
 if (require.main === module) void run(process.argv);
