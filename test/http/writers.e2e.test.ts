@@ -20,7 +20,8 @@ describe("the server under the security-source attack (e2e)", () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "gxp-writers-e2e-"));
   });
   after(async () => {
-    await s?.stop("SIGKILL");
+    // SIGTERM: the server stops its embedded chain too (SIGKILL would leave Anvil running).
+    await s?.stop("SIGTERM");
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
