@@ -25,7 +25,7 @@ const EPOCH_ANCHORED_TOPIC = "0x5f678eb3b153f77e35bcd2ea8ac3cd33505752b2910d6e1a
 const HASH = /^0x[0-9a-f]{64}$/;
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 // What must be pinned for VERIFIED (pinned); anything less is UNPINNED.
-const REQUIRED = ["chain id", "contract", "ledger", "anchoring account", "ledger key"];
+const REQUIRED = ["chain id", "genesis block", "contract", "ledger", "anchoring account", "ledger key"];
 
 class Failure extends Error {
   constructor(step, message) {
@@ -99,12 +99,24 @@ function rootFromAuditPath(index, size, leafHash, path) {
   return r;
 }
 
+// An RPC URL as printed: scheme and host only (a user, password or API key in it is never shown).
+function redact(url) {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname.length > 1 || u.search ? "/…" : ""}`;
+  } catch {
+    return "(unparsable RPC URL)";
+  }
+}
+
 async function rpc(url, method, params) {
   let res;
   try {
     res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }) });
   } catch (e) {
-    throw Object.assign(new Error(`cannot reach ${url}: ${e.cause?.code ?? e.message}`), { unreachable: true });
+    // The reason may quote the URL (credentials and all): say it with the redacted one.
+    const why = String(e.cause?.code ?? e.message).split(url).join(redact(url)).replace(/\/\/[^/\s@]*@/g, "//");
+    throw Object.assign(new Error(`cannot reach ${redact(url)}: ${why}`), { unreachable: true });
   }
   const j = await res.json();
   if (j.error) fail("anchor", `${method} answered error ${j.error.code} ${j.error.message}`);
@@ -142,7 +154,7 @@ function pinFromFlags(f) {
 
 function unpinnedOf(pin) {
   if (!pin) return REQUIRED;
-  const has = { "chain id": pin.chainId, contract: pin.contract, ledger: pin.ledgerName, "anchoring account": pin.anchorers?.length, "ledger key": pin.keys?.length };
+  const has = { "chain id": pin.chainId, "genesis block": pin.genesisHash, contract: pin.contract, ledger: pin.ledgerName, "anchoring account": pin.anchorers?.length, "ledger key": pin.keys?.length };
   return REQUIRED.filter((k) => !has[k]);
 }
 
@@ -216,19 +228,20 @@ function checkOffline(text, pin, log) {
 async function checkSpelling(url, address, log) {
   const lower = address.slice(2).toLowerCase();
   const k = await rpc(url, "web3_sha3", ["0x" + Buffer.from(lower).toString("hex")]).catch((e) => (e instanceof Failure ? null : Promise.reject(e)));
-  if (k === null) return log("canonical form", `EIP-55 spelling of ${address} not checked: ${url} has no web3_sha3`);
+  if (k === null) return log("canonical form", `EIP-55 spelling of ${address} not checked: ${redact(url)} has no web3_sha3`);
   const checksum = "0x" + [...lower].map((ch, i) => (((bytes(k)[i >> 1] >> (i % 2 ? 0 : 4)) & 15) >= 8 ? ch.toUpperCase() : ch)).join("");
   if (checksum !== address) fail("canonical form", `${address} is not in EIP-55 form ${checksum}`);
 }
 
 // The chain at one endpoint: chain id (and genesis when pinned), root, size and first seq in the
 // contract; the tx, its sender, its log and its block.
-async function checkChain(b, url, pin, log) {
+async function checkChain(b, url, pin, log, confirmations = 1) {
   const a = b.anchor;
-  if (BigInt(await rpc(url, "eth_chainId", [])).toString() !== a.chainId) fail("chain id", `${url} is not chain ${a.chainId}`);
+  const at = redact(url);
+  if (BigInt(await rpc(url, "eth_chainId", [])).toString() !== a.chainId) fail("chain id", `${at} is not chain ${a.chainId}`);
   if (pin?.genesisHash !== undefined) {
     const g = await rpc(url, "eth_getBlockByNumber", ["0x0", false]);
-    if (g?.hash?.toLowerCase() !== pin.genesisHash) fail("chain id", `TRUST_GENESIS_MISMATCH: block 0 at ${url} is ${g?.hash}, the pinned chain's is ${pin.genesisHash}: another chain with the same id`);
+    if (g?.hash?.toLowerCase() !== pin.genesisHash) fail("chain id", `TRUST_GENESIS_MISMATCH: block 0 at ${at} is ${g?.hash}, the pinned chain's is ${pin.genesisHash}: another chain with the same id`);
   }
   await checkSpelling(url, a.contract, log);
   await checkSpelling(url, a.anchorer, log);
@@ -237,23 +250,23 @@ async function checkChain(b, url, pin, log) {
     throw e;
   });
   const w = (ret.slice(2).match(/.{64}/g) || []).map((x) => "0x" + x);
-  if (w.length !== 5) fail("anchor", `anchor missing at ${url}`);
-  if (w[0] !== b.root) fail("anchor", `root mismatch at ${url}: chain has ${w[0]}`);
-  if (BigInt(w[1]) !== BigInt(b.treeSize)) fail("anchor", `size mismatch at ${url}: chain has ${BigInt(w[1])}`);
-  if (BigInt(w[2]) !== BigInt(a.firstSeq)) fail("anchor", `first seq mismatch at ${url}: chain has ${BigInt(w[2])}`);
+  if (w.length !== 5) fail("anchor", `anchor missing at ${at}`);
+  if (w[0] !== b.root) fail("anchor", `root mismatch at ${at}: chain has ${w[0]}`);
+  if (BigInt(w[1]) !== BigInt(b.treeSize)) fail("anchor", `size mismatch at ${at}: chain has ${BigInt(w[1])}`);
+  if (BigInt(w[2]) !== BigInt(a.firstSeq)) fail("anchor", `first seq mismatch at ${at}: chain has ${BigInt(w[2])}`);
   const rc = await rpc(url, "eth_getTransactionReceipt", [a.txHash]);
-  if (!rc || Number(rc.blockNumber) !== a.blockNumber || rc.blockHash !== a.blockHash || rc.status !== "0x1") fail("block", `block mismatch at ${url}: tx not in block ${a.blockNumber}`);
-  if (!sameAddress(String(rc.from), a.anchorer)) fail("block", `anchorer mismatch at ${url}: tx ${a.txHash} was sent by ${rc.from}, the bundle says ${a.anchorer}`);
+  if (!rc || Number(rc.blockNumber) !== a.blockNumber || rc.blockHash !== a.blockHash || rc.status !== "0x1") fail("block", `block mismatch at ${at}: tx not in block ${a.blockNumber}`);
+  if (!sameAddress(String(rc.from), a.anchorer)) fail("block", `anchorer mismatch at ${at}: tx ${a.txHash} was sent by ${rc.from}, the bundle says ${a.anchorer}`);
   const lg = rc.logs.find((l) => Number(l.logIndex) === a.logIndex);
   const want = [EPOCH_ANCHORED_TOPIC, a.ledgerId, "0x" + word(b.epoch), addressWord(a.anchorer)];
   if (!lg || !sameAddress(lg.address, a.contract) || lg.topics.map((t) => t.toLowerCase()).join() !== want.join() || lg.data !== "0x" + b.root.slice(2) + word(b.treeSize) + word(a.firstSeq)) {
-    fail("block", `block mismatch at ${url}: log ${a.logIndex} is not EpochAnchored of this epoch, root and anchorer`);
+    fail("block", `block mismatch at ${at}: log ${a.logIndex} is not EpochAnchored of this epoch, root and anchorer`);
   }
   const blk = await rpc(url, "eth_getBlockByNumber", ["0x" + a.blockNumber.toString(16), false]);
-  if (!blk || blk.hash !== a.blockHash || Number(blk.timestamp) !== a.blockTimestamp || !blk.transactions.includes(a.txHash)) fail("block", `block mismatch at ${url}`);
+  if (!blk || blk.hash !== a.blockHash || Number(blk.timestamp) !== a.blockTimestamp || !blk.transactions.includes(a.txHash)) fail("block", `block mismatch at ${at}`);
   const head = Number(await rpc(url, "eth_blockNumber", []));
-  if (head < a.blockNumber) fail("finality", `not yet final at ${url}`);
-  log("anchor", `${url}: contract ${a.contract} holds root and size of epoch ${b.epoch}; tx ${a.txHash} from ${a.anchorer} in block ${a.blockNumber}, ${head - a.blockNumber + 1} confirmations`);
+  if (head - a.blockNumber + 1 < confirmations) fail("finality", `not yet final at ${at}: ${head - a.blockNumber + 1} confirmations, want ${confirmations}`);
+  log("anchor", `${at}: contract ${a.contract} holds root and size of epoch ${b.epoch}; tx ${a.txHash} from ${a.anchorer} in block ${a.blockNumber}, ${head - a.blockNumber + 1} confirmations`);
 }
 
 // One bundle. Resolves with the bundle and what was not pinned; rejects with a Failure naming the step.
@@ -261,7 +274,7 @@ async function verify(text, rpcUrls, opts = {}) {
   const log = opts.log || (() => {});
   const b = checkOffline(text, opts.pin, log);
   if (rpcUrls.length === 0) fail("anchor", "no --rpc endpoint given");
-  for (const url of rpcUrls) await checkChain(b, url, opts.pin, log);
+  for (const url of rpcUrls) await checkChain(b, url, opts.pin, log, opts.confirmations);
   return { bundle: b, unpinned: unpinnedOf(opts.pin) };
 }
 
@@ -333,7 +346,7 @@ async function verifyPackage(dir, rpcUrls, opts = {}) {
   const bundles = [];
   for (const [i, e] of chain.entries()) {
     if (!listed.has(e.file)) fail("batch chain", `${e.file} is not in the manifest`);
-    const { bundle } = await verify(readRegular(dir, e.file).toString("utf8"), rpcUrls, { pin: opts.pin });
+    const { bundle } = await verify(readRegular(dir, e.file).toString("utf8"), rpcUrls, { pin: opts.pin, confirmations: opts.confirmations });
     const prev = i === 0 ? null : chain[i - 1].leafHash;
     const m = manifest.ledger || {};
     if (bundle.anchor.chainId !== m.chainId || !sameAddress(bundle.anchor.contract, String(m.contract)) || bundle.anchor.ledgerId !== m.ledgerId) fail("batch chain", `event ${e.eventId} is anchored in another ledger than the manifest's`);
@@ -352,7 +365,7 @@ async function main(args) {
   const files = [];
   const value = (i) => (i + 1 < args.length ? args[i + 1] : (() => { throw new Usage(`${args[i]} needs a value`); })());
   for (let i = 0; i < args.length; i++) {
-    const k = { "--fingerprint": "fingerprint", "--rpc": "rpc", "--anchorer": "anchorer", "--ledger-key": "ledgerKey", "--trust": "trust", "--contract": "contract", "--ledger": "ledger", "--chain-id": "chainId", "--genesis": "genesis", "--package": "package" }[args[i]];
+    const k = { "--fingerprint": "fingerprint", "--rpc": "rpc", "--anchorer": "anchorer", "--ledger-key": "ledgerKey", "--trust": "trust", "--contract": "contract", "--ledger": "ledger", "--chain-id": "chainId", "--genesis": "genesis", "--package": "package", "--confirmations": "confirmations" }[args[i]];
     if (!k) files.push(args[i]);
     else if (Array.isArray(f[k])) f[k].push(k === "ledgerKey" ? fs.readFileSync(value(i++), "utf8") : value(i++));
     else f[k] = value(i++);
@@ -362,12 +375,14 @@ async function main(args) {
     console.log(`trust profile of ${p.organisation}, ${p.site}: ledger ${p.ledgerName}, contract ${p.contract} on chain ${p.chainId} (genesis ${p.genesisHash})\nfingerprint ${p.fingerprint}`);
     return 0;
   }
-  if ((files.length !== 1) === !f.package || f.rpc.length === 0) throw new Usage("usage: node verify-proof-standalone.js (BUNDLE.json | --package DIR) --rpc URL [--rpc URL ...] [--trust site-trust.json | --chain-id N --contract 0x… --ledger NAME --anchorer 0x… --ledger-key PEM [--genesis 0x…]]");
+  if ((files.length !== 1) === !f.package || f.rpc.length === 0) throw new Usage("usage: node verify-proof-standalone.js (BUNDLE.json | --package DIR) --rpc URL [--rpc URL ...] [--trust site-trust.json | --chain-id N --contract 0x… --ledger NAME --anchorer 0x… --ledger-key PEM [--genesis 0x…]] [--confirmations N]");
   if (f.trust && (f.contract || f.ledger || f.anchorer.length || f.ledgerKey.length || f.chainId || f.genesis)) throw new Usage("give either --trust or the explicit values, not both");
   const pin = f.trust ? pinFromProfile(fs.readFileSync(f.trust, "utf8")) : pinFromFlags(f);
   const log = (step, detail) => console.log(`ok   ${step}: ${detail}`);
+  const confirmations = f.confirmations === undefined ? 1 : Number(f.confirmations);
+  if (!Number.isSafeInteger(confirmations) || confirmations < 1) throw new Usage(`--confirmations ${f.confirmations}: want a positive integer`);
   if (pin?.fingerprint) console.log(`pinned: ${pin.organisation}, ${pin.site}: trust profile ${pin.fingerprint}${pin.development ? " (DEVELOPMENT ledger: never for GxP records)" : ""}`);
-  const r = f.package ? await verifyPackage(f.package, f.rpc, { pin, log, trustFile: f.trust }) : await verify(fs.readFileSync(files[0], "utf8"), f.rpc, { pin, log });
+  const r = f.package ? await verifyPackage(f.package, f.rpc, { pin, log, trustFile: f.trust, confirmations }) : await verify(fs.readFileSync(files[0], "utf8"), f.rpc, { pin, log, confirmations });
   const b = f.package ? r.bundles.at(-1) : r.bundle;
   const what = f.package ? `package ${f.package}: batch ${r.manifest.batchId}, ${r.bundles.length} events` : `event ${b.record.event.id}: epoch ${b.epoch}`;
   const facts = `ledger ${b.anchor.ledgerName}, contract ${b.anchor.contract} on chain ${b.anchor.chainId}, anchored by ${b.anchor.anchorer}`;
@@ -384,7 +399,8 @@ if (require.main === module) {
     (code) => process.exit(code),
     (e) => {
       console.log(e instanceof Failure ? `FAILED ${e.message}` : e instanceof Usage ? e.message : `ERROR ${e.message}`);
-      process.exit(e instanceof Failure ? 1 : e instanceof Usage || e.code === "ENOENT" ? 2 : 3);
+      // 75: the anchor is not yet as deep as --confirmations asks (retry later), as the CLI says it.
+      process.exit(e instanceof Failure ? (e.step === "finality" ? 75 : 1) : e instanceof Usage || e.code === "ENOENT" ? 2 : 3);
     },
   );
 }

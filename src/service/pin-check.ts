@@ -19,6 +19,8 @@ import { currentPin, StoredPin } from "../store/pin-store";
 
 /** What a pin check found. */
 export type PinCheckCode =
+  | "LEDGER_PIN_ALTERED"
+  | "LEDGER_KEY_NOT_RECORDED"
   | "LEDGER_NOT_PINNED"
   | "ANCHOR_NOT_PINNED"
   | "DEPLOYMENT_NOT_PINNED"
@@ -65,7 +67,10 @@ export function pinText(p: Pick<StoredPin, "chainId" | "contract" | "ledgerId" |
  */
 export function pinOrFinding(db: Db): { pin?: StoredPin; finding?: PinFinding } {
   const pin = currentPin(db);
-  if (pin) return { pin };
+  if (pin) {
+    const altered = pinRowsFinding(db);
+    return altered ? { finding: altered } : { pin };
+  }
   const anchors = db.prepare<[], number>("SELECT count(*) FROM anchors").pluck().get() ?? 0;
   if (anchors === 0) return {};
   return {
@@ -74,6 +79,48 @@ export function pinOrFinding(db: Db): { pin?: StoredPin; finding?: PinFinding } 
       message: `the ledger has ${anchors} anchors rows but no pin (ledger_pin is empty): nothing says which chain, contract and ledger id are this ledger's; the pin is recorded at the first start of the service`,
     },
   };
+}
+
+/**
+ * The pin table is append-only against UPDATE and DELETE, not INSERT: a later row is a re-pin only
+ * when it keeps the first pin's chain id, contract and ledger id, is a development pin, and the
+ * ledger itself recorded a matching `ledger.repinned` security event (src/service/ledger-pin.ts).
+ * Any other later row was written into the file.
+ */
+function pinRowsFinding(db: Db): PinFinding | undefined {
+  const rows = db.prepare<[], { id: number; chain_id: string; genesis_hash: string; contract: string; ledger_id: string; development: number }>("SELECT id, chain_id, genesis_hash, contract, ledger_id, development FROM ledger_pin ORDER BY id").all();
+  const qRepinned = db
+    .prepare<[string, string], number>(
+      `SELECT 1 FROM events WHERE type = 'security.event' AND client = 'gxp-ledger' AND json_extract(record, '$.event.data.kind') = 'ledger.repinned'
+         AND lower(json_extract(record, '$.event.data.genesisHash')) = ? AND lower(json_extract(record, '$.event.data.contract')) = ? LIMIT 1`,
+    )
+    .pluck();
+  const first = rows[0];
+  for (const r of rows.slice(1)) {
+    const same = r.chain_id === first.chain_id && r.contract.toLowerCase() === first.contract.toLowerCase() && r.ledger_id.toLowerCase() === first.ledger_id.toLowerCase();
+    if (!same || r.development !== 1 || qRepinned.get(r.genesis_hash.toLowerCase(), r.contract.toLowerCase()) === undefined) {
+      return {
+        code: "LEDGER_PIN_ALTERED",
+        message: `ledger_pin row ${r.id} (chain ${r.chain_id}, contract ${r.contract}, ledger id ${r.ledger_id}) is not a recorded re-pin of the first pin (chain ${first.chain_id}, contract ${first.contract}): it was written into the file`,
+      };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Ledger keys after the first are valid only with the ledger's own `ledger.key.rotated` security
+ * event naming them (ledger_keys takes INSERTs like any append-only table).
+ */
+export function unrecordedKeyIds(db: Db): Set<string> {
+  const rows = db.prepare<[], string>("SELECT key_id FROM ledger_keys ORDER BY valid_from, rowid").pluck().all();
+  const qRotated = db
+    .prepare<[string], number>(
+      `SELECT 1 FROM events WHERE type = 'security.event' AND client = 'gxp-ledger' AND json_extract(record, '$.event.data.kind') = 'ledger.key.rotated'
+         AND json_extract(record, '$.event.data.keyId') = ? LIMIT 1`,
+    )
+    .pluck();
+  return new Set(rows.slice(1).filter((k) => qRotated.get(k) === undefined));
 }
 
 /** Why an anchors row does not name the pinned chain, contract and ledger id, or undefined. */
@@ -114,14 +161,17 @@ export function genesisPinFinding(pin: StoredPin, genesisHash: string | undefine
 
 /**
  * The public key of a recorded ledger key (ledger_keys) by its id, parsed once per lookup; null when
- * the id is not recorded or its key does not parse.
+ * the id is not recorded, its key does not parse, or it is a later key without the ledger's own
+ * `ledger.key.rotated` event (a row written into the file).
  */
 export function recordedKeyLookup(db: Db): (keyId: string) => KeyObject | null {
   const keys = new Map<string, KeyObject | null>();
   const qKey = db.prepare<[string], string>("SELECT public_key FROM ledger_keys WHERE key_id = ?").pluck();
+  // A key row written into the file (no rotation recorded by the ledger) verifies nothing.
+  const unrecorded = unrecordedKeyIds(db);
   return (keyId) => {
     if (!keys.has(keyId)) {
-      const pem = qKey.get(keyId);
+      const pem = unrecorded.has(keyId) ? undefined : qKey.get(keyId);
       let k: KeyObject | null = null;
       try {
         k = pem ? createPublicKey(pem) : null;

@@ -364,16 +364,16 @@ describe("checkPin", () => {
     it("without a pin lists chain id, contract, ledger, anchoring account and key, and finds no problem", () => {
       const r = checkPin(undefined, claim());
       expect(r.problems).to.deep.equal([]);
-      expect(r.unpinned).to.deep.equal(["chain id", "contract", "ledger", "anchoring account", "ledger key"]);
+      expect(r.unpinned).to.deep.equal(["chain id", "genesis block", "contract", "ledger", "anchoring account", "ledger key"]);
     });
 
     it("without a pin, for a receipt (no anchorer needed), leaves the anchoring account out", () => {
-      expect(checkPin(undefined, claim(), { anchorer: false, key: true }).unpinned).to.deep.equal(["chain id", "contract", "ledger", "ledger key"]);
+      expect(checkPin(undefined, claim(), { anchorer: false, key: true }).unpinned).to.deep.equal(["chain id", "genesis block", "contract", "ledger", "ledger key"]);
     });
 
     it("with a pin of the contract alone lists the rest, and still checks the contract", () => {
       const only: TrustPin = { source: "the values given", contract: CONTRACT };
-      expect(checkPin(only, claim()).unpinned).to.deep.equal(["chain id", "ledger", "anchoring account", "ledger key"]);
+      expect(checkPin(only, claim()).unpinned).to.deep.equal(["chain id", "genesis block", "ledger", "anchoring account", "ledger key"]);
       expect(codes(only, claim({ contract: OTHER_ACCOUNT }))).to.deep.equal(["TRUST_CONTRACT_MISMATCH"]);
     });
 

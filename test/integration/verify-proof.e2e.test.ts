@@ -207,6 +207,19 @@ describe("verify-proof, the standalone script and @sigstore/verify on real bundl
     });
   });
 
+  describe("the standalone script's finality and RPC URLs", () => {
+    it("says not final (exit 75) below --confirmations, and never prints an RPC URL's credentials or path", async () => {
+      const p = fx.proofs[5];
+      const deep = await runStandalone([p.file, "--rpc", fx.rpcUrl, "--trust", fx.trustFile, "--confirmations", "100000"]);
+      expect(deep.code, deep.out).to.equal(75);
+      expect(deep.out).to.match(/^FAILED finality: not yet final at http:\/\/127\.0\.0\.1:\d+: \d+ confirmations, want 100000/m);
+      const u = new URL(fx.rpcUrl);
+      const secret = `${u.protocol}//inspector:s3cr3t-pass@${u.host}/v3/APIKEY123`;
+      const r = await runStandalone([p.file, "--rpc", secret, "--trust", fx.trustFile]);
+      expect(r.out).to.not.include("s3cr3t").and.to.not.include("APIKEY123");
+    });
+  });
+
   describe("when the provenance is forged or not pinned (issue 11)", () => {
     let own: Lookalike;
     let otherLedger: Lookalike;
@@ -241,7 +254,7 @@ describe("verify-proof, the standalone script and @sigstore/verify on real bundl
       expect(sk.out).to.match(/^FAILED trust: TRUST_KEY_MISMATCH/m);
       const su = await runStandalone([file, "--rpc", fx.rpcUrl]);
       expect(su.code, su.out).to.equal(6);
-      expect(su.out).to.match(/^UNPINNED event .*NOT pinned: chain id, contract, ledger, anchoring account, ledger key/m);
+      expect(su.out).to.match(/^UNPINNED event .*NOT pinned: chain id, genesis block, contract, ledger, anchoring account, ledger key/m);
     });
 
     it("(b) the real contract under another ledger id: FAIL TRUST_LEDGER_MISMATCH", async () => {
@@ -260,18 +273,18 @@ describe("verify-proof, the standalone script and @sigstore/verify on real bundl
       const v = await cli(["verify-proof", p.file, "--rpc", fx.rpcUrl]);
       expect(v.code, v.stdout + v.stderr).to.equal(6);
       expect(v.stdout).to.match(
-        new RegExp(`^UNPINNED ${p.file}: event ${p.eventId} is unchanged and in epoch \\d+, whose root is anchored in contract ${fx.trust.contract} on chain 31337 for ledger default by ${fx.trust.anchorers[0].address} and signed by key [0-9a-f]{16}…; NOT pinned: chain id, contract, ledger, anchoring account, ledger key, so this does NOT show that it is the site's ledger`),
+        new RegExp(`^UNPINNED ${p.file}: event ${p.eventId} is unchanged and in epoch \\d+, whose root is anchored in contract ${fx.trust.contract} on chain 31337 for ledger default by ${fx.trust.anchorers[0].address} and signed by key [0-9a-f]{16}…; NOT pinned: chain id, genesis block, contract, ledger, anchoring account, ledger key, so this does NOT show that it is the site's ledger`),
       );
       expect(v.stdout).to.include("ok   trust: NOT PINNED");
       // A partial pin is UNPINNED too, naming what is missing.
       const part = await cli(["verify-proof", p.file, "--rpc", fx.rpcUrl, "--contract", fx.trust.contract, "--ledger", "default"]);
       expect(part.code).to.equal(6);
-      expect(part.stdout).to.match(/NOT pinned: chain id, anchoring account, ledger key,/);
+      expect(part.stdout).to.match(/NOT pinned: chain id, genesis block, anchoring account, ledger key,/);
       const j = await cli(["--json", "verify-proof", p.file, "--rpc", fx.rpcUrl]);
       expect(j.code).to.equal(6);
       const out = JSON.parse(j.stdout);
       expect(out.verdict).to.equal("UNPINNED");
-      expect(out.trust).to.deep.include({ pinned: null, unpinned: ["chain id", "contract", "ledger", "anchoring account", "ledger key"] });
+      expect(out.trust).to.deep.include({ pinned: null, unpinned: ["chain id", "genesis block", "contract", "ledger", "anchoring account", "ledger key"] });
       expect(out.steps.map((s: { step: string }) => s.step)).to.include("trust");
       const s = await runStandalone([p.file, "--rpc", fx.rpcUrl]);
       expect(s.code, s.out).to.equal(6);
@@ -382,7 +395,7 @@ describe("verify-proof, the standalone script and @sigstore/verify on real bundl
       expect(s.out).to.match(/^VERIFIED \(pinned\) package .*: batch B-PROOF-2, 7 events: Acme Pharma GmbH, Werk Mannheim: ledger default/m);
       const u = await runStandalone(["--package", pkg, "--rpc", fx.rpcUrl]);
       expect(u.code, u.out).to.equal(6);
-      expect(u.out).to.match(/^UNPINNED package .*NOT pinned: chain id, contract, ledger, anchoring account, ledger key/m);
+      expect(u.out).to.match(/^UNPINNED package .*NOT pinned: chain id, genesis block, contract, ledger, anchoring account, ledger key/m);
     });
 
     it("fails a package with an edited, added or symlinked file, or a manifest signed by a key that is not the pinned one", async () => {

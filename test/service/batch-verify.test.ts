@@ -218,10 +218,11 @@ describe("verifyBatch (real local chain)", function () {
     };
     const check = (dir: string, ledgerKeyPem?: string, pin?: TrustPin) => verifyPackage(dir, { confirmations: 1, ledgerKeyPem, pin, chain: async () => providerTransport(lc.provider) });
     /** What the site would publish: its chain, contract, ledger and anchoring account (the key comes with ledgerKeyPem). */
-    const sitePin = (): TrustPin => {
+    const sitePin = async (): Promise<TrustPin> => {
       const b = JSON.parse(fs.readFileSync(path.join(pkg, "orig", "events", fs.readdirSync(path.join(pkg, "orig", "events"))[0]), "utf8")) as ProofBundle;
       const always = { validFrom: "1970-01-01T00:00:00Z", validUntil: null };
-      return { source: "the site's values", chainId: b.anchor.chainId, contract: b.anchor.contract, ledgerName: b.anchor.ledgerName, anchorers: [{ address: b.anchor.anchorer, ...always }] };
+      const genesisHash = (await lc.provider.getBlock(0))!.hash!;
+      return { source: "the site's values", chainId: b.anchor.chainId, genesisHash, contract: b.anchor.contract, ledgerName: b.anchor.ledgerName, anchorers: [{ address: b.anchor.anchorer, ...always }] };
     };
     const codes = (r: BatchReport) => r.integrity.findings.map((f) => f.code);
 
@@ -229,7 +230,7 @@ describe("verifyBatch (real local chain)", function () {
       const u = await check(path.join(pkg, "orig"));
       expect(u.integrity.findings).to.deep.equal([]);
       expect([u.verdict, u.exitCode]).to.deep.equal(["UNPINNED", 6]);
-      const r = await check(path.join(pkg, "orig"), key.publicKeyPem, sitePin());
+      const r = await check(path.join(pkg, "orig"), key.publicKeyPem, await sitePin());
       expect(r.checkedFrom).to.equal("package");
       expect(r.integrity.findings).to.deep.equal([]);
       expect(r.provenance?.pinned).to.equal(true);

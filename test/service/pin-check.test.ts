@@ -244,6 +244,38 @@ describe("the ledger's pin (real local chain)", function () {
     });
   });
 
+  describe("when a pin row or a ledger key row is written into the file (the tables take INSERTs)", () => {
+    it("names a later pin row that is no recorded re-pin (LEDGER_PIN_ALTERED) in verify, verify-batch and audit", async () => {
+      const { l } = await pinned();
+      const p = l.db.prepare("SELECT * FROM ledger_pin ORDER BY id LIMIT 1").get() as Record<string, unknown>;
+      l.db
+        .prepare("INSERT INTO ledger_pin (chain_id, genesis_hash, contract, ledger_id, ledger_name, development, pinned_at, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+        .run(p.chain_id, p.genesis_hash, "0x000000000000000000000000000000000000dEaD", p.ledger_id, p.ledger_name, 1, new Date().toISOString(), "forged");
+      expect((await verifyStoredEvent(l, idOf(l, 5), async () => lc.provider, 1))!.code).to.equal("LEDGER_PIN_ALTERED");
+      expect((await auditLedger(l, {})).findings.map((f) => f.code)).to.include("LEDGER_PIN_ALTERED");
+      const b = (await verifyBatch(l, "B-A", { confirmations: 1, chain: async () => providerTransport(lc.provider) }))!;
+      expect(b.integrity.findings.map((f) => f.code)).to.include("LEDGER_PIN_ALTERED");
+      l.close();
+    });
+
+    it("does not accept checkpoints signed by a key row without the ledger's recorded rotation", async () => {
+      const { l } = await pinned();
+      const { generateKeyPairSync } = await import("node:crypto");
+      const k = generateKeyPairSync("ed25519");
+      const pem = k.publicKey.export({ type: "spki", format: "pem" }).toString();
+      const keyId = require("node:crypto").createHash("sha256").update(k.publicKey.export({ type: "spki", format: "der" })).digest("hex");
+      l.db.prepare("INSERT INTO ledger_keys (key_id, public_key, valid_from) VALUES (?, ?, ?)").run(keyId, pem, new Date().toISOString());
+      // The forger re-signs epoch 0's checkpoint with the injected key.
+      const ep = l.epochs.get(0)!;
+      const { checkpointMessage, toHex } = await import("../../src/core");
+      const sig = require("node:crypto").sign(null, checkpointMessage({ ledger: l.name, epoch: 0, firstSeq: ep.firstSeq, treeSize: ep.size, root: toHex(ep.root), keyId }), k.privateKey);
+      l.db.exec("DROP TRIGGER IF EXISTS epoch_checkpoints_no_update");
+      l.db.prepare("UPDATE epoch_checkpoints SET key_id = ?, signature = ? WHERE epoch = 0").run(keyId, sig);
+      expect((await auditLedger(l, {})).findings.map((f) => f.code)).to.include("CHECKPOINT_INVALID");
+      l.close();
+    });
+  });
+
   describe("ensureLedgerPin at a later start", () => {
     const chainOf = (contract: string, ledgerId: string, development = true) => ({ provider: lc.provider, chainId: lc.chainId, ledgerId, deployment: { ...deploymentOf(contract, ledgerId), development } });
     const codeOf = async (p: Promise<unknown>) => p.then(() => "ok", (e) => (e instanceof StoreError ? e.code : String(e)));

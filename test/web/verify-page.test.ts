@@ -100,7 +100,7 @@ describe("web/dist/verify.html in headless Chromium", function () {
       const r = await verifyThroughPage(fx.proofs[1].file, [fx.rpcUrl]);
       expect(r.verdict).to.equal("UNPINNED");
       expect(r.text).to.equal(
-        "UNPINNED: Unchanged and anchored, but NOT shown to be the site's ledger: load the site's trust profile. Not pinned: chain id, contract, ledger, anchoring account, ledger key.",
+        "UNPINNED: Unchanged and anchored, but NOT shown to be the site's ledger: load the site's trust profile. Not pinned: chain id, genesis block, contract, ledger, anchoring account, ledger key.",
       );
       expect(r.steps.find((s) => s.step === "trust")!.text).to.match(/NOT PINNED/);
     });

@@ -346,10 +346,12 @@ export function checkPin(pin: TrustPin | undefined, c: ProvenanceClaim, need: { 
   const out: PinCheck = { problems: [], unpinned: [], matched: [] };
   const bad = (code: TrustErrorCode, detail: string) => out.problems.push({ code, detail });
   if (!pin) {
-    out.unpinned.push("chain id", "contract", "ledger", ...(need.anchorer ? ["anchoring account"] : []), ...(need.key ? ["ledger key"] : []));
+    out.unpinned.push("chain id", "genesis block", "contract", "ledger", ...(need.anchorer ? ["anchoring account"] : []), ...(need.key ? ["ledger key"] : []));
     return out;
   }
   if (pin.chainId === undefined) out.unpinned.push("chain id");
+  // Another chain with the same id (a fork, a private copy) is told apart only by its genesis block.
+  if (pin.genesisHash === undefined) out.unpinned.push("genesis block");
   else if (pin.chainId !== c.chainId) bad("TRUST_CHAIN_MISMATCH", `chain ${c.chainId}, pinned chain ${pin.chainId}`);
   else out.matched.push(`chain ${c.chainId}`);
   if (pin.contract === undefined) out.unpinned.push("contract");
