@@ -6,7 +6,7 @@
 import fs from "node:fs";
 import { createPublicKey } from "node:crypto";
 import { Command } from "commander";
-import { TrustPin, TrustProfile, TrustedKey, isCoreError, keyIdOfSpki, ledgerIdOfName, pinFromProfile, toChecksumAddress, trustProfileFromJSON } from "../core";
+import { TrustPin, TrustProfile, TrustedKey, isCoreError, ledgerIdOfName, pinFromProfile, toChecksumAddress, trustProfileFromJSON, trustedKeyOf } from "../core";
 import { CliExit, EXIT } from "./exit";
 
 /** The pin options as commander gives them. */
@@ -62,10 +62,9 @@ export function pinnedKeyOfPem(file: string): TrustedKey {
   } catch (e) {
     throw new CliExit(EXIT.USAGE, `cannot read --ledger-key ${file}: ${(e as Error).message.split("\n")[0]}`);
   }
-  const der = createPublicKey(pem).export({ type: "spki", format: "der" }).toString("base64");
-  const keyId = keyIdOfSpki(der);
-  if (!keyId) throw new CliExit(EXIT.USAGE, `--ledger-key ${file} is not an Ed25519 public key`);
-  return { keyId, algorithm: "Ed25519", publicKey: der, validFrom: "1970-01-01T00:00:00Z", validUntil: null };
+  const key = trustedKeyOf(createPublicKey(pem).export({ type: "spki", format: "pem" }).toString());
+  if (!key) throw new CliExit(EXIT.USAGE, `--ledger-key ${file} is not an Ed25519 public key`);
+  return key;
 }
 
 /**

@@ -19,6 +19,7 @@ import { HASH_LENGTH } from "../core/merkle/hasher";
 import { buildLevelBytes } from "../core/merkle/tree";
 import { leafHashOfText, nodeHasher } from "../crypto/node-hasher";
 import { Db } from "../store/sqlite";
+import { ReceiptGroupDbRow } from "../store/receipt-groups";
 import { AuditFinding } from "./audit-scan";
 import { recordedKeyLookup } from "./pin-check";
 
@@ -45,16 +46,6 @@ export interface ReceiptAudit {
   findings: AuditFinding[];
 }
 
-interface GroupRow {
-  first_seq: number;
-  size: number;
-  root: Buffer;
-  anchor_by: string;
-  ledger: string;
-  key_id: string;
-  signature: Buffer;
-}
-
 /**
  * Checks every receipt group against its events and its signature, and every API event for a group,
  * in one read transaction over `db` of the ledger named `ledgerName`.
@@ -67,7 +58,7 @@ function scan(db: Db, ledgerName: string): ReceiptAudit {
   const findings: AuditFinding[] = [];
   const keyOf = recordedKeyLookup(db);
   const qEntries = db.prepare<[number, number], [string, number, Buffer, string]>("SELECT event_id, seq, leaf_hash, received_at FROM events WHERE seq >= ? AND seq < ? ORDER BY seq").raw();
-  const groups = db.prepare<[], GroupRow>("SELECT first_seq, size, root, anchor_by, ledger, key_id, signature FROM receipt_groups ORDER BY first_seq").all();
+  const groups = db.prepare<[], ReceiptGroupDbRow>("SELECT first_seq, size, root, anchor_by, ledger, key_id, signature FROM receipt_groups ORDER BY first_seq").all();
   let prevEnd = Number.MIN_SAFE_INTEGER;
   for (const g of groups) {
     const last = g.first_seq + g.size - 1;

@@ -23,9 +23,9 @@ import {
   batchReportOf,
   bundleFileText,
   checkPin,
-  keyIdOfSpki,
   pinSummary,
   trustProfileFingerprint,
+  trustedKeyOf,
   reviewBatch,
   verifyProofOffline,
 } from "../core";
@@ -287,10 +287,8 @@ export interface VerifyPackageOptions {
 /** A pin with the key of a PEM added (a key valid at all times). */
 function withKey(pin: TrustPin | undefined, pem: string | undefined): TrustPin | undefined {
   if (!pem) return pin;
-  const spki = createPublicKey(pem).export({ type: "spki", format: "der" }).toString("base64");
-  const keyId = keyIdOfSpki(spki);
-  if (!keyId) throw new PackageError("PACKAGE_UNREADABLE", "the ledger key given is not an Ed25519 public key");
-  const key = { keyId, algorithm: "Ed25519" as const, publicKey: spki, validFrom: "1970-01-01T00:00:00Z", validUntil: null };
+  const key = trustedKeyOf(createPublicKey(pem).export({ type: "spki", format: "pem" }).toString());
+  if (!key) throw new PackageError("PACKAGE_UNREADABLE", "the ledger key given is not an Ed25519 public key");
   return { ...(pin ?? { source: "the ledger key given" }), keys: [...(pin?.keys ?? []), key] };
 }
 

@@ -2,8 +2,7 @@
  * Building the portable proof bundle of a stored event from the stores alone: the record, its leaf
  * hash, the audit path read from the epoch's tiles (O(log n), no rebuild), and the anchor.
  */
-import { AnchorClaim, PROOF_MEDIA_TYPE_V2, ProofBundle, base64urlEncode, inclusionProofFromLevels, spkiOfEd25519Raw, toHex } from "../core";
-import { createPublicKey } from "node:crypto";
+import { AnchorClaim, PROOF_MEDIA_TYPE_V2, ProofBundle, base64urlEncode, inclusionProofFromLevels, spkiOfPem, toHex } from "../core";
 import { AnchorRow, EpochRow } from "../store/epoch-store";
 import { ledgerNameOf } from "../chain/contract";
 import { Ledger } from "./ledger";
@@ -49,8 +48,7 @@ export function anchorClaimOf(epoch: EpochRow, anchor: AnchorRow): AnchorClaim {
 function publicKeyOf(ledger: Ledger, keyId: string): string | undefined {
   const pem = ledger.db.prepare<[string], string>("SELECT public_key FROM ledger_keys WHERE key_id = ?").pluck().get(keyId);
   if (!pem) return undefined;
-  const der = createPublicKey(pem).export({ type: "spki", format: "der" });
-  return spkiOfEd25519Raw(new Uint8Array(der.subarray(der.length - 32)));
+  return spkiOfPem(pem);
 }
 
 /**

@@ -29,7 +29,8 @@ export interface ReceiptGroupStore {
   entries(from: number, to: number): ReceiptEntry[];
 }
 
-interface Row {
+/** A receipt_groups row as SQLite gives it. */
+export interface ReceiptGroupDbRow {
   first_seq: number;
   size: number;
   root: Buffer;
@@ -42,7 +43,7 @@ interface Row {
 /** Builds the receipt group repository over `db`. */
 export function createReceiptGroupStore(db: Db): ReceiptGroupStore {
   const ins = db.prepare("INSERT INTO receipt_groups (first_seq, size, root, anchor_by, ledger, key_id, signature) VALUES (?, ?, ?, ?, ?, ?, ?)");
-  const qGroup = db.prepare<[number], Row>("SELECT * FROM receipt_groups WHERE first_seq <= ? ORDER BY first_seq DESC LIMIT 1");
+  const qGroup = db.prepare<[number], ReceiptGroupDbRow>("SELECT * FROM receipt_groups WHERE first_seq <= ? ORDER BY first_seq DESC LIMIT 1");
   const qEntries = db
     .prepare<[number, number], [string, number, Buffer, string]>("SELECT event_id, seq, leaf_hash, received_at FROM events WHERE seq >= ? AND seq < ? ORDER BY seq")
     .raw();

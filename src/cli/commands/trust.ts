@@ -15,6 +15,7 @@ import {
   TrustedAnchorer,
   TrustedKey,
   recoverTrustProfileSigner,
+  spkiOfPem,
   toChecksumAddress,
   trustProfileFingerprint,
   trustProfileFromJSON,
@@ -33,11 +34,6 @@ import { readTrustProfile } from "../pin-options";
 /** A time floored to the whole second (block timestamps are whole seconds), RFC 3339 UTC. */
 const second = (iso: string) => new Date(Math.floor(Date.parse(iso) / 1000) * 1000).toISOString().replace(".000Z", "Z");
 const unix = (s: number) => new Date(s * 1000).toISOString().replace(".000Z", "Z");
-
-/** The base64 SPKI DER of a PEM public key. */
-function spkiBase64(pem: string): string {
-  return pem.replace(/-----(BEGIN|END) PUBLIC KEY-----/g, "").replace(/\s+/g, "");
-}
 
 /** Registers `trust`. */
 export function trustCommand(): Command {
@@ -68,7 +64,7 @@ export function trustCommand(): Command {
         keys = rows.map((r, i) => ({
           keyId: r.key_id,
           algorithm: "Ed25519",
-          publicKey: spkiBase64(r.public_key),
+          publicKey: spkiOfPem(r.public_key),
           validFrom: second(r.valid_from),
           validUntil: rows[i + 1] ? second(rows[i + 1].valid_from) : null,
         }));

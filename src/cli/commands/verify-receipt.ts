@@ -9,14 +9,12 @@
  */
 import fs from "node:fs";
 import { Command } from "commander";
-import { TrustPin, checkPin, isReceiptV2, pinSummary, pinnedKey } from "../../core";
+import { TrustPin, checkPin, isReceiptV2, pemOfSpki, pinFromProfile, pinSummary, pinnedKey } from "../../core";
 import { receiptPublicKeyFile, verifyReceipt, SignedReceipt } from "../../crypto/receipt-key";
 import { configOf, output } from "../context";
 import { CliExit, EXIT } from "../exit";
 import { pinnedKeyOfPem, readTrustProfile } from "../pin-options";
-import { pinFromProfile } from "../../core";
 
-const pemOf = (spkiBase64: string) => `-----BEGIN PUBLIC KEY-----\n${spkiBase64.match(/.{1,64}/g)!.join("\n")}\n-----END PUBLIC KEY-----\n`;
 
 /** Registers `verify-receipt`. */
 export function verifyReceiptCommand(): Command {
@@ -45,11 +43,11 @@ export function verifyReceiptCommand(): Command {
         pin = pinFromProfile(readTrustProfile(opts.trust));
         const k = typeof keyId === "string" ? pinnedKey(pin, keyId) : undefined;
         if (!k) return invalid("TRUST_KEY_MISMATCH", `signed by key ${String(keyId)}, which is not one of the site's keys in ${opts.trust} (${pin.keys!.map((x) => x.keyId.slice(0, 16) + "…").join(", ")})`);
-        pem = pemOf(k.publicKey);
+        pem = pemOfSpki(k.publicKey);
       } else if (opts.publicKey) {
         const k = pinnedKeyOfPem(opts.publicKey);
         pin = { source: `the key ${opts.publicKey}`, keys: [k] };
-        pem = pemOf(k.publicKey);
+        pem = pemOfSpki(k.publicKey);
       } else {
         try {
           pem = fs.readFileSync(receiptPublicKeyFile(config.dataDir), "utf8");

@@ -14,7 +14,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { Command } from "commander";
 import { JsonRpcProvider } from "ethers";
-import { Receipt, TrustPin, checkPin, pinFromProfile, pinnedKey, pinSummary } from "../../core";
+import { Receipt, TrustPin, checkPin, pemOfSpki, pinFromProfile, pinnedKey, pinSummary } from "../../core";
 import { openLedger } from "../../service/ledger";
 import { openReadChain } from "../../service/chain-context";
 import { ArchivedReceipt, FAILED_STATUSES, KeyFor, ReconcileReport, reconcileReceipts } from "../../service/reconcile-receipts";
@@ -24,7 +24,6 @@ import { configOf, output } from "../context";
 import { CliExit, EXIT } from "../exit";
 import { pinnedKeyOfPem, readTrustProfile } from "../pin-options";
 
-const pemOf = (spkiBase64: string) => `-----BEGIN PUBLIC KEY-----\n${spkiBase64.match(/.{1,64}/g)!.join("\n")}\n-----END PUBLIC KEY-----\n`;
 
 /** Receipts of one archive file: `*.ndjson` one a line, `*.json` one receipt or an array. */
 function readArchiveFile(file: string): ArchivedReceipt[] {
@@ -105,7 +104,7 @@ export function verifyReceiptsCommand(): Command {
           const keyId = typeof r?.keyId === "string" ? r.keyId : String(r?.keyId);
           if (pin) {
             const k = pinnedKey(pin, keyId);
-            return k ? { pem: pemOf(k.publicKey) } : { code: "TRUST_KEY_MISMATCH", detail: `signed by key ${keyId}, which is not one of the site's keys (${pin.source})` };
+            return k ? { pem: pemOfSpki(k.publicKey) } : { code: "TRUST_KEY_MISMATCH", detail: `signed by key ${keyId}, which is not one of the site's keys (${pin.source})` };
           }
           const pem = recorded.get(keyId);
           return pem ? { pem } : { code: "RECEIPT_KEY_MISMATCH", detail: `signed by key ${keyId}, which is not a recorded key of this ledger` };

@@ -89,6 +89,16 @@ export function ed25519RawOfSpki(spkiBase64OrPem: string): Uint8Array | undefine
   return der.subarray(12);
 }
 
+/** The base64 SPKI DER of a public key PEM (its body without armour and line breaks). */
+export function spkiOfPem(pem: string): string {
+  return pem.replace(/-----(BEGIN|END) PUBLIC KEY-----/g, "").replace(/\s+/g, "");
+}
+
+/** A public key PEM of a base64 SPKI DER. */
+export function pemOfSpki(spki: string): string {
+  return `-----BEGIN PUBLIC KEY-----\n${spki.match(/.{1,64}/g)!.join("\n")}\n-----END PUBLIC KEY-----\n`;
+}
+
 /** Base64 SPKI DER of a raw Ed25519 public key. */
 export function spkiOfEd25519Raw(raw: Uint8Array): string {
   return base64Encode(concatBytes(ED25519_SPKI_PREFIX, raw));

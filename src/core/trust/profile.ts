@@ -19,7 +19,7 @@ import { canonicalBytes } from "../canonical";
 import { CoreError, FieldIssue } from "../errors";
 import { concatBytes, fromHex, toHex, utf8 } from "../hex";
 import { toChecksumAddress } from "../proof/bundle-text";
-import { keyIdOfSpki } from "../proof/checkpoint";
+import { keyIdOfSpki, spkiOfPem } from "../proof/checkpoint";
 import { issuesOfAjv } from "../schema-issues";
 
 /** Media type of version 1 trust profiles. */
@@ -387,6 +387,13 @@ export function checkPin(pin: TrustPin | undefined, c: ProvenanceClaim, need: { 
 
 function isoOf(at: number | undefined): string {
   return at === undefined ? "an unknown time" : `Unix time ${at}`;
+}
+
+/** A key pinned by its PEM (or base64 SPKI) alone, valid at all times; undefined unless Ed25519. */
+export function trustedKeyOf(pemOrSpki: string): TrustedKey | undefined {
+  const publicKey = spkiOfPem(pemOrSpki);
+  const keyId = keyIdOfSpki(publicKey);
+  return keyId === undefined ? undefined : { keyId, algorithm: "Ed25519", publicKey, validFrom: "1970-01-01T00:00:00Z", validUntil: null };
 }
 
 /** The public key (base64 SPKI) of a pinned key id, if pinned. */
