@@ -98,7 +98,7 @@ export function verifySourceSig(event: GxpEvent, key: SigningKey): void {
 }
 
 /**
- * Signs an event as an MES client would (tests, benchmarks and the README's example): returns the
+ * Signs an event as an MES client would (tests, benchmarks and docs/http-api.md's example): returns the
  * event with `sourceSig` set. `privateKeyPem` is an Ed25519 or P-256 private key.
  */
 export function signEventJws<T extends GxpEvent>(event: T, privateKeyPem: string, alg: "EdDSA" | "ES256"): T {

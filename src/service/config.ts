@@ -1,6 +1,6 @@
 /**
  * The ledger's configuration, built purely from flags and environment: flag > environment > default.
- * No I/O here, so it is unit-testable and the README's table can be checked against it.
+ * No I/O here, so it is unit-testable and docs/configuration.md's tables can be checked against it.
  */
 import path from "node:path";
 import { SealPolicy } from "../epoch/sealer";

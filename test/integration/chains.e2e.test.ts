@@ -35,7 +35,7 @@ const CONFIRMATIONS = "2";
 /**
  * Every JSON-RPC method the ledger (serve and the CLI) may call: standard eth_ methods only, signing
  * locally (no eth_sendTransaction, no unlocked accounts), nothing of a development node (evm_,
- * hardhat_, anvil_) or of an admin, debug or trace namespace. The README's Chains section lists them.
+ * hardhat_, anvil_) or of an admin, debug or trace namespace. docs/operations.md lists them.
  */
 const LEDGER_RPC_METHODS = [
   "eth_chainId",
