@@ -101,3 +101,95 @@ describe("docs/cli.md", () => {
     expect(bad).to.deep.equal([]);
   });
 });
+
+/** Shell words of a command line (quotes kept together, a trailing # comment dropped). */
+export function words(line: string): string[] {
+  const out: string[] = [];
+  for (const m of line.matchAll(/"([^"]*)"|'([^']*)'|(#.*$)|(\S+)/g)) {
+    if (m[3] !== undefined) break;
+    out.push(m[1] ?? m[2] ?? m[4]);
+  }
+  return out;
+}
+
+/** Every `gxp-ledger …` command line of the ```sh blocks of a markdown text, continuations joined. */
+export function gxpLines(markdown: string): string[] {
+  return [...markdown.matchAll(/^```sh\n([\s\S]*?)^```$/gm)]
+    .flatMap((m) => m[1].replace(/\\\n\s*/g, " ").split("\n"))
+    .flatMap((l) => l.split(/\s*(?:&&|;)\s*/))
+    .map((l) => l.trim().replace(/^(?:[A-Z_]+=\S+\s+)*/, ""))
+    .filter((l) => /^npx gxp-ledger\b/.test(l));
+}
+
+/** Checks one `npx gxp-ledger …` line against the CLI: the command exists, its options and arguments fit. */
+export function checkLine(root: Command, line: string): string[] {
+  const w = words(line).slice(2);
+  const problems: string[] = [];
+  const takeOption = (cmds: Command[], i: number): number => {
+    const [flag, inline] = w[i].split(/=(.*)/s);
+    const o = cmds.flatMap((c) => c.options).find((x) => x.long === flag || x.short === flag);
+    if (!o) {
+      problems.push(`${line}: no option ${flag}`);
+      return i + 1;
+    }
+    if (!(o.required || o.optional) || inline !== undefined) return i + 1;
+    if (o.variadic) {
+      let j = i + 1;
+      while (j < w.length && !w[j].startsWith("-")) j++;
+      return j;
+    }
+    return i + 2;
+  };
+  let i = 0;
+  while (i < w.length && w[i].startsWith("-")) i = takeOption([root], i);
+  let cmd = root;
+  while (i < w.length && cmd.commands.length) {
+    const sub = cmd.commands.find((c) => c.name() === w[i]);
+    if (!sub) return [...problems, `${line}: no command ${w[i]}`];
+    cmd = sub;
+    i++;
+  }
+  if (cmd === root || cmd.commands.length) return [...problems, `${line}: no command`];
+  const positional: string[] = [];
+  while (i < w.length) {
+    if (w[i].startsWith("-") && w[i] !== "-") i = takeOption([cmd, root], i);
+    else positional.push(w[i++]);
+  }
+  const args = cmd.registeredArguments;
+  const required = args.filter((a) => a.required).length;
+  if (positional.length < required || (!args.some((a) => a.variadic) && positional.length > args.length)) {
+    problems.push(`${line}: ${positional.length} argument(s), want ${required}..${args.length}`);
+  }
+  return problems;
+}
+
+describe("gxp-ledger command lines in README.md and docs/*.md", () => {
+  const ROOT = path.resolve(__dirname, "../..");
+  const docs = ["README.md", ...fs.readdirSync(path.join(ROOT, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)];
+  const lines = docs.flatMap((d) => gxpLines(fs.readFileSync(path.join(ROOT, d), "utf8")).map((l) => [d, l] as const));
+
+  it("name existing commands with their options and arguments", () => {
+    expect(lines.length).to.be.greaterThan(30);
+    expect(lines.flatMap(([d, l]) => checkLine(cli, l).map((p) => `${d}: ${p}`))).to.deep.equal([]);
+  });
+
+  it("are checked by a rule that catches a wrong command, option or argument count", () => {
+    expect(checkLine(cli, "npx gxp-ledger verify-proof p.json --trust t.json --rpc A --rpc B")).to.deep.equal([]);
+    expect(checkLine(cli, "npx gxp-ledger client add x --role mes --source a b --site DE01")).to.deep.equal([]);
+    expect(checkLine(cli, "npx gxp-ledger verfy evt-1")).to.have.length(1);
+    expect(checkLine(cli, "npx gxp-ledger proof evt-1 --out f")).to.include("npx gxp-ledger proof evt-1 --out f: no option --out");
+    expect(checkLine(cli, "npx gxp-ledger proof")).to.have.length(1);
+    expect(checkLine(cli, "npx gxp-ledger seal now")).to.have.length(1);
+  });
+});
+
+describe("npm scripts named in README.md and docs/*.md", () => {
+  it("exist in package.json", () => {
+    const ROOT = path.resolve(__dirname, "../..");
+    const scripts = Object.keys(JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).scripts);
+    const docs = ["README.md", ...fs.readdirSync(path.join(ROOT, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)];
+    const named = docs.flatMap((d) => [...fs.readFileSync(path.join(ROOT, d), "utf8").matchAll(/npm run ([\w:-]+)/g)].map((m) => `${d}: ${m[1]}`));
+    expect(named.length).to.be.greaterThan(5);
+    expect(named.filter((n) => !scripts.includes(n.split(": ")[1]))).to.deep.equal([]);
+  });
+});
