@@ -114,3 +114,18 @@ describe("links of README.md and docs/*.md", () => {
     expect(relativeLinks("[a](docs/x.md#y) [b](https://example.org) `[c](no.md)`\n```\n[d](no.md)\n```\n[e]: ref.md\n")).to.deep.equal(["docs/x.md#y", "ref.md"]);
   });
 });
+
+describe("repository paths named in README.md and docs/*.md", () => {
+  it("exist (a moved or deleted file is not left quoted)", () => {
+    const missing: string[] = [];
+    for (const doc of documents) {
+      const text = fs.readFileSync(path.join(ROOT, doc), "utf8");
+      for (const m of text.matchAll(/`((?:src|test|scripts|contracts|bench|docs|web)\/[\w./-]*[\w/])`/g)) {
+        const p = m[1];
+        if (p.startsWith("web/dist/") || p.startsWith("bench/results/")) continue; // written by npm run build, npm run bench
+        if (!fs.existsSync(path.join(ROOT, p))) missing.push(`${doc}: ${p}`);
+      }
+    }
+    expect(missing).to.deep.equal([]);
+  });
+});
