@@ -34,6 +34,19 @@ import {
   verifyProofOffline,
 } from "../../src/core";
 
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const standalone = require("../../scripts/verify-proof-standalone.js") as { verify(text: string, rpcs: string[]): Promise<unknown>; pretty(v: unknown): string };
+
+/** The standalone script's first failing step for a bundle text (offline: no RPC URL, so at best "anchor"). */
+async function standaloneFailure(text: string): Promise<{ step: string; message: string }> {
+  try {
+    await standalone.verify(text, []);
+  } catch (e) {
+    return { step: (e as { step: string }).step, message: (e as Error).message };
+  }
+  expect.fail("the standalone script accepted a bundle without an RPC URL");
+}
+
 const DOCS = path.resolve(__dirname, "../../docs");
 const example = JSON.parse(fs.readFileSync(path.join(DOCS, "examples", "example-proof.json"), "utf8")) as ProofBundle;
 const exampleTrust = JSON.parse(fs.readFileSync(path.join(DOCS, "examples", "example-trust.json"), "utf8"));
@@ -77,19 +90,20 @@ describe("checkBundle's schema step (hand-written)", () => {
       "a member of a type the schema no longer allows": (e) => void (e.sourceSequence = "17"),
     };
     for (const [what, change] of Object.entries(stricter)) {
-      it(`passes every offline step: ${what}`, () => {
+      it(`passes every offline step, in the core and the standalone script: ${what}`, async () => {
         const b = withEvent(change);
         expect(refusal(() => assertEvent(b.record.event)).code, "the premise: today's event schema refuses it").to.equal("EVENT_SCHEMA_INVALID");
         for (const t of [bundleFileText(b), bundleCompactText(b)]) {
           const r = verifyProofOffline(t);
           expect(r.verdict, JSON.stringify(r.steps.filter((s) => !s.ok))).to.equal("OFFLINE-OK");
+          expect((await standaloneFailure(t)).step, "the standalone script passes every offline step").to.equal("anchor");
         }
       });
     }
   });
 
   describe("when several fields are bad", () => {
-    it("refuses the bundle once, with PROOF_SCHEMA_INVALID listing every bad field's path", () => {
+    it("refuses the bundle once, with PROOF_SCHEMA_INVALID listing every bad field's path (the standalone script too)", async () => {
       const b = clone(example) as unknown as Record<string, any>;
       b.leafHash = b.leafHash.toUpperCase().replace("0X", "0x");
       b.leafIndex = 1.5;
@@ -123,6 +137,9 @@ describe("checkBundle's schema step (hand-written)", () => {
       const step = verifyProofOffline(bundleFileText(b)).steps.find((s) => !s.ok)!;
       expect([step.step, step.code]).to.deep.equal(["schema", "PROOF_SCHEMA_INVALID"]);
       for (const p of want) expect(step.detail, p).to.include(`${p} `);
+      const st = await standaloneFailure(bundleFileText(b));
+      expect(st.step, "the standalone script").to.equal("schema");
+      for (const p of want) expect(st.message, `the standalone script names ${p}`).to.include(`${p} `);
     });
 
     it("names a record that is no object, and an event that is no object or has no id", () => {
@@ -239,6 +256,17 @@ describe("bundleIssues against docs/proof.schema.json", () => {
     // Inside the event only its id is the bundle's business; the rest is the leaf hash's.
     const eventChanges = changes.filter((c) => c.at.startsWith("/record/event/") && !c.at.startsWith("/record/event/id ")).length;
     expect(eventChangesAccepted).to.be.at.least(eventChanges);
+  });
+});
+
+describe("the standalone script's schema step against the core's", () => {
+  it("refuses exactly the one-member changes of a bundle that the core's schema step refuses", async () => {
+    const changes = oneMemberChanges(example as unknown as Json);
+    for (const { at, doc } of changes) {
+      const text = standalone.pretty(doc) + "\n";
+      const core = verifyProofOffline(text).steps.find((x) => !x.ok)?.step === "schema";
+      expect((await standaloneFailure(text)).step === "schema", at).to.equal(core);
+    }
   });
 });
 
