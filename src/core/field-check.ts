@@ -45,17 +45,31 @@ export class FieldCheck {
       this.add(path, "must be a JSON object");
       return undefined;
     }
-    const optional = new Set(shape.optional ?? []);
-    for (const key of Object.keys(shape.members)) {
-      if (!Object.prototype.hasOwnProperty.call(value, key)) {
-        if (!optional.has(key)) this.add(path + pointerOf(key), "is required");
-      } else shape.members[key](this, path + pointerOf(key), value[key]);
+    const { members, required } = prepared(shape);
+    for (const [key, pointer, rule] of members) {
+      if (Object.prototype.hasOwnProperty.call(value, key)) rule(this, path + pointer, value[key]);
+      else if (required.has(key)) this.add(path + pointer, "is required");
     }
     for (const key of Object.keys(value)) {
       if (!Object.prototype.hasOwnProperty.call(shape.members, key)) this.add(path + pointerOf(key), "is not a known field");
     }
     return value;
   }
+}
+
+// A shape's members with their JSON Pointers, worked out once per shape (a verifier checks many bundles).
+const preparedShapes = new WeakMap<ObjectShape, { members: [string, string, FieldRule][]; required: Set<string> }>();
+function prepared(shape: ObjectShape) {
+  let p = preparedShapes.get(shape);
+  if (!p) {
+    const optional = new Set(shape.optional ?? []);
+    p = {
+      members: Object.entries(shape.members).map(([k, rule]) => [k, pointerOf(k), rule]),
+      required: new Set(Object.keys(shape.members).filter((k) => !optional.has(k))),
+    };
+    preparedShapes.set(shape, p);
+  }
+  return p;
 }
 
 /** A string matching `pattern` (anchored), described as `what`. */

@@ -19,7 +19,6 @@ export * from "./record";
 export * from "./proof/bundle";
 export * from "./proof/bundle-schema";
 export * from "./proof/bundle-check";
-export * from "./field-check";
 export * from "./proof/checkpoint";
 export * from "./trust/profile";
 export * from "./trust/profile-schema";

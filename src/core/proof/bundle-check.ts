@@ -74,6 +74,17 @@ const BUNDLE = {
   },
 };
 
+// The bundles of a package share one or a few ledger names: their ids are worked out once.
+const ledgerIds = new Map<string, string>();
+function ledgerIdOf(name: string): string {
+  let id = ledgerIds.get(name);
+  if (id === undefined) {
+    id = ledgerIdOfName(name);
+    if (ledgerIds.size < 64) ledgerIds.set(name, id);
+  }
+  return id;
+}
+
 /**
  * Every bad field of a version 2 bundle (its media type already checked): structure, lengths and
  * ranges, the record's own members, the event as a JSON object with a string id and an RFC 8785
@@ -85,10 +96,10 @@ export function bundleIssues(input: unknown): FieldIssue[] {
   const b = c.object("", input, BUNDLE);
   if (!b || !isJsonObject(b.anchor)) return c.issues;
   const a = b.anchor;
-  const bad = (path: string) => c.issues.some((i) => i.path === path);
+  const bad = (path: string) => c.issues.length > 0 && c.issues.some((i) => i.path === path);
   if (!bad("/epoch") && !bad("/anchor/epoch") && a.epoch !== b.epoch) c.add("/anchor/epoch", `is ${a.epoch}: want the bundle's epoch ${b.epoch}`);
   if (!bad("/anchor/ledgerName") && !bad("/anchor/ledgerId")) {
-    const want = ledgerIdOfName(a.ledgerName as string);
+    const want = ledgerIdOf(a.ledgerName as string);
     if (want !== a.ledgerId) c.add("/anchor/ledgerId", `is ${a.ledgerId}: want ${want}, the bytes32 of ledgerName ${JSON.stringify(a.ledgerName)}`);
   }
   return c.issues;

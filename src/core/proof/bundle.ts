@@ -44,6 +44,7 @@ export interface AnchorRef {
 /** A version 2 proof bundle. */
 export interface ProofBundle {
   mediaType: typeof PROOF_MEDIA_TYPE_V2;
+  /** The record; of its event a verifier knows only that it is a JSON object with a string id (bundleIssues). */
   record: LedgerRecord;
   leafHash: string;
   epoch: number;
