@@ -9,10 +9,9 @@
  * leaf hash = SHA-256(0x00 ‖ JCS(record))   (RFC 9162 §2.1.1, RFC 8785)
  */
 import { canonicalBytes, canonicalString } from "./canonical";
-import { EventError, FieldIssue } from "./errors";
+import { FieldIssue } from "./errors";
 import { isHash32, toHex, utf8 } from "./hex";
 import { Hasher, rfc9162 } from "./merkle/hasher";
-import { assertEvent } from "./event/validate";
 import { GxpEvent } from "./event/types";
 
 /** Record format identifier; bumped only under change control. */
@@ -49,15 +48,14 @@ export interface LedgerRecord {
 const UTC_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 /**
- * Checks a record's shape (the event inside is checked against the event schema).
- * @throws EventError RECORD_INVALID listing every bad field, or the event's own errors
+ * Every bad field among a record's own members (recordVersion, seq, receivedAt, salt, batchLink,
+ * submittedBy, and no other but `event`). The event inside is not looked into: its schema is the
+ * ledger's business at ingestion (assertRecord), never a verifier's, so that an event valid when it
+ * was stored stays verifiable after the event schema grew stricter.
+ * Precondition: `r` is a JSON object.
  */
-export function assertRecord(input: unknown): asserts input is LedgerRecord {
+export function recordFieldIssues(r: Record<string, unknown>): FieldIssue[] {
   const issues: FieldIssue[] = [];
-  if (typeof input !== "object" || input === null || Array.isArray(input)) {
-    throw new EventError("RECORD_INVALID", "record is not an object", [{ path: "/", message: "must be an object" }]);
-  }
-  const r = input as Record<string, unknown>;
   const allowed = new Set(["recordVersion", "seq", "receivedAt", "salt", "batchLink", "submittedBy", "event"]);
   for (const k of Object.keys(r)) if (!allowed.has(k)) issues.push({ path: `/${k}`, message: "is not a known field" });
   if (r.recordVersion !== RECORD_VERSION) issues.push({ path: "/recordVersion", message: `must be ${RECORD_VERSION}` });
@@ -93,18 +91,7 @@ export function assertRecord(input: unknown): asserts input is LedgerRecord {
       if ((sb.signingAlg === undefined) !== (sb.signingKey === undefined)) issues.push({ path: "/submittedBy", message: "signingAlg and signingKey go together" });
     }
   }
-  if (issues.length) {
-    throw new EventError("RECORD_INVALID", `invalid record: ${issues.map((i) => `${i.path} ${i.message}`).join("; ")}`, issues);
-  }
-  try {
-    assertEvent(r.event);
-  } catch (e) {
-    if (e instanceof EventError) {
-      const nested = e.issues.map((i) => ({ path: `/event${i.path}`, message: i.message }));
-      throw new EventError(e.code, e.message, nested, e.info);
-    }
-    throw e;
-  }
+  return issues;
 }
 
 /** The RFC 8785 canonical text of a record (what the store keeps verbatim). */

@@ -1,7 +1,7 @@
 /**
  * Ajv's errors as the core's field issues: a JSON Pointer to the bad field (the missing or unknown
- * member named in the path) and what is wrong. Shared by every document the core validates with a
- * JSON Schema (proof bundles, receipts, trust profiles).
+ * member named in the path) and what is wrong, for the documents the core still validates with a
+ * JSON Schema (receipts). Proof bundles and trust profiles are checked by hand (src/core/field-check.ts).
  */
 import type { ErrorObject } from "ajv";
 import { FieldIssue } from "./errors";

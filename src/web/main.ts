@@ -4,7 +4,10 @@
  * code `gxp-ledger verify-proof` runs; this file only wires the page. Without a trust profile the
  * best verdict is UNPINNED: unchanged and anchored, but not shown to be the site's ledger.
  */
-import { ProofReport, TrustPin, TrustProfile, pinFromProfile, trustProfileFingerprint, trustProfileFromJSON, verifyProof } from "../core";
+// The verifier's modules themselves, not the core's index: the index also carries the ledger's own
+// validation (the event schema, receipts) that the page must not bundle.
+import { ProofReport, verifyProof } from "../core/proof/verify-proof";
+import { TrustPin, TrustProfile, pinFromProfile, trustProfileFingerprint, trustProfileFromJSON } from "../core/trust/profile";
 import { browserTransport } from "./transport";
 
 /** Options the page passes to the verifier. */

@@ -2,7 +2,7 @@
  * JSON-RPC over the browser's `fetch`: the page's only I/O. The endpoint must allow cross-origin
  * requests (public RPC nodes and Anvil do); nothing of ours is contacted.
  */
-import { JsonRpcTransport } from "../core";
+import { JsonRpcTransport } from "../core/proof/anchor-check";
 
 /** A transport to `url`. Rejects when the endpoint cannot be reached or does not answer JSON-RPC. */
 export function browserTransport(url: string, timeoutMs = 15_000): JsonRpcTransport {

@@ -21,6 +21,7 @@ import { sigstoreAcceptsInclusion } from "../core/sigstore-merkle";
 import { independentVerify } from "./independent-verifier";
 import { ProofFixture, startProofFixture, startLyingRpc, LyingRpc, oneByteMutations, resigned, withForgedRoot, writeTrust } from "./proof-fixture";
 import { Lookalike, forgeLookalike, writeLookalike } from "./lookalike";
+import { LEGACY_MEMBER, storeLegacyEvent } from "./legacy-event";
 
 interface StandalonePin {
   fingerprint?: string;
@@ -460,6 +461,38 @@ describe("verify-proof, the standalone script and @sigstore/verify on real bundl
       }
       console.log(`      ${total} one-byte mutants rejected by all three in ${((Date.now() - started) / 1000).toFixed(1)} s`);
       expect(total).to.be.greaterThan(4000);
+    });
+  });
+
+  // Last: it adds an epoch to the fixture's ledger.
+  describe("when the event was stored under a laxer event schema (a member today's schema refuses)", () => {
+    it("passes pinned in verify-proof (in process and the real CLI), the standalone script and the independent verifier; the same bundle without the member fails the leaf hash in each", async () => {
+      const p = await storeLegacyEvent(fx);
+      const epoch = (JSON.parse(p.text) as ProofBundle).epoch;
+      const r = await verifyProofOnRpcUrls(p.text, [fx.rpcUrl], { onchain: true, pin });
+      expect(r.verdict, JSON.stringify(r.steps.filter((s) => !s.ok))).to.equal("PASS");
+      const v = await cli(["verify-proof", p.file, "--trust", fx.trustFile, "--rpc", fx.rpcUrl, "--onchain"]);
+      expect(v.code, v.stdout + v.stderr).to.equal(0);
+      expect(v.stdout).to.match(new RegExp(`^PASS .*: event ${p.eventId} is included in epoch ${epoch} of ledger default of Acme Pharma GmbH, Werk Mannheim`));
+      const s = await runStandalone([p.file, "--rpc", fx.rpcUrl, "--trust", fx.trustFile]);
+      expect(s.code, s.out).to.equal(0);
+      expect(s.out).to.include(`VERIFIED (pinned) event ${p.eventId}: epoch ${epoch}`);
+      const provider = new JsonRpcProvider(fx.rpcUrl, undefined, { staticNetwork: true });
+      try {
+        await independentVerify(p.text, provider);
+        const b = JSON.parse(p.text) as ProofBundle;
+        delete (b.record.event as unknown as Record<string, unknown>)[LEGACY_MEMBER];
+        const stripped = bundleToJSON(b);
+        const o = await verifyProofOnRpcUrls(stripped, [fx.rpcUrl], { onchain: true, pin });
+        expect([o.verdict, o.steps.find((x) => !x.ok)?.code]).to.deep.equal(["FAIL", "PROOF_LEAF_MISMATCH"]);
+        await standalone.verify(stripped, [fx.rpcUrl], { pin: standalonePin }).then(
+          () => expect.fail("the standalone script accepted it"),
+          (e: Error) => expect(e.message).to.match(/^leaf hash: /),
+        );
+        expect(await independentVerify(stripped, provider).then(() => "accepted", () => "rejected")).to.equal("rejected");
+      } finally {
+        provider.destroy();
+      }
     });
   });
 });

@@ -13,6 +13,7 @@ import { chromium, Browser, Page } from "playwright-core";
 import { ProofBundle, bundleToJSON, pinFromProfile } from "../../src/core";
 import { ProofFixture, startProofFixture, oneByteMutations, resigned, withForgedRoot, writeTrust } from "../integration/proof-fixture";
 import { forgeLookalike, writeLookalike } from "../integration/lookalike";
+import { storeLegacyEvent } from "../integration/legacy-event";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const ROOT = path.resolve(__dirname, "../..");
@@ -224,6 +225,33 @@ describe("web/dist/verify.html in headless Chromium", function () {
       const accepted = verdicts.map((v, i) => [v, i] as const).filter(([v]) => v !== "FAIL");
       expect(accepted, "mutants not rejected").to.deep.equal([]);
       expect(mutants.length).to.be.greaterThan(2000);
+    });
+  });
+
+  describe("when several fields of a bundle are bad", () => {
+    it("shows FAIL at the schema step naming every bad field", async () => {
+      const b = JSON.parse(fx.proofs[0].text);
+      b.treeSize = 0;
+      b.record.salt = "0x12";
+      b.anchor.blockNumber = -1;
+      delete b.checkpoint.keyId;
+      const file = path.join(fx.dir, "several-bad.proof.json");
+      fs.writeFileSync(file, bundleToJSON(b));
+      const r = await verifyThroughPage(file, [fx.rpcUrl], fx.trustFile);
+      expect(r.verdict).to.equal("FAIL");
+      const failed = r.steps.find((s) => !s.ok)!;
+      expect([failed.step, failed.code]).to.deep.equal(["schema", "PROOF_SCHEMA_INVALID"]);
+      for (const p of ["/treeSize", "/record/salt", "/anchor/blockNumber", "/checkpoint/keyId"]) expect(failed.text, p).to.include(`${p} `);
+    });
+  });
+
+  // Last: it adds an epoch to the fixture's ledger.
+  describe("when the event was stored under a laxer event schema (a member today's schema refuses)", () => {
+    it("shows PASS with the site's trust profile", async () => {
+      const p = await storeLegacyEvent(fx);
+      const r = await verifyThroughPage(p.file, [fx.rpcUrl], fx.trustFile);
+      expect(r.verdict, JSON.stringify(r.steps.filter((s) => !s.ok))).to.equal("PASS");
+      expect(r.steps.every((s) => s.ok)).to.equal(true);
     });
   });
 });

@@ -10,6 +10,7 @@ import { sha256Noble } from "../merkle/hasher";
 import { toHex } from "../hex";
 import { EVENT_SCHEMA } from "./schema";
 import { GxpEvent } from "./types";
+import { LedgerRecord, recordFieldIssues } from "../record";
 
 // Constructing an Intl.DateTimeFormat costs ~100 µs; an MES sends few distinct zones.
 const zoneCache = new Map<string, boolean>();
@@ -124,6 +125,31 @@ export function assertEvent(input: unknown): asserts input is GxpEvent {
         { got: ev.payloadHash, want },
       );
     }
+  }
+}
+
+/**
+ * Checks a record's shape and the event inside against the current event schema (what the ledger
+ * stores). A verifier checks only the record's own fields (recordFieldIssues): see checkBundle.
+ * @throws EventError RECORD_INVALID listing every bad field, or the event's own errors (paths under /event)
+ */
+export function assertRecord(input: unknown): asserts input is LedgerRecord {
+  if (typeof input !== "object" || input === null || Array.isArray(input)) {
+    throw new EventError("RECORD_INVALID", "record is not an object", [{ path: "/", message: "must be an object" }]);
+  }
+  const r = input as Record<string, unknown>;
+  const issues = recordFieldIssues(r);
+  if (issues.length) {
+    throw new EventError("RECORD_INVALID", `invalid record: ${issues.map((i) => `${i.path} ${i.message}`).join("; ")}`, issues);
+  }
+  try {
+    assertEvent(r.event);
+  } catch (e) {
+    if (e instanceof EventError) {
+      const nested = e.issues.map((i) => ({ path: `/event${i.path}`, message: i.message }));
+      throw new EventError(e.code, e.message, nested, e.info);
+    }
+    throw e;
   }
 }
 

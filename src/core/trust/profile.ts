@@ -6,11 +6,11 @@
  * and the ledger's signing keys (with validity periods). Without a pin a verifier can prove that
  * bytes are unchanged and anchored in *some* contract, never whose: it answers UNPINNED, not PASS.
  *
- * Format: docs/trust-profile.md and docs/trust-profile.schema.json (TRUST_PROFILE_SCHEMA_V1, kept
- * identical by a test). The profile may be signed by the ledger admin's account (EIP-191 over
+ * Format: docs/trust-profile.md and docs/trust-profile.schema.json (TRUST_PROFILE_SCHEMA_V1 in
+ * profile-schema.ts, kept identical by a test; checked here by hand, so a verifier needs no schema
+ * engine). The profile may be signed by the ledger admin's account (EIP-191 over
  * trustProfileMessage); its fingerprint is short enough to print in a quality agreement.
  */
-import Ajv from "ajv";
 import { keccak_256 } from "@noble/hashes/sha3";
 import { sha256 } from "@noble/hashes/sha2";
 import { bytesToHex } from "@noble/hashes/utils";
@@ -20,7 +20,7 @@ import { CoreError, FieldIssue } from "../errors";
 import { concatBytes, fromHex, toHex, utf8 } from "../hex";
 import { toChecksumAddress } from "../proof/bundle-text";
 import { keyIdOfSpki, spkiOfPem } from "../proof/checkpoint";
-import { issuesOfAjv } from "../schema-issues";
+import { FieldCheck, ObjectShape, arrayOf, exactly, isBoolean, matching, objectOf, orNull, textOf } from "../field-check";
 
 /** Media type of version 1 trust profiles. */
 export const TRUST_MEDIA_TYPE_V1 = "application/vnd.gxp-ledger.trust+json;version=1";
@@ -82,86 +82,46 @@ export interface TrustProfile {
   signature?: { scheme: "EIP-191"; signer: string; value: string };
 }
 
-const time = { type: "string", pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,3})?Z$" };
-const address = { type: "string", pattern: "^0x[0-9a-fA-F]{40}$" };
-const hash32 = { type: "string", pattern: "^0x[0-9a-f]{64}$" };
-const text = (max: number) => ({ type: "string", minLength: 1, maxLength: max });
-
-/** JSON Schema of a version 1 trust profile (published as docs/trust-profile.schema.json). */
-export const TRUST_PROFILE_SCHEMA_V1 = {
-  $schema: "http://json-schema.org/draft-07/schema#",
-  $id: "urn:gxp-ledger:schema:trust-profile:1",
-  title: "gxp-ledger trust profile, version 1",
-  description: "Whose ledger a proof comes from: chain, contract, ledger id, anchoring accounts and signing keys of one site ledger. See docs/trust-profile.md.",
-  type: "object",
-  required: ["mediaType", "organisation", "site", "ledger", "chain", "contract", "anchorers", "keys", "issuedAt", "development"],
-  additionalProperties: false,
-  properties: {
-    mediaType: { const: TRUST_MEDIA_TYPE_V1 },
-    organisation: { description: "The manufacturer, as in the quality agreement.", ...text(200) },
-    site: { description: "The site whose ledger this is.", ...text(200) },
-    ledger: {
-      type: "object",
-      required: ["name", "id"],
-      additionalProperties: false,
-      properties: {
-        name: { description: "Ledger name, 1-31 characters A-Z a-z 0-9 . _ -", type: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,30}$" },
-        id: { description: "bytes32 ledger id: the name in UTF-8, right-padded with zero bytes.", ...hash32 },
-      },
-    },
-    chain: {
-      type: "object",
-      required: ["chainId", "genesisHash"],
-      additionalProperties: false,
-      properties: {
-        chainId: { description: "EIP-155 chain id, decimal.", type: "string", pattern: "^[1-9][0-9]{0,77}$" },
-        genesisHash: { description: "Hash of the chain's block 0: tells apart chains that share a chain id.", ...hash32 },
-      },
-    },
-    contract: { description: "The GxpAnchor contract, EIP-55.", ...address },
-    anchorers: {
-      description: "Accounts allowed to anchor this ledger's epochs, with validity periods.",
-      type: "array",
-      minItems: 1,
-      maxItems: 64,
-      items: {
-        type: "object",
-        required: ["address", "validFrom", "validUntil"],
-        additionalProperties: false,
-        properties: { address, validFrom: time, validUntil: { anyOf: [time, { type: "null" }] } },
-      },
-    },
-    keys: {
-      description: "The ledger's Ed25519 signing keys (receipts, epoch checkpoints, package manifests), with validity periods.",
-      type: "array",
-      minItems: 1,
-      maxItems: 64,
-      items: {
-        type: "object",
-        required: ["keyId", "algorithm", "publicKey", "validFrom", "validUntil"],
-        additionalProperties: false,
-        properties: {
-          keyId: { type: "string", pattern: "^[0-9a-f]{64}$" },
-          algorithm: { const: "Ed25519" },
-          publicKey: { description: "Base64 of the SubjectPublicKeyInfo DER.", type: "string", pattern: "^[A-Za-z0-9+/]{59}=$" },
-          validFrom: time,
-          validUntil: { anyOf: [time, { type: "null" }] },
+// The hand-written check of TRUST_PROFILE_SCHEMA_V1 (a test holds the two together): verifiers,
+// the browser page among them, carry no JSON Schema engine.
+const TIME = matching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/, "an RFC 3339 UTC time (YYYY-MM-DDThh:mm:ss[.sss]Z)");
+const ADDRESS = matching(/^0x[0-9a-fA-F]{40}$/, "0x and 40 hex digits (an address)");
+const HASH32 = matching(/^0x[0-9a-f]{64}$/, "0x and 64 lowercase hex digits (32 bytes)");
+const PROFILE_SHAPE: ObjectShape = {
+  members: {
+    mediaType: exactly(TRUST_MEDIA_TYPE_V1),
+    organisation: textOf(1, 200),
+    site: textOf(1, 200),
+    ledger: objectOf({ members: { name: matching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,30}$/, "1 to 31 characters of A-Z a-z 0-9 . _ -, starting with a letter or digit"), id: HASH32 } }),
+    chain: objectOf({ members: { chainId: matching(/^[1-9][0-9]{0,77}$/, "a decimal chain id"), genesisHash: HASH32 } }),
+    contract: ADDRESS,
+    anchorers: arrayOf(objectOf({ members: { address: ADDRESS, validFrom: TIME, validUntil: orNull(TIME) } }), 1, 64),
+    keys: arrayOf(
+      objectOf({
+        members: {
+          keyId: matching(/^[0-9a-f]{64}$/, "64 lowercase hex digits"),
+          algorithm: exactly("Ed25519"),
+          publicKey: matching(/^[A-Za-z0-9+/]{59}=$/, "base64 of a 44-byte SubjectPublicKeyInfo"),
+          validFrom: TIME,
+          validUntil: orNull(TIME),
         },
-      },
-    },
-    issuedAt: time,
-    development: { description: "True for a development ledger (embedded chain, Hardhat's public keys): never for GxP records.", type: "boolean" },
-    signature: {
-      type: "object",
-      required: ["scheme", "signer", "value"],
-      additionalProperties: false,
-      properties: { scheme: { const: "EIP-191" }, signer: address, value: { type: "string", pattern: "^0x[0-9a-f]{130}$" } },
-    },
+      }),
+      1,
+      64,
+    ),
+    issuedAt: TIME,
+    development: isBoolean,
+    signature: objectOf({ members: { scheme: exactly("EIP-191"), signer: ADDRESS, value: matching(/^0x[0-9a-f]{130}$/, "0x and 130 lowercase hex digits") } }),
   },
-} as const;
+  optional: ["signature"],
+};
 
-const ajv = new Ajv({ allErrors: true, strict: true });
-const validateV1 = ajv.compile(TRUST_PROFILE_SCHEMA_V1);
+/** Every field of a trust profile that breaks TRUST_PROFILE_SCHEMA_V1, checked by hand. Empty when none does. */
+export function trustProfileShapeIssues(input: unknown): FieldIssue[] {
+  const c = new FieldCheck();
+  c.object("", input, PROFILE_SHAPE);
+  return c.issues;
+}
 
 function invalid(issues: FieldIssue[]): never {
   throw new TrustError("TRUST_PROFILE_INVALID", `invalid trust profile: ${issues.map((i) => `${i.path} ${i.message}`).join("; ")}`, { issues });
@@ -192,9 +152,8 @@ export function trustProfileFromJSON(input: unknown): TrustProfile {
   }
   const mt = (obj as { mediaType?: unknown } | null)?.mediaType;
   if (mt !== TRUST_MEDIA_TYPE_V1) invalid([{ path: "/mediaType", message: `unsupported media type ${JSON.stringify(mt)}: want ${TRUST_MEDIA_TYPE_V1}` }]);
-  if (!validateV1(obj)) {
-    invalid(issuesOfAjv(validateV1.errors));
-  }
+  const shapeIssues = trustProfileShapeIssues(obj);
+  if (shapeIssues.length) invalid(shapeIssues);
   const p = obj as TrustProfile;
   const issues: FieldIssue[] = [];
   if (ledgerWord(p.ledger.name) !== p.ledger.id) issues.push({ path: "/ledger/id", message: `is not bytes32 of the name ${JSON.stringify(p.ledger.name)} (${ledgerWord(p.ledger.name)})` });
