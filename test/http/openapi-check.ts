@@ -24,12 +24,14 @@ export function docAjv(doc: OpenApiDoc): Ajv2020 {
   return ajv;
 }
 
-/** Media type without charset and spaces: `application/json`, `application/vnd.gxp-ledger.proof+json;version=2`. */
+/** Media type without charset, spaces and parameter quotes: `application/json`, `application/vnd.gxp-ledger.proof+json;version=2`. */
 export function mediaTypeOf(contentType: string | undefined): string {
   return (contentType ?? "")
     .split(";")
     .map((p) => p.trim())
     .filter((p) => p && !/^charset=/i.test(p))
+    // A parameter value is the same as a token or a quoted string (RFC 9110 §5.6.6): Fastify sends version="2".
+    .map((p) => p.replace(/^([^=]+)="([^"\\]*)"$/, "$1=$2"))
     .join(";")
     .toLowerCase();
 }
