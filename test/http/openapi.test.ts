@@ -26,7 +26,7 @@ const BULK_BODY_LIMIT = 256 * 1024;
 async function validateOpenApi(doc: unknown): Promise<{ valid: boolean; version: string; errors: unknown }> {
   const { Validator } = (await import("@seriousme/openapi-schema-validator")) as typeof import("@seriousme/openapi-schema-validator");
   const v = new Validator();
-  const r = await v.validate(doc as object);
+  const r = await v.validate(doc as Record<string, unknown>);
   return { valid: r.valid, version: v.version, errors: r.errors };
 }
 
