@@ -22,9 +22,11 @@ import { checkResponse, docAjv, OpenApiDoc, openApiPath } from "./openapi-check"
 const BODY_LIMIT = 64 * 1024;
 const BULK_BODY_LIMIT = 256 * 1024;
 
-/** The validator is ESM only. */
+/** A real import(), not the require() that CommonJS output makes of it: the validator is ESM only. */
+const importEsm = new Function("specifier", "return import(specifier)") as (specifier: string) => Promise<typeof import("@seriousme/openapi-schema-validator")>;
+
 async function validateOpenApi(doc: unknown): Promise<{ valid: boolean; version: string; errors: unknown }> {
-  const { Validator } = (await import("@seriousme/openapi-schema-validator")) as typeof import("@seriousme/openapi-schema-validator");
+  const { Validator } = await importEsm("@seriousme/openapi-schema-validator");
   const v = new Validator();
   const r = await v.validate(doc as Record<string, unknown>);
   return { valid: r.valid, version: v.version, errors: r.errors };
