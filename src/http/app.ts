@@ -4,7 +4,7 @@
  */
 import type { BatchReport } from "../core";
 import { randomUUID } from "node:crypto";
-import Fastify, { FastifyBaseLogger, FastifyInstance, LogController } from "fastify";
+import Fastify, { FastifyBaseLogger, FastifyInstance, FastifyReply, LogController } from "fastify";
 import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
 import { EventError, isCoreError } from "../core";
@@ -113,6 +113,12 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
     bodyLimit: deps.bodyLimit ?? DEFAULT_BODY_LIMIT,
     genReqId: requestIdOf,
+    // A path that does not percent-decode (/v1/events/%zz) is answered before routing: as a problem too.
+    frameworkErrors: (err, _req, reply) =>
+      (reply as unknown as FastifyReply)
+        .code(400)
+        .type(PROBLEM_MEDIA_TYPE)
+        .send(problem(400, "URL_INVALID", "Bad request", `the path is not a valid URL: ${(err as { code?: string }).code === "FST_ERR_BAD_URL" ? "bad percent-encoding" : "bad request"}`)),
     onProtoPoisoning: "error",
     onConstructorPoisoning: "error",
     // One line per request (below): at debug for successes (at info, logging them would cost more

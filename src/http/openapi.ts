@@ -272,6 +272,8 @@ const P = {
 const AUTHED = { 401: P[401], 403: P[403], 429: P[429], 500: P[500] };
 /** What every write can answer about its body. */
 const BODY = { 400: P[400], 413: P[413], 415: P[415] };
+/** A path parameter that does not percent-decode. */
+const URL_400 = { 400: problemOf("URL_INVALID: the path does not percent-decode") };
 const idParam = { type: "object", required: ["id"], properties: { id: { type: "string", description: "the event's id" } } };
 const pageQuery = {
   type: "object",
@@ -330,14 +332,14 @@ export function routeSchemas(bulkMax: number) {
       summary: "An event's stored record and status",
       tags: ["events"],
       params: idParam,
-      response: { 200: json("the record", "EventView"), 404: P[404], ...AUTHED },
+      response: { ...URL_400, 200: json("the record", "EventView"), 404: P[404], ...AUTHED },
     },
     getEventReceipt: {
       operationId: "getEventReceipt",
       summary: "An event's signed receipt, the bytes signed at commit",
       tags: ["events"],
       params: idParam,
-      response: {
+      response: { ...URL_400,
         200: json("the receipt", "Receipt"),
         404: problemOf("EVENT_NOT_FOUND; RECEIPT_NOT_FOUND for an event accepted without a receipt (the ledger's own, CLI appends)"),
         409: problemOf("RECEIPT_GROUP_MISMATCH: the stored receipt group no longer matches its events (run audit)"),
@@ -349,7 +351,7 @@ export function routeSchemas(bulkMax: number) {
       summary: "An event's proof bundle, once its epoch's anchor is final",
       tags: ["events"],
       params: idParam,
-      response: {
+      response: { ...URL_400,
         200: { description: "the proof bundle (docs/proof-format.md): saved as is, it verifies as is", content: { [PROOF_MEDIA_TYPE_V2]: { schema: ref("ProofBundle") } } },
         202: json("not anchored and final yet: the status, confirmations so far and the promised time", "ProofPending"),
         404: P[404],
@@ -363,7 +365,7 @@ export function routeSchemas(bulkMax: number) {
       tags: ["batches"],
       params: { type: "object", required: ["batchId"], properties: { batchId: str } },
       querystring: pageQuery,
-      response: { 200: json("one page", "BatchEventsPage"), 400: problemOf("QUERY_INVALID"), 404: problemOf("BATCH_NOT_FOUND"), ...AUTHED },
+      response: { 200: json("one page", "BatchEventsPage"), 400: problemOf("QUERY_INVALID; URL_INVALID: the path does not percent-decode"), 404: problemOf("BATCH_NOT_FOUND"), ...AUTHED },
     },
     getBatch: {
       operationId: "getBatch",
@@ -371,7 +373,7 @@ export function routeSchemas(bulkMax: number) {
       description: "A verdict is data: 200 whatever it says.",
       tags: ["batches"],
       params: { type: "object", required: ["batchId"], properties: { batchId: str } },
-      response: { 200: json("the report", "BatchReport"), 404: problemOf("BATCH_NOT_FOUND"), 503: problemOf("CHAIN_UNREACHABLE: the anchors cannot be checked; see Retry-After"), ...AUTHED },
+      response: { ...URL_400, 200: json("the report", "BatchReport"), 404: problemOf("BATCH_NOT_FOUND"), 503: problemOf("CHAIN_UNREACHABLE: the anchors cannot be checked; see Retry-After"), ...AUTHED },
     },
     listEpochs: {
       operationId: "listEpochs",
@@ -385,7 +387,7 @@ export function routeSchemas(bulkMax: number) {
       summary: "One epoch: root, size, sequence range, anchor and status",
       tags: ["epochs"],
       params: { type: "object", required: ["n"], properties: { n: { type: "integer", minimum: 0 } } },
-      response: { 200: json("the epoch", "Epoch"), 404: problemOf("EPOCH_NOT_FOUND"), ...AUTHED },
+      response: { ...URL_400, 200: json("the epoch", "Epoch"), 404: problemOf("EPOCH_NOT_FOUND"), ...AUTHED },
     },
     getOpenApi: {
       operationId: "getOpenApi",

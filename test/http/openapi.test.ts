@@ -198,6 +198,12 @@ describe("the OpenAPI document (/openapi.json)", () => {
       await call(app, "GET", `${E}/nope`, "/v1/events/{id}", { who: "qa", want: 404 });
       await call(app, "GET", `${E}/${id}`, "/v1/events/{id}", { want: 401 });
       await call(app, "GET", `${E}/${id}`, "/v1/events/{id}", { who: "admin", want: 403 });
+      await call(app, "GET", `${E}/%zz`, "/v1/events/{id}", { who: "qa", want: 400 });
+      await call(app, "GET", `${E}/%E0%A4%A/receipt`, "/v1/events/{id}/receipt", { who: "qa", want: 400 });
+      await call(app, "GET", `${E}/%zz/proof`, "/v1/events/{id}/proof", { who: "qa", want: 400 });
+      await call(app, "GET", "/v1/batches/%zz", "/v1/batches/{batchId}", { who: "qa", want: 400 });
+      await call(app, "GET", "/v1/batches/%zz/events", "/v1/batches/{batchId}/events", { who: "qa", want: 400 });
+      await call(app, "GET", "/v1/epochs/%zz", "/v1/epochs/{n}", { who: "qa", want: 400 });
       await call(app, "GET", `${E}/${id}/receipt`, "/v1/events/{id}/receipt", { who: "auditor", want: 200 });
       const own = ledger.db.prepare("SELECT event_id FROM events WHERE type = 'security.event' LIMIT 1").pluck().get() as string;
       await call(app, "GET", `${E}/${own}/receipt`, "/v1/events/{id}/receipt", { who: "qa", want: 404 });
