@@ -157,7 +157,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
         .send({ ...problem(415, "BODY_MEDIA_TYPE_UNSUPPORTED", "Unsupported media type", `Content-Type ${given} is not taken: send application/json`), accept: ["application/json"] });
     }
     if (status && status >= 400 && status < 500) {
-      // Fastify's own client errors: bad JSON, body too large, wrong content type.
+      // Fastify's other client errors (a Content-Length that is not a number, say).
       return reply.code(status).type(PROBLEM_MEDIA_TYPE).send(problem(status, code || "BAD_REQUEST", "Bad request", err.message));
     }
     req.log.error({ err: loggableError(err) }, "request failed");
