@@ -4,7 +4,7 @@
  */
 import type { BatchReport } from "../core";
 import { randomUUID } from "node:crypto";
-import Fastify, { FastifyBaseLogger, FastifyInstance, LogController } from "fastify";
+import Fastify, { FastifyBaseLogger, FastifyInstance, FastifyReply, LogController } from "fastify";
 import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
 import { EventError, isCoreError } from "../core";
@@ -21,6 +21,8 @@ import { installJsonParser, JsonLimits } from "./json-body";
 import { Metrics } from "../service/metrics";
 import { readRoutes } from "./routes-read";
 import { installByteQuota, ByteQuota } from "./byte-quota";
+import { OPENAPI_VERSION, routeSchemas, sharedSchemas } from "./openapi";
+import { refusalIssues } from "./refusal-paths";
 
 /** What the app needs. */
 export interface AppDeps {
@@ -100,12 +102,23 @@ export function requestIdOf(req: { headers: Record<string, string | string[] | u
   return typeof given === "string" && SANE_REQUEST_ID.test(given) ? given : randomUUID();
 }
 
+/** Default largest body of a request but a bulk post, in bytes. */
+const DEFAULT_BODY_LIMIT = 1024 * 1024;
+/** The bulk route, as Fastify names it. */
+const BULK_ROUTE = "/v1/events::bulk";
+
 /** Builds the Fastify app over a ledger. */
 export function buildApp(deps: AppDeps): FastifyInstance {
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
-    bodyLimit: deps.bodyLimit ?? 1024 * 1024,
+    bodyLimit: deps.bodyLimit ?? DEFAULT_BODY_LIMIT,
     genReqId: requestIdOf,
+    // A path that does not percent-decode (/v1/events/%zz) is answered before routing: as a problem too.
+    frameworkErrors: (err, _req, reply) =>
+      (reply as unknown as FastifyReply)
+        .code(400)
+        .type(PROBLEM_MEDIA_TYPE)
+        .send(problem(400, "URL_INVALID", "Bad request", `the path is not a valid URL: ${(err as { code?: string }).code === "FST_ERR_BAD_URL" ? "bad percent-encoding" : "bad request"}`)),
     onProtoPoisoning: "error",
     onConstructorPoisoning: "error",
     // One line per request (below): at debug for successes (at info, logging them would cost more
@@ -123,13 +136,28 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     if (req.method === "POST" && req.url.startsWith("/v1/events")) deps.metrics?.eventsRejected.inc({ reason: code || "UNKNOWN" });
     if (err instanceof EventError || ((isCoreError(err) || err instanceof StoreError) && STATUS_OF[code])) {
       const status = STATUS_OF[code] ?? 400;
-      const issues = err instanceof EventError ? err.issues : undefined;
+      // A refusal of one event of a bulk post names it by its index (/events/<index>/<field>).
+      const issues = err instanceof EventError ? err.issues : refusalIssues(err, code, req.routeOptions.url === BULK_ROUTE ? req.body : undefined);
       return reply.code(status).type(PROBLEM_MEDIA_TYPE).send(problem(status, code, TITLE_OF[code] ?? "Invalid event", err.message, issues));
     }
     const status = (err as { statusCode?: number }).statusCode;
     if (status === 429) return reply.code(429).type(PROBLEM_MEDIA_TYPE).send(err);
+    if (code === "FST_ERR_CTP_BODY_TOO_LARGE") {
+      const limit = req.routeOptions.bodyLimit ?? deps.bodyLimit ?? DEFAULT_BODY_LIMIT;
+      return reply
+        .code(413)
+        .type(PROBLEM_MEDIA_TYPE)
+        .send({ ...problem(413, "BODY_TOO_LARGE", "Body too large", `the body is larger than ${limit} bytes, the limit of ${req.method} ${req.url.split("?")[0].slice(0, 200)}`), limit });
+    }
+    if (code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") {
+      const given = String(req.headers["content-type"] ?? "none").slice(0, 100);
+      return reply
+        .code(415)
+        .type(PROBLEM_MEDIA_TYPE)
+        .send({ ...problem(415, "BODY_MEDIA_TYPE_UNSUPPORTED", "Unsupported media type", `Content-Type ${given} is not taken: send application/json`), accept: ["application/json"] });
+    }
     if (status && status >= 400 && status < 500) {
-      // Fastify's own client errors: bad JSON, body too large, wrong content type.
+      // Fastify's other client errors (a Content-Length that is not a number, say).
       return reply.code(status).type(PROBLEM_MEDIA_TYPE).send(problem(status, code || "BAD_REQUEST", "Bad request", err.message));
     }
     req.log.error({ err: loggableError(err) }, "request failed");
@@ -140,12 +168,22 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   // Validation is the core's (all bad fields at once, RFC 9457); route schemas are for the OpenAPI
   // document, which is generated from the very schema objects the core validates with.
   app.setValidatorCompiler(() => () => true);
+  // Responses are JSON.stringify'd as built: how a response is documented never changes its bytes
+  // (a schema-driven serializer would drop every member the document does not list).
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  const bulkMax = deps.bulkMax ?? 1000;
+  for (const s of sharedSchemas(bulkMax)) app.addSchema(s);
   void app.register(swagger, {
     openapi: {
-      info: { title: "gxp-ledger API", version: "1", description: "Tamper-evident GxP audit trail: post events, read records, receipts, batches, epochs and proofs." },
-      components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
+      openapi: OPENAPI_VERSION,
+      info: { title: "gxp-ledger API", version: "1", description: "Tamper-evident GxP audit trail: post events, read records, receipts, batches, epochs and proofs. Errors are RFC 9457 problem details (application/problem+json) with a stable `code`. docs/http-api.md describes each endpoint." },
+      components: { securitySchemes: { bearer: { type: "http", scheme: "bearer", description: "a client token from `gxp-ledger client add` (roles mes, qa, auditor, admin)" } } },
       security: [{ bearer: [] }],
+      tags: [{ name: "events" }, { name: "batches" }, { name: "epochs" }, { name: "service" }],
     },
+    // Shared schemas keep their names (components/schemas/<$id>), not def-0, def-1, …
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+    convertConstToEnum: false,
   });
   void app.register(rateLimit, {
     global: true,
@@ -194,17 +232,18 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   installAuth(app, deps.clients, deps.security);
 
-  app.get("/healthz", async () => ({ status: "ok" }));
-  app.get("/readyz", async (_req, reply) => {
-    const r = deps.readiness?.() ?? { ready: true };
-    return reply.code(r.ready ? 200 : 503).send(r);
-  });
-
+  // Every route is registered in this plugin, after the swagger plugin, so that each is in the document.
+  const schemas = routeSchemas(bulkMax);
   void app.register(async (scoped) => {
+    scoped.get("/healthz", { schema: schemas.getHealth }, async () => ({ status: "ok" }));
+    scoped.get("/readyz", { schema: schemas.getReadiness }, async (_req, reply) => {
+      const r = deps.readiness?.() ?? { ready: true };
+      return reply.code(r.ready ? 200 : 503).send(r);
+    });
     eventRoutes(scoped, deps);
     readRoutes(scoped, deps);
-    scoped.get("/openapi.json", { config: { roles: ["mes", "qa", "auditor", "admin"] }, schema: { hide: true } }, async () => app.swagger());
-    scoped.get("/metrics", { config: { roles: ["admin", "auditor"] }, schema: { hide: true } }, async (_req, reply) => {
+    scoped.get("/openapi.json", { config: { roles: ["mes", "qa", "auditor", "admin"] }, schema: schemas.getOpenApi }, async () => app.swagger());
+    scoped.get("/metrics", { config: { roles: ["admin", "auditor"] }, schema: schemas.getMetrics }, async (_req, reply) => {
       if (!deps.metrics) return reply.code(404).type(PROBLEM_MEDIA_TYPE).send(problem(404, "NOT_FOUND", "Not found", "metrics are not enabled"));
       return reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
     });

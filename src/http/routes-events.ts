@@ -1,8 +1,8 @@
 /** Writing events: POST /v1/events and POST /v1/events:bulk (role mes). */
 import { FastifyInstance, FastifyReply } from "fastify";
-import { EVENT_SCHEMA } from "../core";
 import { DEFAULT_BULK_BODY_MAX_BYTES } from "../service/config";
 import { AppDeps } from "./app";
+import { routeSchemas } from "./openapi";
 import { problem, PROBLEM_MEDIA_TYPE } from "./problem";
 
 const MES = ["mes"] as const;
@@ -13,43 +13,13 @@ export function eventRoutes(app: FastifyInstance, deps: AppDeps): void {
 
   // Receipt version 2 (src/core/receipt/receipt.ts), signed at commit. A replay answers the stored
   // receipt; an event committed without a receipt group has none (409 RECEIPT_NOT_STORED), never a
-  // new signature.
-  const str = { type: "string" };
-  const receipt = {
-    type: "object",
-    properties: {
-      mediaType: str,
-      id: str,
-      seq: { type: "integer" },
-      leafHash: str,
-      receivedAt: str,
-      anchorBy: str,
-      ledger: str,
-      keyId: str,
-      group: {
-        type: "object",
-        description: "the receipt's place in its commit group: leaf index, group size, group root and RFC 9162 audit path",
-        properties: { index: { type: "integer" }, size: { type: "integer" }, root: str, auditPath: { type: "array", items: str } },
-      },
-      signature: { ...str, description: "Ed25519 by the ledger's receipt key over the group header, base64url" },
-    },
-  };
+  // new signature. The route schemas document (src/http/openapi.ts); the core validates.
+  const schemas = routeSchemas(bulkMax);
   app.post(
     "/v1/events",
     {
       config: { roles: MES },
-      schema: {
-        summary: "Post one GxP event",
-        querystring: {
-          type: "object",
-          properties: {
-            late: { type: "string", enum: ["true"], description: "a late event: its sourceSequence fills a gap flagged for its source (never a stored number)" },
-            reason: { type: "string", minLength: 3, maxLength: 1000, description: "why the event is late (required with late=true)" },
-          },
-        },
-        body: EVENT_SCHEMA,
-        response: { 201: { description: "stored; signed receipt", ...receipt }, 200: { description: "replay of a stored event; its original receipt", ...receipt } },
-      },
+      schema: schemas.postEvent,
     },
     async (req, reply) => {
       // A late post (?late=true&reason=…) fills a gap flagged for the event's source, in its own transaction.
@@ -76,10 +46,7 @@ export function eventRoutes(app: FastifyInstance, deps: AppDeps): void {
     {
       bodyLimit: deps.bulkBodyLimit ?? DEFAULT_BULK_BODY_MAX_BYTES,
       config: { roles: MES },
-      schema: {
-        summary: `Post up to ${bulkMax} events, all or nothing`,
-        body: { type: "object", required: ["events"], properties: { events: { type: "array", minItems: 1, maxItems: bulkMax, items: EVENT_SCHEMA } } },
-      },
+      schema: schemas.postEventsBulk,
     },
     async (req, reply) => {
       const body = req.body as { events?: unknown } | unknown[];

@@ -11,6 +11,7 @@ import { positionOf } from "../service/status";
 import { StoredEvent } from "../store/event-store";
 import { StoreError } from "../store/errors";
 import { AppDeps } from "./app";
+import { routeSchemas } from "./openapi";
 import { problem, PROBLEM_MEDIA_TYPE } from "./problem";
 
 const READERS = ["qa", "auditor"] as const;
@@ -27,6 +28,7 @@ function page(q: Record<string, string | undefined>, max = 1000): { after: numbe
 /** Registers the read routes. */
 export function readRoutes(app: FastifyInstance, deps: AppDeps): void {
   const { ledger } = deps;
+  const schemas = routeSchemas(deps.bulkMax ?? 1000);
   const qEpochs = ledger.db.prepare<[number, number], { epoch: number }>("SELECT epoch FROM epochs WHERE epoch > ? ORDER BY epoch LIMIT ?");
 
   const notFound = (reply: FastifyReply, what: string, detail: string) =>
@@ -70,7 +72,7 @@ export function readRoutes(app: FastifyInstance, deps: AppDeps): void {
     };
   };
 
-  app.get<{ Params: { id: string } }>("/v1/events/:id", { config: { roles: READERS_AND_MES } }, async (req, reply) => {
+  app.get<{ Params: { id: string } }>("/v1/events/:id", { config: { roles: READERS_AND_MES }, schema: schemas.getEvent }, async (req, reply) => {
     const ev = visible(req);
     if (!ev) return notFound(reply, "EVENT", `no event with id ${req.params.id}`);
     const pos = positionOf(ledger, ev);
@@ -86,7 +88,7 @@ export function readRoutes(app: FastifyInstance, deps: AppDeps): void {
     };
   });
 
-  app.get<{ Params: { id: string } }>("/v1/events/:id/receipt", { config: { roles: READERS_AND_MES } }, async (req, reply) => {
+  app.get<{ Params: { id: string } }>("/v1/events/:id/receipt", { config: { roles: READERS_AND_MES }, schema: schemas.getEventReceipt }, async (req, reply) => {
     const ev = visible(req);
     if (!ev) return notFound(reply, "EVENT", `no event with id ${req.params.id}`);
     // The stored bytes signed at commit, never a new signature (issue 12 item 5).
@@ -109,7 +111,7 @@ export function readRoutes(app: FastifyInstance, deps: AppDeps): void {
     }
   });
 
-  app.get<{ Params: { id: string } }>("/v1/events/:id/proof", { config: { roles: READERS } }, async (req, reply) => {
+  app.get<{ Params: { id: string } }>("/v1/events/:id/proof", { config: { roles: READERS }, schema: schemas.getEventProof }, async (req, reply) => {
     const ev = ledger.events.getById(req.params.id);
     if (!ev) return notFound(reply, "EVENT", `no event with id ${req.params.id}`);
     let r: ReturnType<typeof buildProof>;
@@ -139,7 +141,7 @@ export function readRoutes(app: FastifyInstance, deps: AppDeps): void {
     return reply.type(PROOF_MEDIA_TYPE_V2).send(bundleToJSON(r.bundle));
   });
 
-  app.get<{ Params: { batchId: string }; Querystring: Record<string, string> }>("/v1/batches/:batchId/events", { config: { roles: READERS } }, async (req, reply) => {
+  app.get<{ Params: { batchId: string }; Querystring: Record<string, string> }>("/v1/batches/:batchId/events", { config: { roles: READERS }, schema: schemas.getBatchEvents }, async (req, reply) => {
     const p = page(req.query);
     if (typeof p === "string") return badQuery(reply, p);
     const rows = ledger.events.byBatch(req.params.batchId, p.after, p.limit + 1);
@@ -152,7 +154,7 @@ export function readRoutes(app: FastifyInstance, deps: AppDeps): void {
   });
 
   // The same verdict and checklist as `verify-batch --json`: a verdict is data (200), whatever it says.
-  app.get<{ Params: { batchId: string } }>("/v1/batches/:batchId", { config: { roles: READERS } }, async (req, reply) => {
+  app.get<{ Params: { batchId: string } }>("/v1/batches/:batchId", { config: { roles: READERS }, schema: schemas.getBatch }, async (req, reply) => {
     let report;
     try {
       report = deps.batchReview ? await deps.batchReview(req.params.batchId) : await verifyBatch(ledger, req.params.batchId, { confirmations: 1 });
@@ -170,7 +172,7 @@ export function readRoutes(app: FastifyInstance, deps: AppDeps): void {
     return report;
   });
 
-  app.get<{ Querystring: Record<string, string> }>("/v1/epochs", { config: { roles: READERS } }, async (req, reply) => {
+  app.get<{ Querystring: Record<string, string> }>("/v1/epochs", { config: { roles: READERS }, schema: schemas.listEpochs }, async (req, reply) => {
     const p = page(req.query);
     if (typeof p === "string") return badQuery(reply, p);
     const rows = qEpochs.all(p.after, p.limit + 1);
@@ -179,7 +181,7 @@ export function readRoutes(app: FastifyInstance, deps: AppDeps): void {
     return { epochs, next: next === null ? null : `/v1/epochs?after=${next}&limit=${p.limit}` };
   });
 
-  app.get<{ Params: { n: string } }>("/v1/epochs/:n", { config: { roles: READERS } }, async (req, reply) => {
+  app.get<{ Params: { n: string } }>("/v1/epochs/:n", { config: { roles: READERS }, schema: schemas.getEpoch }, async (req, reply) => {
     const n = Number(req.params.n);
     const view = Number.isInteger(n) && n >= 0 ? epochView(n) : undefined;
     if (!view) return notFound(reply, "EPOCH", `no epoch ${req.params.n}`);
