@@ -13,7 +13,7 @@
  * by the ledger; then sealed and anchored. A copy cannot be moved to another batch or report: the
  * signature covers the batch, the report hash and the head's leaf hash (11.70).
  */
-import { createPrivateKey, KeyObject, randomUUID } from "node:crypto";
+import { createPrivateKey, createPublicKey, KeyObject, randomUUID } from "node:crypto";
 import {
   BatchReport,
   CoreError,
@@ -99,7 +99,7 @@ function signerKey(pem: string, passphrase: string, registered: string): KeyObje
     throw new ReviewSignError("REVIEW_KEY_REFUSED", "the signing key could not be opened with this passphrase");
   }
   if (key.asymmetricKeyType !== "ed25519") throw new ReviewSignError("REVIEW_KEY_REFUSED", `the signing key is ${key.asymmetricKeyType}, not Ed25519`);
-  const spki = createPrivateKey(key.export({ format: "pem", type: "pkcs8" })).export({ format: "der", type: "spki" }) as Buffer;
+  const spki = createPublicKey(key).export({ format: "der", type: "spki" });
   if (spki.toString("base64") !== registered) throw new ReviewSignError("REVIEW_KEY_MISMATCH", "the signing key is not the key registered for this client");
   return key;
 }

@@ -21,29 +21,25 @@ export function editDistance(a: string, b: string, max: number): number {
 }
 
 /**
- * Up to `limit` ids of `known` close to `id`, best first: ids that extend it (prefix; only those
- * when there are any), else ids that extend it in another case, the same id in another case, and
- * ids within edit distance 2 (1 for ids shorter than 6 characters).
+ * Up to `limit` ids of `known` close to `id`, best first, from the first of these that has any: the
+ * same id in another case; ids that extend it (a shortened lot number; case-insensitive, exact case
+ * first); ids within edit distance 2 (1 for ids shorter than 6 characters), nearest first.
  * Precondition: `id` is not in `known`.
  */
 export function suggestBatchIds(id: string, known: readonly string[], limit = 5): string[] {
   const lower = id.toLowerCase();
-  const max = id.length < 6 ? 1 : 2;
-  const scored: { id: string; score: number }[] = [];
-  for (const k of known) {
-    if (k === id) continue;
-    const kl = k.toLowerCase();
-    let score: number | undefined;
-    if (kl.startsWith(lower) && id.length > 0) score = k.startsWith(id) ? 0 : 0.5;
-    else if (kl === lower) score = 0.5;
-    else {
-      const d = editDistance(lower, kl, max);
-      if (d <= max) score = d;
-    }
-    if (score !== undefined) scored.push({ id: k, score });
+  const byLength = (x: string, y: string) => x.length - y.length || (x < y ? -1 : x > y ? 1 : 0);
+  const sameCase = known.filter((k) => k !== id && k.toLowerCase() === lower);
+  if (sameCase.length) return [...sameCase].sort(byLength).slice(0, limit);
+  if (id.length > 0) {
+    const extend = known.filter((k) => k.toLowerCase().startsWith(lower));
+    if (extend.length) return extend.sort((x, y) => Number(!x.startsWith(id)) - Number(!y.startsWith(id)) || byLength(x, y)).slice(0, limit);
   }
-  // Ids that extend the one given are what a shortened lot number meant: only those, when there are any.
-  if (scored.some((s) => s.score === 0)) return scored.filter((s) => s.score === 0).sort((x, y) => x.id.length - y.id.length || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0)).slice(0, limit).map((s) => s.id);
-  scored.sort((x, y) => x.score - y.score || x.id.length - y.id.length || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
-  return scored.slice(0, limit).map((s) => s.id);
+  const max = id.length < 6 ? 1 : 2;
+  return known
+    .map((k) => ({ k, d: editDistance(lower, k.toLowerCase(), max) }))
+    .filter((x) => x.d <= max)
+    .sort((x, y) => x.d - y.d || byLength(x.k, y.k))
+    .slice(0, limit)
+    .map((x) => x.k);
 }
