@@ -43,7 +43,7 @@ export interface BatchSummary {
   lotId: string | null;
   site: string | null;
   events: number;
-  /** occurredAt of the batch's first and last event (batch order). */
+  /** occurredAt of the batch's first and last event (batch order; QA's signed reviews aside). */
   firstEventAt: string | null;
   lastEventAt: string | null;
   disposition: BatchDisposition | string;
@@ -142,7 +142,11 @@ WITH b AS (
     v.verified_by AS v_by, v.report_hash AS v_hash
   FROM b
   LEFT JOIN events f ON f.batch_id = b.batch_id AND f.batch_seq = b.lo
-  LEFT JOIN events l ON l.batch_id = b.batch_id AND l.batch_seq = b.hi
+  -- The last event of the MES's record: QA's own reviews (review-batch --sign) have their column.
+  LEFT JOIN events l ON l.batch_id = b.batch_id AND l.batch_seq = (
+    SELECT x.batch_seq FROM events x WHERE x.batch_id = b.batch_id
+       AND NOT (x.type = 'batch.review_completed' AND json_extract(x.record, '$.submittedBy.role') = 'qa')
+     ORDER BY x.batch_seq DESC LIMIT 1)
   LEFT JOIN batch_verifications v ON v.id = (SELECT max(id) FROM batch_verifications WHERE batch_id = b.batch_id)
 )
 SELECT * FROM s

@@ -183,6 +183,7 @@ describe("QA's daily work: batches, suggestions, signed reviews", function () {
 
     it("records a signed batch.review_completed with the 11.50 manifestation, verdict, report hash and batch head", async () => {
       const r = await anchoredReport();
+      const lastEventAt = listBatches(ledger, { prefix: "LOT-2026-011" }).batches[0].lastEventAt;
       const s = signBatchReview(ledger, r, opts());
       const stored = ledger.events.getById(s.event.id)!;
       expect(stored.seq).to.equal(s.receipt.seq);
@@ -212,7 +213,11 @@ describe("QA's daily work: batches, suggestions, signed reviews", function () {
       expect(after.checklist.map((c) => [c.id, c.status])).to.deep.equal(r.checklist.map((c) => [c.id, c.status]));
       expect(after.trail.find((t) => t.eventId === s.event.id)!.flags).to.deep.equal(["qa-review"]);
       // And the listing shows it.
-      expect(listBatches(ledger, { prefix: "LOT-2026-011" }).batches[0].review).to.include({ eventId: s.event.id, printedName: "Dr. Maria Keller", verdict: "PASS" });
+      const listed = listBatches(ledger, { prefix: "LOT-2026-011" }).batches[0];
+      expect(listed.review).to.include({ eventId: s.event.id, printedName: "Dr. Maria Keller", verdict: "PASS" });
+      // The last event of the MES's record is still the last event shown; the review has its own column.
+      expect(listed.lastEventAt).to.equal(lastEventAt);
+      expect(listed.events).to.equal(90);
     });
 
     it("signs only as a registered, active qa person with that person's passphrase-protected key", async () => {
