@@ -17,6 +17,7 @@ import { verifyReceiptsCommand } from "./commands/verify-receipts";
 import { auditCommand } from "./commands/audit";
 import { backupCommand, restoreCommand } from "./commands/backup";
 import { verifyBatchCommand } from "./commands/verify-batch";
+import { batchesCommand } from "./commands/batches";
 import { exportBatchCommand, verifyPackageCommand } from "./commands/batch-package";
 import { trustCommand } from "./commands/trust";
 import { keyCommand } from "./commands/key";
@@ -32,7 +33,7 @@ export function buildCli(): Command {
     .option("--json", "print results as JSON")
     .showHelpAfterError()
     .exitOverride();
-  for (const c of [serveCommand(), appendCommand(), sealCommand(), anchorCommand(), statusCommand(), verifyCommand(), verifyBatchCommand(), exportBatchCommand(), verifyPackageCommand(), proofCommand(), verifyProofCommand(), verifyReceiptCommand(), verifyReceiptsCommand(), clientCommand(), auditCommand(), backupCommand(), restoreCommand(), trustCommand(), keyCommand()]) {
+  for (const c of [serveCommand(), appendCommand(), sealCommand(), anchorCommand(), statusCommand(), verifyCommand(), verifyBatchCommand(), batchesCommand(), exportBatchCommand(), verifyPackageCommand(), proofCommand(), verifyProofCommand(), verifyReceiptCommand(), verifyReceiptsCommand(), clientCommand(), auditCommand(), backupCommand(), restoreCommand(), trustCommand(), keyCommand()]) {
     root.addCommand(c.exitOverride());
   }
   return root;

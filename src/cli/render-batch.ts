@@ -58,6 +58,14 @@ export function renderBatchReport(r: BatchReport, all = false): string {
     if (s.meaningText) L.push(`      "${s.meaningText}"`);
   }
 
+  L.push("", "QA reviews signed in the ledger (printed name, time, meaning)");
+  if (!r.reviews?.length) L.push("  none");
+  for (const q of r.reviews ?? []) {
+    L.push(
+      `  ${q.printedName} (${q.role}, ${q.userId}) "${q.meaning}" at ${q.signedAt} ${q.timeZone}: verdict ${q.verdict}, report ${q.reportHash}, head ${q.reviewedHead.eventId} [${q.status === "valid" ? `signed ${q.signingAlg ?? ""}`.trim() : q.status}${q.detail ? `: ${q.detail}` : ""}] ${q.eventId}`,
+    );
+  }
+
   L.push("", "Changed values (original kept)");
   if (!r.corrections.length) L.push("  none");
   for (const c of r.corrections) {

@@ -7,12 +7,14 @@ import { PROOF_MEDIA_TYPE_V2, bundleToJSON, toHex } from "../core";
 import { PinError } from "../service/pin-check";
 import { buildProof } from "../service/proof";
 import { verifyBatch } from "../service/batch-verify";
+import { noteVerification } from "../service/batch-list";
 import { positionOf } from "../service/status";
 import { StoredEvent } from "../store/event-store";
 import { StoreError } from "../store/errors";
 import { AppDeps } from "./app";
 import { routeSchemas } from "./openapi";
 import { problem, PROBLEM_MEDIA_TYPE } from "./problem";
+import { batchListRoutes } from "./routes-batches";
 
 const READERS = ["qa", "auditor"] as const;
 const READERS_AND_MES = ["qa", "auditor", "mes"] as const;
@@ -29,6 +31,7 @@ function page(q: Record<string, string | undefined>, max = 1000): { after: numbe
 export function readRoutes(app: FastifyInstance, deps: AppDeps): void {
   const { ledger } = deps;
   const schemas = routeSchemas(deps.bulkMax ?? 1000);
+  batchListRoutes(app, deps);
   const qEpochs = ledger.db.prepare<[number, number], { epoch: number }>("SELECT epoch FROM epochs WHERE epoch > ? ORDER BY epoch LIMIT ?");
 
   const notFound = (reply: FastifyReply, what: string, detail: string) =>
@@ -169,6 +172,7 @@ export function readRoutes(app: FastifyInstance, deps: AppDeps): void {
       throw e;
     }
     if (!report) return notFound(reply, "BATCH", `no events for batch ${req.params.batchId}`);
+    noteVerification(ledger, report, `api:${req.client?.name ?? "?"}`);
     return report;
   });
 

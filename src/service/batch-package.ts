@@ -33,6 +33,7 @@ import { nodeHasher } from "../crypto/node-hasher";
 import { buildProof } from "./proof";
 import { Ledger } from "./ledger";
 import { batchReportHtml } from "./batch-html";
+import { batchReportHtmlV1 } from "./batch-html-v1";
 import { checkEpochAnchors, EpochClaim } from "./epoch-anchors";
 
 /** Package format identifier. */
@@ -517,7 +518,9 @@ export async function verifyPackage(dir: string, opts: VerifyPackageOptions): Pr
     if (view(stated) !== view(review)) fail("PACKAGE_REPORT_MISMATCH", "report.json does not say what the package's records say (checklist, signatures, changed values or audit trail differ)");
     const a = stated.trail.length && entries.length ? manifest.ledger : undefined;
     const html = readPackageFile(dir, "report.html")?.toString("utf8") ?? "";
-    if (a && html !== batchReportHtml(stated, { chainId: a.chainId, contract: a.contract, ledgerName: a.name })) {
+    // The current rendering, or that of packages exported before the printable record (issue 13).
+    const renderings = [batchReportHtml, batchReportHtmlV1];
+    if (a && !renderings.some((render) => html === render(stated, { chainId: a.chainId, contract: a.contract, ledgerName: a.name }))) {
       fail("PACKAGE_REPORT_MISMATCH", "report.html is not the rendering of report.json");
     }
   } catch (e) {

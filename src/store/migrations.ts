@@ -327,4 +327,30 @@ CREATE UNIQUE INDEX late_events_source ON late_events (source, source_sequence);
 ${appendOnly("late_events")}
 `,
   },
+  {
+    id: "2026-12-04-20-batch-list",
+    sql: `
+-- Listing batches (issue 13 item 5). The disposition and QA review events of each batch are found
+-- through this index instead of a scan of the batch's events.
+CREATE INDEX events_type_batch ON events (type, batch_id) WHERE batch_id IS NOT NULL;
+
+-- What each verification of a batch said (verify-batch, review-batch, GET /v1/batches/{id},
+-- batches --verify), so that listing batches can show the last verdict without verifying again. Not
+-- ledger data (a verifier's note, never evidence: the verdict is recomputed from the records and the
+-- chain each time); append-only all the same.
+CREATE TABLE batch_verifications (
+  id           INTEGER PRIMARY KEY,
+  batch_id     TEXT    NOT NULL,
+  verified_at  TEXT    NOT NULL,
+  verdict      TEXT    NOT NULL,
+  integrity_ok INTEGER NOT NULL CHECK (integrity_ok IN (0, 1)),
+  events       INTEGER NOT NULL,
+  last_seq     INTEGER NOT NULL,
+  report_hash  TEXT    NOT NULL,
+  verified_by  TEXT    NOT NULL
+) STRICT;
+CREATE INDEX batch_verifications_batch ON batch_verifications (batch_id, id);
+${appendOnly("batch_verifications")}
+`,
+  },
 ];

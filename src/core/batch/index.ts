@@ -5,3 +5,5 @@ export * from "./corrections";
 export * from "./signatures";
 export * from "./checklist";
 export * from "./review";
+export * from "./suggest";
+export * from "./qa-review";

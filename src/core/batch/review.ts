@@ -8,6 +8,7 @@ import { checkBatchChain } from "./chain";
 import { evaluateChecklist } from "./checklist";
 import { foldCorrections } from "./corrections";
 import { reviewSignatures } from "./signatures";
+import { isQaReview, qaReviewsOf } from "./qa-review";
 import {
   BATCH_EXIT,
   BATCH_REPORT_VERSION,
@@ -72,21 +73,26 @@ export function reviewBatch(input: BatchReviewInput): BatchReview {
   const ordered = entries
     .filter((e) => e.record.event.batch?.batchId === input.batchId)
     .sort((a, b) => (a.record.batchLink?.batchSeq ?? a.record.seq) - (b.record.batchLink?.batchSeq ?? b.record.seq));
-  const events = ordered.map((e) => e.record.event);
+  // QA's own signed reviews (review-batch --sign) are listed on their own; the checklist is about the
+  // MES's batch record.
+  const mes = ordered.filter((e) => !isQaReview(e));
+  const qa = qaReviewsOf(ordered);
+  const events = mes.map((e) => e.record.event);
   const fold = foldCorrections(events);
   const signatures = reviewSignatures(events, fold);
-  const submitters = ordered.map((e) => e.record.submittedBy?.client);
+  const submitters = mes.map((e) => e.record.submittedBy?.client);
   const checklist = evaluateChecklist({ batchId: input.batchId, events, fold, signatures, sourceGaps: input.sourceGaps ?? [], submitters });
 
-  const dispIndex = events.findIndex((e) => e.type === "batch.dispositioned");
-  const disp = dispIndex >= 0 ? events[dispIndex] : undefined;
+  const dispIndex = ordered.findIndex((e) => e.record.event.type === "batch.dispositioned" && !isQaReview(e));
+  const disp = dispIndex >= 0 ? ordered[dispIndex].record.event : undefined;
   const correctedBy = fold.byTarget;
   const trail: TrailEntry[] = ordered.map((x, i) => {
     const e = x.record.event;
     const flags: string[] = [];
     if (fold.voided.has(e.id)) flags.push("voided");
     else if (correctedBy.has(e.id)) flags.push("corrected");
-    if (dispIndex >= 0 && i > dispIndex) flags.push("post-disposition");
+    if (isQaReview(x)) flags.push("qa-review");
+    else if (dispIndex >= 0 && i > dispIndex) flags.push("post-disposition");
     if (e.type === "parameter.recorded" && (e.data as { withinLimits?: boolean }).withinLimits === false) flags.push("out-of-limits");
     return {
       batchSeq: x.record.batchLink?.batchSeq ?? -1,
@@ -108,7 +114,7 @@ export function reviewBatch(input: BatchReviewInput): BatchReview {
     ...(first?.productCode ? { product: first.productName ? `${first.productCode} ${first.productName}` : first.productCode } : {}),
     ...(first?.lotId ? { lotId: first.lotId } : {}),
     events: entries.length,
-    integrity: [...chain, ...signatures.integrity],
+    integrity: [...chain, ...signatures.integrity, ...qa.findings],
     checklist,
     signatures: signatures.views,
     corrections: fold.views,
@@ -116,8 +122,12 @@ export function reviewBatch(input: BatchReviewInput): BatchReview {
       ? { disposition: { eventId: disp.id, decision: String((disp.data as { decision?: unknown }).decision), at: disp.occurredAt, by: `${disp.actor.printedName} (${disp.actor.role})` } }
       : {}),
     trail,
+    ...(events[0]?.site ? { site: events[0].site } : {}),
+    reviews: qa.views,
   };
 }
+
+const isBindingFinding = (f: Finding): boolean => f.code === "SIGNATURE_CONTENT_MISMATCH" || f.code === "REVIEW_HEAD_MISMATCH";
 
 /** What the storage and chain checks found, to be combined with the review. */
 export interface EvidenceChecks {
@@ -146,10 +156,10 @@ export function batchReportOf(review: BatchReview, evidence: EvidenceChecks, gen
     },
     {
       check: "signature binding",
-      ok: !review.integrity.some((f) => f.code === "SIGNATURE_CONTENT_MISMATCH"),
-      detail: review.integrity.some((f) => f.code === "SIGNATURE_CONTENT_MISMATCH")
-        ? review.integrity.filter((f) => f.code === "SIGNATURE_CONTENT_MISMATCH").map((f) => f.message).join("; ")
-        : `${review.signatures.filter((s) => s.status !== "outside-batch").length} signature content hash(es) recomputed and matching`,
+      ok: !review.integrity.some(isBindingFinding),
+      detail: review.integrity.some(isBindingFinding)
+        ? review.integrity.filter(isBindingFinding).map((f) => f.message).join("; ")
+        : `${review.signatures.filter((s) => s.status !== "outside-batch").length} signature content hash(es) recomputed and matching${review.reviews?.length ? `; ${review.reviews.length} QA review(s) linked to the batch head they name` : ""}`,
     },
   ];
   const open = review.checklist.some((c) => c.status === "open");

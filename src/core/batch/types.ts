@@ -5,6 +5,7 @@
  * `verify-package` (which checks against the package and the chain).
  */
 import { LedgerRecord } from "../record";
+import type { QaReviewView } from "./qa-review";
 
 /** Report format identifier; bumped only under change control. */
 export const BATCH_REPORT_VERSION = "gxp-ledger.batch-report/1";
@@ -111,6 +112,13 @@ export interface BatchReview {
   corrections: CorrectionView[];
   disposition?: { eventId: string; decision: string; at: string; by: string };
   trail: TrailEntry[];
+  /** The site of the batch's first event. */
+  site?: string;
+  /**
+   * QA's signed reviews recorded in the ledger (`review-batch --sign`), kept out of the checklist of
+   * the MES's record; absent in reports of versions before them.
+   */
+  reviews?: QaReviewView[];
 }
 
 /**

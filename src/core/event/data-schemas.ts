@@ -86,7 +86,29 @@ export const DATA_SCHEMAS: Record<EventType, Record<string, unknown>> = {
       },
     },
   }),
-  "batch.review_completed": data(["reviewScope", "auditTrailReviewed"], { reviewScope: str, auditTrailReviewed: bool }),
+  // The MES's review of the batch record; or QA's signed review of the ledger's verification
+  // (review-batch --sign: with reportHash, the 21 CFR 11.50 manifestation and the batch head it covers).
+  "batch.review_completed": data(
+    ["reviewScope", "auditTrailReviewed"],
+    {
+      reviewScope: str,
+      auditTrailReviewed: bool,
+      meaning: str,
+      signedAt: time,
+      timeZone: str,
+      verdict: { enum: ["PASS", "INTEGRITY-FAIL", "UNPINNED", "NOT-ANCHORED", "OPEN-ITEMS"] },
+      integrityOk: bool,
+      reportHash: { type: "string", pattern: "^sha256:[0-9a-f]{64}$" },
+      reviewedHead: {
+        type: "object",
+        required: ["batchSeq", "eventId", "leafHash"],
+        properties: { batchSeq: { type: "integer", minimum: 0 }, eventId: str, leafHash: { type: "string", pattern: "^0x[0-9a-f]{64}$" } },
+      },
+      authMethod: str,
+      componentsUsed: { enum: ["all", "subsequent-in-session"] },
+    },
+    { if: { required: ["reportHash"] }, then: { required: ["meaning", "signedAt", "timeZone", "verdict", "integrityOk", "reviewedHead"] } },
+  ),
   "batch.dispositioned": data(["decision", "signatureRef"], { decision: { enum: ["released", "rejected", "quarantined"] }, signatureRef: str }),
   "security.event": data(["kind"], { kind: str }),
 };
