@@ -14,7 +14,8 @@ export { sharedSchemas } from "./openapi-components";
 /** The OpenAPI version of /openapi.json. */
 export const OPENAPI_VERSION = "3.1.0";
 
-const problemOf = (description: string) => ({ description, content: { [PROBLEM_MEDIA_TYPE]: { schema: ref("Problem") } } });
+/** A problem+json response with this description. */
+export const problemOf = (description: string) => ({ description, content: { [PROBLEM_MEDIA_TYPE]: { schema: ref("Problem") } } });
 const json = (description: string, name: string) => ({ description, content: { "application/json": { schema: ref(name) } } });
 
 /** Problem responses, by status. */
@@ -32,7 +33,7 @@ const P = {
   503: problemOf("unavailable"),
 };
 /** What every authenticated operation can answer besides its own statuses. */
-const AUTHED = { 401: P[401], 403: P[403], 429: P[429], 500: P[500] };
+export const AUTHED = { 401: P[401], 403: P[403], 429: P[429], 500: P[500] };
 /** What every write can answer about its body. */
 const BODY = { 400: P[400], 413: P[413], 415: P[415] };
 /** A path parameter that does not percent-decode. */

@@ -7,6 +7,7 @@ import { FastifyInstance } from "fastify";
 import { BATCH_DISPOSITIONS } from "../store/batch-index";
 import { BatchQueryError, listBatches } from "../service/batch-list";
 import { AppDeps } from "./app";
+import { AUTHED, problemOf } from "./openapi";
 import { problem, PROBLEM_MEDIA_TYPE } from "./problem";
 
 const LIST_ROLES = ["qa", "auditor", "admin"] as const;
@@ -57,12 +58,6 @@ export const BATCH_SUMMARY_SCHEMA = {
   },
 } as const;
 
-const PROBLEM_SCHEMA = {
-  type: "object",
-  required: ["type", "title", "status", "code"],
-  properties: { type: { type: "string" }, title: { type: "string" }, status: { type: "integer" }, code: { type: "string" }, detail: { type: "string" } },
-  additionalProperties: true,
-} as const;
 
 /** Registers `GET /v1/batches`. */
 export function batchListRoutes(app: FastifyInstance, deps: AppDeps): void {
@@ -72,6 +67,7 @@ export function batchListRoutes(app: FastifyInstance, deps: AppDeps): void {
       config: { roles: LIST_ROLES },
       schema: {
         operationId: "listBatches",
+        tags: ["batches"],
         summary: "List batches: product, first and last event, disposition, last QA review and last verdict",
         querystring: {
           type: "object",
@@ -88,14 +84,21 @@ export function batchListRoutes(app: FastifyInstance, deps: AppDeps): void {
         response: {
           200: {
             description: "a page of batches in batch id order",
-            type: "object",
-            required: ["batches", "next"],
-            properties: {
-              batches: { type: "array", items: BATCH_SUMMARY_SCHEMA },
-              next: nullable("string", { description: "URL of the next page, null on the last" }),
+            content: {
+              "application/json": {
+                schema: {
+                  type: "object",
+                  required: ["batches", "next"],
+                  properties: {
+                    batches: { type: "array", items: BATCH_SUMMARY_SCHEMA },
+                    next: nullable("string", { description: "URL of the next page, null on the last" }),
+                  },
+                },
+              },
             },
           },
-          400: { description: "a bad filter (QUERY_INVALID names it)", ...PROBLEM_SCHEMA },
+          400: problemOf("QUERY_INVALID: a bad filter, named"),
+          ...AUTHED,
         },
       },
     },

@@ -220,6 +220,10 @@ describe("the OpenAPI document (/openapi.json)", () => {
       await call(app, "GET", "/v1/batches/B-DOC-1", "/v1/batches/{batchId}", { who: "auditor", want: 200 });
       await call(app, "GET", "/v1/batches/none", "/v1/batches/{batchId}", { who: "auditor", want: 404 });
       await call(app, "GET", "/v1/batches/none", "/v1/batches/{batchId}", { who: "mes", want: 403 });
+      await call(app, "GET", "/v1/batches", "/v1/batches", { who: "qa", want: 200 });
+      await call(app, "GET", "/v1/batches?status=open&product=P-1&limit=1", "/v1/batches", { who: "auditor", want: 200 });
+      await call(app, "GET", "/v1/batches?from=yesterday", "/v1/batches", { who: "qa", want: 400 });
+      await call(app, "GET", "/v1/batches", "/v1/batches", { who: "mes", want: 403 });
       await call(app, "GET", "/v1/epochs", "/v1/epochs", { who: "qa", want: 200 });
       await call(app, "GET", "/v1/epochs?after=-5", "/v1/epochs", { who: "qa", want: 400 });
       await call(app, "GET", "/v1/epochs/0", "/v1/epochs/{n}", { who: "qa", want: 200 });
