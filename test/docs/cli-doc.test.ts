@@ -144,7 +144,7 @@ export function checkLine(root: Command, line: string): string[] {
   while (i < w.length && w[i].startsWith("-")) i = takeOption([root], i);
   let cmd = root;
   while (i < w.length && cmd.commands.length) {
-    const sub = cmd.commands.find((c) => c.name() === w[i]);
+    const sub = cmd.commands.find((c) => c.name() === w[i] || c.aliases().includes(w[i]));
     if (!sub) return [...problems, `${line}: no command ${w[i]}`];
     cmd = sub;
     i++;
