@@ -120,6 +120,7 @@ describe("README quick start, run as written", function () {
   it("reviews, exports and verifies a generated batch (each command exits 0)", async () => {
     const r = await bash(block(/fixture:batch/), dir);
     expect(r.code, r.stdout + r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/^B-DEMO-1\s+FG-IBU400-FCT\s.*released\s+-\s+not verified$/m); // batches, before the review
     expect(r.stdout).to.match(/^PASS/m);
     expect(fs.existsSync(path.join(dir, "pkg-B-DEMO-1", "README.txt"))).to.equal(true);
   });
