@@ -8,7 +8,8 @@
  */
 import fs from "node:fs";
 import { Command } from "commander";
-import { JsonRpcProvider, Wallet } from "ethers";
+import { JsonRpcProvider, Signer, Wallet } from "ethers";
+import { DEVELOPMENT_CHAIN_IDS, isDevelopmentChainId, signerOf } from "../../chain/signer";
 import {
   TRUST_MEDIA_TYPE_V1,
   TrustProfile,
@@ -45,7 +46,7 @@ export function trustCommand(): Command {
     .requiredOption("-o, --output <file>", "where to write it (site-trust.json)")
     .option("--organisation <name>", "the manufacturer (LEDGER_ORGANISATION)")
     .option("--site <name>", "the site (LEDGER_SITE)")
-    .option("--sign", "sign it with the ledger admin's account (LEDGER_ADMIN_KEY; on the embedded chain its public development admin key)")
+    .option("--sign", "sign it with the ledger admin's account (its keystore in LEDGER_ADMIN_KEYSTORE, or LEDGER_ADMIN_KEY for development; on the embedded chain its public development admin key)")
     .option("--force", "overwrite an existing file")
     .action(async (opts: { output: string; organisation?: string; site?: string; sign?: boolean; force?: boolean }, cmd: Command) => {
       const config = configOf(cmd);
@@ -191,22 +192,28 @@ export function trustCommand(): Command {
 
 /** Signs a profile with the ledger admin's account, after checking on chain that it is the ledger admin. */
 async function signProfile(p: TrustProfile, provider: JsonRpcProvider, development: boolean): Promise<NonNullable<TrustProfile["signature"]>> {
-  const key = process.env.LEDGER_ADMIN_KEY;
-  let wallet: Wallet;
-  if (key) {
-    try {
-      wallet = new Wallet(key);
-    } catch {
-      throw new CliExit(EXIT.USAGE, "LEDGER_ADMIN_KEY is not a valid private key");
-    }
+  const keystore = process.env.LEDGER_ADMIN_KEYSTORE || undefined;
+  const key = process.env.LEDGER_ADMIN_KEY || undefined;
+  let wallet: Signer;
+  if (keystore || key) {
+    wallet = await signerOf(
+      { keystore, passwordFile: process.env.LEDGER_ADMIN_KEYSTORE_PASSWORD_FILE || undefined, privateKey: key, role: "ledger admin", keystoreOption: "LEDGER_ADMIN_KEYSTORE", keyVariable: "LEDGER_ADMIN_KEY" },
+      // The public test keys: only on the embedded chain or another local development chain.
+      development || isDevelopmentChainId(BigInt(p.chain.chainId)),
+      `a local development chain (chain id ${DEVELOPMENT_CHAIN_IDS.join(" or ")})`,
+    ).catch((e: unknown) => {
+      if (e instanceof ChainError) throw new CliExit(EXIT.USAGE, e.message);
+      throw e;
+    });
   } else if (development) {
     wallet = new Wallet(devWallet(DEV_ACCOUNT.admin).privateKey);
-  } else throw new CliExit(EXIT.USAGE, "--sign needs the ledger admin's key in LEDGER_ADMIN_KEY");
+  } else throw new CliExit(EXIT.USAGE, "--sign needs the ledger admin's key: its keystore in LEDGER_ADMIN_KEYSTORE (password file LEDGER_ADMIN_KEYSTORE_PASSWORD_FILE, else asked), or for development LEDGER_ADMIN_KEY");
+  const address = toChecksumAddress(await wallet.getAddress());
   const c = anchorContract(p.contract, provider);
   const role = await c.raw.ledgerAdminRole(p.ledger.id);
-  if (!(await c.raw.hasRole(role, wallet.address))) throw new CliExit(EXIT.USAGE, `${wallet.address} is not the ledger admin of ${p.ledger.name} in ${p.contract}: it cannot sign the site's trust profile`);
+  if (!(await c.raw.hasRole(role, address))) throw new CliExit(EXIT.USAGE, `${address} is not the ledger admin of ${p.ledger.name} in ${p.contract}: it cannot sign the site's trust profile`);
   const value = (await wallet.signMessage(trustProfileMessage(p))).toLowerCase();
-  const signature = { scheme: "EIP-191" as const, signer: toChecksumAddress(wallet.address), value };
+  const signature = { scheme: "EIP-191" as const, signer: address, value };
   if (recoverTrustProfileSigner({ ...p, signature }) !== signature.signer) throw new Error("the profile signature does not recover to its signer");
   return signature;
 }
