@@ -5,7 +5,7 @@
  * Hardhat tasks (hardhat.config.ts). A refusal by the contract is a ChainError CHAIN_ADMIN_REFUSED
  * naming the contract's custom error and its arguments.
  */
-import { Interface, Provider, Signer, TransactionResponse, getAddress, isError } from "ethers";
+import { Interface, Provider, Signer, TransactionResponse, getAddress, hexlify, isError, randomBytes } from "ethers";
 import { anchorContract, anchorInterface, ledgerIdOf, ledgerNameOf } from "./contract";
 import { deployAnchorContract } from "./deploy";
 import { ChainError } from "./errors";
@@ -165,6 +165,24 @@ export async function setAnchorer(signer: Signer, contract: string, name: string
     writeChainRecord(recordFile, record);
   }
   return { ledgerId, account: address, tx, recorded: !!(record && l) };
+}
+
+/**
+ * The gas of ledger `name`'s next anchor sent by `anchorer` (eth_estimateGas with a random root and a
+ * 10,000-event epoch), which must hold the anchorer role.
+ * @throws ChainError CHAIN_NOT_CONFIGURED (no such ledger), CHAIN_ADMIN_REFUSED (the contract refuses, e.g. AccessControlUnauthorizedAccount)
+ */
+export async function estimateAnchorGas(provider: Provider, contract: string, name: string, anchorer: string): Promise<{ gas: bigint; epoch: bigint }> {
+  const c = anchorContract(contract, provider);
+  const ledgerId = ledgerIdOf(name);
+  const st = await c.ledgerState(ledgerId);
+  if (!st.exists) throw new ChainError("CHAIN_NOT_CONFIGURED", `ledger ${name} is not created in contract ${contract}`, { ledger: name });
+  try {
+    const gas: bigint = await c.raw.anchor.estimateGas(ledgerId, st.nextEpoch, hexlify(randomBytes(32)), 10_000n, st.nextSeq, { from: anchorer });
+    return { gas, epoch: st.nextEpoch };
+  } catch (e) {
+    throw refusal(`estimate epoch ${st.nextEpoch} of ledger ${name} anchored by ${anchorer}`, e);
+  }
 }
 
 /** One ledger as `chain show` reports it. */

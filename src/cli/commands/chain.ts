@@ -7,13 +7,13 @@
  * Exit 0 done, 1 the contract refused (its custom error named), 2 bad usage, 3 chain unreachable.
  */
 import { Command } from "commander";
-import { JsonRpcProvider, Signer, formatEther, getAddress, isAddress, parseEther, hexlify, randomBytes } from "ethers";
+import { JsonRpcProvider, Signer, formatEther, getAddress, isAddress, parseEther } from "ethers";
 import { connect } from "../../chain/provider";
 import { signerOf, isDevelopmentChainId, DEVELOPMENT_CHAIN_IDS } from "../../chain/signer";
-import { chainOverview, createLedger, deployContract, setAnchorer } from "../../chain/admin";
+import { chainOverview, createLedger, deployContract, estimateAnchorGas, setAnchorer } from "../../chain/admin";
 import { DEFAULT_CHAIN_RECORD, readChainRecord } from "../../chain/chain-record";
 import { ANCHOR_GAS_STEADY_STATE, anchorCostOf, currentGasPrice, nativeSymbolOf } from "../../chain/cost";
-import { anchorContract, ledgerIdOf } from "../../chain/contract";
+import { ledgerIdOf } from "../../chain/contract";
 import { finalityOf } from "../../chain/finality";
 import { LedgerConfig } from "../../service/config";
 import { configOf, output } from "../context";
@@ -60,7 +60,7 @@ async function adminSigner(o: AdminOpts, provider: JsonRpcProvider, chainId: big
 }
 
 function contractOf(o: AdminOpts, config: LedgerConfig): string {
-  const c = o.contract ?? config.contract ?? readChainRecord(recordOf(o))?.contract;
+  const c = o.contract || config.contract || readChainRecord(recordOf(o))?.contract;
   if (!c) throw new CliExit(EXIT.USAGE, `no contract: pass --contract or LEDGER_CONTRACT, or run chain deploy first (it writes ${recordOf(o)})`);
   if (!isAddress(c)) throw new CliExit(EXIT.USAGE, `contract ${JSON.stringify(c)}: want a 0x-prefixed 20-byte address`);
   return getAddress(c);
@@ -219,12 +219,10 @@ export function chainCommand(): Command {
           gasSource = "given (--gas)";
         } else if (config.contract && o.anchorer) {
           const anchorer = addressArg("--anchorer", o.anchorer);
-          const c = anchorContract(config.contract, provider);
-          const ledgerId = ledgerArg(config.ledgerName);
-          const st = await c.ledgerState(ledgerId);
-          if (!st.exists) throw new CliExit(EXIT.USAGE, `ledger ${config.ledgerName} is not created in ${config.contract}`);
-          gas = await c.raw.anchor.estimateGas(ledgerId, st.nextEpoch, hexlify(randomBytes(32)), 10_000n, st.nextSeq, { from: anchorer });
-          gasSource = `estimated (eth_estimateGas of epoch ${st.nextEpoch} of ledger ${config.ledgerName} as ${anchorer})`;
+          ledgerArg(config.ledgerName);
+          const est = await estimateAnchorGas(provider, config.contract, config.ledgerName, anchorer);
+          gas = est.gas;
+          gasSource = `estimated (eth_estimateGas of epoch ${est.epoch} of ledger ${config.ledgerName} as ${anchorer})`;
         }
         const price = await currentGasPrice(provider);
         const age = config.seal.maxAgeMs / 1000;
