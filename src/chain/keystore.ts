@@ -46,9 +46,10 @@ export async function promptPassword(prompt: string, what: string): Promise<stri
   if (!stdin.isTTY || typeof stdin.setRawMode !== "function") {
     throw new KeystoreError("KEYSTORE_PASSWORD_MISSING", `${what}: no password file given and no terminal to ask on; give a password file`, { what });
   }
-  process.stderr.write(prompt);
   const wasRaw = stdin.isRaw;
+  // Echo off before the prompt shows: anything typed after seeing it is never echoed.
   stdin.setRawMode(true);
+  process.stderr.write(prompt);
   stdin.resume();
   try {
     return await new Promise<string>((resolve, reject) => {
