@@ -204,8 +204,8 @@ export function chainCommand(): Command {
     .command("cost")
     .description("cost of anchoring at the chain's current fees: per anchor, per day and per year at the epoch age")
     .option("--epoch-max-age <seconds>", "the epoch age to price (LEDGER_EPOCH_MAX_AGE_SECONDS, default 60)")
-    .option("--gas <n>", `gas per anchor (default: estimated on the contract with --contract, --ledger and --anchorer, else the measured ${ANCHOR_GAS_STEADY_STATE})`)
-    .option("--contract <address>", "the anchor contract, to estimate the gas of the next anchor (LEDGER_CONTRACT)")
+    .option("--gas <n>", `gas per anchor (default: estimated on the contract with --anchorer, else the measured ${ANCHOR_GAS_STEADY_STATE})`)
+    .option("--contract <address>", "the anchor contract, to estimate the gas of the next anchor (LEDGER_CONTRACT, else the chain record's)")
     .option("--ledger <name>", "the ledger (LEDGER_NAME)")
     .option("--anchorer <address>", "an account holding the ledger's anchorer role, to estimate as")
     .action(async (o: { epochMaxAge?: string; gas?: string; contract?: string; ledger?: string; anchorer?: string }, cmd: Command) => {
@@ -217,10 +217,10 @@ export function chainCommand(): Command {
           if (!/^[1-9][0-9]{0,8}$/.test(o.gas)) throw new CliExit(EXIT.USAGE, `--gas ${o.gas}: want a whole number of gas`);
           gas = BigInt(o.gas);
           gasSource = "given (--gas)";
-        } else if (config.contract && o.anchorer) {
+        } else if (o.anchorer) {
           const anchorer = addressArg("--anchorer", o.anchorer);
           ledgerArg(config.ledgerName);
-          const est = await estimateAnchorGas(provider, config.contract, config.ledgerName, anchorer);
+          const est = await estimateAnchorGas(provider, contractOf({ contract: o.contract }, config), config.ledgerName, anchorer);
           gas = est.gas;
           gasSource = `estimated (eth_estimateGas of epoch ${est.epoch} of ledger ${config.ledgerName} as ${anchorer})`;
         }
