@@ -13,7 +13,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Wallet } from "ethers";
-import { BIN } from "../helpers/process";
+import { BIN, cliAsync } from "../helpers/process";
 import { EvmNode, HARDHAT_NODE, freePort, startEvmNode } from "../helpers/evm-nodes";
 import { readChainRecord } from "../../src/chain/chain-record";
 
@@ -78,8 +78,21 @@ describe("docs/operations.md deploy walkthrough, on a fresh Hardhat node", funct
     const record = readChainRecord(path.join(site, "gxp-chain.json"))!;
     expect(record.ledgers.map((l) => [l.name, l.admin, l.anchorers.map((a) => [a.address, a.revoked])])).to.deep.equal([["DE01", adminKey.address, [[anchorer.address, null]]]]);
     expect(r.stdout).to.include(`anchored by ${anchorer.address}`);
-    const profile = JSON.parse(fs.readFileSync(path.join(site, "site-trust.json"), "utf8")) as { signature?: { signer: string }; anchorers: { address: string }[] };
-    expect([profile.signature?.signer, profile.anchorers.map((a) => a.address)]).to.deep.equal([adminKey.address, [anchorer.address]]);
+    // The profile's anchoring account is the record's, valid from the block that granted it the role.
+    const profile = JSON.parse(fs.readFileSync(path.join(site, "site-trust.json"), "utf8")) as { signature?: { signer: string }; anchorers: { address: string; validFrom: string; validUntil: string | null }[] };
+    expect([profile.signature?.signer, profile.anchorers]).to.deep.equal([adminKey.address, [{ address: anchorer.address, validFrom: record.ledgers[0].anchorers[0].granted.at, validUntil: null }]]);
+
+    // trust export refuses a record that contradicts the chain or the ledger's anchors (exit 1).
+    const exportWith = async (rec: unknown) => {
+      const f = path.join(site, `altered-${Math.random().toString(36).slice(2)}.json`);
+      fs.writeFileSync(f, JSON.stringify(rec));
+      return cliAsync(["--data-dir", path.join(site, "data"), "--rpc", node!.rpcUrl, "trust", "export", "-o", f + ".trust", "--organisation", "O", "--site", "S", "--chain-record", f], { LEDGER_NAME: "DE01" });
+    };
+    const otherContract = await exportWith({ ...record, contract: "0x" + "22".repeat(20) });
+    expect([otherContract.code, otherContract.stderr.includes("give --record another file")]).to.deep.equal([1, true]);
+    const notGranted = await exportWith({ ...record, ledgers: [{ ...record.ledgers[0], anchorers: [] }] });
+    expect(notGranted.code).to.equal(1);
+    expect(notGranted.stderr).to.include(`${anchorer.address} anchored ledger DE01 but`);
 
     // No key and no password in anything printed or logged.
     const seen = `${r.stdout}\n${r.stderr}\n${serveLog}`.toLowerCase();

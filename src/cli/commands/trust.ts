@@ -23,6 +23,7 @@ import {
   trustProfileMessage,
 } from "../../core";
 import { readDeployment } from "../../chain/deploy";
+import { assertRecordMatches, readChainRecord, recordedLedger } from "../../chain/chain-record";
 import { anchorContract } from "../../chain/contract";
 import { devWallet, DEV_ACCOUNT } from "../../chain/dev-keys";
 import { ChainError } from "../../chain/errors";
@@ -48,7 +49,8 @@ export function trustCommand(): Command {
     .option("--site <name>", "the site (LEDGER_SITE)")
     .option("--sign", "sign it with the ledger admin's account (its keystore in LEDGER_ADMIN_KEYSTORE, or LEDGER_ADMIN_KEY for development; on the embedded chain its public development admin key)")
     .option("--force", "overwrite an existing file")
-    .action(async (opts: { output: string; organisation?: string; site?: string; sign?: boolean; force?: boolean }, cmd: Command) => {
+    .option("--chain-record <file>", "take the anchoring accounts and their validity from the site's chain record (chain deploy, grant-anchorer, revoke-anchorer), checked against the chain")
+    .action(async (opts: { output: string; organisation?: string; site?: string; sign?: boolean; force?: boolean; chainRecord?: string }, cmd: Command) => {
       const config = configOf(cmd);
       const d = readDeployment(config.dataDir);
       if (!d) throw new CliExit(EXIT.USAGE, `no chain deployment in ${config.dataDir}: run the ledger (npm start, or serve --rpc …) first`);
@@ -99,6 +101,18 @@ export function trustCommand(): Command {
           const current = await contract.raw.hasRole(role, address);
           if (!current && a.last === undefined) continue;
           anchorers.push({ address, validFrom: since, validUntil: current ? null : unix(a.last! + 1) });
+        }
+        if (opts.chainRecord) {
+          // The accounts with the periods the ledger admin granted them (chain grant-anchorer /
+          // revoke-anchorer), checked against the chain and against who anchored this ledger.
+          const recorded = anchorersFromRecord(opts.chainRecord, d.ledgerName, BigInt(d.chainId), genesis.hash, d.contract);
+          for (const a of recorded.filter((x) => x.validUntil === null)) {
+            if (!(await contract.raw.hasRole(role, a.address))) throw new CliExit(EXIT.FAILED, `${opts.chainRecord} lists ${a.address} as a current anchorer of ${d.ledgerName}, but it lacks the role on chain: the record is out of date`);
+          }
+          for (const x of anchored) {
+            if (!recorded.some((a) => a.address.toLowerCase() === x.anchorer.toLowerCase())) throw new CliExit(EXIT.FAILED, `${x.anchorer} anchored ledger ${d.ledgerName} but ${opts.chainRecord} never granted it the role`);
+          }
+          anchorers.splice(0, anchorers.length, ...recorded);
         }
         if (anchorers.length === 0) throw new CliExit(EXIT.USAGE, `no account holds the anchorer role of ledger ${d.ledgerName} in ${d.contract}`);
         const profile: TrustProfile = {
@@ -188,6 +202,28 @@ export function trustCommand(): Command {
       process.exitCode = problems.length ? EXIT.FAILED : EXIT.OK;
     });
   return trust;
+}
+
+/**
+ * The anchoring accounts of ledger `ledgerName` as the chain record has them: one period per grant,
+ * from the grant block's time until just after the revocation block's time (or open).
+ * @throws CliExit 2 no record or no such ledger in it, 1 a record of another chain or contract
+ */
+function anchorersFromRecord(file: string, ledgerName: string, chainId: bigint, genesisHash: string, contract: string): TrustedAnchorer[] {
+  const rec = readChainRecord(file);
+  if (!rec) throw new CliExit(EXIT.USAGE, `${file}: no such chain record`);
+  try {
+    assertRecordMatches(rec, file, chainId, genesisHash, contract);
+  } catch (e) {
+    throw new CliExit(EXIT.FAILED, (e as Error).message);
+  }
+  const l = recordedLedger(rec, ledgerName);
+  if (!l) throw new CliExit(EXIT.USAGE, `${file} records no ledger ${ledgerName}`);
+  return l.anchorers.map((a) => ({
+    address: toChecksumAddress(a.address),
+    validFrom: a.granted.at,
+    validUntil: a.revoked ? unix(Date.parse(a.revoked.at) / 1000 + 1) : null,
+  }));
 }
 
 /** Signs a profile with the ledger admin's account, after checking on chain that it is the ledger admin. */
