@@ -49,7 +49,7 @@ async function send(what: string, call: () => Promise<TransactionResponse>): Pro
     throw refusal(what, e);
   }
   const receipt = await resp.wait(1);
-  if (!receipt || receipt.status !== 1) throw new ChainError("CHAIN_ANCHOR_FAILED", `${what}: transaction ${resp.hash} failed`, { tx: resp.hash });
+  if (!receipt || receipt.status !== 1) throw new ChainError("CHAIN_ADMIN_REFUSED", `${what}: transaction ${resp.hash} reverted`, { tx: resp.hash, error: null, args: [] });
   const block = await resp.provider.getBlock(receipt.blockNumber);
   return { tx: receipt.hash, block: receipt.blockNumber, at: iso(block!.timestamp), by: getAddress(resp.from) };
 }
@@ -209,7 +209,7 @@ export interface ChainOverview {
 }
 
 /** Logs of `contract` from `fromBlock` to `toBlock`, in chunks a public endpoint accepts. */
-async function logsOf(provider: Provider, contract: string, topics: (string | null)[], fromBlock: number, toBlock: number, step = 10_000) {
+async function logsOf(provider: Provider, contract: string, topics: (string | string[] | null)[], fromBlock: number, toBlock: number, step = 10_000) {
   const out = [];
   for (let b = fromBlock; b <= toBlock; b += step) {
     out.push(...(await provider.getLogs({ address: contract, topics, fromBlock: b, toBlock: Math.min(toBlock, b + step - 1) })));
@@ -230,7 +230,7 @@ export async function chainOverview(provider: Provider, contract: string, fromBl
   const c = anchorContract(contract, provider);
   const defaultAdmin: string = await c.raw.DEFAULT_ADMIN_ROLE();
   const created = await logsOf(provider, contract, [anchorInterface.getEvent("LedgerCreated")!.topicHash], fromBlock, toBlock);
-  const roleLogs = await logsOf(provider, contract, [[ROLE_EVENTS.getEvent("RoleGranted")!.topicHash, ROLE_EVENTS.getEvent("RoleRevoked")!.topicHash] as unknown as string], fromBlock, toBlock);
+  const roleLogs = await logsOf(provider, contract, [[ROLE_EVENTS.getEvent("RoleGranted")!.topicHash, ROLE_EVENTS.getEvent("RoleRevoked")!.topicHash]], fromBlock, toBlock);
   const roles = roleLogs.map((l) => {
     const p = ROLE_EVENTS.parseLog(l)!;
     return { granted: p.name === "RoleGranted", role: p.args.role as string, account: getAddress(p.args.account), by: getAddress(p.args.sender), block: l.blockNumber, tx: l.transactionHash };

@@ -21,7 +21,7 @@ export type KeystoreErrorCode =
 export class KeystoreError extends CoreError<KeystoreErrorCode> {}
 
 /**
- * The password in `file`: its content without one trailing newline (as `echo pw > file` writes it).
+ * The password in `file`: its first line, without the newline (as `echo pw > file` writes it).
  * @throws KeystoreError KEYSTORE_PASSWORD_FILE_UNREADABLE (missing, unreadable or empty)
  */
 export function readPasswordFile(file: string): string {
@@ -31,7 +31,7 @@ export function readPasswordFile(file: string): string {
   } catch (e) {
     throw new KeystoreError("KEYSTORE_PASSWORD_FILE_UNREADABLE", `password file ${file}: ${(e as NodeJS.ErrnoException).code ?? "unreadable"}`, { file });
   }
-  const password = text.replace(/\r?\n$/, "");
+  const password = text.split(/\r?\n/)[0];
   if (password === "") throw new KeystoreError("KEYSTORE_PASSWORD_FILE_UNREADABLE", `password file ${file} is empty`, { file });
   return password;
 }
