@@ -81,25 +81,34 @@ export async function deployLedger(
   anchorer: string,
   ledgerName: string,
 ): Promise<{ contract: string; deployTx: string; deployBlock: number; ledgerId: string }> {
-  const art = loadArtifact();
   const adminAddr = await admin.getAddress();
-  const factory = new ContractFactory(art.abi as never, art.bytecode, admin);
-  const c = await factory.deploy(adminAddr).catch(async (e: unknown) => {
-    // A pre-Shanghai EVM stops at the first PUSH0 as an invalid opcode, which nodes report as a
-    // failed call without revert data: say what it is.
-    if (isError(e, "CALL_EXCEPTION") && admin.provider && !(await supportsPush0(admin.provider))) {
-      throw new ChainError("CHAIN_EVM_UNSUPPORTED", "the chain's EVM has no PUSH0 (EIP-3855): the anchor contract is compiled for EVM version shanghai, so the chain needs the Shanghai upgrade or later");
-    }
-    throw e;
-  });
-  const deployReceipt = await c.deploymentTransaction()!.wait(1);
-  const address = await c.getAddress();
+  const { contract: address, deployTx, deployBlock } = await deployAnchorContract(admin, adminAddr);
   const ledgerId = ledgerIdOf(ledgerName);
   const ac = anchorContract(address, admin);
   await (await ac.raw.createLedger(ledgerId, adminAddr)).wait(1);
   const role = await ac.raw.anchorerRole(ledgerId);
   await (await ac.raw.grantRole(role, anchorer)).wait(1);
-  return { contract: address, deployTx: deployReceipt!.hash, deployBlock: deployReceipt!.blockNumber, ledgerId };
+  return { contract: address, deployTx, deployBlock, ledgerId };
+}
+
+/**
+ * Deploys GxpAnchor from `deployer` with `admin` holding DEFAULT_ADMIN_ROLE (it creates ledgers), and
+ * waits for one confirmation.
+ * @throws ChainError CHAIN_EVM_UNSUPPORTED when the deployment fails on a chain without PUSH0
+ */
+export async function deployAnchorContract(deployer: Signer, admin: string): Promise<{ contract: string; deployTx: string; deployBlock: number }> {
+  const art = loadArtifact();
+  const factory = new ContractFactory(art.abi as never, art.bytecode, deployer);
+  const c = await factory.deploy(admin).catch(async (e: unknown) => {
+    // A pre-Shanghai EVM stops at the first PUSH0 as an invalid opcode, which nodes report as a
+    // failed call without revert data: say what it is.
+    if (isError(e, "CALL_EXCEPTION") && deployer.provider && !(await supportsPush0(deployer.provider))) {
+      throw new ChainError("CHAIN_EVM_UNSUPPORTED", "the chain's EVM has no PUSH0 (EIP-3855): the anchor contract is compiled for EVM version shanghai, so the chain needs the Shanghai upgrade or later");
+    }
+    throw e;
+  });
+  const deployReceipt = await c.deploymentTransaction()!.wait(1);
+  return { contract: await c.getAddress(), deployTx: deployReceipt!.hash, deployBlock: deployReceipt!.blockNumber };
 }
 
 /** True when the contract of a deployment is on the chain and knows the ledger. */

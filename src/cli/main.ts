@@ -21,6 +21,7 @@ import { batchesCommand } from "./commands/batches";
 import { exportBatchCommand, verifyPackageCommand } from "./commands/batch-package";
 import { trustCommand } from "./commands/trust";
 import { keyCommand } from "./commands/key";
+import { chainCommand } from "./commands/chain";
 import { exitFor } from "./context";
 import { EXIT } from "./exit";
 
@@ -33,7 +34,7 @@ export function buildCli(): Command {
     .option("--json", "print results as JSON")
     .showHelpAfterError()
     .exitOverride();
-  for (const c of [serveCommand(), appendCommand(), sealCommand(), anchorCommand(), statusCommand(), verifyCommand(), verifyBatchCommand(), batchesCommand(), exportBatchCommand(), verifyPackageCommand(), proofCommand(), verifyProofCommand(), verifyReceiptCommand(), verifyReceiptsCommand(), clientCommand(), auditCommand(), backupCommand(), restoreCommand(), trustCommand(), keyCommand()]) {
+  for (const c of [serveCommand(), appendCommand(), sealCommand(), anchorCommand(), statusCommand(), verifyCommand(), verifyBatchCommand(), batchesCommand(), exportBatchCommand(), verifyPackageCommand(), proofCommand(), verifyProofCommand(), verifyReceiptCommand(), verifyReceiptsCommand(), clientCommand(), auditCommand(), backupCommand(), restoreCommand(), trustCommand(), keyCommand(), chainCommand()]) {
     root.addCommand(c.exitOverride());
   }
   return root;

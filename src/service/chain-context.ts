@@ -3,12 +3,13 @@
  * (or reused), the contract deployed once with the public development keys, and the address kept in
  * the data directory. With an RPC URL, the configured contract and anchorer key are used and checked.
  */
-import { JsonRpcProvider, Signer, Wallet } from "ethers";
+import { JsonRpcProvider, Signer } from "ethers";
 import { connect, redactUrl } from "../chain/provider";
 import { ChainError } from "../chain/errors";
 import { anchorContract, AnchorContract, ledgerIdOf } from "../chain/contract";
 import { Deployment, deployLedger, deploymentPresent, readDeployment, writeDeployment } from "../chain/deploy";
-import { devWallet, DEV_ACCOUNT, publicDevKeyIndex } from "../chain/dev-keys";
+import { devWallet, DEV_ACCOUNT } from "../chain/dev-keys";
+import { signerOf, SignerSource } from "../chain/signer";
 import { confirmationsWarning, finalityOf } from "../chain/finality";
 import { startEmbeddedChain, EmbeddedChain } from "../chain/embedded-chain";
 import { createAnchorer, Anchorer, AnchorerDeps } from "../chain/anchorer";
@@ -95,25 +96,11 @@ async function openEmbedded(config: LedgerConfig, log: Log): Promise<ChainContex
 async function openExternal(config: LedgerConfig, log: Log): Promise<ChainContext> {
   const rpcUrl = config.rpcUrl!;
   if (!config.contract) throw new ChainError("CHAIN_NOT_CONFIGURED", "an external chain needs the anchor contract address: --contract or LEDGER_CONTRACT");
-  if (!config.anchorKey) throw new ChainError("CHAIN_NOT_CONFIGURED", "an external chain needs the anchorer's private key in LEDGER_ANCHOR_KEY");
-  let key: Wallet;
-  try {
-    key = new Wallet(config.anchorKey);
-  } catch {
-    throw new ChainError("CHAIN_NOT_CONFIGURED", "LEDGER_ANCHOR_KEY is not a valid private key");
-  }
-  // Anyone can sign with the public test mnemonic's keys: on a chain other than the embedded one, such
-  // a key would let anyone anchor (or pre-empt) this ledger's epochs. Named by address, never by key.
-  const devIndex = publicDevKeyIndex(config.anchorKey);
-  if (devIndex !== undefined) {
-    throw new ChainError(
-      "CHAIN_NOT_CONFIGURED",
-      `LEDGER_ANCHOR_KEY is account ${devIndex} (${key.address}) of the public Hardhat/Anvil test mnemonic, whose keys anyone can use: refused on any chain but the embedded development chain; give the anchorer a key of your own`,
-      { address: key.address, rule: "public development keys are refused off the embedded chain" },
-    );
-  }
+  // One place builds the anchorer's signer: a keystore (the documented way) or a raw key (development).
+  const key = await signerOf(anchorerSource(config), false);
   const { provider, chainId } = await connect(rpcUrl);
   const signer = key.connect(provider);
+  const signerAddress = await signer.getAddress();
   const ledgerId = ledgerIdOf(config.ledgerName);
   const contract = anchorContract(config.contract, signer);
   if ((await provider.getCode(config.contract)) === "0x") {
@@ -122,8 +109,8 @@ async function openExternal(config: LedgerConfig, log: Log): Promise<ChainContex
   const state = await contract.ledgerState(ledgerId);
   if (!state.exists) throw new ChainError("CHAIN_NOT_CONFIGURED", `ledger ${config.ledgerName} is not created in contract ${config.contract}`);
   const role = await contract.raw.anchorerRole(ledgerId);
-  if (!(await contract.raw.hasRole(role, signer.address))) {
-    throw new ChainError("CHAIN_NOT_CONFIGURED", `account ${signer.address} lacks the anchorer role of ledger ${config.ledgerName}`);
+  if (!(await contract.raw.hasRole(role, signerAddress))) {
+    throw new ChainError("CHAIN_NOT_CONFIGURED", `account ${signerAddress} lacks the anchorer role of ledger ${config.ledgerName}`);
   }
   const d: Deployment = {
     chainId: chainId.toString(),
@@ -134,18 +121,30 @@ async function openExternal(config: LedgerConfig, log: Log): Promise<ChainContex
     deployTx: "",
     deployBlock: 0,
     admin: "",
-    anchorer: signer.address,
+    anchorer: signerAddress,
     development: false,
   };
   const prev = readDeployment(config.dataDir);
   if (prev && (prev.chainId !== d.chainId || prev.contract.toLowerCase() !== d.contract.toLowerCase() || prev.ledgerId !== d.ledgerId)) {
     throw new ChainError("CHAIN_ID_MISMATCH", `data directory is bound to chain ${prev.chainId} contract ${prev.contract} ledger ${prev.ledgerName}: refusing chain ${d.chainId} contract ${d.contract} ledger ${d.ledgerName}`);
   }
-  writeDeployment(config.dataDir, prev ? { ...prev, anchorer: signer.address } : d);
-  log("info", "anchoring on external chain", { chainId: d.chainId, contract: d.contract, anchorer: signer.address });
+  writeDeployment(config.dataDir, prev ? { ...prev, anchorer: signerAddress } : d);
+  log("info", "anchoring on external chain", { chainId: d.chainId, contract: d.contract, anchorer: signerAddress });
   const finality = confirmationsWarning(chainId, config.confirmations);
   if (finality) log("warn", finality, { chainId: d.chainId, confirmations: config.confirmations, finalityBlocks: finalityOf(chainId)?.blocks ?? null });
   return { provider, chainId, signer, contract, ledgerId, deployment: d, async close() { provider.destroy(); } };
+}
+
+/** Where the anchorer's key comes from: --anchor-keystore / LEDGER_ANCHOR_KEYSTORE, else LEDGER_ANCHOR_KEY (development). */
+export function anchorerSource(config: LedgerConfig): SignerSource {
+  return {
+    keystore: config.anchorKeystore,
+    passwordFile: config.anchorKeystorePasswordFile,
+    privateKey: config.anchorKey,
+    role: "anchorer",
+    keystoreOption: "--anchor-keystore or LEDGER_ANCHOR_KEYSTORE",
+    keyVariable: "LEDGER_ANCHOR_KEY",
+  };
 }
 
 /**

@@ -14,7 +14,11 @@ export interface LedgerConfig {
   rpcUrl?: string;
   /** External chain: the anchor contract and the anchorer's private key. */
   contract?: string;
+  /** A raw hex anchorer key (development only; LEDGER_ANCHOR_KEY). */
   anchorKey?: string;
+  /** The anchorer's encrypted JSON keystore and its password file (none: asked on the terminal). */
+  anchorKeystore?: string;
+  anchorKeystorePasswordFile?: string;
   /** Embedded chain address. */
   chainHost: string;
   chainPort: number;
@@ -62,6 +66,8 @@ export interface ConfigFlags {
   epochMaxEvents?: string | number;
   epochMaxAge?: string | number;
   anchorStuckTimeout?: string | number;
+  anchorKeystore?: string;
+  anchorKeystorePasswordFile?: string;
 }
 
 /** Default largest body of a bulk post: 1,000 events of a real MES run 1-4 KB each. */
@@ -84,7 +90,7 @@ function int(name: string, v: string | number | undefined, def: number, min: num
 
 /**
  * Builds the configuration. Environment variables: LEDGER_DATA_DIR, LEDGER_HOST, PORT, LEDGER_RPC_URL,
- * LEDGER_CONTRACT, LEDGER_ANCHOR_KEY, LEDGER_CHAIN_PORT, LEDGER_NAME, LEDGER_CONFIRMATIONS,
+ * LEDGER_CONTRACT, LEDGER_ANCHOR_KEY, LEDGER_ANCHOR_KEYSTORE, LEDGER_ANCHOR_KEYSTORE_PASSWORD_FILE, LEDGER_CHAIN_PORT, LEDGER_NAME, LEDGER_CONFIRMATIONS,
  * LEDGER_EPOCH_MAX_EVENTS, LEDGER_EPOCH_MAX_AGE_SECONDS, LEDGER_TICK_MS, LEDGER_ANCHOR_SLA_SECONDS,
  * LEDGER_ANCHOR_STUCK_SECONDS, LEDGER_ANCHOR_RETRY_MAX_SECONDS, LEDGER_ANCHOR_MAX_FEE_GWEI, LEDGER_BULK_MAX, LEDGER_BULK_BODY_MAX_BYTES, LEDGER_RATE_LIMIT, LEDGER_MAX_CLOCK_SKEW_SECONDS,
  * LEDGER_MAX_CONNECTIONS, LEDGER_IDLE_TIMEOUT_SECONDS, LEDGER_CLIENT_BYTES_PER_WINDOW, LEDGER_CLIENT_BYTES_WINDOW_SECONDS.
@@ -100,6 +106,8 @@ export function buildConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, cwd: str
     rpcUrl: rpcUrl || undefined,
     contract: flags.contract ?? env.LEDGER_CONTRACT ?? undefined,
     anchorKey: env.LEDGER_ANCHOR_KEY || undefined,
+    anchorKeystore: flags.anchorKeystore ?? (env.LEDGER_ANCHOR_KEYSTORE || undefined),
+    anchorKeystorePasswordFile: flags.anchorKeystorePasswordFile ?? (env.LEDGER_ANCHOR_KEYSTORE_PASSWORD_FILE || undefined),
     chainHost: "127.0.0.1",
     chainPort: int("chain port", flags.chainPort ?? env.LEDGER_CHAIN_PORT, 8545, 0, 65535),
     ledgerName: flags.ledger ?? env.LEDGER_NAME ?? "default",

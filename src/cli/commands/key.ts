@@ -1,10 +1,12 @@
 /**
- * `key show` and `key rotate`: the ledger key (it signs receipts, epoch checkpoints and package
+ * `key new` writes a new account key (the anchorer's, the ledger admin's) to an encrypted JSON keystore
+ * and prints only its address. `key show` and `key rotate`: the ledger key (it signs receipts, epoch checkpoints and package
  * manifests). `rotate` keeps the old key in keys/retired/<keyId>.pem, makes a new one, records the
  * rotation (ledger_keys and a security event) and registers the new key id on chain when the chain
  * can be reached (else the next `serve` start does). Run it with the service stopped: the service
  * holds the key it started with. The private key is never printed.
  */
+import fs from "node:fs";
 import { Command } from "commander";
 import { openLedger } from "../../service/ledger";
 import { rotateLedgerKey } from "../../service/ledger-key";
@@ -14,12 +16,13 @@ import { keyRegistrar, registerLedgerKeyOnChain } from "../../service/ledger-pin
 import { currentPin, keyRegistrations, ledgerKeys } from "../../store/pin-store";
 import { leaseHolder, createLease } from "../../store/lease";
 import { safeErrorMessage } from "../../chain/provider";
-import { configOf, output } from "../context";
+import { configOf, jsonOf, output } from "../context";
+import { passwordOf, writeNewKeystore } from "../../chain/keystore";
 import { CliExit, EXIT } from "../exit";
 
 /** Registers `key` with its subcommands. */
 export function keyCommand(): Command {
-  const key = new Command("key").description("the ledger key: show it, rotate it with a recorded rotation");
+  const key = new Command("key").description("the ledger key: show it, rotate it with a recorded rotation; new account keys in encrypted keystores");
 
   key
     .command("show")
@@ -109,6 +112,19 @@ export function keyCommand(): Command {
         ledger.close();
       }
       output(cmd, result, text.join("\n"));
+    });
+  key
+    .command("new")
+    .description("make a new account key in an encrypted JSON keystore (mode 600, never over an existing file) and print its address")
+    .requiredOption("-o, --output <file>", "the keystore file to write")
+    .option("--password-file <file>", "the password (its first line); without one it is asked twice on the terminal")
+    .action(async (opts: { output: string; passwordFile?: string }, cmd: Command) => {
+      if (fs.existsSync(opts.output)) throw new CliExit(EXIT.USAGE, `${opts.output} exists: a keystore is never overwritten`);
+      const password = await passwordOf({ passwordFile: opts.passwordFile, what: `the new keystore ${opts.output}` }, true);
+      const { address } = await writeNewKeystore(opts.output, password);
+      // The address alone on stdout (ADDR=$(gxp-ledger key new …)); what was done on stderr.
+      if (!jsonOf(cmd)) process.stderr.write(`wrote an encrypted keystore to ${opts.output} (mode 600); keep its password apart from it\n`);
+      output(cmd, { file: opts.output, address }, address);
     });
   return key;
 }

@@ -65,6 +65,8 @@ export function serveCommand(): Command {
     .option("--epoch-max-age <seconds>", "seal when the oldest pending event is this old (LEDGER_EPOCH_MAX_AGE_SECONDS)")
     .option("--confirmations <n>", "confirmations before an anchor counts (LEDGER_CONFIRMATIONS)")
     .option("--anchor-stuck-timeout <seconds>", "replace an anchor tx not mined this long after it was sent (LEDGER_ANCHOR_STUCK_SECONDS)")
+    .option("--anchor-keystore <file>", "the anchorer's encrypted JSON keystore on an external chain (LEDGER_ANCHOR_KEYSTORE; `key new` makes one)")
+    .option("--anchor-keystore-password-file <file>", "its password file (LEDGER_ANCHOR_KEYSTORE_PASSWORD_FILE); without one the password is asked on the terminal")
     .action(async (opts: Record<string, unknown>, cmd: Command) => {
       // The service's modules (Fastify, metrics, the runner) load only when serving: every other
       // command starts without them.

@@ -8,7 +8,8 @@
  */
 import fs from "node:fs";
 import { Command } from "commander";
-import { JsonRpcProvider, Wallet } from "ethers";
+import { JsonRpcProvider, Signer, Wallet } from "ethers";
+import { DEVELOPMENT_CHAIN_IDS, isDevelopmentChainId, signerOf } from "../../chain/signer";
 import {
   TRUST_MEDIA_TYPE_V1,
   TrustProfile,
@@ -22,6 +23,7 @@ import {
   trustProfileMessage,
 } from "../../core";
 import { readDeployment } from "../../chain/deploy";
+import { assertRecordMatches, readChainRecord, recordedLedger } from "../../chain/chain-record";
 import { anchorContract } from "../../chain/contract";
 import { devWallet, DEV_ACCOUNT } from "../../chain/dev-keys";
 import { ChainError } from "../../chain/errors";
@@ -45,9 +47,10 @@ export function trustCommand(): Command {
     .requiredOption("-o, --output <file>", "where to write it (site-trust.json)")
     .option("--organisation <name>", "the manufacturer (LEDGER_ORGANISATION)")
     .option("--site <name>", "the site (LEDGER_SITE)")
-    .option("--sign", "sign it with the ledger admin's account (LEDGER_ADMIN_KEY; on the embedded chain its public development admin key)")
+    .option("--sign", "sign it with the ledger admin's account (its keystore in LEDGER_ADMIN_KEYSTORE, or LEDGER_ADMIN_KEY for development; on the embedded chain its public development admin key)")
     .option("--force", "overwrite an existing file")
-    .action(async (opts: { output: string; organisation?: string; site?: string; sign?: boolean; force?: boolean }, cmd: Command) => {
+    .option("--chain-record <file>", "take the anchoring accounts and their validity from the site's chain record (chain deploy, grant-anchorer, revoke-anchorer), checked against the chain")
+    .action(async (opts: { output: string; organisation?: string; site?: string; sign?: boolean; force?: boolean; chainRecord?: string }, cmd: Command) => {
       const config = configOf(cmd);
       const d = readDeployment(config.dataDir);
       if (!d) throw new CliExit(EXIT.USAGE, `no chain deployment in ${config.dataDir}: run the ledger (npm start, or serve --rpc …) first`);
@@ -98,6 +101,18 @@ export function trustCommand(): Command {
           const current = await contract.raw.hasRole(role, address);
           if (!current && a.last === undefined) continue;
           anchorers.push({ address, validFrom: since, validUntil: current ? null : unix(a.last! + 1) });
+        }
+        if (opts.chainRecord) {
+          // The accounts with the periods the ledger admin granted them (chain grant-anchorer /
+          // revoke-anchorer), checked against the chain and against who anchored this ledger.
+          const recorded = anchorersFromRecord(opts.chainRecord, d.ledgerName, BigInt(d.chainId), genesis.hash, d.contract);
+          for (const a of recorded.filter((x) => x.validUntil === null)) {
+            if (!(await contract.raw.hasRole(role, a.address))) throw new CliExit(EXIT.FAILED, `${opts.chainRecord} lists ${a.address} as a current anchorer of ${d.ledgerName}, but it lacks the role on chain: the record is out of date`);
+          }
+          for (const x of anchored) {
+            if (!recorded.some((a) => a.address.toLowerCase() === x.anchorer.toLowerCase())) throw new CliExit(EXIT.FAILED, `${x.anchorer} anchored ledger ${d.ledgerName} but ${opts.chainRecord} never granted it the role`);
+          }
+          anchorers.splice(0, anchorers.length, ...recorded);
         }
         if (anchorers.length === 0) throw new CliExit(EXIT.USAGE, `no account holds the anchorer role of ledger ${d.ledgerName} in ${d.contract}`);
         const profile: TrustProfile = {
@@ -189,24 +204,52 @@ export function trustCommand(): Command {
   return trust;
 }
 
+/**
+ * The anchoring accounts of ledger `ledgerName` as the chain record has them: one period per grant,
+ * from the grant block's time until just after the revocation block's time (or open).
+ * @throws CliExit 2 no record or no such ledger in it, 1 a record of another chain or contract
+ */
+function anchorersFromRecord(file: string, ledgerName: string, chainId: bigint, genesisHash: string, contract: string): TrustedAnchorer[] {
+  const rec = readChainRecord(file);
+  if (!rec) throw new CliExit(EXIT.USAGE, `${file}: no such chain record`);
+  try {
+    assertRecordMatches(rec, file, chainId, genesisHash, contract);
+  } catch (e) {
+    throw new CliExit(EXIT.FAILED, (e as Error).message);
+  }
+  const l = recordedLedger(rec, ledgerName);
+  if (!l) throw new CliExit(EXIT.USAGE, `${file} records no ledger ${ledgerName}`);
+  return l.anchorers.map((a) => ({
+    address: toChecksumAddress(a.address),
+    validFrom: a.granted.at,
+    validUntil: a.revoked ? unix(Date.parse(a.revoked.at) / 1000 + 1) : null,
+  }));
+}
+
 /** Signs a profile with the ledger admin's account, after checking on chain that it is the ledger admin. */
 async function signProfile(p: TrustProfile, provider: JsonRpcProvider, development: boolean): Promise<NonNullable<TrustProfile["signature"]>> {
-  const key = process.env.LEDGER_ADMIN_KEY;
-  let wallet: Wallet;
-  if (key) {
-    try {
-      wallet = new Wallet(key);
-    } catch {
-      throw new CliExit(EXIT.USAGE, "LEDGER_ADMIN_KEY is not a valid private key");
-    }
+  const keystore = process.env.LEDGER_ADMIN_KEYSTORE || undefined;
+  const key = process.env.LEDGER_ADMIN_KEY || undefined;
+  let wallet: Signer;
+  if (keystore || key) {
+    wallet = await signerOf(
+      { keystore, passwordFile: process.env.LEDGER_ADMIN_KEYSTORE_PASSWORD_FILE || undefined, privateKey: key, role: "ledger admin", keystoreOption: "LEDGER_ADMIN_KEYSTORE", keyVariable: "LEDGER_ADMIN_KEY" },
+      // The public test keys: only on the embedded chain or another local development chain.
+      development || isDevelopmentChainId(BigInt(p.chain.chainId)),
+      `a local development chain (chain id ${DEVELOPMENT_CHAIN_IDS.join(" or ")})`,
+    ).catch((e: unknown) => {
+      if (e instanceof ChainError) throw new CliExit(EXIT.USAGE, e.message);
+      throw e;
+    });
   } else if (development) {
     wallet = new Wallet(devWallet(DEV_ACCOUNT.admin).privateKey);
-  } else throw new CliExit(EXIT.USAGE, "--sign needs the ledger admin's key in LEDGER_ADMIN_KEY");
+  } else throw new CliExit(EXIT.USAGE, "--sign needs the ledger admin's key: its keystore in LEDGER_ADMIN_KEYSTORE (password file LEDGER_ADMIN_KEYSTORE_PASSWORD_FILE, else asked), or for development LEDGER_ADMIN_KEY");
+  const address = toChecksumAddress(await wallet.getAddress());
   const c = anchorContract(p.contract, provider);
   const role = await c.raw.ledgerAdminRole(p.ledger.id);
-  if (!(await c.raw.hasRole(role, wallet.address))) throw new CliExit(EXIT.USAGE, `${wallet.address} is not the ledger admin of ${p.ledger.name} in ${p.contract}: it cannot sign the site's trust profile`);
+  if (!(await c.raw.hasRole(role, address))) throw new CliExit(EXIT.USAGE, `${address} is not the ledger admin of ${p.ledger.name} in ${p.contract}: it cannot sign the site's trust profile`);
   const value = (await wallet.signMessage(trustProfileMessage(p))).toLowerCase();
-  const signature = { scheme: "EIP-191" as const, signer: toChecksumAddress(wallet.address), value };
+  const signature = { scheme: "EIP-191" as const, signer: address, value };
   if (recoverTrustProfileSigner({ ...p, signature }) !== signature.signer) throw new Error("the profile signature does not recover to its signer");
   return signature;
 }
