@@ -11,7 +11,7 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { openLedger } from "../src/service/ledger";
-import { auditLocal } from "../src/service/audit";
+import { auditLocal } from "../src/service/audit/audit";
 import { leafHashOfText } from "../src/crypto/node-hasher";
 import { copyFixture, fixture } from "./lib/fixture";
 import { flag, fmt, summarise, Summary, runStandalone } from "./lib/stats";

@@ -5,7 +5,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { Client, ClientStore, createClientStore, Role, ScopeInput, SigningAlg, tokenHash } from "../store/clients";
-import { tokenCommitment } from "./audit-clients";
+import { tokenCommitment } from "./audit/audit-clients";
 import { Ledger, loadLedgerKey } from "./ledger";
 import { createIngestor, Ingestor } from "./ingest";
 import { createSecurityRecorder, SecurityRecorder, SecurityActor, LEDGER_ACTOR } from "./security";

@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
 import { openLedger, Ledger } from "../../src/service/ledger";
-import { auditLedger } from "../../src/service/audit";
+import { auditLedger } from "../../src/service/audit/audit";
 import { addClient, revokeClient, scopeClient } from "../../src/service/api";
 import { createClientStore, tokenHash } from "../../src/store/clients";
 import { createSecurityRecorder, LEDGER_ACTOR } from "../../src/service/security";

@@ -9,7 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
 import { openLedger, Ledger } from "../../src/service/ledger";
-import { auditLedger, auditLocal, auditLocalParallel, auditChainOf, AuditFinding, AuditReport } from "../../src/service/audit";
+import { auditLedger, auditLocal, auditLocalParallel, auditChainOf, AuditFinding, AuditReport } from "../../src/service/audit/audit";
 import { nodeHasher } from "../../src/crypto/node-hasher";
 import { sampleEvents } from "../helpers/events";
 import { recordOf, resealInPlace, resignCheckpoints, rewriteRecord, tamper } from "../helpers/tamper";

@@ -10,7 +10,7 @@ import { spawn, ChildProcess } from "node:child_process";
 import readline from "node:readline";
 import { openLedger } from "../../src/service/ledger";
 import { backupLedger, restoreLedger } from "../../src/service/backup";
-import { auditLedger } from "../../src/service/audit";
+import { auditLedger } from "../../src/service/audit/audit";
 import { StoreError } from "../../src/store/errors";
 import { sampleEvents } from "../helpers/events";
 

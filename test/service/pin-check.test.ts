@@ -9,7 +9,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { openLedger, Ledger } from "../../src/service/ledger";
 import { verifyStoredEvent } from "../../src/service/verify-event";
-import { auditLedger, auditChainOf } from "../../src/service/audit";
+import { auditLedger, auditChainOf } from "../../src/service/audit/audit";
 import { verifyBatch } from "../../src/service/batch-verify";
 import { buildProof } from "../../src/service/proof";
 import { exportBatch, PackageError } from "../../src/service/batch-package";

@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { openLedger, Ledger } from "../../src/service/ledger";
 import { verifyStoredEvent } from "../../src/service/verify-event";
-import { auditLedger, auditLocal, auditChainOf } from "../../src/service/audit";
+import { auditLedger, auditLocal, auditChainOf } from "../../src/service/audit/audit";
 import { verifyBatch } from "../../src/service/batch-verify";
 import { providerTransport } from "../../src/chain/verify-anchor";
 import { sampleEvents } from "../helpers/events";

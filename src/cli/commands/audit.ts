@@ -8,7 +8,7 @@ import { Command } from "commander";
 import { JsonRpcProvider } from "ethers";
 import { openLedger } from "../../service/ledger";
 import { openReadChain } from "../../service/chain-context";
-import { auditLedger, auditChainOf, AuditReport } from "../../service/audit";
+import { auditLedger, auditChainOf, AuditReport } from "../../service/audit/audit";
 import { readDeployment } from "../../chain/deploy";
 import { ChainError } from "../../chain/errors";
 import { ledgerIdOf } from "../../chain/contract";

@@ -17,7 +17,7 @@ import { JsonRpcProvider } from "ethers";
 import { Receipt, TrustPin, checkPin, pemOfSpki, pinFromProfile, pinnedKey, pinSummary } from "../../core";
 import { openLedger } from "../../service/ledger";
 import { openReadChain } from "../../service/chain-context";
-import { ArchivedReceipt, FAILED_STATUSES, KeyFor, ReconcileReport, reconcileReceipts } from "../../service/reconcile-receipts";
+import { ArchivedReceipt, FAILED_STATUSES, KeyFor, ReconcileReport, reconcileReceipts } from "../../service/audit/reconcile-receipts";
 import { readDeployment } from "../../chain/deploy";
 import { ledgerKeys } from "../../store/pin-store";
 import { configOf, output } from "../context";

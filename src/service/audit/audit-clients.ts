@@ -11,7 +11,7 @@
  * `tokenCommitment`) are compared on everything but the token.
  */
 import { createHash } from "node:crypto";
-import { Db } from "../store/sqlite";
+import { Db } from "../../store/sqlite";
 import { AuditFinding } from "./audit-scan";
 
 /** Domain label of a token commitment. */

@@ -14,14 +14,14 @@
  * applied, and below the first group) are not expected to be in one.
  */
 import { verify as edVerify } from "node:crypto";
-import { RECEIPT_LEAF_LABEL, receiptGroupMessage, toHex } from "../core";
-import { HASH_LENGTH } from "../core/merkle/hasher";
-import { buildLevelBytes } from "../core/merkle/tree";
-import { leafHashOfText, nodeHasher } from "../crypto/node-hasher";
-import { Db } from "../store/sqlite";
-import { ReceiptGroupDbRow } from "../store/receipt-groups";
+import { RECEIPT_LEAF_LABEL, receiptGroupMessage, toHex } from "../../core";
+import { HASH_LENGTH } from "../../core/merkle/hasher";
+import { buildLevelBytes } from "../../core/merkle/tree";
+import { leafHashOfText, nodeHasher } from "../../crypto/node-hasher";
+import { Db } from "../../store/sqlite";
+import { ReceiptGroupDbRow } from "../../store/receipt-groups";
 import { AuditFinding } from "./audit-scan";
-import { recordedKeyLookup } from "./pin-check";
+import { recordedKeyLookup } from "../pin-check";
 
 /** The migration that introduced receipt groups. */
 const RECEIPT_GROUPS_MIGRATION = "2026-11-26-02-receipt-groups";

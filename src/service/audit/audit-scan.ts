@@ -12,14 +12,14 @@
  * core's index, so a worker starts fast.
  */
 // The core's modules, not its index (which loads the event schemas: ~0.25 s more per worker thread).
-import { HASH_LENGTH } from "../core/merkle/hasher";
-import { buildLevelBytes } from "../core/merkle/tree";
-import { toHex } from "../core/hex";
-import { nodeHasher, sha256OneShot } from "../crypto/node-hasher";
-import { TILE_WIDTH } from "../store/epoch-store";
-import { Db } from "../store/sqlite";
+import { HASH_LENGTH } from "../../core/merkle/hasher";
+import { buildLevelBytes } from "../../core/merkle/tree";
+import { toHex } from "../../core/hex";
+import { nodeHasher, sha256OneShot } from "../../crypto/node-hasher";
+import { TILE_WIDTH } from "../../store/epoch-store";
+import { Db } from "../../store/sqlite";
 // A type only: nothing of pin-check is loaded into audit's worker threads.
-import type { PinCheckCode } from "./pin-check";
+import type { PinCheckCode } from "../pin-check";
 
 /** What a finding is about. */
 export type AuditFindingCode =

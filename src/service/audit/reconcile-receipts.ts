@@ -11,13 +11,13 @@
  * is pending while its anchorBy lies ahead, overdue after.
  */
 import { JsonRpcProvider } from "ethers";
-import { bytesEqual, fromHex, Receipt, toHex } from "../core";
-import { nodeHasher } from "../crypto/node-hasher";
-import { verifyReceipt } from "../crypto/receipt-key";
-import { Deployment } from "../chain/deploy";
-import { Ledger } from "./ledger";
-import { positionOf } from "./status";
-import { verifyStoredEvent, VerifyReport } from "./verify-event";
+import { bytesEqual, fromHex, Receipt, toHex } from "../../core";
+import { nodeHasher } from "../../crypto/node-hasher";
+import { verifyReceipt } from "../../crypto/receipt-key";
+import { Deployment } from "../../chain/deploy";
+import { Ledger } from "../ledger";
+import { positionOf } from "../status";
+import { verifyStoredEvent, VerifyReport } from "../verify-event";
 
 /** What became of one receipt. */
 export type ReceiptStatus = "reconciled" | "pending" | "invalid" | "missing" | "changed" | "overdue" | "late" | "failed";
