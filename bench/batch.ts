@@ -13,7 +13,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { openLedger } from "../src/service/ledger";
-import { verifyBatch } from "../src/service/batch-verify";
+import { verifyBatch } from "../src/service/batch/batch-verify";
 import { startEmbeddedChain } from "../src/chain/embedded-chain";
 import { connect } from "../src/chain/provider";
 import { deployLedger } from "../src/chain/deploy";

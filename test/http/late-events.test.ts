@@ -13,7 +13,7 @@ import { openLedger, Ledger } from "../../src/service/ledger";
 import { createApiServices, ApiServices, addClient } from "../../src/service/api";
 import { LEDGER_ACTOR } from "../../src/service/security";
 import { auditLedger } from "../../src/service/audit/audit";
-import { verifyBatch } from "../../src/service/batch-verify";
+import { verifyBatch } from "../../src/service/batch/batch-verify";
 import { receiptPublicKeyFile, verifyReceipt } from "../../src/crypto/receipt-key";
 import { sampleEvent } from "../helpers/events";
 

@@ -8,7 +8,7 @@ import { Command } from "commander";
 import { addPinOptions, PinFlags, pinOf, readTrustProfile } from "../pin-options";
 import { loadReceiptKey } from "../../crypto/receipt-key";
 import { withBatchReview } from "./verify-batch";
-import { exportBatch, PackageError, verifyPackage } from "../../service/batch-package";
+import { exportBatch, PackageError, verifyPackage } from "../../service/batch/batch-package";
 import { fetchTransport } from "../../chain/verify-anchor";
 import { redactUrl } from "../../chain/provider";
 import { renderBatchReport } from "../render-batch";

@@ -70,7 +70,7 @@ export function serveCommand(): Command {
       // command starts without them.
       const [{ verifyBatch }, { providerTransport }, { buildApp }, { listen }, { openLedger }, { openAnchoringChain }, { startRunner }, { readinessOf }, { createApiServices, devTokenFile, ensureDevToken }, { createMetrics }, { createLogger }, { prepareEventValidation }] =
         await Promise.all([
-          import("../../service/batch-verify"),
+          import("../../service/batch/batch-verify"),
           import("../../chain/verify-anchor"),
           import("../../http/app"),
           import("../../http/server"),

@@ -8,7 +8,7 @@ import { openLedger, Ledger } from "../../service/ledger";
 import { LedgerConfig } from "../../service/config";
 import { BatchReport } from "../../core";
 import { openReadChain } from "../../service/chain-context";
-import { verifyBatch } from "../../service/batch-verify";
+import { verifyBatch } from "../../service/batch/batch-verify";
 import { providerTransport } from "../../chain/verify-anchor";
 import { JsonRpcProvider } from "ethers";
 import { readDeployment } from "../../chain/deploy";

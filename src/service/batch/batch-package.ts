@@ -5,11 +5,11 @@
  * manifest listing every file with its SHA-256. Removing, adding or editing any file or event makes
  * verification fail, naming what is wrong.
  */
-import { PinError } from "./pin-check";
+import { PinError } from "../pin-check";
 import fs from "node:fs";
 import path from "node:path";
 import { createHash, createPublicKey, KeyObject, verify } from "node:crypto";
-import { keyIdOf, ReceiptKey } from "../crypto/receipt-key";
+import { keyIdOf, ReceiptKey } from "../../crypto/receipt-key";
 import {
   BatchEntry,
   BatchReport,
@@ -28,10 +28,10 @@ import {
   trustedKeyOf,
   reviewBatch,
   verifyProofOffline,
-} from "../core";
-import { nodeHasher } from "../crypto/node-hasher";
-import { buildProof } from "./proof";
-import { Ledger } from "./ledger";
+} from "../../core";
+import { nodeHasher } from "../../crypto/node-hasher";
+import { buildProof } from "../proof";
+import { Ledger } from "../ledger";
 import { batchReportHtml } from "./batch-html";
 import { checkEpochAnchors, EpochClaim } from "./epoch-anchors";
 

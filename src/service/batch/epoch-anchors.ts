@@ -4,9 +4,9 @@
  * all at once, and compared with the core's checkAnchor. Tampering already found is reported with the
  * chain down; without any, an unreachable chain ends the review (the verdict needs it).
  */
-import { AnchorClaim, Finding, IntegrityCheck, JsonRpcTransport, checkAnchor, gatherChainFacts } from "../core";
-import { ChainError } from "../chain/errors";
-import { safeErrorMessage } from "../chain/provider";
+import { AnchorClaim, Finding, IntegrityCheck, JsonRpcTransport, checkAnchor, gatherChainFacts } from "../../core";
+import { ChainError } from "../../chain/errors";
+import { safeErrorMessage } from "../../chain/provider";
 
 /** One epoch anchor to check and the events that rest on it. */
 export interface EpochClaim {

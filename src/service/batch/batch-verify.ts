@@ -18,15 +18,15 @@ import {
   reviewBatch,
   rootFromInclusionProof,
   toHex,
-} from "../core";
-import { leafHashOfText, nodeHasher } from "../crypto/node-hasher";
-import { verifySourceSig } from "../crypto/source-sig";
-import { EpochRow, TILE_WIDTH } from "../store/epoch-store";
-import { Ledger } from "./ledger";
-import { anchorClaimOf } from "./proof";
+} from "../../core";
+import { leafHashOfText, nodeHasher } from "../../crypto/node-hasher";
+import { verifySourceSig } from "../../crypto/source-sig";
+import { EpochRow, TILE_WIDTH } from "../../store/epoch-store";
+import { Ledger } from "../ledger";
+import { anchorClaimOf } from "../proof";
 import { checkEpochAnchors, EpochClaim, plural } from "./epoch-anchors";
-import { Deployment } from "../chain/deploy";
-import { checkPinned, genesisHashOf, genesisPinFinding, PinFinding } from "./pin-check";
+import { Deployment } from "../../chain/deploy";
+import { checkPinned, genesisHashOf, genesisPinFinding, PinFinding } from "../pin-check";
 
 /** Options of verifyBatch. */
 export interface VerifyBatchOptions {

@@ -4,7 +4,7 @@
  * signature manifestation (21 CFR 11.50), every changed value with its original (Annex 11 §9), the
  * full audit trail, and how to verify the package independently.
  */
-import { BatchReport } from "../core";
+import { BatchReport } from "../../core";
 
 const esc = (v: unknown): string =>
   String(v ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
