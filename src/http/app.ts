@@ -13,7 +13,7 @@ import { loggableError } from "../service/logger";
 import { ClientStore } from "../store/clients";
 import { Ledger } from "../service/ledger";
 import { Ingestor } from "../service/ingest";
-import { SecurityRecorder } from "../service/security";
+import { SecurityRecorder } from "../service/security/security";
 import { installAuth } from "./auth";
 import { problem, PROBLEM_MEDIA_TYPE } from "./problem";
 import { eventRoutes } from "./routes-events";

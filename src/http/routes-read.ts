@@ -4,7 +4,7 @@
  */
 import { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { PROOF_MEDIA_TYPE_V2, bundleToJSON, toHex } from "../core";
-import { PinError } from "../service/pin-check";
+import { PinError } from "../service/security/pin-check";
 import { buildProof } from "../service/proof";
 import { verifyBatch } from "../service/batch/batch-verify";
 import { positionOf } from "../service/status";

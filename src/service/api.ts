@@ -8,7 +8,7 @@ import { Client, ClientStore, createClientStore, Role, ScopeInput, SigningAlg, t
 import { tokenCommitment } from "./audit/audit-clients";
 import { Ledger, loadLedgerKey } from "./ledger";
 import { createIngestor, Ingestor } from "./ingest";
-import { createSecurityRecorder, SecurityRecorder, SecurityActor, LEDGER_ACTOR } from "./security";
+import { createSecurityRecorder, SecurityRecorder, SecurityActor, LEDGER_ACTOR } from "./security/security";
 
 /** The API's dependencies. */
 export interface ApiServices {

@@ -29,7 +29,7 @@ import { StoreError } from "../store/errors";
 import { AppendOptions, AppendResult, Receipt as StoreReceipt, StoredEvent, receiptOf as storedEntryOf } from "../store/event-store";
 import { createReceiptGroupStore } from "../store/receipt-groups";
 import { Ledger } from "./ledger";
-import { SecurityRecorder } from "./security";
+import { SecurityRecorder } from "./security/security";
 import { assertInScope, assertNotReserved, isScoped, WriteRefused } from "./write-rules";
 
 /** Options of ingestion. */

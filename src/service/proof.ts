@@ -9,7 +9,7 @@ import { Ledger } from "./ledger";
 import { positionOf, EventPosition } from "./status";
 import { StoredEvent } from "../store/event-store";
 import { Deployment } from "../chain/deploy";
-import { checkPinned, PinError } from "./pin-check";
+import { checkPinned, PinError } from "./security/pin-check";
 
 /** A bundle, or the status that keeps one from being issued yet. */
 export type ProofResult = { ok: true; bundle: ProofBundle } | { ok: false; position: EventPosition };

@@ -25,7 +25,7 @@ import { ChainContext, ledgerAnchorer } from "./chain-context";
 import { Metrics } from "./metrics";
 import { safeErrorMessage } from "../chain/provider";
 import { PreemptedEpoch, preemptedEpochOf } from "../chain/errors";
-import { createSecurityRecorder } from "./security";
+import { createSecurityRecorder } from "./security/security";
 import { ANCHOR_BACKOFF, backoffDelay } from "./backoff";
 import { MissedAnchorPromise, missedAnchorPromise } from "../store/receipt-groups";
 

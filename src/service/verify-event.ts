@@ -25,7 +25,7 @@ import { positionOf, EventStatus } from "./status";
 import { anchorClaimOf, auditPathOf } from "./proof";
 import { Deployment } from "../chain/deploy";
 import { providerTransport } from "../chain/verify-anchor";
-import { anchorPinFinding, createCheckpointChecker, deploymentPinFinding, genesisHashOf, genesisPinFinding, pinOrFinding } from "./pin-check";
+import { anchorPinFinding, createCheckpointChecker, deploymentPinFinding, genesisHashOf, genesisPinFinding, pinOrFinding } from "./security/pin-check";
 
 /** Outcome of verify: verified, failed (tampering found), or not anchored yet. */
 export type VerifyOutcome = "verified" | "failed" | "not-anchored";

@@ -4,8 +4,8 @@
  */
 import { JsonRpcProvider } from "ethers";
 import { Ledger } from "../../src/service/ledger";
-import { ensureLedgerPin, PinOutcome } from "../../src/service/ledger-pin";
-import { createSecurityRecorder } from "../../src/service/security";
+import { ensureLedgerPin, PinOutcome } from "../../src/service/security/ledger-pin";
+import { createSecurityRecorder } from "../../src/service/security/security";
 import { ledgerNameOf } from "../../src/chain/contract";
 
 /**

@@ -11,7 +11,7 @@ import type { FastifyInstance } from "fastify";
 import { buildApp } from "../../src/http/app";
 import { openLedger, Ledger } from "../../src/service/ledger";
 import { createApiServices, ApiServices, addClient } from "../../src/service/api";
-import { LEDGER_ACTOR } from "../../src/service/security";
+import { LEDGER_ACTOR } from "../../src/service/security/security";
 import { auditLedger } from "../../src/service/audit/audit";
 import { verifyBatch } from "../../src/service/batch/batch-verify";
 import { receiptPublicKeyFile, verifyReceipt } from "../../src/crypto/receipt-key";

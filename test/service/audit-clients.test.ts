@@ -11,7 +11,7 @@ import { openLedger, Ledger } from "../../src/service/ledger";
 import { auditLedger } from "../../src/service/audit/audit";
 import { addClient, revokeClient, scopeClient } from "../../src/service/api";
 import { createClientStore, tokenHash } from "../../src/store/clients";
-import { createSecurityRecorder, LEDGER_ACTOR } from "../../src/service/security";
+import { createSecurityRecorder, LEDGER_ACTOR } from "../../src/service/security/security";
 import { tamper } from "../helpers/tamper";
 
 describe("auditClients (audit of the client tables)", () => {

@@ -10,7 +10,7 @@ import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import { openLedger, Ledger } from "../../src/service/ledger";
 import { addClient, createApiServices, ApiServices } from "../../src/service/api";
-import { LEDGER_ACTOR } from "../../src/service/security";
+import { LEDGER_ACTOR } from "../../src/service/security/security";
 import { auditLedger, AuditFinding } from "../../src/service/audit/audit";
 import { receiptLeafOf } from "../../src/service/audit/audit-receipts";
 import { fromHex, receiptLeafHash, toHex } from "../../src/core";

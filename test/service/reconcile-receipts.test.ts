@@ -9,7 +9,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { openLedger, Ledger } from "../../src/service/ledger";
 import { createApiServices, ApiServices, addClient } from "../../src/service/api";
-import { LEDGER_ACTOR } from "../../src/service/security";
+import { LEDGER_ACTOR } from "../../src/service/security/security";
 import { auditLedger } from "../../src/service/audit/audit";
 import { reconcileReceipts, ArchivedReceipt, ReconcileOptions } from "../../src/service/audit/reconcile-receipts";
 import { receiptPublicKeyFile } from "../../src/crypto/receipt-key";

@@ -9,8 +9,8 @@ import { ledgerAnchorer, openAnchoringChainForCli } from "../../service/chain-co
 import { leaseHolder, createLease } from "../../store/lease";
 import { AnchorRow } from "../../store/epoch-store";
 import { StoreError } from "../../store/errors";
-import { ensureLedgerPin } from "../../service/ledger-pin";
-import { createSecurityRecorder } from "../../service/security";
+import { ensureLedgerPin } from "../../service/security/ledger-pin";
+import { createSecurityRecorder } from "../../service/security/security";
 import { configOf, output } from "../context";
 import { CliExit, EXIT } from "../exit";
 

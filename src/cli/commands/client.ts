@@ -8,7 +8,7 @@ import { openLedger } from "../../service/ledger";
 import { createClientStore, ROLES, Role } from "../../store/clients";
 import { StoreError } from "../../store/errors";
 import { parseSigningKey, SigningKey } from "../../crypto/source-sig";
-import { createSecurityRecorder, cliActor } from "../../service/security";
+import { createSecurityRecorder, cliActor } from "../../service/security/security";
 import { addClient, revokeClient, scopeClient } from "../../service/api";
 import { configOf, output } from "../context";
 import { CliExit, EXIT } from "../exit";

@@ -7,10 +7,10 @@
  */
 import { Command } from "commander";
 import { openLedger } from "../../service/ledger";
-import { rotateLedgerKey } from "../../service/ledger-key";
-import { createSecurityRecorder, cliActor } from "../../service/security";
+import { rotateLedgerKey } from "../../service/security/ledger-key";
+import { createSecurityRecorder, cliActor } from "../../service/security/security";
 import { openAnchoringChainForCli } from "../../service/chain-context";
-import { keyRegistrar, registerLedgerKeyOnChain } from "../../service/ledger-pin";
+import { keyRegistrar, registerLedgerKeyOnChain } from "../../service/security/ledger-pin";
 import { currentPin, keyRegistrations, ledgerKeys } from "../../store/pin-store";
 import { leaseHolder, createLease } from "../../store/lease";
 import { safeErrorMessage } from "../../chain/provider";

@@ -4,7 +4,7 @@ import { Command } from "commander";
 import { bundleToJSON } from "../../core";
 import { openLedger } from "../../service/ledger";
 import { buildProof } from "../../service/proof";
-import { PinError } from "../../service/pin-check";
+import { PinError } from "../../service/security/pin-check";
 import { readDeployment } from "../../chain/deploy";
 import { configOf } from "../context";
 import { CliExit, EXIT } from "../exit";

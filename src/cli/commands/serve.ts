@@ -33,8 +33,8 @@ async function startupKeyCheck(ledger: Ledger, dataDir: string): Promise<string>
  */
 async function startupPinCheck(ledger: Ledger, chain: ChainContext, keyId: string, log: (level: "info" | "warn", msg: string, info?: Record<string, unknown>) => void): Promise<void> {
   const [{ ensureLedgerPin, registerLedgerKeyOnChain, keyRegistrar }, { createSecurityRecorder }, { StoreError }, { safeErrorMessage }] = await Promise.all([
-    import("../../service/ledger-pin"),
-    import("../../service/security"),
+    import("../../service/security/ledger-pin"),
+    import("../../service/security/security"),
     import("../../store/errors"),
     import("../../chain/redact"),
   ]);

@@ -21,7 +21,7 @@ import { leafHashOfText, nodeHasher } from "../../crypto/node-hasher";
 import { Db } from "../../store/sqlite";
 import { ReceiptGroupDbRow } from "../../store/receipt-groups";
 import { AuditFinding } from "./audit-scan";
-import { recordedKeyLookup } from "../pin-check";
+import { recordedKeyLookup } from "../security/pin-check";
 
 /** The migration that introduced receipt groups. */
 const RECEIPT_GROUPS_MIGRATION = "2026-11-26-02-receipt-groups";

@@ -19,7 +19,7 @@ import { nodeHasher, sha256OneShot } from "../../crypto/node-hasher";
 import { TILE_WIDTH } from "../../store/epoch-store";
 import { Db } from "../../store/sqlite";
 // A type only: nothing of pin-check is loaded into audit's worker threads.
-import type { PinCheckCode } from "../pin-check";
+import type { PinCheckCode } from "../security/pin-check";
 
 /** What a finding is about. */
 export type AuditFindingCode =

@@ -34,7 +34,7 @@ import { Ledger } from "../ledger";
 import { AuditFinding, EpochDb, LocalAudit, ScanInput, ScanResult, auditLocal, mergeScans, readEpochs, scanRange } from "./audit-scan";
 import { Deployment } from "../../chain/deploy";
 import { providerTransport } from "../../chain/verify-anchor";
-import { anchorPinFinding, createCheckpointChecker, deploymentPinFinding, genesisHashOf, genesisPinFinding, pinOrFinding } from "../pin-check";
+import { anchorPinFinding, createCheckpointChecker, deploymentPinFinding, genesisHashOf, genesisPinFinding, pinOrFinding } from "../security/pin-check";
 import { StoredPin } from "../../store/pin-store";
 import { auditReceiptGroups } from "./audit-receipts";
 import { auditClients } from "./audit-clients";

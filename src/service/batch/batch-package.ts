@@ -5,7 +5,7 @@
  * manifest listing every file with its SHA-256. Removing, adding or editing any file or event makes
  * verification fail, naming what is wrong.
  */
-import { PinError } from "../pin-check";
+import { PinError } from "../security/pin-check";
 import fs from "node:fs";
 import path from "node:path";
 import { createHash, createPublicKey, KeyObject, verify } from "node:crypto";

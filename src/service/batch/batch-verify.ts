@@ -26,7 +26,7 @@ import { Ledger } from "../ledger";
 import { anchorClaimOf } from "../proof";
 import { checkEpochAnchors, EpochClaim, plural } from "./epoch-anchors";
 import { Deployment } from "../../chain/deploy";
-import { checkPinned, genesisHashOf, genesisPinFinding, PinFinding } from "../pin-check";
+import { checkPinned, genesisHashOf, genesisPinFinding, PinFinding } from "../security/pin-check";
 
 /** Options of verifyBatch. */
 export interface VerifyBatchOptions {

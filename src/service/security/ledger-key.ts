@@ -7,9 +7,9 @@
 import fs from "node:fs";
 import path from "node:path";
 import { createPrivateKey, createPublicKey } from "node:crypto";
-import { keyIdOf, loadReceiptKey, receiptKeyFile, receiptPublicKeyFile, ReceiptKey } from "../crypto/receipt-key";
-import { currentLedgerKey, insertLedgerKey } from "../store/pin-store";
-import { Ledger } from "./ledger";
+import { keyIdOf, loadReceiptKey, receiptKeyFile, receiptPublicKeyFile, ReceiptKey } from "../../crypto/receipt-key";
+import { currentLedgerKey, insertLedgerKey } from "../../store/pin-store";
+import { Ledger } from "../ledger";
 import { SecurityRecorder, SecurityActor } from "./security";
 
 /** Where retired keys are kept. */

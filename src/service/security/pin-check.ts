@@ -11,11 +11,11 @@
  * so `verify`, `verify-batch`, `audit`, `proof`, `export-batch` and the HTTP reads share them.
  */
 import { createPublicKey, KeyObject, verify as edVerify } from "node:crypto";
-import { JsonRpcTransport, checkpointMessage, toHex } from "../core";
-import { Deployment } from "../chain/deploy";
-import { Db } from "../store/sqlite";
-import { AnchorRow, EpochRow } from "../store/epoch-store";
-import { currentPin, StoredPin } from "../store/pin-store";
+import { JsonRpcTransport, checkpointMessage, toHex } from "../../core";
+import { Deployment } from "../../chain/deploy";
+import { Db } from "../../store/sqlite";
+import { AnchorRow, EpochRow } from "../../store/epoch-store";
+import { currentPin, StoredPin } from "../../store/pin-store";
 
 /** What a pin check found. */
 export type PinCheckCode =

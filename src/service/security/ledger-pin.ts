@@ -11,13 +11,13 @@
  * `ledger.repinned` security event. Any other difference refuses to start, naming both sides.
  */
 import { Contract, JsonRpcProvider, Signer } from "ethers";
-import { anchorContract } from "../chain/contract";
-import { devWallet, DEV_ACCOUNT } from "../chain/dev-keys";
-import { StoreError } from "../store/errors";
-import { currentPin, insertKeyRegistration, insertPin, keyRegistration, LedgerPin, StoredPin } from "../store/pin-store";
-import { providerTransport } from "../chain/verify-anchor";
-import { Deployment } from "../chain/deploy";
-import { Ledger } from "./ledger";
+import { anchorContract } from "../../chain/contract";
+import { devWallet, DEV_ACCOUNT } from "../../chain/dev-keys";
+import { StoreError } from "../../store/errors";
+import { currentPin, insertKeyRegistration, insertPin, keyRegistration, LedgerPin, StoredPin } from "../../store/pin-store";
+import { providerTransport } from "../../chain/verify-anchor";
+import { Deployment } from "../../chain/deploy";
+import { Ledger } from "../ledger";
 import { SecurityRecorder } from "./security";
 import { anchorPinFinding, genesisHashOf, pinText } from "./pin-check";
 
