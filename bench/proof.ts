@@ -10,7 +10,7 @@
  */
 import Database from "better-sqlite3";
 import { openLedger } from "../src/service/ledger";
-import { buildProof } from "../src/service/proof";
+import { buildProof } from "../src/service/proof/proof";
 import { ledgerDbFile } from "../src/service/ledger";
 import { fixture } from "./lib/fixture";
 import { servedLedger } from "./lib/served";

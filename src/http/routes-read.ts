@@ -5,9 +5,9 @@
 import { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { PROOF_MEDIA_TYPE_V2, bundleToJSON, toHex } from "../core";
 import { PinError } from "../service/security/pin-check";
-import { buildProof } from "../service/proof";
+import { buildProof } from "../service/proof/proof";
 import { verifyBatch } from "../service/batch/batch-verify";
-import { positionOf } from "../service/status";
+import { positionOf } from "../service/proof/status";
 import { StoredEvent } from "../store/event-store";
 import { StoreError } from "../store/errors";
 import { AppDeps } from "./app";

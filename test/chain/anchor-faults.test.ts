@@ -19,7 +19,7 @@ import { createAnchorer, AnchorerDeps } from "../../src/chain/anchorer";
 import { verifyAnchorOnChain } from "../../src/chain/verify-anchor";
 import { openLedger, Ledger } from "../../src/service/ledger";
 import { pinTo } from "../helpers/pin";
-import { buildProof } from "../../src/service/proof";
+import { buildProof } from "../../src/service/proof/proof";
 import { verifyBundle, toHex } from "../../src/core";
 import { EpochRow } from "../../src/store/epoch-store";
 import { createApiServices } from "../../src/service/api";

@@ -18,7 +18,7 @@ import { verifyAnchorOnChain } from "../../src/chain/verify-anchor";
 import { ChainError } from "../../src/chain/errors";
 import { openLedger, Ledger } from "../../src/service/ledger";
 import { pinTo } from "../helpers/pin";
-import { buildProof } from "../../src/service/proof";
+import { buildProof } from "../../src/service/proof/proof";
 import { verifyBundle, toHex } from "../../src/core";
 import { sampleEvents } from "../helpers/events";
 

@@ -11,7 +11,7 @@ import { openLedger, ledgerDbFile } from "../../src/service/ledger";
 import { backupLedger, restoreLedger } from "../../src/service/backup";
 import { writeDeployment } from "../../src/chain/deploy";
 import { loadReceiptKey, receiptKeyFile } from "../../src/crypto/receipt-key";
-import { fileModeWarnings } from "../../src/service/status";
+import { fileModeWarnings } from "../../src/service/proof/status";
 import { sampleEvents } from "../helpers/events";
 import { cli } from "../helpers/process";
 

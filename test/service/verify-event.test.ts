@@ -5,7 +5,7 @@ import path from "node:path";
 import { generateKeyPairSync } from "node:crypto";
 import { openLedger } from "../../src/service/ledger";
 import { createApiServices } from "../../src/service/api";
-import { verifyStoredEvent } from "../../src/service/verify-event";
+import { verifyStoredEvent } from "../../src/service/proof/verify-event";
 import { parseSigningKey, signEventJws } from "../../src/crypto/source-sig";
 import { sampleEvent } from "../helpers/events";
 

@@ -3,7 +3,7 @@ import fs from "node:fs";
 import { Command } from "commander";
 import { bundleToJSON } from "../../core";
 import { openLedger } from "../../service/ledger";
-import { buildProof } from "../../service/proof";
+import { buildProof } from "../../service/proof/proof";
 import { PinError } from "../../service/security/pin-check";
 import { readDeployment } from "../../chain/deploy";
 import { configOf } from "../context";

@@ -8,7 +8,7 @@ import { Command } from "commander";
 import { JsonRpcProvider } from "ethers";
 import { openLedger } from "../../service/ledger";
 import { openReadChain } from "../../service/chain-context";
-import { verifyStoredEvent } from "../../service/verify-event";
+import { verifyStoredEvent } from "../../service/proof/verify-event";
 import { readDeployment } from "../../chain/deploy";
 import { configOf, output } from "../context";
 import { CliExit, EXIT } from "../exit";

@@ -16,8 +16,8 @@ import { nodeHasher } from "../../crypto/node-hasher";
 import { verifyReceipt } from "../../crypto/receipt-key";
 import { Deployment } from "../../chain/deploy";
 import { Ledger } from "../ledger";
-import { positionOf } from "../status";
-import { verifyStoredEvent, VerifyReport } from "../verify-event";
+import { positionOf } from "../proof/status";
+import { verifyStoredEvent, VerifyReport } from "../proof/verify-event";
 
 /** What became of one receipt. */
 export type ReceiptStatus = "reconciled" | "pending" | "invalid" | "missing" | "changed" | "overdue" | "late" | "failed";

@@ -30,7 +30,7 @@ import {
   verifyProofOffline,
 } from "../../core";
 import { nodeHasher } from "../../crypto/node-hasher";
-import { buildProof } from "../proof";
+import { buildProof } from "../proof/proof";
 import { Ledger } from "../ledger";
 import { batchReportHtml } from "./batch-html";
 import { checkEpochAnchors, EpochClaim } from "./epoch-anchors";

@@ -23,7 +23,7 @@ import { leafHashOfText, nodeHasher } from "../../crypto/node-hasher";
 import { verifySourceSig } from "../../crypto/source-sig";
 import { EpochRow, TILE_WIDTH } from "../../store/epoch-store";
 import { Ledger } from "../ledger";
-import { anchorClaimOf } from "../proof";
+import { anchorClaimOf } from "../proof/proof";
 import { checkEpochAnchors, EpochClaim, plural } from "./epoch-anchors";
 import { Deployment } from "../../chain/deploy";
 import { checkPinned, genesisHashOf, genesisPinFinding, PinFinding } from "../security/pin-check";

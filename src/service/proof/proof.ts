@@ -2,14 +2,14 @@
  * Building the portable proof bundle of a stored event from the stores alone: the record, its leaf
  * hash, the audit path read from the epoch's tiles (O(log n), no rebuild), and the anchor.
  */
-import { AnchorClaim, PROOF_MEDIA_TYPE_V2, ProofBundle, base64urlEncode, inclusionProofFromLevels, spkiOfPem, toHex } from "../core";
-import { AnchorRow, EpochRow } from "../store/epoch-store";
-import { ledgerNameOf } from "../chain/contract";
-import { Ledger } from "./ledger";
+import { AnchorClaim, PROOF_MEDIA_TYPE_V2, ProofBundle, base64urlEncode, inclusionProofFromLevels, spkiOfPem, toHex } from "../../core";
+import { AnchorRow, EpochRow } from "../../store/epoch-store";
+import { ledgerNameOf } from "../../chain/contract";
+import { Ledger } from "../ledger";
 import { positionOf, EventPosition } from "./status";
-import { StoredEvent } from "../store/event-store";
-import { Deployment } from "../chain/deploy";
-import { checkPinned, PinError } from "./security/pin-check";
+import { StoredEvent } from "../../store/event-store";
+import { Deployment } from "../../chain/deploy";
+import { checkPinned, PinError } from "../security/pin-check";
 
 /** A bundle, or the status that keeps one from being issued yet. */
 export type ProofResult = { ok: true; bundle: ProofBundle } | { ok: false; position: EventPosition };

@@ -6,9 +6,9 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { Ledger, ledgerDbFile } from "./ledger";
-import { EpochRow, StoredAnchor } from "../store/epoch-store";
-import { StoredEvent } from "../store/event-store";
+import { Ledger, ledgerDbFile } from "../ledger";
+import { EpochRow, StoredAnchor } from "../../store/epoch-store";
+import { StoredEvent } from "../../store/event-store";
 
 /** An event's status. */
 export type EventStatus = "pending" | "sealed" | "anchored" | "confirmed";

@@ -11,21 +11,21 @@ import {
   isCoreError,
   rootFromInclusionProof,
   toHex,
-} from "../core";
-import { nodeHasher } from "../crypto/node-hasher";
-import { verifySourceSig } from "../crypto/source-sig";
+} from "../../core";
+import { nodeHasher } from "../../crypto/node-hasher";
+import { verifySourceSig } from "../../crypto/source-sig";
 import { createHash } from "node:crypto";
-import { anchorContract } from "../chain/contract";
-import { verifyAnchorOnChain } from "../chain/verify-anchor";
-import { ChainError } from "../chain/errors";
-import { safeErrorMessage } from "../chain/provider";
-import { StoreError } from "../store/errors";
-import { Ledger } from "./ledger";
+import { anchorContract } from "../../chain/contract";
+import { verifyAnchorOnChain } from "../../chain/verify-anchor";
+import { ChainError } from "../../chain/errors";
+import { safeErrorMessage } from "../../chain/provider";
+import { StoreError } from "../../store/errors";
+import { Ledger } from "../ledger";
 import { positionOf, EventStatus } from "./status";
 import { anchorClaimOf, auditPathOf } from "./proof";
-import { Deployment } from "../chain/deploy";
-import { providerTransport } from "../chain/verify-anchor";
-import { anchorPinFinding, createCheckpointChecker, deploymentPinFinding, genesisHashOf, genesisPinFinding, pinOrFinding } from "./security/pin-check";
+import { Deployment } from "../../chain/deploy";
+import { providerTransport } from "../../chain/verify-anchor";
+import { anchorPinFinding, createCheckpointChecker, deploymentPinFinding, genesisHashOf, genesisPinFinding, pinOrFinding } from "../security/pin-check";
 
 /** Outcome of verify: verified, failed (tampering found), or not anchored yet. */
 export type VerifyOutcome = "verified" | "failed" | "not-anchored";
