@@ -12,7 +12,7 @@ import { StoreError } from "../store/errors";
 import { loggableError } from "../service/logger";
 import { ClientStore } from "../store/clients";
 import { Ledger } from "../service/ledger";
-import { Ingestor } from "../service/ingest";
+import { Ingestor } from "../service/ingest/ingest";
 import { SecurityRecorder } from "../service/security/security";
 import { installAuth } from "./auth";
 import { problem, PROBLEM_MEDIA_TYPE } from "./problem";

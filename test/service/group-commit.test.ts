@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { openLedger, Ledger } from "../../src/service/ledger";
 import { createApiServices } from "../../src/service/api";
-import { createIngestor } from "../../src/service/ingest";
+import { createIngestor } from "../../src/service/ingest/ingest";
 import { StoreError } from "../../src/store/errors";
 import { loadReceiptKey, receiptPublicKeyFile, verifyReceipt } from "../../src/crypto/receipt-key";
 import { RECEIPT_MEDIA_TYPE_V2, ReceiptV2, inclusionProofLength, isCoreError } from "../../src/core";

@@ -13,7 +13,7 @@ import { openLedger } from "../../service/ledger";
 import { configOf, output } from "../context";
 import { CliExit, EXIT } from "../exit";
 import { StoreError } from "../../store/errors";
-import { assertNotReserved, WriteRefused } from "../../service/write-rules";
+import { assertNotReserved, WriteRefused } from "../../service/ingest/write-rules";
 
 const CHUNK = 1000;
 

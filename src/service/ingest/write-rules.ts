@@ -4,8 +4,8 @@
  * or import can forge, block or exhaust them; an `mes` client bound to sources and sites may write
  * only there (21 CFR 11.10(d),(g): limiting system access to authorised individuals; Annex 11 §12.1).
  */
-import { CoreError, GxpEvent } from "../core";
-import { Client } from "../store/clients";
+import { CoreError, GxpEvent } from "../../core";
+import { Client } from "../../store/clients";
 
 /** Codes of a refused write; each names the rule. */
 export type WriteRuleCode = "EVENT_TYPE_RESERVED" | "SOURCE_RESERVED" | "SOURCE_NOT_ALLOWED" | "SITE_NOT_ALLOWED";

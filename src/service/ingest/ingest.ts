@@ -20,16 +20,16 @@ import {
   bytesEqual,
   receiptGroupRef,
   receiptLeafHash,
-} from "../core";
-import { verifySourceSig } from "../crypto/source-sig";
-import { nodeHasher } from "../crypto/node-hasher";
-import { ReceiptKey, SignedReceipt } from "../crypto/receipt-key";
-import { Client } from "../store/clients";
-import { StoreError } from "../store/errors";
-import { AppendOptions, AppendResult, Receipt as StoreReceipt, StoredEvent, receiptOf as storedEntryOf } from "../store/event-store";
-import { createReceiptGroupStore } from "../store/receipt-groups";
-import { Ledger } from "./ledger";
-import { SecurityRecorder } from "./security/security";
+} from "../../core";
+import { verifySourceSig } from "../../crypto/source-sig";
+import { nodeHasher } from "../../crypto/node-hasher";
+import { ReceiptKey, SignedReceipt } from "../../crypto/receipt-key";
+import { Client } from "../../store/clients";
+import { StoreError } from "../../store/errors";
+import { AppendOptions, AppendResult, Receipt as StoreReceipt, StoredEvent, receiptOf as storedEntryOf } from "../../store/event-store";
+import { createReceiptGroupStore } from "../../store/receipt-groups";
+import { Ledger } from "../ledger";
+import { SecurityRecorder } from "../security/security";
 import { assertInScope, assertNotReserved, isScoped, WriteRefused } from "./write-rules";
 
 /** Options of ingestion. */
