@@ -10,7 +10,7 @@
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { openLedger } from "../src/service/ledger";
+import { openLedger } from "../src/service/app/ledger";
 import { auditLocal } from "../src/service/audit/audit";
 import { leafHashOfText } from "../src/crypto/node-hasher";
 import { copyFixture, fixture } from "./lib/fixture";

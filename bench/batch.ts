@@ -12,7 +12,7 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { openLedger } from "../src/service/ledger";
+import { openLedger } from "../src/service/app/ledger";
 import { verifyBatch } from "../src/service/batch/batch-verify";
 import { startEmbeddedChain } from "../src/chain/embedded-chain";
 import { connect } from "../src/chain/provider";

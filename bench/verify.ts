@@ -62,7 +62,7 @@ export async function benchVerify(events: number, bundles: number, runs: number,
   const s = await servedLedger(f, DEFAULT_SEAL_POLICY.maxEvents, "verify");
   const texts: string[] = [];
   try {
-    const { openLedger } = await import("../src/service/ledger");
+    const { openLedger } = await import("../src/service/app/ledger");
     const ledger = openLedger(s.dir);
     // Only the events sealed before serving: the server appends its own security events after, and
     // those have no anchored epoch yet (GET proof answers 202).

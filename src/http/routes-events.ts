@@ -1,7 +1,7 @@
 /** Writing events: POST /v1/events and POST /v1/events:bulk (role mes). */
 import { FastifyInstance, FastifyReply } from "fastify";
 import { EVENT_SCHEMA } from "../core";
-import { DEFAULT_BULK_BODY_MAX_BYTES } from "../service/config";
+import { DEFAULT_BULK_BODY_MAX_BYTES } from "../service/app/config";
 import { AppDeps } from "./app";
 import { problem, PROBLEM_MEDIA_TYPE } from "./problem";
 

@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { rfc9162, referenceRoot, toHex, buildLevels, inclusionProofFromLevels, verifyInclusion } from "../../src/core";
 import { merkletreeLevels } from "../../src/epoch/sealer";
-import { openLedger } from "../../src/service/ledger";
+import { openLedger } from "../../src/service/app/ledger";
 import { auditPathOf } from "../../src/service/proof/proof";
 import { loadVectors, h } from "../helpers/vectors";
 import { sampleEvents } from "../helpers/events";

@@ -9,8 +9,8 @@ import os from "node:os";
 import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "../../src/http/app";
-import { openLedger, Ledger } from "../../src/service/ledger";
-import { addClient, createApiServices, ApiServices } from "../../src/service/api";
+import { openLedger, Ledger } from "../../src/service/app/ledger";
+import { addClient, createApiServices, ApiServices } from "../../src/service/app/api";
 import { LEDGER_ACTOR, SecurityRecorder } from "../../src/service/security/security";
 import { sampleEvent } from "../helpers/events";
 

@@ -8,7 +8,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { assertEvent, canonicalString, computePayloadHash, GxpEvent, sha256Noble, toHex, utf8 } from "../../src/core";
-import { openLedger } from "../../src/service/ledger";
+import { openLedger } from "../../src/service/app/ledger";
 import { BATCH_VARIANTS, BatchFixture, BatchVariant, bulkChunks, generateBatch } from "../../scripts/batch-fixture";
 import { cliAsync, serve, Served } from "../helpers/process";
 

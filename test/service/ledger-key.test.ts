@@ -7,7 +7,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { generateKeyPairSync } from "node:crypto";
-import { openLedger, loadLedgerKey, Ledger } from "../../src/service/ledger";
+import { openLedger, loadLedgerKey, Ledger } from "../../src/service/app/ledger";
 import { rotateLedgerKey, retiredKeyFile, retiredPublicKeyFile } from "../../src/service/security/ledger-key";
 import { createSecurityRecorder, cliActor } from "../../src/service/security/security";
 import { createCheckpointChecker } from "../../src/service/security/pin-check";

@@ -10,7 +10,7 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { BatchReport } from "../../src/core";
-import { openLedger, Ledger } from "../../src/service/ledger";
+import { openLedger, Ledger } from "../../src/service/app/ledger";
 import { writeDeployment } from "../../src/chain/deploy";
 import { cli } from "../helpers/process";
 import { verifyBatch } from "../../src/service/batch/batch-verify";

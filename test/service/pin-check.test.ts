@@ -7,7 +7,7 @@
 import { expect } from "chai";
 import fs from "node:fs";
 import path from "node:path";
-import { openLedger, Ledger } from "../../src/service/ledger";
+import { openLedger, Ledger } from "../../src/service/app/ledger";
 import { verifyStoredEvent } from "../../src/service/proof/verify-event";
 import { auditLedger, auditChainOf } from "../../src/service/audit/audit";
 import { verifyBatch } from "../../src/service/batch/batch-verify";
@@ -15,7 +15,7 @@ import { buildProof } from "../../src/service/proof/proof";
 import { exportBatch, PackageError } from "../../src/service/batch/batch-package";
 import { PinError } from "../../src/service/security/pin-check";
 import { ensureLedgerPin } from "../../src/service/security/ledger-pin";
-import { createApiServices } from "../../src/service/api";
+import { createApiServices } from "../../src/service/app/api";
 import { createSecurityRecorder } from "../../src/service/security/security";
 import { buildApp } from "../../src/http/app";
 import { providerTransport } from "../../src/chain/verify-anchor";

@@ -7,14 +7,14 @@
 import { expect } from "chai";
 import fs from "node:fs";
 import path from "node:path";
-import { openLedger, Ledger } from "../../src/service/ledger";
-import { createApiServices, ApiServices, addClient } from "../../src/service/api";
+import { openLedger, Ledger } from "../../src/service/app/ledger";
+import { createApiServices, ApiServices, addClient } from "../../src/service/app/api";
 import { LEDGER_ACTOR } from "../../src/service/security/security";
 import { auditLedger } from "../../src/service/audit/audit";
 import { reconcileReceipts, ArchivedReceipt, ReconcileOptions } from "../../src/service/audit/reconcile-receipts";
 import { receiptPublicKeyFile } from "../../src/crypto/receipt-key";
 import { Client } from "../../src/store/clients";
-import { ledgerDbFile } from "../../src/service/ledger";
+import { ledgerDbFile } from "../../src/service/app/ledger";
 import { sampleEvents } from "../helpers/events";
 import { recordOf, rewriteRecord, tamper } from "../helpers/tamper";
 import { useLocalChain } from "../helpers/local-chain";

@@ -7,7 +7,7 @@
 import { expect } from "chai";
 import { randomBytes } from "node:crypto";
 import path from "node:path";
-import { openLedger, Ledger } from "../../src/service/ledger";
+import { openLedger, Ledger } from "../../src/service/app/ledger";
 import { verifyStoredEvent } from "../../src/service/proof/verify-event";
 import { auditLedger, auditLocal, auditChainOf } from "../../src/service/audit/audit";
 import { verifyBatch } from "../../src/service/batch/batch-verify";

@@ -4,8 +4,8 @@
  * of racing it.
  */
 import { Command } from "commander";
-import { openLedger } from "../../service/ledger";
-import { ledgerAnchorer, openAnchoringChainForCli } from "../../service/chain-context";
+import { openLedger } from "../../service/app/ledger";
+import { ledgerAnchorer, openAnchoringChainForCli } from "../../service/app/chain-context";
 import { leaseHolder, createLease } from "../../store/lease";
 import { AnchorRow } from "../../store/epoch-store";
 import { StoreError } from "../../store/errors";

@@ -6,10 +6,10 @@
  * holds the key it started with. The private key is never printed.
  */
 import { Command } from "commander";
-import { openLedger } from "../../service/ledger";
+import { openLedger } from "../../service/app/ledger";
 import { rotateLedgerKey } from "../../service/security/ledger-key";
 import { createSecurityRecorder, cliActor } from "../../service/security/security";
-import { openAnchoringChainForCli } from "../../service/chain-context";
+import { openAnchoringChainForCli } from "../../service/app/chain-context";
 import { keyRegistrar, registerLedgerKeyOnChain } from "../../service/security/ledger-pin";
 import { currentPin, keyRegistrations, ledgerKeys } from "../../store/pin-store";
 import { leaseHolder, createLease } from "../../store/lease";

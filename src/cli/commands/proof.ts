@@ -2,7 +2,7 @@
 import fs from "node:fs";
 import { Command } from "commander";
 import { bundleToJSON } from "../../core";
-import { openLedger } from "../../service/ledger";
+import { openLedger } from "../../service/app/ledger";
 import { buildProof } from "../../service/proof/proof";
 import { PinError } from "../../service/security/pin-check";
 import { readDeployment } from "../../chain/deploy";

@@ -6,8 +6,8 @@ import path from "node:path";
 import { Command } from "commander";
 import { configOf } from "../context";
 import { CliExit, EXIT } from "../exit";
-import type { Ledger } from "../../service/ledger";
-import type { ChainContext } from "../../service/chain-context";
+import type { Ledger } from "../../service/app/ledger";
+import type { ChainContext } from "../../service/app/chain-context";
 
 /**
  * Before the chain is opened: the key file must be the ledger's recorded key (a changed or missing
@@ -16,7 +16,7 @@ import type { ChainContext } from "../../service/chain-context";
  * @throws CliExit FAILED naming the code (LEDGER_KEY_CHANGED, LEDGER_KEY_MISSING)
  */
 async function startupKeyCheck(ledger: Ledger, dataDir: string): Promise<string> {
-  const [{ loadLedgerKey }, { StoreError }] = await Promise.all([import("../../service/ledger"), import("../../store/errors")]);
+  const [{ loadLedgerKey }, { StoreError }] = await Promise.all([import("../../service/app/ledger"), import("../../store/errors")]);
   try {
     return loadLedgerKey(ledger.db, dataDir).keyId;
   } catch (e) {
@@ -74,13 +74,13 @@ export function serveCommand(): Command {
           import("../../chain/verify-anchor"),
           import("../../http/app"),
           import("../../http/server"),
-          import("../../service/ledger"),
-          import("../../service/chain-context"),
-          import("../../service/runner"),
-          import("../../service/readiness"),
-          import("../../service/api"),
-          import("../../service/metrics"),
-          import("../../service/logger"),
+          import("../../service/app/ledger"),
+          import("../../service/app/chain-context"),
+          import("../../service/app/runner"),
+          import("../../service/app/readiness"),
+          import("../../service/app/api"),
+          import("../../service/app/metrics"),
+          import("../../service/app/logger"),
           import("../../core"),
         ]);
       prepareEventValidation();

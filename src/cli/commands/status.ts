@@ -1,6 +1,6 @@
 /** `status`: events, pending, epochs and anchors at a glance. */
 import { Command } from "commander";
-import { openLedger } from "../../service/ledger";
+import { openLedger } from "../../service/app/ledger";
 import { fileModeWarnings, summarise } from "../../service/proof/status";
 import { readDeployment } from "../../chain/deploy";
 import { currentPin } from "../../store/pin-store";

@@ -4,10 +4,10 @@
  * anchored with the confirmations required, 2 unknown batch, 3 chain unreachable.
  */
 import { Command } from "commander";
-import { openLedger, Ledger } from "../../service/ledger";
-import { LedgerConfig } from "../../service/config";
+import { openLedger, Ledger } from "../../service/app/ledger";
+import { LedgerConfig } from "../../service/app/config";
 import { BatchReport } from "../../core";
-import { openReadChain } from "../../service/chain-context";
+import { openReadChain } from "../../service/app/chain-context";
 import { verifyBatch } from "../../service/batch/batch-verify";
 import { providerTransport } from "../../chain/verify-anchor";
 import { JsonRpcProvider } from "ethers";

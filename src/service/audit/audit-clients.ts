@@ -2,7 +2,7 @@
  * The clients half of `audit` (issue 12): the `clients` and `client_scopes` tables are not ledger
  * records, so a file-level edit of them (an injected client, a replaced token, a revocation undone,
  * a widened scope) changes no leaf. What makes them checkable is that every client change commits
- * in one transaction with the ledger's own `security.event` (src/service/api.ts), which *is* a
+ * in one transaction with the ledger's own `security.event` (src/service/app/api.ts), which *is* a
  * record, sealed and anchored: `client.added` names the client, its role, signing key, scope and a
  * commitment to its token's hash; `client.revoked` and `client.scoped` follow. Audit replays those
  * events and compares the tables with what they say.

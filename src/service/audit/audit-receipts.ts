@@ -25,7 +25,7 @@ import { recordedKeyLookup } from "../security/pin-check";
 
 /** The migration that introduced receipt groups. */
 const RECEIPT_GROUPS_MIGRATION = "2026-11-26-02-receipt-groups";
-/** The client name the ledger's own events carry (src/service/security.ts). */
+/** The client name the ledger's own events carry (src/service/security/security.ts). */
 const LEDGER_CLIENT = "gxp-ledger";
 /** Missing sequence numbers named per group, at most. */
 const NAMED = 10;

@@ -30,7 +30,7 @@ import { Worker } from "node:worker_threads";
 import { JsonRpcProvider } from "ethers";
 import { anchorContract } from "../../chain/contract";
 import { toHex } from "../../core";
-import { Ledger } from "../ledger";
+import { Ledger } from "../app/ledger";
 import { AuditFinding, EpochDb, LocalAudit, ScanInput, ScanResult, auditLocal, mergeScans, readEpochs, scanRange } from "./audit-scan";
 import { Deployment } from "../../chain/deploy";
 import { providerTransport } from "../../chain/verify-anchor";
@@ -199,7 +199,7 @@ export async function auditLedger(ledger: Ledger, opts: AuditOptions = {}): Prom
 }
 
 /**
- * The ledger's pin (src/service/pin-check.ts), locally: the pin present when anchors are, every
+ * The ledger's pin (src/service/security/pin-check.ts), locally: the pin present when anchors are, every
  * anchors row ever recorded (superseded ones too) and the deployment file naming the pinned chain,
  * contract and ledger id, every sealed epoch's checkpoint signed by a recorded ledger key.
  */

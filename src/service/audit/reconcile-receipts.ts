@@ -15,7 +15,7 @@ import { bytesEqual, fromHex, Receipt, toHex } from "../../core";
 import { nodeHasher } from "../../crypto/node-hasher";
 import { verifyReceipt } from "../../crypto/receipt-key";
 import { Deployment } from "../../chain/deploy";
-import { Ledger } from "../ledger";
+import { Ledger } from "../app/ledger";
 import { positionOf } from "../proof/status";
 import { verifyStoredEvent, VerifyReport } from "../proof/verify-event";
 

@@ -31,7 +31,7 @@ import {
 } from "../../core";
 import { nodeHasher } from "../../crypto/node-hasher";
 import { buildProof } from "../proof/proof";
-import { Ledger } from "../ledger";
+import { Ledger } from "../app/ledger";
 import { batchReportHtml } from "./batch-html";
 import { checkEpochAnchors, EpochClaim } from "./epoch-anchors";
 
@@ -166,7 +166,7 @@ export function exportBatch(ledger: Ledger, report: BatchReport, dir: string, ke
     try {
       r = buildProof(ledger, ev);
     } catch (e) {
-      // The ledger's pin (src/service/pin-check.ts): no package of epochs it cannot show as its own.
+      // The ledger's pin (src/service/security/pin-check.ts): no package of epochs it cannot show as its own.
       if (e instanceof PinError) throw new PackageError("BATCH_INTEGRITY_FAILED", `batch ${report.batchId}, event ${t.eventId}: ${e.message}; no package is made of a record the ledger cannot show as its own`);
       throw e;
     }

@@ -22,7 +22,7 @@ import {
 import { leafHashOfText, nodeHasher } from "../../crypto/node-hasher";
 import { verifySourceSig } from "../../crypto/source-sig";
 import { EpochRow, TILE_WIDTH } from "../../store/epoch-store";
-import { Ledger } from "../ledger";
+import { Ledger } from "../app/ledger";
 import { anchorClaimOf } from "../proof/proof";
 import { checkEpochAnchors, EpochClaim, plural } from "./epoch-anchors";
 import { Deployment } from "../../chain/deploy";

@@ -28,7 +28,7 @@ import { Client } from "../../store/clients";
 import { StoreError } from "../../store/errors";
 import { AppendOptions, AppendResult, Receipt as StoreReceipt, StoredEvent, receiptOf as storedEntryOf } from "../../store/event-store";
 import { createReceiptGroupStore } from "../../store/receipt-groups";
-import { Ledger } from "../ledger";
+import { Ledger } from "../app/ledger";
 import { SecurityRecorder } from "../security/security";
 import { assertInScope, assertNotReserved, isScoped, WriteRefused } from "./write-rules";
 

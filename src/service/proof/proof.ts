@@ -5,7 +5,7 @@
 import { AnchorClaim, PROOF_MEDIA_TYPE_V2, ProofBundle, base64urlEncode, inclusionProofFromLevels, spkiOfPem, toHex } from "../../core";
 import { AnchorRow, EpochRow } from "../../store/epoch-store";
 import { ledgerNameOf } from "../../chain/contract";
-import { Ledger } from "../ledger";
+import { Ledger } from "../app/ledger";
 import { positionOf, EventPosition } from "./status";
 import { StoredEvent } from "../../store/event-store";
 import { Deployment } from "../../chain/deploy";

@@ -6,7 +6,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { Ledger, ledgerDbFile } from "../ledger";
+import { Ledger, ledgerDbFile } from "../app/ledger";
 import { EpochRow, StoredAnchor } from "../../store/epoch-store";
 import { StoredEvent } from "../../store/event-store";
 

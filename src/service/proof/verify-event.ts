@@ -20,7 +20,7 @@ import { verifyAnchorOnChain } from "../../chain/verify-anchor";
 import { ChainError } from "../../chain/errors";
 import { safeErrorMessage } from "../../chain/provider";
 import { StoreError } from "../../store/errors";
-import { Ledger } from "../ledger";
+import { Ledger } from "../app/ledger";
 import { positionOf, EventStatus } from "./status";
 import { anchorClaimOf, auditPathOf } from "./proof";
 import { Deployment } from "../../chain/deploy";
@@ -49,7 +49,7 @@ export interface VerifyReport {
 /**
  * Verifies a stored event: every local check first, then the chain, which `chain` connects to only
  * when the local checks pass and the event is anchored (so tampering is named even with the chain down).
- * The local checks include the ledger's pin (src/service/pin-check.ts): the epoch's checkpoint
+ * The local checks include the ledger's pin (src/service/security/pin-check.ts): the epoch's checkpoint
  * signature, its anchors row and `deployment` (chain/deployment.json, when given) against the pinned
  * chain, contract and ledger id; the chain asked must have the pinned genesis block.
  * @throws ChainError CHAIN_UNREACHABLE when the chain cannot be asked

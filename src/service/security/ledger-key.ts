@@ -9,7 +9,7 @@ import path from "node:path";
 import { createPrivateKey, createPublicKey } from "node:crypto";
 import { keyIdOf, loadReceiptKey, receiptKeyFile, receiptPublicKeyFile, ReceiptKey } from "../../crypto/receipt-key";
 import { currentLedgerKey, insertLedgerKey } from "../../store/pin-store";
-import { Ledger } from "../ledger";
+import { Ledger } from "../app/ledger";
 import { SecurityRecorder, SecurityActor } from "./security";
 
 /** Where retired keys are kept. */

@@ -17,7 +17,7 @@ import { StoreError } from "../../store/errors";
 import { currentPin, insertKeyRegistration, insertPin, keyRegistration, LedgerPin, StoredPin } from "../../store/pin-store";
 import { providerTransport } from "../../chain/verify-anchor";
 import { Deployment } from "../../chain/deploy";
-import { Ledger } from "../ledger";
+import { Ledger } from "../app/ledger";
 import { SecurityRecorder } from "./security";
 import { anchorPinFinding, genesisHashOf, pinText } from "./pin-check";
 

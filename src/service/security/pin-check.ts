@@ -84,7 +84,7 @@ export function pinOrFinding(db: Db): { pin?: StoredPin; finding?: PinFinding } 
 /**
  * The pin table is append-only against UPDATE and DELETE, not INSERT: a later row is a re-pin only
  * when it keeps the first pin's chain id, contract and ledger id, is a development pin, and the
- * ledger itself recorded a matching `ledger.repinned` security event (src/service/ledger-pin.ts).
+ * ledger itself recorded a matching `ledger.repinned` security event (src/service/security/ledger-pin.ts).
  * Any other later row was written into the file.
  */
 function pinRowsFinding(db: Db): PinFinding | undefined {

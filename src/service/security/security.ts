@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import os from "node:os";
 import { GxpEvent } from "../../core";
 import { StoreError } from "../../store/errors";
-import { Ledger } from "../ledger";
+import { Ledger } from "../app/ledger";
 
 /** Who did it: a person at the CLI, or the ledger itself. */
 export interface SecurityActor {

@@ -4,7 +4,7 @@
  * credentials or an event's content); the redaction here is the second line of defence for fields
  * that must never reach the log even if a caller passes them by mistake.
  */
-import { safeErrorMessage } from "../chain/redact";
+import { safeErrorMessage } from "../../chain/redact";
 import pino, { DestinationStream, Logger } from "pino";
 
 /**

@@ -4,14 +4,14 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { StoreError } from "../store/errors";
-import { leafHashOfText, nodeHasher, randomSalt } from "../crypto/node-hasher";
-import { openDatabase, Db } from "../store/sqlite";
-import { createEventStore, EventStore } from "../store/event-store";
-import { createEpochStore, EpochStore } from "../store/epoch-store";
-import { createSealer, CheckpointSigner, Sealer, SealPolicy, DEFAULT_SEAL_POLICY } from "../epoch/sealer";
-import { loadReceiptKey, ReceiptKey, receiptKeyFile } from "../crypto/receipt-key";
-import { currentLedgerKey } from "../store/pin-store";
+import { StoreError } from "../../store/errors";
+import { leafHashOfText, nodeHasher, randomSalt } from "../../crypto/node-hasher";
+import { openDatabase, Db } from "../../store/sqlite";
+import { createEventStore, EventStore } from "../../store/event-store";
+import { createEpochStore, EpochStore } from "../../store/epoch-store";
+import { createSealer, CheckpointSigner, Sealer, SealPolicy, DEFAULT_SEAL_POLICY } from "../../epoch/sealer";
+import { loadReceiptKey, ReceiptKey, receiptKeyFile } from "../../crypto/receipt-key";
+import { currentLedgerKey } from "../../store/pin-store";
 
 /** An open ledger. */
 export interface Ledger {

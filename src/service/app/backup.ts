@@ -12,9 +12,9 @@
 import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
-import { StoreError } from "../store/errors";
-import { openDatabase } from "../store/sqlite";
-import { Deployment, readDeployment, writeDeployment } from "../chain/deploy";
+import { StoreError } from "../../store/errors";
+import { openDatabase } from "../../store/sqlite";
+import { Deployment, readDeployment, writeDeployment } from "../../chain/deploy";
 import { ledgerDbFile } from "./ledger";
 
 /** What a backup or a restore copied. */

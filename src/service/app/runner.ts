@@ -19,15 +19,15 @@
  * anchored, counted in gxp_ledger_anchor_promises_missed_total and recorded once per missed promise
  * (keyed by the first overdue seq, so also once across restarts) as a `security.event`.
  */
-import { leaseHolder, createLease, Lease } from "../store/lease";
+import { leaseHolder, createLease, Lease } from "../../store/lease";
 import { Ledger } from "./ledger";
 import { ChainContext, ledgerAnchorer } from "./chain-context";
 import { Metrics } from "./metrics";
-import { safeErrorMessage } from "../chain/provider";
-import { PreemptedEpoch, preemptedEpochOf } from "../chain/errors";
-import { createSecurityRecorder } from "./security/security";
+import { safeErrorMessage } from "../../chain/provider";
+import { PreemptedEpoch, preemptedEpochOf } from "../../chain/errors";
+import { createSecurityRecorder } from "../security/security";
 import { ANCHOR_BACKOFF, backoffDelay } from "./backoff";
-import { MissedAnchorPromise, missedAnchorPromise } from "../store/receipt-groups";
+import { MissedAnchorPromise, missedAnchorPromise } from "../../store/receipt-groups";
 
 type Log = (level: "debug" | "info" | "warn" | "error", msg: string, info?: Record<string, unknown>) => void;
 

@@ -4,14 +4,14 @@
  * the data directory. With an RPC URL, the configured contract and anchorer key are used and checked.
  */
 import { JsonRpcProvider, Signer, Wallet } from "ethers";
-import { connect, redactUrl } from "../chain/provider";
-import { ChainError } from "../chain/errors";
-import { anchorContract, AnchorContract, ledgerIdOf } from "../chain/contract";
-import { Deployment, deployLedger, deploymentPresent, readDeployment, writeDeployment } from "../chain/deploy";
-import { devWallet, DEV_ACCOUNT, publicDevKeyIndex } from "../chain/dev-keys";
-import { confirmationsWarning, finalityOf } from "../chain/finality";
-import { startEmbeddedChain, EmbeddedChain } from "../chain/embedded-chain";
-import { createAnchorer, Anchorer, AnchorerDeps } from "../chain/anchorer";
+import { connect, redactUrl } from "../../chain/provider";
+import { ChainError } from "../../chain/errors";
+import { anchorContract, AnchorContract, ledgerIdOf } from "../../chain/contract";
+import { Deployment, deployLedger, deploymentPresent, readDeployment, writeDeployment } from "../../chain/deploy";
+import { devWallet, DEV_ACCOUNT, publicDevKeyIndex } from "../../chain/dev-keys";
+import { confirmationsWarning, finalityOf } from "../../chain/finality";
+import { startEmbeddedChain, EmbeddedChain } from "../../chain/embedded-chain";
+import { createAnchorer, Anchorer, AnchorerDeps } from "../../chain/anchorer";
 import { Ledger } from "./ledger";
 import { LedgerConfig } from "./config";
 

@@ -3,7 +3,7 @@
  * No I/O here, so it is unit-testable and the README's table can be checked against it.
  */
 import path from "node:path";
-import { SealPolicy } from "../epoch/sealer";
+import { SealPolicy } from "../../epoch/sealer";
 
 /** Everything a ledger process needs to know. */
 export interface LedgerConfig {

@@ -4,11 +4,11 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { Client, ClientStore, createClientStore, Role, ScopeInput, SigningAlg, tokenHash } from "../store/clients";
-import { tokenCommitment } from "./audit/audit-clients";
+import { Client, ClientStore, createClientStore, Role, ScopeInput, SigningAlg, tokenHash } from "../../store/clients";
+import { tokenCommitment } from "../audit/audit-clients";
 import { Ledger, loadLedgerKey } from "./ledger";
-import { createIngestor, Ingestor } from "./ingest/ingest";
-import { createSecurityRecorder, SecurityRecorder, SecurityActor, LEDGER_ACTOR } from "./security/security";
+import { createIngestor, Ingestor } from "../ingest/ingest";
+import { createSecurityRecorder, SecurityRecorder, SecurityActor, LEDGER_ACTOR } from "../security/security";
 
 /** The API's dependencies. */
 export interface ApiServices {
