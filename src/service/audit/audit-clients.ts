@@ -12,7 +12,7 @@
  */
 import { createHash } from "node:crypto";
 import { Db } from "../../store/sqlite";
-import { AuditFinding } from "./audit-scan";
+import { AuditFinding } from "./audit-findings";
 
 /** Domain label of a token commitment. */
 const TOKEN_COMMITMENT_LABEL = "gxp-ledger client token v1\n";

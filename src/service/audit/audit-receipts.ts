@@ -20,7 +20,7 @@ import { buildLevelBytes } from "../../core/merkle/tree";
 import { leafHashOfText, nodeHasher } from "../../crypto/node-hasher";
 import { Db } from "../../store/sqlite";
 import { ReceiptGroupDbRow } from "../../store/receipt-groups";
-import { AuditFinding } from "./audit-scan";
+import { AuditFinding } from "./audit-findings";
 import { recordedKeyLookup } from "../security/pin-check";
 
 /** The migration that introduced receipt groups. */

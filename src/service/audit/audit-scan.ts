@@ -6,146 +6,22 @@
  *
  * The scan reads each chunk of events in one statement, its records as one blob, and never parses a
  * record: the canonical form (RFC 8785 §3.2.3: members sorted) puts `batchLink` first and `seq` last
- * but `submittedBy`, so the fields audit needs are found by position and compared as bytes. Each
- * epoch's leaves are kept back to back and compared with its tiles as whole buffers; only a
- * difference is walked hash by hash to name every finding. Nothing here imports ethers or the
- * core's index, so a worker starts fast.
+ * but `submittedBy`, so the fields audit needs are found by position and compared as bytes
+ * (audit-record-bytes.ts). Each epoch's leaves are kept back to back and compared with its tiles as
+ * whole buffers; only a difference is walked hash by hash to name every finding (audit-epoch.ts).
+ * Nothing here imports ethers or the core's index, so a worker starts fast.
  */
 // The core's modules, not its index (which loads the event schemas: ~0.25 s more per worker thread).
 import { HASH_LENGTH } from "../../core/merkle/hasher";
-import { buildLevelBytes } from "../../core/merkle/tree";
 import { toHex } from "../../core/hex";
-import { nodeHasher, sha256OneShot } from "../../crypto/node-hasher";
-import { TILE_WIDTH } from "../../store/epoch-store";
+import { sha256OneShot } from "../../crypto/node-hasher";
 import { Db } from "../../store/sqlite";
-// A type only: nothing of pin-check is loaded into audit's worker threads.
-import type { PinCheckCode } from "../security/pin-check";
+import { checkEpoch, EpochDb, EpochLeaves } from "./audit-epoch";
+import { AuditFinding } from "./audit-findings";
+import { batchLinkOf, hexAt, holds, intAt, latin1Of, linkText, SEQ_KEY } from "./audit-record-bytes";
 
-/** What a finding is about. */
-export type AuditFindingCode =
-  | "EVENT_RECORD_ALTERED"
-  | "EVENT_ROW_MISMATCH"
-  | "EVENT_RECORD_UNREADABLE"
-  | "SEQUENCE_GAP"
-  | "EVENT_OUTSIDE_EPOCHS"
-  | "EPOCH_RANGE_BROKEN"
-  | "EPOCH_EVENT_MISSING"
-  | "EPOCH_LEAF_MISMATCH"
-  | "EPOCH_TREE_ALTERED"
-  | "EPOCH_ROOT_MISMATCH"
-  | "BATCH_CHAIN_BROKEN"
-  | "ANCHOR_MISSING_ON_CHAIN"
-  | "ANCHOR_ROOT_MISMATCH"
-  | "ANCHOR_RANGE_MISMATCH"
-  | "ANCHOR_EPOCH_MISSING_LOCALLY"
-  | "ANCHOR_TX_MISSING"
-  | "ANCHOR_BLOCK_MISMATCH"
-  | PinCheckCode
-  | "RECEIPT_GROUP_ROOT_MISMATCH"
-  | "RECEIPT_GROUP_SIGNATURE_INVALID"
-  | "RECEIPT_GROUP_EVENT_MISSING"
-  | "RECEIPT_GROUP_RANGE_BROKEN"
-  | "EVENT_WITHOUT_RECEIPT_GROUP"
-  | "CLIENT_NOT_RECORDED"
-  | "CLIENT_NOT_AS_RECORDED";
-
-/** One finding: what is wrong, and which event, epoch or anchor it concerns. */
-export interface AuditFinding {
-  code: AuditFindingCode;
-  message: string;
-  seq?: number;
-  eventId?: string;
-  epoch?: number;
-  batchId?: string;
-  anchorTx?: string;
-  /** The anchors row's id, for findings about one. */
-  anchorId?: number;
-}
-
-// Audit reads a chunk's records as bytes and never decodes them: the text it looks for is written
-// with one character per byte (latin1Of spells UTF-8 text so), compared with the bytes char by char.
-const BATCH_HEAD = '{"batchLink":{"batchSeq":';
-const PREV_NULL = ',"prevLeafHash":null}';
-const PREV_HASH = ',"prevLeafHash":"0x';
-const SEQ_KEY = Buffer.from('"seq":');
-const HEX = "0123456789abcdef";
 /** Events per chunk read (one statement, one row). */
 const CHUNK = 1_000;
-
-/** An epoch row as audit reads it. */
-export interface EpochDb {
-  epoch: number;
-  firstSeq: number;
-  size: number;
-  root: Buffer;
-}
-
-/** Reads the decimal digits at `at` of `b`; value -1 when there are none. */
-function intAt(b: Uint8Array, at: number): { value: number; end: number } {
-  let v = 0;
-  let i = at;
-  for (let c = b[i]; c >= 0x30 && c <= 0x39; c = b[++i]) v = v * 10 + (c - 0x30);
-  return { value: i === at ? -1 : v, end: i };
-}
-
-/** `s` as the latin1 string of its UTF-8 bytes, one character per byte (itself when ASCII). */
-const latin1Of = (s: string): string => (/[^\x00-\x7f]/.test(s) ? Buffer.from(s, "utf8").toString("latin1") : s);
-
-/** Whether the bytes [at, end) of `b` start with `s` (one character per byte). */
-function hasAt(b: Uint8Array, at: number, end: number, s: string): boolean {
-  if (at + s.length > end) return false;
-  for (let k = 0; k < s.length; k++) if (b[at + k] !== s.charCodeAt(k)) return false;
-  return true;
-}
-
-/**
- * Whether the record at [start, end) of `b` contains `needle` (latin1Of form). `hint` holds where
- * the needle sat in the last record it was found in, relative to its start: records of one source
- * share their layout, so most lookups are one comparison there, and a miss searches the record.
- */
-function holds(b: Buffer, start: number, end: number, needle: string, hint: { at: number }): boolean {
-  if (hasAt(b, start + hint.at, end, needle)) return true;
-  const at = b.indexOf(needle, start, "latin1");
-  if (at < 0 || at + needle.length > end) return false;
-  hint.at = at - start;
-  return true;
-}
-
-/** Whether `b` holds the lowercase hex of `hash` at `at` (the 64 characters of a prevLeafHash). */
-function hexAt(b: Uint8Array, at: number, end: number, hash: Uint8Array): boolean {
-  if (at + 2 * hash.length > end) return false;
-  for (let k = 0; k < hash.length; k++) if (b[at + 2 * k] !== HEX.charCodeAt(hash[k] >> 4) || b[at + 2 * k + 1] !== HEX.charCodeAt(hash[k] & 15)) return false;
-  return true;
-}
-
-/** A record's batch link: its batchSeq and where its prevLeafHash hex starts (-1 for null). */
-interface LinkAt {
-  batchSeq: number;
-  prevAt: number;
-}
-
-/** The batch link of the canonical record at [start, end) of `b`, from its first bytes; undefined when it has none. */
-function batchLinkOf(b: Uint8Array, start: number, end: number): LinkAt | undefined | "bad" {
-  if (!hasAt(b, start, end, BATCH_HEAD)) return undefined;
-  const { value, end: after } = intAt(b, start + BATCH_HEAD.length);
-  if (value < 0) return "bad";
-  if (hasAt(b, after, end, PREV_NULL)) return { batchSeq: value, prevAt: -1 };
-  if (hasAt(b, after, end, PREV_HASH)) return { batchSeq: value, prevAt: after + PREV_HASH.length };
-  return "bad";
-}
-
-/** The link as batchFinding and the merge read it (the hex as the record has it, 64 characters at most). */
-const linkText = (bytes: Buffer, end: number, l: LinkAt) => ({ batchSeq: l.batchSeq, prevLeafHash: l.prevAt < 0 ? null : bytes.toString("utf8", l.prevAt, Math.min(l.prevAt + 64, end)) });
-
-/** RFC 9162 levels bottom-up over leaf hashes back to back, the odd last node carried up (the layout the sealer stores). */
-const levelsOf = (leaves: Buffer): Buffer[] => buildLevelBytes(nodeHasher, leaves).map((l) => Buffer.from(l.buffer, l.byteOffset, l.byteLength));
-
-/** The root of `levels` as a buffer of its own (roots cross threads: a view would carry its whole level). */
-function rootOf(levels: Buffer[]): Buffer {
-  const root = Buffer.alloc(HASH_LENGTH);
-  root.set(levels[0].length === 0 ? nodeHasher.emptyRoot() : levels[levels.length - 1].subarray(0, HASH_LENGTH));
-  return root;
-}
 
 /** The first link of a batch seen in a range: checked against the previous range's tail on merge. */
 export interface BatchHead {
@@ -402,92 +278,4 @@ export function auditLocal(db: Db, opts: { onProgress?: (done: number, total: nu
     mergeScans([scanRange(db, { epochs, from: Number.MIN_SAFE_INTEGER, to: Number.MAX_SAFE_INTEGER, sealedEnd }, onCount, opts.progressEvery)], out);
   })();
   return out;
-}
-
-/** An epoch's events as the scan saw them, by index in the epoch. */
-interface EpochLeaves {
-  e: EpochDb;
-  /** Stored leaf hashes, back to back (zeros where none or not 32 bytes long). */
-  stored: Buffer;
-  /** Leaf hashes recomputed from the records, back to back. */
-  computed: Buffer;
-  /** 1 where the event is stored. */
-  present: Uint8Array;
-  /** How many events are stored. */
-  count: number;
-  ids: (string | undefined)[];
-  /** Stored leaf hashes that are not 32 bytes long, by index. */
-  odd: Map<number, Buffer>;
-}
-
-/**
- * Checks one epoch: its events against its level-0 tiles, its stored tree, and its root. Whole
- * buffers are compared first; only where they differ is the epoch walked node by node to name
- * every finding.
- */
-function checkEpoch(ep: EpochLeaves, tiles: [number, number, Buffer][], findings: AuditFinding[], roots: Map<number, Buffer>): void {
-  const { e, stored, computed, present, ids, odd } = ep;
-  const byLevel: Buffer[][] = [];
-  for (const [level, tile, hashes] of tiles) (byLevel[level] ??= [])[tile] = hashes;
-  // The stored leaves: the level-0 tiles in order, whole hashes only.
-  const parts: Buffer[] = [];
-  for (const t of byLevel[0] ?? []) if (t) parts.push(t.subarray(0, t.length - (t.length % HASH_LENGTH)));
-  const tileLeaves = parts.length === 1 ? parts[0] : Buffer.concat(parts);
-  const tileCount = tileLeaves.length / HASH_LENGTH;
-  if (tileCount !== e.size) {
-    findings.push({ code: "EPOCH_TREE_ALTERED", epoch: e.epoch, message: `epoch ${e.epoch}: its stored tree has ${tileCount} leaves, the epoch says ${e.size}: stored tree nodes were altered` });
-  }
-  const missing = e.size - ep.count;
-  const leafAt = (b: Buffer, i: number) => b.subarray(i * HASH_LENGTH, (i + 1) * HASH_LENGTH);
-  if (missing > 0 || odd.size > 0 || tileCount !== e.size || !stored.equals(tileLeaves)) {
-    for (let i = 0; i < e.size; i++) {
-      const seq = e.firstSeq + i;
-      if (!present[i]) {
-        findings.push({ code: "EPOCH_EVENT_MISSING", epoch: e.epoch, seq, message: `epoch ${e.epoch}: event seq ${seq} is missing: it was deleted` });
-      } else if (i < tileCount) {
-        const s = odd.get(i) ?? leafAt(stored, i);
-        if (!s.equals(leafAt(tileLeaves, i))) {
-          findings.push({
-            code: "EPOCH_LEAF_MISMATCH",
-            epoch: e.epoch,
-            seq,
-            eventId: ids[i],
-            message: `epoch ${e.epoch}: event ${ids[i]} (seq ${seq}) has leaf ${toHex(s)} but the epoch tree has ${toHex(leafAt(tileLeaves, i))} at index ${i}: the event or the tree was altered`,
-          });
-        }
-      }
-    }
-  }
-  const leavesAgree = tileCount === e.size && missing === 0 && computed.equals(tileLeaves);
-  // Every stored level against the levels rebuilt from the stored leaves (proofs read these tiles).
-  const levels = levelsOf(tileLeaves);
-  const tileBytes = TILE_WIDTH * HASH_LENGTH;
-  for (let l = 1; l < levels.length; l++) {
-    const want = levels[l];
-    const tilesL = byLevel[l] ?? [];
-    const wantTiles = Math.ceil(want.length / tileBytes);
-    for (let t = 0; t < Math.max(wantTiles, tilesL.length); t++) {
-      const got = tilesL[t];
-      const part = want.subarray(t * tileBytes, (t + 1) * tileBytes);
-      if (got && got.equals(part)) continue;
-      let bad = -1;
-      for (let k = 0; k < part.length / HASH_LENGTH && bad < 0; k++) {
-        if (!got || got.length < (k + 1) * HASH_LENGTH || got.compare(part, k * HASH_LENGTH, (k + 1) * HASH_LENGTH, k * HASH_LENGTH, (k + 1) * HASH_LENGTH) !== 0) bad = k;
-      }
-      findings.push({
-        code: "EPOCH_TREE_ALTERED",
-        epoch: e.epoch,
-        message: `epoch ${e.epoch}: stored tree level ${l} tile ${t} differs from the tree rebuilt from its leaves${bad >= 0 ? ` (first at node ${t * TILE_WIDTH + bad})` : ""}: a stored tree node was altered`,
-      });
-    }
-  }
-  const root = leavesAgree ? rootOf(levels) : missing === 0 ? rootOf(levelsOf(computed)) : undefined;
-  if (root) roots.set(e.epoch, root);
-  if (!root || !root.equals(e.root)) {
-    findings.push({
-      code: "EPOCH_ROOT_MISMATCH",
-      epoch: e.epoch,
-      message: `epoch ${e.epoch}: ${root ? `root rebuilt from its events is ${toHex(root)}` : "its root cannot be rebuilt (events missing)"}, stored root is ${toHex(e.root)}`,
-    });
-  }
 }

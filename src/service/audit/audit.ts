@@ -31,7 +31,9 @@ import { JsonRpcProvider } from "ethers";
 import { anchorContract } from "../../chain/contract";
 import { toHex } from "../../core";
 import { Ledger } from "../app/ledger";
-import { AuditFinding, EpochDb, LocalAudit, ScanInput, ScanResult, auditLocal, mergeScans, readEpochs, scanRange } from "./audit-scan";
+import { AuditFinding } from "./audit-findings";
+import { EpochDb } from "./audit-epoch";
+import { LocalAudit, ScanInput, ScanResult, auditLocal, mergeScans, readEpochs, scanRange } from "./audit-scan";
 import { Deployment } from "../../chain/deploy";
 import { providerTransport } from "../../chain/verify-anchor";
 import { anchorPinFinding, createCheckpointChecker, deploymentPinFinding, genesisHashOf, genesisPinFinding, pinOrFinding } from "../security/pin-check";
@@ -39,7 +41,8 @@ import { StoredPin } from "../../store/pin-store";
 import { auditReceiptGroups } from "./audit-receipts";
 import { auditClients } from "./audit-clients";
 
-export { AuditFinding, AuditFindingCode, auditLocal } from "./audit-scan";
+export { AuditFinding, AuditFindingCode } from "./audit-findings";
+export { auditLocal } from "./audit-scan";
 
 /** What `audit` reads from the chain (a thin adapter over the contract and the provider). */
 export interface AuditChain {
