@@ -10,7 +10,6 @@ export * from "./merkle/hasher";
 export * from "./merkle/inclusion";
 export * from "./merkle/consistency";
 export * from "./merkle/tree";
-export * from "./merkle/reference";
 export * from "./event/types";
 export * from "./event/schema";
 export { REQUIRED_REF } from "./event/data-schemas";

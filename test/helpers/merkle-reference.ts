@@ -3,7 +3,7 @@
  * SUBPROOF). Deliberately recursive and slow: tests use it as the oracle that the fast code and
  * merkletreejs are compared with.
  */
-import { Hasher } from "./hasher";
+import { Hasher } from "../../src/core/merkle/hasher";
 
 /** Largest power of two strictly smaller than n (n > 1). */
 export function largestPowerOfTwoBelow(n: number): number {
