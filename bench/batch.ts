@@ -22,7 +22,7 @@ import { anchorContract } from "../src/chain/contract";
 import { createAnchorer } from "../src/chain/anchorer";
 import { providerTransport } from "../src/chain/verify-anchor";
 import { leafHashOfText } from "../src/crypto/node-hasher";
-import { generateBatch } from "../scripts/batch-fixture";
+import { generateBatch } from "../test/helpers/batch-fixture";
 import { sampleEvents } from "../test/helpers/events";
 import { median } from "./lib/stats";
 

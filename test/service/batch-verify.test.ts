@@ -15,7 +15,7 @@ import { providerTransport } from "../../src/chain/verify-anchor";
 import { exportBatch, verifyPackage, PackageManifest, PACKAGE_STATEMENT, packageMessage } from "../../src/service/batch/batch-package";
 import { loadReceiptKey, ReceiptKey } from "../../src/crypto/receipt-key";
 import { createHash } from "node:crypto";
-import { BatchVariant, generateBatch } from "../../scripts/batch-fixture";
+import { BatchVariant, generateBatch } from "../helpers/batch-fixture";
 import { sampleEvents } from "../helpers/events";
 import { useLocalChain } from "../helpers/local-chain";
 import { pinTo } from "../helpers/pin";

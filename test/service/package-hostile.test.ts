@@ -17,7 +17,7 @@ import { verifyBatch } from "../../src/service/batch/batch-verify";
 import { providerTransport } from "../../src/chain/verify-anchor";
 import { exportBatch, PackageError, verifyPackage, PackageManifest, PackageChainEntry, PACKAGE_FILE_MAX_BYTES } from "../../src/service/batch/batch-package";
 import { loadReceiptKey } from "../../src/crypto/receipt-key";
-import { generateBatch } from "../../scripts/batch-fixture";
+import { generateBatch } from "../helpers/batch-fixture";
 import { useLocalChain } from "../helpers/local-chain";
 import { pinTo } from "../helpers/pin";
 
