@@ -5,6 +5,7 @@
  */
 export * from "./errors";
 export * from "./hex";
+export * from "./ledger-name";
 export * from "./canonical";
 export * from "./merkle/hasher";
 export * from "./merkle/inclusion";

@@ -7,6 +7,7 @@
 import Ajv from "ajv";
 import { ProofError, EventError, FieldIssue } from "../errors";
 import { fromHex, bytesEqual, toHex, utf8 } from "../hex";
+import { LEDGER_NAME_PATTERN } from "../ledger-name";
 import { bundleFileText, bundleForms, firstDifference, isCanonicalBundleText, toChecksumAddress } from "./bundle-text";
 import { Hasher, rfc9162 } from "../merkle/hasher";
 import { rootFromInclusionProof } from "../merkle/inclusion";
@@ -102,7 +103,7 @@ export const PROOF_BUNDLE_SCHEMA_V2 = {
         chainId: { description: "EIP-155 chain id, decimal.", type: "string", pattern: "^[1-9][0-9]{0,77}$" },
         contract: { description: "Address of the GxpAnchor contract, in EIP-55 checksum form.", type: "string", pattern: "^0x[0-9a-fA-F]{40}$" },
         ledgerId: { description: "bytes32 ledger id: ledgerName as UTF-8, right-padded with zero bytes.", ...hash32 },
-        ledgerName: { description: "The ledger's name (one per site).", type: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,30}$" },
+        ledgerName: { description: "The ledger's name (one per site).", type: "string", pattern: LEDGER_NAME_PATTERN },
         epoch: { description: "Same as the bundle's epoch.", ...uint },
         firstSeq: { description: "Sequence number of the epoch's first record.", ...uint },
         txHash: { description: "The anchoring transaction.", ...hash32 },

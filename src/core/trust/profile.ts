@@ -18,6 +18,7 @@ import { secp256k1 } from "@noble/curves/secp256k1";
 import { canonicalBytes } from "../canonical";
 import { CoreError, FieldIssue } from "../errors";
 import { concatBytes, fromHex, toHex, utf8 } from "../hex";
+import { LEDGER_NAME_PATTERN } from "../ledger-name";
 import { toChecksumAddress } from "../proof/bundle-text";
 import { keyIdOfSpki, spkiOfPem } from "../proof/checkpoint";
 import { issuesOfAjv } from "../schema-issues";
@@ -105,7 +106,7 @@ export const TRUST_PROFILE_SCHEMA_V1 = {
       required: ["name", "id"],
       additionalProperties: false,
       properties: {
-        name: { description: "Ledger name, 1-31 characters A-Z a-z 0-9 . _ -", type: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,30}$" },
+        name: { description: "Ledger name, 1-31 characters A-Z a-z 0-9 . _ -", type: "string", pattern: LEDGER_NAME_PATTERN },
         id: { description: "bytes32 ledger id: the name in UTF-8, right-padded with zero bytes.", ...hash32 },
       },
     },

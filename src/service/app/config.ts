@@ -3,6 +3,7 @@
  * No I/O here, so it is unit-testable and the README's table can be checked against it.
  */
 import path from "node:path";
+import { isLedgerName, LEDGER_NAME_RULE } from "../../core/ledger-name";
 import { SealPolicy } from "../../epoch/sealer";
 
 /** Everything a ledger process needs to know. */
@@ -125,8 +126,8 @@ export function buildConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, cwd: str
     clientBytesPerWindow: int("client bytes per window", env.LEDGER_CLIENT_BYTES_PER_WINDOW, DEFAULT_CLIENT_BYTES_PER_WINDOW, 1024, 2 ** 50),
     clientBytesWindowMs: 1000 * int("client bytes window (s)", env.LEDGER_CLIENT_BYTES_WINDOW_SECONDS, 3600, 1, 7 * 86_400),
   };
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,30}$/.test(config.ledgerName)) {
-    throw new ConfigError(`ledger name ${JSON.stringify(config.ledgerName)}: want 1-31 characters of A-Z a-z 0-9 . _ -`);
+  if (!isLedgerName(config.ledgerName)) {
+    throw new ConfigError(`ledger name ${JSON.stringify(config.ledgerName)}: want ${LEDGER_NAME_RULE}`);
   }
   if (config.rpcUrl && config.contract && !/^0x[0-9a-fA-F]{40}$/.test(config.contract)) {
     throw new ConfigError(`contract ${JSON.stringify(config.contract)}: want a 0x-prefixed 20-byte address`);
