@@ -22,6 +22,7 @@ export * from "./trust/profile";
 export * from "./proof/bundle-text";
 export * from "./proof/abi";
 export * from "./proof/anchor-check";
+export * from "./proof/rpc-transport";
 export * from "./proof/verify-proof";
 export * from "./receipt/base64url";
 export * from "./receipt/receipt";

@@ -4,8 +4,7 @@
  * code `gxp-ledger verify-proof` runs; this file only wires the page. Without a trust profile the
  * best verdict is UNPINNED: unchanged and anchored, but not shown to be the site's ledger.
  */
-import { ProofReport, TrustPin, TrustProfile, pinFromProfile, trustProfileFingerprint, trustProfileFromJSON, verifyProof } from "../core";
-import { browserTransport } from "./transport";
+import { ProofReport, TrustPin, TrustProfile, pinFromProfile, trustProfileFingerprint, trustProfileFromJSON, verifyProof, fetchTransport } from "../core";
 
 /** Options the page passes to the verifier. */
 export interface PageOptions {
@@ -22,7 +21,7 @@ export interface PageOptions {
  */
 export function verifyInPage(text: string, rpcUrls: string[], opts: PageOptions = {}): Promise<ProofReport> {
   const urls = rpcUrls.map((u) => u.trim()).filter(Boolean);
-  const endpoints = urls.map((u, i) => ({ label: urls.length > 1 ? `endpoint ${i + 1} (${u})` : u, transport: browserTransport(u) }));
+  const endpoints = urls.map((u, i) => ({ label: urls.length > 1 ? `endpoint ${i + 1} (${u})` : u, transport: fetchTransport(u, fetch, 15_000) }));
   const pin: TrustPin | undefined = opts.trust === undefined ? undefined : pinFromProfile(trustProfileFromJSON(opts.trust));
   return verifyProof(text, endpoints, { onchain: opts.onchain, confirmations: opts.confirmations, pin });
 }
