@@ -4,6 +4,7 @@
  * Shared by the server, the CLI, the browser verifier and the tests.
  */
 export * from "./errors";
+export * from "./exit-codes";
 export * from "./hex";
 export * from "./ledger-name";
 export * from "./canonical";

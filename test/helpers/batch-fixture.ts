@@ -8,7 +8,7 @@
  */
 import fs from "node:fs";
 import { parseArgs } from "node:util";
-import { computePayloadHash, signedContentHash } from "../../src/core";
+import { computePayloadHash, EXIT, signedContentHash } from "../../src/core";
 import { Actor, EventType, GxpEvent } from "../../src/core/event/types";
 
 /** What differs from the good batch (each variant changes exactly one thing). */
@@ -748,7 +748,7 @@ async function post(events: readonly GxpEvent[], baseUrl: string, token: string)
         res = await fetch(url, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: c.body });
       } catch (e) {
         const cause = (e as { cause?: { message?: string } }).cause?.message ?? (e as Error).message;
-        throw new CliError(3, `post ${url}: ${what}: cannot reach the ledger: ${cause}`);
+        throw new CliError(EXIT.IO, `post ${url}: ${what}: cannot reach the ledger: ${cause}`);
       }
       if ((res.status !== 429 && res.status !== 503) || attempt === 5) break;
       // Rate limited or not ready: wait as told (Retry-After, seconds), then send the same chunk again.
@@ -765,10 +765,10 @@ async function post(events: readonly GxpEvent[], baseUrl: string, token: string)
       } catch {
         /* not a problem document: show the text */
       }
-      throw new CliError(res!.status === 429 || res!.status === 503 ? 75 : 3, `post ${url}: ${what} refused with HTTP ${res!.status}: ${detail}; ${stored + replayed} events before it were stored`);
+      throw new CliError(res!.status === 429 || res!.status === 503 ? EXIT.RETRY : EXIT.IO, `post ${url}: ${what} refused with HTTP ${res!.status}: ${detail}; ${stored + replayed} events before it were stored`);
     }
     const receipts = (JSON.parse(text) as { receipts?: { duplicate?: boolean }[] }).receipts ?? [];
-    if (receipts.length !== c.count) throw new CliError(3, `post ${url}: ${what}: ${receipts.length} receipts for ${c.count} events`);
+    if (receipts.length !== c.count) throw new CliError(EXIT.IO, `post ${url}: ${what}: ${receipts.length} receipts for ${c.count} events`);
     for (const r of receipts) r.duplicate ? replayed++ : stored++;
   }
   return { stored, replayed };
@@ -794,24 +794,24 @@ function optionsFromArgs(argv: string[]): { opts: BatchFixtureOptions; out?: str
       },
     }).values;
   } catch (e) {
-    throw new CliError(2, `${(e as Error).message}\n${USAGE}`);
+    throw new CliError(EXIT.USAGE, `${(e as Error).message}\n${USAGE}`);
   }
-  if (v.help) throw new CliError(0, USAGE);
+  if (v.help) throw new CliError(EXIT.OK, USAGE);
   const int = (name: string): number | undefined => {
     const s = v[name] as string | undefined;
     if (s === undefined) return undefined;
-    if (!/^\d+$/.test(s)) throw new CliError(2, `--${name} ${s}: must be a non-negative integer`);
+    if (!/^\d+$/.test(s)) throw new CliError(EXIT.USAGE, `--${name} ${s}: must be a non-negative integer`);
     return Number(s);
   };
-  if (!v.batch) throw new CliError(2, `--batch is required\n${USAGE}`);
-  if (v.variant !== undefined && !BATCH_VARIANTS.includes(v.variant as BatchVariant)) throw new CliError(2, `--variant ${v.variant}: one of ${BATCH_VARIANTS.join(", ")}`);
-  if ((v.output === undefined) === (v.post === undefined)) throw new CliError(2, `give exactly one of -o <file> and --post <url>\n${USAGE}`);
-  if (v.post !== undefined && !v.token) throw new CliError(2, "--post needs --token <bearer token of an mes client>");
-  if (v.post !== undefined && !/^https?:\/\//.test(v.post as string)) throw new CliError(2, `--post ${v.post}: must be an http(s) URL`);
+  if (!v.batch) throw new CliError(EXIT.USAGE, `--batch is required\n${USAGE}`);
+  if (v.variant !== undefined && !BATCH_VARIANTS.includes(v.variant as BatchVariant)) throw new CliError(EXIT.USAGE, `--variant ${v.variant}: one of ${BATCH_VARIANTS.join(", ")}`);
+  if ((v.output === undefined) === (v.post === undefined)) throw new CliError(EXIT.USAGE, `give exactly one of -o <file> and --post <url>\n${USAGE}`);
+  if (v.post !== undefined && !v.token) throw new CliError(EXIT.USAGE, "--post needs --token <bearer token of an mes client>");
+  if (v.post !== undefined && !/^https?:\/\//.test(v.post as string)) throw new CliError(EXIT.USAGE, `--post ${v.post}: must be an http(s) URL`);
   let start: Date | undefined;
   if (v.start !== undefined) {
     start = new Date(v.start as string);
-    if (Number.isNaN(start.getTime())) throw new CliError(2, `--start ${v.start}: not an RFC 3339 date-time`);
+    if (Number.isNaN(start.getTime())) throw new CliError(EXIT.USAGE, `--start ${v.start}: not an RFC 3339 date-time`);
   }
   return {
     opts: { batchId: v.batch as string, variant: v.variant as BatchVariant | undefined, events: int("events"), startSequence: int("start-sequence"), source: v.source as string | undefined, start },
@@ -829,7 +829,7 @@ export async function main(argv: string[]): Promise<number> {
     try {
       fixture = generateBatch(opts);
     } catch (e) {
-      throw new CliError(2, (e as Error).message);
+      throw new CliError(EXIT.USAGE, (e as Error).message);
     }
     const label = `batch ${opts.batchId} (${opts.variant ?? "good"})`;
     if (out !== undefined) {
@@ -838,7 +838,7 @@ export async function main(argv: string[]): Promise<number> {
         if (out === "-") process.stdout.write(text);
         else fs.writeFileSync(out, text);
       } catch (e) {
-        throw new CliError(3, `write ${out}: ${(e as Error).message}`);
+        throw new CliError(EXIT.IO, `write ${out}: ${(e as Error).message}`);
       }
       if (out !== "-") console.log(`wrote ${fixture.events.length} events of ${label} to ${out}; next sourceSequence ${fixture.nextSequence}`);
     } else {
@@ -848,7 +848,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (e) {
     if (!(e instanceof CliError)) throw e;
-    (e.exitCode === 0 ? console.log : console.error)(e.exitCode === 0 ? e.message : `batch-fixture: ${e.message}`);
+    (e.exitCode === EXIT.OK ? console.log : console.error)(e.exitCode === EXIT.OK ? e.message : `batch-fixture: ${e.message}`);
     return e.exitCode;
   }
 }

@@ -171,7 +171,7 @@ export function serveCommand(): Command {
         await chain.close(); // the embedded chain writes its state file on exit
         ledger.close();
         logger.info("stopped");
-        process.exit(0);
+        process.exit(EXIT.OK);
       };
       process.on("SIGTERM", () => void shutdown("SIGTERM"));
       process.on("SIGINT", () => void shutdown("SIGINT"));
