@@ -95,7 +95,7 @@ export class PackageError extends Error {
 const sha256 = (b: Buffer | string) => createHash("sha256").update(b).digest("hex");
 const safe = (id: string) => id.replace(/[^A-Za-z0-9._-]/g, "_");
 
-const ROOT = path.resolve(__dirname, "..", "..");
+const ROOT = path.resolve(__dirname, "..", "..", "..");
 
 /**
  * What an inspector checks the package with off site, shipped inside it (and listed in the manifest):
