@@ -44,7 +44,10 @@ function floorVerify(text: string): Buffer {
       input.set(c, 1);
       input.set(h, 33);
       h = crypto.hash("sha256", input, "buffer") as unknown as Buffer;
-      if (fn % 2 === 0) while (fn % 2 === 0 && fn !== 0) (fn >>= 1), (sn >>= 1);
+      if (fn % 2 === 0) while (fn % 2 === 0 && fn !== 0) {
+        fn >>= 1;
+        sn >>= 1;
+      }
     } else {
       input.set(h, 1);
       input.set(c, 33);

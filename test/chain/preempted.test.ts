@@ -16,7 +16,7 @@ import { startEmbeddedChain, EmbeddedChain } from "../../src/chain/embedded-chai
 import { connect } from "../../src/chain/provider";
 import { deployLedger, Deployment } from "../../src/chain/deploy";
 import { devWallet, DEV_ACCOUNT } from "../../src/chain/dev-keys";
-import { anchorContract, AnchorContract } from "../../src/chain/contract";
+import { anchorContract } from "../../src/chain/contract";
 import { createAnchorer } from "../../src/chain/anchorer";
 import { ChainError, PreemptedEpoch } from "../../src/chain/errors";
 import { openLedger, Ledger } from "../../src/service/app/ledger";

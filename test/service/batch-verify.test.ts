@@ -6,7 +6,6 @@
  */
 import { expect } from "chai";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { BatchReport, Finding, ProofBundle, TrustPin } from "../../src/core";
 import { openLedger, Ledger } from "../../src/service/app/ledger";

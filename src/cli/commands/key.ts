@@ -69,8 +69,8 @@ export function keyCommand(): Command {
       const ledger = openLedger(config.dataDir, config.seal, undefined, true);
       // The service holds the anchorer lease while it runs, and signs with the key it started with.
       const lease = createLease(ledger.db, "anchorer", leaseHolder("cli"), 60_000);
-      let text: string[] = [];
-      let result: Record<string, unknown> = {};
+      let text: string[];
+      let result: Record<string, unknown>;
       try {
         if (!lease.acquire()) throw new CliExit(EXIT.USAGE, "the service is running (it holds the anchorer lease and signs with the current key): stop it, then rotate the key");
         // A checkpoint's key must be valid when its epoch is anchored (verifiers compare the key's

@@ -33,7 +33,7 @@ export function fetchTransport(url: string, fetchFn: FetchLike, timeoutMs = 10_0
       if (!("result" in json)) throw new Error("not a JSON-RPC answer");
       return { result: json.result };
     } catch (e) {
-      if (signal.aborted) throw new Error(`no answer in ${timeoutMs / 1000} s`);
+      if (signal.aborted) throw new Error(`no answer in ${timeoutMs / 1000} s`, { cause: e });
       throw e;
     }
   };

@@ -74,7 +74,7 @@ function scan(db: Db, ledgerName: string): ReceiptAudit {
     if (g.ledger !== ledgerName) why = `it names ledger ${JSON.stringify(g.ledger)}, this ledger is ${JSON.stringify(ledgerName)}`;
     else if (!key) why = `key ${g.key_id} is not a recorded ledger key (ledger_keys)`;
     else {
-      let ok = false;
+      let ok: boolean;
       try {
         ok = g.signature.length === 64 && edVerify(null, receiptGroupMessage({ ledger: g.ledger, keyId: g.key_id, anchorBy: g.anchor_by, size: g.size, root }), key, g.signature);
       } catch {

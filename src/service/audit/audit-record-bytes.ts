@@ -20,7 +20,7 @@ export function intAt(b: Uint8Array, at: number): { value: number; end: number }
 }
 
 /** `s` as the latin1 string of its UTF-8 bytes, one character per byte (itself when ASCII). */
-export const latin1Of = (s: string): string => (/[^\x00-\x7f]/.test(s) ? Buffer.from(s, "utf8").toString("latin1") : s);
+export const latin1Of = (s: string): string => (/[\u0080-\uffff]/.test(s) ? Buffer.from(s, "utf8").toString("latin1") : s);
 
 /** Whether the bytes [at, end) of `b` start with `s` (one character per byte). */
 export function hasAt(b: Uint8Array, at: number, end: number, s: string): boolean {

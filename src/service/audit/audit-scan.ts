@@ -168,7 +168,7 @@ export function scanRange(db: Db, input: ScanInput, onCount?: (events: number) =
     const chunk = JSON.parse(json) as Row[];
     if (chunk.length === 0) break;
     // Needles need spelling as UTF-8 bytes only when some id in the chunk is not ASCII.
-    const spell = /[^\x00-\x7f]|\\u/.test(json) ? latin1Of : (x: string) => x;
+    const spell = /[\u0080-\uffff]|\\u/.test(json) ? latin1Of : (x: string) => x;
     // `at`: this record's 0x00 in `bytes`; `lat`: its stored leaf hash in `leaves`.
     let at = 0;
     let lat = 0;

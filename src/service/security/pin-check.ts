@@ -172,7 +172,7 @@ export function recordedKeyLookup(db: Db): (keyId: string) => KeyObject | null {
   return (keyId) => {
     if (!keys.has(keyId)) {
       const pem = unrecorded.has(keyId) ? undefined : qKey.get(keyId);
-      let k: KeyObject | null = null;
+      let k: KeyObject | null;
       try {
         k = pem ? createPublicKey(pem) : null;
       } catch {
@@ -205,7 +205,7 @@ export function createCheckpointChecker(db: Db, ledgerName: string): CheckpointC
       const key = keyOf(cp.key_id);
       if (!key) return invalid("that key is not a recorded ledger key (ledger_keys)");
       const message = checkpointMessage({ ledger: cp.ledger, epoch: e.epoch, firstSeq: e.firstSeq, treeSize: e.size, root: toHex(e.root), keyId: cp.key_id });
-      let ok = false;
+      let ok: boolean;
       try {
         ok = cp.signature.length === 64 && edVerify(null, message, key, cp.signature);
       } catch {
