@@ -10,8 +10,8 @@
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { openLedger } from "../src/service/ledger";
-import { auditLocal } from "../src/service/audit";
+import { openLedger } from "../src/service/app/ledger";
+import { auditLocal } from "../src/service/audit/audit";
 import { leafHashOfText } from "../src/crypto/node-hasher";
 import { copyFixture, fixture } from "./lib/fixture";
 import { flag, fmt, summarise, Summary, runStandalone } from "./lib/stats";

@@ -9,9 +9,9 @@
  * (`npm run bench -- proof` uses 1,000,000 events and epochs of 10,000 and 1,000,000)
  */
 import Database from "better-sqlite3";
-import { openLedger } from "../src/service/ledger";
-import { buildProof } from "../src/service/proof";
-import { ledgerDbFile } from "../src/service/ledger";
+import { openLedger } from "../src/service/app/ledger";
+import { buildProof } from "../src/service/proof/proof";
+import { ledgerDbFile } from "../src/service/app/ledger";
 import { fixture } from "./lib/fixture";
 import { servedLedger } from "./lib/served";
 import { flag, percentile, runStandalone } from "./lib/stats";

@@ -18,7 +18,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { MerkleTree } from "merkletreejs";
-import { openLedger } from "../src/service/ledger";
+import { openLedger } from "../src/service/app/ledger";
 import { merkletreeLevels } from "../src/epoch/sealer";
 import { copyFixture, fixture, Fixture } from "./lib/fixture";
 import { flag, fmt, summarise, Summary, runStandalone } from "./lib/stats";

@@ -44,7 +44,10 @@ function floorVerify(text: string): Buffer {
       input.set(c, 1);
       input.set(h, 33);
       h = crypto.hash("sha256", input, "buffer") as unknown as Buffer;
-      if (fn % 2 === 0) while (fn % 2 === 0 && fn !== 0) (fn >>= 1), (sn >>= 1);
+      if (fn % 2 === 0) while (fn % 2 === 0 && fn !== 0) {
+        fn >>= 1;
+        sn >>= 1;
+      }
     } else {
       input.set(h, 1);
       input.set(c, 33);
@@ -62,7 +65,7 @@ export async function benchVerify(events: number, bundles: number, runs: number,
   const s = await servedLedger(f, DEFAULT_SEAL_POLICY.maxEvents, "verify");
   const texts: string[] = [];
   try {
-    const { openLedger } = await import("../src/service/ledger");
+    const { openLedger } = await import("../src/service/app/ledger");
     const ledger = openLedger(s.dir);
     // Only the events sealed before serving: the server appends its own security events after, and
     // those have no anchored epoch yet (GET proof answers 202).

@@ -90,7 +90,10 @@ function rootFromAuditPath(index, size, leafHash, path) {
     if (sn === 0) fail("audit path", "the audit path is too long");
     if (fn % 2 === 1 || fn === sn) {
       r = sha256(Buffer.from([1]), p, r);
-      if (fn % 2 === 0) while (fn % 2 === 0 && fn !== 0) (fn = Math.floor(fn / 2)), (sn = Math.floor(sn / 2));
+      if (fn % 2 === 0) while (fn % 2 === 0 && fn !== 0) {
+        fn = Math.floor(fn / 2);
+        sn = Math.floor(sn / 2);
+      }
     } else r = sha256(Buffer.from([1]), r, p);
     fn = Math.floor(fn / 2);
     sn = Math.floor(sn / 2);

@@ -8,7 +8,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { openLedger, ledgerDbFile } from "../../src/service/ledger";
+import { openLedger, ledgerDbFile } from "../../src/service/app/ledger";
 import { MIGRATIONS } from "../../src/store/migrations";
 import { sampleEvents } from "../../test/helpers/events";
 

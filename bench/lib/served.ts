@@ -6,7 +6,7 @@
  */
 import fs from "node:fs";
 import { cli, serve, Served } from "../../test/helpers/process";
-import { openLedger } from "../../src/service/ledger";
+import { openLedger } from "../../src/service/app/ledger";
 import { copyFixture, Fixture } from "./fixture";
 
 /** A served benchmark ledger. */

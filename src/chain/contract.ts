@@ -2,6 +2,7 @@
  * Typed access to the anchor contract over ethers v6.
  */
 import { Contract, ContractRunner, Interface, encodeBytes32String, decodeBytes32String, isHexString } from "ethers";
+import { isLedgerName, LEDGER_NAME_RULE } from "../core/ledger-name";
 import { GXP_ANCHOR_ABI } from "./abi";
 
 /** The contract's Interface (ABI coder). */
@@ -57,8 +58,8 @@ export function anchorContract(address: string, runner: ContractRunner): AnchorC
  * @throws Error when the name is empty or longer than 31 bytes
  */
 export function ledgerIdOf(name: string): string {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,30}$/.test(name)) {
-    throw new Error(`ledger name ${JSON.stringify(name)}: want 1-31 characters of A-Z a-z 0-9 . _ -`);
+  if (!isLedgerName(name)) {
+    throw new Error(`ledger name ${JSON.stringify(name)}: want ${LEDGER_NAME_RULE}`);
   }
   return encodeBytes32String(name);
 }

@@ -63,12 +63,17 @@
  * start finds it through <dataDir>/chain/anvil.pid (and, on Linux, any anvil
  * whose command line uses the same state file), stops it gracefully so it
  * writes its newest state, then starts a fresh one from the file.
+ *
+ * Files: this one runs anvil (start, readiness, stop); embedded-chain-state.ts checks and repairs the
+ * state file before a start; embedded-chain-orphans.ts finds and stops a leftover anvil.
  */
-import { ChildProcess, execFileSync, spawn } from 'child_process';
+import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as http from 'http';
 import * as net from 'net';
 import * as path from 'path';
+import { PidFile, removePidFileIfOurs, stopOrphans } from './embedded-chain-orphans';
+import { checkStateFile, writeFileAtomic } from './embedded-chain-state';
 
 export interface EmbeddedChainOptions {
   dataDir: string;
@@ -99,17 +104,6 @@ const DEFAULT_PORT = 8545;
 const START_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 30_000;
 const STDERR_LINES_KEPT = 40;
-
-interface PidFile {
-  pid: number;
-  host: string;
-  port: number;
-  rpcUrl: string;
-  stateFile: string;
-  startedAt: string;
-}
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Resolves true if `p` settles within ms, else false; clears its timer so no stray timer keeps the process alive. */
 async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
@@ -178,7 +172,7 @@ export async function startEmbeddedChain(opts: EmbeddedChainOptions): Promise<Em
   const pidFile = path.join(chainDir, 'anvil.pid');
   const bin = anvilBinaryPath();
 
-  await stopOrphans(pidFile, stateFile, log);
+  await stopOrphans(pidFile, stateFile, log, STOP_TIMEOUT_MS);
   checkStateFile(stateFile, log);
 
   // With port 0 the free port could be taken between our probe and anvil's bind: retry then.
@@ -383,181 +377,6 @@ function rpcChainId(rpcUrl: string, cancel: Promise<unknown>, timeoutMs = 2000):
     void cancel.then(done, done);
     req.end(body);
   });
-}
-
-// ---------------------------------------------------------------- orphans
-
-async function stopOrphans(pidFile: string, stateFile: string, log: (msg: string) => void): Promise<void> {
-  const pids = new Set<number>();
-  const rec = readPidFile(pidFile);
-  if (rec) {
-    if (isOurAnvil(rec.pid, stateFile)) pids.add(rec.pid);
-    else log(`stale ${pidFile} (pid ${rec.pid} is not a running anvil for this data dir); ignoring it`);
-  }
-  for (const pid of findAnvilsUsingState(stateFile)) pids.add(pid);
-  for (const pid of pids) {
-    log(`found a running anvil pid ${pid} left over for ${stateFile}; stopping it gracefully so it writes its newest state`);
-    const graceful = await stopForeignPid(pid, stateFile, STOP_TIMEOUT_MS);
-    log(graceful ? `old anvil pid ${pid} stopped` : `old anvil pid ${pid} did not stop within ${STOP_TIMEOUT_MS / 1000} s: SIGKILLed (changes since its last interval dump are lost)`);
-  }
-  if (rec) fs.rmSync(pidFile, { force: true });
-}
-
-async function stopForeignPid(pid: number, stateFile: string, timeoutMs: number): Promise<boolean> {
-  const signalIt = (sig: NodeJS.Signals) => {
-    try {
-      process.kill(pid, sig);
-    } catch {
-      /* gone */
-    }
-  };
-  signalIt('SIGTERM');
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (!isOurAnvil(pid, stateFile)) return true;
-    await sleep(50);
-  }
-  signalIt('SIGKILL');
-  const killDeadline = Date.now() + 5000;
-  while (Date.now() < killDeadline && isOurAnvil(pid, stateFile)) await sleep(50);
-  return false;
-}
-
-function readPidFile(pidFile: string): PidFile | undefined {
-  try {
-    const rec = JSON.parse(fs.readFileSync(pidFile, 'utf8')) as PidFile;
-    return Number.isInteger(rec.pid) && rec.pid > 0 ? rec : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function removePidFileIfOurs(pidFile: string, pid: number): void {
-  if (readPidFile(pidFile)?.pid === pid) fs.rmSync(pidFile, { force: true });
-}
-
-/** argv of a live (non-zombie) process, or undefined. */
-function processArgv(pid: number): string[] | undefined {
-  if (process.platform === 'linux' || fs.existsSync('/proc/self/cmdline')) {
-    try {
-      // A zombie (exited, not yet reaped, e.g. under a PID 1 that never reaps) still answers kill(pid, 0).
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-      if (state === 'Z' || state === 'X') return undefined;
-      const raw = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      const argv = raw.split('\0');
-      if (argv[argv.length - 1] === '') argv.pop();
-      return argv.length ? argv : undefined;
-    } catch {
-      return undefined;
-    }
-  }
-  try {
-    process.kill(pid, 0);
-    const out = execFileSync('ps', ['-o', 'command=', '-p', String(pid)], { encoding: 'utf8' }).trim();
-    return out ? out.split(/\s+/) : undefined; // approximate: paths with spaces are split
-  } catch {
-    return undefined;
-  }
-}
-
-function isOurAnvil(pid: number, stateFile: string): boolean {
-  if (pid === process.pid) return false;
-  const argv = processArgv(pid);
-  if (!argv) return false;
-  if (!/^anvil(\.exe)?$/.test(path.basename(argv[0]))) return false;
-  const i = argv.indexOf('--state');
-  return i >= 0 && argv[i + 1] !== undefined && path.resolve(argv[i + 1]) === stateFile;
-}
-
-/** Linux: any live anvil whose command line uses this state file (e.g. pid file lost). */
-function findAnvilsUsingState(stateFile: string): number[] {
-  let entries: string[];
-  try {
-    entries = fs.readdirSync('/proc');
-  } catch {
-    return [];
-  }
-  const pids: number[] = [];
-  for (const e of entries) {
-    if (!/^\d+$/.test(e)) continue;
-    const pid = Number(e);
-    if (isOurAnvil(pid, stateFile)) pids.push(pid);
-  }
-  return pids;
-}
-
-// ---------------------------------------------------------------- state file
-
-/**
- * Anvil rewrites the state file in place; a kill during the write truncates it and anvil then refuses to start.
- * Keep a copy of the last file that parsed, and fall back to it.
- */
-function checkStateFile(stateFile: string, log: (msg: string) => void): void {
-  const backup = `${stateFile}.bak`;
-  if (!fs.existsSync(stateFile)) {
-    if (parsesAsJson(backup)) {
-      throw new Error(
-        `embedded chain: ${stateFile} is missing but ${backup} exists. Refusing to start a new chain over an old one: ` +
-          `copy the backup to ${path.basename(stateFile)} to resume the chain (losing what happened after it was taken), or delete the backup to start a new chain.`,
-      );
-    }
-    return;
-  }
-  if (parsesAsJson(stateFile)) {
-    keepOneGenesis(stateFile, log);
-    const tmp = `${backup}.tmp`;
-    fs.copyFileSync(stateFile, tmp);
-    fs.renameSync(tmp, backup);
-    return;
-  }
-  const corrupt = `${stateFile}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-  fs.renameSync(stateFile, corrupt);
-  if (!parsesAsJson(backup)) {
-    throw new Error(
-      `embedded chain: state file ${stateFile} is unreadable (truncated?) and there is no usable backup; moved it to ${corrupt}. ` +
-        'Refusing to start a new chain silently: restore a good state file or remove the chain directory deliberately.',
-    );
-  }
-  fs.copyFileSync(backup, stateFile);
-  log(
-    `WARNING: state file was unreadable (anvil was probably killed while writing it); moved it to ${corrupt} and restored ${backup} ` +
-      '(the state as of the previous start). Blocks and transactions after that point are lost; anchors in them must be re-submitted.',
-  );
-}
-
-/**
- * Anvil 1.7.1 adds a genesis block of its own (timestamped at load) to the state's blocks every time
- * it loads a state file, and dumps them all; on the next load it serves whichever block 0 it meets
- * last, so the genesis hash flips between restarts (seen here: three block-0 entries after two
- * restarts, `eth_getBlockByNumber(0)` alternating), while block 1 still names the first genesis as
- * its parent. A pinned genesis hash (issue 11) needs the chain's real genesis: keep the earliest
- * block 0 (the one the chain was made with) and drop the others before anvil loads the file.
- */
-function keepOneGenesis(stateFile: string, log: (msg: string) => void): void {
-  const state = JSON.parse(fs.readFileSync(stateFile, 'utf8')) as { blocks?: { header?: { number?: string; timestamp?: string } }[] };
-  if (!Array.isArray(state.blocks)) return;
-  const genesis = state.blocks.filter((b) => b.header?.number === '0x0');
-  if (genesis.length < 2) return;
-  const first = genesis.reduce((a, b) => (BigInt(b.header!.timestamp ?? '0x0') < BigInt(a.header!.timestamp ?? '0x0') ? b : a));
-  state.blocks = state.blocks.filter((b) => b.header?.number !== '0x0' || b === first);
-  writeFileAtomic(stateFile, JSON.stringify(state));
-  log(`state file: kept the chain's first genesis block, dropped ${genesis.length - 1} added by earlier loads (anvil would serve one of them as block 0)`);
-}
-
-function parsesAsJson(file: string): boolean {
-  try {
-    const v: unknown = JSON.parse(fs.readFileSync(file, 'utf8'));
-    return typeof v === 'object' && v !== null;
-  } catch {
-    return false;
-  }
-}
-
-function writeFileAtomic(file: string, content: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, content, { mode: 0o600 });
-  fs.renameSync(tmp, file);
 }
 
 // ---------------------------------------------------------------- misc

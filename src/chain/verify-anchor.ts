@@ -3,10 +3,10 @@
  * root, tree size and first sequence number for (ledger, epoch) read from the contract with a raw
  * `eth_call`, and that the anchor transaction sits in the stated block and logged the stated
  * EpochAnchored event. The comparison is the core's (src/core/proof/anchor-check.ts), the same code
- * the browser page runs; this module only supplies Node transports.
+ * the browser page runs; this module only supplies the transports (fetchTransport is the core's).
  */
 import { JsonRpcProvider } from "ethers";
-import { AnchorClaim, Endpoint, JsonRpcTransport, ProofReport, VerifyProofOptions, checkAnchor, gatherChainFacts, verifyProof } from "../core";
+import { AnchorClaim, Endpoint, JsonRpcTransport, ProofReport, VerifyProofOptions, checkAnchor, fetchTransport, gatherChainFacts, verifyProof } from "../core";
 import { ChainError, ChainErrorCode } from "./errors";
 import { redactUrl } from "./provider";
 
@@ -34,27 +34,6 @@ export function providerTransport(provider: JsonRpcProvider): JsonRpcTransport {
   return async (method, params) => {
     const [r] = await provider._send({ jsonrpc: "2.0", id: ++id, method, params });
     return "error" in r ? { error: r.error as { code?: number; message?: string; data?: unknown } } : { result: r.result };
-  };
-}
-
-/**
- * A JSON-RPC transport over Node's `fetch`. Rejects when the endpoint cannot be reached or does not
- * answer JSON-RPC; resolves with the result or the error object (a revert, say).
- */
-export function fetchTransport(url: string, timeoutMs = 10_000): JsonRpcTransport {
-  let id = 0;
-  return async (method, params) => {
-    const res = await fetch(url, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: ++id, method, params }),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    const json = (await res.json()) as { result?: unknown; error?: { code?: number; message?: string; data?: unknown } };
-    if (json.error) return { error: json.error };
-    if (!("result" in json)) throw new Error("not a JSON-RPC answer");
-    return { result: json.result };
   };
 }
 
@@ -87,6 +66,6 @@ export async function verifyAnchorOnChain(provider: JsonRpcProvider, claim: Anch
  */
 export function verifyProofOnRpcUrls(text: string, rpcUrls: string[], opts: VerifyProofOptions = {}): Promise<ProofReport> {
   const labels = rpcUrls.map((u, i) => (rpcUrls.length > 1 ? `endpoint ${i + 1} (${redactUrl(u)})` : redactUrl(u)));
-  const endpoints: Endpoint[] = rpcUrls.map((u, i) => ({ label: labels[i], transport: fetchTransport(u) }));
+  const endpoints: Endpoint[] = rpcUrls.map((u, i) => ({ label: labels[i], transport: fetchTransport(u, fetch) }));
   return verifyProof(text, endpoints, opts);
 }

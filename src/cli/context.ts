@@ -6,7 +6,7 @@ import { Command } from "commander";
 import { isCoreError } from "../core";
 import { ChainError } from "../chain/errors";
 import { StoreError } from "../store/errors";
-import { buildConfig, ConfigError, LedgerConfig } from "../service/config";
+import { buildConfig, ConfigError, LedgerConfig } from "../service/app/config";
 import { safeErrorMessage } from "../chain/provider";
 import { CliExit, EXIT } from "./exit";
 

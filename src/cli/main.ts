@@ -63,7 +63,7 @@ export async function run(argv: string[]): Promise<void> {
   // Exit only once what was written is flushed: stdout to a pipe is asynchronous, and a large --json
   // report cut off at the exit is not JSON (seen with verify-package of a 89-event batch).
   if (!argv.slice(2).includes("serve")) {
-    const code = process.exitCode ?? 0;
+    const code = process.exitCode ?? EXIT.OK;
     process.stdout.write("", () => process.stderr.write("", () => process.exit(code)));
   }
 }

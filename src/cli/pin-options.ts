@@ -6,7 +6,7 @@
 import fs from "node:fs";
 import { createPublicKey } from "node:crypto";
 import { Command } from "commander";
-import { TrustPin, TrustProfile, TrustedKey, isCoreError, ledgerIdOfName, pinFromProfile, toChecksumAddress, trustProfileFromJSON, trustedKeyOf } from "../core";
+import { TrustPin, TrustProfile, TrustedKey, isCoreError, isLedgerName, LEDGER_NAME_RULE, ledgerIdOfName, pinFromProfile, toChecksumAddress, trustProfileFromJSON, trustedKeyOf } from "../core";
 import { CliExit, EXIT } from "./exit";
 
 /** The pin options as commander gives them. */
@@ -83,7 +83,7 @@ export function pinOf(f: PinFlags): TrustPin | undefined {
     } catch {
       throw new CliExit(EXIT.USAGE, `--ledger ${f.ledger}: want 1-31 characters of A-Z a-z 0-9 . _ -`);
     }
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,30}$/.test(f.ledger)) throw new CliExit(EXIT.USAGE, `--ledger ${f.ledger}: want 1-31 characters of A-Z a-z 0-9 . _ -`);
+    if (!isLedgerName(f.ledger)) throw new CliExit(EXIT.USAGE, `--ledger ${f.ledger}: want ${LEDGER_NAME_RULE}`);
   }
   if (f.chainId && !/^[1-9][0-9]{0,77}$/.test(f.chainId)) throw new CliExit(EXIT.USAGE, `--chain-id ${f.chainId}: want a decimal chain id`);
   if (f.genesis && !/^0x[0-9a-fA-F]{64}$/.test(f.genesis)) throw new CliExit(EXIT.USAGE, `--genesis ${f.genesis}: want a 0x-prefixed 32-byte hash`);

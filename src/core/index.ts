@@ -4,13 +4,14 @@
  * Shared by the server, the CLI, the browser verifier and the tests.
  */
 export * from "./errors";
+export * from "./exit-codes";
 export * from "./hex";
+export * from "./ledger-name";
 export * from "./canonical";
 export * from "./merkle/hasher";
 export * from "./merkle/inclusion";
 export * from "./merkle/consistency";
 export * from "./merkle/tree";
-export * from "./merkle/reference";
 export * from "./event/types";
 export * from "./event/schema";
 export { REQUIRED_REF } from "./event/data-schemas";
@@ -25,6 +26,7 @@ export * from "./trust/profile-schema";
 export * from "./proof/bundle-text";
 export * from "./proof/abi";
 export * from "./proof/anchor-check";
+export * from "./proof/rpc-transport";
 export * from "./proof/verify-proof";
 export * from "./receipt/base64url";
 export * from "./receipt/receipt";

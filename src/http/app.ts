@@ -9,16 +9,16 @@ import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
 import { EventError, isCoreError } from "../core";
 import { StoreError } from "../store/errors";
-import { loggableError } from "../service/logger";
+import { loggableError } from "../service/app/logger";
 import { ClientStore } from "../store/clients";
-import { Ledger } from "../service/ledger";
-import { Ingestor } from "../service/ingest";
-import { SecurityRecorder } from "../service/security";
+import { Ledger } from "../service/app/ledger";
+import { Ingestor } from "../service/ingest/ingest";
+import { SecurityRecorder } from "../service/security/security";
 import { installAuth } from "./auth";
 import { problem, PROBLEM_MEDIA_TYPE } from "./problem";
 import { eventRoutes } from "./routes-events";
 import { installJsonParser, JsonLimits } from "./json-body";
-import { Metrics } from "../service/metrics";
+import { Metrics } from "../service/app/metrics";
 import { readRoutes } from "./routes-read";
 import { installByteQuota, ByteQuota } from "./byte-quota";
 import { OPENAPI_VERSION, routeSchemas, sharedSchemas } from "./openapi";
@@ -65,7 +65,7 @@ const STATUS_OF: Record<string, number> = {
   REFERENCED_EVENT_NOT_FOUND: 422,
   REFERENCE_OUTSIDE_BATCH: 422,
   SIGNATURE_CONTENT_MISMATCH: 422,
-  // Who may write what (issue 12, src/service/write-rules.ts).
+  // Who may write what (issue 12, src/service/ingest/write-rules.ts).
   EVENT_TYPE_RESERVED: 403,
   SOURCE_RESERVED: 403,
   SOURCE_NOT_ALLOWED: 403,
@@ -82,7 +82,7 @@ const TITLE_OF: Record<string, string> = {
   REFERENCED_EVENT_NOT_FOUND: "Referenced event not stored",
   REFERENCE_OUTSIDE_BATCH: "Reference to an event of another batch record",
   SIGNATURE_CONTENT_MISMATCH: "Signature does not match the signed content",
-  // Who may write what (issue 12, src/service/write-rules.ts).
+  // Who may write what (issue 12, src/service/ingest/write-rules.ts).
   EVENT_TYPE_RESERVED: "Event type reserved to the ledger",
   SOURCE_RESERVED: "Source reserved to the ledger",
   SOURCE_NOT_ALLOWED: "Source not allowed for this client",

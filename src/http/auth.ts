@@ -5,7 +5,7 @@
  */
 import { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { Client, ClientStore, Role } from "../store/clients";
-import { SecurityRecorder } from "../service/security";
+import { SecurityRecorder } from "../service/security/security";
 import { problem, PROBLEM_MEDIA_TYPE } from "./problem";
 
 declare module "fastify" {

@@ -5,7 +5,7 @@
  */
 import { FastifyInstance } from "fastify";
 import { BATCH_DISPOSITIONS } from "../store/batch-index";
-import { BatchQueryError, listBatches } from "../service/batch-list";
+import { BatchQueryError, listBatches } from "../service/batch/batch-list";
 import { AppDeps } from "./app";
 import { AUTHED, problemOf } from "./openapi";
 import { problem, PROBLEM_MEDIA_TYPE } from "./problem";

@@ -1,6 +1,6 @@
 /** Writing events: POST /v1/events and POST /v1/events:bulk (role mes). */
 import { FastifyInstance, FastifyReply } from "fastify";
-import { DEFAULT_BULK_BODY_MAX_BYTES } from "../service/config";
+import { DEFAULT_BULK_BODY_MAX_BYTES } from "../service/app/config";
 import { AppDeps } from "./app";
 import { routeSchemas } from "./openapi";
 import { problem, PROBLEM_MEDIA_TYPE } from "./problem";

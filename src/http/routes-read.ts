@@ -4,11 +4,11 @@
  */
 import { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { PROOF_MEDIA_TYPE_V2, bundleToJSON, toHex } from "../core";
-import { PinError } from "../service/pin-check";
-import { buildProof } from "../service/proof";
-import { verifyBatch } from "../service/batch-verify";
-import { noteVerification } from "../service/batch-list";
-import { positionOf } from "../service/status";
+import { PinError } from "../service/security/pin-check";
+import { buildProof } from "../service/proof/proof";
+import { verifyBatch } from "../service/batch/batch-verify";
+import { noteVerification } from "../service/batch/batch-list";
+import { positionOf } from "../service/proof/status";
 import { StoredEvent } from "../store/event-store";
 import { StoreError } from "../store/errors";
 import { AppDeps } from "./app";

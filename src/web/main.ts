@@ -8,7 +8,7 @@
 // validation (the event schema, receipts) that the page must not bundle.
 import { ProofReport, verifyProof } from "../core/proof/verify-proof";
 import { TrustPin, TrustProfile, pinFromProfile, trustProfileFingerprint, trustProfileFromJSON } from "../core/trust/profile";
-import { browserTransport } from "./transport";
+import { fetchTransport } from "../core/proof/rpc-transport";
 
 /** Options the page passes to the verifier. */
 export interface PageOptions {
@@ -25,7 +25,7 @@ export interface PageOptions {
  */
 export function verifyInPage(text: string, rpcUrls: string[], opts: PageOptions = {}): Promise<ProofReport> {
   const urls = rpcUrls.map((u) => u.trim()).filter(Boolean);
-  const endpoints = urls.map((u, i) => ({ label: urls.length > 1 ? `endpoint ${i + 1} (${u})` : u, transport: browserTransport(u) }));
+  const endpoints = urls.map((u, i) => ({ label: urls.length > 1 ? `endpoint ${i + 1} (${u})` : u, transport: fetchTransport(u, fetch, 15_000) }));
   const pin: TrustPin | undefined = opts.trust === undefined ? undefined : pinFromProfile(trustProfileFromJSON(opts.trust));
   return verifyProof(text, endpoints, { onchain: opts.onchain, confirmations: opts.confirmations, pin });
 }

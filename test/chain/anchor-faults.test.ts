@@ -17,12 +17,12 @@ import { devWallet, DEV_ACCOUNT } from "../../src/chain/dev-keys";
 import { anchorContract, AnchorContract, anchorInterface } from "../../src/chain/contract";
 import { createAnchorer, AnchorerDeps } from "../../src/chain/anchorer";
 import { verifyAnchorOnChain } from "../../src/chain/verify-anchor";
-import { openLedger, Ledger } from "../../src/service/ledger";
+import { openLedger, Ledger } from "../../src/service/app/ledger";
 import { pinTo } from "../helpers/pin";
-import { buildProof } from "../../src/service/proof";
+import { buildProof } from "../../src/service/proof/proof";
 import { verifyBundle, toHex } from "../../src/core";
 import { EpochRow } from "../../src/store/epoch-store";
-import { createApiServices } from "../../src/service/api";
+import { createApiServices } from "../../src/service/app/api";
 import { buildApp } from "../../src/http/app";
 import { sampleEvents } from "../helpers/events";
 

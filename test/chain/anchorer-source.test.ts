@@ -3,8 +3,8 @@
  * its password file likewise, and a raw LEDGER_ANCHOR_KEY for development (the keystore wins).
  */
 import { expect } from "chai";
-import { buildConfig } from "../../src/service/config";
-import { anchorerSource } from "../../src/service/chain-context";
+import { buildConfig } from "../../src/service/app/config";
+import { anchorerSource } from "../../src/service/app/chain-context";
 
 describe("anchorerSource", () => {
   it("takes the keystore and its password file from the flags over the environment", () => {

@@ -16,9 +16,9 @@ import { anchorContract, AnchorContract } from "../../src/chain/contract";
 import { createAnchorer } from "../../src/chain/anchorer";
 import { verifyAnchorOnChain } from "../../src/chain/verify-anchor";
 import { ChainError } from "../../src/chain/errors";
-import { openLedger, Ledger } from "../../src/service/ledger";
+import { openLedger, Ledger } from "../../src/service/app/ledger";
 import { pinTo } from "../helpers/pin";
-import { buildProof } from "../../src/service/proof";
+import { buildProof } from "../../src/service/proof/proof";
 import { verifyBundle, toHex } from "../../src/core";
 import { sampleEvents } from "../helpers/events";
 

@@ -4,7 +4,7 @@
  */
 import { expect } from "chai";
 import { BatchEntry, GxpEvent, LedgerRecord, RECORD_VERSION, computePayloadHash, recordLeafHashHex, reviewBatch } from "../../src/core";
-import { generateBatch } from "../../scripts/batch-fixture";
+import { generateBatch } from "../helpers/batch-fixture";
 import { foldCorrections } from "../../src/core/batch/corrections";
 import { sampleEvent } from "../helpers/events";
 

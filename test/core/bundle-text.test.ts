@@ -101,7 +101,7 @@ describe("bundle byte forms", () => {
         text.replace('"value": 61.5', '"value":61.5'),
         text.replace('"value": 61.5', '"value": 61.5 '),
         text.replace('"high": 65,\n        "low": 55,', '"low": 55,\n        "high": 65,'), // member order inside the event
-        text.replace('"recordVersion": "gxp-ledger.record/1",\n    "salt"', '"salt": "' + bundle.record.salt + '",\n    "recordVersion": "gxp-ledger.record/1",\n    "salt"').replace(/,\n    "salt": "0x[0-9a-f]+",\n    "seq"/, ',\n    "seq"'),
+        text.replace('"recordVersion": "gxp-ledger.record/1",\n    "salt"', '"salt": "' + bundle.record.salt + '",\n    "recordVersion": "gxp-ledger.record/1",\n    "salt"').replace(/,\n {4}"salt": "0x[0-9a-f]+",\n {4}"seq"/, ',\n    "seq"'),
         text.replace('"unit": "degC"', '"unit": "deg\\u0043"'),
         text.replace('"source": "urn:mes', '"source": "urn\\u003ames'),
         text.replace("\n    \"event\": {", "\n\t\"event\": {"),

@@ -8,10 +8,6 @@ import {
   buildLevels,
   buildLevelBytes,
   rootFromLeafHashes,
-  referenceRoot,
-  referencePath,
-  referenceConsistency,
-  referenceSubtreeConsistency,
   inclusionProofFromLevels,
   inclusionProofLength,
   rootFromInclusionProof,
@@ -21,6 +17,7 @@ import {
   toHex,
   utf8,
 } from "../../src/core";
+import { referenceConsistency, referencePath, referenceRoot, referenceSubtreeConsistency } from "../helpers/merkle-reference";
 import { nodeHasher } from "../../src/crypto/node-hasher";
 import { loadVectors, h } from "../helpers/vectors";
 

@@ -13,12 +13,11 @@ import {
   receiptGroupMessage,
   receiptGroupRef,
   receiptLeafBytes,
-  referencePath,
-  referenceRoot,
   rfc9162,
   toHex,
   verifyReceiptWith,
 } from "../../src/core";
+import { referencePath, referenceRoot } from "../helpers/merkle-reference";
 
 const keys = generateKeyPairSync("ed25519");
 const keyId = createHash("sha256").update(keys.publicKey.export({ type: "spki", format: "der" })).digest("hex");

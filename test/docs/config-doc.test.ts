@@ -7,7 +7,7 @@ import { expect } from "chai";
 import fs from "node:fs";
 import path from "node:path";
 import { Command } from "commander";
-import { buildConfig } from "../../src/service/config";
+import { buildConfig } from "../../src/service/app/config";
 import { buildCli } from "../../src/cli/main";
 
 const ROOT = path.resolve(__dirname, "../..");

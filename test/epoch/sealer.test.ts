@@ -2,10 +2,11 @@ import { expect } from "chai";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { rfc9162, referenceRoot, toHex, buildLevels, inclusionProofFromLevels, verifyInclusion } from "../../src/core";
+import { rfc9162, toHex, buildLevels, inclusionProofFromLevels, verifyInclusion } from "../../src/core";
+import { referenceRoot } from "../helpers/merkle-reference";
 import { merkletreeLevels } from "../../src/epoch/sealer";
-import { openLedger } from "../../src/service/ledger";
-import { auditPathOf } from "../../src/service/proof";
+import { openLedger } from "../../src/service/app/ledger";
+import { auditPathOf } from "../../src/service/proof/proof";
 import { loadVectors, h } from "../helpers/vectors";
 import { sampleEvents } from "../helpers/events";
 

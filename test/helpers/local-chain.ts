@@ -12,7 +12,7 @@ import { deployLedger } from "../../src/chain/deploy";
 import { devWallet, DEV_ACCOUNT } from "../../src/chain/dev-keys";
 import { anchorContract } from "../../src/chain/contract";
 import { createAnchorer } from "../../src/chain/anchorer";
-import { Ledger } from "../../src/service/ledger";
+import { Ledger } from "../../src/service/app/ledger";
 import { AnchorRow } from "../../src/store/epoch-store";
 
 /** A running local chain. */

@@ -1,11 +1,11 @@
 /**
- * Pinning a test ledger the way the service's first start does (src/service/ledger-pin.ts), for
+ * Pinning a test ledger the way the service's first start does (src/service/security/ledger-pin.ts), for
  * tests that anchor through the local chain helper without running `serve`.
  */
 import { JsonRpcProvider } from "ethers";
-import { Ledger } from "../../src/service/ledger";
-import { ensureLedgerPin, PinOutcome } from "../../src/service/ledger-pin";
-import { createSecurityRecorder } from "../../src/service/security";
+import { Ledger } from "../../src/service/app/ledger";
+import { ensureLedgerPin, PinOutcome } from "../../src/service/security/ledger-pin";
+import { createSecurityRecorder } from "../../src/service/security/security";
 import { ledgerNameOf } from "../../src/chain/contract";
 
 /**

@@ -8,7 +8,7 @@ import { merkletreeLevels } from "../../src/epoch/sealer";
 import { TILE_WIDTH } from "../../src/store/epoch-store";
 import { nodeHasher } from "../../src/crypto/node-hasher";
 import type { Db } from "../../src/store/sqlite";
-import { Ledger } from "../../src/service/ledger";
+import { Ledger } from "../../src/service/app/ledger";
 import { loadReceiptKey } from "../../src/crypto/receipt-key";
 import { checkpointMessage } from "../../src/core";
 import { JsonRpcProvider } from "ethers";

@@ -10,8 +10,8 @@ import path from "node:path";
 import { createHash } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "../../src/http/app";
-import { openLedger, Ledger } from "../../src/service/ledger";
-import { createApiServices } from "../../src/service/api";
+import { openLedger, Ledger } from "../../src/service/app/ledger";
+import { createApiServices } from "../../src/service/app/api";
 import { canonicalString, computePayloadHash } from "../../src/core";
 import { sampleEvent } from "../helpers/events";
 

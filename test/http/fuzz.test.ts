@@ -10,8 +10,8 @@ import path from "node:path";
 import fc from "fast-check";
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "../../src/http/app";
-import { openLedger, Ledger } from "../../src/service/ledger";
-import { createApiServices } from "../../src/service/api";
+import { openLedger, Ledger } from "../../src/service/app/ledger";
+import { createApiServices } from "../../src/service/app/api";
 import { sampleEvent } from "../helpers/events";
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };

@@ -8,9 +8,9 @@ import os from "node:os";
 import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import { buildApp, AppDeps } from "../../src/http/app";
-import { openLedger, Ledger } from "../../src/service/ledger";
-import { createApiServices, ApiServices } from "../../src/service/api";
-import { createMetrics } from "../../src/service/metrics";
+import { openLedger, Ledger } from "../../src/service/app/ledger";
+import { createApiServices, ApiServices } from "../../src/service/app/api";
+import { createMetrics } from "../../src/service/app/metrics";
 import { sampleEvent } from "../helpers/events";
 
 describe("the HTTP edge under hostile input", () => {

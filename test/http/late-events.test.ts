@@ -9,11 +9,11 @@ import os from "node:os";
 import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "../../src/http/app";
-import { openLedger, Ledger } from "../../src/service/ledger";
-import { createApiServices, ApiServices, addClient } from "../../src/service/api";
-import { LEDGER_ACTOR } from "../../src/service/security";
-import { auditLedger } from "../../src/service/audit";
-import { verifyBatch } from "../../src/service/batch-verify";
+import { openLedger, Ledger } from "../../src/service/app/ledger";
+import { createApiServices, ApiServices, addClient } from "../../src/service/app/api";
+import { LEDGER_ACTOR } from "../../src/service/security/security";
+import { auditLedger } from "../../src/service/audit/audit";
+import { verifyBatch } from "../../src/service/batch/batch-verify";
 import { receiptPublicKeyFile, verifyReceipt } from "../../src/crypto/receipt-key";
 import { sampleEvent } from "../helpers/events";
 

@@ -10,9 +10,9 @@ import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import { buildApp, AppDeps } from "../../src/http/app";
 import { listen, Server } from "../../src/http/server";
-import { openLedger, Ledger } from "../../src/service/ledger";
-import { createApiServices, ApiServices } from "../../src/service/api";
-import { buildConfig } from "../../src/service/config";
+import { openLedger, Ledger } from "../../src/service/app/ledger";
+import { createApiServices, ApiServices } from "../../src/service/app/api";
+import { buildConfig } from "../../src/service/app/config";
 import { sampleEvent } from "../helpers/events";
 
 /** Opens a raw TCP socket and resolves once connected; `closed` resolves when the server closes it. */

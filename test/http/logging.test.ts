@@ -5,9 +5,9 @@ import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import { makeError } from "ethers";
 import { buildApp, requestIdOf } from "../../src/http/app";
-import { openLedger, Ledger } from "../../src/service/ledger";
-import { createApiServices } from "../../src/service/api";
-import { createLogger } from "../../src/service/logger";
+import { openLedger, Ledger } from "../../src/service/app/ledger";
+import { createApiServices } from "../../src/service/app/api";
+import { createLogger } from "../../src/service/app/logger";
 import { sampleEvent } from "../helpers/events";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

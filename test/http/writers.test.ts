@@ -9,9 +9,9 @@ import os from "node:os";
 import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "../../src/http/app";
-import { openLedger, Ledger } from "../../src/service/ledger";
-import { addClient, createApiServices, ApiServices } from "../../src/service/api";
-import { LEDGER_ACTOR, SecurityRecorder } from "../../src/service/security";
+import { openLedger, Ledger } from "../../src/service/app/ledger";
+import { addClient, createApiServices, ApiServices } from "../../src/service/app/api";
+import { LEDGER_ACTOR, SecurityRecorder } from "../../src/service/security/security";
 import { sampleEvent } from "../helpers/events";
 
 const MAX = Number.MAX_SAFE_INTEGER; // 2^53 − 1

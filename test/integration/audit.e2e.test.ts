@@ -16,7 +16,6 @@ describe("audit, backup and restore end to end (real server, embedded chain)", f
   let dir: string;
   let s: Served;
   let token = "";
-  let posted = 0;
 
   const post = async (batchId: string) => {
     const res = await fetch(`${s.url}/v1/events`, {
@@ -25,7 +24,6 @@ describe("audit, backup and restore end to end (real server, embedded chain)", f
       body: JSON.stringify(sampleEvent({}, batchId)),
     });
     expect(res.status).to.equal(201);
-    posted++;
   };
 
   before(async () => {

@@ -11,7 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import { spawnSync } from "node:child_process";
 import { cli, serve, Served } from "../helpers/process";
-import { generateBatch } from "../../scripts/batch-fixture";
+import { generateBatch } from "../helpers/batch-fixture";
 
 describe("batch review end to end (real server, embedded chain)", function () {
   this.timeout(300_000);

@@ -14,7 +14,7 @@ import { deployLedger } from "../../src/chain/deploy";
 import { Wallet, parseEther } from "ethers";
 import { devWallet, DEV_ACCOUNT } from "../../src/chain/dev-keys";
 import { anchorContract } from "../../src/chain/contract";
-import { backoffCeiling } from "../../src/service/backoff";
+import { backoffCeiling } from "../../src/service/app/backoff";
 import { cliAsync as cli, serve, Served } from "../helpers/process";
 import { startTcpProxy, TcpProxy } from "../helpers/tcp-proxy";
 import { sampleEvents } from "../helpers/events";

@@ -14,7 +14,7 @@ import os from "node:os";
 import path from "node:path";
 import { ProofBundle, bundleToJSON, toHex } from "../../src/core";
 import { anchorContract, ledgerIdOf } from "../../src/chain/contract";
-import { openLedger } from "../../src/service/ledger";
+import { openLedger } from "../../src/service/app/ledger";
 import { nodeHasher } from "../../src/crypto/node-hasher";
 import { verifyProofOnRpcUrls } from "../../src/chain/verify-anchor";
 import { AnchorRow } from "../../src/store/epoch-store";

@@ -28,7 +28,7 @@ function sorted(v: unknown): unknown {
 
 /** Resolves when the bundle verifies against the chain behind `provider`; rejects naming why not. */
 export async function independentVerify(text: string, provider: JsonRpcProvider): Promise<void> {
-  const b = JSON.parse(text) as any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const b = JSON.parse(text) as any;
   if (!validate(b)) throw new Error("schema");
   // Object.fromEntries keeps integer-like keys first; the bundle has none outside record.event data.
   const forms = [JSON.stringify(sorted(b), null, 2) + "\n", canonicalize(b), canonicalize(b) + "\n"];
@@ -47,7 +47,7 @@ export async function independentVerify(text: string, provider: JsonRpcProvider)
   if (createHash("sha256").update(spki).digest("hex") !== c.keyId) throw new Error("checkpoint key id");
   const head = { epoch: b.epoch, firstSeq: a.firstSeq, keyId: c.keyId, ledger: a.ledgerName, root: b.root, treeSize: b.treeSize };
   const signed = Buffer.from("gxp-ledger checkpoint v1\n" + canonicalize(head), "utf8");
-  let ok = false;
+  let ok: boolean;
   try {
     ok = verify(null, signed, createPublicKey({ key: spki, format: "der", type: "spki" }), Buffer.from(c.signature, "base64url"));
   } catch {

@@ -13,7 +13,7 @@ import { spawnSync } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
 import { cli, serve, Served } from "../helpers/process";
 import { BatchReport, reportHashOf } from "../../src/core";
-import { pdfPageCount } from "../../src/service/batch-pdf";
+import { pdfPageCount } from "../../src/service/batch/batch-pdf";
 
 const ROOT = path.resolve(__dirname, "../..");
 const BATCHES = [

@@ -11,7 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import { createHash, generateKeyPairSync, sign } from "node:crypto";
 import { cli, serve, Served } from "../helpers/process";
-import { generateBatch } from "../../scripts/batch-fixture";
+import { generateBatch } from "../helpers/batch-fixture";
 import { PROOF_MEDIA_TYPE_V1, TrustProfile, toChecksumAddress, trustProfileFingerprint } from "../../src/core";
 
 describe("trust profile and pinned verifiers (real server, embedded chain)", function () {

@@ -48,7 +48,7 @@ function runStandalone(args: string[], where: { script?: string; cwd?: string } 
 describe("verify-proof, the standalone script and @sigstore/verify on real bundles", function () {
   this.timeout(600_000);
   let fx: ProofFixture;
-  let liars: LyingRpc[] = [];
+  const liars: LyingRpc[] = [];
   const bundleOf = (i: number) => JSON.parse(fx.proofs[i].text) as ProofBundle;
   const write = (name: string, b: unknown) => {
     const file = path.join(fx.dir, name);

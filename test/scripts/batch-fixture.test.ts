@@ -1,5 +1,5 @@
 /**
- * The batch fixture generator (scripts/batch-fixture.ts): every variant is a valid, storable batch
+ * The batch fixture generator (test/helpers/batch-fixture.ts, run as scripts/batch-fixture.ts): every variant is a valid, storable batch
  * record that differs from the good one in exactly the one way it names; the CLI writes and posts it.
  */
 import { expect } from "chai";
@@ -8,8 +8,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { assertEvent, canonicalString, computePayloadHash, GxpEvent, sha256Noble, toHex, utf8 } from "../../src/core";
-import { openLedger } from "../../src/service/ledger";
-import { BATCH_VARIANTS, BatchFixture, BatchVariant, bulkChunks, generateBatch } from "../../scripts/batch-fixture";
+import { openLedger } from "../../src/service/app/ledger";
+import { BATCH_VARIANTS, BatchFixture, BatchVariant, bulkChunks, generateBatch } from "../helpers/batch-fixture";
 import { cliAsync, serve, Served } from "../helpers/process";
 
 const ROOT = path.resolve(__dirname, "../..");

@@ -7,11 +7,11 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
-import { openLedger, Ledger } from "../../src/service/ledger";
-import { auditLedger } from "../../src/service/audit";
-import { addClient, revokeClient, scopeClient } from "../../src/service/api";
+import { openLedger, Ledger } from "../../src/service/app/ledger";
+import { auditLedger } from "../../src/service/audit/audit";
+import { addClient, revokeClient, scopeClient } from "../../src/service/app/api";
 import { createClientStore, tokenHash } from "../../src/store/clients";
-import { createSecurityRecorder, LEDGER_ACTOR } from "../../src/service/security";
+import { createSecurityRecorder, LEDGER_ACTOR } from "../../src/service/security/security";
 import { tamper } from "../helpers/tamper";
 
 describe("auditClients (audit of the client tables)", () => {

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { ANCHOR_BACKOFF, backoffCeiling, backoffDelay } from "../../src/service/backoff";
+import { ANCHOR_BACKOFF, backoffCeiling, backoffDelay } from "../../src/service/app/backoff";
 
 describe("backoffDelay", () => {
   const p = { baseMs: 1000, maxMs: 8000 };

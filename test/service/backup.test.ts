@@ -8,9 +8,9 @@ import os from "node:os";
 import path from "node:path";
 import { spawn, ChildProcess } from "node:child_process";
 import readline from "node:readline";
-import { openLedger } from "../../src/service/ledger";
-import { backupLedger, restoreLedger } from "../../src/service/backup";
-import { auditLedger } from "../../src/service/audit";
+import { openLedger } from "../../src/service/app/ledger";
+import { backupLedger, restoreLedger } from "../../src/service/app/backup";
+import { auditLedger } from "../../src/service/audit/audit";
 import { StoreError } from "../../src/store/errors";
 import { sampleEvents } from "../helpers/events";
 
@@ -19,7 +19,7 @@ const ROOT = path.resolve(__dirname, "../..");
 /** A separate process that appends 20 events per transaction and seals every 100, until killed. */
 function startWriter(dir: string): { proc: ChildProcess; written: () => number } {
   const script = `
-    const { openLedger } = require("./src/service/ledger");
+    const { openLedger } = require("./src/service/app/ledger");
     const { sampleEvents } = require("./test/helpers/events");
     const l = openLedger(${JSON.stringify(dir)}, { maxEvents: 100, maxAgeMs: 60000 });
     let n = 0;

@@ -11,17 +11,17 @@ import path from "node:path";
 import { generateKeyPairSync } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import { BatchReport, GxpEvent, computePayloadHash, INTEGRITY_VERIFIED_MEANING, isCoreError, qaReviewsOf, reportHashOf, suggestBatchIds } from "../../src/core";
-import { openLedger, Ledger, loadLedgerKey } from "../../src/service/ledger";
-import { verifyBatch } from "../../src/service/batch-verify";
-import { listBatches, noteVerification, unknownBatchMessage, BatchQueryError } from "../../src/service/batch-list";
-import { signBatchReview, SignReviewOptions, zonedTime } from "../../src/service/batch-sign";
-import { createIngestor } from "../../src/service/ingest";
-import { createSecurityRecorder } from "../../src/service/security";
+import { openLedger, Ledger, loadLedgerKey } from "../../src/service/app/ledger";
+import { verifyBatch } from "../../src/service/batch/batch-verify";
+import { listBatches, noteVerification, unknownBatchMessage, BatchQueryError } from "../../src/service/batch/batch-list";
+import { signBatchReview, SignReviewOptions, zonedTime } from "../../src/service/batch/batch-sign";
+import { createIngestor } from "../../src/service/ingest/ingest";
+import { createSecurityRecorder } from "../../src/service/security/security";
 import { createClientStore, Role } from "../../src/store/clients";
 import { parseSigningKey } from "../../src/crypto/source-sig";
 import { buildApp } from "../../src/http/app";
-import { createApiServices } from "../../src/service/api";
-import { generateBatch } from "../../scripts/batch-fixture";
+import { createApiServices } from "../../src/service/app/api";
+import { generateBatch } from "../helpers/batch-fixture";
 
 const PASS = "correct horse battery staple";
 

@@ -6,16 +6,15 @@
  */
 import { expect } from "chai";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { BatchReport, Finding, ProofBundle, TrustPin } from "../../src/core";
-import { openLedger, Ledger } from "../../src/service/ledger";
-import { verifyBatch } from "../../src/service/batch-verify";
+import { openLedger, Ledger } from "../../src/service/app/ledger";
+import { verifyBatch } from "../../src/service/batch/batch-verify";
 import { providerTransport } from "../../src/chain/verify-anchor";
-import { exportBatch, verifyPackage, PackageManifest, PACKAGE_STATEMENT, packageMessage } from "../../src/service/batch-package";
+import { exportBatch, verifyPackage, PackageManifest, PACKAGE_STATEMENT, packageMessage } from "../../src/service/batch/batch-package";
 import { loadReceiptKey, ReceiptKey } from "../../src/crypto/receipt-key";
 import { createHash } from "node:crypto";
-import { BatchVariant, generateBatch } from "../../scripts/batch-fixture";
+import { BatchVariant, generateBatch } from "../helpers/batch-fixture";
 import { sampleEvents } from "../helpers/events";
 import { useLocalChain } from "../helpers/local-chain";
 import { pinTo } from "../helpers/pin";

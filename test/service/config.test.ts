@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import path from "node:path";
-import { buildConfig, ConfigError } from "../../src/service/config";
+import { buildConfig, ConfigError } from "../../src/service/app/config";
 
 describe("buildConfig", () => {
   it("uses the documented defaults with nothing set", () => {

@@ -7,11 +7,11 @@ import { expect } from "chai";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { openLedger, ledgerDbFile } from "../../src/service/ledger";
-import { backupLedger, restoreLedger } from "../../src/service/backup";
+import { openLedger, ledgerDbFile } from "../../src/service/app/ledger";
+import { backupLedger, restoreLedger } from "../../src/service/app/backup";
 import { writeDeployment } from "../../src/chain/deploy";
 import { loadReceiptKey, receiptKeyFile } from "../../src/crypto/receipt-key";
-import { fileModeWarnings } from "../../src/service/status";
+import { fileModeWarnings } from "../../src/service/proof/status";
 import { sampleEvents } from "../helpers/events";
 import { cli } from "../helpers/process";
 

@@ -7,7 +7,7 @@ import { expect } from "chai";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { openLedger } from "../../src/service/ledger";
+import { openLedger } from "../../src/service/app/ledger";
 import { sampleEvents } from "../helpers/events";
 import { cli } from "../helpers/process";
 

@@ -7,11 +7,11 @@ import { expect } from "chai";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { openLedger, Ledger } from "../../src/service/ledger";
-import { createApiServices } from "../../src/service/api";
-import { startRunner, PROMISE_MISSED_KIND, Runner } from "../../src/service/runner";
-import { readinessOf } from "../../src/service/readiness";
-import { createMetrics } from "../../src/service/metrics";
+import { openLedger, Ledger } from "../../src/service/app/ledger";
+import { createApiServices } from "../../src/service/app/api";
+import { startRunner, PROMISE_MISSED_KIND, Runner } from "../../src/service/app/runner";
+import { readinessOf } from "../../src/service/app/readiness";
+import { createMetrics } from "../../src/service/app/metrics";
 import { sampleEvents } from "../helpers/events";
 
 describe("startRunner: missed anchoring promises", () => {

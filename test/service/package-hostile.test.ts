@@ -10,14 +10,14 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { BatchReport } from "../../src/core";
-import { openLedger, Ledger } from "../../src/service/ledger";
+import { openLedger, Ledger } from "../../src/service/app/ledger";
 import { writeDeployment } from "../../src/chain/deploy";
 import { cli } from "../helpers/process";
-import { verifyBatch } from "../../src/service/batch-verify";
+import { verifyBatch } from "../../src/service/batch/batch-verify";
 import { providerTransport } from "../../src/chain/verify-anchor";
-import { exportBatch, PackageError, verifyPackage, PackageManifest, PackageChainEntry, PACKAGE_FILE_MAX_BYTES } from "../../src/service/batch-package";
+import { exportBatch, PackageError, verifyPackage, PackageManifest, PackageChainEntry, PACKAGE_FILE_MAX_BYTES } from "../../src/service/batch/batch-package";
 import { loadReceiptKey } from "../../src/crypto/receipt-key";
-import { generateBatch } from "../../scripts/batch-fixture";
+import { generateBatch } from "../helpers/batch-fixture";
 import { useLocalChain } from "../helpers/local-chain";
 import { pinTo } from "../helpers/pin";
 

@@ -7,16 +7,16 @@
 import { expect } from "chai";
 import fs from "node:fs";
 import path from "node:path";
-import { openLedger, Ledger } from "../../src/service/ledger";
-import { verifyStoredEvent } from "../../src/service/verify-event";
-import { auditLedger, auditChainOf } from "../../src/service/audit";
-import { verifyBatch } from "../../src/service/batch-verify";
-import { buildProof } from "../../src/service/proof";
-import { exportBatch, PackageError } from "../../src/service/batch-package";
-import { PinError } from "../../src/service/pin-check";
-import { ensureLedgerPin } from "../../src/service/ledger-pin";
-import { createApiServices } from "../../src/service/api";
-import { createSecurityRecorder } from "../../src/service/security";
+import { openLedger, Ledger } from "../../src/service/app/ledger";
+import { verifyStoredEvent } from "../../src/service/proof/verify-event";
+import { auditLedger, auditChainOf } from "../../src/service/audit/audit";
+import { verifyBatch } from "../../src/service/batch/batch-verify";
+import { buildProof } from "../../src/service/proof/proof";
+import { exportBatch, PackageError } from "../../src/service/batch/batch-package";
+import { PinError } from "../../src/service/security/pin-check";
+import { ensureLedgerPin } from "../../src/service/security/ledger-pin";
+import { createApiServices } from "../../src/service/app/api";
+import { createSecurityRecorder } from "../../src/service/security/security";
 import { buildApp } from "../../src/http/app";
 import { providerTransport } from "../../src/chain/verify-anchor";
 import { deployLedger, Deployment, writeDeployment } from "../../src/chain/deploy";
@@ -260,15 +260,15 @@ describe("the ledger's pin (real local chain)", function () {
 
     it("does not accept checkpoints signed by a key row without the ledger's recorded rotation", async () => {
       const { l } = await pinned();
-      const { generateKeyPairSync } = await import("node:crypto");
+      const { createHash, generateKeyPairSync, sign } = await import("node:crypto");
       const k = generateKeyPairSync("ed25519");
       const pem = k.publicKey.export({ type: "spki", format: "pem" }).toString();
-      const keyId = require("node:crypto").createHash("sha256").update(k.publicKey.export({ type: "spki", format: "der" })).digest("hex");
+      const keyId = createHash("sha256").update(k.publicKey.export({ type: "spki", format: "der" })).digest("hex");
       l.db.prepare("INSERT INTO ledger_keys (key_id, public_key, valid_from) VALUES (?, ?, ?)").run(keyId, pem, new Date().toISOString());
       // The forger re-signs epoch 0's checkpoint with the injected key.
       const ep = l.epochs.get(0)!;
       const { checkpointMessage, toHex } = await import("../../src/core");
-      const sig = require("node:crypto").sign(null, checkpointMessage({ ledger: l.name, epoch: 0, firstSeq: ep.firstSeq, treeSize: ep.size, root: toHex(ep.root), keyId }), k.privateKey);
+      const sig = sign(null, checkpointMessage({ ledger: l.name, epoch: 0, firstSeq: ep.firstSeq, treeSize: ep.size, root: toHex(ep.root), keyId }), k.privateKey);
       l.db.exec("DROP TRIGGER IF EXISTS epoch_checkpoints_no_update");
       l.db.prepare("UPDATE epoch_checkpoints SET key_id = ?, signature = ? WHERE epoch = 0").run(keyId, sig);
       expect((await auditLedger(l, {})).findings.map((f) => f.code)).to.include("CHECKPOINT_INVALID");

@@ -7,10 +7,10 @@
 import { expect } from "chai";
 import { randomBytes } from "node:crypto";
 import path from "node:path";
-import { openLedger, Ledger } from "../../src/service/ledger";
-import { verifyStoredEvent } from "../../src/service/verify-event";
-import { auditLedger, auditLocal, auditChainOf } from "../../src/service/audit";
-import { verifyBatch } from "../../src/service/batch-verify";
+import { openLedger, Ledger } from "../../src/service/app/ledger";
+import { verifyStoredEvent } from "../../src/service/proof/verify-event";
+import { auditLedger, auditLocal, auditChainOf } from "../../src/service/audit/audit";
+import { verifyBatch } from "../../src/service/batch/batch-verify";
 import { providerTransport } from "../../src/chain/verify-anchor";
 import { sampleEvents } from "../helpers/events";
 import { useLocalChain } from "../helpers/local-chain";

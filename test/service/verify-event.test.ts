@@ -3,9 +3,9 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { generateKeyPairSync } from "node:crypto";
-import { openLedger } from "../../src/service/ledger";
-import { createApiServices } from "../../src/service/api";
-import { verifyStoredEvent } from "../../src/service/verify-event";
+import { openLedger } from "../../src/service/app/ledger";
+import { createApiServices } from "../../src/service/app/api";
+import { verifyStoredEvent } from "../../src/service/proof/verify-event";
 import { parseSigningKey, signEventJws } from "../../src/crypto/source-sig";
 import { sampleEvent } from "../helpers/events";
 

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { openLedger, Ledger } from "../../src/service/ledger";
+import { openLedger, Ledger } from "../../src/service/app/ledger";
 import { canonicalBytes, rfc9162, toHex, EventError } from "../../src/core";
 import { StoreError } from "../../src/store/errors";
 import { sampleEvent, sampleEvents } from "../helpers/events";

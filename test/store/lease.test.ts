@@ -4,7 +4,7 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { openLedger, Ledger } from "../../src/service/ledger";
+import { openLedger, Ledger } from "../../src/service/app/ledger";
 import { createLease, leaseHolder } from "../../src/store/lease";
 
 describe("the anchorer lease", () => {

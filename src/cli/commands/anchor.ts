@@ -4,13 +4,13 @@
  * of racing it.
  */
 import { Command } from "commander";
-import { openLedger } from "../../service/ledger";
-import { ledgerAnchorer, openAnchoringChainForCli } from "../../service/chain-context";
+import { openLedger } from "../../service/app/ledger";
+import { ledgerAnchorer, openAnchoringChainForCli } from "../../service/app/chain-context";
 import { leaseHolder, createLease } from "../../store/lease";
 import { AnchorRow } from "../../store/epoch-store";
 import { StoreError } from "../../store/errors";
-import { ensureLedgerPin } from "../../service/ledger-pin";
-import { createSecurityRecorder } from "../../service/security";
+import { ensureLedgerPin } from "../../service/security/ledger-pin";
+import { createSecurityRecorder } from "../../service/security/security";
 import { configOf, output } from "../context";
 import { CliExit, EXIT } from "../exit";
 

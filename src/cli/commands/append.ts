@@ -9,11 +9,11 @@ import fs from "node:fs";
 import readline from "node:readline";
 import { Command } from "commander";
 import { EventError, GxpEvent, assertEvent } from "../../core";
-import { openLedger } from "../../service/ledger";
+import { openLedger } from "../../service/app/ledger";
 import { configOf, output } from "../context";
 import { CliExit, EXIT } from "../exit";
 import { StoreError } from "../../store/errors";
-import { assertNotReserved, WriteRefused } from "../../service/write-rules";
+import { assertNotReserved, WriteRefused } from "../../service/ingest/write-rules";
 
 const CHUNK = 1000;
 

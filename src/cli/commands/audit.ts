@@ -1,14 +1,14 @@
 /**
- * `audit`: re-verifies the whole ledger (src/service/audit.ts) and prints every finding with the
+ * `audit`: re-verifies the whole ledger (src/service/audit/audit.ts) and prints every finding with the
  * event, epoch or anchor involved. A progress bar on a terminal (cli-progress, on stderr), plain
  * progress lines otherwise, none with --json. Exit 0 clean, 1 findings, 3 chain unreachable (after
  * every local check was done and reported).
  */
 import { Command } from "commander";
 import { JsonRpcProvider } from "ethers";
-import { openLedger } from "../../service/ledger";
-import { openReadChain } from "../../service/chain-context";
-import { auditLedger, auditChainOf, AuditReport } from "../../service/audit";
+import { openLedger } from "../../service/app/ledger";
+import { openReadChain } from "../../service/app/chain-context";
+import { auditLedger, auditChainOf, AuditReport } from "../../service/audit/audit";
 import { readDeployment } from "../../chain/deploy";
 import { ChainError } from "../../chain/errors";
 import { ledgerIdOf } from "../../chain/contract";

@@ -4,7 +4,7 @@
  * Exit 0 done, 2 bad usage (target exists, restore target not empty, not a ledger backup), 3 I/O.
  */
 import { Command } from "commander";
-import { backupLedger, restoreLedger, BackupResult } from "../../service/backup";
+import { backupLedger, restoreLedger, BackupResult } from "../../service/app/backup";
 import { StoreError } from "../../store/errors";
 import { configOf, output } from "../context";
 import { CliExit, EXIT } from "../exit";

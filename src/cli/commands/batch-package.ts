@@ -8,8 +8,8 @@ import { Command } from "commander";
 import { addPinOptions, PinFlags, pinOf, readTrustProfile } from "../pin-options";
 import { loadReceiptKey } from "../../crypto/receipt-key";
 import { withBatchReview } from "./verify-batch";
-import { exportBatch, PackageError, verifyPackage } from "../../service/batch-package";
-import { fetchTransport } from "../../chain/verify-anchor";
+import { exportBatch, PackageError, verifyPackage } from "../../service/batch/batch-package";
+import { fetchTransport } from "../../core";
 import { redactUrl } from "../../chain/provider";
 import { renderBatchReport } from "../render-batch";
 import { configOf, output } from "../context";
@@ -65,7 +65,7 @@ export function verifyPackageCommand(): Command {
       const url = config.rpcUrl ?? `http://127.0.0.1:${config.chainPort}`;
       const pin = pinOf(opts);
       try {
-        const report = await verifyPackage(dir, { confirmations, pin, chain: async () => fetchTransport(url) });
+        const report = await verifyPackage(dir, { confirmations, pin, chain: async () => fetchTransport(url, fetch) });
         const head = `package ${dir}, chain checked at ${redactUrl(url)}\n`;
         output(cmd, report, head + renderBatchReport(report, opts.all));
         process.exitCode = report.exitCode;

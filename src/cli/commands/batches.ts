@@ -8,10 +8,10 @@
 import { Command } from "commander";
 import { JsonRpcProvider } from "ethers";
 import { BATCH_EXIT, reportHashOf } from "../../core";
-import { openLedger } from "../../service/ledger";
-import { BatchQueryError, listBatches, noteVerification } from "../../service/batch-list";
-import { verifyBatch } from "../../service/batch-verify";
-import { openReadChain } from "../../service/chain-context";
+import { openLedger } from "../../service/app/ledger";
+import { BatchQueryError, listBatches, noteVerification } from "../../service/batch/batch-list";
+import { verifyBatch } from "../../service/batch/batch-verify";
+import { openReadChain } from "../../service/app/chain-context";
 import { providerTransport } from "../../chain/verify-anchor";
 import { readDeployment } from "../../chain/deploy";
 import { BatchSummary } from "../../store/batch-index";

@@ -15,7 +15,7 @@ import { DEFAULT_CHAIN_RECORD, readChainRecord } from "../../chain/chain-record"
 import { ANCHOR_GAS_STEADY_STATE, anchorCostOf, currentGasPrice, nativeSymbolOf } from "../../chain/cost";
 import { ledgerIdOf } from "../../chain/contract";
 import { finalityOf } from "../../chain/finality";
-import { LedgerConfig } from "../../service/config";
+import { LedgerConfig } from "../../service/app/config";
 import { configOf, output } from "../context";
 import { CliExit, EXIT } from "../exit";
 

@@ -4,12 +4,12 @@
  */
 import fs from "node:fs";
 import { Command } from "commander";
-import { openLedger } from "../../service/ledger";
+import { openLedger } from "../../service/app/ledger";
 import { createClientStore, ROLES, Role } from "../../store/clients";
 import { StoreError } from "../../store/errors";
 import { parseSigningKey, SigningKey } from "../../crypto/source-sig";
-import { createSecurityRecorder, cliActor } from "../../service/security";
-import { addClient, revokeClient, scopeClient } from "../../service/api";
+import { createSecurityRecorder, cliActor } from "../../service/security/security";
+import { addClient, revokeClient, scopeClient } from "../../service/app/api";
 import { configOf, output } from "../context";
 import { CliExit, EXIT } from "../exit";
 

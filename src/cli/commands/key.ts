@@ -8,11 +8,11 @@
  */
 import fs from "node:fs";
 import { Command } from "commander";
-import { openLedger } from "../../service/ledger";
-import { rotateLedgerKey } from "../../service/ledger-key";
-import { createSecurityRecorder, cliActor } from "../../service/security";
-import { openAnchoringChainForCli } from "../../service/chain-context";
-import { keyRegistrar, registerLedgerKeyOnChain } from "../../service/ledger-pin";
+import { openLedger } from "../../service/app/ledger";
+import { rotateLedgerKey } from "../../service/security/ledger-key";
+import { createSecurityRecorder, cliActor } from "../../service/security/security";
+import { openAnchoringChainForCli } from "../../service/app/chain-context";
+import { keyRegistrar, registerLedgerKeyOnChain } from "../../service/security/ledger-pin";
 import { currentPin, keyRegistrations, ledgerKeys } from "../../store/pin-store";
 import { leaseHolder, createLease } from "../../store/lease";
 import { safeErrorMessage } from "../../chain/provider";
@@ -72,8 +72,8 @@ export function keyCommand(): Command {
       const ledger = openLedger(config.dataDir, config.seal, undefined, true);
       // The service holds the anchorer lease while it runs, and signs with the key it started with.
       const lease = createLease(ledger.db, "anchorer", leaseHolder("cli"), 60_000);
-      let text: string[] = [];
-      let result: Record<string, unknown> = {};
+      let text: string[];
+      let result: Record<string, unknown>;
       try {
         if (!lease.acquire()) throw new CliExit(EXIT.USAGE, "the service is running (it holds the anchorer lease and signs with the current key): stop it, then rotate the key");
         // A checkpoint's key must be valid when its epoch is anchored (verifiers compare the key's

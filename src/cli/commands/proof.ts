@@ -2,9 +2,9 @@
 import fs from "node:fs";
 import { Command } from "commander";
 import { bundleToJSON } from "../../core";
-import { openLedger } from "../../service/ledger";
-import { buildProof } from "../../service/proof";
-import { PinError } from "../../service/pin-check";
+import { openLedger } from "../../service/app/ledger";
+import { buildProof } from "../../service/proof/proof";
+import { PinError } from "../../service/security/pin-check";
 import { readDeployment } from "../../chain/deploy";
 import { configOf } from "../context";
 import { CliExit, EXIT } from "../exit";

@@ -1,6 +1,6 @@
 /** `seal`: closes every pending event into epochs now, whatever the age limit says. */
 import { Command } from "commander";
-import { openLedger } from "../../service/ledger";
+import { openLedger } from "../../service/app/ledger";
 import { configOf, output } from "../context";
 
 /** Registers `seal`. */

@@ -6,8 +6,8 @@ import path from "node:path";
 import { Command } from "commander";
 import { configOf } from "../context";
 import { CliExit, EXIT } from "../exit";
-import type { Ledger } from "../../service/ledger";
-import type { ChainContext } from "../../service/chain-context";
+import type { Ledger } from "../../service/app/ledger";
+import type { ChainContext } from "../../service/app/chain-context";
 
 /**
  * Before the chain is opened: the key file must be the ledger's recorded key (a changed or missing
@@ -16,7 +16,7 @@ import type { ChainContext } from "../../service/chain-context";
  * @throws CliExit FAILED naming the code (LEDGER_KEY_CHANGED, LEDGER_KEY_MISSING)
  */
 async function startupKeyCheck(ledger: Ledger, dataDir: string): Promise<string> {
-  const [{ loadLedgerKey }, { StoreError }] = await Promise.all([import("../../service/ledger"), import("../../store/errors")]);
+  const [{ loadLedgerKey }, { StoreError }] = await Promise.all([import("../../service/app/ledger"), import("../../store/errors")]);
   try {
     return loadLedgerKey(ledger.db, dataDir).keyId;
   } catch (e) {
@@ -33,8 +33,8 @@ async function startupKeyCheck(ledger: Ledger, dataDir: string): Promise<string>
  */
 async function startupPinCheck(ledger: Ledger, chain: ChainContext, keyId: string, log: (level: "info" | "warn", msg: string, info?: Record<string, unknown>) => void): Promise<void> {
   const [{ ensureLedgerPin, registerLedgerKeyOnChain, keyRegistrar }, { createSecurityRecorder }, { StoreError }, { safeErrorMessage }] = await Promise.all([
-    import("../../service/ledger-pin"),
-    import("../../service/security"),
+    import("../../service/security/ledger-pin"),
+    import("../../service/security/security"),
     import("../../store/errors"),
     import("../../chain/redact"),
   ]);
@@ -72,17 +72,17 @@ export function serveCommand(): Command {
       // command starts without them.
       const [{ verifyBatch }, { providerTransport }, { buildApp }, { listen }, { openLedger }, { openAnchoringChain }, { startRunner }, { readinessOf }, { createApiServices, devTokenFile, ensureDevToken }, { createMetrics }, { createLogger }, { prepareEventValidation }] =
         await Promise.all([
-          import("../../service/batch-verify"),
+          import("../../service/batch/batch-verify"),
           import("../../chain/verify-anchor"),
           import("../../http/app"),
           import("../../http/server"),
-          import("../../service/ledger"),
-          import("../../service/chain-context"),
-          import("../../service/runner"),
-          import("../../service/readiness"),
-          import("../../service/api"),
-          import("../../service/metrics"),
-          import("../../service/logger"),
+          import("../../service/app/ledger"),
+          import("../../service/app/chain-context"),
+          import("../../service/app/runner"),
+          import("../../service/app/readiness"),
+          import("../../service/app/api"),
+          import("../../service/app/metrics"),
+          import("../../service/app/logger"),
           import("../../core"),
         ]);
       prepareEventValidation();
@@ -173,7 +173,7 @@ export function serveCommand(): Command {
         await chain.close(); // the embedded chain writes its state file on exit
         ledger.close();
         logger.info("stopped");
-        process.exit(0);
+        process.exit(EXIT.OK);
       };
       process.on("SIGTERM", () => void shutdown("SIGTERM"));
       process.on("SIGINT", () => void shutdown("SIGINT"));

@@ -1,7 +1,7 @@
 /** `status`: events, pending, epochs and anchors at a glance. */
 import { Command } from "commander";
-import { openLedger } from "../../service/ledger";
-import { fileModeWarnings, summarise } from "../../service/status";
+import { openLedger } from "../../service/app/ledger";
+import { fileModeWarnings, summarise } from "../../service/proof/status";
 import { readDeployment } from "../../chain/deploy";
 import { currentPin } from "../../store/pin-store";
 import { configOf, output } from "../context";

@@ -27,8 +27,8 @@ import { assertRecordMatches, readChainRecord, recordedLedger } from "../../chai
 import { anchorContract } from "../../chain/contract";
 import { devWallet, DEV_ACCOUNT } from "../../chain/dev-keys";
 import { ChainError } from "../../chain/errors";
-import { openLedger } from "../../service/ledger";
-import { openReadChain } from "../../service/chain-context";
+import { openLedger } from "../../service/app/ledger";
+import { openReadChain } from "../../service/app/chain-context";
 import { configOf, output } from "../context";
 import { CliExit, EXIT } from "../exit";
 import { readTrustProfile } from "../pin-options";

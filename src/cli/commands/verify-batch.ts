@@ -8,15 +8,15 @@
  */
 import fs from "node:fs";
 import { Command } from "commander";
-import { openLedger, Ledger, loadLedgerKey } from "../../service/ledger";
-import { LedgerConfig } from "../../service/config";
+import { openLedger, Ledger, loadLedgerKey } from "../../service/app/ledger";
+import { LedgerConfig } from "../../service/app/config";
 import { BatchReport, integrityVerified } from "../../core";
-import { openReadChain } from "../../service/chain-context";
-import { verifyBatch } from "../../service/batch-verify";
-import { noteVerification, unknownBatchMessage } from "../../service/batch-list";
-import { ReviewSignError, signBatchReview } from "../../service/batch-sign";
-import { batchReportHtml, documentIdOf } from "../../service/batch-html";
-import { htmlToPdf, PdfError } from "../../service/batch-pdf";
+import { openReadChain } from "../../service/app/chain-context";
+import { verifyBatch } from "../../service/batch/batch-verify";
+import { noteVerification, unknownBatchMessage } from "../../service/batch/batch-list";
+import { ReviewSignError, signBatchReview } from "../../service/batch/batch-sign";
+import { batchReportHtml, documentIdOf } from "../../service/batch/batch-html";
+import { htmlToPdf, PdfError } from "../../service/batch/batch-pdf";
 import { currentPin } from "../../store/pin-store";
 import { providerTransport } from "../../chain/verify-anchor";
 import { JsonRpcProvider } from "ethers";

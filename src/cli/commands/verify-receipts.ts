@@ -1,6 +1,6 @@
 /**
  * `verify-receipts <dir|file.ndjson>`: an MES reconciles its archive of receipts against the ledger
- * and the chain (src/service/reconcile-receipts.ts): every receipt verifies with a key the site pins,
+ * and the chain (src/service/audit/reconcile-receipts.ts): every receipt verifies with a key the site pins,
  * its event is in the ledger unchanged at its seq, and its epoch is anchored by its `anchorBy`. Each
  * missing or changed record is named, with a summary.
  *
@@ -15,9 +15,9 @@ import path from "node:path";
 import { Command } from "commander";
 import { JsonRpcProvider } from "ethers";
 import { Receipt, TrustPin, checkPin, pemOfSpki, pinFromProfile, pinnedKey, pinSummary } from "../../core";
-import { openLedger } from "../../service/ledger";
-import { openReadChain } from "../../service/chain-context";
-import { ArchivedReceipt, FAILED_STATUSES, KeyFor, ReconcileReport, reconcileReceipts } from "../../service/reconcile-receipts";
+import { openLedger } from "../../service/app/ledger";
+import { openReadChain } from "../../service/app/chain-context";
+import { ArchivedReceipt, FAILED_STATUSES, KeyFor, ReconcileReport, reconcileReceipts } from "../../service/audit/reconcile-receipts";
 import { readDeployment } from "../../chain/deploy";
 import { ledgerKeys } from "../../store/pin-store";
 import { configOf, output } from "../context";

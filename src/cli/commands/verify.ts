@@ -6,9 +6,9 @@
  */
 import { Command } from "commander";
 import { JsonRpcProvider } from "ethers";
-import { openLedger } from "../../service/ledger";
-import { openReadChain } from "../../service/chain-context";
-import { verifyStoredEvent } from "../../service/verify-event";
+import { openLedger } from "../../service/app/ledger";
+import { openReadChain } from "../../service/app/chain-context";
+import { verifyStoredEvent } from "../../service/proof/verify-event";
 import { readDeployment } from "../../chain/deploy";
 import { configOf, output } from "../context";
 import { CliExit, EXIT } from "../exit";

@@ -4,6 +4,7 @@
  * report. The same types serve the ledger (which checks against its database and the chain) and
  * `verify-package` (which checks against the package and the chain).
  */
+import { EXIT, ExitCode } from "../exit-codes";
 import { LedgerRecord } from "../record";
 import type { QaReviewView } from "./qa-review";
 
@@ -129,7 +130,7 @@ export interface BatchReview {
 export type BatchVerdict = "PASS" | "INTEGRITY-FAIL" | "UNPINNED" | "NOT-ANCHORED" | "OPEN-ITEMS";
 
 /** Exit code of each verdict. */
-export const BATCH_EXIT: Record<BatchVerdict, 0 | 1 | 4 | 5 | 6> = { PASS: 0, "INTEGRITY-FAIL": 1, UNPINNED: 6, "NOT-ANCHORED": 5, "OPEN-ITEMS": 4 };
+export const BATCH_EXIT = { PASS: EXIT.OK, "INTEGRITY-FAIL": EXIT.FAILED, UNPINNED: EXIT.UNPINNED, "NOT-ANCHORED": EXIT.NOT_ANCHORED, "OPEN-ITEMS": EXIT.OPEN_ITEMS } as const satisfies Record<BatchVerdict, ExitCode>;
 
 /** Whose ledger the evidence was checked against (verify-package): the pin, or what was not pinned. */
 export interface ProvenanceView {
@@ -151,7 +152,7 @@ export interface IntegrityCheck {
 export interface BatchReport extends Omit<BatchReview, "integrity"> {
   reportVersion: typeof BATCH_REPORT_VERSION;
   verdict: BatchVerdict;
-  exitCode: 0 | 1 | 4 | 5 | 6;
+  exitCode: (typeof BATCH_EXIT)[BatchVerdict];
   generatedAt: string;
   /** Where the evidence came from: the ledger's database or a package. */
   checkedFrom: "ledger" | "package";

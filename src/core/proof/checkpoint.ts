@@ -134,7 +134,7 @@ function checkpointProblemOnce(c: Checkpoint, sig: CheckpointSignature): string 
   if (c.keyId !== sig.keyId) return `the checkpoint names key ${c.keyId}, the signature key ${sig.keyId}`;
   const signature = base64urlDecode(sig.signature);
   if (!signature || signature.length !== 64) return "the signature is not 64 bytes of base64url";
-  let ok = false;
+  let ok: boolean;
   try {
     ok = ed25519.verify(signature, checkpointMessage(c), raw, { zip215: false });
   } catch {

@@ -25,6 +25,7 @@ import { Hasher, rfc9162 } from "../merkle/hasher";
 import { inclusionProofFromLevels, rootFromInclusionProof } from "../merkle/inclusion";
 import { buildLevels } from "../merkle/tree";
 import { base64urlDecode } from "./base64url";
+import { LEDGER_NAME_PATTERN } from "../ledger-name";
 import { issuesOfAjv } from "../schema-issues";
 
 /** Media type of version 2 receipts (version 1 receipts carry no media type). */
@@ -98,7 +99,7 @@ const common = {
   leafHash: hash32,
   receivedAt: time,
   anchorBy: time,
-  ledger: { type: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,30}$" },
+  ledger: { type: "string", pattern: LEDGER_NAME_PATTERN },
   keyId: { type: "string", pattern: "^[0-9a-f]{64}$" },
   // An Ed25519 signature is 64 bytes: 86 base64url characters without padding.
   signature: { type: "string", pattern: "^[A-Za-z0-9_-]{86}$" },

@@ -18,6 +18,7 @@ import { secp256k1 } from "@noble/curves/secp256k1";
 import { canonicalBytes } from "../canonical";
 import { CoreError, FieldIssue } from "../errors";
 import { concatBytes, fromHex, toHex, utf8 } from "../hex";
+import { LEDGER_NAME_PATTERN } from "../ledger-name";
 import { toChecksumAddress } from "../proof/bundle-text";
 import { keyIdOfSpki, spkiOfPem } from "../proof/checkpoint";
 import { FieldCheck, ObjectShape, arrayOf, exactly, isBoolean, matching, objectOf, orNull, textOf } from "../field-check";

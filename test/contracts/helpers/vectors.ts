@@ -82,7 +82,6 @@ export interface Vectors {
 }
 
 /** Untyped JSON as parsed; narrowed into the interfaces above by {@link loadVectors}. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type RawJson = any;
 
 const h = (s: string): string => "0x" + s;
