@@ -10,6 +10,7 @@ import path from "node:path";
 
 interface Node {
   id: number;
+  children?: number[];
   callFrame: { functionName: string; url: string; lineNumber: number };
   hitCount?: number;
 }
@@ -54,11 +55,28 @@ export function summarise(file: string, top = 25): string[] {
     const a = area(f.url, f.functionName);
     areas.set(a, (areas.get(a) ?? 0) + ms);
   }
+  // Inclusive (total) time per function: each sample counts once for every distinct function on its stack.
+  const parent = new Map<number, number>();
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const keyOf = (n: Node) => `${n.callFrame.functionName || "(anonymous)"} ${n.callFrame.url ? `${n.callFrame.url.replace(/^.*\/(node_modules|dist|src)\//, "$1/").replace(/^file:\/\//, "")}:${n.callFrame.lineNumber + 1}` : ""}`.trim();
+  const incl = new Map<string, number>();
+  for (const [id, ms] of self) {
+    const seen = new Set<string>();
+    for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+      const k = keyOf(byId.get(cur)!);
+      if (!seen.has(k)) {
+        seen.add(k);
+        incl.set(k, (incl.get(k) ?? 0) + ms);
+      }
+    }
+  }
   const pct = (ms: number) => `${((ms / busy) * 100).toFixed(1)} %`;
   const lines = [`profile ${path.basename(file)}: ${(total / 1000).toFixed(1)} s sampled, ${(busy / 1000).toFixed(1)} s busy (not idle); shares are of busy time`, "", "| area | self ms | share |", "|---|---|---|"];
   for (const [a, ms] of [...areas].filter(([a]) => a !== "idle").sort((x, y) => y[1] - x[1])) lines.push(`| ${a} | ${ms.toFixed(0)} | ${pct(ms)} |`);
   lines.push("", "| function (self time) | self ms | share |", "|---|---|---|");
   for (const [k, ms] of [...fns].filter(([k]) => !k.startsWith("(idle)")).sort((x, y) => y[1] - x[1]).slice(0, top)) lines.push(`| \`${k}\` | ${ms.toFixed(0)} | ${pct(ms)} |`);
+  lines.push("", "| function (total time, with callees; ledger code only) | total ms | share |", "|---|---|---|");
+  for (const [k, ms] of [...incl].filter(([k]) => / (dist|src)\//.test(k)).sort((x, y) => y[1] - x[1]).slice(0, top)) lines.push(`| \`${k}\` | ${ms.toFixed(0)} | ${pct(ms)} |`);
   return lines;
 }
 
