@@ -9,15 +9,18 @@ import os from "node:os";
 import path from "node:path";
 import { randomUUID } from "node:crypto";
 import { openLedger } from "../../src/service/ledger";
-import { assertEvent, GxpEvent } from "../../src/core";
+import { assertEventText, GxpEvent } from "../../src/core";
 import { flag } from "./stats";
 
 const argv = process.argv.slice(2);
 const N = Number(flag(argv, "events", "50000"));
 const G = Number(flag(argv, "group", "64"));
 const PRE = Number(flag(argv, "pre", "0"));
+// --bulk: one call of G events from one source (a bulk post), instead of G calls of one event each.
+const BULK = argv.includes("--bulk");
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gxp-append-micro-"));
 const ledger = openLedger(dir, { maxEvents: 1 << 30, maxAgeMs: 1 << 30 });
+for (const p of argv.filter((a, i) => argv[i - 1] === "--pragma")) ledger.db.pragma(p);
 const next = new Array<number>(G).fill(1);
 const ev = (c: number, tag: string) => ({
   specversion: "1.0", id: `evt-${randomUUID()}`, type: "parameter.recorded", source: `urn:bench:${tag}:${c}`, sourceSequence: next[c]++,
@@ -31,12 +34,13 @@ function run(n: number, tag: string) {
   let val = 0, app = 0;
   const c0 = process.cpuUsage(); const t0 = performance.now();
   for (let i = 0; i < n; i += G) {
-    const calls = Array.from({ length: G }, (_, c) => JSON.parse(JSON.stringify(ev(c, tag))));
+    const calls = Array.from({ length: G }, (_, c) => JSON.parse(JSON.stringify(ev(BULK ? 0 : c, tag))));
     const v0 = process.cpuUsage();
-    for (const e of calls) assertEvent(e);
+    const texts = calls.map((e) => assertEventText(e));
     const v1 = process.cpuUsage(v0); val += v1.user + v1.system;
     const a0 = process.cpuUsage();
-    ledger.events.appendGroup(calls.map((e) => ({ events: [e as GxpEvent], opts: by })));
+    if (BULK) ledger.events.appendGroup([{ events: calls as GxpEvent[], opts: { ...by, eventTexts: texts } }]);
+    else ledger.events.appendGroup(calls.map((e, i) => ({ events: [e as GxpEvent], opts: { ...by, eventTexts: [texts[i]] } })));
     const a1 = process.cpuUsage(a0); app += a1.user + a1.system;
   }
   const c = process.cpuUsage(c0); const ms = performance.now() - t0;
