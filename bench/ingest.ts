@@ -173,7 +173,8 @@ async function main() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gxp-bench-ingest-"));
   const poolDir = path.join(dir, "pools");
   fs.mkdirSync(poolDir);
-  const env = { LEDGER_RATE_LIMIT: "10000000", LEDGER_DEV_TOKEN: "off", LEDGER_CLIENT_BYTES_PER_WINDOW: String(2 ** 50) };
+  // The server as deployed (the test helper ticks every 100 ms; the default is 1 s), limits out of the way.
+  const env = { LEDGER_TICK_MS: "1000", LEDGER_RATE_LIMIT: "10000000", LEDGER_DEV_TOKEN: "off", LEDGER_CLIENT_BYTES_PER_WINDOW: String(2 ** 50) };
   const profDir = PROFILE ? path.resolve(PROFILE) : undefined;
   if (profDir) fs.mkdirSync(profDir, { recursive: true });
   const s = await serve(dir, env, [], profDir ? ["--cpu-prof", "--cpu-prof-dir", profDir] : []);
