@@ -18,7 +18,7 @@
  * divided by the events accepted): what an event costs the server, whatever else shares the cores.
  * Medians over RUNS runs with min-max; the load average beside each scenario.
  *
- * Usage: ts-node bench/ingest.ts [--quick] [--runs N] [--seconds S] [--profile DIR] [--only a,b]
+ * Usage: ts-node bench/ingest.ts [--quick] [--runs N] [--seconds S] [--profile DIR] [--only a,b] [--node-args "..."]
  *   --profile DIR: the ledger server runs with --cpu-prof, its profile written into DIR at stop
  *   (summarise with `ts-node bench/lib/profile.ts DIR/<file>.cpuprofile`).
  * Writes bench/results/ingest.json.
@@ -39,6 +39,8 @@ const RUNS = Number(flag(argv, "runs", QUICK ? "1" : "3"));
 const SECONDS = Number(flag(argv, "seconds", QUICK ? "3" : "5"));
 const PROFILE = flag(argv, "profile");
 const ONLY = flag(argv, "only")?.split(",");
+// Extra node flags for the ledger server process (experiments, e.g. --max-semi-space-size=64).
+const NODE_ARGS = flag(argv, "node-args")?.split(" ").filter(Boolean) ?? [];
 const CONNECTIONS = 64;
 const BULK_CONNECTIONS = 8;
 const BULK_SIZE = 1000;
@@ -99,6 +101,7 @@ interface Replay {
   elapsedMs: number;
   latencyMs: { p50: number; p99: number; max: number };
   serverCpuSeconds: number | null;
+  serverSysSeconds: number | null;
   firstFailure?: { status: number; body: string };
 }
 
@@ -118,6 +121,8 @@ interface Figures {
   requestsPerSec: number;
   /** Server CPU (user + system) per accepted event, µs. */
   cpuUsPerEvent?: number;
+  /** The kernel's part of it (system time: socket and WAL writes, fsync), µs per event. */
+  sysUsPerEvent?: number;
   /** Server CPU as a share of one core over the run. */
   cpuCores?: number;
   p50: number;
@@ -140,6 +145,7 @@ async function scenario(name: string, url: string, route: string, token: string 
     eventsPerSec: events / (r.elapsedMs / 1000),
     requestsPerSec: ok / (r.elapsedMs / 1000),
     cpuUsPerEvent: r.serverCpuSeconds !== null && events > 0 ? (r.serverCpuSeconds * 1e6) / events : undefined,
+    sysUsPerEvent: r.serverSysSeconds !== null && events > 0 ? (r.serverSysSeconds * 1e6) / events : undefined,
     cpuCores: r.serverCpuSeconds !== null ? r.serverCpuSeconds / (r.elapsedMs / 1000) : undefined,
     p50: r.latencyMs.p50,
     p99: r.latencyMs.p99,
@@ -177,7 +183,7 @@ async function main() {
   const env = { LEDGER_TICK_MS: "1000", LEDGER_RATE_LIMIT: "10000000", LEDGER_DEV_TOKEN: "off", LEDGER_CLIENT_BYTES_PER_WINDOW: String(2 ** 50) };
   const profDir = PROFILE ? path.resolve(PROFILE) : undefined;
   if (profDir) fs.mkdirSync(profDir, { recursive: true });
-  const s = await serve(dir, env, [], profDir ? ["--cpu-prof", "--cpu-prof-dir", profDir] : []);
+  const s = await serve(dir, env, [], [...NODE_ARGS, ...(profDir ? ["--cpu-prof", "--cpu-prof-dir", profDir] : [])]);
   const noop = await noopServer();
   try {
     const add = (name: string, extra: string[] = []) => {
@@ -248,6 +254,7 @@ async function main() {
             requestsPerSec: Math.round(median(v.map((x) => x.requestsPerSec))),
             serverCpuUsPerEvent: v.every((x) => x.cpuUsPerEvent !== undefined) ? Math.round(median(v.map((x) => x.cpuUsPerEvent!)) * 10) / 10 : undefined,
             serverCpuUsPerEventRuns: v.map((x) => (x.cpuUsPerEvent === undefined ? null : Math.round(x.cpuUsPerEvent * 10) / 10)),
+            serverSysUsPerEvent: v.every((x) => x.sysUsPerEvent !== undefined) ? Math.round(median(v.map((x) => x.sysUsPerEvent!)) * 10) / 10 : undefined,
             serverCores: v.every((x) => x.cpuCores !== undefined) ? Math.round(median(v.map((x) => x.cpuCores!)) * 100) / 100 : undefined,
             p50ms: Math.round(median(v.map((x) => x.p50)) * 100) / 100,
             p99ms: Math.round(median(v.map((x) => x.p99)) * 100) / 100,
@@ -258,7 +265,7 @@ async function main() {
     );
     const machine = { node: process.version, cpus: `${os.cpus().length} x ${os.cpus()[0].model}`, runs: RUNS, seconds: SECONDS, connections: CONNECTIONS, bulkConnections: BULK_CONNECTIONS, loadAverage: load() };
     console.log(JSON.stringify(machine));
-    console.log("scenario (every request answered 201)    events/s median (min-max)   p50 ms  p99 ms  server CPU µs/event (runs)   server cores  1-min load per run");
+    console.log("scenario (every request answered 201)    events/s median (min-max)   p50 ms  p99 ms  server CPU µs/event (runs)   of it system  server cores  1-min load per run");
     const label: Record<string, string> = {
       noop: "no-op Fastify, single bodies (ceiling)",
       unsigned: `single, unsigned, ${CONNECTIONS} conns`,
@@ -268,7 +275,7 @@ async function main() {
     };
     for (const [k, v] of Object.entries(summary)) {
       console.log(
-        `${label[k].padEnd(42)}${`${v.eventsPerSec} (${v.min}-${v.max})`.padStart(24)}   ${String(v.p50ms).padStart(6)}  ${String(v.p99ms).padStart(6)}  ${`${v.serverCpuUsPerEvent ?? "n/a"} (${v.serverCpuUsPerEventRuns.join(", ")})`.padEnd(28)} ${String(v.serverCores ?? "n/a").padStart(6)}        ${v.loadAverage.join(", ")}`,
+        `${label[k].padEnd(42)}${`${v.eventsPerSec} (${v.min}-${v.max})`.padStart(24)}   ${String(v.p50ms).padStart(6)}  ${String(v.p99ms).padStart(6)}  ${`${v.serverCpuUsPerEvent ?? "n/a"} (${v.serverCpuUsPerEventRuns.join(", ")})`.padEnd(28)} ${String(v.serverSysUsPerEvent ?? "n/a").padStart(8)}      ${String(v.serverCores ?? "n/a").padStart(6)}        ${v.loadAverage.join(", ")}`,
       );
     }
     if (autocannonRps.length) console.log(`cross-check: autocannon CLI, one fixed single body, no-op route, ${CONNECTIONS} conns: ${autocannonRps.join(", ")} req/s (per run)`);

@@ -11,7 +11,7 @@
  * Usage: node bench/lib/replay.js '<json config>'
  *   config: { url, path, token?, file, connections, durationMs, serverPid? }
  * Prints one JSON line: { sent, statuses: {code: count}, elapsedMs, latencyMs: {p50, p99, max},
- *   serverCpuSeconds, firstFailure?: {status, body} }.
+ *   serverCpuSeconds, serverSysSeconds (the kernel's part), firstFailure?: {status, body} }.
  */
 "use strict";
 const fs = require("node:fs");
@@ -20,13 +20,13 @@ const net = require("node:net");
 const cfg = JSON.parse(process.argv[2]);
 const u = new URL(cfg.url);
 
-/** utime + stime of a process in seconds (USER_HZ = 100 on Linux), or null without /proc. */
+/** [utime, stime] of a process in seconds (USER_HZ = 100 on Linux), or null without /proc. */
 function cpuSeconds(pid) {
   if (!pid) return null;
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
     const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(f[11]) + Number(f[12])) / 100;
+    return [Number(f[11]) / 100, Number(f[12]) / 100];
   } catch {
     return null;
   }
@@ -66,7 +66,8 @@ function finish() {
       statuses,
       elapsedMs,
       latencyMs: { p50: q(0.5), p99: q(0.99), max: lat.length ? lat[lat.length - 1] : 0 },
-      serverCpuSeconds: cpu0 !== null && cpu1 !== null ? cpu1 - cpu0 : null,
+      serverCpuSeconds: cpu0 !== null && cpu1 !== null ? cpu1[0] + cpu1[1] - cpu0[0] - cpu0[1] : null,
+      serverSysSeconds: cpu0 !== null && cpu1 !== null ? cpu1[1] - cpu0[1] : null,
       firstFailure,
     }) + "\n",
   );
