@@ -9,6 +9,7 @@
  * Usage: ts-node bench/load.ts [--events 10000000] [--minutes 10]
  */
 import fs from "node:fs";
+import os from "node:os";
 import { bulkLoad, CHUNK, fixtureDir, writeFixtureMeta } from "./lib/fixture";
 import { flag, runStandalone } from "./lib/stats";
 
@@ -24,6 +25,12 @@ export interface LoadFigures {
   extrapolatedTargetMs?: number;
   dbBytes: number;
   chunk: number;
+  /** Wall ms inside append (without making the sample events). */
+  appendMs?: number;
+  /** CPU µs (user + system, this process) per event inside append. */
+  appendCpuUsPerEvent?: number;
+  /** 1-minute load average at the end. */
+  loadAverage?: number;
 }
 
 /** Loads up to `target` events within `minutes`; keeps the result as a template of `loaded` events. */
@@ -33,7 +40,7 @@ export function benchLoad(target: number, minutes: number, log: (s: string) => v
   fs.mkdirSync(tmp, { recursive: true });
   const marks: { done: number; ms: number }[] = [{ done: 0, ms: 0 }];
   const step = Math.min(1_000_000, target);
-  const { loaded, ms } = bulkLoad(tmp, target, {
+  const { loaded, ms, appendMs, appendCpuMs } = bulkLoad(tmp, target, {
     deadlineMs: minutes * 60_000,
     onProgress: (done, t) => {
       if (done % step === 0 || done === target) {
@@ -59,6 +66,9 @@ export function benchLoad(target: number, minutes: number, log: (s: string) => v
     extrapolatedTargetMs: loaded < target ? Math.round(ms + ((target - loaded) / last.eventsPerSec) * 1000) : undefined,
     dbBytes,
     chunk: CHUNK,
+    appendMs: Math.round(appendMs),
+    appendCpuUsPerEvent: Math.round(((appendCpuMs * 1000) / Math.max(1, loaded)) * 10) / 10,
+    loadAverage: Math.round(os.loadavg()[0] * 100) / 100,
   };
 }
 
@@ -67,6 +77,7 @@ export function loadLines(l: LoadFigures): string[] {
   const n = (x: number) => x.toLocaleString("en-US");
   return [
     `bulk load (validation, canonical JSON, leaf hash; ${n(l.chunk)} events per transaction): ${n(l.loaded)} of ${n(l.target)} events in ${(l.ms / 1000).toFixed(1)} s = ${n(l.eventsPerSec)} events/s; database ${(l.dbBytes / 2 ** 30).toFixed(2)} GiB`,
+    ...(l.appendMs !== undefined ? [`  inside append (without making the sample events): ${(l.appendMs / 1000).toFixed(1)} s wall, ${l.appendCpuUsPerEvent} µs CPU per event; 1-min load average at the end ${l.loadAverage}`] : []),
     `  events/s per segment: ${l.perMillion.map((p) => `${n(p.eventsPerSec)} up to ${n(p.upTo)}`).join("; ")}`,
     ...(l.extrapolatedTargetMs ? [`  EXTRAPOLATED (not measured): ${n(l.target)} events would take ~${(l.extrapolatedTargetMs / 60_000).toFixed(0)} min at the last segment's rate`] : []),
   ];

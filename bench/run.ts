@@ -4,11 +4,12 @@
  * each part, and writes bench/results/latest.json (and bench/RESULTS.md from it with --write-md).
  *
  * Usage: npm run bench -- [part ...] [--quick] [--runs N] [--events N[,N...]] [--epochs N,N] [--fresh]
- *                         [--minutes M] [--no-build] [--write-md]
+ *                         [--minutes M] [--no-build] [--write-md] [--profile DIR]
  *   parts: gas seal verify proof audit batch ingest load (default: all but load; `load` is the
  *   10M-event bulk load, run on its own because it takes up to --minutes, default 10)
  *   --events overrides the size of the selected parts (seal takes a list), e.g.
- *   `npm run bench -- seal --events 100000`.
+ *   `npm run bench -- seal --events 100000`. --profile DIR: the ingest part's ledger server writes a
+ *   V8 CPU profile into DIR (summarise with `ts-node bench/lib/profile.ts DIR/<file>`).
  */
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
@@ -114,7 +115,8 @@ async function main(): Promise<void> {
           break;
         }
         case "ingest": {
-          const out = child("ingest.ts", quick ? ["--quick"] : []);
+          // The ledger server and the no-op ceiling in their own processes, the load generator in a third.
+          const out = child("ingest.ts", [...(quick ? ["--quick"] : []), ...(flag(argv, "runs") ? ["--runs", String(Math.max(3, runs))] : []), ...(flag(argv, "profile") ? ["--profile", flag(argv, "profile")!] : [])]);
           figures = JSON.parse(fs.readFileSync(path.join(__dirname, "results", "ingest.json"), "utf8"));
           lines = out.trim().split("\n");
           break;

@@ -95,3 +95,68 @@ export function canonicalStringOfChecked(value: unknown): string {
   if (s === undefined) throw new EventError("EVENT_NOT_CANONICALISABLE", "value has no JSON form");
   return s;
 }
+
+/** One pass of checks and serialisation; undefined at anything canonicalString would refuse or treat specially. */
+function checkedJcs(v: unknown, depth: number): string | undefined {
+  switch (typeof v) {
+    case "string":
+      return LONE_SURROGATE.test(v) ? undefined : JSON.stringify(v);
+    case "number":
+      return Number.isFinite(v) ? JSON.stringify(v) : undefined;
+    case "boolean":
+      return v ? "true" : "false";
+    case "object": {
+      if (v === null) return "null";
+      if (depth >= MAX_DEPTH) return undefined;
+      if (Array.isArray(v)) {
+        let out = "[";
+        for (let i = 0; i < v.length; i++) {
+          const s = checkedJcs(v[i], depth + 1);
+          if (s === undefined) return undefined;
+          out += i === 0 ? s : "," + s;
+        }
+        return out + "]";
+      }
+      const proto = Object.getPrototypeOf(v);
+      if (proto !== Object.prototype && proto !== null) return undefined;
+      const o = v as Record<string, unknown>;
+      if (typeof o.toJSON === "function") return undefined;
+      const keys = Object.keys(o).sort();
+      let out = "{";
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i];
+        if (LONE_SURROGATE.test(k)) return undefined;
+        const s = checkedJcs(o[k], depth + 1);
+        if (s === undefined) return undefined;
+        out += (i === 0 ? "" : ",") + JSON.stringify(k) + ":" + s;
+      }
+      return out + "}";
+    }
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * canonicalString in one pass (issue 14): the I-JSON checks of assertCanonicalisable and the RFC 8785
+ * serialisation together, for the ingestion hot path. The same string as canonicalString(value) for
+ * every value: whatever the single pass does not take plainly (a refused value, a toJSON member, an
+ * undefined member) goes through canonicalString, which throws the same error with the same path.
+ * @throws EventError EVENT_NOT_CANONICALISABLE
+ */
+export function canonicalStringChecked(value: unknown): string {
+  return checkedJcs(value, 0) ?? canonicalString(value);
+}
+
+/**
+ * The RFC 8785 text of an object whose members are given already serialised (each value the
+ * canonical text of that member): the members sorted by name as RFC 8785 §3.2.3 sorts them (UTF-16
+ * code units), so a record's text is composed from its event's text without serialising it again.
+ * Precondition: every value is RFC 8785 text.
+ */
+export function canonicalObjectOfTexts(members: Record<string, string>): string {
+  const keys = Object.keys(members).sort();
+  let out = "{";
+  for (let i = 0; i < keys.length; i++) out += (i === 0 ? "" : ",") + JSON.stringify(keys[i]) + ":" + members[keys[i]];
+  return out + "}";
+}

@@ -12,8 +12,10 @@ import {
   Hasher,
   LedgerRecord,
   RECORD_VERSION,
-  assertEvent,
+  assertEventText,
+  canonicalObjectOfTexts,
   canonicalString,
+  canonicalStringChecked,
   canonicalStringOfChecked,
   toHex,
   utf8,
@@ -95,6 +97,11 @@ export interface AppendOptions {
    * late post that follow the source's last stored number are refused: a late post fills gaps only.
    */
   late?: { reason: string };
+  /**
+   * The RFC 8785 text of each event, in order, as assertEventText gave it when the event was checked
+   * (the ingestor's precheck): the record's text is composed from it (issue 14). Made here when absent.
+   */
+  eventTexts?: readonly string[];
 }
 
 /** An event accepted late, filling a flagged gap of its source. */
@@ -166,6 +173,7 @@ export function createEventStore(db: Db, ctx: AppendContext): EventStore {
     `INSERT INTO events (seq, event_id, type, source, source_sequence, batch_id, batch_seq, received_at, record, leaf_hash, client)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
+  const recordVersionText = JSON.stringify(RECORD_VERSION);
   const leafHashOfText = ctx.leafHashOfText ?? ((text: string) => ctx.hasher.hashLeaf(utf8(text)));
   const qLastSourceSeq = db.prepare<[string], number | null>("SELECT max(source_sequence) FROM events WHERE source = ?").pluck();
   const qSourceWriter = db.prepare<[string], string | null>("SELECT client FROM events WHERE source = ? ORDER BY source_sequence DESC LIMIT 1").pluck();
@@ -186,6 +194,61 @@ export function createEventStore(db: Db, ctx: AppendContext): EventStore {
   const nextSeq = (): number => {
     const max = qMaxSeq.get() as number | null;
     return max === null ? 0 : max + 1;
+  };
+
+  /*
+   * In-memory tails (issue 14): per source its last sourceSequence and that row's client, per batch
+   * its last batchSeq and leaf hash, so that an append reads neither from the database. They are
+   * kept exact without trusting anyone to tell us of other writers: every entry reflects the rows up
+   * to the row `known` (seq and leaf hash; leaf hashes are salted, so no two rows share one). Each
+   * append call starts by reading the last row (the one read it always made, for the next seq):
+   *   - if it is the last row of our previous call's writes, those writes are in the database (the
+   *     call's transaction committed, or the caller's enclosing transaction still holds them): they
+   *     join the tails;
+   *   - otherwise, if it is not `known`, someone else wrote (another process, the CLI) or our
+   *     writes were rolled back: the tails are dropped and rebuilt from the database on demand.
+   * A call's own writes stay in its overlay until then; a call that throws (its savepoint rolled
+   * back) drops its overlay. A miss reads the database as before.
+   */
+  interface SourceTail {
+    last: number;
+    client: string | null;
+  }
+  interface BatchTail {
+    batchSeq: number;
+    leafHash: Uint8Array;
+  }
+  const TAILS_MAX = 100_000;
+  const sourceTails = new Map<string, SourceTail>();
+  const batchTails = new Map<string, BatchTail>();
+  let known: { seq: number; leaf: Buffer | Uint8Array } | undefined;
+  let pending: { seq: number; leaf: Uint8Array; sources: Map<string, SourceTail>; batches: Map<string, BatchTail> } | undefined;
+  const qLastRow = db.prepare<[], { seq: number; leaf_hash: Buffer }>("SELECT seq, leaf_hash FROM events ORDER BY seq DESC LIMIT 1");
+  const sameRow = (a: { seq: number; leaf: Uint8Array } | undefined, seq: number, leaf: Buffer): boolean =>
+    a !== undefined && a.seq === seq && a.leaf.length === leaf.length && leaf.equals(a.leaf);
+  /** Brings the tails up to the database's last row (see above); returns the next seq. */
+  const syncTails = (): number => {
+    const last = qLastRow.get();
+    const p = pending;
+    pending = undefined;
+    if (!last) {
+      sourceTails.clear();
+      batchTails.clear();
+      known = undefined;
+      return 0;
+    }
+    if (p && sameRow(p, last.seq, last.leaf_hash)) {
+      if (sourceTails.size + p.sources.size > TAILS_MAX) sourceTails.clear();
+      if (batchTails.size + p.batches.size > TAILS_MAX) batchTails.clear();
+      for (const [k, v] of p.sources) sourceTails.set(k, v);
+      for (const [k, v] of p.batches) batchTails.set(k, v);
+      known = { seq: p.seq, leaf: p.leaf };
+    } else if (!sameRow(known, last.seq, last.leaf_hash)) {
+      sourceTails.clear();
+      batchTails.clear();
+      known = { seq: last.seq, leaf: Buffer.from(last.leaf_hash) };
+    }
+    return last.seq + 1;
   };
 
   /**
@@ -239,16 +302,44 @@ export function createEventStore(db: Db, ctx: AppendContext): EventStore {
 
   const appendTx = db.transaction((events: readonly GxpEvent[], opts: AppendOptions): AppendResult[] => {
     const results: AppendResult[] = [];
-    let seq = nextSeq();
+    let seq = syncTails();
+    // This call's writes: seen by its own later events, joining the tails at the next call (syncTails).
+    const sources = new Map<string, SourceTail>();
+    const batches = new Map<string, BatchTail>();
+    const sourceTail = (source: string): SourceTail | undefined => {
+      let t = sources.get(source) ?? sourceTails.get(source);
+      if (!t) {
+        const last = qLastSourceSeq.get(source) ?? null;
+        if (last === null) return undefined;
+        t = { last, client: qSourceWriter.get(source) ?? null };
+        sourceTails.set(source, t);
+      }
+      return t;
+    };
+    const batchTail = (batchId: string): BatchTail | undefined => {
+      let t = batches.get(batchId) ?? batchTails.get(batchId);
+      if (!t) {
+        const row = qBatchTail.get(batchId);
+        if (!row) return undefined;
+        t = { batchSeq: row.batch_seq, leafHash: row.leaf_hash };
+        batchTails.set(batchId, t);
+      }
+      return t;
+    };
+    let lastLeaf: Uint8Array | undefined;
     const receivedAt = ctx.now().toISOString();
-    for (const event of events) {
+    const receivedAtText = JSON.stringify(receivedAt);
+    const submittedByText = opts.submittedBy ? canonicalStringOfChecked(opts.submittedBy) : undefined;
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i];
+      const eventText = opts.eventTexts?.[i] ?? canonicalStringChecked(event);
       const prior = qById.get(event.id);
       if (prior) {
         const stored = JSON.parse(prior.record) as LedgerRecord;
         // A replay is answered with the original receipt only to the client that submitted it;
         // anyone else learns neither the receipt nor whether its content matched (issue 12).
         const other = opts.submittedBy !== undefined && prior.client !== opts.submittedBy.client;
-        if (other || canonicalString(stored.event) !== canonicalString(event)) {
+        if (other || canonicalString(stored.event) !== eventText) {
           throw new StoreError("EVENT_ID_CONFLICT", other ? `event id ${event.id} is already in use; nothing stored` : `event id ${event.id} is already stored with different content`, {
             eventId: event.id,
             seq: prior.seq,
@@ -259,7 +350,8 @@ export function createEventStore(db: Db, ctx: AppendContext): EventStore {
       }
       // Per source, sourceSequence must increase (GXP.md §3.3, Annex 11 §5): a repeat or a step back
       // is refused; a gap is accepted and flagged for review.
-      const last = qLastSourceSeq.get(event.source) ?? null;
+      const tail = sourceTail(event.source);
+      const last = tail ? tail.last : null;
       let lateGap: { seq: number } | undefined;
       if (opts.late) {
         // A late post only fills a flagged gap, and never a number already stored.
@@ -280,7 +372,7 @@ export function createEventStore(db: Db, ctx: AppendContext): EventStore {
         }
       } else if (last !== null && event.sourceSequence <= last) {
         // The last number is told only to the client that wrote it (or to the ledger's own writers).
-        const own = opts.submittedBy === undefined || qSourceWriter.get(event.source) === opts.submittedBy.client;
+        const own = opts.submittedBy === undefined || tail?.client === opts.submittedBy.client;
         throw new StoreError(
           "SOURCE_SEQUENCE_NOT_INCREASING",
           own
@@ -292,30 +384,35 @@ export function createEventStore(db: Db, ctx: AppendContext): EventStore {
       checkReferences(event);
       let batchLink: BatchLink | undefined;
       if (event.batch) {
-        const tail = qBatchTail.get(event.batch.batchId);
-        batchLink = tail
-          ? { batchSeq: tail.batch_seq + 1, prevLeafHash: toHex(tail.leaf_hash) }
-          : { batchSeq: 0, prevLeafHash: null };
+        const bt = batchTail(event.batch.batchId);
+        batchLink = bt ? { batchSeq: bt.batchSeq + 1, prevLeafHash: toHex(bt.leafHash) } : { batchSeq: 0, prevLeafHash: null };
       }
-      const record: LedgerRecord = {
-        recordVersion: RECORD_VERSION,
-        seq,
-        receivedAt,
-        salt: toHex(ctx.salt()),
-        ...(batchLink ? { batchLink } : {}),
-        ...(opts.submittedBy ? { submittedBy: opts.submittedBy } : {}),
-        event,
+      // The record (LedgerRecord: recordVersion, seq, receivedAt, salt, batchLink?, submittedBy?,
+      // event) as RFC 8785 text, composed from the event's text: one serialisation per event. The
+      // rest of the record is ledger-made strings and integers.
+      const members: Record<string, string> = {
+        recordVersion: recordVersionText,
+        seq: String(seq),
+        receivedAt: receivedAtText,
+        salt: `"${toHex(ctx.salt())}"`,
+        event: eventText,
       };
-      // The event passed assertEvent (append) or the ingestor's precheck (appendGroup); the rest of
-      // the record is ledger-made strings and integers.
-      const text = canonicalStringOfChecked(record);
+      if (batchLink) members.batchLink = canonicalStringOfChecked(batchLink);
+      if (submittedByText !== undefined) members.submittedBy = submittedByText;
+      const text = canonicalObjectOfTexts(members);
       const leafHash = leafHashOfText(text);
       ins.run(seq, event.id, event.type, event.source, event.sourceSequence, event.batch?.batchId ?? null, batchLink?.batchSeq ?? null, receivedAt, text, leafHash, opts.submittedBy?.client ?? null);
       if (lateGap) insLate.run(seq, event.source, event.sourceSequence, lateGap.seq, opts.late!.reason, opts.submittedBy?.client ?? null, receivedAt);
       else if (last !== null && event.sourceSequence > last + 1) insGap.run(seq, event.source, last + 1, event.sourceSequence);
+      // A late event fills a gap below the source's last number: the tail stays.
+      if (!lateGap) sources.set(event.source, { last: event.sourceSequence, client: opts.submittedBy?.client ?? null });
+      if (event.batch) batches.set(event.batch.batchId, { batchSeq: batchLink!.batchSeq, leafHash: leafHash });
+      lastLeaf = leafHash;
       results.push({ receipt: { id: event.id, seq, leafHash: toHex(leafHash), receivedAt }, duplicate: false });
       seq++;
     }
+    // Reached only when no event threw: the call's savepoint (or transaction) keeps these rows.
+    if (lastLeaf) pending = { seq: seq - 1, leaf: lastLeaf, sources, batches };
     return results;
   });
 
@@ -333,8 +430,8 @@ export function createEventStore(db: Db, ctx: AppendContext): EventStore {
 
   return {
     append(events, opts = {}) {
-      for (const e of events) assertEvent(e);
-      return appendTx.immediate(events as GxpEvent[], opts);
+      const eventTexts = events.map((e) => assertEventText(e));
+      return appendTx.immediate(events as GxpEvent[], { ...opts, eventTexts });
     },
     appendGroup(calls) {
       return groupTx.immediate(calls);

@@ -55,7 +55,14 @@ export function createLease(db: Db, name: string, holder: string, ttlMs: number,
     return true;
   });
   return {
-    acquire: () => acquireTx.immediate(),
+    // Held by us with more than half its time left: nobody else may take it before it expires, so
+    // it is not rewritten (issue 14: a renewal is a write transaction and an fsync on every tick,
+    // taken in the thread that commits the events).
+    acquire: () => {
+      const cur = q.get(name);
+      if (cur && cur.holder === holder && cur.expires_at - now() > ttlMs / 2) return true;
+      return acquireTx.immediate();
+    },
     release: () => void del.run(name, holder),
   };
 }

@@ -36,6 +36,12 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Db {
     if (!opts.readonly) {
       db.pragma("journal_mode = WAL");
       db.pragma("synchronous = FULL");
+      // Checkpoint the WAL into the database file every ~40 MB instead of every ~4 MB (issue 14):
+      // pages rewritten by many commits (index tails of busy batches and sources) are copied back
+      // once instead of many times, with fewer fsyncs of the database file; the server's system
+      // time per ingested event fell ~20 % in the ingest bench. Durability is unchanged: every
+      // commit still fsyncs the WAL (synchronous = FULL).
+      db.pragma("wal_autocheckpoint = 10000");
     }
     db.pragma("foreign_keys = ON");
   } catch (e) {

@@ -14,7 +14,7 @@ import {
   ReceiptTree,
   ReceiptV2,
   SubmittedBy,
-  assertEvent,
+  assertEventText,
   assertNotInFuture,
   buildReceiptTree,
   bytesEqual,
@@ -200,20 +200,25 @@ export function createIngestor(ledger: Ledger, opts: IngestOptions): Ingestor {
     }
     return { out, group };
   });
-  const groupTx = ledger.db.transaction((calls: { events: readonly GxpEvent[]; opts: { submittedBy?: SubmittedBy } }[]) => {
+  const groupTx = ledger.db.transaction((calls: { events: readonly GxpEvent[]; opts: { submittedBy?: SubmittedBy; eventTexts?: readonly string[] } }[]) => {
     const out = ledger.events.appendGroup(calls);
     return { out, group: seal(fresh(out)) };
   });
 
-  /** Everything that can be checked before the write: schema, clock, the client's signature. */
-  const precheck = (events: readonly unknown[], client?: Client, bulk = false): GxpEvent[] => {
+  /**
+   * Everything that can be checked before the write: schema, clock, the client's signature. Returns
+   * the events and each one's RFC 8785 text (made in the same pass as the I-JSON check), from which
+   * the store composes the record's text.
+   */
+  const precheck = (events: readonly unknown[], client?: Client, bulk = false): { events: GxpEvent[]; texts: string[] } => {
     const now = (opts.now ?? Date.now)();
     // A bulk request names every bad field of every event, as /events/<index>/<field>.
     const issues: FieldIssue[] = [];
+    const texts: string[] = [];
     events.forEach((e, i) => {
       try {
-        assertEvent(e);
-        assertNotInFuture(e, now, opts.maxClockSkewMs ?? 300_000);
+        texts[i] = assertEventText(e);
+        assertNotInFuture(e as GxpEvent, now, opts.maxClockSkewMs ?? 300_000);
       } catch (err) {
         if (!bulk || !(err instanceof EventError)) throw err;
         issues.push(...(err.issues.length ? err.issues : [{ path: "", message: err.message }]).map((x) => ({ path: `/events/${i}${x.path === "/" ? "" : x.path}`, message: x.message })));
@@ -244,7 +249,7 @@ export function createIngestor(ledger: Ledger, opts: IngestOptions): Ingestor {
         }
       }
     }
-    return events as GxpEvent[];
+    return { events: events as GxpEvent[], texts };
   };
   /** The refusal as it is answered; an id conflict is also recorded, and a failure to record it only logged. */
   const refused = (e: unknown, client?: Client): unknown => {
@@ -257,7 +262,7 @@ export function createIngestor(ledger: Ledger, opts: IngestOptions): Ingestor {
     }
     return e;
   };
-  type Pending = { events: GxpEvent[]; client?: Client; resolve: (r: ReturnType<typeof finish>) => void; reject: (e: unknown) => void };
+  type Pending = { events: GxpEvent[]; texts: string[]; client?: Client; resolve: (r: ReturnType<typeof finish>) => void; reject: (e: unknown) => void };
   let queue: Pending[] = [];
   // Runs from setImmediate: nothing may escape it (an exception there ends the process). Every
   // promise is settled; settling one twice is a no-op, so the last resort rejects them all.
@@ -267,7 +272,7 @@ export function createIngestor(ledger: Ledger, opts: IngestOptions): Ingestor {
     try {
       let committed: ReturnType<typeof groupTx>;
       try {
-        committed = groupTx.immediate(pending.map((p) => ({ events: p.events, opts: p.client ? { submittedBy: submittedByOf(p.client) } : {} })));
+        committed = groupTx.immediate(pending.map((p) => ({ events: p.events, opts: p.client ? { submittedBy: submittedByOf(p.client), eventTexts: p.texts } : { eventTexts: p.texts } })));
       } catch (e) {
         for (const p of pending) p.reject(e);
         return;
@@ -295,7 +300,7 @@ export function createIngestor(ledger: Ledger, opts: IngestOptions): Ingestor {
       const checked = precheck(events, client);
       let committed: ReturnType<typeof ingestTx>;
       try {
-        committed = ingestTx.immediate(checked, client ? { submittedBy: submittedByOf(client) } : {});
+        committed = ingestTx.immediate(checked.events, client ? { submittedBy: submittedByOf(client), eventTexts: checked.texts } : { eventTexts: checked.texts });
       } catch (e) {
         throw refused(e, client);
       }
@@ -306,7 +311,7 @@ export function createIngestor(ledger: Ledger, opts: IngestOptions): Ingestor {
       const checked = precheck(events, client, o?.bulk);
       return new Promise((resolve, reject) => {
         if (queue.length === 0) setImmediate(flush);
-        queue.push({ events: checked, client, resolve, reject });
+        queue.push({ events: checked.events, texts: checked.texts, client, resolve, reject });
       });
     },
     receiptOf(ev) {
@@ -316,7 +321,7 @@ export function createIngestor(ledger: Ledger, opts: IngestOptions): Ingestor {
       const checked = precheck(events, client);
       let committed: ReturnType<typeof lateTx>;
       try {
-        committed = lateTx.immediate(checked, { submittedBy: submittedByOf(client), late: { reason } });
+        committed = lateTx.immediate(checked.events, { submittedBy: submittedByOf(client), late: { reason }, eventTexts: checked.texts });
       } catch (e) {
         throw refused(e, client);
       }
