@@ -8,20 +8,52 @@ import tseslint from "typescript-eslint";
 /** Node's globals that the plain JavaScript files use (TypeScript files are checked by tsc instead). */
 const node = Object.fromEntries(
   [
-    "require", "module", "exports", "__dirname", "__filename", "process", "console", "Buffer", "URL",
-    "fetch", "AbortController", "AbortSignal", "TextEncoder", "TextDecoder", "setTimeout", "clearTimeout",
-    "setInterval", "clearInterval", "setImmediate", "structuredClone",
+    "require",
+    "module",
+    "exports",
+    "__dirname",
+    "__filename",
+    "process",
+    "console",
+    "Buffer",
+    "URL",
+    "fetch",
+    "AbortController",
+    "AbortSignal",
+    "TextEncoder",
+    "TextDecoder",
+    "setTimeout",
+    "clearTimeout",
+    "setInterval",
+    "clearInterval",
+    "setImmediate",
+    "structuredClone",
   ].map((g) => [g, "readonly"]),
 );
 
 export default defineConfig(
-  { ignores: ["node_modules/", "artifacts/", "cache/", "dist/", "typechain-types/", "coverage/", "data/", "web/dist/", "bench/results/"] },
+  {
+    ignores: [
+      "node_modules/",
+      "artifacts/",
+      "cache/",
+      "dist/",
+      "typechain-types/",
+      "coverage/",
+      "data/",
+      "web/dist/",
+      "bench/results/",
+    ],
+  },
   js.configs.recommended,
   tseslint.configs.recommended,
   {
     rules: {
       // A leading underscore marks a value taken apart on purpose (`{ signature: _signature, ...unsigned }`).
-      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", ignoreRestSiblings: true }],
+      "@typescript-eslint/no-unused-vars": [
+        "error",
+        { argsIgnorePattern: "^_", varsIgnorePattern: "^_", ignoreRestSiblings: true },
+      ],
       // `ok ? accepted++ : rejected++;` counts one way or the other: a statement, not a lost value.
       "@typescript-eslint/no-unused-expressions": ["error", { allowTernary: true }],
     },

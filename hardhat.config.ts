@@ -47,7 +47,10 @@ task("gxp:create-ledger", "create a ledger with its ledger admin")
   });
 
 for (const grant of [true, false]) {
-  task(grant ? "gxp:grant-anchorer" : "gxp:revoke-anchorer", grant ? "grant a ledger's anchorer role" : "revoke a ledger's anchorer role")
+  task(
+    grant ? "gxp:grant-anchorer" : "gxp:revoke-anchorer",
+    grant ? "grant a ledger's anchorer role" : "revoke a ledger's anchorer role",
+  )
     .addParam("name", "the ledger name")
     .addParam("account", "the anchoring account")
     .addOptionalParam("contract", "the anchor contract (default: the chain record's)")

@@ -27,7 +27,11 @@ export interface AuditFigures {
 }
 
 /** Copies the template of `n` events, seals it into epochs of 10,000, times the audit. */
-export function benchAudit(n: number, runs: number, opts: { fresh?: boolean; log?: (s: string) => void } = {}): AuditFigures {
+export function benchAudit(
+  n: number,
+  runs: number,
+  opts: { fresh?: boolean; log?: (s: string) => void } = {},
+): AuditFigures {
   const dir = copyFixture(fixture(n, opts.fresh, opts.log), "audit");
   try {
     const ledger = openLedger(dir, { maxEvents: 10_000, maxAgeMs: 1 << 30 });
@@ -40,7 +44,8 @@ export function benchAudit(n: number, runs: number, opts: { fresh?: boolean; log
       let t = performance.now();
       const res = auditLocal(ledger.db);
       let ms = performance.now() - t;
-      if (res.findings.length || res.events !== n) throw new Error(`audit of a clean ledger found ${res.findings.length} findings over ${res.events} events`);
+      if (res.findings.length || res.events !== n)
+        throw new Error(`audit of a clean ledger found ${res.findings.length} findings over ${res.events} events`);
       rates.push(n / (ms / 1000));
       t = performance.now();
       let k = 0;
@@ -58,7 +63,11 @@ export function benchAudit(n: number, runs: number, opts: { fresh?: boolean; log
       for (const w of [1, 2]) {
         const xs: number[] = [];
         for (let r = 0; r < runs; r++) {
-          const out = spawnSync(process.execPath, [bin, "--data-dir", dir, "--json", "audit", "--offline", "--workers", String(w)], { encoding: "utf8", maxBuffer: 1 << 26 });
+          const out = spawnSync(
+            process.execPath,
+            [bin, "--data-dir", dir, "--json", "audit", "--offline", "--workers", String(w)],
+            { encoding: "utf8", maxBuffer: 1 << 26 },
+          );
           if (out.status !== 0) throw new Error(`audit CLI exited ${out.status}: ${out.stderr}`);
           xs.push((JSON.parse(out.stdout) as { eventsPerSecond: number }).eventsPerSecond);
         }
@@ -75,7 +84,9 @@ export function benchAudit(n: number, runs: number, opts: { fresh?: boolean; log
 export function auditLines(a: AuditFigures): string[] {
   return [
     `audit local checks of ${a.events.toLocaleString("en-US")} events in ${a.epochs} epochs, one thread: ${fmt(a.inProcess, "events/s")}`,
-    ...Object.entries(a.cli).map(([k, v]) => `  gxp-ledger audit --offline --workers ${k.slice(7)}: ${fmt(v, "events/s")}`),
+    ...Object.entries(a.cli).map(
+      ([k, v]) => `  gxp-ledger audit --offline --workers ${k.slice(7)}: ${fmt(v, "events/s")}`,
+    ),
     `  reference floor (read every record, one SHA-256 each): ${fmt(a.floor, "events/s")}`,
   ];
 }
@@ -83,7 +94,12 @@ export function auditLines(a: AuditFigures): string[] {
 if (require.main === module) {
   const argv = process.argv.slice(2);
   runStandalone(
-    () => benchAudit(Number(flag(argv, "events", argv[0] && !argv[0].startsWith("--") ? argv[0] : "100000")), Number(flag(argv, "runs", "3")), { fresh: argv.includes("--fresh"), log: (s) => console.error(s) }),
+    () =>
+      benchAudit(
+        Number(flag(argv, "events", argv[0] && !argv[0].startsWith("--") ? argv[0] : "100000")),
+        Number(flag(argv, "runs", "3")),
+        { fresh: argv.includes("--fresh"), log: (s) => console.error(s) },
+      ),
     auditLines,
   );
 }

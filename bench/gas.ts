@@ -45,16 +45,26 @@ interface Compiled {
 /** Compiles bench/contracts/*.sol with solc-js and the GxpAnchor build's own settings. */
 export function compileReferences(): { contracts: Record<string, Compiled>; compiler: string } {
   const root = path.resolve(__dirname, "..");
-  const dbg = JSON.parse(fs.readFileSync(path.join(root, "artifacts/contracts/GxpAnchor.sol/GxpAnchor.dbg.json"), "utf8")) as { buildInfo: string };
-  const info = JSON.parse(fs.readFileSync(path.resolve(root, "artifacts/contracts/GxpAnchor.sol", dbg.buildInfo), "utf8")) as {
+  const dbg = JSON.parse(
+    fs.readFileSync(path.join(root, "artifacts/contracts/GxpAnchor.sol/GxpAnchor.dbg.json"), "utf8"),
+  ) as { buildInfo: string };
+  const info = JSON.parse(
+    fs.readFileSync(path.resolve(root, "artifacts/contracts/GxpAnchor.sol", dbg.buildInfo), "utf8"),
+  ) as {
     solcLongVersion: string;
     input: { settings: Record<string, unknown> };
   };
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const solc = require("solc") as { version(): string; compile(input: string): string };
-  if (!info.solcLongVersion.startsWith(solc.version().split("+")[0])) throw new Error(`solc-js ${solc.version()} is not the compiler of GxpAnchor (${info.solcLongVersion})`);
+  if (!info.solcLongVersion.startsWith(solc.version().split("+")[0]))
+    throw new Error(`solc-js ${solc.version()} is not the compiler of GxpAnchor (${info.solcLongVersion})`);
   const dir = path.join(__dirname, "contracts");
-  const sources = Object.fromEntries(fs.readdirSync(dir).filter((f) => f.endsWith(".sol")).map((f) => [f, { content: fs.readFileSync(path.join(dir, f), "utf8") }]));
+  const sources = Object.fromEntries(
+    fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith(".sol"))
+      .map((f) => [f, { content: fs.readFileSync(path.join(dir, f), "utf8") }]),
+  );
   const settings = { ...info.input.settings, outputSelection: { "*": { "*": ["abi", "evm.bytecode.object"] } } };
   const out = JSON.parse(solc.compile(JSON.stringify({ language: "Solidity", sources, settings }))) as {
     errors?: { severity: string; formattedMessage: string }[];
@@ -63,7 +73,9 @@ export function compileReferences(): { contracts: Record<string, Compiled>; comp
   const errors = (out.errors ?? []).filter((e) => e.severity === "error");
   if (errors.length) throw new Error(errors.map((e) => e.formattedMessage).join("\n"));
   const contracts: Record<string, Compiled> = {};
-  for (const file of Object.values(out.contracts)) for (const [name, c] of Object.entries(file)) contracts[name] = { abi: c.abi, bytecode: "0x" + c.evm.bytecode.object };
+  for (const file of Object.values(out.contracts))
+    for (const [name, c] of Object.entries(file))
+      contracts[name] = { abi: c.abi, bytecode: "0x" + c.evm.bytecode.object };
   const { outputSelection: _o, ...used } = info.input.settings;
   return { contracts, compiler: `solc-js ${solc.version()}, ${JSON.stringify(used)}` };
 }
@@ -105,7 +117,10 @@ export async function benchGas(runs: number, epochSize = 10_000): Promise<GasFig
     const batched: number[] = [];
     for (let r = 0; r < runs; r++) {
       single.push(await gasOf(perRecord.getFunction("anchorRecord")(rnd32())));
-      batched.push((await gasOf(perRecord.getFunction("anchorRecords")(Array.from({ length: RECORDS_PER_TX }, rnd32)))) / RECORDS_PER_TX);
+      batched.push(
+        (await gasOf(perRecord.getFunction("anchorRecords")(Array.from({ length: RECORDS_PER_TX }, rnd32)))) /
+          RECORDS_PER_TX,
+      );
     }
     const anchorSteady = summarise(anchorGas.slice(1));
     const eventOnlySteady = summarise(eventOnlyGas.slice(1));

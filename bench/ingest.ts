@@ -64,7 +64,15 @@ function event(src: string, n: number, batch: string): Record<string, unknown> {
     batch: { batchId: batch, productCode: "P-100" },
     recipe: { masterRecipeId: "MR-7", masterRecipeVersion: "3", controlRecipeId: `CR-${batch}` },
     context: { unit: "GRAN-01", phase: "Granulation" },
-    data: { name: "inlet_temperature", value: 61.5 + (n % 7) / 10, unit: "degC", low: 55, high: 65, withinLimits: true, source: "automatic" },
+    data: {
+      name: "inlet_temperature",
+      value: 61.5 + (n % 7) / 10,
+      unit: "degC",
+      low: 55,
+      high: 65,
+      withinLimits: true,
+      source: "automatic",
+    },
   };
 }
 
@@ -73,7 +81,14 @@ function event(src: string, n: number, batch: string): Record<string, unknown> {
  * own source and batch (tag-unique), sourceSequence increasing along its lines; `perRequest` events
  * per body (bulk: {"events": [...]}). Returns the file and the number of events.
  */
-function pool(dir: string, tag: string, requests: number, connections: number, perRequest: number, sign?: (e: Record<string, unknown>) => Record<string, unknown>): { file: string; events: number } {
+function pool(
+  dir: string,
+  tag: string,
+  requests: number,
+  connections: number,
+  perRequest: number,
+  sign?: (e: Record<string, unknown>) => Record<string, unknown>,
+): { file: string; events: number } {
   const file = path.join(dir, `pool-${tag}.ndjson`);
   const fd = fs.openSync(file, "w");
   const next = new Array<number>(connections).fill(1);
@@ -106,12 +121,22 @@ interface Replay {
 }
 
 /** Runs the load generator in its own process on a pool file; resolves with its figures. */
-function replay(cfg: { url: string; path: string; token?: string; file: string; connections: number; durationMs: number; serverPid?: number }): Promise<Replay> {
+function replay(cfg: {
+  url: string;
+  path: string;
+  token?: string;
+  file: string;
+  connections: number;
+  durationMs: number;
+  serverPid?: number;
+}): Promise<Replay> {
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, [REPLAY, JSON.stringify(cfg)], { stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
     p.stdout.on("data", (d) => (out += d));
-    p.on("exit", (code) => (code === 0 ? resolve(JSON.parse(out) as Replay) : reject(new Error(`replay exited ${code}`))));
+    p.on("exit", (code) =>
+      code === 0 ? resolve(JSON.parse(out) as Replay) : reject(new Error(`replay exited ${code}`)),
+    );
   });
 }
 
@@ -134,11 +159,30 @@ interface Figures {
 const load = () => os.loadavg().map((x) => Math.round(x * 100) / 100);
 
 /** Replays a pool; every reply must be `want` (201, or 201 for the no-op); anything else fails. */
-async function scenario(name: string, url: string, route: string, token: string | undefined, p: { file: string; events: number }, connections: number, perRequest: number, pid: number | undefined): Promise<Figures> {
-  const r = await replay({ url, path: route, token, file: p.file, connections, durationMs: SECONDS * 1000, serverPid: pid });
+async function scenario(
+  name: string,
+  url: string,
+  route: string,
+  token: string | undefined,
+  p: { file: string; events: number },
+  connections: number,
+  perRequest: number,
+  pid: number | undefined,
+): Promise<Figures> {
+  const r = await replay({
+    url,
+    path: route,
+    token,
+    file: p.file,
+    connections,
+    durationMs: SECONDS * 1000,
+    serverPid: pid,
+  });
   const ok = r.statuses["201"] ?? 0;
   if (ok !== r.sent || r.firstFailure) {
-    throw new Error(`${name}: ${r.sent - ok} of ${r.sent} requests not answered 201 (${JSON.stringify(r.statuses)}); first: ${JSON.stringify(r.firstFailure)}`);
+    throw new Error(
+      `${name}: ${r.sent - ok} of ${r.sent} requests not answered 201 (${JSON.stringify(r.statuses)}); first: ${JSON.stringify(r.firstFailure)}`,
+    );
   }
   const events = ok * perRequest;
   return {
@@ -160,7 +204,24 @@ async function scenario(name: string, url: string, route: string, token: string 
  * the server, is the limit. Latency and CPU are not taken from it.
  */
 function autocannonNoop(url: string, body: string, seconds: number): number | undefined {
-  const r = spawnSync(path.join(ROOT, "node_modules", ".bin", "autocannon"), ["-c", String(CONNECTIONS), "-d", String(seconds), "-m", "POST", "-H", "content-type=application/json", "-b", body, "-j", url + "/noop"], { encoding: "utf8", maxBuffer: 1 << 24 });
+  const r = spawnSync(
+    path.join(ROOT, "node_modules", ".bin", "autocannon"),
+    [
+      "-c",
+      String(CONNECTIONS),
+      "-d",
+      String(seconds),
+      "-m",
+      "POST",
+      "-H",
+      "content-type=application/json",
+      "-b",
+      body,
+      "-j",
+      url + "/noop",
+    ],
+    { encoding: "utf8", maxBuffer: 1 << 24 },
+  );
   try {
     return Math.round((JSON.parse(r.stdout) as { requests: { average: number } }).requests.average);
   } catch {
@@ -180,7 +241,12 @@ async function main() {
   const poolDir = path.join(dir, "pools");
   fs.mkdirSync(poolDir);
   // The server as deployed (the test helper ticks every 100 ms; the default is 1 s), limits out of the way.
-  const env = { LEDGER_TICK_MS: "1000", LEDGER_RATE_LIMIT: "10000000", LEDGER_DEV_TOKEN: "off", LEDGER_CLIENT_BYTES_PER_WINDOW: String(2 ** 50) };
+  const env = {
+    LEDGER_TICK_MS: "1000",
+    LEDGER_RATE_LIMIT: "10000000",
+    LEDGER_DEV_TOKEN: "off",
+    LEDGER_CLIENT_BYTES_PER_WINDOW: String(2 ** 50),
+  };
   const profDir = PROFILE ? path.resolve(PROFILE) : undefined;
   if (profDir) fs.mkdirSync(profDir, { recursive: true });
   const s = await serve(dir, env, [], [...NODE_ARGS, ...(profDir ? ["--cpu-prof", "--cpu-prof-dir", profDir] : [])]);
@@ -197,11 +263,16 @@ async function main() {
     fs.writeFileSync(pubFile, publicKey.export({ type: "spki", format: "pem" }));
     const signer = add("bench-signer", ["--signing-key", pubFile]);
     const pem = privateKey.export({ type: "pkcs8", format: "pem" }).toString();
-    const sign = (e: Record<string, unknown>) => signEventJws(e as unknown as GxpEvent, pem, "EdDSA") as unknown as Record<string, unknown>;
+    const sign = (e: Record<string, unknown>) =>
+      signEventJws(e as unknown as GxpEvent, pem, "EdDSA") as unknown as Record<string, unknown>;
     const pid = s.proc.pid;
 
     // Pool sizes: enough for SECONDS at well above the targets (the replay stops at SECONDS).
-    const size = { unsigned: 25_000 * SECONDS, signed: 10_000 * SECONDS, bulk: Math.ceil((80_000 * SECONDS) / BULK_SIZE) };
+    const size = {
+      unsigned: 25_000 * SECONDS,
+      signed: 10_000 * SECONDS,
+      bulk: Math.ceil((80_000 * SECONDS) / BULK_SIZE),
+    };
     const want = (k: string) => !ONLY || ONLY.includes(k);
     type Key = "noop" | "noopBulk" | "unsigned" | "signed" | "bulk";
     const scenarios: Record<Key, Figures[]> = { noop: [], unsigned: [], signed: [], noopBulk: [], bulk: [] };
@@ -213,15 +284,41 @@ async function main() {
     const wu = pool(poolDir, "wu", 4000, CONNECTIONS, 1);
     await scenario("warm-up noop", noop.url, "/noop", undefined, wu, CONNECTIONS, 1, noop.proc.pid);
     await scenario("warm-up unsigned", s.url, "/v1/events", mes, wu, CONNECTIONS, 1, pid);
-    if (want("signed")) await scenario("warm-up signed", s.url, "/v1/events", signer, pool(poolDir, "ws", 2000, CONNECTIONS, 1, sign), CONNECTIONS, 1, pid);
-    if (want("bulk")) await scenario("warm-up bulk", s.url, "/v1/events:bulk", mes, pool(poolDir, "wb", 16, BULK_CONNECTIONS, BULK_SIZE), BULK_CONNECTIONS, BULK_SIZE, pid);
+    if (want("signed"))
+      await scenario(
+        "warm-up signed",
+        s.url,
+        "/v1/events",
+        signer,
+        pool(poolDir, "ws", 2000, CONNECTIONS, 1, sign),
+        CONNECTIONS,
+        1,
+        pid,
+      );
+    if (want("bulk"))
+      await scenario(
+        "warm-up bulk",
+        s.url,
+        "/v1/events:bulk",
+        mes,
+        pool(poolDir, "wb", 16, BULK_CONNECTIONS, BULK_SIZE),
+        BULK_CONNECTIONS,
+        BULK_SIZE,
+        pid,
+      );
 
     for (let r = 0; r < RUNS; r++) {
       if (want("unsigned")) {
         const p = pool(poolDir, `u${r}`, size.unsigned, CONNECTIONS, 1);
         log(`run ${r + 1}: no-op ceiling, single bodies (load ${load().join(" ")})`);
         scenarios.noop.push(await scenario("no-op", noop.url, "/noop", undefined, p, CONNECTIONS, 1, noop.proc.pid));
-        autocannonRps.push(autocannonNoop(noop.url, fs.readFileSync(p.file, "utf8").slice(0, 100_000).split("\n")[0], Math.min(3, SECONDS)));
+        autocannonRps.push(
+          autocannonNoop(
+            noop.url,
+            fs.readFileSync(p.file, "utf8").slice(0, 100_000).split("\n")[0],
+            Math.min(3, SECONDS),
+          ),
+        );
         log(`run ${r + 1}: single, unsigned (load ${load().join(" ")})`);
         scenarios.unsigned.push(await scenario("unsigned", s.url, "/v1/events", mes, p, CONNECTIONS, 1, pid));
         fs.rmSync(p.file);
@@ -235,7 +332,9 @@ async function main() {
       if (want("bulk")) {
         const p = pool(poolDir, `b${r}`, size.bulk, BULK_CONNECTIONS, BULK_SIZE);
         log(`run ${r + 1}: no-op ceiling, bulk bodies (load ${load().join(" ")})`);
-        scenarios.noopBulk.push(await scenario("no-op bulk", noop.url, "/noop", undefined, p, BULK_CONNECTIONS, BULK_SIZE, noop.proc.pid));
+        scenarios.noopBulk.push(
+          await scenario("no-op bulk", noop.url, "/noop", undefined, p, BULK_CONNECTIONS, BULK_SIZE, noop.proc.pid),
+        );
         log(`run ${r + 1}: bulk of ${BULK_SIZE} (load ${load().join(" ")})`);
         scenarios.bulk.push(await scenario("bulk", s.url, "/v1/events:bulk", mes, p, BULK_CONNECTIONS, BULK_SIZE, pid));
         fs.rmSync(p.file);
@@ -252,10 +351,18 @@ async function main() {
             min: Math.round(Math.min(...v.map((x) => x.eventsPerSec))),
             max: Math.round(Math.max(...v.map((x) => x.eventsPerSec))),
             requestsPerSec: Math.round(median(v.map((x) => x.requestsPerSec))),
-            serverCpuUsPerEvent: v.every((x) => x.cpuUsPerEvent !== undefined) ? Math.round(median(v.map((x) => x.cpuUsPerEvent!)) * 10) / 10 : undefined,
-            serverCpuUsPerEventRuns: v.map((x) => (x.cpuUsPerEvent === undefined ? null : Math.round(x.cpuUsPerEvent * 10) / 10)),
-            serverSysUsPerEvent: v.every((x) => x.sysUsPerEvent !== undefined) ? Math.round(median(v.map((x) => x.sysUsPerEvent!)) * 10) / 10 : undefined,
-            serverCores: v.every((x) => x.cpuCores !== undefined) ? Math.round(median(v.map((x) => x.cpuCores!)) * 100) / 100 : undefined,
+            serverCpuUsPerEvent: v.every((x) => x.cpuUsPerEvent !== undefined)
+              ? Math.round(median(v.map((x) => x.cpuUsPerEvent!)) * 10) / 10
+              : undefined,
+            serverCpuUsPerEventRuns: v.map((x) =>
+              x.cpuUsPerEvent === undefined ? null : Math.round(x.cpuUsPerEvent * 10) / 10,
+            ),
+            serverSysUsPerEvent: v.every((x) => x.sysUsPerEvent !== undefined)
+              ? Math.round(median(v.map((x) => x.sysUsPerEvent!)) * 10) / 10
+              : undefined,
+            serverCores: v.every((x) => x.cpuCores !== undefined)
+              ? Math.round(median(v.map((x) => x.cpuCores!)) * 100) / 100
+              : undefined,
             p50ms: Math.round(median(v.map((x) => x.p50)) * 100) / 100,
             p99ms: Math.round(median(v.map((x) => x.p99)) * 100) / 100,
             events: v.reduce((a, x) => a + x.events, 0),
@@ -263,9 +370,19 @@ async function main() {
           },
         ]),
     );
-    const machine = { node: process.version, cpus: `${os.cpus().length} x ${os.cpus()[0].model}`, runs: RUNS, seconds: SECONDS, connections: CONNECTIONS, bulkConnections: BULK_CONNECTIONS, loadAverage: load() };
+    const machine = {
+      node: process.version,
+      cpus: `${os.cpus().length} x ${os.cpus()[0].model}`,
+      runs: RUNS,
+      seconds: SECONDS,
+      connections: CONNECTIONS,
+      bulkConnections: BULK_CONNECTIONS,
+      loadAverage: load(),
+    };
     console.log(JSON.stringify(machine));
-    console.log("scenario (every request answered 201)    events/s median (min-max)   p50 ms  p99 ms  server CPU µs/event (runs)   of it system  server cores  1-min load per run");
+    console.log(
+      "scenario (every request answered 201)    events/s median (min-max)   p50 ms  p99 ms  server CPU µs/event (runs)   of it system  server cores  1-min load per run",
+    );
     const label: Record<string, string> = {
       noop: "no-op Fastify, single bodies (ceiling)",
       unsigned: `single, unsigned, ${CONNECTIONS} conns`,
@@ -278,9 +395,15 @@ async function main() {
         `${label[k].padEnd(42)}${`${v.eventsPerSec} (${v.min}-${v.max})`.padStart(24)}   ${String(v.p50ms).padStart(6)}  ${String(v.p99ms).padStart(6)}  ${`${v.serverCpuUsPerEvent ?? "n/a"} (${v.serverCpuUsPerEventRuns.join(", ")})`.padEnd(28)} ${String(v.serverSysUsPerEvent ?? "n/a").padStart(8)}      ${String(v.serverCores ?? "n/a").padStart(6)}        ${v.loadAverage.join(", ")}`,
       );
     }
-    if (autocannonRps.length) console.log(`cross-check: autocannon CLI, one fixed single body, no-op route, ${CONNECTIONS} conns: ${autocannonRps.join(", ")} req/s (per run)`);
+    if (autocannonRps.length)
+      console.log(
+        `cross-check: autocannon CLI, one fixed single body, no-op route, ${CONNECTIONS} conns: ${autocannonRps.join(", ")} req/s (per run)`,
+      );
     fs.mkdirSync(path.join(__dirname, "results"), { recursive: true });
-    fs.writeFileSync(path.join(__dirname, "results", "ingest.json"), JSON.stringify({ machine, summary, autocannonNoopRps: autocannonRps, at: new Date().toISOString() }, null, 2));
+    fs.writeFileSync(
+      path.join(__dirname, "results", "ingest.json"),
+      JSON.stringify({ machine, summary, autocannonNoopRps: autocannonRps, at: new Date().toISOString() }, null, 2),
+    );
   } finally {
     noop.proc.kill("SIGTERM");
     await s.stop();
@@ -293,4 +416,3 @@ void main().catch((e) => {
   console.error(e);
   process.exit(1);
 });
-

@@ -50,7 +50,10 @@ export function benchLoad(target: number, minutes: number, log: (s: string) => v
     },
   });
   if (marks[marks.length - 1].done !== loaded) marks.push({ done: loaded, ms });
-  const perMillion = marks.slice(1).map((m, i) => ({ upTo: m.done, eventsPerSec: Math.round((m.done - marks[i].done) / ((m.ms - marks[i].ms) / 1000)) }));
+  const perMillion = marks.slice(1).map((m, i) => ({
+    upTo: m.done,
+    eventsPerSec: Math.round((m.done - marks[i].done) / ((m.ms - marks[i].ms) / 1000)),
+  }));
   const last = perMillion[perMillion.length - 1];
   const dbBytes = fs.statSync(`${tmp}/ledger.sqlite`).size;
   const final = fixtureDir(String(loaded));
@@ -77,13 +80,25 @@ export function loadLines(l: LoadFigures): string[] {
   const n = (x: number) => x.toLocaleString("en-US");
   return [
     `bulk load (validation, canonical JSON, leaf hash; ${n(l.chunk)} events per transaction): ${n(l.loaded)} of ${n(l.target)} events in ${(l.ms / 1000).toFixed(1)} s = ${n(l.eventsPerSec)} events/s; database ${(l.dbBytes / 2 ** 30).toFixed(2)} GiB`,
-    ...(l.appendMs !== undefined ? [`  inside append (without making the sample events): ${(l.appendMs / 1000).toFixed(1)} s wall, ${l.appendCpuUsPerEvent} µs CPU per event; 1-min load average at the end ${l.loadAverage}`] : []),
+    ...(l.appendMs !== undefined
+      ? [
+          `  inside append (without making the sample events): ${(l.appendMs / 1000).toFixed(1)} s wall, ${l.appendCpuUsPerEvent} µs CPU per event; 1-min load average at the end ${l.loadAverage}`,
+        ]
+      : []),
     `  events/s per segment: ${l.perMillion.map((p) => `${n(p.eventsPerSec)} up to ${n(p.upTo)}`).join("; ")}`,
-    ...(l.extrapolatedTargetMs ? [`  EXTRAPOLATED (not measured): ${n(l.target)} events would take ~${(l.extrapolatedTargetMs / 60_000).toFixed(0)} min at the last segment's rate`] : []),
+    ...(l.extrapolatedTargetMs
+      ? [
+          `  EXTRAPOLATED (not measured): ${n(l.target)} events would take ~${(l.extrapolatedTargetMs / 60_000).toFixed(0)} min at the last segment's rate`,
+        ]
+      : []),
   ];
 }
 
 if (require.main === module) {
   const argv = process.argv.slice(2);
-  runStandalone(() => benchLoad(Number(flag(argv, "events", "10000000")), Number(flag(argv, "minutes", "10")), (s) => console.error(s)), loadLines);
+  runStandalone(
+    () =>
+      benchLoad(Number(flag(argv, "events", "10000000")), Number(flag(argv, "minutes", "10")), (s) => console.error(s)),
+    loadLines,
+  );
 }

@@ -44,7 +44,13 @@ const lat = (xs: number[]): Latency => ({
 });
 
 /** Measures proof latency on a ledger of `events` events at each epoch size. */
-export async function benchProof(events: number, epochSizes: readonly number[], lookups: number, requests: number, opts: { fresh?: boolean; log?: (s: string) => void } = {}): Promise<ProofFigures[]> {
+export async function benchProof(
+  events: number,
+  epochSizes: readonly number[],
+  lookups: number,
+  requests: number,
+  opts: { fresh?: boolean; log?: (s: string) => void } = {},
+): Promise<ProofFigures[]> {
   const log = opts.log ?? (() => {});
   const f = fixture(events, opts.fresh, log);
   const out: ProofFigures[] = [];
@@ -56,7 +62,9 @@ export async function benchProof(events: number, epochSizes: readonly number[], 
       const raw = new Database(ledgerDbFile(s.dir), { readonly: true });
       try {
         const idOf = ledger.db.prepare<[number], string>("SELECT event_id FROM events WHERE seq = ?").pluck();
-        const ids = Array.from({ length: Math.max(lookups, requests) }, () => idOf.get(Math.floor(Math.random() * s.events))!);
+        const ids = Array.from({ length: Math.max(lookups, requests) }, () =>
+          idOf.get(Math.floor(Math.random() * s.events))!,
+        );
         // Warm-up (JIT, statement caches), then timed lookups of other random events.
         for (const id of ids.slice(0, 500)) buildProof(ledger, ledger.events.getById(id)!);
         const inProcess: number[] = [];
@@ -76,7 +84,8 @@ export async function benchProof(events: number, epochSizes: readonly number[], 
           rowRead.push(performance.now() - t);
         }
         const headers = { authorization: `Bearer ${s.token}` };
-        for (const id of ids.slice(0, 200)) await (await fetch(`${s.url}/v1/events/${id}/proof`, { headers })).arrayBuffer();
+        for (const id of ids.slice(0, 200))
+          await (await fetch(`${s.url}/v1/events/${id}/proof`, { headers })).arrayBuffer();
         const http: number[] = [];
         for (const id of ids.slice(0, requests)) {
           const t = performance.now();
@@ -85,7 +94,15 @@ export async function benchProof(events: number, epochSizes: readonly number[], 
           http.push(performance.now() - t);
           if (r.status !== 200) throw new Error(`GET proof of ${id}: ${r.status}`);
         }
-        out.push({ events: s.events, epochSize, epochs: s.epochs, auditPathLength: pathLen, inProcess: lat(inProcess), http: lat(http), rowRead: lat(rowRead) });
+        out.push({
+          events: s.events,
+          epochSize,
+          epochs: s.epochs,
+          auditPathLength: pathLen,
+          inProcess: lat(inProcess),
+          http: lat(http),
+          rowRead: lat(rowRead),
+        });
       } finally {
         raw.close();
         ledger.close();

@@ -40,7 +40,11 @@ const log = (s: string) => console.error(s);
 
 /** Runs a bench script of another owner as a child (it is reused, not edited) and returns its stdout. */
 function child(script: string, args: string[]): string {
-  const p = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(__dirname, script), ...args], { cwd: ROOT, encoding: "utf8", maxBuffer: 1 << 26, stdio: ["ignore", "pipe", "inherit"] });
+  const p = spawnSync(
+    process.execPath,
+    ["-r", "ts-node/register/transpile-only", path.join(__dirname, script), ...args],
+    { cwd: ROOT, encoding: "utf8", maxBuffer: 1 << 26, stdio: ["ignore", "pipe", "inherit"] },
+  );
   if (p.status !== 0) throw new Error(`${script} exited ${p.status}`);
   return p.stdout;
 }
@@ -70,8 +74,21 @@ async function main(): Promise<void> {
   const machine = machineInfo();
   const startedAt = new Date().toISOString();
   const loadBefore = loadAverage();
-  console.log(`machine: ${machine.cpuCount} x ${machine.cpuModel}, Node ${machine.node}, ${machine.platform}, ${machine.totalMemoryMB} MB; load average ${loadBefore.join(" ")}`);
-  const results: Record<string, { at: string; loadAverageBefore: number[]; loadAverageAfter: number[]; ms: number; figures: unknown; lines: string[]; error?: string }> = {};
+  console.log(
+    `machine: ${machine.cpuCount} x ${machine.cpuModel}, Node ${machine.node}, ${machine.platform}, ${machine.totalMemoryMB} MB; load average ${loadBefore.join(" ")}`,
+  );
+  const results: Record<
+    string,
+    {
+      at: string;
+      loadAverageBefore: number[];
+      loadAverageAfter: number[];
+      ms: number;
+      figures: unknown;
+      lines: string[];
+      error?: string;
+    }
+  > = {};
   const ev = (dflt: string) => (eventsFlag ?? dflt).split(",").map(Number);
   for (const part of parts) {
     // A proof run at another ledger size is kept beside the default one (e.g. the 10M-event ledger).
@@ -100,7 +117,13 @@ async function main(): Promise<void> {
         }
         case "proof": {
           const epochs = (flag(argv, "epochs") ?? (quick ? "1000,10000" : "10000,1000000")).split(",").map(Number);
-          const p = await benchProof(ev(quick ? "10000" : "1000000")[0], epochs, quick ? 5000 : 20_000, quick ? 500 : 2000, { fresh, log });
+          const p = await benchProof(
+            ev(quick ? "10000" : "1000000")[0],
+            epochs,
+            quick ? 5000 : 20_000,
+            quick ? 500 : 2000,
+            { fresh, log },
+          );
           [figures, lines] = [p, proofLines(p)];
           break;
         }
@@ -116,7 +139,11 @@ async function main(): Promise<void> {
         }
         case "ingest": {
           // The ledger server and the no-op ceiling in their own processes, the load generator in a third.
-          const out = child("ingest.ts", [...(quick ? ["--quick"] : []), ...(flag(argv, "runs") ? ["--runs", String(Math.max(3, runs))] : []), ...(flag(argv, "profile") ? ["--profile", flag(argv, "profile")!] : [])]);
+          const out = child("ingest.ts", [
+            ...(quick ? ["--quick"] : []),
+            ...(flag(argv, "runs") ? ["--runs", String(Math.max(3, runs))] : []),
+            ...(flag(argv, "profile") ? ["--profile", flag(argv, "profile")!] : []),
+          ]);
           figures = JSON.parse(fs.readFileSync(path.join(__dirname, "results", "ingest.json"), "utf8"));
           lines = out.trim().split("\n");
           break;
@@ -127,26 +154,58 @@ async function main(): Promise<void> {
           break;
         }
       }
-      results[key] = { at: new Date().toISOString(), loadAverageBefore: before, loadAverageAfter: loadAverage(), ms: Math.round(performance.now() - t0), figures, lines };
+      results[key] = {
+        at: new Date().toISOString(),
+        loadAverageBefore: before,
+        loadAverageAfter: loadAverage(),
+        ms: Math.round(performance.now() - t0),
+        figures,
+        lines,
+      };
     } catch (e) {
-      results[key] = { at: new Date().toISOString(), loadAverageBefore: before, loadAverageAfter: loadAverage(), ms: Math.round(performance.now() - t0), figures: undefined, lines: [], error: (e as Error).stack ?? String(e) };
+      results[key] = {
+        at: new Date().toISOString(),
+        loadAverageBefore: before,
+        loadAverageAfter: loadAverage(),
+        ms: Math.round(performance.now() - t0),
+        figures: undefined,
+        lines: [],
+        error: (e as Error).stack ?? String(e),
+      };
       log(`${part} failed: ${(e as Error).message}`);
     }
-    console.log(`-- ${key} (load average before ${before.join(" ")}, after ${results[key].loadAverageAfter.join(" ")}; ${(results[key].ms / 1000).toFixed(0)} s)`);
+    console.log(
+      `-- ${key} (load average before ${before.join(" ")}, after ${results[key].loadAverageAfter.join(" ")}; ${(results[key].ms / 1000).toFixed(0)} s)`,
+    );
     for (const l of lines) console.log(l);
     if (results[key].error) console.log(`FAILED: ${results[key].error!.split("\n")[0]}`);
   }
   const loadAfter = loadAverage();
   const targets: TargetRow[] = evaluateTargets(results);
   console.log(`-- targets (issue 7); load average after ${loadAfter.join(" ")}`);
-  for (const t of targets) console.log(`${t.met === undefined ? "n/a " : t.met ? "MET " : "MISS"} ${t.target}: ${t.measured}; reference ${t.reference}`);
-  const out = { startedAt, finishedAt: new Date().toISOString(), argv, quick, machine, loadAverageBefore: loadBefore, loadAverageAfter: loadAfter, parts: results, targets };
+  for (const t of targets)
+    console.log(
+      `${t.met === undefined ? "n/a " : t.met ? "MET " : "MISS"} ${t.target}: ${t.measured}; reference ${t.reference}`,
+    );
+  const out = {
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    argv,
+    quick,
+    machine,
+    loadAverageBefore: loadBefore,
+    loadAverageAfter: loadAfter,
+    parts: results,
+    targets,
+  };
   fs.mkdirSync(path.join(__dirname, "results"), { recursive: true });
   const file = path.join(__dirname, "results", "latest.json");
   // Parts merge into the last file (each keeps its own time and load average), so that one
   // latest.json holds every part, including the long ones run on their own (load, proof-<events>).
   const prev = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as typeof out) : undefined;
-  const merged = prev ? { ...out, parts: { ...prev.parts, ...results }, targets: evaluateTargets({ ...prev.parts, ...results }) } : out;
+  const merged = prev
+    ? { ...out, parts: { ...prev.parts, ...results }, targets: evaluateTargets({ ...prev.parts, ...results }) }
+    : out;
   fs.writeFileSync(file, JSON.stringify(merged, null, 2) + "\n");
   console.log(`wrote ${path.relative(ROOT, file)}`);
   if (argv.includes("--write-md")) console.log(`wrote ${path.relative(ROOT, writeResultsMd(merged))}`);

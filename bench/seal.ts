@@ -71,7 +71,12 @@ const rssMB = () => Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 1
 /** The template's first `events` leaf hashes as views of one buffer (how the sealer reads them). */
 function leavesOf(template: string, events: number): Buffer[] {
   const db = new Database(template, { readonly: true });
-  const blob = db.prepare("SELECT CAST(group_concat(leaf_hash, x'') AS BLOB) FROM (SELECT leaf_hash FROM events WHERE seq < ? ORDER BY seq)").pluck().get(events) as Buffer;
+  const blob = db
+    .prepare(
+      "SELECT CAST(group_concat(leaf_hash, x'') AS BLOB) FROM (SELECT leaf_hash FROM events WHERE seq < ? ORDER BY seq)",
+    )
+    .pluck()
+    .get(events) as Buffer;
   db.close();
   return Array.from({ length: events }, (_, i) => blob.subarray(i * 32, i * 32 + 32));
 }
@@ -84,7 +89,8 @@ function leavesOf(template: string, events: number): Buffer[] {
 function child(mode: string, template: string, events: number): void {
   const warm = Array.from({ length: 4096 }, () => crypto.randomBytes(32));
   const w = bareRoot(warm);
-  if (!Buffer.from(merkletreeLevels(warm).pop()![0]).equals(w) || !naiveMerkletreeRoot(warm).equals(w)) throw new Error("warm-up roots differ");
+  if (!Buffer.from(merkletreeLevels(warm).pop()![0]).equals(w) || !naiveMerkletreeRoot(warm).equals(w))
+    throw new Error("warm-up roots differ");
   if (mode === "seal") {
     const dir = copyFixture({ file: template } as Fixture, "seal");
     try {
@@ -122,12 +128,24 @@ function childScript(): string {
   const out = path.resolve(__dirname, "../node_modules/.cache/gxp-bench/seal-child.js");
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const esbuild = require("esbuild") as typeof import("esbuild");
-  esbuild.buildSync({ entryPoints: [__filename], bundle: true, platform: "node", target: "node20", outfile: out, packages: "external", logLevel: "error" });
+  esbuild.buildSync({
+    entryPoints: [__filename],
+    bundle: true,
+    platform: "node",
+    target: "node20",
+    outfile: out,
+    packages: "external",
+    logLevel: "error",
+  });
   return out;
 }
 
 function runChild(script: string, mode: string, template: string, events: number): ChildResult {
-  const p = spawnSync(process.execPath, [script, "--child", mode, template, "--events", String(events)], { cwd: path.resolve(__dirname, ".."), encoding: "utf8", maxBuffer: 1 << 24 });
+  const p = spawnSync(process.execPath, [script, "--child", mode, template, "--events", String(events)], {
+    cwd: path.resolve(__dirname, ".."),
+    encoding: "utf8",
+    maxBuffer: 1 << 24,
+  });
   if (p.status !== 0) throw new Error(`seal child (${mode}) exited ${p.status}: ${p.stderr}`);
   return JSON.parse(p.stdout.trim().split("\n").pop()!) as ChildResult;
 }
@@ -136,7 +154,11 @@ function runChild(script: string, mode: string, template: string, events: number
  * Per size and run, three children in turn (seal, bare, naive), each a fresh process; the roots must
  * agree.
  */
-export function benchSeal(sizes: readonly number[], runs: number, opts: { fresh?: boolean; log?: (s: string) => void } = {}): SealFigures[] {
+export function benchSeal(
+  sizes: readonly number[],
+  runs: number,
+  opts: { fresh?: boolean; log?: (s: string) => void } = {},
+): SealFigures[] {
   const log = opts.log ?? (() => {});
   const script = childScript();
   const out: SealFigures[] = [];
@@ -149,8 +171,11 @@ export function benchSeal(sizes: readonly number[], runs: number, opts: { fresh?
       seal.push(runChild(script, "seal", f.file, n));
       bare.push(runChild(script, "bare", f.file, n));
       naive.push(runChild(script, "naive", f.file, n));
-      if (bare[r].root !== seal[r].root || naive[r].root !== seal[r].root) throw new Error(`roots differ at ${n} events`);
-      log(`  seal ${n}: run ${r + 1}/${runs}: seal ${seal[r].ms.toFixed(0)} ms ${seal[r].peakRssMB} MB; bare ${bare[r].ms.toFixed(0)} ms ${bare[r].peakRssMB} MB; naive ${naive[r].ms.toFixed(0)} ms ${naive[r].peakRssMB} MB`);
+      if (bare[r].root !== seal[r].root || naive[r].root !== seal[r].root)
+        throw new Error(`roots differ at ${n} events`);
+      log(
+        `  seal ${n}: run ${r + 1}/${runs}: seal ${seal[r].ms.toFixed(0)} ms ${seal[r].peakRssMB} MB; bare ${bare[r].ms.toFixed(0)} ms ${bare[r].peakRssMB} MB; naive ${naive[r].ms.toFixed(0)} ms ${naive[r].peakRssMB} MB`,
+      );
     }
     const s = summarise(seal.map((x) => x.ms));
     const b = summarise(bare.map((x) => x.ms));
@@ -185,6 +210,13 @@ if (require.main === module) {
   if (argv[0] === "--child") child(argv[1], argv[2], Number(flag(argv, "events", "100000")));
   else {
     const sizes = (flag(argv, "events", "100000") ?? "").split(",").map(Number);
-    runStandalone(() => benchSeal(sizes, Number(flag(argv, "runs", "5")), { fresh: argv.includes("--fresh"), log: (s) => console.error(s) }), sealLines);
+    runStandalone(
+      () =>
+        benchSeal(sizes, Number(flag(argv, "runs", "5")), {
+          fresh: argv.includes("--fresh"),
+          log: (s) => console.error(s),
+        }),
+      sealLines,
+    );
   }
 }

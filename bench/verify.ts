@@ -44,10 +44,11 @@ function floorVerify(text: string): Buffer {
       input.set(c, 1);
       input.set(h, 33);
       h = crypto.hash("sha256", input, "buffer") as unknown as Buffer;
-      if (fn % 2 === 0) while (fn % 2 === 0 && fn !== 0) {
-        fn >>= 1;
-        sn >>= 1;
-      }
+      if (fn % 2 === 0)
+        while (fn % 2 === 0 && fn !== 0) {
+          fn >>= 1;
+          sn >>= 1;
+        }
     } else {
       input.set(h, 1);
       input.set(c, 33);
@@ -60,7 +61,12 @@ function floorVerify(text: string): Buffer {
 }
 
 /** Fetches `bundles` bundle files from a served ledger, then times verification over them. */
-export async function benchVerify(events: number, bundles: number, runs: number, opts: { fresh?: boolean; log?: (s: string) => void } = {}): Promise<VerifyFigures> {
+export async function benchVerify(
+  events: number,
+  bundles: number,
+  runs: number,
+  opts: { fresh?: boolean; log?: (s: string) => void } = {},
+): Promise<VerifyFigures> {
   const f = fixture(events, opts.fresh, opts.log);
   const s = await servedLedger(f, DEFAULT_SEAL_POLICY.maxEvents, "verify");
   const texts: string[] = [];
@@ -69,7 +75,10 @@ export async function benchVerify(events: number, bundles: number, runs: number,
     const ledger = openLedger(s.dir);
     // Only the events sealed before serving: the server appends its own security events after, and
     // those have no anchored epoch yet (GET proof answers 202).
-    const ids = ledger.db.prepare("SELECT event_id FROM events WHERE seq < ? ORDER BY random() LIMIT ?").pluck().all(s.events, bundles) as string[];
+    const ids = ledger.db
+      .prepare("SELECT event_id FROM events WHERE seq < ? ORDER BY random() LIMIT ?")
+      .pluck()
+      .all(s.events, bundles) as string[];
     ledger.close();
     for (const id of ids) {
       const r = await fetch(`${s.url}/v1/events/${id}/proof`, { headers: { authorization: `Bearer ${s.token}` } });
@@ -129,7 +138,13 @@ export function verifyLines(v: VerifyFigures): string[] {
 if (require.main === module) {
   const argv = process.argv.slice(2);
   runStandalone(
-    () => benchVerify(Number(flag(argv, "events", "10000")), Number(flag(argv, "bundles", "2000")), Number(flag(argv, "runs", "5")), { fresh: argv.includes("--fresh"), log: (s) => console.error(s) }),
+    () =>
+      benchVerify(
+        Number(flag(argv, "events", "10000")),
+        Number(flag(argv, "bundles", "2000")),
+        Number(flag(argv, "runs", "5")),
+        { fresh: argv.includes("--fresh"), log: (s) => console.error(s) },
+      ),
     verifyLines,
   );
 }

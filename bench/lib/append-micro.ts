@@ -23,28 +23,61 @@ const ledger = openLedger(dir, { maxEvents: 1 << 30, maxAgeMs: 1 << 30 });
 for (const p of argv.filter((a, i) => argv[i - 1] === "--pragma")) ledger.db.pragma(p);
 const next = new Array<number>(G).fill(1);
 const ev = (c: number, tag: string) => ({
-  specversion: "1.0", id: `evt-${randomUUID()}`, type: "parameter.recorded", source: `urn:bench:${tag}:${c}`, sourceSequence: next[c]++,
-  occurredAt: "2026-11-25T09:15:02.120+01:00", recordedAt: "2026-11-25T09:15:02.480+01:00", timeZone: "Europe/Berlin", site: "DE01",
-  actor: { type: "person", userId: "u123", printedName: "A. Schmidt", role: "Operator" }, gmpCriticality: "major",
-  batch: { batchId: `B-${tag}-${c}`, productCode: "P-100" }, recipe: { masterRecipeId: "MR-7", masterRecipeVersion: "3", controlRecipeId: `CR-B-${c}` },
-  context: { unit: "GRAN-01", phase: "Granulation" }, data: { name: "inlet_temperature", value: 61.5, unit: "degC", low: 55, high: 65, withinLimits: true, source: "automatic" },
+  specversion: "1.0",
+  id: `evt-${randomUUID()}`,
+  type: "parameter.recorded",
+  source: `urn:bench:${tag}:${c}`,
+  sourceSequence: next[c]++,
+  occurredAt: "2026-11-25T09:15:02.120+01:00",
+  recordedAt: "2026-11-25T09:15:02.480+01:00",
+  timeZone: "Europe/Berlin",
+  site: "DE01",
+  actor: { type: "person", userId: "u123", printedName: "A. Schmidt", role: "Operator" },
+  gmpCriticality: "major",
+  batch: { batchId: `B-${tag}-${c}`, productCode: "P-100" },
+  recipe: { masterRecipeId: "MR-7", masterRecipeVersion: "3", controlRecipeId: `CR-B-${c}` },
+  context: { unit: "GRAN-01", phase: "Granulation" },
+  data: {
+    name: "inlet_temperature",
+    value: 61.5,
+    unit: "degC",
+    low: 55,
+    high: 65,
+    withinLimits: true,
+    source: "automatic",
+  },
 });
 const by = { submittedBy: { client: "bench-mes", role: "mes" } } as const;
 function run(n: number, tag: string) {
-  let val = 0, app = 0;
-  const c0 = process.cpuUsage(); const t0 = performance.now();
+  let val = 0,
+    app = 0;
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
   for (let i = 0; i < n; i += G) {
     const calls = Array.from({ length: G }, (_, c) => JSON.parse(JSON.stringify(ev(BULK ? 0 : c, tag))));
     const v0 = process.cpuUsage();
     const texts = calls.map((e) => assertEventText(e));
-    const v1 = process.cpuUsage(v0); val += v1.user + v1.system;
+    const v1 = process.cpuUsage(v0);
+    val += v1.user + v1.system;
     const a0 = process.cpuUsage();
     if (BULK) ledger.events.appendGroup([{ events: calls as GxpEvent[], opts: { ...by, eventTexts: texts } }]);
-    else ledger.events.appendGroup(calls.map((e, i) => ({ events: [e as GxpEvent], opts: { ...by, eventTexts: [texts[i]] } })));
-    const a1 = process.cpuUsage(a0); app += a1.user + a1.system;
+    else
+      ledger.events.appendGroup(
+        calls.map((e, i) => ({ events: [e as GxpEvent], opts: { ...by, eventTexts: [texts[i]] } })),
+      );
+    const a1 = process.cpuUsage(a0);
+    app += a1.user + a1.system;
   }
-  const c = process.cpuUsage(c0); const ms = performance.now() - t0;
-  return { n, wallUs: (ms * 1000) / n, cpuUs: (c.user + c.system) / n, validateUs: val / n, appendUs: app / n, sysUs: c.system / n };
+  const c = process.cpuUsage(c0);
+  const ms = performance.now() - t0;
+  return {
+    n,
+    wallUs: (ms * 1000) / n,
+    cpuUs: (c.user + c.system) / n,
+    validateUs: val / n,
+    appendUs: app / n,
+    sysUs: c.system / n,
+  };
 }
 if (PRE) run(PRE, "pre");
 console.log(JSON.stringify({ group: G, pre: PRE, ...run(N, "m"), load: os.loadavg()[0] }));

@@ -27,14 +27,22 @@ export interface Fixture {
 }
 
 const ROOT = path.join(os.tmpdir(), "gxp-bench-fixtures");
-const schemaKey = () => [...MIGRATIONS].map((m) => m.id).sort().pop() ?? "none";
+const schemaKey = () =>
+  [...MIGRATIONS]
+    .map((m) => m.id)
+    .sort()
+    .pop() ?? "none";
 
 /**
  * Loads `n` events in chunks of CHUNK, one immediate transaction each (synchronous=FULL as in
  * production), spread over 20 batches. Returns the elapsed ms. `onProgress` is called per chunk.
  * Stops early, returning what was loaded, once `deadlineMs` has passed.
  */
-export function bulkLoad(dataDir: string, n: number, opts: { deadlineMs?: number; onProgress?: (done: number, ms: number) => void } = {}): { loaded: number; ms: number; appendMs: number; appendCpuMs: number } {
+export function bulkLoad(
+  dataDir: string,
+  n: number,
+  opts: { deadlineMs?: number; onProgress?: (done: number, ms: number) => void } = {},
+): { loaded: number; ms: number; appendMs: number; appendCpuMs: number } {
   const ledger = openLedger(dataDir, { maxEvents: 1 << 30, maxAgeMs: 1 << 30 });
   const t0 = performance.now();
   let done = ledger.events.nextSeq();
@@ -43,7 +51,7 @@ export function bulkLoad(dataDir: string, n: number, opts: { deadlineMs?: number
   let appendMs = 0;
   let appendCpuUs = 0;
   try {
-    for (; done < n; ) {
+    for (; done < n;) {
       const k = Math.min(CHUNK, n - done);
       const events = sampleEvents(k, `B-BENCH-${(done / CHUNK) % 20}`);
       const a0 = performance.now();
@@ -85,7 +93,9 @@ export function fixture(n: number, fresh = false, log: (s: string) => void = () 
   }
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
-  log(`loading a ${n.toLocaleString("en-US")}-event template ledger (validation, canonical JSON, leaf hash; ${CHUNK.toLocaleString("en-US")} events per transaction)`);
+  log(
+    `loading a ${n.toLocaleString("en-US")}-event template ledger (validation, canonical JSON, leaf hash; ${CHUNK.toLocaleString("en-US")} events per transaction)`,
+  );
   const { ms } = bulkLoad(dir, n, {
     onProgress: (done, t) => {
       if (done % (CHUNK * 20) === 0) log(`  ${done.toLocaleString("en-US")} events in ${(t / 1000).toFixed(1)} s`);
@@ -109,6 +119,8 @@ export function copyFixture(f: Fixture, tag: string): string {
 
 // `ts-node bench/lib/fixture.ts <events> [--fresh]`: builds (or shows) a template ahead of a run.
 if (require.main === module && /fixture\.ts$/.test(process.argv[1] ?? "")) {
-  const f = fixture(Number(process.argv[2] ?? 100_000), process.argv.includes("--fresh"), (s) => console.log(new Date().toISOString(), s));
+  const f = fixture(Number(process.argv[2] ?? 100_000), process.argv.includes("--fresh"), (s) =>
+    console.log(new Date().toISOString(), s),
+  );
   console.log(JSON.stringify(f));
 }

@@ -41,15 +41,20 @@ export function summarise(file: string, top = 25): string[] {
   const p = JSON.parse(fs.readFileSync(file, "utf8")) as Profile;
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const self = new Map<number, number>();
-  for (let i = 0; i < p.samples.length; i++) self.set(p.samples[i], (self.get(p.samples[i]) ?? 0) + (p.timeDeltas[i] ?? 0) / 1000);
+  for (let i = 0; i < p.samples.length; i++)
+    self.set(p.samples[i], (self.get(p.samples[i]) ?? 0) + (p.timeDeltas[i] ?? 0) / 1000);
   const total = [...self.values()].reduce((a, b) => a + b, 0);
-  const idle = [...self].filter(([id]) => byId.get(id)!.callFrame.functionName === "(idle)").reduce((a, [, v]) => a + v, 0);
+  const idle = [...self]
+    .filter(([id]) => byId.get(id)!.callFrame.functionName === "(idle)")
+    .reduce((a, [, v]) => a + v, 0);
   const busy = total - idle;
   const fns = new Map<string, number>();
   const areas = new Map<string, number>();
   for (const [id, ms] of self) {
     const f = byId.get(id)!.callFrame;
-    const where = f.url ? `${f.url.replace(/^.*\/(node_modules|dist|src)\//, "$1/").replace(/^file:\/\//, "")}:${f.lineNumber + 1}` : "";
+    const where = f.url
+      ? `${f.url.replace(/^.*\/(node_modules|dist|src)\//, "$1/").replace(/^file:\/\//, "")}:${f.lineNumber + 1}`
+      : "";
     const key = `${f.functionName || "(anonymous)"} ${where}`.trim();
     fns.set(key, (fns.get(key) ?? 0) + ms);
     const a = area(f.url, f.functionName);
@@ -58,7 +63,8 @@ export function summarise(file: string, top = 25): string[] {
   // Inclusive (total) time per function: each sample counts once for every distinct function on its stack.
   const parent = new Map<number, number>();
   for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-  const keyOf = (n: Node) => `${n.callFrame.functionName || "(anonymous)"} ${n.callFrame.url ? `${n.callFrame.url.replace(/^.*\/(node_modules|dist|src)\//, "$1/").replace(/^file:\/\//, "")}:${n.callFrame.lineNumber + 1}` : ""}`.trim();
+  const keyOf = (n: Node) =>
+    `${n.callFrame.functionName || "(anonymous)"} ${n.callFrame.url ? `${n.callFrame.url.replace(/^.*\/(node_modules|dist|src)\//, "$1/").replace(/^file:\/\//, "")}:${n.callFrame.lineNumber + 1}` : ""}`.trim();
   const incl = new Map<string, number>();
   for (const [id, ms] of self) {
     const seen = new Set<string>();
@@ -71,12 +77,26 @@ export function summarise(file: string, top = 25): string[] {
     }
   }
   const pct = (ms: number) => `${((ms / busy) * 100).toFixed(1)} %`;
-  const lines = [`profile ${path.basename(file)}: ${(total / 1000).toFixed(1)} s sampled, ${(busy / 1000).toFixed(1)} s busy (not idle); shares are of busy time`, "", "| area | self ms | share |", "|---|---|---|"];
-  for (const [a, ms] of [...areas].filter(([a]) => a !== "idle").sort((x, y) => y[1] - x[1])) lines.push(`| ${a} | ${ms.toFixed(0)} | ${pct(ms)} |`);
+  const lines = [
+    `profile ${path.basename(file)}: ${(total / 1000).toFixed(1)} s sampled, ${(busy / 1000).toFixed(1)} s busy (not idle); shares are of busy time`,
+    "",
+    "| area | self ms | share |",
+    "|---|---|---|",
+  ];
+  for (const [a, ms] of [...areas].filter(([a]) => a !== "idle").sort((x, y) => y[1] - x[1]))
+    lines.push(`| ${a} | ${ms.toFixed(0)} | ${pct(ms)} |`);
   lines.push("", "| function (self time) | self ms | share |", "|---|---|---|");
-  for (const [k, ms] of [...fns].filter(([k]) => !k.startsWith("(idle)")).sort((x, y) => y[1] - x[1]).slice(0, top)) lines.push(`| \`${k}\` | ${ms.toFixed(0)} | ${pct(ms)} |`);
+  for (const [k, ms] of [...fns]
+    .filter(([k]) => !k.startsWith("(idle)"))
+    .sort((x, y) => y[1] - x[1])
+    .slice(0, top))
+    lines.push(`| \`${k}\` | ${ms.toFixed(0)} | ${pct(ms)} |`);
   lines.push("", "| function (total time, with callees; ledger code only) | total ms | share |", "|---|---|---|");
-  for (const [k, ms] of [...incl].filter(([k]) => / (dist|src)\//.test(k)).sort((x, y) => y[1] - x[1]).slice(0, top)) lines.push(`| \`${k}\` | ${ms.toFixed(0)} | ${pct(ms)} |`);
+  for (const [k, ms] of [...incl]
+    .filter(([k]) => / (dist|src)\//.test(k))
+    .sort((x, y) => y[1] - x[1])
+    .slice(0, top))
+    lines.push(`| \`${k}\` | ${ms.toFixed(0)} | ${pct(ms)} |`);
   return lines;
 }
 

@@ -16,6 +16,7 @@
 "use strict";
 const fs = require("node:fs");
 const net = require("node:net");
+const { performance } = require("node:perf_hooks");
 
 const cfg = JSON.parse(process.argv[2]);
 const u = new URL(cfg.url);
@@ -102,7 +103,8 @@ function connection(c, n) {
       const status = Number(header.slice(9, 12));
       latencies[done++] = performance.now() - sentAt;
       statuses[status] = (statuses[status] ?? 0) + 1;
-      if ((status < 200 || status > 299) && !firstFailure) firstFailure = { status, body: buf.toString("utf8", end + 4, end + 4 + Math.min(len, 2000)) };
+      if ((status < 200 || status > 299) && !firstFailure)
+        firstFailure = { status, body: buf.toString("utf8", end + 4, end + 4 + Math.min(len, 2000)) };
       buf = buf.subarray(end + 4 + len);
       send();
     }

@@ -15,7 +15,17 @@ interface Latest {
   machine: MachineInfo;
   loadAverageBefore: number[];
   loadAverageAfter: number[];
-  parts: Record<string, { at?: string; loadAverageBefore: number[]; loadAverageAfter: number[]; ms: number; lines: string[]; error?: string }>;
+  parts: Record<
+    string,
+    {
+      at?: string;
+      loadAverageBefore: number[];
+      loadAverageAfter: number[];
+      ms: number;
+      lines: string[];
+      error?: string;
+    }
+  >;
   targets: TargetRow[];
 }
 
@@ -35,13 +45,26 @@ export function writeResultsMd(r: Latest): string {
     "",
     "| target | measured (median unless p50/p99) | reference, same run | met | load avg |",
     "|---|---|---|---|---|",
-    ...r.targets.map((t) => `| ${cell(t.target)} | ${cell(t.measured)} | ${cell(t.reference)} | ${t.met === undefined ? "n/a" : t.met ? "yes" : "**no**"} | ${t.loadAverage ?? "-"} |`),
+    ...r.targets.map(
+      (t) =>
+        `| ${cell(t.target)} | ${cell(t.measured)} | ${cell(t.reference)} | ${t.met === undefined ? "n/a" : t.met ? "yes" : "**no**"} | ${t.loadAverage ?? "-"} |`,
+    ),
     "",
     "## Every part",
     "",
   ];
   for (const [name, p] of Object.entries(r.parts)) {
-    out.push(`### ${name}`, "", `Run ${p.at ?? r.startedAt}, ${(p.ms / 1000).toFixed(0)} s, load average ${p.loadAverageBefore.join(" ")} before, ${p.loadAverageAfter.join(" ")} after.`, "", "```", ...p.lines, ...(p.error ? [`FAILED: ${p.error.split("\n")[0]}`] : []), "```", "");
+    out.push(
+      `### ${name}`,
+      "",
+      `Run ${p.at ?? r.startedAt}, ${(p.ms / 1000).toFixed(0)} s, load average ${p.loadAverageBefore.join(" ")} before, ${p.loadAverageAfter.join(" ")} after.`,
+      "",
+      "```",
+      ...p.lines,
+      ...(p.error ? [`FAILED: ${p.error.split("\n")[0]}`] : []),
+      "```",
+      "",
+    );
   }
   const notes = path.join(bench, "results-notes.md");
   if (fs.existsSync(notes)) out.push(fs.readFileSync(notes, "utf8").trim(), "");

@@ -22,7 +22,12 @@ export interface ServedLedger {
 }
 
 /** Copies the template, seals it into epochs of `epochSize`, serves it and waits for its anchors. */
-export async function servedLedger(f: Fixture, epochSize: number, tag: string, timeoutMs = 600_000): Promise<ServedLedger> {
+export async function servedLedger(
+  f: Fixture,
+  epochSize: number,
+  tag: string,
+  timeoutMs = 600_000,
+): Promise<ServedLedger> {
   const dir = copyFixture(f, tag);
   const ledger = openLedger(dir, { maxEvents: epochSize, maxAgeMs: 1 << 30 });
   let epochs = 0;
@@ -45,7 +50,8 @@ export async function servedLedger(f: Fixture, epochSize: number, tag: string, t
       const r = await fetch(`${server.url}/v1/events/${last}/proof`, { headers: { authorization: `Bearer ${token}` } });
       await r.arrayBuffer();
       if (r.status === 200) break;
-      if (Date.now() - t0 > timeoutMs) throw new Error(`the last epoch was not anchored within ${timeoutMs} ms (last status ${r.status})`);
+      if (Date.now() - t0 > timeoutMs)
+        throw new Error(`the last epoch was not anchored within ${timeoutMs} ms (last status ${r.status})`);
       await new Promise((res) => setTimeout(res, 200));
     }
     return { dir, url: server.url, token, server, events, epochs, stop };

@@ -77,7 +77,9 @@ export function runStandalone<T>(work: () => T | Promise<T>, lines: (figures: T)
   Promise.resolve()
     .then(work)
     .then((figures) => {
-      console.log(JSON.stringify({ machine: machineInfo(), loadAverageBefore: before, loadAverageAfter: loadAverage() }));
+      console.log(
+        JSON.stringify({ machine: machineInfo(), loadAverageBefore: before, loadAverageAfter: loadAverage() }),
+      );
       for (const l of lines(figures)) console.log(l);
     })
     .catch((e) => {

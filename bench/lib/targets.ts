@@ -25,7 +25,8 @@ const n = (x: number) => x.toLocaleString("en-US", { maximumFractionDigits: 2 })
 /** Evaluates every target of issue 7 on the parts that ran. */
 export function evaluateTargets(parts: Parts): TargetRow[] {
   const rows: TargetRow[] = [];
-  const la = (p: string) => (parts[p] ? `${parts[p]!.loadAverageBefore[0]} → ${parts[p]!.loadAverageAfter[0]}` : undefined);
+  const la = (p: string) =>
+    parts[p] ? `${parts[p]!.loadAverageBefore[0]} → ${parts[p]!.loadAverageAfter[0]}` : undefined;
   const fig = <T>(p: string) => parts[p]?.figures as T | undefined;
   const none = (target: string, why: string) => rows.push({ target, measured: why, reference: "-" });
 
@@ -38,7 +39,13 @@ export function evaluateTargets(parts: Parts): TargetRow[] {
       met: seal.ratioSealToBare <= 1.5,
       loadAverage: la("seal"),
     });
-    rows.push({ target: "seal 1M peak RSS ≤ 512 MB", measured: `${n(seal.peakRssMB.median)} MB`, reference: `process before sealing ${n(seal.baseRssMB.median)} MB`, met: seal.peakRssMB.max <= 512, loadAverage: la("seal") });
+    rows.push({
+      target: "seal 1M peak RSS ≤ 512 MB",
+      measured: `${n(seal.peakRssMB.median)} MB`,
+      reference: `process before sealing ${n(seal.baseRssMB.median)} MB`,
+      met: seal.peakRssMB.max <= 512,
+      loadAverage: la("seal"),
+    });
   } else none("seal 1M events ≤ 1.5× bare tree, RSS ≤ 512 MB", "not measured at 1M in this run");
 
   // Every proof run (the default one, and any at another ledger size under "proof-<events>").
@@ -50,9 +57,26 @@ export function evaluateTargets(parts: Parts): TargetRow[] {
   if (largest) {
     const top = largest.f;
     const at = `${n(top.events)} events, epochs of ${n(top.epochSize)}`;
-    rows.push({ target: `proof lookup p99 ≤ 1 ms in process (${at})`, measured: `p99 ${top.inProcess.p99} ms, p50 ${top.inProcess.p50} ms`, reference: `row read by id p99 ${top.rowRead.p99} ms, p50 ${top.rowRead.p50} ms`, met: top.inProcess.p99 <= 1, loadAverage: la(largest.k) });
-    rows.push({ target: `proof GET p99 ≤ 10 ms over HTTP (${at})`, measured: `p99 ${top.http.p99} ms, p50 ${top.http.p50} ms`, reference: `in process p99 ${top.inProcess.p99} ms`, met: top.http.p99 <= 10, loadAverage: la(largest.k) });
-    if (top.events < 10_000_000) rows.push({ target: "proof at 10M events", measured: `measured at ${n(top.events)} events, the largest ledger a proof run used (the bulk load's reach in its time budget: see load)`, reference: "-" });
+    rows.push({
+      target: `proof lookup p99 ≤ 1 ms in process (${at})`,
+      measured: `p99 ${top.inProcess.p99} ms, p50 ${top.inProcess.p50} ms`,
+      reference: `row read by id p99 ${top.rowRead.p99} ms, p50 ${top.rowRead.p50} ms`,
+      met: top.inProcess.p99 <= 1,
+      loadAverage: la(largest.k),
+    });
+    rows.push({
+      target: `proof GET p99 ≤ 10 ms over HTTP (${at})`,
+      measured: `p99 ${top.http.p99} ms, p50 ${top.http.p50} ms`,
+      reference: `in process p99 ${top.inProcess.p99} ms`,
+      met: top.http.p99 <= 10,
+      loadAverage: la(largest.k),
+    });
+    if (top.events < 10_000_000)
+      rows.push({
+        target: "proof at 10M events",
+        measured: `measured at ${n(top.events)} events, the largest ledger a proof run used (the bulk load's reach in its time budget: see load)`,
+        reference: "-",
+      });
   }
   if (proof?.length) {
     const big = [...proof].sort((a, b) => b.epochSize - a.epochSize)[0];
@@ -70,16 +94,36 @@ export function evaluateTargets(parts: Parts): TargetRow[] {
   if (!largest) none("proof lookup p99 ≤ 1 ms / ≤ 10 ms HTTP", "not measured in this run");
 
   const v = fig<VerifyFigures>("verify");
-  if (v) rows.push({ target: "verify-proof core ≥ 20,000 bundles/s", measured: `${n(Math.round(v.nodeHasher.median))} bundles/s (Node hasher); ${n(Math.round(v.coreHasher.median))} (core hasher)`, reference: `floor ${n(Math.round(v.floor.median))} bundles/s`, met: v.nodeHasher.median >= 20_000, loadAverage: la("verify") });
+  if (v)
+    rows.push({
+      target: "verify-proof core ≥ 20,000 bundles/s",
+      measured: `${n(Math.round(v.nodeHasher.median))} bundles/s (Node hasher); ${n(Math.round(v.coreHasher.median))} (core hasher)`,
+      reference: `floor ${n(Math.round(v.floor.median))} bundles/s`,
+      met: v.nodeHasher.median >= 20_000,
+      loadAverage: la("verify"),
+    });
   else none("verify-proof core ≥ 20,000 bundles/s", "not measured in this run");
 
   const a = fig<AuditFigures>("audit");
   if (a) {
     const best = Math.max(a.inProcess.median, ...Object.values(a.cli).map((c) => c.median));
-    rows.push({ target: "audit ≥ 200,000 events/s", measured: `${n(Math.round(a.inProcess.median))} events/s in process; CLI ${Object.entries(a.cli).map(([k, c]) => `${k}: ${n(Math.round(c.median))}`).join(", ")}`, reference: `floor ${n(Math.round(a.floor.median))} events/s`, met: best >= 200_000, loadAverage: la("audit") });
+    rows.push({
+      target: "audit ≥ 200,000 events/s",
+      measured: `${n(Math.round(a.inProcess.median))} events/s in process; CLI ${Object.entries(a.cli)
+        .map(([k, c]) => `${k}: ${n(Math.round(c.median))}`)
+        .join(", ")}`,
+      reference: `floor ${n(Math.round(a.floor.median))} events/s`,
+      met: best >= 200_000,
+      loadAverage: la("audit"),
+    });
   } else none("audit ≥ 200,000 events/s", "not measured in this run");
 
-  const b = fig<{ inProcessMs?: { median: number }; referenceMs?: { median: number }; cliMs?: { median: number }; setup?: string }>("batch");
+  const b = fig<{
+    inProcessMs?: { median: number };
+    referenceMs?: { median: number };
+    cliMs?: { median: number };
+    setup?: string;
+  }>("batch");
   const batchEvents = Number(b?.setup?.match(/^batch of (\d+) events/)?.[1] ?? 0);
   if (b?.inProcessMs)
     rows.push({
@@ -93,11 +137,31 @@ export function evaluateTargets(parts: Parts): TargetRow[] {
 
   const g = fig<GasFigures>("gas");
   if (g) {
-    rows.push({ target: "steady-state anchor ≤ 80,000 gas", measured: `${n(g.anchorSteady.median)} gas (first ${n(g.anchorFirst)})`, reference: `event-only floor ${n(g.eventOnlySteady.median)}; per-record ${n(g.perRecordSingleTx.median)} per event`, met: g.anchorSteady.max <= 80_000, loadAverage: la("gas") });
-    rows.push({ target: `≤ 10 gas per event at ${n(g.epochSize)}-event epochs`, measured: `${n(g.anchorPerEvent)} gas/event`, reference: `event-only ${n(g.eventOnlyPerEvent)}; per-record ${n(g.perRecordBatched.median)} (batched ×100)`, met: g.anchorPerEvent <= 10, loadAverage: la("gas") });
+    rows.push({
+      target: "steady-state anchor ≤ 80,000 gas",
+      measured: `${n(g.anchorSteady.median)} gas (first ${n(g.anchorFirst)})`,
+      reference: `event-only floor ${n(g.eventOnlySteady.median)}; per-record ${n(g.perRecordSingleTx.median)} per event`,
+      met: g.anchorSteady.max <= 80_000,
+      loadAverage: la("gas"),
+    });
+    rows.push({
+      target: `≤ 10 gas per event at ${n(g.epochSize)}-event epochs`,
+      measured: `${n(g.anchorPerEvent)} gas/event`,
+      reference: `event-only ${n(g.eventOnlyPerEvent)}; per-record ${n(g.perRecordBatched.median)} (batched ×100)`,
+      met: g.anchorPerEvent <= 10,
+      loadAverage: la("gas"),
+    });
   } else none("anchor gas", "not measured in this run");
 
   const l = fig<LoadFigures>("load");
-  if (l) rows.push({ target: `bulk load of ${n(l.target)} events`, measured: `${n(l.loaded)} events in ${n(l.ms / 1000)} s (${n(l.eventsPerSec)} events/s)`, reference: l.extrapolatedTargetMs ? `EXTRAPOLATED: ${n(l.target)} in ~${n(Math.round(l.extrapolatedTargetMs / 60_000))} min` : "complete", loadAverage: la("load") });
+  if (l)
+    rows.push({
+      target: `bulk load of ${n(l.target)} events`,
+      measured: `${n(l.loaded)} events in ${n(l.ms / 1000)} s (${n(l.eventsPerSec)} events/s)`,
+      reference: l.extrapolatedTargetMs
+        ? `EXTRAPOLATED: ${n(l.target)} in ~${n(Math.round(l.extrapolatedTargetMs / 60_000))} min`
+        : "complete",
+      loadAverage: la("load"),
+    });
   return rows;
 }

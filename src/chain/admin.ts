@@ -49,7 +49,12 @@ async function send(what: string, call: () => Promise<TransactionResponse>): Pro
     throw refusal(what, e);
   }
   const receipt = await resp.wait(1);
-  if (!receipt || receipt.status !== 1) throw new ChainError("CHAIN_ADMIN_REFUSED", `${what}: transaction ${resp.hash} reverted`, { tx: resp.hash, error: null, args: [] });
+  if (!receipt || receipt.status !== 1)
+    throw new ChainError("CHAIN_ADMIN_REFUSED", `${what}: transaction ${resp.hash} reverted`, {
+      tx: resp.hash,
+      error: null,
+      args: [],
+    });
   const block = await resp.provider.getBlock(receipt.blockNumber);
   return { tx: receipt.hash, block: receipt.blockNumber, at: iso(block!.timestamp), by: getAddress(resp.from) };
 }
@@ -64,9 +69,17 @@ function refusal(what: string, e: unknown): unknown {
   }
   if (revert?.name) {
     const args = (revert.args ?? []).map((a) => String(a));
-    return new ChainError("CHAIN_ADMIN_REFUSED", `${what}: refused by the contract: ${revert.name}(${args.join(", ")})`, { error: revert.name, args });
+    return new ChainError(
+      "CHAIN_ADMIN_REFUSED",
+      `${what}: refused by the contract: ${revert.name}(${args.join(", ")})`,
+      { error: revert.name, args },
+    );
   }
-  if (isError(e, "CALL_EXCEPTION")) return new ChainError("CHAIN_ADMIN_REFUSED", `${what}: refused by the contract (no reason given)`, { error: null, args: [] });
+  if (isError(e, "CALL_EXCEPTION"))
+    return new ChainError("CHAIN_ADMIN_REFUSED", `${what}: refused by the contract (no reason given)`, {
+      error: null,
+      args: [],
+    });
   return e;
 }
 
@@ -81,7 +94,12 @@ export interface DeployResult {
  * @throws ChainError CHAIN_NOT_CONFIGURED when the record file exists; CHAIN_EVM_UNSUPPORTED
  */
 export async function deployContract(signer: Signer, recordFile: string, admin?: string): Promise<DeployResult> {
-  if (readChainRecord(recordFile)) throw new ChainError("CHAIN_NOT_CONFIGURED", `${recordFile} already records a deployment: give --record another file`, { file: recordFile });
+  if (readChainRecord(recordFile))
+    throw new ChainError(
+      "CHAIN_NOT_CONFIGURED",
+      `${recordFile} already records a deployment: give --record another file`,
+      { file: recordFile },
+    );
   const provider = providerOf(signer);
   const { chainId, genesisHash } = await chainIdentity(provider);
   const deployer = getAddress(await signer.getAddress());
@@ -117,7 +135,13 @@ async function recordFor(recordFile: string, provider: Provider, contract: strin
  * signer must hold DEFAULT_ADMIN_ROLE. Recorded in `recordFile` when it holds this contract.
  * @throws ChainError CHAIN_ADMIN_REFUSED (e.g. AccessControlUnauthorizedAccount, GxpAnchorLedgerExists)
  */
-export async function createLedger(signer: Signer, contract: string, name: string, recordFile: string, admin?: string): Promise<{ ledgerId: string; admin: string; created: RecordedTx; recorded: boolean }> {
+export async function createLedger(
+  signer: Signer,
+  contract: string,
+  name: string,
+  recordFile: string,
+  admin?: string,
+): Promise<{ ledgerId: string; admin: string; created: RecordedTx; recorded: boolean }> {
   const provider = providerOf(signer);
   const record = await recordFor(recordFile, provider, contract);
   const ledgerId = ledgerIdOf(name);
@@ -145,16 +169,29 @@ export interface RoleChange {
  * admin. Nothing is sent when the account already holds (lacks) the role.
  * @throws ChainError CHAIN_ADMIN_REFUSED (AccessControlUnauthorizedAccount when the signer is not the ledger admin), CHAIN_NOT_CONFIGURED (no such ledger)
  */
-export async function setAnchorer(signer: Signer, contract: string, name: string, account: string, grant: boolean, recordFile: string): Promise<RoleChange> {
+export async function setAnchorer(
+  signer: Signer,
+  contract: string,
+  name: string,
+  account: string,
+  grant: boolean,
+  recordFile: string,
+): Promise<RoleChange> {
   const provider = providerOf(signer);
   const record = await recordFor(recordFile, provider, contract);
   const ledgerId = ledgerIdOf(name);
   const address = getAddress(account);
   const c = anchorContract(contract, signer);
-  if (!(await c.ledgerState(ledgerId)).exists) throw new ChainError("CHAIN_NOT_CONFIGURED", `ledger ${name} is not created in contract ${contract}`, { ledger: name });
+  if (!(await c.ledgerState(ledgerId)).exists)
+    throw new ChainError("CHAIN_NOT_CONFIGURED", `ledger ${name} is not created in contract ${contract}`, {
+      ledger: name,
+    });
   const role: string = await c.raw.anchorerRole(ledgerId);
   if ((await c.raw.hasRole(role, address)) === grant) return { ledgerId, account: address, recorded: false };
-  const tx = await send(`${grant ? "grant" : "revoke"} the anchorer role of ${name} ${grant ? "to" : "from"} ${address}`, () => (grant ? c.raw.grantRole(role, address) : c.raw.revokeRole(role, address)));
+  const tx = await send(
+    `${grant ? "grant" : "revoke"} the anchorer role of ${name} ${grant ? "to" : "from"} ${address}`,
+    () => (grant ? c.raw.grantRole(role, address) : c.raw.revokeRole(role, address)),
+  );
   const l = record && recordedLedger(record, name);
   if (record && l) {
     if (grant) l.anchorers.push({ address, granted: tx, revoked: null });
@@ -172,13 +209,28 @@ export async function setAnchorer(signer: Signer, contract: string, name: string
  * 10,000-event epoch), which must hold the anchorer role.
  * @throws ChainError CHAIN_NOT_CONFIGURED (no such ledger), CHAIN_ADMIN_REFUSED (the contract refuses, e.g. AccessControlUnauthorizedAccount)
  */
-export async function estimateAnchorGas(provider: Provider, contract: string, name: string, anchorer: string): Promise<{ gas: bigint; epoch: bigint }> {
+export async function estimateAnchorGas(
+  provider: Provider,
+  contract: string,
+  name: string,
+  anchorer: string,
+): Promise<{ gas: bigint; epoch: bigint }> {
   const c = anchorContract(contract, provider);
   const ledgerId = ledgerIdOf(name);
   const st = await c.ledgerState(ledgerId);
-  if (!st.exists) throw new ChainError("CHAIN_NOT_CONFIGURED", `ledger ${name} is not created in contract ${contract}`, { ledger: name });
+  if (!st.exists)
+    throw new ChainError("CHAIN_NOT_CONFIGURED", `ledger ${name} is not created in contract ${contract}`, {
+      ledger: name,
+    });
   try {
-    const gas: bigint = await c.raw.anchor.estimateGas(ledgerId, st.nextEpoch, hexlify(randomBytes(32)), 10_000n, st.nextSeq, { from: anchorer });
+    const gas: bigint = await c.raw.anchor.estimateGas(
+      ledgerId,
+      st.nextEpoch,
+      hexlify(randomBytes(32)),
+      10_000n,
+      st.nextSeq,
+      { from: anchorer },
+    );
     return { gas, epoch: st.nextEpoch };
   } catch (e) {
     throw refusal(`estimate epoch ${st.nextEpoch} of ledger ${name} anchored by ${anchorer}`, e);
@@ -191,7 +243,14 @@ export interface LedgerOverview {
   id: string;
   admins: string[];
   anchorers: string[];
-  roleHistory: { event: "granted" | "revoked"; role: "ledger admin" | "anchorer"; account: string; by: string; block: number; tx: string }[];
+  roleHistory: {
+    event: "granted" | "revoked";
+    role: "ledger admin" | "anchorer";
+    account: string;
+    by: string;
+    block: number;
+    tx: string;
+  }[];
   anchors: number;
   events: number;
   lastEpoch: { epoch: number; root: string; treeSize: number; firstSeq: number; block: number; at: string } | null;
@@ -209,10 +268,24 @@ export interface ChainOverview {
 }
 
 /** Logs of `contract` from `fromBlock` to `toBlock`, in chunks a public endpoint accepts. */
-async function logsOf(provider: Provider, contract: string, topics: (string | string[] | null)[], fromBlock: number, toBlock: number, step = 10_000) {
+async function logsOf(
+  provider: Provider,
+  contract: string,
+  topics: (string | string[] | null)[],
+  fromBlock: number,
+  toBlock: number,
+  step = 10_000,
+) {
   const out = [];
   for (let b = fromBlock; b <= toBlock; b += step) {
-    out.push(...(await provider.getLogs({ address: contract, topics, fromBlock: b, toBlock: Math.min(toBlock, b + step - 1) })));
+    out.push(
+      ...(await provider.getLogs({
+        address: contract,
+        topics,
+        fromBlock: b,
+        toBlock: Math.min(toBlock, b + step - 1),
+      })),
+    );
   }
   return out;
 }
@@ -224,16 +297,36 @@ async function logsOf(provider: Provider, contract: string, topics: (string | st
  * @throws ChainError CHAIN_NO_CONTRACT when there is no code at `contract`
  */
 export async function chainOverview(provider: Provider, contract: string, fromBlock = 0): Promise<ChainOverview> {
-  if ((await provider.getCode(contract)) === "0x") throw new ChainError("CHAIN_NO_CONTRACT", `no contract at ${contract}`, { contract });
+  if ((await provider.getCode(contract)) === "0x")
+    throw new ChainError("CHAIN_NO_CONTRACT", `no contract at ${contract}`, { contract });
   const { chainId, genesisHash } = await chainIdentity(provider);
   const toBlock = await provider.getBlockNumber();
   const c = anchorContract(contract, provider);
   const defaultAdmin: string = await c.raw.DEFAULT_ADMIN_ROLE();
-  const created = await logsOf(provider, contract, [anchorInterface.getEvent("LedgerCreated")!.topicHash], fromBlock, toBlock);
-  const roleLogs = await logsOf(provider, contract, [[ROLE_EVENTS.getEvent("RoleGranted")!.topicHash, ROLE_EVENTS.getEvent("RoleRevoked")!.topicHash]], fromBlock, toBlock);
+  const created = await logsOf(
+    provider,
+    contract,
+    [anchorInterface.getEvent("LedgerCreated")!.topicHash],
+    fromBlock,
+    toBlock,
+  );
+  const roleLogs = await logsOf(
+    provider,
+    contract,
+    [[ROLE_EVENTS.getEvent("RoleGranted")!.topicHash, ROLE_EVENTS.getEvent("RoleRevoked")!.topicHash]],
+    fromBlock,
+    toBlock,
+  );
   const roles = roleLogs.map((l) => {
     const p = ROLE_EVENTS.parseLog(l)!;
-    return { granted: p.name === "RoleGranted", role: p.args.role as string, account: getAddress(p.args.account), by: getAddress(p.args.sender), block: l.blockNumber, tx: l.transactionHash };
+    return {
+      granted: p.name === "RoleGranted",
+      role: p.args.role as string,
+      account: getAddress(p.args.account),
+      by: getAddress(p.args.sender),
+      block: l.blockNumber,
+      tx: l.transactionHash,
+    };
   });
   const holders = async (role: string) => {
     const candidates = [...new Set(roles.filter((r) => r.role === role).map((r) => r.account))];
@@ -253,13 +346,35 @@ export async function chainOverview(provider: Provider, contract: string, fromBl
       anchorers: await holders(anchorerRole),
       roleHistory: roles
         .filter((r) => r.role === adminRole || r.role === anchorerRole)
-        .map((r) => ({ event: r.granted ? "granted" : "revoked", role: r.role === adminRole ? "ledger admin" : "anchorer", account: r.account, by: r.by, block: r.block, tx: r.tx })),
+        .map((r) => ({
+          event: r.granted ? "granted" : "revoked",
+          role: r.role === adminRole ? "ledger admin" : "anchorer",
+          account: r.account,
+          by: r.by,
+          block: r.block,
+          tx: r.tx,
+        })),
       anchors: Number(state.nextEpoch),
       events: Number(state.nextSeq),
       lastEpoch: last
-        ? { epoch: Number(state.nextEpoch - 1n), root: last.root, treeSize: Number(last.treeSize), firstSeq: Number(last.firstSeq), block: Number(last.blockNumber), at: iso(Number(last.timestamp)) }
+        ? {
+            epoch: Number(state.nextEpoch - 1n),
+            root: last.root,
+            treeSize: Number(last.treeSize),
+            firstSeq: Number(last.firstSeq),
+            block: Number(last.blockNumber),
+            at: iso(Number(last.timestamp)),
+          }
         : null,
     });
   }
-  return { chainId: chainId.toString(), genesisHash, contract: getAddress(contract), fromBlock, toBlock, contractAdmins: await holders(defaultAdmin), ledgers };
+  return {
+    chainId: chainId.toString(),
+    genesisHash,
+    contract: getAddress(contract),
+    fromBlock,
+    toBlock,
+    contractAdmins: await holders(defaultAdmin),
+    ledgers,
+  };
 }

@@ -56,19 +56,30 @@ export function createAnchorSender(d: AnchorSenderDeps): AnchorSender {
    * tx before waiting. Undefined when a replacement of a tx the node still holds would need fees above
    * the ceiling (a replacement within it would be refused as underpriced): nothing is sent then.
    */
-  async function broadcast(ep: EpochRow, data: string, replacing?: { row: AnchorTxRow; resp?: TransactionResponse }): Promise<{ row: AnchorTxRow; resp: TransactionResponse } | undefined> {
+  async function broadcast(
+    ep: EpochRow,
+    data: string,
+    replacing?: { row: AnchorTxRow; resp?: TransactionResponse },
+  ): Promise<{ row: AnchorTxRow; resp: TransactionResponse } | undefined> {
     const req: TransactionRequest = { to: contract, data };
     if (replacing) {
       const old: TxFees | undefined = replacing.resp
         ? feesOf(replacing.resp)
         : replacing.row.maxFeePerGas != null && replacing.row.maxPriorityFeePerGas != null
-          ? { maxFeePerGas: BigInt(replacing.row.maxFeePerGas), maxPriorityFeePerGas: BigInt(replacing.row.maxPriorityFeePerGas) }
+          ? {
+              maxFeePerGas: BigInt(replacing.row.maxFeePerGas),
+              maxPriorityFeePerGas: BigInt(replacing.row.maxPriorityFeePerGas),
+            }
           : replacing.row.gasPrice != null
             ? { gasPrice: BigInt(replacing.row.gasPrice) }
             : undefined;
       const { fees, capped } = capFees(replacementFees(old, await d.provider.getFeeData()), d.maxFeePerGas);
       if (capped && replacing.resp) return undefined;
-      Object.assign(req, fees, { nonce: replacing.row.nonce, gasLimit: replacing.resp?.gasLimit, type: fees.maxFeePerGas != null ? 2 : 0 });
+      Object.assign(req, fees, {
+        nonce: replacing.row.nonce,
+        gasLimit: replacing.resp?.gasLimit,
+        type: fees.maxFeePerGas != null ? 2 : 0,
+      });
     }
     const resp = await d.signer.sendTransaction(req);
     const row: AnchorTxRow = {
@@ -104,7 +115,13 @@ export function createAnchorSender(d: AnchorSenderDeps): AnchorSender {
   }
 
   async function send(ep: EpochRow, deadline: number): Promise<TransactionReceipt> {
-    const data = anchorInterface.encodeFunctionData("anchor", [d.ledgerId, ep.epoch, toHex(ep.root), ep.size, ep.firstSeq]);
+    const data = anchorInterface.encodeFunctionData("anchor", [
+      d.ledgerId,
+      ep.epoch,
+      toHex(ep.root),
+      ep.size,
+      ep.firstSeq,
+    ]);
     const from = await d.signer.getAddress();
     const sent = d.epochs.anchorTxs(ep.epoch);
     // A transaction sent before (before a crash, or an earlier round) may be mined: use it, never send twice.
@@ -123,7 +140,12 @@ export function createAnchorSender(d: AnchorSenderDeps): AnchorSender {
       const resp = await d.provider.getTransaction(row.txHash);
       // Unknown to the node (dropped from its pool): left without resp, so it is re-sent below.
       cur = { row, resp: resp ? resp.replaceableTransaction(startBlock) : undefined };
-      log("info", "waiting on an anchor tx sent earlier", { epoch: ep.epoch, txHash: row.txHash, nonce: row.nonce, known: !!resp });
+      log("info", "waiting on an anchor tx sent earlier", {
+        epoch: ep.epoch,
+        txHash: row.txHash,
+        nonce: row.nonce,
+        known: !!resp,
+      });
     } else {
       cur = (await broadcast(ep, data))!;
     }
@@ -136,11 +158,15 @@ export function createAnchorSender(d: AnchorSenderDeps): AnchorSender {
           if (next) cur = next;
           else {
             atCeiling = true;
-            log("warn", "anchor tx stuck, but a replacement would pay more than the fee ceiling (LEDGER_ANCHOR_MAX_FEE_GWEI): waiting on it", {
-              epoch: ep.epoch,
-              txHash: cur.row.txHash,
-              maxFeePerGas: d.maxFeePerGas?.toString(),
-            });
+            log(
+              "warn",
+              "anchor tx stuck, but a replacement would pay more than the fee ceiling (LEDGER_ANCHOR_MAX_FEE_GWEI): waiting on it",
+              {
+                epoch: ep.epoch,
+                txHash: cur.row.txHash,
+                maxFeePerGas: d.maxFeePerGas?.toString(),
+              },
+            );
           }
         } catch (e) {
           // The nonce was used meanwhile (the transaction we meant to replace was mined): wait on it.
@@ -155,14 +181,21 @@ export function createAnchorSender(d: AnchorSenderDeps): AnchorSender {
       }
       const waitMs = atCeiling ? deadline - Date.now() : Math.min(stuckIn, deadline - Date.now());
       if (waitMs <= 0) {
-        throw new ChainError("CHAIN_ANCHOR_FAILED", `anchor tx ${cur.row.txHash} of epoch ${ep.epoch} not mined within ${timeout} ms: it is kept and awaited again on the next round`, { epoch: ep.epoch });
+        throw new ChainError(
+          "CHAIN_ANCHOR_FAILED",
+          `anchor tx ${cur.row.txHash} of epoch ${ep.epoch} not mined within ${timeout} ms: it is kept and awaited again on the next round`,
+          { epoch: ep.epoch },
+        );
       }
       try {
         const receipt = await cur.resp.wait(1, waitMs);
         if (receipt) return receipt;
       } catch (e) {
         if (isError(e, "TIMEOUT")) continue; // stuck: replaced at the top of the loop, or the deadline passed
-        if (isError(e, "CALL_EXCEPTION")) throw new ChainError("CHAIN_ANCHOR_FAILED", `anchor tx ${cur.row.txHash} for epoch ${ep.epoch} reverted`, { epoch: ep.epoch });
+        if (isError(e, "CALL_EXCEPTION"))
+          throw new ChainError("CHAIN_ANCHOR_FAILED", `anchor tx ${cur.row.txHash} for epoch ${ep.epoch} reverted`, {
+            epoch: ep.epoch,
+          });
         if (!isError(e, "TRANSACTION_REPLACED")) throw e;
         const rep = e.replacement;
         if (isOurAnchorTx(rep, { from, nonce: cur.row.nonce, contract, data })) {
@@ -174,12 +207,16 @@ export function createAnchorSender(d: AnchorSenderDeps): AnchorSender {
             ...feeColumns(feesOf(rep)),
             replaces: cur.row.txHash,
           });
-          log("info", "anchor tx was replaced by our own anchor call (same nonce, same calldata): the replacement is the anchor", {
-            epoch: ep.epoch,
-            replaced: cur.row.txHash,
-            txHash: rep.hash,
-            reason: e.reason,
-          });
+          log(
+            "info",
+            "anchor tx was replaced by our own anchor call (same nonce, same calldata): the replacement is the anchor",
+            {
+              epoch: ep.epoch,
+              replaced: cur.row.txHash,
+              txHash: rep.hash,
+              reason: e.reason,
+            },
+          );
           return e.receipt;
         }
         // Someone else used our nonce (another tool holding the anchorer key): the epoch is not
@@ -199,5 +236,9 @@ export function createAnchorSender(d: AnchorSenderDeps): AnchorSender {
 }
 
 function feeColumns(f: TxFees): Pick<AnchorTxRow, "maxFeePerGas" | "maxPriorityFeePerGas" | "gasPrice"> {
-  return { maxFeePerGas: f.maxFeePerGas?.toString() ?? null, maxPriorityFeePerGas: f.maxPriorityFeePerGas?.toString() ?? null, gasPrice: f.gasPrice?.toString() ?? null };
+  return {
+    maxFeePerGas: f.maxFeePerGas?.toString() ?? null,
+    maxPriorityFeePerGas: f.maxPriorityFeePerGas?.toString() ?? null,
+    gasPrice: f.gasPrice?.toString() ?? null,
+  };
 }

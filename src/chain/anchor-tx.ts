@@ -19,7 +19,8 @@ export interface TxFees {
 }
 
 const bump = (x: bigint): bigint => (x * FEE_BUMP_PER_MILLE + 999n) / 1000n;
-const max = (...xs: (bigint | null | undefined)[]): bigint => xs.reduce<bigint>((m, x) => (x != null && x > m ? x : m), 0n);
+const max = (...xs: (bigint | null | undefined)[]): bigint =>
+  xs.reduce<bigint>((m, x) => (x != null && x > m ? x : m), 0n);
 
 /**
  * The fees of a replacement for a transaction that offered `old`: each fee raised by 12.5 %, and
@@ -45,14 +46,23 @@ export function replacementFees(old: TxFees | undefined, now: FeeData): TxFees {
 export function capFees(fees: TxFees, cap: bigint | undefined): { fees: TxFees; capped: boolean } {
   if (cap === undefined) return { fees, capped: false };
   const low = (x?: bigint) => (x !== undefined && x > cap ? cap : x);
-  const out: TxFees = { maxFeePerGas: low(fees.maxFeePerGas), maxPriorityFeePerGas: low(fees.maxPriorityFeePerGas), gasPrice: low(fees.gasPrice) };
-  const capped = out.maxFeePerGas !== fees.maxFeePerGas || out.maxPriorityFeePerGas !== fees.maxPriorityFeePerGas || out.gasPrice !== fees.gasPrice;
+  const out: TxFees = {
+    maxFeePerGas: low(fees.maxFeePerGas),
+    maxPriorityFeePerGas: low(fees.maxPriorityFeePerGas),
+    gasPrice: low(fees.gasPrice),
+  };
+  const capped =
+    out.maxFeePerGas !== fees.maxFeePerGas ||
+    out.maxPriorityFeePerGas !== fees.maxPriorityFeePerGas ||
+    out.gasPrice !== fees.gasPrice;
   for (const k of Object.keys(out) as (keyof TxFees)[]) if (out[k] === undefined) delete out[k];
   return { fees: out, capped };
 }
 
 /** The fees a sent transaction offered. */
-export function feesOf(tx: Pick<TransactionResponse, "maxFeePerGas" | "maxPriorityFeePerGas" | "gasPrice" | "type">): TxFees {
+export function feesOf(
+  tx: Pick<TransactionResponse, "maxFeePerGas" | "maxPriorityFeePerGas" | "gasPrice" | "type">,
+): TxFees {
   return tx.type === 2 && tx.maxFeePerGas != null && tx.maxPriorityFeePerGas != null
     ? { maxFeePerGas: tx.maxFeePerGas, maxPriorityFeePerGas: tx.maxPriorityFeePerGas }
     : { gasPrice: tx.gasPrice ?? undefined };

@@ -92,7 +92,11 @@ export function createAnchorer(d: AnchorerDeps): Anchorer {
 
   async function send(ep: EpochRow, nextSeq: bigint, deadline: number): Promise<AnchorRow> {
     if (BigInt(ep.firstSeq) !== nextSeq) {
-      throw new ChainError("CHAIN_ROOT_CONFLICT", `epoch ${ep.epoch} starts at seq ${ep.firstSeq} but the chain expects ${nextSeq}`, { epoch: ep.epoch });
+      throw new ChainError(
+        "CHAIN_ROOT_CONFLICT",
+        `epoch ${ep.epoch} starts at seq ${ep.firstSeq} but the chain expects ${nextSeq}`,
+        { epoch: ep.epoch },
+      );
     }
     return record(ep, await sender.send(ep, deadline), true);
   }
@@ -103,12 +107,18 @@ export function createAnchorer(d: AnchorerDeps): Anchorer {
    * sealed) may name another account of the ledger, and is recorded with a warning.
    */
   async function record(ep: EpochRow, receipt: TransactionReceipt, sentByUs: boolean): Promise<AnchorRow> {
-    if (receipt.status !== 1) throw new ChainError("CHAIN_ANCHOR_FAILED", `anchor tx ${receipt.hash} for epoch ${ep.epoch} reverted`, { epoch: ep.epoch });
+    if (receipt.status !== 1)
+      throw new ChainError("CHAIN_ANCHOR_FAILED", `anchor tx ${receipt.hash} for epoch ${ep.epoch} reverted`, {
+        epoch: ep.epoch,
+      });
     const ev = receipt.logs
       .filter((l) => l.address.toLowerCase() === contract.toLowerCase())
       .map((l) => ({ l, p: anchorInterface.parseLog(l) }))
-      .find(({ p }) => p?.name === "EpochAnchored" && p.args.ledgerId === d.ledgerId && Number(p.args.epoch) === ep.epoch);
-    if (!ev) throw new ChainError("CHAIN_ANCHOR_FAILED", `tx ${receipt.hash} has no EpochAnchored log for epoch ${ep.epoch}`);
+      .find(
+        ({ p }) => p?.name === "EpochAnchored" && p.args.ledgerId === d.ledgerId && Number(p.args.epoch) === ep.epoch,
+      );
+    if (!ev)
+      throw new ChainError("CHAIN_ANCHOR_FAILED", `tx ${receipt.hash} has no EpochAnchored log for epoch ${ep.epoch}`);
     const anchorer = getAddress(String(ev.p!.args.anchorer));
     const ours = await ourAccount();
     if (anchorer !== ours) {
@@ -119,12 +129,19 @@ export function createAnchorer(d: AnchorerDeps): Anchorer {
           { epoch: ep.epoch, txHash: receipt.hash, anchorer, expected: ours, anchorerMismatch: true },
         );
       }
-      log("warn", "adopted an anchor sent by another account than this ledger's anchorer: verifiers pinned to this ledger's anchorer will refuse its proofs", { epoch: ep.epoch, txHash: receipt.hash, anchorer, ours });
+      log(
+        "warn",
+        "adopted an anchor sent by another account than this ledger's anchorer: verifiers pinned to this ledger's anchorer will refuse its proofs",
+        { epoch: ep.epoch, txHash: receipt.hash, anchorer, ours },
+      );
     }
     const block = await d.provider.getBlock(receipt.blockNumber);
     // A receipt from a block that is no longer on the chain (reorg, reset chain) must not be recorded.
     if (!block || block.hash !== receipt.blockHash) {
-      throw new ChainError("CHAIN_ANCHOR_FAILED", `anchor tx ${receipt.hash} is not in block ${receipt.blockNumber} of the current chain`);
+      throw new ChainError(
+        "CHAIN_ANCHOR_FAILED",
+        `anchor tx ${receipt.hash} is not in block ${receipt.blockNumber} of the current chain`,
+      );
     }
     const row: AnchorRow = {
       epoch: ep.epoch,
@@ -140,7 +157,13 @@ export function createAnchorer(d: AnchorerDeps): Anchorer {
       anchorer,
     };
     d.epochs.recordAnchor(row);
-    log("info", "epoch anchored", { epoch: ep.epoch, size: ep.size, txHash: row.txHash, blockNumber: row.blockNumber, gasUsed: receipt.gasUsed.toString() });
+    log("info", "epoch anchored", {
+      epoch: ep.epoch,
+      size: ep.size,
+      txHash: row.txHash,
+      blockNumber: row.blockNumber,
+      gasUsed: receipt.gasUsed.toString(),
+    });
     return row;
   }
 
@@ -161,7 +184,13 @@ export function createAnchorer(d: AnchorerDeps): Anchorer {
           : `reorg: block ${a.blockNumber} (${a.blockHash}) of anchor tx ${a.txHash} is no longer on the chain (head ${head})`;
         d.epochs.supersedeAnchor(a.id, reason, now().toISOString());
         d.observe?.("superseded");
-        log("warn", "anchor dropped by a chain reorganisation before it was final: anchoring the epoch again", { epoch: a.epoch, txHash: a.txHash, blockNumber: a.blockNumber, blockHash: a.blockHash, head });
+        log("warn", "anchor dropped by a chain reorganisation before it was final: anchoring the epoch again", {
+          epoch: a.epoch,
+          txHash: a.txHash,
+          blockNumber: a.blockNumber,
+          blockHash: a.blockHash,
+          head,
+        });
         continue;
       }
       const confirmations = head - a.blockNumber + 1;
@@ -186,14 +215,29 @@ export function createAnchorer(d: AnchorerDeps): Anchorer {
     const ledgerRoot = toHex(ep.root);
     const both = `the chain holds root ${onChain.root} (size ${onChain.treeSize}, first seq ${onChain.firstSeq}), this ledger sealed ${ledgerRoot} (size ${ep.size}, first seq ${ep.firstSeq})`;
     const block = Number(onChain.blockNumber);
-    const logs = await d.contract.raw.queryFilter(d.contract.raw.filters.EpochAnchored(d.ledgerId, ep.epoch), block, block);
-    const found = logs.map((l) => ({ l, p: anchorInterface.parseLog(l) })).filter(({ p }) => p?.name === "EpochAnchored");
+    const logs = await d.contract.raw.queryFilter(
+      d.contract.raw.filters.EpochAnchored(d.ledgerId, ep.epoch),
+      block,
+      block,
+    );
+    const found = logs
+      .map((l) => ({ l, p: anchorInterface.parseLog(l) }))
+      .filter(({ p }) => p?.name === "EpochAnchored");
     const last = found[found.length - 1];
     if (!last) {
-      return new ChainError("CHAIN_ROOT_CONFLICT", `epoch ${ep.epoch} in contract ${contract}: ${both}; no EpochAnchored log of it in block ${block}; anchoring stopped`, { epoch: ep.epoch });
+      return new ChainError(
+        "CHAIN_ROOT_CONFLICT",
+        `epoch ${ep.epoch} in contract ${contract}: ${both}; no EpochAnchored log of it in block ${block}; anchoring stopped`,
+        { epoch: ep.epoch },
+      );
     }
     const txHash = last.l.transactionHash;
-    const ownTxs = new Set([...d.epochs.anchorTxs(ep.epoch).map((t) => t.txHash), ...d.epochs.anchorHistory(ep.epoch).map((a) => a.txHash)].map((h) => h.toLowerCase()));
+    const ownTxs = new Set(
+      [
+        ...d.epochs.anchorTxs(ep.epoch).map((t) => t.txHash),
+        ...d.epochs.anchorHistory(ep.epoch).map((a) => a.txHash),
+      ].map((h) => h.toLowerCase()),
+    );
     if (ownTxs.has(txHash.toLowerCase())) {
       return new ChainError(
         "CHAIN_ROOT_CONFLICT",
@@ -214,7 +258,10 @@ export function createAnchorer(d: AnchorerDeps): Anchorer {
       ledgerTreeSize: ep.size,
       ledgerFirstSeq: ep.firstSeq,
     };
-    const sizes = onChain.root.toLowerCase() === ledgerRoot ? ` (size ${info.chainTreeSize} first seq ${info.chainFirstSeq} vs ${ep.size} and ${ep.firstSeq})` : "";
+    const sizes =
+      onChain.root.toLowerCase() === ledgerRoot
+        ? ` (size ${info.chainTreeSize} first seq ${info.chainFirstSeq} vs ${ep.size} and ${ep.firstSeq})`
+        : "";
     return new ChainError(
       "CHAIN_EPOCH_PREEMPTED",
       `epoch ${ep.epoch} was pre-empted in contract ${contract} by account ${info.anchorer} (tx ${txHash}): the chain holds root ${info.chainRoot}, this ledger sealed ${ledgerRoot}${sizes}; a stolen or rogue anchorer key; anchoring stopped`,
@@ -226,13 +273,26 @@ export function createAnchorer(d: AnchorerDeps): Anchorer {
   async function adopt(ep: EpochRow): Promise<AnchorRow> {
     const onChain = await d.contract.getAnchor(d.ledgerId, ep.epoch);
     if (!onChain) {
-      throw new ChainError("CHAIN_ROOT_CONFLICT", `the contract's next epoch is past epoch ${ep.epoch}, but it holds no anchor of it`, { epoch: ep.epoch });
+      throw new ChainError(
+        "CHAIN_ROOT_CONFLICT",
+        `the contract's next epoch is past epoch ${ep.epoch}, but it holds no anchor of it`,
+        { epoch: ep.epoch },
+      );
     }
     if (!sameAnchor(ep, onChain)) throw await conflictOf(ep, onChain);
-    const logs = await d.contract.raw.queryFilter(d.contract.raw.filters.EpochAnchored(d.ledgerId, ep.epoch), Number(onChain.blockNumber), Number(onChain.blockNumber));
-    if (logs.length === 0) throw new ChainError("CHAIN_ANCHOR_FAILED", `no EpochAnchored log for epoch ${ep.epoch} in block ${onChain.blockNumber}`);
+    const logs = await d.contract.raw.queryFilter(
+      d.contract.raw.filters.EpochAnchored(d.ledgerId, ep.epoch),
+      Number(onChain.blockNumber),
+      Number(onChain.blockNumber),
+    );
+    if (logs.length === 0)
+      throw new ChainError(
+        "CHAIN_ANCHOR_FAILED",
+        `no EpochAnchored log for epoch ${ep.epoch} in block ${onChain.blockNumber}`,
+      );
     const receipt = await d.provider.waitForTransaction(logs[logs.length - 1].transactionHash, 1, timeout);
-    if (!receipt) throw new ChainError("CHAIN_ANCHOR_FAILED", `anchor tx of epoch ${ep.epoch} not mined within ${timeout} ms`);
+    if (!receipt)
+      throw new ChainError("CHAIN_ANCHOR_FAILED", `anchor tx of epoch ${ep.epoch} not mined within ${timeout} ms`);
     log("info", "adopted anchor already on chain", { epoch: ep.epoch, txHash: receipt.hash });
     return record(ep, receipt, false);
   }
@@ -249,7 +309,10 @@ export function createAnchorer(d: AnchorerDeps): Anchorer {
     // The chain's ledger must be this ledger: no epochs we never sealed, and the same anchor for the
     // newest epoch both hold (else pre-empted, or another data directory anchoring the same ledger).
     if (chainNext > latest.epoch + 1) {
-      throw new ChainError("CHAIN_ROOT_CONFLICT", `the chain holds ${chainNext} epochs for this ledger but it sealed only ${latest.epoch + 1}: another data directory anchors the same on-chain ledger`);
+      throw new ChainError(
+        "CHAIN_ROOT_CONFLICT",
+        `the chain holds ${chainNext} epochs for this ledger but it sealed only ${latest.epoch + 1}: another data directory anchors the same on-chain ledger`,
+      );
     }
     if (chainNext > 0 && checkNewest) {
       const ours = d.epochs.get(chainNext - 1)!;
@@ -266,9 +329,17 @@ export function createAnchorer(d: AnchorerDeps): Anchorer {
       target = d.epochs.get(chainNext);
       const lost = target && d.epochs.anchorOf(chainNext);
       if (lost) {
-        d.epochs.supersedeAnchor(lost.id, `the chain no longer holds this anchor: the contract's next epoch is ${chainNext} (reset chain or reorganisation)`, now().toISOString());
+        d.epochs.supersedeAnchor(
+          lost.id,
+          `the chain no longer holds this anchor: the contract's next epoch is ${chainNext} (reset chain or reorganisation)`,
+          now().toISOString(),
+        );
         d.observe?.("superseded");
-        log("warn", "chain lost an anchor the ledger had recorded: re-anchoring", { epoch: chainNext, txHash: lost.txHash, final: lost.finalAt !== null });
+        log("warn", "chain lost an anchor the ledger had recorded: re-anchoring", {
+          epoch: chainNext,
+          txHash: lost.txHash,
+          final: lost.finalAt !== null,
+        });
       }
     }
     if (!target) return undefined;
@@ -278,7 +349,11 @@ export function createAnchorer(d: AnchorerDeps): Anchorer {
       // Another process (or our own earlier transaction, re-mined) may have anchored it between
       // our read and our send: if the chain now holds it, adopt what is there.
       // A conflict, or our own mined anchor naming another anchorer, is not a lost race: never adopt it.
-      if (e instanceof ChainError && (e.code === "CHAIN_ROOT_CONFLICT" || e.code === "CHAIN_EPOCH_PREEMPTED" || e.info.anchorerMismatch)) throw e;
+      if (
+        e instanceof ChainError &&
+        (e.code === "CHAIN_ROOT_CONFLICT" || e.code === "CHAIN_EPOCH_PREEMPTED" || e.info.anchorerMismatch)
+      )
+        throw e;
       const after = await d.contract.ledgerState(d.ledgerId);
       if (Number(after.nextEpoch) > target.epoch) {
         log("info", "epoch was anchored meanwhile: adopting it", { epoch: target.epoch, error: safeErrorMessage(e) });
@@ -303,7 +378,10 @@ export function createAnchorer(d: AnchorerDeps): Anchorer {
         const open = d.epochs.unfinalAnchors();
         if (!untilFinal || open.length === 0) break;
         if (Date.now() > deadline) {
-          throw new ChainError("CHAIN_ANCHOR_FAILED", `anchors of epoch(s) ${open.map((a) => a.epoch).join(", ")} not final (${d.confirmations} confirmations) within ${timeout} ms`);
+          throw new ChainError(
+            "CHAIN_ANCHOR_FAILED",
+            `anchors of epoch(s) ${open.map((a) => a.epoch).join(", ")} not final (${d.confirmations} confirmations) within ${timeout} ms`,
+          );
         }
         await new Promise((r) => setTimeout(r, d.provider.pollingInterval));
       }

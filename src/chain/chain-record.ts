@@ -67,7 +67,11 @@ export function readChainRecord(file: string): ChainRecord | undefined {
     throw new ChainError("CHAIN_NOT_CONFIGURED", `${file} is not JSON: not a chain record`, { file });
   }
   if (r?.mediaType !== CHAIN_RECORD_MEDIA_TYPE_V1 || !Array.isArray(r.ledgers)) {
-    throw new ChainError("CHAIN_NOT_CONFIGURED", `${file} is not a chain record (mediaType ${CHAIN_RECORD_MEDIA_TYPE_V1})`, { file });
+    throw new ChainError(
+      "CHAIN_NOT_CONFIGURED",
+      `${file} is not a chain record (mediaType ${CHAIN_RECORD_MEDIA_TYPE_V1})`,
+      { file },
+    );
   }
   return r;
 }
@@ -90,8 +94,18 @@ export function recordedLedger(r: ChainRecord, name: string): RecordedLedger | u
  * Checks that a record describes the chain and contract in use, so one file never mixes two.
  * @throws ChainError CHAIN_ID_MISMATCH naming both
  */
-export function assertRecordMatches(r: ChainRecord, file: string, chainId: bigint, genesisHash: string, contract: string): void {
-  if (r.chainId !== chainId.toString() || r.genesisHash !== genesisHash || r.contract.toLowerCase() !== contract.toLowerCase()) {
+export function assertRecordMatches(
+  r: ChainRecord,
+  file: string,
+  chainId: bigint,
+  genesisHash: string,
+  contract: string,
+): void {
+  if (
+    r.chainId !== chainId.toString() ||
+    r.genesisHash !== genesisHash ||
+    r.contract.toLowerCase() !== contract.toLowerCase()
+  ) {
     throw new ChainError(
       "CHAIN_ID_MISMATCH",
       `${file} records contract ${r.contract} on chain ${r.chainId} (genesis ${r.genesisHash}); in use: contract ${contract} on chain ${chainId} (genesis ${genesisHash}): give --record another file`,

@@ -40,7 +40,13 @@ export function anchorContract(address: string, runner: ContractRunner): AnchorC
     async getAnchor(ledgerId, epoch) {
       try {
         const a = await raw.getAnchor(ledgerId, epoch);
-        return { root: a.root, treeSize: a.treeSize, firstSeq: a.firstSeq, timestamp: a.timestamp, blockNumber: a.blockNumber };
+        return {
+          root: a.root,
+          treeSize: a.treeSize,
+          firstSeq: a.firstSeq,
+          timestamp: a.timestamp,
+          blockNumber: a.blockNumber,
+        };
       } catch (e) {
         const err = e as { revert?: { name?: string } };
         if (err.revert?.name === "GxpAnchorEpochNotAnchored") return undefined;

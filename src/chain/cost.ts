@@ -46,11 +46,20 @@ export interface AnchorCost {
  * @throws RangeError when the epoch age is not a positive integer
  */
 export function anchorCostOf(gasPerAnchor: bigint, weiPerGas: bigint, epochAgeSeconds: number): AnchorCost {
-  if (!Number.isInteger(epochAgeSeconds) || epochAgeSeconds <= 0) throw new RangeError(`epoch age ${epochAgeSeconds}: want a positive whole number of seconds`);
+  if (!Number.isInteger(epochAgeSeconds) || epochAgeSeconds <= 0)
+    throw new RangeError(`epoch age ${epochAgeSeconds}: want a positive whole number of seconds`);
   const anchorsPerDay = Math.ceil(DAY / epochAgeSeconds);
   const weiPerAnchor = gasPerAnchor * weiPerGas;
   const weiPerDay = weiPerAnchor * BigInt(anchorsPerDay);
-  return { gasPerAnchor, weiPerGas, epochAgeSeconds, anchorsPerDay, weiPerAnchor, weiPerDay, weiPerYear: weiPerDay * 365n };
+  return {
+    gasPerAnchor,
+    weiPerGas,
+    epochAgeSeconds,
+    anchorsPerDay,
+    weiPerAnchor,
+    weiPerDay,
+    weiPerYear: weiPerDay * 365n,
+  };
 }
 
 /** The median of a non-empty list. */
@@ -64,15 +73,27 @@ function median(xs: bigint[]): bigint {
  * plus the median of the blocks' median tips over the last `blocks` blocks (eth_feeHistory), else the
  * node's gas price (eth_gasPrice).
  */
-export async function currentGasPrice(provider: Provider & { send?(method: string, params: unknown[]): Promise<unknown> }, blocks = 20): Promise<GasPrice> {
+export async function currentGasPrice(
+  provider: Provider & { send?(method: string, params: unknown[]): Promise<unknown> },
+  blocks = 20,
+): Promise<GasPrice> {
   if (provider.send) {
     try {
-      const h = (await provider.send("eth_feeHistory", [`0x${blocks.toString(16)}`, "latest", [50]])) as { baseFeePerGas?: string[]; reward?: string[][] };
+      const h = (await provider.send("eth_feeHistory", [`0x${blocks.toString(16)}`, "latest", [50]])) as {
+        baseFeePerGas?: string[];
+        reward?: string[][];
+      };
       const base = h.baseFeePerGas?.length ? BigInt(h.baseFeePerGas[h.baseFeePerGas.length - 1]) : undefined;
       if (base !== undefined) {
         const tips = (h.reward ?? []).map((r) => BigInt(r[0] ?? 0));
         const tip = tips.length ? median(tips) : 0n;
-        return { weiPerGas: base + tip, baseFeePerGas: base, priorityFeePerGas: tip, source: "eth_feeHistory", blocks: h.reward?.length ?? blocks };
+        return {
+          weiPerGas: base + tip,
+          baseFeePerGas: base,
+          priorityFeePerGas: tip,
+          source: "eth_feeHistory",
+          blocks: h.reward?.length ?? blocks,
+        };
       }
     } catch {
       /* no eth_feeHistory (a pre-London chain or an old node): fall back to the legacy price */

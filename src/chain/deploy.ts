@@ -47,7 +47,10 @@ export function writeDeployment(dataDir: string, d: Deployment): void {
 
 function loadArtifact(): { abi: unknown[]; bytecode: string } {
   if (!fs.existsSync(ARTIFACT_PATH)) {
-    throw new ChainError("CHAIN_NOT_CONFIGURED", `contract artifact missing at ${ARTIFACT_PATH}: run \`npm run build\``);
+    throw new ChainError(
+      "CHAIN_NOT_CONFIGURED",
+      `contract artifact missing at ${ARTIFACT_PATH}: run \`npm run build\``,
+    );
   }
   return JSON.parse(fs.readFileSync(ARTIFACT_PATH, "utf8"));
 }
@@ -96,14 +99,20 @@ export async function deployLedger(
  * waits for one confirmation.
  * @throws ChainError CHAIN_EVM_UNSUPPORTED when the deployment fails on a chain without PUSH0
  */
-export async function deployAnchorContract(deployer: Signer, admin: string): Promise<{ contract: string; deployTx: string; deployBlock: number }> {
+export async function deployAnchorContract(
+  deployer: Signer,
+  admin: string,
+): Promise<{ contract: string; deployTx: string; deployBlock: number }> {
   const art = loadArtifact();
   const factory = new ContractFactory(art.abi as never, art.bytecode, deployer);
   const c = await factory.deploy(admin).catch(async (e: unknown) => {
     // A pre-Shanghai EVM stops at the first PUSH0 as an invalid opcode, which nodes report as a
     // failed call without revert data: say what it is.
     if (isError(e, "CALL_EXCEPTION") && deployer.provider && !(await supportsPush0(deployer.provider))) {
-      throw new ChainError("CHAIN_EVM_UNSUPPORTED", "the chain's EVM has no PUSH0 (EIP-3855): the anchor contract is compiled for EVM version shanghai, so the chain needs the Shanghai upgrade or later");
+      throw new ChainError(
+        "CHAIN_EVM_UNSUPPORTED",
+        "the chain's EVM has no PUSH0 (EIP-3855): the anchor contract is compiled for EVM version shanghai, so the chain needs the Shanghai upgrade or later",
+      );
     }
     throw e;
   });

@@ -26,7 +26,9 @@ let devAddresses: Map<string, number> | undefined;
 export function publicDevAddresses(): ReadonlyMap<string, number> {
   if (!devAddresses) {
     const parent = HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase(DEV_MNEMONIC_PUBLIC), "m/44'/60'/0'/0");
-    devAddresses = new Map(Array.from({ length: DEV_ACCOUNT_COUNT }, (_, i) => [parent.deriveChild(i).address, i] as const));
+    devAddresses = new Map(
+      Array.from({ length: DEV_ACCOUNT_COUNT }, (_, i) => [parent.deriveChild(i).address, i] as const),
+    );
   }
   return devAddresses;
 }

@@ -3,9 +3,9 @@
  * state file after a crash of ours is found (pid file, or /proc on Linux) and stopped gracefully, so
  * it writes its newest state before a new one loads it.
  */
-import { execFileSync } from 'child_process';
-import * as fs from 'fs';
-import * as path from 'path';
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
 
 /** The pid file written next to the state file while anvil runs. */
 export interface PidFile {
@@ -20,7 +20,12 @@ export interface PidFile {
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Stops any anvil left running on `stateFile` (SIGTERM, then SIGKILL after `stopTimeoutMs`) and removes its pid file. */
-export async function stopOrphans(pidFile: string, stateFile: string, log: (msg: string) => void, stopTimeoutMs: number): Promise<void> {
+export async function stopOrphans(
+  pidFile: string,
+  stateFile: string,
+  log: (msg: string) => void,
+  stopTimeoutMs: number,
+): Promise<void> {
   const pids = new Set<number>();
   const rec = readPidFile(pidFile);
   if (rec) {
@@ -29,9 +34,15 @@ export async function stopOrphans(pidFile: string, stateFile: string, log: (msg:
   }
   for (const pid of findAnvilsUsingState(stateFile)) pids.add(pid);
   for (const pid of pids) {
-    log(`found a running anvil pid ${pid} left over for ${stateFile}; stopping it gracefully so it writes its newest state`);
+    log(
+      `found a running anvil pid ${pid} left over for ${stateFile}; stopping it gracefully so it writes its newest state`,
+    );
     const graceful = await stopForeignPid(pid, stateFile, stopTimeoutMs);
-    log(graceful ? `old anvil pid ${pid} stopped` : `old anvil pid ${pid} did not stop within ${stopTimeoutMs / 1000} s: SIGKILLed (changes since its last interval dump are lost)`);
+    log(
+      graceful
+        ? `old anvil pid ${pid} stopped`
+        : `old anvil pid ${pid} did not stop within ${stopTimeoutMs / 1000} s: SIGKILLed (changes since its last interval dump are lost)`,
+    );
   }
   if (rec) fs.rmSync(pidFile, { force: true });
 }
@@ -44,13 +55,13 @@ async function stopForeignPid(pid: number, stateFile: string, timeoutMs: number)
       /* gone */
     }
   };
-  signalIt('SIGTERM');
+  signalIt("SIGTERM");
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (!isOurAnvil(pid, stateFile)) return true;
     await sleep(50);
   }
-  signalIt('SIGKILL');
+  signalIt("SIGKILL");
   const killDeadline = Date.now() + 5000;
   while (Date.now() < killDeadline && isOurAnvil(pid, stateFile)) await sleep(50);
   return false;
@@ -59,7 +70,7 @@ async function stopForeignPid(pid: number, stateFile: string, timeoutMs: number)
 /** The pid file's record, or undefined when missing, unreadable or without a valid pid. */
 export function readPidFile(pidFile: string): PidFile | undefined {
   try {
-    const rec = JSON.parse(fs.readFileSync(pidFile, 'utf8')) as PidFile;
+    const rec = JSON.parse(fs.readFileSync(pidFile, "utf8")) as PidFile;
     return Number.isInteger(rec.pid) && rec.pid > 0 ? rec : undefined;
   } catch {
     return undefined;
@@ -73,15 +84,15 @@ export function removePidFileIfOurs(pidFile: string, pid: number): void {
 
 /** argv of a live (non-zombie) process, or undefined. */
 function processArgv(pid: number): string[] | undefined {
-  if (process.platform === 'linux' || fs.existsSync('/proc/self/cmdline')) {
+  if (process.platform === "linux" || fs.existsSync("/proc/self/cmdline")) {
     try {
       // A zombie (exited, not yet reaped, e.g. under a PID 1 that never reaps) still answers kill(pid, 0).
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-      if (state === 'Z' || state === 'X') return undefined;
-      const raw = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      const argv = raw.split('\0');
-      if (argv[argv.length - 1] === '') argv.pop();
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+      const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+      if (state === "Z" || state === "X") return undefined;
+      const raw = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
+      const argv = raw.split("\0");
+      if (argv[argv.length - 1] === "") argv.pop();
       return argv.length ? argv : undefined;
     } catch {
       return undefined;
@@ -89,7 +100,7 @@ function processArgv(pid: number): string[] | undefined {
   }
   try {
     process.kill(pid, 0);
-    const out = execFileSync('ps', ['-o', 'command=', '-p', String(pid)], { encoding: 'utf8' }).trim();
+    const out = execFileSync("ps", ["-o", "command=", "-p", String(pid)], { encoding: "utf8" }).trim();
     return out ? out.split(/\s+/) : undefined; // approximate: paths with spaces are split
   } catch {
     return undefined;
@@ -101,7 +112,7 @@ function isOurAnvil(pid: number, stateFile: string): boolean {
   const argv = processArgv(pid);
   if (!argv) return false;
   if (!/^anvil(\.exe)?$/.test(path.basename(argv[0]))) return false;
-  const i = argv.indexOf('--state');
+  const i = argv.indexOf("--state");
   return i >= 0 && argv[i + 1] !== undefined && path.resolve(argv[i + 1]) === stateFile;
 }
 
@@ -109,7 +120,7 @@ function isOurAnvil(pid: number, stateFile: string): boolean {
 function findAnvilsUsingState(stateFile: string): number[] {
   let entries: string[];
   try {
-    entries = fs.readdirSync('/proc');
+    entries = fs.readdirSync("/proc");
   } catch {
     return [];
   }

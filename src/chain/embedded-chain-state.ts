@@ -2,8 +2,8 @@
  * The embedded chain's state file (embedded-chain.ts): checked before anvil loads it, restored from the
  * last good copy when a kill truncated it, and kept to the chain's first genesis block.
  */
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from "fs";
+import * as path from "path";
 
 /**
  * Anvil rewrites the state file in place; a kill during the write truncates it and anvil then refuses to start.
@@ -27,18 +27,18 @@ export function checkStateFile(stateFile: string, log: (msg: string) => void): v
     fs.renameSync(tmp, backup);
     return;
   }
-  const corrupt = `${stateFile}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+  const corrupt = `${stateFile}.corrupt-${new Date().toISOString().replace(/[:.]/g, "-")}`;
   fs.renameSync(stateFile, corrupt);
   if (!parsesAsJson(backup)) {
     throw new Error(
       `embedded chain: state file ${stateFile} is unreadable (truncated?) and there is no usable backup; moved it to ${corrupt}. ` +
-        'Refusing to start a new chain silently: restore a good state file or remove the chain directory deliberately.',
+        "Refusing to start a new chain silently: restore a good state file or remove the chain directory deliberately.",
     );
   }
   fs.copyFileSync(backup, stateFile);
   log(
     `WARNING: state file was unreadable (anvil was probably killed while writing it); moved it to ${corrupt} and restored ${backup} ` +
-      '(the state as of the previous start). Blocks and transactions after that point are lost; anchors in them must be re-submitted.',
+      "(the state as of the previous start). Blocks and transactions after that point are lost; anchors in them must be re-submitted.",
   );
 }
 
@@ -51,20 +51,26 @@ export function checkStateFile(stateFile: string, log: (msg: string) => void): v
  * block 0 (the one the chain was made with) and drop the others before anvil loads the file.
  */
 function keepOneGenesis(stateFile: string, log: (msg: string) => void): void {
-  const state = JSON.parse(fs.readFileSync(stateFile, 'utf8')) as { blocks?: { header?: { number?: string; timestamp?: string } }[] };
+  const state = JSON.parse(fs.readFileSync(stateFile, "utf8")) as {
+    blocks?: { header?: { number?: string; timestamp?: string } }[];
+  };
   if (!Array.isArray(state.blocks)) return;
-  const genesis = state.blocks.filter((b) => b.header?.number === '0x0');
+  const genesis = state.blocks.filter((b) => b.header?.number === "0x0");
   if (genesis.length < 2) return;
-  const first = genesis.reduce((a, b) => (BigInt(b.header!.timestamp ?? '0x0') < BigInt(a.header!.timestamp ?? '0x0') ? b : a));
-  state.blocks = state.blocks.filter((b) => b.header?.number !== '0x0' || b === first);
+  const first = genesis.reduce((a, b) =>
+    BigInt(b.header!.timestamp ?? "0x0") < BigInt(a.header!.timestamp ?? "0x0") ? b : a,
+  );
+  state.blocks = state.blocks.filter((b) => b.header?.number !== "0x0" || b === first);
   writeFileAtomic(stateFile, JSON.stringify(state));
-  log(`state file: kept the chain's first genesis block, dropped ${genesis.length - 1} added by earlier loads (anvil would serve one of them as block 0)`);
+  log(
+    `state file: kept the chain's first genesis block, dropped ${genesis.length - 1} added by earlier loads (anvil would serve one of them as block 0)`,
+  );
 }
 
 function parsesAsJson(file: string): boolean {
   try {
-    const v: unknown = JSON.parse(fs.readFileSync(file, 'utf8'));
-    return typeof v === 'object' && v !== null;
+    const v: unknown = JSON.parse(fs.readFileSync(file, "utf8"));
+    return typeof v === "object" && v !== null;
   } catch {
     return false;
   }

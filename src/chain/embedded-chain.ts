@@ -67,13 +67,13 @@
  * Files: this one runs anvil (start, readiness, stop); embedded-chain-state.ts checks and repairs the
  * state file before a start; embedded-chain-orphans.ts finds and stops a leftover anvil.
  */
-import { ChildProcess, spawn } from 'child_process';
-import * as fs from 'fs';
-import * as http from 'http';
-import * as net from 'net';
-import * as path from 'path';
-import { PidFile, removePidFileIfOurs, stopOrphans } from './embedded-chain-orphans';
-import { checkStateFile, writeFileAtomic } from './embedded-chain-state';
+import { ChildProcess, spawn } from "child_process";
+import * as fs from "fs";
+import * as http from "http";
+import * as net from "net";
+import * as path from "path";
+import { PidFile, removePidFileIfOurs, stopOrphans } from "./embedded-chain-orphans";
+import { checkStateFile, writeFileAtomic } from "./embedded-chain-state";
 
 export interface EmbeddedChainOptions {
   dataDir: string;
@@ -97,9 +97,9 @@ export interface EmbeddedChain {
 
 export const EMBEDDED_CHAIN_ID = 31337n;
 /** Hardhat/Foundry PUBLIC test mnemonic. Development keys only: everyone knows them. */
-export const EMBEDDED_CHAIN_MNEMONIC = 'test test test test test test test test test test test junk';
+export const EMBEDDED_CHAIN_MNEMONIC = "test test test test test test test test test test test junk";
 
-const DEFAULT_HOST = '127.0.0.1';
+const DEFAULT_HOST = "127.0.0.1";
 const DEFAULT_PORT = 8545;
 const START_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 30_000;
@@ -109,7 +109,10 @@ const STDERR_LINES_KEPT = 40;
 async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([p.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms)))]);
+    return await Promise.race([
+      p.then(() => true),
+      new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms))),
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -122,12 +125,12 @@ export function anvilBinaryPath(): string {
     if (!isExecutable(override)) throw new Error(`ANVIL_BIN=${override} is not an executable file`);
     return override;
   }
-  const arch = ({ x64: 'amd64', arm64: 'arm64' } as Record<string, string>)[process.arch];
-  const name = process.platform === 'win32' ? 'anvil.exe' : 'anvil';
+  const arch = ({ x64: "amd64", arm64: "arm64" } as Record<string, string>)[process.arch];
+  const name = process.platform === "win32" ? "anvil.exe" : "anvil";
   const candidates: string[] = [];
   let wrapperDir: string | undefined;
   try {
-    wrapperDir = path.dirname(require.resolve('@foundry-rs/anvil/package.json'));
+    wrapperDir = path.dirname(require.resolve("@foundry-rs/anvil/package.json"));
   } catch {
     /* wrapper package not resolvable; try the platform package directly */
   }
@@ -144,13 +147,13 @@ export function anvilBinaryPath(): string {
   }
   if (wrapperDir) {
     candidates.push(path.join(wrapperDir, name)); // postinstall fallback download location
-    candidates.push(path.join(wrapperDir, '..', 'dist', name)); // bin.mjs fallback
+    candidates.push(path.join(wrapperDir, "..", "dist", name)); // bin.mjs fallback
   }
   const found = candidates.find(isExecutable);
   if (!found) {
     throw new Error(
-      `anvil binary not found for ${process.platform}/${process.arch} (looked at: ${candidates.join(', ') || 'nothing resolvable'}). ` +
-        'Install @foundry-rs/anvil with its optional platform package, or set ANVIL_BIN.',
+      `anvil binary not found for ${process.platform}/${process.arch} (looked at: ${candidates.join(", ") || "nothing resolvable"}). ` +
+        "Install @foundry-rs/anvil with its optional platform package, or set ANVIL_BIN.",
     );
   }
   return found;
@@ -166,10 +169,10 @@ export async function startEmbeddedChain(opts: EmbeddedChainOptions): Promise<Em
   }
   if (!(interval > 0)) throw new Error(`stateIntervalSeconds must be > 0, got ${interval}`);
 
-  const chainDir = path.join(path.resolve(opts.dataDir), 'chain');
+  const chainDir = path.join(path.resolve(opts.dataDir), "chain");
   fs.mkdirSync(chainDir, { recursive: true, mode: 0o700 }); // owner only (issue 12 item 8), the data directory too when new
-  const stateFile = path.join(chainDir, 'anvil-state.json');
-  const pidFile = path.join(chainDir, 'anvil.pid');
+  const stateFile = path.join(chainDir, "anvil-state.json");
+  const pidFile = path.join(chainDir, "anvil.pid");
   const bin = anvilBinaryPath();
 
   await stopOrphans(pidFile, stateFile, log, STOP_TIMEOUT_MS);
@@ -197,7 +200,7 @@ class AnvilStartError extends Error {
     readonly addressInUse: boolean,
   ) {
     super(message);
-    this.name = 'AnvilStartError';
+    this.name = "AnvilStartError";
   }
 }
 
@@ -214,26 +217,33 @@ async function launch(p: {
   const { bin, host, port, interval, stateFile, pidFile, log, quiet } = p;
   const rpcUrl = `http://${connectHost(host)}:${port}`;
   const args = [
-    '--host', host,
-    '--port', String(port),
-    '--chain-id', EMBEDDED_CHAIN_ID.toString(),
-    '--mnemonic', EMBEDDED_CHAIN_MNEMONIC,
-    '--accounts', '10',
-    '--state', stateFile,
-    '--state-interval', String(interval),
+    "--host",
+    host,
+    "--port",
+    String(port),
+    "--chain-id",
+    EMBEDDED_CHAIN_ID.toString(),
+    "--mnemonic",
+    EMBEDDED_CHAIN_MNEMONIC,
+    "--accounts",
+    "10",
+    "--state",
+    stateFile,
+    "--state-interval",
+    String(interval),
   ];
-  if (quiet) args.push('-q');
+  if (quiet) args.push("-q");
 
-  log(`starting anvil on ${host}:${port} with state ${stateFile}${fs.existsSync(stateFile) ? '' : ' (new chain)'}`);
+  log(`starting anvil on ${host}:${port} with state ${stateFile}${fs.existsSync(stateFile) ? "" : " (new chain)"}`);
   const child = spawn(bin, args, {
-    stdio: ['ignore', quiet ? 'ignore' : 'pipe', 'pipe'],
+    stdio: ["ignore", quiet ? "ignore" : "pipe", "pipe"],
     detached: true,
-    env: { ...process.env, NO_COLOR: '1' },
+    env: { ...process.env, NO_COLOR: "1" },
   });
 
   const stderrTail: string[] = [];
   let spawnError: Error | undefined;
-  child.on('error', (e) => (spawnError = e));
+  child.on("error", (e) => (spawnError = e));
   lines(child.stderr!, (line) => {
     stderrTail.push(line);
     if (stderrTail.length > STDERR_LINES_KEPT) stderrTail.shift();
@@ -245,17 +255,17 @@ async function launch(p: {
       if (filter(line)) log(`anvil: ${line}`);
     });
   }
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   // 'exit' can fire before the last stderr chunk is read: also wait for 'close' when reporting errors.
-  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  const closed = new Promise<void>((resolve) => child.once("close", () => resolve()));
 
   const failure = (why: string): AnvilStartError => {
-    const text = stderrTail.join('\n');
+    const text = stderrTail.join("\n");
     const inUse = /address already in use|os error 98|EADDRINUSE|os error 48/i.test(text);
-    const relevant = stderrTail.filter((l) => /error/i.test(l)).join(' | ') || stderrTail.slice(-3).join(' | ');
+    const relevant = stderrTail.filter((l) => /error/i.test(l)).join(" | ") || stderrTail.slice(-3).join(" | ");
     const head = inUse
       ? `embedded chain: port ${port} on ${host} is already in use (anvil: ${relevant})`
-      : `embedded chain: anvil failed to start on ${host}:${port}: ${why}${relevant ? ` (anvil: ${relevant})` : ''}`;
+      : `embedded chain: anvil failed to start on ${host}:${port}: ${why}${relevant ? ` (anvil: ${relevant})` : ""}`;
     return new AnvilStartError(head, inUse);
   };
 
@@ -268,42 +278,44 @@ async function launch(p: {
       throw failure(`anvil exited early with ${child.exitCode !== null ? `code ${child.exitCode}` : child.signalCode}`);
     }
     if (Date.now() > deadline) {
-      await killAndWait(child, exited, 'SIGKILL', 5000);
+      await killAndWait(child, exited, "SIGKILL", 5000);
       throw failure(`RPC ${rpcUrl} did not answer within ${START_TIMEOUT_MS / 1000} s`);
     }
     chainId = await rpcChainId(rpcUrl, exited);
     if (chainId === undefined) await within(exited, 100);
   }
   if (child.exitCode !== null || child.signalCode !== null) {
-    throw failure('anvil exited right after answering (another node on the same port?)');
+    throw failure("anvil exited right after answering (another node on the same port?)");
   }
   if (chainId !== EMBEDDED_CHAIN_ID) {
-    await killAndWait(child, exited, 'SIGTERM', STOP_TIMEOUT_MS);
+    await killAndWait(child, exited, "SIGTERM", STOP_TIMEOUT_MS);
     throw failure(`RPC ${rpcUrl} answered chain id ${chainId}, expected ${EMBEDDED_CHAIN_ID}`);
   }
 
   const pid = child.pid!;
   const record: PidFile = { pid, host, port, rpcUrl, stateFile, startedAt: new Date().toISOString() };
-  writeFileAtomic(pidFile, JSON.stringify(record, null, 2) + '\n');
+  writeFileAtomic(pidFile, JSON.stringify(record, null, 2) + "\n");
   log(`anvil pid ${pid} ready at ${rpcUrl} (chain id ${chainId})`);
 
   // If the process exits without calling stop(), still let anvil dump its state.
   const onProcessExit = () => {
     if (child.exitCode === null && child.signalCode === null) {
       try {
-        process.kill(pid, 'SIGTERM');
+        process.kill(pid, "SIGTERM");
       } catch {
         /* already gone */
       }
     }
   };
-  process.on('exit', onProcessExit);
+  process.on("exit", onProcessExit);
 
   let stopping: Promise<void> | undefined;
-  child.once('exit', (code, signal) => {
-    process.removeListener('exit', onProcessExit);
+  child.once("exit", (code, signal) => {
+    process.removeListener("exit", onProcessExit);
     if (!stopping) {
-      log(`anvil pid ${pid} exited unexpectedly (${code !== null ? `code ${code}` : signal}); last stderr: ${stderrTail.slice(-3).join(' | ') || '-'}`);
+      log(
+        `anvil pid ${pid} exited unexpectedly (${code !== null ? `code ${code}` : signal}); last stderr: ${stderrTail.slice(-3).join(" | ") || "-"}`,
+      );
     }
   });
 
@@ -311,10 +323,13 @@ async function launch(p: {
     stopping ??= (async () => {
       if (child.exitCode === null && child.signalCode === null) {
         log(`stopping anvil pid ${pid} (SIGTERM, state is written on exit)`);
-        const graceful = await killAndWait(child, exited, 'SIGTERM', STOP_TIMEOUT_MS);
-        if (!graceful) log(`anvil pid ${pid} did not exit within ${STOP_TIMEOUT_MS / 1000} s: SIGKILLed, changes since the last interval dump are lost`);
+        const graceful = await killAndWait(child, exited, "SIGTERM", STOP_TIMEOUT_MS);
+        if (!graceful)
+          log(
+            `anvil pid ${pid} did not exit within ${STOP_TIMEOUT_MS / 1000} s: SIGKILLed, changes since the last interval dump are lost`,
+          );
       }
-      process.removeListener('exit', onProcessExit);
+      process.removeListener("exit", onProcessExit);
       removePidFileIfOurs(pidFile, pid);
     })();
     return stopping;
@@ -324,7 +339,12 @@ async function launch(p: {
 }
 
 /** Sends `signal`, waits up to timeoutMs for exit, then SIGKILLs. Resolves true if it exited before the timeout. */
-async function killAndWait(child: ChildProcess, exited: Promise<void>, signal: NodeJS.Signals, timeoutMs: number): Promise<boolean> {
+async function killAndWait(
+  child: ChildProcess,
+  exited: Promise<void>,
+  signal: NodeJS.Signals,
+  timeoutMs: number,
+): Promise<boolean> {
   if (child.exitCode !== null || child.signalCode !== null) return true;
   try {
     child.kill(signal);
@@ -334,7 +354,7 @@ async function killAndWait(child: ChildProcess, exited: Promise<void>, signal: N
   const inTime = await within(exited, timeoutMs);
   if (!inTime) {
     try {
-      child.kill('SIGKILL');
+      child.kill("SIGKILL");
     } catch {
       /* already gone */
     }
@@ -349,23 +369,27 @@ async function killAndWait(child: ChildProcess, exited: Promise<void>, signal: N
  */
 function rpcChainId(rpcUrl: string, cancel: Promise<unknown>, timeoutMs = 2000): Promise<bigint | undefined> {
   return new Promise((resolve) => {
-    const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] });
+    const body = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] });
     const req = http.request(
       rpcUrl,
-      { method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), connection: 'close' } },
+      {
+        method: "POST",
+        agent: false,
+        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), connection: "close" },
+      },
       (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (text += c));
-        res.on('end', () => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (c: string) => (text += c));
+        res.on("end", () => {
           try {
             const r = (JSON.parse(text) as { result?: unknown }).result;
-            resolve(typeof r === 'string' ? BigInt(r) : undefined);
+            resolve(typeof r === "string" ? BigInt(r) : undefined);
           } catch {
             resolve(undefined);
           }
         });
-        res.on('error', () => resolve(undefined));
+        res.on("error", () => resolve(undefined));
       },
     );
     const done = () => {
@@ -373,7 +397,7 @@ function rpcChainId(rpcUrl: string, cancel: Promise<unknown>, timeoutMs = 2000):
       resolve(undefined);
     };
     req.setTimeout(timeoutMs, done);
-    req.on('error', () => resolve(undefined));
+    req.on("error", () => resolve(undefined));
     void cancel.then(done, done);
     req.end(body);
   });
@@ -391,8 +415,8 @@ function isExecutable(file: string): boolean {
 }
 
 function connectHost(host: string): string {
-  if (host === '0.0.0.0') return '127.0.0.1';
-  if (host === '::') return '[::1]';
+  if (host === "0.0.0.0") return "127.0.0.1";
+  if (host === "::") return "[::1]";
   return net.isIPv6(host) ? `[${host}]` : host;
 }
 
@@ -400,30 +424,30 @@ function findFreePort(host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.unref();
-    srv.once('error', reject);
+    srv.once("error", reject);
     srv.listen({ host, port: 0, exclusive: true }, () => {
       const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      const port = typeof addr === "object" && addr ? addr.port : 0;
       srv.close(() => (port ? resolve(port) : reject(new Error(`could not find a free port on ${host}`))));
     });
   });
 }
 
 function lines(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
-  let buf = '';
-  stream.setEncoding('utf8');
-  stream.on('data', (chunk: string) => {
+  let buf = "";
+  stream.setEncoding("utf8");
+  stream.on("data", (chunk: string) => {
     buf += chunk;
     let nl: number;
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, nl).replace(/\r$/, '');
+    while ((nl = buf.indexOf("\n")) >= 0) {
+      const line = buf.slice(0, nl).replace(/\r$/, "");
       buf = buf.slice(nl + 1);
       if (line.trim()) onLine(line);
     }
   });
-  stream.on('end', () => {
+  stream.on("end", () => {
     if (buf.trim()) onLine(buf);
-    buf = '';
+    buf = "";
   });
 }
 
@@ -437,7 +461,7 @@ function outputFilter(): (line: string) => boolean {
   return (line) => {
     const t = line.trim();
     if (inBanner) {
-      if (!t.startsWith('Listening on')) return false;
+      if (!t.startsWith("Listening on")) return false;
       inBanner = false;
       return true;
     }

@@ -48,7 +48,9 @@ export interface PreemptedEpoch {
 
 /** The pre-empted epoch a CHAIN_EPOCH_PREEMPTED error names, or undefined for any other error. */
 export function preemptedEpochOf(e: unknown): PreemptedEpoch | undefined {
-  return e instanceof ChainError && e.code === "CHAIN_EPOCH_PREEMPTED" ? (e.info as unknown as PreemptedEpoch) : undefined;
+  return e instanceof ChainError && e.code === "CHAIN_EPOCH_PREEMPTED"
+    ? (e.info as unknown as PreemptedEpoch)
+    : undefined;
 }
 
 /** True for failures of reaching the chain (exit code 3), as opposed to the chain saying no. */

@@ -25,7 +25,8 @@ export interface ChainFinality {
 }
 
 const ETHEREUM_RULE = "finality after two epochs of 32 slots (Casper FFG), about 13 minutes";
-const ROLLUP_RULE = "a rollup: confirmations count sequencer blocks, and an anchor is final only once its batch is posted to Ethereum and that L1 block is final (about 15-20 minutes)";
+const ROLLUP_RULE =
+  "a rollup: confirmations count sequencer blocks, and an anchor is final only once its batch is posted to Ethereum and that L1 block is final (about 15-20 minutes)";
 
 /** The chains whose finality the ledger knows, by chain id. */
 export const CHAIN_FINALITY: readonly ChainFinality[] = [

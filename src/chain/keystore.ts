@@ -29,10 +29,15 @@ export function readPasswordFile(file: string): string {
   try {
     text = fs.readFileSync(file, "utf8");
   } catch (e) {
-    throw new KeystoreError("KEYSTORE_PASSWORD_FILE_UNREADABLE", `password file ${file}: ${(e as NodeJS.ErrnoException).code ?? "unreadable"}`, { file });
+    throw new KeystoreError(
+      "KEYSTORE_PASSWORD_FILE_UNREADABLE",
+      `password file ${file}: ${(e as NodeJS.ErrnoException).code ?? "unreadable"}`,
+      { file },
+    );
   }
   const password = text.split(/\r?\n/)[0];
-  if (password === "") throw new KeystoreError("KEYSTORE_PASSWORD_FILE_UNREADABLE", `password file ${file} is empty`, { file });
+  if (password === "")
+    throw new KeystoreError("KEYSTORE_PASSWORD_FILE_UNREADABLE", `password file ${file} is empty`, { file });
   return password;
 }
 
@@ -44,7 +49,11 @@ export function readPasswordFile(file: string): string {
 export async function promptPassword(prompt: string, what: string): Promise<string> {
   const stdin = process.stdin;
   if (!stdin.isTTY || typeof stdin.setRawMode !== "function") {
-    throw new KeystoreError("KEYSTORE_PASSWORD_MISSING", `${what}: no password file given and no terminal to ask on; give a password file`, { what });
+    throw new KeystoreError(
+      "KEYSTORE_PASSWORD_MISSING",
+      `${what}: no password file given and no terminal to ask on; give a password file`,
+      { what },
+    );
   }
   const wasRaw = stdin.isRaw;
   // Echo off before the prompt shows: anything typed after seeing it is never echoed.
@@ -59,7 +68,9 @@ export async function promptPassword(prompt: string, what: string): Promise<stri
           if (ch === "\r" || ch === "\n") {
             stdin.off("data", onData);
             process.stderr.write("\n");
-            return typed ? resolve(typed) : reject(new KeystoreError("KEYSTORE_PASSWORD_MISSING", `${what}: empty password`, { what }));
+            return typed
+              ? resolve(typed)
+              : reject(new KeystoreError("KEYSTORE_PASSWORD_MISSING", `${what}: empty password`, { what }));
           }
           if (ch === "\u0003" || ch === "\u0004") {
             stdin.off("data", onData);
@@ -104,9 +115,18 @@ export async function readKeystore(file: string, password: string): Promise<Wall
   try {
     json = fs.readFileSync(file, "utf8");
   } catch (e) {
-    throw new KeystoreError("KEYSTORE_UNREADABLE", `keystore ${file}: ${(e as NodeJS.ErrnoException).code ?? "unreadable"}`, { file });
+    throw new KeystoreError(
+      "KEYSTORE_UNREADABLE",
+      `keystore ${file}: ${(e as NodeJS.ErrnoException).code ?? "unreadable"}`,
+      { file },
+    );
   }
-  if (!isKeystoreJson(json)) throw new KeystoreError("KEYSTORE_INVALID", `keystore ${file} is not an encrypted JSON keystore (Web3 Secret Storage, version 3)`, { file });
+  if (!isKeystoreJson(json))
+    throw new KeystoreError(
+      "KEYSTORE_INVALID",
+      `keystore ${file} is not an encrypted JSON keystore (Web3 Secret Storage, version 3)`,
+      { file },
+    );
   let w: Wallet | HDNodeWallet;
   try {
     w = await Wallet.fromEncryptedJson(json, password);
@@ -115,7 +135,9 @@ export async function readKeystore(file: string, password: string): Promise<Wall
     if (err.code === "INVALID_ARGUMENT" && err.argument === "password") {
       throw new KeystoreError("KEYSTORE_PASSWORD_WRONG", `keystore ${file}: wrong password`, { file });
     }
-    throw new KeystoreError("KEYSTORE_INVALID", `keystore ${file} cannot be decrypted: ${err.code ?? "malformed"}`, { file });
+    throw new KeystoreError("KEYSTORE_INVALID", `keystore ${file} cannot be decrypted: ${err.code ?? "malformed"}`, {
+      file,
+    });
   }
   // A keystore written with a mnemonic decrypts to an HDNodeWallet: keep only its key.
   return w instanceof Wallet ? w : new Wallet(w.privateKey);
@@ -127,14 +149,16 @@ export async function readKeystore(file: string, password: string): Promise<Wall
  * @throws KeystoreError KEYSTORE_EXISTS
  */
 export async function writeNewKeystore(file: string, password: string): Promise<{ address: string }> {
-  if (fs.existsSync(file)) throw new KeystoreError("KEYSTORE_EXISTS", `${file} exists: a keystore is never overwritten`, { file });
+  if (fs.existsSync(file))
+    throw new KeystoreError("KEYSTORE_EXISTS", `${file} exists: a keystore is never overwritten`, { file });
   const wallet = new Wallet(hexlify(randomBytes(32)));
   const json = await wallet.encrypt(password);
   try {
     // wx: fails if the file appeared meanwhile, and never follows a symbolic link planted there.
     fs.writeFileSync(file, json + "\n", { flag: "wx", mode: 0o600 });
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "EEXIST") throw new KeystoreError("KEYSTORE_EXISTS", `${file} exists: a keystore is never overwritten`, { file });
+    if ((e as NodeJS.ErrnoException).code === "EEXIST")
+      throw new KeystoreError("KEYSTORE_EXISTS", `${file} exists: a keystore is never overwritten`, { file });
     throw e;
   }
   return { address: wallet.address };

@@ -22,12 +22,14 @@ export interface ConnectOptions {
   requestTimeoutMs?: number;
 }
 
-
 /**
  * Opens a provider on `rpcUrl` and reads its chain id.
  * @throws ChainError CHAIN_UNREACHABLE, CHAIN_ID_MISMATCH
  */
-export async function connect(rpcUrl: string, opts: ConnectOptions = {}): Promise<{ provider: JsonRpcProvider; chainId: bigint }> {
+export async function connect(
+  rpcUrl: string,
+  opts: ConnectOptions = {},
+): Promise<{ provider: JsonRpcProvider; chainId: bigint }> {
   const timeoutMs = opts.timeoutMs ?? 10_000;
   let chainId: bigint;
   try {
@@ -41,7 +43,9 @@ export async function connect(rpcUrl: string, opts: ConnectOptions = {}): Promis
     if (!json.result) throw new Error(json.error?.message ?? "no result");
     chainId = BigInt(json.result);
   } catch (e) {
-    throw new ChainError("CHAIN_UNREACHABLE", `chain unreachable at ${redactUrl(rpcUrl)}: ${shortReason(e)}`, { rpc: redactUrl(rpcUrl) });
+    throw new ChainError("CHAIN_UNREACHABLE", `chain unreachable at ${redactUrl(rpcUrl)}: ${shortReason(e)}`, {
+      rpc: redactUrl(rpcUrl),
+    });
   }
   if (opts.expectChainId !== undefined && chainId !== opts.expectChainId) {
     throw new ChainError("CHAIN_ID_MISMATCH", `chain id mismatch: endpoint is ${chainId}, want ${opts.expectChainId}`, {
@@ -51,7 +55,11 @@ export async function connect(rpcUrl: string, opts: ConnectOptions = {}): Promis
   }
   const conn = new FetchRequest(rpcUrl);
   conn.timeout = opts.requestTimeoutMs ?? 30_000;
-  const provider = new JsonRpcProvider(conn, Network.from(chainId), { staticNetwork: true, batchMaxCount: 1, cacheTimeout: -1 });
+  const provider = new JsonRpcProvider(conn, Network.from(chainId), {
+    staticNetwork: true,
+    batchMaxCount: 1,
+    cacheTimeout: -1,
+  });
   provider.pollingInterval = opts.pollingIntervalMs ?? 500;
   return { provider, chainId };
 }

@@ -21,5 +21,8 @@ export function redactUrl(url: string): string {
 export function safeErrorMessage(e: unknown): string {
   const err = e as { shortMessage?: string; message?: string; code?: string };
   const base = err?.shortMessage ?? String(err?.message ?? e).split("\n")[0];
-  return base.replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s"',)]+/gi, (u) => redactUrl(u)).replace(/\(request=\{.*$/, "").slice(0, 500);
+  return base
+    .replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s"',)]+/gi, (u) => redactUrl(u))
+    .replace(/\(request=\{.*$/, "")
+    .slice(0, 500);
 }

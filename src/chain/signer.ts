@@ -44,11 +44,18 @@ export function isDevelopmentChainId(chainId: bigint): boolean {
  * @throws ChainError CHAIN_NOT_CONFIGURED (no key, an invalid key, a public development key)
  * @throws KeystoreError (unreadable keystore or password file, wrong password, no terminal to ask on)
  */
-export async function signerOf(src: SignerSource, allowPublicDevKeys: boolean, allowedOn = "the embedded development chain"): Promise<Signer> {
+export async function signerOf(
+  src: SignerSource,
+  allowPublicDevKeys: boolean,
+  allowedOn = "the embedded development chain",
+): Promise<Signer> {
   let wallet: Wallet;
   let origin: string;
   if (src.keystore) {
-    const password = await passwordOf({ passwordFile: src.passwordFile, what: `the ${src.role} keystore ${src.keystore}` });
+    const password = await passwordOf({
+      passwordFile: src.passwordFile,
+      what: `the ${src.role} keystore ${src.keystore}`,
+    });
     wallet = await readKeystore(src.keystore, password);
     origin = `the ${src.role} keystore ${src.keystore}`;
   } else if (src.privateKey) {
@@ -59,7 +66,10 @@ export async function signerOf(src: SignerSource, allowPublicDevKeys: boolean, a
     }
     origin = src.keyVariable;
   } else {
-    throw new ChainError("CHAIN_NOT_CONFIGURED", `no ${src.role} key: give an encrypted keystore (${src.keystoreOption}; \`gxp-ledger key new\` makes one), or for development a raw key in ${src.keyVariable}`);
+    throw new ChainError(
+      "CHAIN_NOT_CONFIGURED",
+      `no ${src.role} key: give an encrypted keystore (${src.keystoreOption}; \`gxp-ledger key new\` makes one), or for development a raw key in ${src.keyVariable}`,
+    );
   }
   // Anyone can sign with the public test mnemonic's keys: on a real chain such a key would let anyone
   // anchor (or pre-empt) this ledger's epochs, or administer its roles.

@@ -6,7 +6,17 @@
  * the browser page runs; this module only supplies the transports (fetchTransport is the core's).
  */
 import { JsonRpcProvider } from "ethers";
-import { AnchorClaim, Endpoint, JsonRpcTransport, ProofReport, VerifyProofOptions, checkAnchor, fetchTransport, gatherChainFacts, verifyProof } from "../core";
+import {
+  AnchorClaim,
+  Endpoint,
+  JsonRpcTransport,
+  ProofReport,
+  VerifyProofOptions,
+  checkAnchor,
+  fetchTransport,
+  gatherChainFacts,
+  verifyProof,
+} from "../core";
 import { ChainError, ChainErrorCode } from "./errors";
 import { redactUrl } from "./provider";
 
@@ -33,7 +43,9 @@ export function providerTransport(provider: JsonRpcProvider): JsonRpcTransport {
   let id = 0;
   return async (method, params) => {
     const [r] = await provider._send({ jsonrpc: "2.0", id: ++id, method, params });
-    return "error" in r ? { error: r.error as { code?: number; message?: string; data?: unknown } } : { result: r.result };
+    return "error" in r
+      ? { error: r.error as { code?: number; message?: string; data?: unknown } }
+      : { result: r.result };
   };
 }
 
@@ -43,18 +55,31 @@ export function providerTransport(provider: JsonRpcProvider): JsonRpcTransport {
  *   PROOF_ANCHOR_ROOT_MISMATCH, PROOF_ANCHOR_SIZE_MISMATCH, PROOF_ANCHOR_SEQ_MISMATCH, PROOF_TX_MISMATCH,
  *   PROOF_BLOCK_MISMATCH, PROOF_NOT_FINAL
  */
-export async function verifyAnchorOnChain(provider: JsonRpcProvider, claim: AnchorClaim, opts: VerifyAnchorOptions = {}): Promise<VerifiedAnchor> {
+export async function verifyAnchorOnChain(
+  provider: JsonRpcProvider,
+  claim: AnchorClaim,
+  opts: VerifyAnchorOptions = {},
+): Promise<VerifiedAnchor> {
   let facts;
   try {
     facts = await gatherChainFacts(providerTransport(provider), claim, opts.onchain);
   } catch (e) {
-    throw new ChainError("CHAIN_UNREACHABLE", `cannot read the anchor of epoch ${claim.epoch}: ${(e as Error).message.split("\n")[0]}`);
+    throw new ChainError(
+      "CHAIN_UNREACHABLE",
+      `cannot read the anchor of epoch ${claim.epoch}: ${(e as Error).message.split("\n")[0]}`,
+    );
   }
   const steps = checkAnchor(claim, [{ endpoint: "chain", facts }], { confirmations: opts.confirmations });
   const failed = steps.find((s) => !s.ok);
   if (failed) throw new ChainError(failed.code as ChainErrorCode, failed.detail);
   const a = claim.anchor;
-  const result: VerifiedAnchor = { chainId: a.chainId, contract: a.contract, blockNumber: a.blockNumber, blockHash: a.blockHash, confirmations: facts.head - a.blockNumber + 1 };
+  const result: VerifiedAnchor = {
+    chainId: a.chainId,
+    contract: a.contract,
+    blockNumber: a.blockNumber,
+    blockHash: a.blockHash,
+    confirmations: facts.head - a.blockNumber + 1,
+  };
   if (opts.onchain) result.onchainInclusion = facts.inclusion === true;
   return result;
 }
@@ -64,7 +89,11 @@ export async function verifyAnchorOnChain(provider: JsonRpcProvider, claim: Anch
  * their redacted URL (an API key in a URL is never printed). `opts.pin` (the site's trust profile or
  * explicit values) is passed through: without it the verdict is UNPINNED at best, never PASS.
  */
-export function verifyProofOnRpcUrls(text: string, rpcUrls: string[], opts: VerifyProofOptions = {}): Promise<ProofReport> {
+export function verifyProofOnRpcUrls(
+  text: string,
+  rpcUrls: string[],
+  opts: VerifyProofOptions = {},
+): Promise<ProofReport> {
   const labels = rpcUrls.map((u, i) => (rpcUrls.length > 1 ? `endpoint ${i + 1} (${redactUrl(u)})` : redactUrl(u)));
   const endpoints: Endpoint[] = rpcUrls.map((u, i) => ({ label: labels[i], transport: fetchTransport(u, fetch) }));
   return verifyProof(text, endpoints, opts);

@@ -41,8 +41,23 @@ export function output(cmd: Command, value: unknown, text: string): void {
 /** The exit code and message for an error that escaped a command. */
 export function exitFor(e: unknown): { code: number; message: string } {
   if (e instanceof CliExit) return { code: e.exitCode, message: e.message };
-  if (e instanceof ChainError) return { code: e.code === "CHAIN_UNREACHABLE" ? EXIT.IO : e.code === "CHAIN_ID_MISMATCH" || e.code === "CHAIN_NOT_CONFIGURED" ? EXIT.USAGE : EXIT.FAILED, message: e.message };
-  if (e instanceof StoreError) return { code: ["EVENT_ID_CONFLICT", "LEDGER_NOT_FOUND", "SOURCE_SEQUENCE_NOT_INCREASING"].includes(e.code) ? EXIT.USAGE : EXIT.IO, message: e.message };
+  if (e instanceof ChainError)
+    return {
+      code:
+        e.code === "CHAIN_UNREACHABLE"
+          ? EXIT.IO
+          : e.code === "CHAIN_ID_MISMATCH" || e.code === "CHAIN_NOT_CONFIGURED"
+            ? EXIT.USAGE
+            : EXIT.FAILED,
+      message: e.message,
+    };
+  if (e instanceof StoreError)
+    return {
+      code: ["EVENT_ID_CONFLICT", "LEDGER_NOT_FOUND", "SOURCE_SEQUENCE_NOT_INCREASING"].includes(e.code)
+        ? EXIT.USAGE
+        : EXIT.IO,
+      message: e.message,
+    };
   if (isCoreError(e)) return { code: EXIT.USAGE, message: e.message };
   const err = e as NodeJS.ErrnoException;
   if (err?.code === "EADDRINUSE") return { code: EXIT.IO, message: `port already in use: ${err.message}` };

@@ -34,7 +34,29 @@ export function buildCli(): Command {
     .option("--json", "print results as JSON")
     .showHelpAfterError()
     .exitOverride();
-  for (const c of [serveCommand(), appendCommand(), sealCommand(), anchorCommand(), statusCommand(), verifyCommand(), verifyBatchCommand(), batchesCommand(), exportBatchCommand(), verifyPackageCommand(), proofCommand(), verifyProofCommand(), verifyReceiptCommand(), verifyReceiptsCommand(), clientCommand(), auditCommand(), backupCommand(), restoreCommand(), trustCommand(), keyCommand(), chainCommand()]) {
+  for (const c of [
+    serveCommand(),
+    appendCommand(),
+    sealCommand(),
+    anchorCommand(),
+    statusCommand(),
+    verifyCommand(),
+    verifyBatchCommand(),
+    batchesCommand(),
+    exportBatchCommand(),
+    verifyPackageCommand(),
+    proofCommand(),
+    verifyProofCommand(),
+    verifyReceiptCommand(),
+    verifyReceiptsCommand(),
+    clientCommand(),
+    auditCommand(),
+    backupCommand(),
+    restoreCommand(),
+    trustCommand(),
+    keyCommand(),
+    chainCommand(),
+  ]) {
     root.addCommand(c.exitOverride());
   }
   return root;
@@ -47,7 +69,8 @@ export async function main(argv: string[]): Promise<void> {
   } catch (e) {
     const ce = e as { code?: string; exitCode?: number };
     if (typeof ce.code === "string" && ce.code.startsWith("commander.")) {
-      process.exitCode = ce.code === "commander.helpDisplayed" || ce.code === "commander.version" ? EXIT.OK : EXIT.USAGE;
+      process.exitCode =
+        ce.code === "commander.helpDisplayed" || ce.code === "commander.version" ? EXIT.OK : EXIT.USAGE;
       return;
     }
     const { code, message } = exitFor(e);

@@ -6,7 +6,19 @@
 import fs from "node:fs";
 import { createPublicKey } from "node:crypto";
 import { Command } from "commander";
-import { TrustPin, TrustProfile, TrustedKey, isCoreError, isLedgerName, LEDGER_NAME_RULE, ledgerIdOfName, pinFromProfile, toChecksumAddress, trustProfileFromJSON, trustedKeyOf } from "../core";
+import {
+  TrustPin,
+  TrustProfile,
+  TrustedKey,
+  isCoreError,
+  isLedgerName,
+  LEDGER_NAME_RULE,
+  ledgerIdOfName,
+  pinFromProfile,
+  toChecksumAddress,
+  trustProfileFromJSON,
+  trustedKeyOf,
+} from "../core";
 import { CliExit, EXIT } from "./exit";
 
 /** The pin options as commander gives them. */
@@ -25,7 +37,10 @@ const collect = (v: string, prev: string[] = []) => [...prev, v];
 /** Adds the pin options to a verifying command. */
 export function addPinOptions(cmd: Command): Command {
   return cmd
-    .option("--trust <file>", "the site's trust profile (site-trust.json, from the site; compare its fingerprint with the quality agreement)")
+    .option(
+      "--trust <file>",
+      "the site's trust profile (site-trust.json, from the site; compare its fingerprint with the quality agreement)",
+    )
     .option("--contract <address>", "pin the anchor contract")
     .option("--ledger <name>", "pin the ledger name")
     .option("--anchorer <address>", "pin an account allowed to anchor (repeatable)", collect)
@@ -75,8 +90,11 @@ export function pinnedKeyOfPem(file: string): TrustedKey {
 export function pinOf(f: PinFlags): TrustPin | undefined {
   const explicit = !!(f.contract || f.ledger || f.anchorer?.length || f.ledgerKey?.length || f.chainId || f.genesis);
   if (!f.trust && !explicit) return undefined;
-  if (f.contract && !/^0x[0-9a-fA-F]{40}$/.test(f.contract)) throw new CliExit(EXIT.USAGE, `--contract ${f.contract}: want a 0x-prefixed 20-byte address`);
-  for (const a of f.anchorer ?? []) if (!/^0x[0-9a-fA-F]{40}$/.test(a)) throw new CliExit(EXIT.USAGE, `--anchorer ${a}: want a 0x-prefixed 20-byte address`);
+  if (f.contract && !/^0x[0-9a-fA-F]{40}$/.test(f.contract))
+    throw new CliExit(EXIT.USAGE, `--contract ${f.contract}: want a 0x-prefixed 20-byte address`);
+  for (const a of f.anchorer ?? [])
+    if (!/^0x[0-9a-fA-F]{40}$/.test(a))
+      throw new CliExit(EXIT.USAGE, `--anchorer ${a}: want a 0x-prefixed 20-byte address`);
   if (f.ledger) {
     try {
       ledgerIdOfName(f.ledger);
@@ -85,21 +103,30 @@ export function pinOf(f: PinFlags): TrustPin | undefined {
     }
     if (!isLedgerName(f.ledger)) throw new CliExit(EXIT.USAGE, `--ledger ${f.ledger}: want ${LEDGER_NAME_RULE}`);
   }
-  if (f.chainId && !/^[1-9][0-9]{0,77}$/.test(f.chainId)) throw new CliExit(EXIT.USAGE, `--chain-id ${f.chainId}: want a decimal chain id`);
-  if (f.genesis && !/^0x[0-9a-fA-F]{64}$/.test(f.genesis)) throw new CliExit(EXIT.USAGE, `--genesis ${f.genesis}: want a 0x-prefixed 32-byte hash`);
+  if (f.chainId && !/^[1-9][0-9]{0,77}$/.test(f.chainId))
+    throw new CliExit(EXIT.USAGE, `--chain-id ${f.chainId}: want a decimal chain id`);
+  if (f.genesis && !/^0x[0-9a-fA-F]{64}$/.test(f.genesis))
+    throw new CliExit(EXIT.USAGE, `--genesis ${f.genesis}: want a 0x-prefixed 32-byte hash`);
   const always = { validFrom: "1970-01-01T00:00:00Z", validUntil: null };
   if (f.trust) {
     const pin = pinFromProfile(readTrustProfile(f.trust));
     const clash = (name: string, given: string | undefined, pinned: string | undefined) => {
       if (given !== undefined && pinned !== undefined && given.toLowerCase() !== pinned.toLowerCase()) {
-        throw new CliExit(EXIT.USAGE, `--${name} ${given} contradicts the trust profile (${pinned}): give one or the other`);
+        throw new CliExit(
+          EXIT.USAGE,
+          `--${name} ${given} contradicts the trust profile (${pinned}): give one or the other`,
+        );
       }
     };
     clash("contract", f.contract, pin.contract);
     clash("ledger", f.ledger, pin.ledgerName);
     clash("chain-id", f.chainId, pin.chainId);
     clash("genesis", f.genesis, pin.genesisHash);
-    if (f.anchorer?.length || f.ledgerKey?.length) throw new CliExit(EXIT.USAGE, "--anchorer and --ledger-key cannot be added to a trust profile: the profile lists the site's accounts and keys");
+    if (f.anchorer?.length || f.ledgerKey?.length)
+      throw new CliExit(
+        EXIT.USAGE,
+        "--anchorer and --ledger-key cannot be added to a trust profile: the profile lists the site's accounts and keys",
+      );
     return pin;
   }
   return {

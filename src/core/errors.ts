@@ -18,10 +18,7 @@ export type ProofErrorCode =
 
 /** Codes for event and record validation failures. */
 export type EventErrorCode =
-  | "EVENT_SCHEMA_INVALID"
-  | "EVENT_PAYLOAD_HASH_MISMATCH"
-  | "EVENT_NOT_CANONICALISABLE"
-  | "RECORD_INVALID";
+  "EVENT_SCHEMA_INVALID" | "EVENT_PAYLOAD_HASH_MISMATCH" | "EVENT_NOT_CANONICALISABLE" | "RECORD_INVALID";
 
 /** Codes for receipt verification failures, one per step that can fail. */
 export type ReceiptErrorCode =

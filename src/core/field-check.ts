@@ -51,7 +51,8 @@ export class FieldCheck {
       else if (required.has(key)) this.add(path + pointer, "is required");
     }
     for (const key of Object.keys(value)) {
-      if (!Object.prototype.hasOwnProperty.call(shape.members, key)) this.add(path + pointerOf(key), "is not a known field");
+      if (!Object.prototype.hasOwnProperty.call(shape.members, key))
+        this.add(path + pointerOf(key), "is not a known field");
     }
     return value;
   }

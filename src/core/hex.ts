@@ -35,7 +35,8 @@ for (let d = 0; d < 16; d++) {
  */
 export function fromHex(s: string): Uint8Array {
   // One pass that checks and decodes (a proof carries ~16 hashes: this is on the verify hot path).
-  if (typeof s !== "string" || s.length % 2 !== 0 || s.charCodeAt(0) !== 0x30 || s.charCodeAt(1) !== 0x78) throw new TypeError("not 0x-prefixed hex of whole bytes");
+  if (typeof s !== "string" || s.length % 2 !== 0 || s.charCodeAt(0) !== 0x30 || s.charCodeAt(1) !== 0x78)
+    throw new TypeError("not 0x-prefixed hex of whole bytes");
   const out = new Uint8Array((s.length - 2) / 2);
   for (let i = 0, j = 2; i < out.length; i++, j += 2) {
     const hi = s.charCodeAt(j);

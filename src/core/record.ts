@@ -59,7 +59,8 @@ export function recordFieldIssues(r: Record<string, unknown>): FieldIssue[] {
   const allowed = new Set(["recordVersion", "seq", "receivedAt", "salt", "batchLink", "submittedBy", "event"]);
   for (const k of Object.keys(r)) if (!allowed.has(k)) issues.push({ path: `/${k}`, message: "is not a known field" });
   if (r.recordVersion !== RECORD_VERSION) issues.push({ path: "/recordVersion", message: `must be ${RECORD_VERSION}` });
-  if (!Number.isSafeInteger(r.seq) || (r.seq as number) < 0) issues.push({ path: "/seq", message: "must be a non-negative integer" });
+  if (!Number.isSafeInteger(r.seq) || (r.seq as number) < 0)
+    issues.push({ path: "/seq", message: "must be a non-negative integer" });
   if (typeof r.receivedAt !== "string" || !UTC_MS.test(r.receivedAt)) {
     issues.push({ path: "/receivedAt", message: "must be an RFC 3339 UTC time with milliseconds" });
   }
@@ -73,10 +74,14 @@ export function recordFieldIssues(r: Record<string, unknown>): FieldIssue[] {
       }
       const first = b.batchSeq === 0;
       if (first ? b.prevLeafHash !== null : !isHash32(b.prevLeafHash)) {
-        issues.push({ path: "/batchLink/prevLeafHash", message: first ? "must be null for batchSeq 0" : "must be a 32-byte hash" });
+        issues.push({
+          path: "/batchLink/prevLeafHash",
+          message: first ? "must be null for batchSeq 0" : "must be a 32-byte hash",
+        });
       }
       for (const k of Object.keys(b)) {
-        if (k !== "batchSeq" && k !== "prevLeafHash") issues.push({ path: `/batchLink/${k}`, message: "is not a known field" });
+        if (k !== "batchSeq" && k !== "prevLeafHash")
+          issues.push({ path: `/batchLink/${k}`, message: "is not a known field" });
       }
     }
   }
@@ -86,9 +91,11 @@ export function recordFieldIssues(r: Record<string, unknown>): FieldIssue[] {
       issues.push({ path: "/submittedBy", message: "must be an object with client and role" });
     } else {
       for (const k of Object.keys(sb)) {
-        if (!["client", "role", "signingAlg", "signingKey"].includes(k)) issues.push({ path: `/submittedBy/${k}`, message: "is not a known field" });
+        if (!["client", "role", "signingAlg", "signingKey"].includes(k))
+          issues.push({ path: `/submittedBy/${k}`, message: "is not a known field" });
       }
-      if ((sb.signingAlg === undefined) !== (sb.signingKey === undefined)) issues.push({ path: "/submittedBy", message: "signingAlg and signingKey go together" });
+      if ((sb.signingAlg === undefined) !== (sb.signingKey === undefined))
+        issues.push({ path: "/submittedBy", message: "signingAlg and signingKey go together" });
     }
   }
   return issues;

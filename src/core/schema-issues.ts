@@ -10,7 +10,15 @@ import { FieldIssue } from "./errors";
 export function issuesOfAjv(errors: readonly ErrorObject[] | null | undefined): FieldIssue[] {
   return (errors ?? []).map((e) => {
     const p = e.params as Record<string, unknown>;
-    const extra = e.keyword === "required" ? `/${p.missingProperty}` : e.keyword === "additionalProperties" ? `/${p.additionalProperty}` : "";
-    return { path: `${e.instancePath}${extra}` || "/", message: e.keyword === "additionalProperties" ? "is not a known field" : (e.message ?? e.keyword) };
+    const extra =
+      e.keyword === "required"
+        ? `/${p.missingProperty}`
+        : e.keyword === "additionalProperties"
+          ? `/${p.additionalProperty}`
+          : "";
+    return {
+      path: `${e.instancePath}${extra}` || "/",
+      message: e.keyword === "additionalProperties" ? "is not a known field" : (e.message ?? e.keyword),
+    };
   });
 }

@@ -7,8 +7,23 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, KeyObject, sign, verify } from "node:crypto";
-import { Receipt, ReceiptGroupHeader, ReceiptV1, receiptGroupMessage, receiptV1Message, verifyReceiptWith } from "../core";
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  KeyObject,
+  sign,
+  verify,
+} from "node:crypto";
+import {
+  Receipt,
+  ReceiptGroupHeader,
+  ReceiptV1,
+  receiptGroupMessage,
+  receiptV1Message,
+  verifyReceiptWith,
+} from "../core";
 import { nodeHasher } from "./node-hasher";
 
 /** The unsigned part of a version 1 receipt. */
@@ -44,7 +59,9 @@ export function receiptPublicKeyFile(dataDir: string): string {
 
 /** Key id: SHA-256 of the SPKI DER, hex. */
 export function keyIdOf(pub: KeyObject): string {
-  return createHash("sha256").update(pub.export({ type: "spki", format: "der" })).digest("hex");
+  return createHash("sha256")
+    .update(pub.export({ type: "spki", format: "der" }))
+    .digest("hex");
 }
 
 /** Loads the receipt key of a data directory, creating it (mode 0600) on first use. */
@@ -85,5 +102,10 @@ export function loadReceiptKey(dataDir: string): ReceiptKey {
  */
 export function verifyReceipt(receipt: unknown, publicKeyPem: string): Receipt {
   const pub = createPublicKey(publicKeyPem);
-  return verifyReceiptWith(receipt, keyIdOf(pub), (message, signature) => verify(null, message, pub, signature), nodeHasher);
+  return verifyReceiptWith(
+    receipt,
+    keyIdOf(pub),
+    (message, signature) => verify(null, message, pub, signature),
+    nodeHasher,
+  );
 }

@@ -40,8 +40,11 @@ export function parseSigningKey(input: string): SigningKey {
   }
   const spki = ko.export({ type: "spki", format: "der" }).toString("base64");
   if (ko.asymmetricKeyType === "ed25519") return { alg: "EdDSA", key: spki };
-  if (ko.asymmetricKeyType === "ec" && ko.asymmetricKeyDetails?.namedCurve === "prime256v1") return { alg: "ES256", key: spki };
-  throw new Error(`unsupported key type ${ko.asymmetricKeyType}${ko.asymmetricKeyDetails?.namedCurve ? ` (${ko.asymmetricKeyDetails.namedCurve})` : ""}: want Ed25519 or P-256`);
+  if (ko.asymmetricKeyType === "ec" && ko.asymmetricKeyDetails?.namedCurve === "prime256v1")
+    return { alg: "ES256", key: spki };
+  throw new Error(
+    `unsupported key type ${ko.asymmetricKeyType}${ko.asymmetricKeyDetails?.namedCurve ? ` (${ko.asymmetricKeyDetails.namedCurve})` : ""}: want Ed25519 or P-256`,
+  );
 }
 
 const keyCache = new Map<string, KeyObject>();
@@ -69,32 +72,43 @@ export function verifySourceSig(event: GxpEvent, key: SigningKey): void {
   if (!sig) throw new SourceSignatureError(`event ${event.id}: sourceSig is required for this client (${key.alg})`);
   const payload = signedBytes(event);
   if (key.alg === "EIP191") {
-    if (!sig.startsWith("0x")) throw new SourceSignatureError(`event ${event.id}: sourceSig must be an EIP-191 signature (0x…) for this client`);
+    if (!sig.startsWith("0x"))
+      throw new SourceSignatureError(`event ${event.id}: sourceSig must be an EIP-191 signature (0x…) for this client`);
     let signer: string;
     try {
       signer = verifyMessage(payload, sig);
     } catch {
       throw new SourceSignatureError(`event ${event.id}: sourceSig is not a valid EIP-191 signature`);
     }
-    if (signer !== key.key) throw new SourceSignatureError(`event ${event.id}: sourceSig was made by ${signer}, not by the client's key ${key.key}`);
+    if (signer !== key.key)
+      throw new SourceSignatureError(
+        `event ${event.id}: sourceSig was made by ${signer}, not by the client's key ${key.key}`,
+      );
     return;
   }
   const m = /^([A-Za-z0-9_-]+)\.\.([A-Za-z0-9_-]+)$/.exec(sig);
-  if (!m) throw new SourceSignatureError(`event ${event.id}: sourceSig must be a detached compact JWS (header..signature) for this client`);
+  if (!m)
+    throw new SourceSignatureError(
+      `event ${event.id}: sourceSig must be a detached compact JWS (header..signature) for this client`,
+    );
   let header: { alg?: string };
   try {
     header = JSON.parse(Buffer.from(m[1], "base64url").toString("utf8"));
   } catch {
     throw new SourceSignatureError(`event ${event.id}: sourceSig JWS header is not JSON`);
   }
-  if (header.alg !== key.alg) throw new SourceSignatureError(`event ${event.id}: sourceSig alg ${header.alg} does not match the client's key (${key.alg})`);
+  if (header.alg !== key.alg)
+    throw new SourceSignatureError(
+      `event ${event.id}: sourceSig alg ${header.alg} does not match the client's key (${key.alg})`,
+    );
   const input = Buffer.from(`${m[1]}.${Buffer.from(payload).toString("base64url")}`, "ascii");
   const signature = Buffer.from(m[2], "base64url");
   const ok =
     key.alg === "EdDSA"
       ? cryptoVerify(null, input, publicKey(key.key), signature)
       : cryptoVerify("sha256", input, { key: publicKey(key.key), dsaEncoding: "ieee-p1363" }, signature);
-  if (!ok) throw new SourceSignatureError(`event ${event.id}: sourceSig does not verify with the client's ${key.alg} key`);
+  if (!ok)
+    throw new SourceSignatureError(`event ${event.id}: sourceSig does not verify with the client's ${key.alg} key`);
 }
 
 /**
@@ -104,6 +118,9 @@ export function verifySourceSig(event: GxpEvent, key: SigningKey): void {
 export function signEventJws<T extends GxpEvent>(event: T, privateKeyPem: string, alg: "EdDSA" | "ES256"): T {
   const header = Buffer.from(JSON.stringify({ alg })).toString("base64url");
   const input = Buffer.from(`${header}.${Buffer.from(signedBytes(event)).toString("base64url")}`, "ascii");
-  const sig = alg === "EdDSA" ? cryptoSign(null, input, privateKeyPem) : cryptoSign("sha256", input, { key: privateKeyPem, dsaEncoding: "ieee-p1363" });
+  const sig =
+    alg === "EdDSA"
+      ? cryptoSign(null, input, privateKeyPem)
+      : cryptoSign("sha256", input, { key: privateKeyPem, dsaEncoding: "ieee-p1363" });
   return { ...event, sourceSig: `${header}..${sig.toString("base64url")}` };
 }

@@ -56,7 +56,8 @@ export function merkletreeLevels(leafHashes: readonly Uint8Array[]): Buffer[][] 
       duplicateOdd: false,
       // RFC 9162 §2.1.1: interior nodes are H(0x01 ‖ left ‖ right).
       concatenator: (inputs: Buffer[]) => {
-        if (inputs.length !== 2 || inputs[0].length !== HASH_LENGTH || inputs[1].length !== HASH_LENGTH) return Buffer.concat([NODE, ...inputs]);
+        if (inputs.length !== 2 || inputs[0].length !== HASH_LENGTH || inputs[1].length !== HASH_LENGTH)
+          return Buffer.concat([NODE, ...inputs]);
         NODE_INPUT.set(inputs[0], 1);
         NODE_INPUT.set(inputs[1], 1 + HASH_LENGTH);
         return NODE_INPUT;
@@ -104,7 +105,11 @@ export function createSealer(db: Db, policy: SealPolicy, signer?: CheckpointSign
   const epochs = createEpochStore(db);
   const qMax = db.prepare("SELECT max(seq) FROM events").pluck();
   const qReceived = db.prepare<[number], string>("SELECT received_at FROM events WHERE seq = ?").pluck();
-  const qLeaves = db.prepare<[number, number], [number, Buffer]>("SELECT seq, leaf_hash FROM events WHERE seq >= ? AND seq < ? ORDER BY seq").raw();
+  const qLeaves = db
+    .prepare<[number, number], [number, Buffer]>(
+      "SELECT seq, leaf_hash FROM events WHERE seq >= ? AND seq < ? ORDER BY seq",
+    )
+    .raw();
   // The epoch's leaf hashes as one buffer, in one statement: a row per leaf through the driver costs
   // several times the tree itself at a million leaves (the pages are read either way). The subquery
   // walks the primary key in order, so the concatenation follows seq; count, min and max prove the
@@ -131,14 +136,18 @@ export function createSealer(db: Db, policy: SealPolicy, signer?: CheckpointSign
       // A gap would silently shift every later leaf index: refuse to seal over one.
       const rows = qLeaves.all(firstSeq, firstSeq + policy.maxEvents);
       const i = rows.findIndex(([seq], k) => seq !== firstSeq + k);
-      throw new Error(`sequence gap: seq ${firstSeq + (i < 0 ? rows.length : i)} is missing, refusing to seal epoch ${epoch}`);
+      throw new Error(
+        `sequence gap: seq ${firstSeq + (i < 0 ? rows.length : i)} is missing, refusing to seal epoch ${epoch}`,
+      );
     }
-    if (!blob || blob.length !== count * HASH_LENGTH) throw new Error(`leaf hashes of epoch ${epoch}: ${blob?.length ?? 0} bytes for ${count} leaves`);
+    if (!blob || blob.length !== count * HASH_LENGTH)
+      throw new Error(`leaf hashes of epoch ${epoch}: ${blob?.length ?? 0} bytes for ${count} leaves`);
     const leaves = new Array<Buffer>(count);
     for (let i = 0; i < count; i++) leaves[i] = blob.subarray(i * HASH_LENGTH, (i + 1) * HASH_LENGTH);
     for (let k = 0; k <= 32; k++) {
       const i = Math.min(count - 1, Math.floor((k * count) / 32));
-      if (!leaves[i].equals(qLeafAt.get(firstSeq + i)!)) throw new Error(`leaf hashes of epoch ${epoch} read out of order at seq ${firstSeq + i}`);
+      if (!leaves[i].equals(qLeafAt.get(firstSeq + i)!))
+        throw new Error(`leaf hashes of epoch ${epoch} read out of order at seq ${firstSeq + i}`);
     }
     return leaves;
   };
@@ -153,8 +162,21 @@ export function createSealer(db: Db, policy: SealPolicy, signer?: CheckpointSign
     epochs.insert(row, levels);
     if (signer) {
       const keyId = signer.keyId();
-      const message = checkpointMessage({ ledger: signer.ledger, epoch, firstSeq, treeSize: row.size, root: toHex(root), keyId });
-      epochs.insertCheckpoint({ epoch, ledger: signer.ledger, keyId, signature: signer.sign(message), signedAt: row.sealedAt });
+      const message = checkpointMessage({
+        ledger: signer.ledger,
+        epoch,
+        firstSeq,
+        treeSize: row.size,
+        root: toHex(root),
+        keyId,
+      });
+      epochs.insertCheckpoint({
+        epoch,
+        ledger: signer.ledger,
+        keyId,
+        signature: signer.sign(message),
+        signedAt: row.sealedAt,
+      });
     }
     return row;
   });

@@ -118,7 +118,14 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       (reply as unknown as FastifyReply)
         .code(400)
         .type(PROBLEM_MEDIA_TYPE)
-        .send(problem(400, "URL_INVALID", "Bad request", `the path is not a valid URL: ${(err as { code?: string }).code === "FST_ERR_BAD_URL" ? "bad percent-encoding" : "bad request"}`)),
+        .send(
+          problem(
+            400,
+            "URL_INVALID",
+            "Bad request",
+            `the path is not a valid URL: ${(err as { code?: string }).code === "FST_ERR_BAD_URL" ? "bad percent-encoding" : "bad request"}`,
+          ),
+        ),
     onProtoPoisoning: "error",
     onConstructorPoisoning: "error",
     // One line per request (below): at debug for successes (at info, logging them would cost more
@@ -133,12 +140,19 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   app.setErrorHandler((err: Error, req, reply) => {
     const code = (err as { code?: string }).code ?? "";
-    if (req.method === "POST" && req.url.startsWith("/v1/events")) deps.metrics?.eventsRejected.inc({ reason: code || "UNKNOWN" });
+    if (req.method === "POST" && req.url.startsWith("/v1/events"))
+      deps.metrics?.eventsRejected.inc({ reason: code || "UNKNOWN" });
     if (err instanceof EventError || ((isCoreError(err) || err instanceof StoreError) && STATUS_OF[code])) {
       const status = STATUS_OF[code] ?? 400;
       // A refusal of one event of a bulk post names it by its index (/events/<index>/<field>).
-      const issues = err instanceof EventError ? err.issues : refusalIssues(err, code, req.routeOptions.url === BULK_ROUTE ? req.body : undefined);
-      return reply.code(status).type(PROBLEM_MEDIA_TYPE).send(problem(status, code, TITLE_OF[code] ?? "Invalid event", err.message, issues));
+      const issues =
+        err instanceof EventError
+          ? err.issues
+          : refusalIssues(err, code, req.routeOptions.url === BULK_ROUTE ? req.body : undefined);
+      return reply
+        .code(status)
+        .type(PROBLEM_MEDIA_TYPE)
+        .send(problem(status, code, TITLE_OF[code] ?? "Invalid event", err.message, issues));
     }
     const status = (err as { statusCode?: number }).statusCode;
     if (status === 429) return reply.code(429).type(PROBLEM_MEDIA_TYPE).send(err);
@@ -147,21 +161,43 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       return reply
         .code(413)
         .type(PROBLEM_MEDIA_TYPE)
-        .send({ ...problem(413, "BODY_TOO_LARGE", "Body too large", `the body is larger than ${limit} bytes, the limit of ${req.method} ${req.url.split("?")[0].slice(0, 200)}`), limit });
+        .send({
+          ...problem(
+            413,
+            "BODY_TOO_LARGE",
+            "Body too large",
+            `the body is larger than ${limit} bytes, the limit of ${req.method} ${req.url.split("?")[0].slice(0, 200)}`,
+          ),
+          limit,
+        });
     }
     if (code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") {
       const given = String(req.headers["content-type"] ?? "none").slice(0, 100);
       return reply
         .code(415)
         .type(PROBLEM_MEDIA_TYPE)
-        .send({ ...problem(415, "BODY_MEDIA_TYPE_UNSUPPORTED", "Unsupported media type", `Content-Type ${given} is not taken: send application/json`), accept: ["application/json"] });
+        .send({
+          ...problem(
+            415,
+            "BODY_MEDIA_TYPE_UNSUPPORTED",
+            "Unsupported media type",
+            `Content-Type ${given} is not taken: send application/json`,
+          ),
+          accept: ["application/json"],
+        });
     }
     if (status && status >= 400 && status < 500) {
       // Fastify's other client errors (a Content-Length that is not a number, say).
-      return reply.code(status).type(PROBLEM_MEDIA_TYPE).send(problem(status, code || "BAD_REQUEST", "Bad request", err.message));
+      return reply
+        .code(status)
+        .type(PROBLEM_MEDIA_TYPE)
+        .send(problem(status, code || "BAD_REQUEST", "Bad request", err.message));
     }
     req.log.error({ err: loggableError(err) }, "request failed");
-    return reply.code(500).type(PROBLEM_MEDIA_TYPE).send(problem(500, "INTERNAL", "Internal error"));
+    return reply
+      .code(500)
+      .type(PROBLEM_MEDIA_TYPE)
+      .send(problem(500, "INTERNAL", "Internal error"));
   });
 
   installJsonParser(app, deps.jsonLimits);
@@ -176,8 +212,21 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   void app.register(swagger, {
     openapi: {
       openapi: OPENAPI_VERSION,
-      info: { title: "gxp-ledger API", version: "1", description: "Tamper-evident GxP audit trail: post events, read records, receipts, batches, epochs and proofs. Errors are RFC 9457 problem details (application/problem+json) with a stable `code`. docs/http-api.md describes each endpoint." },
-      components: { securitySchemes: { bearer: { type: "http", scheme: "bearer", description: "a client token from `gxp-ledger client add` (roles mes, qa, auditor, admin)" } } },
+      info: {
+        title: "gxp-ledger API",
+        version: "1",
+        description:
+          "Tamper-evident GxP audit trail: post events, read records, receipts, batches, epochs and proofs. Errors are RFC 9457 problem details (application/problem+json) with a stable `code`. docs/http-api.md describes each endpoint.",
+      },
+      components: {
+        securitySchemes: {
+          bearer: {
+            type: "http",
+            scheme: "bearer",
+            description: "a client token from `gxp-ledger client add` (roles mes, qa, auditor, admin)",
+          },
+        },
+      },
       security: [{ bearer: [] }],
       tags: [{ name: "events" }, { name: "batches" }, { name: "epochs" }, { name: "service" }],
     },
@@ -193,7 +242,12 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     keyGenerator: (req) => (req.client ? `client:${req.client.name}` : `ip:${req.ip}`),
     allowList: (req) => !req.routeOptions.config?.roles, // health probes are never limited
     errorResponseBuilder: (_req, ctx) => ({
-      ...problem(429, "RATE_LIMITED", "Too many requests", `more than ${ctx.max} requests in ${ctx.after}; retry later`),
+      ...problem(
+        429,
+        "RATE_LIMITED",
+        "Too many requests",
+        `more than ${ctx.max} requests in ${ctx.after}; retry later`,
+      ),
       statusCode: 429,
     }),
   });
@@ -209,11 +263,19 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   // Callback-style hooks (no promise per request); a success line is only built when debug is on.
   app.addHook("onResponse", (req, reply, done) => {
     const refused = reply.statusCode >= 400;
-    if (!refused && !(req.log as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled?.("debug")) return done();
+    if (!refused && !(req.log as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled?.("debug"))
+      return done();
     // No body, no headers, no query string: only what identifies the request (reqId is added by
     // req.log); the path only when no route matched.
     const route = req.routeOptions.url;
-    const line = { method: req.method, route, path: route ? undefined : req.url.split("?")[0].slice(0, 200), status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, client: req.client?.name };
+    const line = {
+      method: req.method,
+      route,
+      path: route ? undefined : req.url.split("?")[0].slice(0, 200),
+      status: reply.statusCode,
+      ms: Math.round(reply.elapsedTime * 10) / 10,
+      client: req.client?.name,
+    };
     if (refused) req.log.info(line, "request refused");
     else req.log.debug(line, "request");
     done();
@@ -221,13 +283,19 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   if (deps.metrics) {
     const m = deps.metrics;
     app.addHook("onResponse", (req, reply, done) => {
-      m.requestDuration.observe({ method: req.method, route: req.routeOptions.url ?? "unknown", status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+      m.requestDuration.observe(
+        { method: req.method, route: req.routeOptions.url ?? "unknown", status: String(reply.statusCode) },
+        reply.elapsedTime / 1000,
+      );
       done();
     });
   }
 
   app.setNotFoundHandler((req, reply) =>
-    reply.code(404).type(PROBLEM_MEDIA_TYPE).send(problem(404, "NOT_FOUND", "Not found", `${req.method} ${req.url.split("?")[0]} is not a route`)),
+    reply
+      .code(404)
+      .type(PROBLEM_MEDIA_TYPE)
+      .send(problem(404, "NOT_FOUND", "Not found", `${req.method} ${req.url.split("?")[0]} is not a route`)),
   );
 
   installAuth(app, deps.clients, deps.security);
@@ -242,11 +310,23 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     });
     eventRoutes(scoped, deps);
     readRoutes(scoped, deps);
-    scoped.get("/openapi.json", { config: { roles: ["mes", "qa", "auditor", "admin"] }, schema: schemas.getOpenApi }, async () => app.swagger());
-    scoped.get("/metrics", { config: { roles: ["admin", "auditor"] }, schema: schemas.getMetrics }, async (_req, reply) => {
-      if (!deps.metrics) return reply.code(404).type(PROBLEM_MEDIA_TYPE).send(problem(404, "NOT_FOUND", "Not found", "metrics are not enabled"));
-      return reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
-    });
+    scoped.get(
+      "/openapi.json",
+      { config: { roles: ["mes", "qa", "auditor", "admin"] }, schema: schemas.getOpenApi },
+      async () => app.swagger(),
+    );
+    scoped.get(
+      "/metrics",
+      { config: { roles: ["admin", "auditor"] }, schema: schemas.getMetrics },
+      async (_req, reply) => {
+        if (!deps.metrics)
+          return reply
+            .code(404)
+            .type(PROBLEM_MEDIA_TYPE)
+            .send(problem(404, "NOT_FOUND", "Not found", "metrics are not enabled"));
+        return reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+      },
+    );
   });
   return app;
 }

@@ -22,7 +22,12 @@ declare module "fastify" {
 export const AUTH_BURST = { failures: 10, windowMs: 60_000 };
 
 /** Installs authentication on `app`. */
-export function installAuth(app: FastifyInstance, clients: ClientStore, security: SecurityRecorder, now: () => number = Date.now): void {
+export function installAuth(
+  app: FastifyInstance,
+  clients: ClientStore,
+  security: SecurityRecorder,
+  now: () => number = Date.now,
+): void {
   const failures = new Map<string, { count: number; since: number; reported: boolean }>();
 
   const deny = (req: FastifyRequest, reply: FastifyReply, status: 401 | 403, code: string, detail: string) => {
@@ -35,7 +40,11 @@ export function installAuth(app: FastifyInstance, clients: ClientStore, security
       if (cur.count >= AUTH_BURST.failures && !cur.reported) {
         cur.reported = true;
         try {
-          security.record("auth.failure_burst", { remoteAddress: req.ip, failures: cur.count, windowSeconds: AUTH_BURST.windowMs / 1000 });
+          security.record("auth.failure_burst", {
+            remoteAddress: req.ip,
+            failures: cur.count,
+            windowSeconds: AUTH_BURST.windowMs / 1000,
+          });
         } catch (e) {
           req.log.error({ err: e }, "could not record a security event");
         }
@@ -43,7 +52,10 @@ export function installAuth(app: FastifyInstance, clients: ClientStore, security
       failures.set(req.ip, cur);
       if (failures.size > 10_000) failures.clear();
     }
-    return reply.code(status).type(PROBLEM_MEDIA_TYPE).send(problem(status, code, status === 401 ? "Unauthorized" : "Forbidden", detail));
+    return reply
+      .code(status)
+      .type(PROBLEM_MEDIA_TYPE)
+      .send(problem(status, code, status === 401 ? "Unauthorized" : "Forbidden", detail));
   };
 
   app.addHook("onRequest", async (req, reply) => {
@@ -55,7 +67,13 @@ export function installAuth(app: FastifyInstance, clients: ClientStore, security
     const client = clients.authenticate(m[1]);
     if (!client) return deny(req, reply, 401, "AUTH_INVALID", "the token is unknown or revoked");
     if (!roles.includes(client.role)) {
-      return deny(req, reply, 403, "AUTH_FORBIDDEN", `role ${client.role} may not ${req.method} ${req.routeOptions.url}; allowed: ${roles.join(", ")}`);
+      return deny(
+        req,
+        reply,
+        403,
+        "AUTH_FORBIDDEN",
+        `role ${client.role} may not ${req.method} ${req.routeOptions.url}; allowed: ${roles.join(", ")}`,
+      );
     }
     req.client = client;
   });

@@ -45,7 +45,12 @@ export function installByteQuota(app: FastifyInstance, quota: ByteQuota, now: ()
     const retryAfter = Math.max(1, Math.ceil((w.start + quota.windowMs - now()) / 1000));
     return {
       retryAfter,
-      body: problem(429, "BYTE_QUOTA_EXCEEDED", "Byte quota exceeded", `${used} of ${quota.maxBytes} body bytes used in this ${quota.windowMs / 1000} s window; this body has ${wanted}; retry after ${retryAfter} s`),
+      body: problem(
+        429,
+        "BYTE_QUOTA_EXCEEDED",
+        "Byte quota exceeded",
+        `${used} of ${quota.maxBytes} body bytes used in this ${quota.windowMs / 1000} s window; this body has ${wanted}; retry after ${retryAfter} s`,
+      ),
     };
   };
 
@@ -56,7 +61,12 @@ export function installByteQuota(app: FastifyInstance, quota: ByteQuota, now: ()
     if (Number.isFinite(announced) && announced > 0 && w.bytes + announced > quota.maxBytes) {
       const r = refuse(w, w.bytes, announced);
       // The body is not read: close the connection after the answer so its bytes are not parsed as a next request.
-      void reply.code(429).header("retry-after", String(r.retryAfter)).header("connection", "close").type(PROBLEM_MEDIA_TYPE).send(r.body);
+      void reply
+        .code(429)
+        .header("retry-after", String(r.retryAfter))
+        .header("connection", "close")
+        .type(PROBLEM_MEDIA_TYPE)
+        .send(r.body);
       return;
     }
     const count = { n: 0 };

@@ -44,7 +44,11 @@ function checkStructure(text: string, limits: JsonLimits): void {
   const containers: (Set<string> | { n: number })[] = [];
   const names: string[] = [];
   let expectName = false;
-  const pointer = () => names.map(escape).map((k) => "/" + k).join("");
+  const pointer = () =>
+    names
+      .map(escape)
+      .map((k) => "/" + k)
+      .join("");
   const n = text.length;
   let i = 0;
   while (i < n) {
@@ -76,16 +80,22 @@ function checkStructure(text: string, limits: JsonLimits): void {
         const name = value ?? text.slice(i + 1, j);
         names[names.length - 1] = name;
         if (top.has(name)) throw new BodyError("BODY_DUPLICATE_KEY", `${pointer()}: duplicate member name`);
-        if (FORBIDDEN.has(name)) throw new BodyError("BODY_FORBIDDEN_KEY", `${pointer()}: member name ${name} is not allowed`);
+        if (FORBIDDEN.has(name))
+          throw new BodyError("BODY_FORBIDDEN_KEY", `${pointer()}: member name ${name} is not allowed`);
         top.add(name);
         expectName = false;
       }
-      if (length > limits.maxStringLength) throw new BodyError("BODY_STRING_TOO_LONG", `${pointer() || "/"}: string longer than ${limits.maxStringLength}`);
+      if (length > limits.maxStringLength)
+        throw new BodyError(
+          "BODY_STRING_TOO_LONG",
+          `${pointer() || "/"}: string longer than ${limits.maxStringLength}`,
+        );
       i = j + 1;
       continue;
     }
     if (c === 0x7b || c === 0x5b) {
-      if (containers.length >= limits.maxDepth) throw new BodyError("BODY_TOO_DEEP", `${pointer() || "/"}: nesting deeper than ${limits.maxDepth}`);
+      if (containers.length >= limits.maxDepth)
+        throw new BodyError("BODY_TOO_DEEP", `${pointer() || "/"}: nesting deeper than ${limits.maxDepth}`);
       containers.push(c === 0x7b ? new Set() : { n: 0 });
       names.push(c === 0x7b ? "" : "0");
       expectName = c === 0x7b;

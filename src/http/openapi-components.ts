@@ -31,10 +31,18 @@ export const str = { type: "string" };
 const nullable = (s: Json) => ({ anyOf: [s, { type: "null" }] });
 
 const event = documented(EVENT_SCHEMA) as unknown as Json;
-(event.properties as Json).data = { type: "object", additionalProperties: true, description: "the type's own fields (src/core/event/data-schemas.ts)" };
+(event.properties as Json).data = {
+  type: "object",
+  additionalProperties: true,
+  description: "the type's own fields (src/core/event/data-schemas.ts)",
+};
 
 const receiptV2 = documented(RECEIPT_SCHEMA_V2) as unknown as Json;
-const finding = { type: "object", required: ["code", "message", "eventIds"], properties: { code: str, message: str, eventIds: { type: "array", items: str } } };
+const finding = {
+  type: "object",
+  required: ["code", "message", "eventIds"],
+  properties: { code: str, message: str, eventIds: { type: "array", items: str } },
+};
 const anchorRef = {
   type: "object",
   required: ["txHash", "blockNumber", "chainId", "contract"],
@@ -65,20 +73,32 @@ export function sharedSchemas(bulkMax: number): Json[] {
         },
         limit: { description: "413: the largest body this route takes, in bytes", type: "integer", minimum: 0 },
         accept: { description: "415: the media types this route takes", type: "array", items: str },
-        findings: { description: "409 of a proof: what keeps the ledger from showing the epoch as its own", type: "array", items: { type: "object" } },
+        findings: {
+          description: "409 of a proof: what keeps the ledger from showing the epoch as its own",
+          type: "array",
+          items: { type: "object" },
+        },
       },
     },
     Event: event,
-    BulkRequest: { type: "object", required: ["events"], properties: { events: { type: "array", minItems: 1, maxItems: bulkMax, items: ref("Event") } } },
+    BulkRequest: {
+      type: "object",
+      required: ["events"],
+      properties: { events: { type: "array", minItems: 1, maxItems: bulkMax, items: ref("Event") } },
+    },
     ReceiptV1: documented(RECEIPT_SCHEMA_V1) as unknown as Json,
     ReceiptV2: receiptV2,
-    Receipt: { description: "a receipt as issued: version 2 (mediaType set) since group commit; version 1 for older events", oneOf: [ref("ReceiptV2"), ref("ReceiptV1")] },
+    Receipt: {
+      description: "a receipt as issued: version 2 (mediaType set) since group commit; version 1 for older events",
+      oneOf: [ref("ReceiptV2"), ref("ReceiptV1")],
+    },
     BulkReceipts: {
       type: "object",
       required: ["receipts"],
       properties: {
         receipts: {
-          description: "one receipt per posted event, in order; `duplicate` is true for an event stored before (reply metadata, not signed)",
+          description:
+            "one receipt per posted event, in order; `duplicate` is true for an event stored before (reply metadata, not signed)",
           type: "array",
           items: { allOf: [ref("ReceiptV2"), { required: ["duplicate"] }] },
         },
@@ -93,7 +113,11 @@ export function sharedSchemas(bulkMax: number): Json[] {
         seq: uint,
         receivedAt: utcMs,
         salt: hash32,
-        batchLink: { type: "object", required: ["batchSeq", "prevLeafHash"], properties: { batchSeq: uint, prevLeafHash: nullable(hash32) } },
+        batchLink: {
+          type: "object",
+          required: ["batchSeq", "prevLeafHash"],
+          properties: { batchSeq: uint, prevLeafHash: nullable(hash32) },
+        },
         submittedBy: {
           type: "object",
           required: ["client", "role"],
@@ -105,14 +129,32 @@ export function sharedSchemas(bulkMax: number): Json[] {
     EventView: {
       type: "object",
       required: ["id", "seq", "leafHash", "receivedAt", "status", "epoch", "anchor", "record"],
-      properties: { id: str, seq: uint, leafHash: hash32, receivedAt: utcMs, status: eventStatus, epoch: nullable(uint), anchor: nullable(anchorRef), record: ref("LedgerRecord") },
+      properties: {
+        id: str,
+        seq: uint,
+        leafHash: hash32,
+        receivedAt: utcMs,
+        status: eventStatus,
+        epoch: nullable(uint),
+        anchor: nullable(anchorRef),
+        record: ref("LedgerRecord"),
+      },
     },
-    ProofBundle: { ...(documented(PROOF_BUNDLE_SCHEMA_V2) as unknown as Json), description: "the proof bundle, version 2 (docs/proof-format.md, docs/proof.schema.json)" },
+    ProofBundle: {
+      ...(documented(PROOF_BUNDLE_SCHEMA_V2) as unknown as Json),
+      description: "the proof bundle, version 2 (docs/proof-format.md, docs/proof.schema.json)",
+    },
     ProofPending: {
       description: "the event's epoch is not anchored and final yet",
       type: "object",
       required: ["id", "status", "epoch", "confirmations", "expectedAnchorBy"],
-      properties: { id: str, status: eventStatus, epoch: nullable(uint), confirmations: nullable(uint), expectedAnchorBy: str },
+      properties: {
+        id: str,
+        status: eventStatus,
+        epoch: nullable(uint),
+        confirmations: nullable(uint),
+        expectedAnchorBy: str,
+      },
     },
     BatchEventsPage: {
       type: "object",
@@ -124,7 +166,15 @@ export function sharedSchemas(bulkMax: number): Json[] {
           items: {
             type: "object",
             required: ["batchSeq", "seq", "id", "type", "leafHash", "status", "record"],
-            properties: { batchSeq: uint, seq: uint, id: str, type: str, leafHash: hash32, status: eventStatus, record: ref("LedgerRecord") },
+            properties: {
+              batchSeq: uint,
+              seq: uint,
+              id: str,
+              type: str,
+              leafHash: hash32,
+              status: eventStatus,
+              record: ref("LedgerRecord"),
+            },
           },
         },
         next: { description: "the next page's path, or null on the last page", ...nullable(str) },
@@ -133,7 +183,22 @@ export function sharedSchemas(bulkMax: number): Json[] {
     BatchReport: {
       description: "the batch review, as `verify-batch --json` prints it (docs/batch-review.md)",
       type: "object",
-      required: ["reportVersion", "batchId", "verdict", "exitCode", "generatedAt", "checkedFrom", "events", "integrity", "anchoring", "checklist", "signatures", "corrections", "trail", "exceptions"],
+      required: [
+        "reportVersion",
+        "batchId",
+        "verdict",
+        "exitCode",
+        "generatedAt",
+        "checkedFrom",
+        "events",
+        "integrity",
+        "anchoring",
+        "checklist",
+        "signatures",
+        "corrections",
+        "trail",
+        "exceptions",
+      ],
       properties: {
         reportVersion: { const: "gxp-ledger.batch-report/1" },
         batchId: str,
@@ -149,7 +214,14 @@ export function sharedSchemas(bulkMax: number): Json[] {
           required: ["ok", "checks", "findings"],
           properties: {
             ok: { type: "boolean" },
-            checks: { type: "array", items: { type: "object", required: ["check", "ok", "detail"], properties: { check: str, ok: { type: "boolean" }, detail: str } } },
+            checks: {
+              type: "array",
+              items: {
+                type: "object",
+                required: ["check", "ok", "detail"],
+                properties: { check: str, ok: { type: "boolean" }, detail: str },
+              },
+            },
             findings: { type: "array", items: finding },
           },
         },
@@ -158,7 +230,10 @@ export function sharedSchemas(bulkMax: number): Json[] {
           required: ["anchored", "notAnchored", "epochs"],
           properties: {
             anchored: uint,
-            notAnchored: { type: "array", items: { type: "object", required: ["eventId", "status"], properties: { eventId: str, status: str } } },
+            notAnchored: {
+              type: "array",
+              items: { type: "object", required: ["eventId", "status"], properties: { eventId: str, status: str } },
+            },
             epochs: { type: "array", items: uint },
           },
         },
@@ -167,14 +242,31 @@ export function sharedSchemas(bulkMax: number): Json[] {
           items: {
             type: "object",
             required: ["id", "title", "basis", "status", "findings", "notes"],
-            properties: { id: str, title: str, basis: str, status: { enum: ["pass", "open", "n/a"] }, findings: { type: "array", items: finding }, notes: { type: "array", items: finding } },
+            properties: {
+              id: str,
+              title: str,
+              basis: str,
+              status: { enum: ["pass", "open", "n/a"] },
+              findings: { type: "array", items: finding },
+              notes: { type: "array", items: finding },
+            },
           },
         },
         signatures: {
           type: "array",
           items: {
             type: "object",
-            required: ["eventId", "printedName", "userId", "role", "meaning", "signedAt", "timeZone", "signs", "status"],
+            required: [
+              "eventId",
+              "printedName",
+              "userId",
+              "role",
+              "meaning",
+              "signedAt",
+              "timeZone",
+              "signs",
+              "status",
+            ],
             properties: {
               eventId: str,
               printedName: str,
@@ -190,15 +282,53 @@ export function sharedSchemas(bulkMax: number): Json[] {
         },
         corrections: {
           type: "array",
-          items: { type: "object", required: ["eventId", "kind", "target", "reason", "by", "at"], properties: { eventId: str, kind: { enum: ["corrected", "voided"] }, target: str, reason: str, by: str, at: str } },
+          items: {
+            type: "object",
+            required: ["eventId", "kind", "target", "reason", "by", "at"],
+            properties: {
+              eventId: str,
+              kind: { enum: ["corrected", "voided"] },
+              target: str,
+              reason: str,
+              by: str,
+              at: str,
+            },
+          },
         },
-        disposition: { type: "object", required: ["eventId", "decision", "at", "by"], properties: { eventId: str, decision: str, at: str, by: str } },
+        disposition: {
+          type: "object",
+          required: ["eventId", "decision", "at", "by"],
+          properties: { eventId: str, decision: str, at: str, by: str },
+        },
         trail: {
           type: "array",
           items: {
             type: "object",
-            required: ["batchSeq", "seq", "eventId", "type", "occurredAt", "receivedAt", "actor", "source", "summary", "flags"],
-            properties: { batchSeq: uint, seq: uint, eventId: str, type: str, occurredAt: str, receivedAt: str, actor: str, submittedBy: str, source: str, summary: str, flags: { type: "array", items: str } },
+            required: [
+              "batchSeq",
+              "seq",
+              "eventId",
+              "type",
+              "occurredAt",
+              "receivedAt",
+              "actor",
+              "source",
+              "summary",
+              "flags",
+            ],
+            properties: {
+              batchSeq: uint,
+              seq: uint,
+              eventId: str,
+              type: str,
+              occurredAt: str,
+              receivedAt: str,
+              actor: str,
+              submittedBy: str,
+              source: str,
+              summary: str,
+              flags: { type: "array", items: str },
+            },
           },
         },
         exceptions: { type: "array", items: finding },
@@ -216,7 +346,16 @@ export function sharedSchemas(bulkMax: number): Json[] {
         sealedAt: str,
         anchor: nullable({
           type: "object",
-          required: ["chainId", "contract", "txHash", "blockNumber", "blockHash", "blockTimestamp", "confirmedAt", "confirmations"],
+          required: [
+            "chainId",
+            "contract",
+            "txHash",
+            "blockNumber",
+            "blockHash",
+            "blockTimestamp",
+            "confirmedAt",
+            "confirmations",
+          ],
           properties: {
             chainId: str,
             contract: str,
@@ -225,7 +364,10 @@ export function sharedSchemas(bulkMax: number): Json[] {
             blockHash: hash32,
             blockTimestamp: uint,
             confirmedAt: nullable(str),
-            confirmations: { description: "as of the server's last look at the chain; null when unknown", ...nullable(uint) },
+            confirmations: {
+              description: "as of the server's last look at the chain; null when unknown",
+              ...nullable(uint),
+            },
           },
         }),
         status: { enum: ["sealed", "anchored", "confirmed"] },
@@ -234,7 +376,10 @@ export function sharedSchemas(bulkMax: number): Json[] {
     EpochPage: {
       type: "object",
       required: ["epochs", "next"],
-      properties: { epochs: { type: "array", items: ref("Epoch") }, next: { description: "the next page's path, or null on the last page", ...nullable(str) } },
+      properties: {
+        epochs: { type: "array", items: ref("Epoch") },
+        next: { description: "the next page's path, or null on the last page", ...nullable(str) },
+      },
     },
     Health: { type: "object", required: ["status"], properties: { status: { const: "ok" } } },
     Readiness: {

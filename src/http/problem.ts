@@ -19,5 +19,12 @@ export const PROBLEM_MEDIA_TYPE = "application/problem+json";
 
 /** Builds a problem document. */
 export function problem(status: number, code: string, title: string, detail?: string, errors?: FieldIssue[]): Problem {
-  return { type: `https://gxp-ledger.dev/problems/${code.toLowerCase().replace(/_/g, "-")}`, title, status, code, ...(detail ? { detail } : {}), ...(errors ? { errors } : {}) };
+  return {
+    type: `https://gxp-ledger.dev/problems/${code.toLowerCase().replace(/_/g, "-")}`,
+    title,
+    status,
+    code,
+    ...(detail ? { detail } : {}),
+    ...(errors ? { errors } : {}),
+  };
 }

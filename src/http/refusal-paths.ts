@@ -51,7 +51,8 @@ export function refusalIssues(err: unknown, code: string, bulkBody?: unknown): F
   if (bulkBody === undefined) return [{ path: member, message }];
   const events = Array.isArray(bulkBody) ? bulkBody : (bulkBody as { events?: unknown })?.events;
   if (!Array.isArray(events)) return undefined;
-  const key: "id" | "source" | undefined = typeof info.eventId === "string" ? "id" : typeof info.source === "string" ? "source" : undefined;
+  const key: "id" | "source" | undefined =
+    typeof info.eventId === "string" ? "id" : typeof info.source === "string" ? "source" : undefined;
   if (!key) return undefined;
   const want = key === "id" ? info.eventId : info.source;
   const issues: FieldIssue[] = [];

@@ -16,7 +16,21 @@ const nullable = (type: string, extra: Record<string, unknown> = {}) => ({ type:
 /** One batch of the listing (the response schema; also what fastify serialises with). */
 export const BATCH_SUMMARY_SCHEMA = {
   type: "object",
-  required: ["batchId", "product", "productName", "lotId", "site", "events", "firstEventAt", "lastEventAt", "disposition", "dispositionAt", "review", "verification", "lastSeq"],
+  required: [
+    "batchId",
+    "product",
+    "productName",
+    "lotId",
+    "site",
+    "events",
+    "firstEventAt",
+    "lastEventAt",
+    "disposition",
+    "dispositionAt",
+    "review",
+    "verification",
+    "lastSeq",
+  ],
   properties: {
     batchId: { type: "string" },
     product: nullable("string", { description: "product code of the batch's first event" }),
@@ -24,9 +38,18 @@ export const BATCH_SUMMARY_SCHEMA = {
     lotId: nullable("string"),
     site: nullable("string"),
     events: { type: "integer", minimum: 1 },
-    firstEventAt: nullable("string", { format: "date-time", description: "occurredAt of the batch's first event (batch order)" }),
-    lastEventAt: nullable("string", { format: "date-time", description: "occurredAt of the batch's last event (batch order)" }),
-    disposition: { type: "string", description: `open until a batch.dispositioned event; then its decision (${BATCH_DISPOSITIONS.join(", ")})` },
+    firstEventAt: nullable("string", {
+      format: "date-time",
+      description: "occurredAt of the batch's first event (batch order)",
+    }),
+    lastEventAt: nullable("string", {
+      format: "date-time",
+      description: "occurredAt of the batch's last event (batch order)",
+    }),
+    disposition: {
+      type: "string",
+      description: `open until a batch.dispositioned event; then its decision (${BATCH_DISPOSITIONS.join(", ")})`,
+    },
     dispositionAt: nullable("string", { format: "date-time" }),
     review: {
       type: ["object", "null"],
@@ -58,7 +81,6 @@ export const BATCH_SUMMARY_SCHEMA = {
   },
 } as const;
 
-
 /** Registers `GET /v1/batches`. */
 export function batchListRoutes(app: FastifyInstance, deps: AppDeps): void {
   app.get<{ Querystring: Record<string, string | undefined> }>(
@@ -72,7 +94,11 @@ export function batchListRoutes(app: FastifyInstance, deps: AppDeps): void {
         querystring: {
           type: "object",
           properties: {
-            status: { type: "string", enum: [...BATCH_DISPOSITIONS], description: "disposition: open (none yet), released, rejected, quarantined" },
+            status: {
+              type: "string",
+              enum: [...BATCH_DISPOSITIONS],
+              description: "disposition: open (none yet), released, rejected, quarantined",
+            },
             product: { type: "string", description: "product code" },
             prefix: { type: "string", description: "batch ids starting with this" },
             from: { type: "string", description: "batches with an event at or after this RFC 3339 date or date-time" },
@@ -115,11 +141,17 @@ export function batchListRoutes(app: FastifyInstance, deps: AppDeps): void {
           ...(q.cursor !== undefined ? { cursor: q.cursor } : {}),
           ...(limit !== undefined ? { limit } : {}),
         });
-        const keep = new URLSearchParams(Object.entries(q).filter((e): e is [string, string] => e[1] !== undefined && e[0] !== "cursor"));
+        const keep = new URLSearchParams(
+          Object.entries(q).filter((e): e is [string, string] => e[1] !== undefined && e[0] !== "cursor"),
+        );
         if (page.next) keep.set("cursor", page.next);
         return { batches: page.batches, next: page.next ? `/v1/batches?${keep.toString()}` : null };
       } catch (e) {
-        if (e instanceof BatchQueryError) return reply.code(400).type(PROBLEM_MEDIA_TYPE).send(problem(400, "QUERY_INVALID", "Invalid query", `${e.field}: ${e.message}`));
+        if (e instanceof BatchQueryError)
+          return reply
+            .code(400)
+            .type(PROBLEM_MEDIA_TYPE)
+            .send(problem(400, "QUERY_INVALID", "Invalid query", `${e.field}: ${e.message}`));
         throw e;
       }
     },

@@ -27,7 +27,17 @@ export function eventRoutes(app: FastifyInstance, deps: AppDeps): void {
       if (q.late !== undefined) {
         const reason = (q.reason ?? "").trim();
         if (q.late !== "true" || reason.length < 3 || reason.length > 1000) {
-          return (reply as unknown as FastifyReply).code(400).type(PROBLEM_MEDIA_TYPE).send(problem(400, "LATE_REASON_REQUIRED", "Invalid late post", "a late post is ?late=true&reason=<why the event is late, 3 to 1000 characters>"));
+          return (reply as unknown as FastifyReply)
+            .code(400)
+            .type(PROBLEM_MEDIA_TYPE)
+            .send(
+              problem(
+                400,
+                "LATE_REASON_REQUIRED",
+                "Invalid late post",
+                "a late post is ?late=true&reason=<why the event is late, 3 to 1000 characters>",
+              ),
+            );
         }
         const [r] = deps.ingestor.ingestLate([req.body], req.client!, reason);
         if (!r.duplicate) deps.metrics?.eventsAccepted.inc();
@@ -52,14 +62,34 @@ export function eventRoutes(app: FastifyInstance, deps: AppDeps): void {
       const body = req.body as { events?: unknown } | unknown[];
       const events = Array.isArray(body) ? body : (body as { events?: unknown })?.events;
       if (!Array.isArray(events) || events.length === 0) {
-        return reply.code(400).type(PROBLEM_MEDIA_TYPE).send(problem(400, "BULK_INVALID", "Invalid bulk request", "send {\"events\": [ …one or more events… ]}", [{ path: "/events", message: "must be a non-empty array" }]));
+        return reply
+          .code(400)
+          .type(PROBLEM_MEDIA_TYPE)
+          .send(
+            problem(400, "BULK_INVALID", "Invalid bulk request", 'send {"events": [ …one or more events… ]}', [
+              { path: "/events", message: "must be a non-empty array" },
+            ]),
+          );
       }
       if (events.length > bulkMax) {
-        return reply.code(413).type(PROBLEM_MEDIA_TYPE).send(problem(413, "BULK_TOO_LARGE", "Too many events", `${events.length} events: at most ${bulkMax} per bulk request`, [{ path: "/events", message: `must hold at most ${bulkMax} events` }]));
+        return reply
+          .code(413)
+          .type(PROBLEM_MEDIA_TYPE)
+          .send(
+            problem(
+              413,
+              "BULK_TOO_LARGE",
+              "Too many events",
+              `${events.length} events: at most ${bulkMax} per bulk request`,
+              [{ path: "/events", message: `must hold at most ${bulkMax} events` }],
+            ),
+          );
       }
       const results = await deps.ingestor.submit(events, req.client, { bulk: true });
       deps.metrics?.eventsAccepted.inc(results.filter((r) => !r.duplicate).length);
-      return reply.code(results.every((r) => r.duplicate) ? 200 : 201).send({ receipts: results.map((r) => ({ ...r.receipt, duplicate: r.duplicate })) });
+      return reply
+        .code(results.every((r) => r.duplicate) ? 200 : 201)
+        .send({ receipts: results.map((r) => ({ ...r.receipt, duplicate: r.duplicate })) });
     },
   );
 }

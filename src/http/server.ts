@@ -28,7 +28,12 @@ export const DEFAULT_MAX_CONNECTIONS = 1024;
 export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
 
 /** Binds `app` to host:port (port 0 picks a free one). */
-export async function listen(app: FastifyInstance, host: string, port: number, limits: SocketLimits = {}): Promise<Server> {
+export async function listen(
+  app: FastifyInstance,
+  host: string,
+  port: number,
+  limits: SocketLimits = {},
+): Promise<Server> {
   const idle = limits.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
   app.server.maxConnections = limits.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   // Node sets this idle timeout on every new socket; when it fires the socket is destroyed. Once a

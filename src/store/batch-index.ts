@@ -191,16 +191,27 @@ function toSummary(r: Row): BatchSummary {
 /** Builds the batch listing. */
 export function createBatchIndex(db: Db): BatchIndex {
   const qList = db.prepare<[Record<string, string | number | null>], Row>(SQL);
-  const qIds = db.prepare<[], string>("SELECT DISTINCT batch_id FROM events WHERE batch_id IS NOT NULL ORDER BY batch_id").pluck();
+  const qIds = db
+    .prepare<[], string>("SELECT DISTINCT batch_id FROM events WHERE batch_id IS NOT NULL ORDER BY batch_id")
+    .pluck();
   const qHas = db.prepare<[string], number>("SELECT 1 FROM events WHERE batch_id = ? LIMIT 1").pluck();
   const ins = db.prepare(
     "INSERT INTO batch_verifications (batch_id, verified_at, verdict, integrity_ok, events, last_seq, report_hash, verified_by) VALUES (@batchId, @verifiedAt, @verdict, @integrityOk, @events, @lastSeq, @reportHash, @verifiedBy)",
   );
   return {
     list(f) {
-      if (!Number.isInteger(f.limit) || f.limit < 1) throw new StoreError("STORE_QUERY_FAILED", `limit ${f.limit}: want a positive integer`);
+      if (!Number.isInteger(f.limit) || f.limit < 1)
+        throw new StoreError("STORE_QUERY_FAILED", `limit ${f.limit}: want a positive integer`);
       return qList
-        .all({ status: f.status ?? null, product: f.product ?? null, prefix: f.prefix ?? null, from: f.from ?? null, to: f.to ?? null, after: f.after ?? null, limit: f.limit })
+        .all({
+          status: f.status ?? null,
+          product: f.product ?? null,
+          prefix: f.prefix ?? null,
+          from: f.from ?? null,
+          to: f.to ?? null,
+          after: f.after ?? null,
+          limit: f.limit,
+        })
         .map(toSummary);
     },
     ids: () => qIds.all(),

@@ -77,7 +77,13 @@ export interface ClientStore {
    * is unscoped (flagged by `client list`). Other roles write nothing and take no scope. The caller records the security event in the same transaction (createClientAdmin).
    * @throws StoreError CLIENT_EXISTS, CLIENT_INVALID
    */
-  add(name: string, role: Role, signing: { alg: SigningAlg; key: string } | undefined, now: Date, scope?: ScopeInput): { client: Client; token: string };
+  add(
+    name: string,
+    role: Role,
+    signing: { alg: SigningAlg; key: string } | undefined,
+    now: Date,
+    scope?: ScopeInput,
+  ): { client: Client; token: string };
   /**
    * Binds an existing mes client to more sources and sites (append-only: never narrowed; revoke and
    * add a new client for that).
@@ -103,26 +109,46 @@ const SCOPE_RE = /^[\x21-\x7e]{1,512}$/;
 
 /** Builds the client repository. */
 export function createClientStore(db: Db): ClientStore {
-  const ins = db.prepare("INSERT INTO clients (name, role, token_hash, signing_alg, signing_key, created_at) VALUES (?, ?, ?, ?, ?, ?)");
+  const ins = db.prepare(
+    "INSERT INTO clients (name, role, token_hash, signing_alg, signing_key, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+  );
   const byName = db.prepare<[string], Row>("SELECT * FROM clients WHERE name = ?");
   const byHash = db.prepare<[Buffer], Row>("SELECT * FROM clients WHERE token_hash = ? AND revoked_at IS NULL");
   const all = db.prepare<[], Row>("SELECT * FROM clients ORDER BY created_at, name");
   const rev = db.prepare("UPDATE clients SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL");
-  const qScopes = db.prepare<[string], { kind: "source" | "site"; value: string }>("SELECT kind, value FROM client_scopes WHERE client = ? ORDER BY kind, value");
-  const insScope = db.prepare("INSERT OR IGNORE INTO client_scopes (client, kind, value, added_at) VALUES (?, ?, ?, ?)");
+  const qScopes = db.prepare<[string], { kind: "source" | "site"; value: string }>(
+    "SELECT kind, value FROM client_scopes WHERE client = ? ORDER BY kind, value",
+  );
+  const insScope = db.prepare(
+    "INSERT OR IGNORE INTO client_scopes (client, kind, value, added_at) VALUES (?, ?, ?, ?)",
+  );
   const toClient = toClientWith((name) => qScopes.all(name));
   const checkScope = (role: Role, scope: ScopeInput | undefined, adding: boolean): void => {
     const n = (scope?.sources.length ?? 0) + (scope?.sites.length ?? 0);
     if (role !== "mes") {
-      if (n) throw new StoreError("CLIENT_INVALID", `role ${role} writes no events: --source and --site are for mes clients`);
+      if (n)
+        throw new StoreError(
+          "CLIENT_INVALID",
+          `role ${role} writes no events: --source and --site are for mes clients`,
+        );
       return;
     }
-    if (!adding && n > 0 && (!scope?.sources.length || !scope.sites.length)) throw new StoreError("CLIENT_INVALID", "a scoped mes client names both the sources and the sites it may write: at least one --source and one --site");
+    if (!adding && n > 0 && (!scope?.sources.length || !scope.sites.length))
+      throw new StoreError(
+        "CLIENT_INVALID",
+        "a scoped mes client names both the sources and the sites it may write: at least one --source and one --site",
+      );
     if (adding && n === 0) throw new StoreError("CLIENT_INVALID", "name at least one --source or --site to add");
     for (const v of [...(scope?.sources ?? []), ...(scope?.sites ?? [])]) {
-      if (!SCOPE_RE.test(v)) throw new StoreError("CLIENT_INVALID", `scope ${JSON.stringify(v.slice(0, 80))}: want 1-512 printable characters without spaces`);
+      if (!SCOPE_RE.test(v))
+        throw new StoreError(
+          "CLIENT_INVALID",
+          `scope ${JSON.stringify(v.slice(0, 80))}: want 1-512 printable characters without spaces`,
+        );
     }
-    for (const s of scope?.sources ?? []) if (s.toLowerCase().startsWith("urn:gxp-ledger:")) throw new StoreError("CLIENT_INVALID", `source ${s}: urn:gxp-ledger:* sources are the ledger's own`);
+    for (const s of scope?.sources ?? [])
+      if (s.toLowerCase().startsWith("urn:gxp-ledger:"))
+        throw new StoreError("CLIENT_INVALID", `source ${s}: urn:gxp-ledger:* sources are the ledger's own`);
   };
   const insertScope = (name: string, scope: ScopeInput, now: Date) => {
     for (const s of scope.sources) insScope.run(name, "source", s, now.toISOString());
@@ -136,9 +162,15 @@ export function createClientStore(db: Db): ClientStore {
   let version: unknown;
   return {
     add(name, role, signing, now, scope) {
-      if (!NAME_RE.test(name)) throw new StoreError("CLIENT_INVALID", `client name ${JSON.stringify(name)}: want 1-64 characters of A-Z a-z 0-9 . _ -`);
-      if (!ROLES.includes(role)) throw new StoreError("CLIENT_INVALID", `role ${JSON.stringify(role)}: want one of ${ROLES.join(", ")}`);
-      if (byName.get(name)) throw new StoreError("CLIENT_EXISTS", `client ${name} exists (names are never reused, even after revocation)`);
+      if (!NAME_RE.test(name))
+        throw new StoreError(
+          "CLIENT_INVALID",
+          `client name ${JSON.stringify(name)}: want 1-64 characters of A-Z a-z 0-9 . _ -`,
+        );
+      if (!ROLES.includes(role))
+        throw new StoreError("CLIENT_INVALID", `role ${JSON.stringify(role)}: want one of ${ROLES.join(", ")}`);
+      if (byName.get(name))
+        throw new StoreError("CLIENT_EXISTS", `client ${name} exists (names are never reused, even after revocation)`);
       checkScope(role, scope, false);
       const token = TOKEN_PREFIX + randomBytes(32).toString("base64url");
       db.transaction(() => {

@@ -85,7 +85,10 @@ function tileBytes(level: readonly Uint8Array[], from: number, to: number): Uint
   let contiguous = true;
   for (let i = from; i < to && contiguous; i++) {
     const h = level[i];
-    contiguous = h.length === HASH_LENGTH && h.buffer === first.buffer && h.byteOffset === first.byteOffset + (i - from) * HASH_LENGTH;
+    contiguous =
+      h.length === HASH_LENGTH &&
+      h.buffer === first.buffer &&
+      h.byteOffset === first.byteOffset + (i - from) * HASH_LENGTH;
   }
   if (contiguous) return new Uint8Array(first.buffer, first.byteOffset, (to - from) * HASH_LENGTH);
   const blob = new Uint8Array((to - from) * HASH_LENGTH);
@@ -134,7 +137,13 @@ interface AnchorTxDbRow {
   replaces: string | null;
 }
 
-const toEpoch = (r: EpochDbRow): EpochRow => ({ epoch: r.epoch, firstSeq: r.first_seq, size: r.size, root: bytes(r.root), sealedAt: r.sealed_at });
+const toEpoch = (r: EpochDbRow): EpochRow => ({
+  epoch: r.epoch,
+  firstSeq: r.first_seq,
+  size: r.size,
+  root: bytes(r.root),
+  sealedAt: r.sealed_at,
+});
 const toAnchor = (r: AnchorDbRow): AnchorRow => ({
   epoch: r.epoch,
   chainId: r.chain_id,
@@ -215,8 +224,14 @@ export function createEpochStore(db: Db): EpochStore {
   const qAll = db.prepare<[], EpochDbRow>("SELECT * FROM epochs ORDER BY epoch");
   const insEpoch = db.prepare("INSERT INTO epochs (epoch, first_seq, size, root, sealed_at) VALUES (?, ?, ?, ?, ?)");
   const insTile = db.prepare("INSERT INTO epoch_tiles (epoch, level, tile, hashes) VALUES (?, ?, ?, ?)");
-  const qTile = db.prepare<[number, number, number], Buffer>("SELECT hashes FROM epoch_tiles WHERE epoch = ? AND level = ? AND tile = ?").pluck();
-  const qTiles = db.prepare<[number, number], Buffer>("SELECT hashes FROM epoch_tiles WHERE epoch = ? AND level = ? ORDER BY tile").pluck();
+  const qTile = db
+    .prepare<[number, number, number], Buffer>(
+      "SELECT hashes FROM epoch_tiles WHERE epoch = ? AND level = ? AND tile = ?",
+    )
+    .pluck();
+  const qTiles = db
+    .prepare<[number, number], Buffer>("SELECT hashes FROM epoch_tiles WHERE epoch = ? AND level = ? ORDER BY tile")
+    .pluck();
   const insTx = db.prepare(
     `INSERT OR IGNORE INTO anchor_txs (epoch, tx_hash, nonce, sent_at, max_fee_per_gas, max_priority_fee_per_gas, gas_price, replaces)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -228,10 +243,13 @@ export function createEpochStore(db: Db): EpochStore {
     `INSERT INTO anchors (epoch, chain_id, contract, ledger_id, tx_hash, block_number, block_hash, block_timestamp, log_index, confirmed_at, anchorer)
      VALUES (@epoch, @chainId, @contract, @ledgerId, @txHash, @blockNumber, @blockHash, @blockTimestamp, @logIndex, @confirmedAt, @anchorer)`,
   );
-  const insCheckpoint = db.prepare("INSERT INTO epoch_checkpoints (epoch, ledger, key_id, signature, signed_at) VALUES (?, ?, ?, ?, ?)");
-  const qCheckpoint = db.prepare<[number], { epoch: number; ledger: string; key_id: string; signature: Buffer; signed_at: string }>(
-    "SELECT epoch, ledger, key_id, signature, signed_at FROM epoch_checkpoints WHERE epoch = ?",
+  const insCheckpoint = db.prepare(
+    "INSERT INTO epoch_checkpoints (epoch, ledger, key_id, signature, signed_at) VALUES (?, ?, ?, ?, ?)",
   );
+  const qCheckpoint = db.prepare<
+    [number],
+    { epoch: number; ledger: string; key_id: string; signature: Buffer; signed_at: string }
+  >("SELECT epoch, ledger, key_id, signature, signed_at FROM epoch_checkpoints WHERE epoch = ?");
   const current = "NOT EXISTS (SELECT 1 FROM anchor_supersessions s WHERE s.anchor_id = a.id)";
   const qAnchor = db.prepare<[number], StoredAnchorDbRow>(
     `SELECT a.*, f.final_at FROM anchors a LEFT JOIN anchor_finality f ON f.anchor_id = a.id
@@ -246,8 +264,12 @@ export function createEpochStore(db: Db): EpochStore {
     `SELECT a.*, NULL AS final_at FROM anchors a
      WHERE ${current} AND NOT EXISTS (SELECT 1 FROM anchor_finality f WHERE f.anchor_id = a.id) ORDER BY a.epoch, a.id`,
   );
-  const insFinal = db.prepare("INSERT OR IGNORE INTO anchor_finality (anchor_id, confirmations, head_number, final_at) VALUES (?, ?, ?, ?)");
-  const insSuperseded = db.prepare("INSERT OR IGNORE INTO anchor_supersessions (anchor_id, reason, superseded_at) VALUES (?, ?, ?)");
+  const insFinal = db.prepare(
+    "INSERT OR IGNORE INTO anchor_finality (anchor_id, confirmations, head_number, final_at) VALUES (?, ?, ?, ?)",
+  );
+  const insSuperseded = db.prepare(
+    "INSERT OR IGNORE INTO anchor_supersessions (anchor_id, reason, superseded_at) VALUES (?, ?, ?)",
+  );
   const qUnanchored = db.prepare<[], EpochDbRow>(
     `SELECT * FROM epochs e WHERE NOT EXISTS (SELECT 1 FROM anchors a WHERE a.epoch = e.epoch AND ${current}) ORDER BY epoch`,
   );
@@ -287,7 +309,11 @@ export function createEpochStore(db: Db): EpochStore {
       const tile = qTile.get(epoch, level, Math.floor(i / TILE_WIDTH));
       const off = (i % TILE_WIDTH) * HASH_LENGTH;
       if (!tile || tile.length < off + HASH_LENGTH) {
-        throw new StoreError("EPOCH_NOT_FOUND", `tree node ${level}/${i} of epoch ${epoch} is missing`, { epoch, level, i });
+        throw new StoreError("EPOCH_NOT_FOUND", `tree node ${level}/${i} of epoch ${epoch} is missing`, {
+          epoch,
+          level,
+          i,
+        });
       }
       return new Uint8Array(tile.buffer, tile.byteOffset + off, HASH_LENGTH);
     },
@@ -298,12 +324,22 @@ export function createEpochStore(db: Db): EpochStore {
     readLeafLevel(epoch) {
       const out: Uint8Array[] = [];
       for (const t of qTiles.all(epoch, 0)) {
-        for (let off = 0; off + HASH_LENGTH <= t.length; off += HASH_LENGTH) out.push(new Uint8Array(t.buffer, t.byteOffset + off, HASH_LENGTH));
+        for (let off = 0; off + HASH_LENGTH <= t.length; off += HASH_LENGTH)
+          out.push(new Uint8Array(t.buffer, t.byteOffset + off, HASH_LENGTH));
       }
       return out;
     },
     recordAnchorTx: (t) =>
-      void insTx.run(t.epoch, t.txHash, t.nonce, t.sentAt, t.maxFeePerGas ?? null, t.maxPriorityFeePerGas ?? null, t.gasPrice ?? null, t.replaces ?? null),
+      void insTx.run(
+        t.epoch,
+        t.txHash,
+        t.nonce,
+        t.sentAt,
+        t.maxFeePerGas ?? null,
+        t.maxPriorityFeePerGas ?? null,
+        t.gasPrice ?? null,
+        t.replaces ?? null,
+      ),
     anchorTxs: (epoch) => qTxs.all(epoch).map(toTx),
     recordAnchor: (a) =>
       Number(
@@ -324,7 +360,9 @@ export function createEpochStore(db: Db): EpochStore {
     insertCheckpoint: (c) => void insCheckpoint.run(c.epoch, c.ledger, c.keyId, c.signature, c.signedAt),
     checkpointOf: (epoch) => {
       const r = qCheckpoint.get(epoch);
-      return r && { epoch: r.epoch, ledger: r.ledger, keyId: r.key_id, signature: bytes(r.signature), signedAt: r.signed_at };
+      return (
+        r && { epoch: r.epoch, ledger: r.ledger, keyId: r.key_id, signature: bytes(r.signature), signedAt: r.signed_at }
+      );
     },
     finalizeAnchor: (id, f) => void insFinal.run(id, f.confirmations, f.headNumber, f.at),
     supersedeAnchor: (id, reason, at) => void insSuperseded.run(id, reason, at),
@@ -333,7 +371,9 @@ export function createEpochStore(db: Db): EpochStore {
       return r && toStored(r);
     },
     anchorHistory: (epoch) =>
-      qHistory.all(epoch).map((r) => ({ ...toStored(r), supersededAt: r.superseded_at ?? null, supersededReason: r.reason ?? null })),
+      qHistory
+        .all(epoch)
+        .map((r) => ({ ...toStored(r), supersededAt: r.superseded_at ?? null, supersededReason: r.reason ?? null })),
     unfinalAnchors: () => qUnfinal.all().map(toStored),
     unanchored: () => qUnanchored.all().map(toEpoch),
     unconfirmed: () => qUnconfirmed.all().map(toEpoch),

@@ -74,7 +74,11 @@ function toStored(r: Row): StoredEvent {
   try {
     record = JSON.parse(r.record) as LedgerRecord;
   } catch {
-    throw new StoreError("RECORD_UNREADABLE", `event ${r.event_id} (seq ${r.seq}): the stored record is not JSON: it was altered`, { seq: r.seq, eventId: r.event_id });
+    throw new StoreError(
+      "RECORD_UNREADABLE",
+      `event ${r.event_id} (seq ${r.seq}): the stored record is not JSON: it was altered`,
+      { seq: r.seq, eventId: r.event_id },
+    );
   }
   return {
     seq: r.seq,
@@ -167,27 +171,58 @@ export function createEventStore(db: Db, ctx: AppendContext): EventStore {
     "SELECT batch_seq, leaf_hash FROM events WHERE batch_id = ? ORDER BY batch_seq DESC LIMIT 1",
   );
   const qRange = db.prepare<[number, number], Row>("SELECT * FROM events WHERE seq >= ? AND seq < ? ORDER BY seq");
-  const qByBatch = db.prepare<[string, number, number], Row>("SELECT * FROM events WHERE batch_id = ? AND batch_seq > ? ORDER BY batch_seq LIMIT ?");
-  const qLeaves = db.prepare<[number, number], [number, string, Buffer]>("SELECT seq, event_id, leaf_hash FROM events WHERE seq >= ? AND seq < ? ORDER BY seq").raw();
+  const qByBatch = db.prepare<[string, number, number], Row>(
+    "SELECT * FROM events WHERE batch_id = ? AND batch_seq > ? ORDER BY batch_seq LIMIT ?",
+  );
+  const qLeaves = db
+    .prepare<[number, number], [number, string, Buffer]>(
+      "SELECT seq, event_id, leaf_hash FROM events WHERE seq >= ? AND seq < ? ORDER BY seq",
+    )
+    .raw();
   const ins = db.prepare(
     `INSERT INTO events (seq, event_id, type, source, source_sequence, batch_id, batch_seq, received_at, record, leaf_hash, client)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const recordVersionText = JSON.stringify(RECORD_VERSION);
   const leafHashOfText = ctx.leafHashOfText ?? ((text: string) => ctx.hasher.hashLeaf(utf8(text)));
-  const qLastSourceSeq = db.prepare<[string], number | null>("SELECT max(source_sequence) FROM events WHERE source = ?").pluck();
-  const qSourceWriter = db.prepare<[string], string | null>("SELECT client FROM events WHERE source = ? ORDER BY source_sequence DESC LIMIT 1").pluck();
+  const qLastSourceSeq = db
+    .prepare<[string], number | null>("SELECT max(source_sequence) FROM events WHERE source = ?")
+    .pluck();
+  const qSourceWriter = db
+    .prepare<[string], string | null>(
+      "SELECT client FROM events WHERE source = ? ORDER BY source_sequence DESC LIMIT 1",
+    )
+    .pluck();
   const insGap = db.prepare("INSERT INTO source_gaps (seq, source, expected, got) VALUES (?, ?, ?, ?)");
   // A flagged gap of the source holding n: expected <= n < got.
   const qGapHolding = db.prepare<[string, number, number], { seq: number; expected: number; got: number }>(
     "SELECT seq, expected, got FROM source_gaps WHERE source = ? AND expected <= ? AND got > ? ORDER BY seq LIMIT 1",
   );
-  const qSourceSeqStored = db.prepare<[string, number], number>("SELECT 1 FROM events WHERE source = ? AND source_sequence = ? LIMIT 1").pluck();
-  const insLate = db.prepare("INSERT INTO late_events (seq, source, source_sequence, gap_seq, reason, client, accepted_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
-  const qLate = db.prepare<[string | null, string | null], { seq: number; event_id: string; source: string; source_sequence: number; gap_seq: number; reason: string; client: string | null; accepted_at: string }>(
+  const qSourceSeqStored = db
+    .prepare<[string, number], number>("SELECT 1 FROM events WHERE source = ? AND source_sequence = ? LIMIT 1")
+    .pluck();
+  const insLate = db.prepare(
+    "INSERT INTO late_events (seq, source, source_sequence, gap_seq, reason, client, accepted_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+  );
+  const qLate = db.prepare<
+    [string | null, string | null],
+    {
+      seq: number;
+      event_id: string;
+      source: string;
+      source_sequence: number;
+      gap_seq: number;
+      reason: string;
+      client: string | null;
+      accepted_at: string;
+    }
+  >(
     "SELECT l.*, e.event_id FROM late_events l JOIN events e ON e.seq = l.seq WHERE ? IS NULL OR l.source = ? ORDER BY l.seq",
   );
-  const qGaps = db.prepare<[string | null, string | null], { seq: number; event_id: string; source: string; expected: number; got: number }>(
+  const qGaps = db.prepare<
+    [string | null, string | null],
+    { seq: number; event_id: string; source: string; expected: number; got: number }
+  >(
     "SELECT g.seq, e.event_id, g.source, g.expected, g.got FROM source_gaps g JOIN events e ON e.seq = g.seq WHERE ? IS NULL OR g.source = ? ORDER BY g.seq",
   );
 
@@ -222,8 +257,11 @@ export function createEventStore(db: Db, ctx: AppendContext): EventStore {
   const sourceTails = new Map<string, SourceTail>();
   const batchTails = new Map<string, BatchTail>();
   let known: { seq: number; leaf: Buffer | Uint8Array } | undefined;
-  let pending: { seq: number; leaf: Uint8Array; sources: Map<string, SourceTail>; batches: Map<string, BatchTail> } | undefined;
-  const qLastRow = db.prepare<[], { seq: number; leaf_hash: Buffer }>("SELECT seq, leaf_hash FROM events ORDER BY seq DESC LIMIT 1");
+  let pending:
+    { seq: number; leaf: Uint8Array; sources: Map<string, SourceTail>; batches: Map<string, BatchTail> } | undefined;
+  const qLastRow = db.prepare<[], { seq: number; leaf_hash: Buffer }>(
+    "SELECT seq, leaf_hash FROM events ORDER BY seq DESC LIMIT 1",
+  );
   const sameRow = (a: { seq: number; leaf: Uint8Array } | undefined, seq: number, leaf: Buffer): boolean =>
     a !== undefined && a.seq === seq && a.leaf.length === leaf.length && leaf.equals(a.leaf);
   /** Brings the tails up to the database's last row (see above); returns the next seq. */
@@ -256,7 +294,11 @@ export function createEventStore(db: Db, ctx: AppendContext): EventStore {
    * that it is part of the batch record and of its hash chain: otherwise QA's review of the batch
    * would never see it (21 CFR 211.192, Annex 11 §9).
    */
-  const checkSameBatch = (event: GxpEvent, rel: string, target: { event_id: string; batch_id: string | null }): void => {
+  const checkSameBatch = (
+    event: GxpEvent,
+    rel: string,
+    target: { event_id: string; batch_id: string | null },
+  ): void => {
     if (target.batch_id !== null && event.batch?.batchId !== target.batch_id) {
       throw new StoreError(
         "REFERENCE_OUTSIDE_BATCH",
@@ -280,23 +322,34 @@ export function createEventStore(db: Db, ctx: AppendContext): EventStore {
       let row = rows.get(id);
       if (!row) {
         row = qById.get(id);
-        if (!row) throw new StoreError("REFERENCED_EVENT_NOT_FOUND", `${what} ${id}, which is not stored`, { eventId: event.id, ref: id });
+        if (!row)
+          throw new StoreError("REFERENCED_EVENT_NOT_FOUND", `${what} ${id}, which is not stored`, {
+            eventId: event.id,
+            ref: id,
+          });
         checkSameBatch(event, rel, row);
         rows.set(id, row);
       }
       return row;
     };
-    for (const r of event.refs ?? []) if (r.rel === rel) stored(r.eventId, `event ${event.id} (${event.type}) ${rel} event`);
+    for (const r of event.refs ?? [])
+      if (r.rel === rel) stored(r.eventId, `event ${event.id} (${event.type}) ${rel} event`);
     if (event.type !== "signature.applied") return;
     const content = (event.data as { signedContent: { eventIds: string[]; contentHash: string } }).signedContent;
-    const signed = content.eventIds.map((id) => (JSON.parse(stored(id, `signature ${event.id} signs event`).record) as LedgerRecord).event);
+    const signed = content.eventIds.map(
+      (id) => (JSON.parse(stored(id, `signature ${event.id} signs event`).record) as LedgerRecord).event,
+    );
     const want = signedContentHash(signed);
     if (content.contentHash !== want) {
-      throw new StoreError("SIGNATURE_CONTENT_MISMATCH", `signature ${event.id}: contentHash ${content.contentHash} is not the hash of the signed events' content (${want})`, {
-        eventId: event.id,
-        got: content.contentHash,
-        want,
-      });
+      throw new StoreError(
+        "SIGNATURE_CONTENT_MISMATCH",
+        `signature ${event.id}: contentHash ${content.contentHash} is not the hash of the signed events' content (${want})`,
+        {
+          eventId: event.id,
+          got: content.contentHash,
+          want,
+        },
+      );
     }
   };
 
@@ -340,10 +393,16 @@ export function createEventStore(db: Db, ctx: AppendContext): EventStore {
         // anyone else learns neither the receipt nor whether its content matched (issue 12).
         const other = opts.submittedBy !== undefined && prior.client !== opts.submittedBy.client;
         if (other || canonicalString(stored.event) !== eventText) {
-          throw new StoreError("EVENT_ID_CONFLICT", other ? `event id ${event.id} is already in use; nothing stored` : `event id ${event.id} is already stored with different content`, {
-            eventId: event.id,
-            seq: prior.seq,
-          });
+          throw new StoreError(
+            "EVENT_ID_CONFLICT",
+            other
+              ? `event id ${event.id} is already in use; nothing stored`
+              : `event id ${event.id} is already stored with different content`,
+            {
+              eventId: event.id,
+              seq: prior.seq,
+            },
+          );
         }
         results.push({ receipt: receiptOf(toStored(prior)), duplicate: true });
         continue;
@@ -355,20 +414,31 @@ export function createEventStore(db: Db, ctx: AppendContext): EventStore {
       let lateGap: { seq: number } | undefined;
       if (opts.late) {
         // A late post only fills a flagged gap, and never a number already stored.
-        lateGap = last !== null && event.sourceSequence < last ? qGapHolding.get(event.source, event.sourceSequence, event.sourceSequence) : undefined;
+        lateGap =
+          last !== null && event.sourceSequence < last
+            ? qGapHolding.get(event.source, event.sourceSequence, event.sourceSequence)
+            : undefined;
         if (!lateGap) {
-          throw new StoreError("LATE_EVENT_NOT_IN_GAP", `event ${event.id}: sourceSequence ${event.sourceSequence} of source ${event.source} is in no gap flagged for that source: a late post only fills a flagged gap`, {
-            eventId: event.id,
-            source: event.source,
-            got: event.sourceSequence,
-          });
+          throw new StoreError(
+            "LATE_EVENT_NOT_IN_GAP",
+            `event ${event.id}: sourceSequence ${event.sourceSequence} of source ${event.source} is in no gap flagged for that source: a late post only fills a flagged gap`,
+            {
+              eventId: event.id,
+              source: event.source,
+              got: event.sourceSequence,
+            },
+          );
         }
         if (qSourceSeqStored.get(event.source, event.sourceSequence) !== undefined) {
-          throw new StoreError("LATE_EVENT_ALREADY_STORED", `event ${event.id}: sourceSequence ${event.sourceSequence} of source ${event.source} is already stored`, {
-            eventId: event.id,
-            source: event.source,
-            got: event.sourceSequence,
-          });
+          throw new StoreError(
+            "LATE_EVENT_ALREADY_STORED",
+            `event ${event.id}: sourceSequence ${event.sourceSequence} of source ${event.source} is already stored`,
+            {
+              eventId: event.id,
+              source: event.source,
+              got: event.sourceSequence,
+            },
+          );
         }
       } else if (last !== null && event.sourceSequence <= last) {
         // The last number is told only to the client that wrote it (or to the ledger's own writers).
@@ -385,7 +455,9 @@ export function createEventStore(db: Db, ctx: AppendContext): EventStore {
       let batchLink: BatchLink | undefined;
       if (event.batch) {
         const bt = batchTail(event.batch.batchId);
-        batchLink = bt ? { batchSeq: bt.batchSeq + 1, prevLeafHash: toHex(bt.leafHash) } : { batchSeq: 0, prevLeafHash: null };
+        batchLink = bt
+          ? { batchSeq: bt.batchSeq + 1, prevLeafHash: toHex(bt.leafHash) }
+          : { batchSeq: 0, prevLeafHash: null };
       }
       // The record (LedgerRecord: recordVersion, seq, receivedAt, salt, batchLink?, submittedBy?,
       // event) as RFC 8785 text, composed from the event's text: one serialisation per event. The
@@ -401,9 +473,31 @@ export function createEventStore(db: Db, ctx: AppendContext): EventStore {
       if (submittedByText !== undefined) members.submittedBy = submittedByText;
       const text = canonicalObjectOfTexts(members);
       const leafHash = leafHashOfText(text);
-      ins.run(seq, event.id, event.type, event.source, event.sourceSequence, event.batch?.batchId ?? null, batchLink?.batchSeq ?? null, receivedAt, text, leafHash, opts.submittedBy?.client ?? null);
-      if (lateGap) insLate.run(seq, event.source, event.sourceSequence, lateGap.seq, opts.late!.reason, opts.submittedBy?.client ?? null, receivedAt);
-      else if (last !== null && event.sourceSequence > last + 1) insGap.run(seq, event.source, last + 1, event.sourceSequence);
+      ins.run(
+        seq,
+        event.id,
+        event.type,
+        event.source,
+        event.sourceSequence,
+        event.batch?.batchId ?? null,
+        batchLink?.batchSeq ?? null,
+        receivedAt,
+        text,
+        leafHash,
+        opts.submittedBy?.client ?? null,
+      );
+      if (lateGap)
+        insLate.run(
+          seq,
+          event.source,
+          event.sourceSequence,
+          lateGap.seq,
+          opts.late!.reason,
+          opts.submittedBy?.client ?? null,
+          receivedAt,
+        );
+      else if (last !== null && event.sourceSequence > last + 1)
+        insGap.run(seq, event.source, last + 1, event.sourceSequence);
       // A late event fills a gap below the source's last number: the tail stays.
       if (!lateGap) sources.set(event.source, { last: event.sourceSequence, client: opts.submittedBy?.client ?? null });
       if (event.batch) batches.set(event.batch.batchId, { batchSeq: batchLink!.batchSeq, leafHash: leafHash });
@@ -437,7 +531,9 @@ export function createEventStore(db: Db, ctx: AppendContext): EventStore {
       return groupTx.immediate(calls);
     },
     sourceGaps(source) {
-      return qGaps.all(source ?? null, source ?? null).map((g) => ({ seq: g.seq, eventId: g.event_id, source: g.source, expected: g.expected, got: g.got }));
+      return qGaps
+        .all(source ?? null, source ?? null)
+        .map((g) => ({ seq: g.seq, eventId: g.event_id, source: g.source, expected: g.expected, got: g.got }));
     },
     lateEvents(source) {
       return qLate.all(source ?? null, source ?? null).map((l) => ({
@@ -467,7 +563,11 @@ export function createEventStore(db: Db, ctx: AppendContext): EventStore {
       return qByBatch.all(batchId, afterBatchSeq, limit).map(toStored);
     },
     leaves(from, to) {
-      return qLeaves.all(from, to).map(([seq, eventId, leaf]) => ({ seq, eventId, leafHash: new Uint8Array(leaf.buffer, leaf.byteOffset, leaf.byteLength) }));
+      return qLeaves.all(from, to).map(([seq, eventId, leaf]) => ({
+        seq,
+        eventId,
+        leafHash: new Uint8Array(leaf.buffer, leaf.byteOffset, leaf.byteLength),
+      }));
     },
   };
 }

@@ -44,8 +44,12 @@ function holderGone(holder: string): boolean {
  * after its expiry.
  */
 export function createLease(db: Db, name: string, holder: string, ttlMs: number, now: () => number = Date.now): Lease {
-  const q = db.prepare<[string], { holder: string; expires_at: number }>("SELECT holder, expires_at FROM leases WHERE name = ?");
-  const put = db.prepare("INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at");
+  const q = db.prepare<[string], { holder: string; expires_at: number }>(
+    "SELECT holder, expires_at FROM leases WHERE name = ?",
+  );
+  const put = db.prepare(
+    "INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at",
+  );
   const del = db.prepare("DELETE FROM leases WHERE name = ? AND holder = ?");
   const acquireTx = db.transaction((): boolean => {
     const t = now();

@@ -80,8 +80,19 @@ export function currentPin(db: Db): StoredPin | undefined {
 export function insertPin(db: Db, pin: LedgerPin, at: string, reason: string): number {
   return Number(
     db
-      .prepare("INSERT INTO ledger_pin (chain_id, genesis_hash, contract, ledger_id, ledger_name, development, pinned_at, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
-      .run(pin.chainId, pin.genesisHash.toLowerCase(), pin.contract, pin.ledgerId.toLowerCase(), pin.ledgerName, pin.development ? 1 : 0, at, reason).lastInsertRowid,
+      .prepare(
+        "INSERT INTO ledger_pin (chain_id, genesis_hash, contract, ledger_id, ledger_name, development, pinned_at, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      )
+      .run(
+        pin.chainId,
+        pin.genesisHash.toLowerCase(),
+        pin.contract,
+        pin.ledgerId.toLowerCase(),
+        pin.ledgerName,
+        pin.development ? 1 : 0,
+        at,
+        reason,
+      ).lastInsertRowid,
   );
 }
 
@@ -92,49 +103,117 @@ interface KeyDbRow {
   rotated_from: string | null;
   reason: string | null;
 }
-const toKey = (r: KeyDbRow): LedgerKeyRow => ({ keyId: r.key_id, publicKeyPem: r.public_key, validFrom: r.valid_from, rotatedFrom: r.rotated_from, reason: r.reason });
+const toKey = (r: KeyDbRow): LedgerKeyRow => ({
+  keyId: r.key_id,
+  publicKeyPem: r.public_key,
+  validFrom: r.valid_from,
+  rotatedFrom: r.rotated_from,
+  reason: r.reason,
+});
 
 /** Every recorded ledger key, oldest first. */
 export function ledgerKeys(db: Db): LedgerKeyRow[] {
-  return db.prepare<[], KeyDbRow>("SELECT key_id, public_key, valid_from, rotated_from, reason FROM ledger_keys ORDER BY valid_from, rowid").all().map(toKey);
+  return db
+    .prepare<[], KeyDbRow>(
+      "SELECT key_id, public_key, valid_from, rotated_from, reason FROM ledger_keys ORDER BY valid_from, rowid",
+    )
+    .all()
+    .map(toKey);
 }
 
 /** The current ledger key (the newest), if any. */
 export function currentLedgerKey(db: Db): LedgerKeyRow | undefined {
-  const r = db.prepare<[], KeyDbRow>("SELECT key_id, public_key, valid_from, rotated_from, reason FROM ledger_keys ORDER BY valid_from DESC, rowid DESC LIMIT 1").get();
+  const r = db
+    .prepare<[], KeyDbRow>(
+      "SELECT key_id, public_key, valid_from, rotated_from, reason FROM ledger_keys ORDER BY valid_from DESC, rowid DESC LIMIT 1",
+    )
+    .get();
   return r && toKey(r);
 }
 
 /** Records a ledger key: the first one, or a rotation (`rotatedFrom` and `reason` set). */
 export function insertLedgerKey(db: Db, k: LedgerKeyRow): void {
-  db.prepare("INSERT INTO ledger_keys (key_id, public_key, valid_from, rotated_from, reason) VALUES (?, ?, ?, ?, ?)").run(k.keyId, k.publicKeyPem, k.validFrom, k.rotatedFrom, k.reason);
+  db.prepare(
+    "INSERT INTO ledger_keys (key_id, public_key, valid_from, rotated_from, reason) VALUES (?, ?, ?, ?, ?)",
+  ).run(k.keyId, k.publicKeyPem, k.validFrom, k.rotatedFrom, k.reason);
 }
 
 /** The registration of `keyId` under the pin `pin`, if recorded. */
-export function keyRegistration(db: Db, keyId: string, pin: Pick<LedgerPin, "genesisHash" | "contract">): KeyRegistration | undefined {
+export function keyRegistration(
+  db: Db,
+  keyId: string,
+  pin: Pick<LedgerPin, "genesisHash" | "contract">,
+): KeyRegistration | undefined {
   const r = db
-    .prepare<[string, string, string], { key_id: string; chain_id: string; genesis_hash: string; contract: string; ledger_id: string; tx_hash: string; block_number: number; registered_at: string }>(
-      "SELECT * FROM ledger_key_registrations WHERE key_id = ? AND genesis_hash = ? AND lower(contract) = lower(?)",
-    )
+    .prepare<
+      [string, string, string],
+      {
+        key_id: string;
+        chain_id: string;
+        genesis_hash: string;
+        contract: string;
+        ledger_id: string;
+        tx_hash: string;
+        block_number: number;
+        registered_at: string;
+      }
+    >("SELECT * FROM ledger_key_registrations WHERE key_id = ? AND genesis_hash = ? AND lower(contract) = lower(?)")
     .get(keyId, pin.genesisHash.toLowerCase(), pin.contract);
   return (
-    r && { keyId: r.key_id, chainId: r.chain_id, genesisHash: r.genesis_hash, contract: r.contract, ledgerId: r.ledger_id, txHash: r.tx_hash, blockNumber: r.block_number, registeredAt: r.registered_at }
+    r && {
+      keyId: r.key_id,
+      chainId: r.chain_id,
+      genesisHash: r.genesis_hash,
+      contract: r.contract,
+      ledgerId: r.ledger_id,
+      txHash: r.tx_hash,
+      blockNumber: r.block_number,
+      registeredAt: r.registered_at,
+    }
   );
 }
 
 /** Every registration of `keyId`, oldest first. */
 export function keyRegistrations(db: Db, keyId: string): KeyRegistration[] {
   return db
-    .prepare<[string], { key_id: string; chain_id: string; genesis_hash: string; contract: string; ledger_id: string; tx_hash: string; block_number: number; registered_at: string }>(
-      "SELECT * FROM ledger_key_registrations WHERE key_id = ? ORDER BY registered_at, rowid",
-    )
+    .prepare<
+      [string],
+      {
+        key_id: string;
+        chain_id: string;
+        genesis_hash: string;
+        contract: string;
+        ledger_id: string;
+        tx_hash: string;
+        block_number: number;
+        registered_at: string;
+      }
+    >("SELECT * FROM ledger_key_registrations WHERE key_id = ? ORDER BY registered_at, rowid")
     .all(keyId)
-    .map((r) => ({ keyId: r.key_id, chainId: r.chain_id, genesisHash: r.genesis_hash, contract: r.contract, ledgerId: r.ledger_id, txHash: r.tx_hash, blockNumber: r.block_number, registeredAt: r.registered_at }));
+    .map((r) => ({
+      keyId: r.key_id,
+      chainId: r.chain_id,
+      genesisHash: r.genesis_hash,
+      contract: r.contract,
+      ledgerId: r.ledger_id,
+      txHash: r.tx_hash,
+      blockNumber: r.block_number,
+      registeredAt: r.registered_at,
+    }));
 }
 
 /** Records a key's registration on chain (once per key and pin). */
 export function insertKeyRegistration(db: Db, r: KeyRegistration): void {
   db.prepare(
     "INSERT OR IGNORE INTO ledger_key_registrations (key_id, chain_id, genesis_hash, contract, ledger_id, tx_hash, block_number, registered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-  ).run(r.keyId, r.chainId, r.genesisHash.toLowerCase(), r.contract, r.ledgerId.toLowerCase(), r.txHash, r.blockNumber, r.registeredAt);
+  ).run(
+    r.keyId,
+    r.chainId,
+    r.genesisHash.toLowerCase(),
+    r.contract,
+    r.ledgerId.toLowerCase(),
+    r.txHash,
+    r.blockNumber,
+    r.registeredAt,
+  );
 }

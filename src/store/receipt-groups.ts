@@ -42,10 +42,16 @@ export interface ReceiptGroupDbRow {
 
 /** Builds the receipt group repository over `db`. */
 export function createReceiptGroupStore(db: Db): ReceiptGroupStore {
-  const ins = db.prepare("INSERT INTO receipt_groups (first_seq, size, root, anchor_by, ledger, key_id, signature) VALUES (?, ?, ?, ?, ?, ?, ?)");
-  const qGroup = db.prepare<[number], ReceiptGroupDbRow>("SELECT * FROM receipt_groups WHERE first_seq <= ? ORDER BY first_seq DESC LIMIT 1");
+  const ins = db.prepare(
+    "INSERT INTO receipt_groups (first_seq, size, root, anchor_by, ledger, key_id, signature) VALUES (?, ?, ?, ?, ?, ?, ?)",
+  );
+  const qGroup = db.prepare<[number], ReceiptGroupDbRow>(
+    "SELECT * FROM receipt_groups WHERE first_seq <= ? ORDER BY first_seq DESC LIMIT 1",
+  );
   const qEntries = db
-    .prepare<[number, number], [string, number, Buffer, string]>("SELECT event_id, seq, leaf_hash, received_at FROM events WHERE seq >= ? AND seq < ? ORDER BY seq")
+    .prepare<[number, number], [string, number, Buffer, string]>(
+      "SELECT event_id, seq, leaf_hash, received_at FROM events WHERE seq >= ? AND seq < ? ORDER BY seq",
+    )
     .raw();
   return {
     insert(g) {
@@ -54,10 +60,20 @@ export function createReceiptGroupStore(db: Db): ReceiptGroupStore {
     groupOf(seq) {
       const r = qGroup.get(seq);
       if (!r || seq >= r.first_seq + r.size) return undefined;
-      return { firstSeq: r.first_seq, size: r.size, root: toHex(r.root), anchorBy: r.anchor_by, ledger: r.ledger, keyId: r.key_id, signature: r.signature };
+      return {
+        firstSeq: r.first_seq,
+        size: r.size,
+        root: toHex(r.root),
+        anchorBy: r.anchor_by,
+        ledger: r.ledger,
+        keyId: r.key_id,
+        signature: r.signature,
+      };
     },
     entries(from, to) {
-      return qEntries.all(from, to).map(([id, seq, leaf, receivedAt]) => ({ id, seq, leafHash: toHex(leaf), receivedAt }));
+      return qEntries
+        .all(from, to)
+        .map(([id, seq, leaf, receivedAt]) => ({ id, seq, leafHash: toHex(leaf), receivedAt }));
     },
   };
 }
@@ -81,7 +97,10 @@ export interface MissedAnchorPromise {
 export function missedAnchorPromise(db: Db, anchoredEnd: number, nowMs: number): MissedAnchorPromise | undefined {
   // The lower bound on first_seq keeps the scan on the primary key: the group holding anchoredEnd on.
   const r = db
-    .prepare<[number, number, number, string], { groups: number; first: number | null; last: number | null; anchor_by: string | null }>(
+    .prepare<
+      [number, number, number, string],
+      { groups: number; first: number | null; last: number | null; anchor_by: string | null }
+    >(
       `SELECT count(*) AS groups, min(first_seq) AS first, max(first_seq + size - 1) AS last, min(anchor_by) AS anchor_by
          FROM receipt_groups
         WHERE first_seq >= coalesce((SELECT max(first_seq) FROM receipt_groups WHERE first_seq <= ?), ?)

@@ -70,7 +70,9 @@ export function migrate(db: Db, migrations: readonly Migration[]): string[] {
         done.push(m.id);
       }).immediate();
     } catch (e) {
-      throw new StoreError("STORE_MIGRATION_FAILED", `migration ${m.id} failed: ${(e as Error).message}`, { migration: m.id });
+      throw new StoreError("STORE_MIGRATION_FAILED", `migration ${m.id} failed: ${(e as Error).message}`, {
+        migration: m.id,
+      });
     }
   }
   return done;

@@ -7,7 +7,13 @@
 // The verifier's modules themselves, not the core's index: the index also carries the ledger's own
 // validation (the event schema, receipts) that the page must not bundle.
 import { ProofReport, verifyProof } from "../core/proof/verify-proof";
-import { TrustPin, TrustProfile, pinFromProfile, trustProfileFingerprint, trustProfileFromJSON } from "../core/trust/profile";
+import {
+  TrustPin,
+  TrustProfile,
+  pinFromProfile,
+  trustProfileFingerprint,
+  trustProfileFromJSON,
+} from "../core/trust/profile";
 import { fetchTransport } from "../core/proof/rpc-transport";
 
 /** Options the page passes to the verifier. */
@@ -25,8 +31,12 @@ export interface PageOptions {
  */
 export function verifyInPage(text: string, rpcUrls: string[], opts: PageOptions = {}): Promise<ProofReport> {
   const urls = rpcUrls.map((u) => u.trim()).filter(Boolean);
-  const endpoints = urls.map((u, i) => ({ label: urls.length > 1 ? `endpoint ${i + 1} (${u})` : u, transport: fetchTransport(u, fetch, 15_000) }));
-  const pin: TrustPin | undefined = opts.trust === undefined ? undefined : pinFromProfile(trustProfileFromJSON(opts.trust));
+  const endpoints = urls.map((u, i) => ({
+    label: urls.length > 1 ? `endpoint ${i + 1} (${u})` : u,
+    transport: fetchTransport(u, fetch, 15_000),
+  }));
+  const pin: TrustPin | undefined =
+    opts.trust === undefined ? undefined : pinFromProfile(trustProfileFromJSON(opts.trust));
   return verifyProof(text, endpoints, { onchain: opts.onchain, confirmations: opts.confirmations, pin });
 }
 
@@ -39,7 +49,11 @@ const VERDICT_TEXT: Record<ProofReport["verdict"], string> = {
   UNREACHABLE: "Not verified: a chain endpoint could not be reached.",
 };
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string>, text?: string): HTMLElementTagNameMap[K] {
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string>,
+  text?: string,
+): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
   if (text !== undefined) e.textContent = text;
@@ -54,7 +68,8 @@ function verdictText(report: ProofReport): string {
     const who = [pin.organisation, pin.site].filter(Boolean).join(", ");
     return `${VERDICT_TEXT.PASS} ${who ? who + ": " : ""}ledger ${b.anchor.ledgerName}, contract ${b.anchor.contract} on chain ${b.anchor.chainId}, anchored by ${b.anchor.anchorer}.`;
   }
-  if (report.verdict === "UNPINNED") return `${VERDICT_TEXT.UNPINNED} Not pinned: ${report.trust!.check.unpinned.join(", ")}.`;
+  if (report.verdict === "UNPINNED")
+    return `${VERDICT_TEXT.UNPINNED} Not pinned: ${report.trust!.check.unpinned.join(", ")}.`;
   return VERDICT_TEXT[report.verdict];
 }
 
@@ -63,23 +78,40 @@ function render(report: ProofReport): void {
   out.replaceChildren();
   out.setAttribute("data-verdict", report.verdict);
   const failed = report.steps.find((s) => !s.ok);
-  const which = failed && report.verdict !== "OFFLINE-OK" ? ` (step: ${failed.step}${failed.code ? `, ${failed.code}` : ""})` : "";
-  out.append(el("p", { id: "verdict", class: `verdict ${report.verdict}` }, `${report.verdict}: ${verdictText(report)}${which}`));
+  const which =
+    failed && report.verdict !== "OFFLINE-OK" ? ` (step: ${failed.step}${failed.code ? `, ${failed.code}` : ""})` : "";
+  out.append(
+    el("p", { id: "verdict", class: `verdict ${report.verdict}` }, `${report.verdict}: ${verdictText(report)}${which}`),
+  );
   const b = report.checked?.bundle;
   if (b) {
     out.append(
-      el("p", { class: "what" }, `Event ${b.record.event.id} (seq ${b.record.seq}), epoch ${b.epoch} of ledger ${b.anchor.ledgerName}, chain ${b.anchor.chainId}, contract ${b.anchor.contract}, anchored by ${b.anchor.anchorer}`),
+      el(
+        "p",
+        { class: "what" },
+        `Event ${b.record.event.id} (seq ${b.record.seq}), epoch ${b.epoch} of ledger ${b.anchor.ledgerName}, chain ${b.anchor.chainId}, contract ${b.anchor.contract}, anchored by ${b.anchor.anchorer}`,
+      ),
     );
   }
   const list = el("ol", { id: "steps" });
   for (const s of report.steps) {
     const li = el("li", { class: s.ok ? "ok" : "fail", "data-step": s.step, "data-ok": String(s.ok) });
-    li.append(el("span", { class: "mark" }, s.ok ? "✔ pass" : "✘ FAIL"), el("strong", {}, ` ${s.step}`), el("span", { class: "detail" }, `: ${s.detail}`));
+    li.append(
+      el("span", { class: "mark" }, s.ok ? "✔ pass" : "✘ FAIL"),
+      el("strong", {}, ` ${s.step}`),
+      el("span", { class: "detail" }, `: ${s.detail}`),
+    );
     if (s.code) li.append(el("code", {}, ` ${s.code}`));
     list.append(li);
   }
   if (report.verdict === "OFFLINE-OK") {
-    list.append(el("li", { class: "fail", "data-step": "anchor", "data-ok": "false" }, "✘ anchor: NOT CHECKED (no RPC URL given)"));
+    list.append(
+      el(
+        "li",
+        { class: "fail", "data-step": "anchor", "data-ok": "false" },
+        "✘ anchor: NOT CHECKED (no RPC URL given)",
+      ),
+    );
   }
   out.append(list);
 }
@@ -96,7 +128,8 @@ function showTrust(): void {
   const t = trustText();
   if (t === undefined) {
     info.setAttribute("data-state", "none");
-    info.textContent = "No trust profile loaded: the best verdict is UNPINNED (unchanged and anchored, but not shown to be the site's ledger).";
+    info.textContent =
+      "No trust profile loaded: the best verdict is UNPINNED (unchanged and anchored, but not shown to be the site's ledger).";
     return;
   }
   try {

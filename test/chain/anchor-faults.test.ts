@@ -71,7 +71,8 @@ describe("createAnchorer under chain faults (real local chain)", function () {
     ledger.events.append(sampleEvents(n));
     return ledger.sealer.seal(new Date())!.epoch;
   };
-  const calldataOf = (ep: EpochRow) => anchorInterface.encodeFunctionData("anchor", [ledgerId, ep.epoch, toHex(ep.root), ep.size, ep.firstSeq]);
+  const calldataOf = (ep: EpochRow) =>
+    anchorInterface.encodeFunctionData("anchor", [ledgerId, ep.epoch, toHex(ep.root), ep.size, ep.firstSeq]);
   const mine = async (n = 1) => {
     for (let i = 0; i < n; i++) await provider.send("evm_mine", []);
   };
@@ -124,7 +125,9 @@ describe("createAnchorer under chain faults (real local chain)", function () {
       await provider.send("evm_setAutomine", [false]);
       const t0 = Date.now();
       const run = anchorer({ stuckTimeoutMs: 800 }).anchorPending();
-      const txs = await until(() => (ledger.epochs.anchorTxs(ep.epoch).length >= 2 ? ledger.epochs.anchorTxs(ep.epoch) : undefined));
+      const txs = await until(() =>
+        ledger.epochs.anchorTxs(ep.epoch).length >= 2 ? ledger.epochs.anchorTxs(ep.epoch) : undefined,
+      );
       const replacedAfterMs = Date.now() - t0;
       const done = await mineWhile(run);
 
@@ -148,7 +151,9 @@ describe("createAnchorer under chain faults (real local chain)", function () {
       expect(Number((await contract.ledgerState(ledgerId)).nextEpoch)).to.equal(ep.epoch + 1);
       expect(replacedAfterMs).to.be.at.least(800);
       expect(logs.some((l) => l.msg.includes("replaced with the same nonce and higher fees"))).to.equal(true);
-      console.log(`      replacement sent ${replacedAfterMs} ms after the original (stuck timeout 800 ms); fee cap ×${ratio(second.maxFeePerGas, first.maxFeePerGas)}, tip ×${ratio(second.maxPriorityFeePerGas, first.maxPriorityFeePerGas)}`);
+      console.log(
+        `      replacement sent ${replacedAfterMs} ms after the original (stuck timeout 800 ms); fee cap ×${ratio(second.maxFeePerGas, first.maxFeePerGas)}, tip ×${ratio(second.maxPriorityFeePerGas, first.maxPriorityFeePerGas)}`,
+      );
     });
   });
 
@@ -157,7 +162,9 @@ describe("createAnchorer under chain faults (real local chain)", function () {
       const ep = sealEvents(2);
       await provider.send("evm_setAutomine", [false]);
       const run = anchorer({ stuckTimeoutMs: 200, maxFeePerGas: 1n }).anchorPending();
-      const [first] = await until(() => (ledger.epochs.anchorTxs(ep.epoch).length ? ledger.epochs.anchorTxs(ep.epoch) : undefined));
+      const [first] = await until(() =>
+        ledger.epochs.anchorTxs(ep.epoch).length ? ledger.epochs.anchorTxs(ep.epoch) : undefined,
+      );
       await sleep(800); // four stuck periods
       const done = await mineWhile(run);
       expect(ledger.epochs.anchorTxs(ep.epoch).map((t) => t.txHash)).to.deep.equal([first.txHash]);
@@ -172,7 +179,9 @@ describe("createAnchorer under chain faults (real local chain)", function () {
       const nonce = await nonceOf();
       await provider.send("evm_setAutomine", [false]);
       const run = anchorer({ stuckTimeoutMs: 60_000, waitTimeoutMs: 1500 }).anchorPending();
-      const [first] = await until(() => (ledger.epochs.anchorTxs(ep.epoch).length ? ledger.epochs.anchorTxs(ep.epoch) : undefined));
+      const [first] = await until(() =>
+        ledger.epochs.anchorTxs(ep.epoch).length ? ledger.epochs.anchorTxs(ep.epoch) : undefined,
+      );
       await provider.send("anvil_dropTransaction", [first.txHash]);
       const failed = await run.then(
         () => undefined,
@@ -185,7 +194,10 @@ describe("createAnchorer under chain faults (real local chain)", function () {
       const txs = ledger.epochs.anchorTxs(ep.epoch);
       expect(txs).to.have.length(2);
       expect(txs[1]).to.include({ nonce, replaces: first.txHash });
-      expect(BigInt(txs[1].maxFeePerGas!) * 1000n >= BigInt(first.maxFeePerGas!) * 1100n, "fee cap raised by at least 10 %").to.equal(true);
+      expect(
+        BigInt(txs[1].maxFeePerGas!) * 1000n >= BigInt(first.maxFeePerGas!) * 1100n,
+        "fee cap raised by at least 10 %",
+      ).to.equal(true);
       expect(done.map((x) => x.txHash)).to.deep.equal([txs[1].txHash]);
       expect(await nonceOf()).to.equal(nonce + 1);
       expect(logs.some((l) => l.msg.startsWith("anchor tx unknown to the node"))).to.equal(true);
@@ -197,7 +209,9 @@ describe("createAnchorer under chain faults (real local chain)", function () {
       const ep = sealEvents(2);
       await provider.send("evm_setAutomine", [false]);
       const run = anchorer({ stuckTimeoutMs: 60_000 }).anchorPending();
-      const [original] = await until(() => (ledger.epochs.anchorTxs(ep.epoch).length ? ledger.epochs.anchorTxs(ep.epoch) : undefined));
+      const [original] = await until(() =>
+        ledger.epochs.anchorTxs(ep.epoch).length ? ledger.epochs.anchorTxs(ep.epoch) : undefined,
+      );
       // The replacement a process sent just before it crashed, never recorded: same nonce, same call, higher fees.
       const sent = (await provider.getTransaction(original.txHash))!;
       const rep = await wallet.sendTransaction({
@@ -223,7 +237,9 @@ describe("createAnchorer under chain faults (real local chain)", function () {
       const ep = sealEvents(2);
       await provider.send("evm_setAutomine", [false]);
       const run = anchorer({ stuckTimeoutMs: 60_000 }).anchorPending();
-      const [original] = await until(() => (ledger.epochs.anchorTxs(ep.epoch).length ? ledger.epochs.anchorTxs(ep.epoch) : undefined));
+      const [original] = await until(() =>
+        ledger.epochs.anchorTxs(ep.epoch).length ? ledger.epochs.anchorTxs(ep.epoch) : undefined,
+      );
       const sent = (await provider.getTransaction(original.txHash))!;
       // Another tool holding the anchorer key cancels it: a 0-value transfer to itself, same nonce.
       const cancel = await wallet.sendTransaction({
@@ -241,7 +257,10 @@ describe("createAnchorer under chain faults (real local chain)", function () {
       expect(txs[1].replaces).to.equal(null);
       expect(txs.map((t) => t.txHash)).to.not.include(cancel.hash);
       expect(done.map((a) => a.txHash)).to.deep.equal([txs[1].txHash]);
-      expect(logs.find((l) => l.msg.includes("not this anchor"))?.info).to.include({ by: cancel.hash, reason: "cancelled" });
+      expect(logs.find((l) => l.msg.includes("not this anchor"))?.info).to.include({
+        by: cancel.hash,
+        reason: "cancelled",
+      });
       expect((await contract.getAnchor(ledgerId, ep.epoch))?.root).to.equal(toHex(ep.root));
     });
   });
@@ -257,8 +276,15 @@ describe("createAnchorer under chain faults (real local chain)", function () {
       const app = buildApp({ ledger, ...api, chainHead: () => head });
       const proofOverHttp = async (id: string) => {
         head = await provider.getBlockNumber();
-        const res = await app.inject({ method: "GET", url: `/v1/events/${id}/proof`, headers: { authorization: `Bearer ${token}` } });
-        return { code: res.statusCode, body: res.json() as { status?: string; confirmations?: number | null; anchor?: { txHash: string } } };
+        const res = await app.inject({
+          method: "GET",
+          url: `/v1/events/${id}/proof`,
+          headers: { authorization: `Bearer ${token}` },
+        });
+        return {
+          code: res.statusCode,
+          body: res.json() as { status?: string; confirmations?: number | null; anchor?: { txHash: string } },
+        };
       };
       const ep = sealEvents(4);
       const snap = await provider.send("evm_snapshot", []);

@@ -8,10 +8,26 @@ import { anchorerSource } from "../../src/service/app/chain-context";
 
 describe("anchorerSource", () => {
   it("takes the keystore and its password file from the flags over the environment", () => {
-    const env = { LEDGER_ANCHOR_KEYSTORE: "/etc/env-key.json", LEDGER_ANCHOR_KEYSTORE_PASSWORD_FILE: "/run/env.pw", LEDGER_ANCHOR_KEY: "0xraw" };
-    expect(anchorerSource(buildConfig({}, env, "/"))).to.deep.include({ keystore: "/etc/env-key.json", passwordFile: "/run/env.pw", privateKey: "0xraw", role: "anchorer" });
+    const env = {
+      LEDGER_ANCHOR_KEYSTORE: "/etc/env-key.json",
+      LEDGER_ANCHOR_KEYSTORE_PASSWORD_FILE: "/run/env.pw",
+      LEDGER_ANCHOR_KEY: "0xraw",
+    };
+    expect(anchorerSource(buildConfig({}, env, "/"))).to.deep.include({
+      keystore: "/etc/env-key.json",
+      passwordFile: "/run/env.pw",
+      privateKey: "0xraw",
+      role: "anchorer",
+    });
     const flags = { anchorKeystore: "flag-key.json", anchorKeystorePasswordFile: "flag.pw" };
-    expect(anchorerSource(buildConfig(flags, env, "/"))).to.deep.include({ keystore: "flag-key.json", passwordFile: "flag.pw" });
-    expect(anchorerSource(buildConfig({}, {}, "/"))).to.deep.include({ keystore: undefined, passwordFile: undefined, privateKey: undefined });
+    expect(anchorerSource(buildConfig(flags, env, "/"))).to.deep.include({
+      keystore: "flag-key.json",
+      passwordFile: "flag.pw",
+    });
+    expect(anchorerSource(buildConfig({}, {}, "/"))).to.deep.include({
+      keystore: undefined,
+      passwordFile: undefined,
+      privateKey: undefined,
+    });
   });
 });

@@ -103,7 +103,12 @@ describe("createAnchorer (real local chain)", function () {
     // Stop mining so the tx stays pending, as if the process died right after sending it.
     await provider.send("evm_setAutomine", [false]);
     const sent = await signer.sendTransaction(req);
-    ledger.epochs.recordAnchorTx({ epoch: ep.epoch, txHash: sent.hash, nonce: sent.nonce, sentAt: new Date().toISOString() });
+    ledger.epochs.recordAnchorTx({
+      epoch: ep.epoch,
+      txHash: sent.hash,
+      nonce: sent.nonce,
+      sentAt: new Date().toISOString(),
+    });
     const run = anchorer().anchorPending();
     await new Promise((r) => setTimeout(r, 300));
     await provider.send("evm_mine", []);
@@ -145,20 +150,36 @@ describe("createAnchorer (real local chain)", function () {
 
     it("confirms a good claim, and the contract's own verifyInclusion agrees", async () => {
       const { bundle, claim } = claimOf();
-      const v = await verifyAnchorOnChain(provider, claim, { onchain: { leafHash: bundle.leafHash, leafIndex: bundle.leafIndex, auditPath: bundle.auditPath } });
+      const v = await verifyAnchorOnChain(provider, claim, {
+        onchain: { leafHash: bundle.leafHash, leafIndex: bundle.leafIndex, auditPath: bundle.auditPath },
+      });
       expect(v.onchainInclusion).to.equal(true);
     });
     it("refuses a chain whose id differs from the bundle's", async () => {
       const { claim } = claimOf();
-      expect(await code(verifyAnchorOnChain(provider, { ...claim, anchor: { ...claim.anchor, chainId: "1" } }))).to.equal("CHAIN_ID_MISMATCH");
+      expect(
+        await code(verifyAnchorOnChain(provider, { ...claim, anchor: { ...claim.anchor, chainId: "1" } })),
+      ).to.equal("CHAIN_ID_MISMATCH");
     });
     it("names a root the chain does not hold, a wrong size, a missing epoch, a wrong block and a wrong tx", async () => {
       const { claim } = claimOf();
-      expect(await code(verifyAnchorOnChain(provider, { ...claim, root: "0x" + "11".repeat(32) }))).to.equal("PROOF_ANCHOR_ROOT_MISMATCH");
-      expect(await code(verifyAnchorOnChain(provider, { ...claim, treeSize: claim.treeSize + 1 }))).to.equal("PROOF_ANCHOR_SIZE_MISMATCH");
+      expect(await code(verifyAnchorOnChain(provider, { ...claim, root: "0x" + "11".repeat(32) }))).to.equal(
+        "PROOF_ANCHOR_ROOT_MISMATCH",
+      );
+      expect(await code(verifyAnchorOnChain(provider, { ...claim, treeSize: claim.treeSize + 1 }))).to.equal(
+        "PROOF_ANCHOR_SIZE_MISMATCH",
+      );
       expect(await code(verifyAnchorOnChain(provider, { ...claim, epoch: 999 }))).to.equal("PROOF_ANCHOR_MISSING");
-      expect(await code(verifyAnchorOnChain(provider, { ...claim, anchor: { ...claim.anchor, blockHash: "0x" + "22".repeat(32) } }))).to.equal("PROOF_BLOCK_MISMATCH");
-      expect(await code(verifyAnchorOnChain(provider, { ...claim, anchor: { ...claim.anchor, txHash: "0x" + "33".repeat(32) } }))).to.equal("PROOF_TX_MISMATCH");
+      expect(
+        await code(
+          verifyAnchorOnChain(provider, { ...claim, anchor: { ...claim.anchor, blockHash: "0x" + "22".repeat(32) } }),
+        ),
+      ).to.equal("PROOF_BLOCK_MISMATCH");
+      expect(
+        await code(
+          verifyAnchorOnChain(provider, { ...claim, anchor: { ...claim.anchor, txHash: "0x" + "33".repeat(32) } }),
+        ),
+      ).to.equal("PROOF_TX_MISMATCH");
     });
     it("says not final when fewer confirmations than required", async () => {
       const { claim } = claimOf();

@@ -13,7 +13,12 @@ const DOC = fs.readFileSync(path.resolve(__dirname, "../../docs/operations.md"),
 describe("anchorCostOf", () => {
   it("multiplies the gas by the price, the anchors a day by 86,400 / epoch age (rounded up), a year by 365", () => {
     const c = anchorCostOf(78_384n, 2_000_000_000n, 60);
-    expect([c.anchorsPerDay, c.weiPerAnchor, c.weiPerDay, c.weiPerYear]).to.deep.equal([1440, 156_768_000_000_000n, 225_745_920_000_000_000n, 82_397_260_800_000_000_000n]);
+    expect([c.anchorsPerDay, c.weiPerAnchor, c.weiPerDay, c.weiPerYear]).to.deep.equal([
+      1440,
+      156_768_000_000_000n,
+      225_745_920_000_000_000n,
+      82_397_260_800_000_000_000n,
+    ]);
     expect(anchorCostOf(1n, 1n, 7).anchorsPerDay).to.equal(12_343); // 86,400 / 7 = 12,342.86
     expect(() => anchorCostOf(1n, 1n, 0)).to.throw(RangeError);
     expect(() => anchorCostOf(1n, 1n, 1.5)).to.throw(RangeError);
@@ -32,6 +37,12 @@ describe("anchorCostOf", () => {
 
 describe("nativeSymbolOf", () => {
   it("names ETH on Ethereum, its L2s and the development chains, POL on Polygon, nothing elsewhere", () => {
-    expect([1n, 8453n, 31337n, 137n, 99999n].map(nativeSymbolOf)).to.deep.equal(["ETH", "ETH", "ETH", "POL", undefined]);
+    expect([1n, 8453n, 31337n, 137n, 99999n].map(nativeSymbolOf)).to.deep.equal([
+      "ETH",
+      "ETH",
+      "ETH",
+      "POL",
+      undefined,
+    ]);
   });
 });

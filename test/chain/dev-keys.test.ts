@@ -1,10 +1,17 @@
 import { expect } from "chai";
 import { HDNodeWallet, Mnemonic, Wallet } from "ethers";
-import { DEV_ACCOUNT_COUNT, DEV_MNEMONIC_PUBLIC, devWallet, publicDevAddresses, publicDevKeyIndex } from "../../src/chain/dev-keys";
+import {
+  DEV_ACCOUNT_COUNT,
+  DEV_MNEMONIC_PUBLIC,
+  devWallet,
+  publicDevAddresses,
+  publicDevKeyIndex,
+} from "../../src/chain/dev-keys";
 
 describe("publicDevKeyIndex", () => {
   it("finds each of the first 20 keys of the public test mnemonic, with its index", () => {
-    for (let i = 0; i < DEV_ACCOUNT_COUNT; i++) expect(publicDevKeyIndex(devWallet(i).privateKey), `account ${i}`).to.equal(i);
+    for (let i = 0; i < DEV_ACCOUNT_COUNT; i++)
+      expect(publicDevKeyIndex(devWallet(i).privateKey), `account ${i}`).to.equal(i);
   });
   it("matches Hardhat's and Anvil's published default accounts 0 and 19", () => {
     expect(publicDevKeyIndex("0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80")).to.equal(0);

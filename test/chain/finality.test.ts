@@ -1,5 +1,10 @@
 import { expect } from "chai";
-import { CHAIN_FINALITY, UNKNOWN_CHAIN_MIN_CONFIRMATIONS, confirmationsWarning, finalityOf } from "../../src/chain/finality";
+import {
+  CHAIN_FINALITY,
+  UNKNOWN_CHAIN_MIN_CONFIRMATIONS,
+  confirmationsWarning,
+  finalityOf,
+} from "../../src/chain/finality";
 
 describe("finalityOf", () => {
   it("knows Ethereum mainnet, Sepolia and Holesky at 64 blocks (two epochs) and Polygon PoS at 128", () => {

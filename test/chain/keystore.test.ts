@@ -51,7 +51,9 @@ sys.exit(os.WEXITSTATUS(status))
 
 const PASSWORD = "a password nobody prints 7f3a";
 
-async function rejection(p: Promise<unknown>): Promise<{ code?: string; message: string; info?: Record<string, unknown> }> {
+async function rejection(
+  p: Promise<unknown>,
+): Promise<{ code?: string; message: string; info?: Record<string, unknown> }> {
   return p.then(
     () => {
       throw new Error("resolved, want a rejection");
@@ -105,7 +107,9 @@ describe("src/chain/keystore", function () {
       const e = await rejection(readKeystore(notKeystore, PASSWORD));
       expect([e.code, e.info?.file]).to.deep.equal(["KEYSTORE_INVALID", notKeystore]);
       expect(e.message).to.not.include(raw.slice(2));
-      expect((await rejection(readKeystore(path.join(dir, "missing.json"), PASSWORD))).code).to.equal("KEYSTORE_UNREADABLE");
+      expect((await rejection(readKeystore(path.join(dir, "missing.json"), PASSWORD))).code).to.equal(
+        "KEYSTORE_UNREADABLE",
+      );
     });
   });
 
@@ -115,8 +119,12 @@ describe("src/chain/keystore", function () {
       fs.writeFileSync(f, `${PASSWORD}\n`);
       expect(readPasswordFile(f)).to.equal(PASSWORD);
       fs.writeFileSync(f, "\n");
-      expect(() => readPasswordFile(f)).to.throw(KeystoreError).with.property("code", "KEYSTORE_PASSWORD_FILE_UNREADABLE");
-      expect(() => readPasswordFile(path.join(dir, "nope"))).to.throw(KeystoreError).with.property("code", "KEYSTORE_PASSWORD_FILE_UNREADABLE");
+      expect(() => readPasswordFile(f))
+        .to.throw(KeystoreError)
+        .with.property("code", "KEYSTORE_PASSWORD_FILE_UNREADABLE");
+      expect(() => readPasswordFile(path.join(dir, "nope")))
+        .to.throw(KeystoreError)
+        .with.property("code", "KEYSTORE_PASSWORD_FILE_UNREADABLE");
     });
   });
 });
@@ -124,7 +132,12 @@ describe("src/chain/keystore", function () {
 describe("signerOf", function () {
   this.timeout(120_000);
   let dir: string;
-  const source = (s: Partial<SignerSource>): SignerSource => ({ role: "anchorer", keystoreOption: "--anchor-keystore", keyVariable: "LEDGER_ANCHOR_KEY", ...s });
+  const source = (s: Partial<SignerSource>): SignerSource => ({
+    role: "anchorer",
+    keystoreOption: "--anchor-keystore",
+    keyVariable: "LEDGER_ANCHOR_KEY",
+    ...s,
+  });
   before(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "gxp-signer-"));
   });
@@ -148,7 +161,9 @@ describe("signerOf", function () {
     expect([e.code, e.info?.address]).to.deep.equal(["CHAIN_NOT_CONFIGURED", dev.address]);
     expect(e.message).to.not.include(dev.privateKey.slice(2));
     expect(await (await signerOf(source({ keystore: f, passwordFile: pw }), true)).getAddress()).to.equal(dev.address);
-    expect((await rejection(signerOf(source({ privateKey: dev.privateKey }), false))).code).to.equal("CHAIN_NOT_CONFIGURED");
+    expect((await rejection(signerOf(source({ privateKey: dev.privateKey }), false))).code).to.equal(
+      "CHAIN_NOT_CONFIGURED",
+    );
   });
 
   it("refuses no key at all, and a malformed raw key without echoing it", async () => {
@@ -176,7 +191,9 @@ describe("gxp-ledger key new, and serve --anchor-keystore with a wrong password"
     const w = await readKeystore(f, PASSWORD);
     expect(r.stdout).to.equal(`${w.address}\n`);
     expect(fs.statSync(f).mode & 0o777).to.equal(0o600);
-    expect(r.stdout + r.stderr).to.not.include(w.privateKey.slice(2)).and.not.include(PASSWORD);
+    expect(r.stdout + r.stderr)
+      .to.not.include(w.privateKey.slice(2))
+      .and.not.include(PASSWORD);
     const again = await cli(["key", "new", "-o", f, "--password-file", path.join(dir, "pw")]);
     expect(again.code).to.equal(2);
     expect((await readKeystore(f, PASSWORD)).address).to.equal(w.address);
@@ -185,9 +202,16 @@ describe("gxp-ledger key new, and serve --anchor-keystore with a wrong password"
   it("on a terminal, asks for the password twice without echoing it", function () {
     if (spawnSync("python3", ["-c", "import pty"]).status !== 0) this.skip(); // no python3: no pseudo-terminal to test with
     const f = path.join(dir, "typed.json");
-    const r = spawnSync("python3", ["-c", PTY_DRIVER, process.execPath, BIN, "key", "new", "-o", f], { encoding: "utf8", env: { ...process.env, PTY_PASSWORD: "typed on the terminal 42" }, timeout: 90_000 });
+    const r = spawnSync("python3", ["-c", PTY_DRIVER, process.execPath, BIN, "key", "new", "-o", f], {
+      encoding: "utf8",
+      env: { ...process.env, PTY_PASSWORD: "typed on the terminal 42" },
+      timeout: 90_000,
+    });
     expect(r.status, r.stdout + r.stderr).to.equal(0);
-    expect(r.stdout).to.include("password for the new keystore").and.include("again:").and.not.include("typed on the terminal 42");
+    expect(r.stdout)
+      .to.include("password for the new keystore")
+      .and.include("again:")
+      .and.not.include("typed on the terminal 42");
     return readKeystore(f, "typed on the terminal 42").then((w) => expect(r.stdout).to.include(w.address));
   });
 
@@ -202,12 +226,31 @@ describe("gxp-ledger key new, and serve --anchor-keystore with a wrong password"
     const f = path.join(dir, "anchor-key.json");
     const key = (await readKeystore(f, PASSWORD)).privateKey;
     const r = await cli(
-      ["--rpc", "http://127.0.0.1:9", "--data-dir", path.join(dir, "data"), "serve", "--port", "0", "--contract", "0x" + "11".repeat(20), "--ledger", "DE01", "--anchor-keystore", f, "--anchor-keystore-password-file", path.join(dir, "wrong.pw")],
+      [
+        "--rpc",
+        "http://127.0.0.1:9",
+        "--data-dir",
+        path.join(dir, "data"),
+        "serve",
+        "--port",
+        "0",
+        "--contract",
+        "0x" + "11".repeat(20),
+        "--ledger",
+        "DE01",
+        "--anchor-keystore",
+        f,
+        "--anchor-keystore-password-file",
+        path.join(dir, "wrong.pw"),
+      ],
       { LEDGER_ANCHOR_KEY: "", LEDGER_ANCHOR_KEYSTORE: "", LEDGER_ANCHOR_KEYSTORE_PASSWORD_FILE: "" },
     );
     expect(r.code).to.equal(2);
     expect(r.stderr).to.include(f).and.include("wrong password");
     const out = (r.stdout + r.stderr).toLowerCase();
-    expect(out).to.not.include(key.slice(2)).and.not.include(PASSWORD.toLowerCase()).and.not.include("not the password");
+    expect(out)
+      .to.not.include(key.slice(2))
+      .and.not.include(PASSWORD.toLowerCase())
+      .and.not.include("not the password");
   });
 });

@@ -71,11 +71,27 @@ describe("pre-empted epochs (real local chain)", function () {
       ledger.events.append(sampleEvents(n));
       return ledger.sealer.seal(new Date())!.epoch;
     };
-    const anchorer = () => createAnchorer({ epochs: ledger.epochs, contract, signer: ours, provider, chainId, ledgerId: d.ledgerId, confirmations: 1, waitTimeoutMs: 20_000 });
+    const anchorer = () =>
+      createAnchorer({
+        epochs: ledger.epochs,
+        contract,
+        signer: ours,
+        provider,
+        chainId,
+        ledgerId: d.ledgerId,
+        confirmations: 1,
+        waitTimeoutMs: 20_000,
+      });
     /** The rogue account anchors `root` as the chain's next epoch of this ledger; returns its tx hash. */
     const preempt = async (root: string, size: number): Promise<string> => {
       const state = await contract.ledgerState(d.ledgerId);
-      const tx = await anchorContract(d.contract, rogue).raw.anchor(d.ledgerId, state.nextEpoch, root, size, state.nextSeq);
+      const tx = await anchorContract(d.contract, rogue).raw.anchor(
+        d.ledgerId,
+        state.nextEpoch,
+        root,
+        size,
+        state.nextSeq,
+      );
       await tx.wait(1);
       return tx.hash;
     };
@@ -85,7 +101,18 @@ describe("pre-empted epochs (real local chain)", function () {
       signer: ours,
       contract,
       ledgerId: d.ledgerId,
-      deployment: { chainId: chainId.toString(), contract: d.contract, ledgerName: name, ledgerId: d.ledgerId, rpcUrl: "", deployTx: d.deployTx, deployBlock: d.deployBlock, admin: admin.address, anchorer: ours.address, development: true } as Deployment,
+      deployment: {
+        chainId: chainId.toString(),
+        contract: d.contract,
+        ledgerName: name,
+        ledgerId: d.ledgerId,
+        rpcUrl: "",
+        deployTx: d.deployTx,
+        deployBlock: d.deployBlock,
+        admin: admin.address,
+        anchorer: ours.address,
+        development: true,
+      } as Deployment,
       async close() {},
     };
     return { dir, ledger, contract, ledgerId: d.ledgerId, seal, anchorer, preempt, context };
@@ -144,7 +171,12 @@ describe("pre-empted epochs (real local chain)", function () {
       await s.preempt(toHex(ep.root), ep.size + 1);
       const f = await failureOf(s.anchorer().anchorPending());
       expect(f.code).to.equal("CHAIN_EPOCH_PREEMPTED");
-      expect(f.info).to.deep.include({ epoch: ep.epoch, anchorer: rogue.address, chainTreeSize: ep.size + 1, ledgerTreeSize: ep.size });
+      expect(f.info).to.deep.include({
+        epoch: ep.epoch,
+        anchorer: rogue.address,
+        chainTreeSize: ep.size + 1,
+        ledgerTreeSize: ep.size,
+      });
     });
 
     it("keeps CHAIN_ROOT_CONFLICT while the chain holds more epochs than the ledger sealed, and says CHAIN_EPOCH_PREEMPTED once the ledger seals that epoch", async () => {
@@ -197,17 +229,42 @@ contract MisnamingAnchor {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const solc = require("solc") as { compile(input: string): string };
       const out = JSON.parse(
-        solc.compile(JSON.stringify({ language: "Solidity", sources: { "M.sol": { content: MISNAMING_SOURCE } }, settings: { evmVersion: "shanghai", outputSelection: { "*": { "*": ["abi", "evm.bytecode.object"] } } } })),
+        solc.compile(
+          JSON.stringify({
+            language: "Solidity",
+            sources: { "M.sol": { content: MISNAMING_SOURCE } },
+            settings: { evmVersion: "shanghai", outputSelection: { "*": { "*": ["abi", "evm.bytecode.object"] } } },
+          }),
+        ),
       ) as { contracts: Record<string, Record<string, { abi: unknown[]; evm: { bytecode: { object: string } } }>> };
       const c = out.contracts["M.sol"].MisnamingAnchor;
-      const deployed = await new ContractFactory(c.abi as never, c.evm.bytecode.object, devWallet(DEV_ACCOUNT.admin, provider)).deploy();
+      const deployed = await new ContractFactory(
+        c.abi as never,
+        c.evm.bytecode.object,
+        devWallet(DEV_ACCOUNT.admin, provider),
+      ).deploy();
       await deployed.waitForDeployment();
       const s = await site("PRE-MISNAMED");
       const ep = s.seal(2);
       const contract = anchorContract(await deployed.getAddress(), ours);
-      const f = await failureOf(createAnchorer({ epochs: s.ledger.epochs, contract, signer: ours, provider, chainId, ledgerId: s.ledgerId, confirmations: 1, waitTimeoutMs: 20_000 }).anchorPending());
+      const f = await failureOf(
+        createAnchorer({
+          epochs: s.ledger.epochs,
+          contract,
+          signer: ours,
+          provider,
+          chainId,
+          ledgerId: s.ledgerId,
+          confirmations: 1,
+          waitTimeoutMs: 20_000,
+        }).anchorPending(),
+      );
       expect(f.code).to.equal("CHAIN_ANCHOR_FAILED");
-      expect(f.info).to.include({ epoch: ep.epoch, anchorer: "0x000000000000000000000000000000000000dEaD", expected: ours.address });
+      expect(f.info).to.include({
+        epoch: ep.epoch,
+        anchorer: "0x000000000000000000000000000000000000dEaD",
+        expected: ours.address,
+      });
       expect(s.ledger.epochs.anchorOf(ep.epoch)).to.equal(undefined);
     });
   });
@@ -222,7 +279,13 @@ contract MisnamingAnchor {
       const logs: { level: string; msg: string; info?: Record<string, unknown> }[] = [];
       const metrics = createMetrics(s.ledger);
       const run = (m = metrics) =>
-        startRunner(s.ledger, s.context, { tickMs: 3_600_000, confirmations: 1, log: (level, msg, info) => logs.push({ level, msg, info }), metrics: m, anchorRetryMaxMs: 20 });
+        startRunner(s.ledger, s.context, {
+          tickMs: 3_600_000,
+          confirmations: 1,
+          log: (level, msg, info) => logs.push({ level, msg, info }),
+          metrics: m,
+          anchorRetryMaxMs: 20,
+        });
       const runner = run();
       try {
         await runner.tick();
@@ -233,22 +296,41 @@ contract MisnamingAnchor {
       } finally {
         await runner.stop();
       }
-      const attempts = logs.filter((l) => l.level === "error" && l.info?.security === true && l.info?.epoch === ep.epoch && l.info?.txHash === tx);
+      const attempts = logs.filter(
+        (l) => l.level === "error" && l.info?.security === true && l.info?.epoch === ep.epoch && l.info?.txHash === tx,
+      );
       expect(attempts.length).to.be.at.least(3);
-      expect(attempts[0].info).to.include({ anchorer: rogue.address, chainRoot: FORGED_ROOT, ledgerRoot: toHex(ep.root) });
+      expect(attempts[0].info).to.include({
+        anchorer: rogue.address,
+        chainRoot: FORGED_ROOT,
+        ledgerRoot: toHex(ep.root),
+      });
 
       const securityEvents = () =>
         (s.ledger.db.prepare("SELECT record FROM events WHERE type = 'security.event'").pluck().all() as string[])
           .map((r) => JSON.parse(r).event.data as { kind: string } & PreemptedEpoch)
           .filter((d) => d.kind === PREEMPTED_KIND);
       expect(securityEvents()).to.have.length(1);
-      expect(securityEvents()[0]).to.include({ epoch: ep.epoch, contract: s.contract.address, anchorer: rogue.address, txHash: tx, chainRoot: FORGED_ROOT, ledgerRoot: toHex(ep.root) });
-      expect(await metrics.registry.getSingleMetricAsString("gxp_ledger_epochs_preempted_total")).to.match(/^gxp_ledger_epochs_preempted_total 1$/m);
+      expect(securityEvents()[0]).to.include({
+        epoch: ep.epoch,
+        contract: s.contract.address,
+        anchorer: rogue.address,
+        txHash: tx,
+        chainRoot: FORGED_ROOT,
+        ledgerRoot: toHex(ep.root),
+      });
+      expect(await metrics.registry.getSingleMetricAsString("gxp_ledger_epochs_preempted_total")).to.match(
+        /^gxp_ledger_epochs_preempted_total 1$/m,
+      );
 
       expect(runner.preemptedEpochs().map((p) => [p.epoch, p.anchorer])).to.deep.equal([[ep.epoch, rogue.address]]);
       const ready = readinessOf(s.ledger, runner, 3_600_000);
       expect(ready.ready).to.equal(false);
-      expect(ready.reasons[0]).to.match(new RegExp(`^SECURITY: epoch ${ep.epoch} pre-empted in contract ${s.contract.address} by account ${rogue.address} \\(tx ${tx}\\)`));
+      expect(ready.reasons[0]).to.match(
+        new RegExp(
+          `^SECURITY: epoch ${ep.epoch} pre-empted in contract ${s.contract.address} by account ${rogue.address} \\(tx ${tx}\\)`,
+        ),
+      );
       const api = createApiServices(s.ledger, s.dir, s.ledger.name, 3_600_000);
       const app = buildApp({ ledger: s.ledger, ...api, readiness: () => readinessOf(s.ledger, runner, 3_600_000) });
       const res = await app.inject({ method: "GET", url: "/readyz" });
@@ -273,7 +355,11 @@ contract MisnamingAnchor {
       await s.anchorer().anchorPending();
       await s.preempt(FORGED_ROOT, 3);
       const logs: { level: string; info?: Record<string, unknown> }[] = [];
-      const runner = startRunner(s.ledger, s.context, { tickMs: 3_600_000, confirmations: 1, log: (level, _msg, info) => logs.push({ level, info }) });
+      const runner = startRunner(s.ledger, s.context, {
+        tickMs: 3_600_000,
+        confirmations: 1,
+        log: (level, _msg, info) => logs.push({ level, info }),
+      });
       try {
         await runner.tick();
       } finally {
@@ -282,7 +368,9 @@ contract MisnamingAnchor {
       expect(runner.lastError()).to.be.a("string");
       expect(runner.preemptedEpochs()).to.deep.equal([]);
       expect(logs.some((l) => l.info?.security === true)).to.equal(false);
-      expect(s.ledger.db.prepare("SELECT count(*) FROM events WHERE type = 'security.event'").pluck().get()).to.equal(0);
+      expect(s.ledger.db.prepare("SELECT count(*) FROM events WHERE type = 'security.event'").pluck().get()).to.equal(
+        0,
+      );
       const ready = readinessOf(s.ledger, runner, 3_600_000);
       expect(ready.ready).to.equal(false);
       expect(ready.reasons.some((r) => r.startsWith("SECURITY"))).to.equal(false);

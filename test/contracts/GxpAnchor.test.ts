@@ -419,7 +419,9 @@ describe("GxpAnchor", function () {
           .to.emit(registry, "EpochAnchored")
           .withArgs(SITE_A, 0, anchorerA.address, ROOT_1, 8, 0);
         const receipt = await mined(as(registry, outsider).anchor(SITE_A, 1, ROOT_2, 3, 8));
-        await expect(receipt.hash).to.emit(registry, "EpochAnchored").withArgs(SITE_A, 1, outsider.address, ROOT_2, 3, 8);
+        await expect(receipt.hash)
+          .to.emit(registry, "EpochAnchored")
+          .withArgs(SITE_A, 1, outsider.address, ROOT_2, 3, 8);
         // A verifier filters and compares on the topics alone: ledger id, epoch, anchoring account.
         const log = receipt.logs.find((l) => l.address === (registry.target as string));
         if (log === undefined) throw new Error("no log from the registry");
@@ -580,7 +582,10 @@ describe("GxpAnchor", function () {
       it("reverts with GxpAnchorZeroKeyId", async function () {
         const { registry, anchorerA, siteAdminA } = await loadFixture(twoLedgersFixture);
         for (const signer of [anchorerA, siteAdminA]) {
-          await expect(as(registry, signer).registerLedgerKey(SITE_A, ZERO)).to.be.revertedWithCustomError(registry, "GxpAnchorZeroKeyId");
+          await expect(as(registry, signer).registerLedgerKey(SITE_A, ZERO)).to.be.revertedWithCustomError(
+            registry,
+            "GxpAnchorZeroKeyId",
+          );
         }
       });
     });
@@ -614,15 +619,26 @@ describe("GxpAnchor", function () {
           .withArgs(SITE_A, KEY_1, anchorerA.address);
         expect(await registry.ledgerState(SITE_A)).to.deep.equal(before);
         expect((await registry.getAnchor(SITE_A, 0)).root).to.equal(ROOT_1);
-        await expect(registry.getAnchor(SITE_A, 1)).to.be.revertedWithCustomError(registry, "GxpAnchorEpochNotAnchored");
+        await expect(registry.getAnchor(SITE_A, 1)).to.be.revertedWithCustomError(
+          registry,
+          "GxpAnchorEpochNotAnchored",
+        );
       });
 
       it("registers for its own ledger only: the other ledger's log stays empty", async function () {
         const { registry, anchorerA } = await loadFixture(twoLedgersFixture);
         const receipt = await mined(as(registry, anchorerA).registerLedgerKey(SITE_A, KEY_1));
-        const logs = await registry.queryFilter(registry.filters.LedgerKeyRegistered(SITE_B), receipt.blockNumber, receipt.blockNumber);
+        const logs = await registry.queryFilter(
+          registry.filters.LedgerKeyRegistered(SITE_B),
+          receipt.blockNumber,
+          receipt.blockNumber,
+        );
         expect(logs).to.have.length(0);
-        const ours = await registry.queryFilter(registry.filters.LedgerKeyRegistered(SITE_A, KEY_1, anchorerA.address), receipt.blockNumber, receipt.blockNumber);
+        const ours = await registry.queryFilter(
+          registry.filters.LedgerKeyRegistered(SITE_A, KEY_1, anchorerA.address),
+          receipt.blockNumber,
+          receipt.blockNumber,
+        );
         expect(ours).to.have.length(1);
       });
 
@@ -797,19 +813,29 @@ describe("GxpAnchor", function () {
           });
         } else if (!p.wantError) {
           it(`${p.file}: returns the probe's root`, async function () {
-            expect(await registry.rootFromInclusionProof(p.leafHashHex, p.leafIndex, p.treeSize, p.auditPathHex)).to.equal(
-              p.rootHex,
-            );
+            expect(
+              await registry.rootFromInclusionProof(p.leafHashHex, p.leafIndex, p.treeSize, p.auditPathHex),
+            ).to.equal(p.rootHex);
           });
         } else if (byteLength(p.rootHex) !== 32) {
           it(`${p.file}: returns a root unequal to the probe's root, which is not 32 bytes and cannot be a bytes32`, async function () {
-            const root: string = await registry.rootFromInclusionProof(p.leafHashHex, p.leafIndex, p.treeSize, p.auditPathHex);
+            const root: string = await registry.rootFromInclusionProof(
+              p.leafHashHex,
+              p.leafIndex,
+              p.treeSize,
+              p.auditPathHex,
+            );
             expect(root).to.not.equal(p.rootHex);
             expect(() => abi.encode(["bytes32"], [p.rootHex])).to.throw();
           });
         } else {
           it(`${p.file}: returns a root unequal to the probe's root`, async function () {
-            const root: string = await registry.rootFromInclusionProof(p.leafHashHex, p.leafIndex, p.treeSize, p.auditPathHex);
+            const root: string = await registry.rootFromInclusionProof(
+              p.leafHashHex,
+              p.leafIndex,
+              p.treeSize,
+              p.auditPathHex,
+            );
             expect(root).to.not.equal(p.rootHex);
           });
         }
@@ -822,7 +848,10 @@ describe("GxpAnchor", function () {
       const { registry } = await loadFixture(referenceTreeFixture);
       const leaves = vectors.tree.leafHashesHex;
       for (let m = 0; m < 8; m++) {
-        expect(await registry.verifyInclusion(SITE_A, 0, leaves[m], m, refInclusionProof(m, leaves))).to.equal(true, `${m}`);
+        expect(await registry.verifyInclusion(SITE_A, 0, leaves[m], m, refInclusionProof(m, leaves))).to.equal(
+          true,
+          `${m}`,
+        );
       }
     });
 
@@ -832,7 +861,10 @@ describe("GxpAnchor", function () {
         const leaves = vectors.tree.leafHashesHex.slice(0, n);
         for (let m = 0; m < n; m++) {
           const proof = refInclusionProof(m, leaves);
-          expect(await registry.verifyInclusion(ethers.id(`ref/${n}`), 0, leaves[m], m, proof)).to.equal(true, `${m}/${n}`);
+          expect(await registry.verifyInclusion(ethers.id(`ref/${n}`), 0, leaves[m], m, proof)).to.equal(
+            true,
+            `${m}/${n}`,
+          );
         }
       }
     });
@@ -853,7 +885,9 @@ describe("GxpAnchor", function () {
       for (let m = 0; m < 8; m++) {
         const proof = refInclusionProof(m, leaves);
         expect(await registry.verifyInclusion(SITE_A, 0, leaves[(m + 1) % 8], m, proof)).to.equal(false, `${m}`);
-        expect(await registry.verifyInclusion(SITE_A, 0, refLeafHash("0x6e6f742061206c656166"), m, proof)).to.equal(false);
+        expect(await registry.verifyInclusion(SITE_A, 0, refLeafHash("0x6e6f742061206c656166"), m, proof)).to.equal(
+          false,
+        );
       }
     });
 
@@ -863,7 +897,10 @@ describe("GxpAnchor", function () {
       for (let m = 0; m < 8; m++) {
         const proof = refInclusionProof(m, leaves);
         for (const wrong of [BigInt((m + 1) % 8), BigInt(m ^ 2), 8n, 9n, 2n ** 64n]) {
-          expect(await registry.verifyInclusion(SITE_A, 0, leaves[m], wrong, proof)).to.equal(false, `${m} as ${wrong}`);
+          expect(await registry.verifyInclusion(SITE_A, 0, leaves[m], wrong, proof)).to.equal(
+            false,
+            `${m} as ${wrong}`,
+          );
         }
       }
     });
@@ -876,9 +913,17 @@ describe("GxpAnchor", function () {
       expect(await registry.verifyInclusion(SITE_A, 0, leaves[5], 5, [...proof, ZERO])).to.equal(false);
       expect(await registry.verifyInclusion(SITE_A, 0, leaves[5], 5, [])).to.equal(false);
       // A valid proof for the 7-leaf prefix does not verify against the anchored 8-leaf root.
-      expect(await registry.verifyInclusion(SITE_A, 0, leaves[5], 5, refInclusionProof(5, leaves.slice(0, 7)))).to.equal(false);
       expect(
-        await registry.verifyInclusion(SITE_A, 0, leaves[5], 5, proof.map((p, i) => (i === 1 ? ethers.id("flipped") : p))),
+        await registry.verifyInclusion(SITE_A, 0, leaves[5], 5, refInclusionProof(5, leaves.slice(0, 7))),
+      ).to.equal(false);
+      expect(
+        await registry.verifyInclusion(
+          SITE_A,
+          0,
+          leaves[5],
+          5,
+          proof.map((p, i) => (i === 1 ? ethers.id("flipped") : p)),
+        ),
       ).to.equal(false);
     });
 

@@ -34,7 +34,9 @@ describe("Hardhat tasks gxp:*", () => {
     await hre.run("gxp:grant-anchorer", { name: "DE01", account: anchorer.address, record });
     const r = JSON.parse(fs.readFileSync(record, "utf8")) as ChainRecord;
     expect(r.contractAdmin).to.equal(adminSigner.address);
-    expect(r.ledgers.map((l) => [l.name, l.admin, l.anchorers.map((a) => a.address)])).to.deep.equal([["DE01", adminSigner.address, [anchorer.address]]]);
+    expect(r.ledgers.map((l) => [l.name, l.admin, l.anchorers.map((a) => a.address)])).to.deep.equal([
+      ["DE01", adminSigner.address, [anchorer.address]],
+    ]);
 
     const c = await ethers.getContractAt("GxpAnchor", r.contract);
     const id = ethers.encodeBytes32String("DE01");
@@ -43,12 +45,18 @@ describe("Hardhat tasks gxp:*", () => {
     await expect(c.connect(anchorer).getFunction("anchor")(id, 1, ethers.id("root 1"), 3, 3))
       .to.be.revertedWithCustomError(c, "AccessControlUnauthorizedAccount")
       .withArgs(anchorer.address, await c.getFunction("anchorerRole")(id));
-    expect((JSON.parse(fs.readFileSync(record, "utf8")) as ChainRecord).ledgers[0].anchorers[0].revoked).to.not.equal(null);
+    expect((JSON.parse(fs.readFileSync(record, "utf8")) as ChainRecord).ledgers[0].anchorers[0].revoked).to.not.equal(
+      null,
+    );
 
     printed = [];
     await hre.run("gxp:show", { record });
-    const show = printed[0] as { ledgers: { name: string; anchorers: string[]; anchors: number; roleHistory: { event: string }[] }[] };
-    expect(show.ledgers.map((l) => [l.name, l.anchorers, l.anchors, l.roleHistory.map((h) => h.event)])).to.deep.equal([["DE01", [], 1, ["granted", "granted", "revoked"]]]);
+    const show = printed[0] as {
+      ledgers: { name: string; anchorers: string[]; anchors: number; roleHistory: { event: string }[] }[];
+    };
+    expect(show.ledgers.map((l) => [l.name, l.anchorers, l.anchors, l.roleHistory.map((h) => h.event)])).to.deep.equal([
+      ["DE01", [], 1, ["granted", "granted", "revoked"]],
+    ]);
 
     // A grant signed by an account that is not the ledger admin: the contract's custom error, named.
     const { setAnchorer } = await import("../../src/chain/admin");
@@ -56,6 +64,9 @@ describe("Hardhat tasks gxp:*", () => {
       () => undefined,
       (e: { code?: string; info?: { error?: string } }) => e,
     );
-    expect([refused?.code, refused?.info?.error]).to.deep.equal(["CHAIN_ADMIN_REFUSED", "AccessControlUnauthorizedAccount"]);
+    expect([refused?.code, refused?.info?.error]).to.deep.equal([
+      "CHAIN_ADMIN_REFUSED",
+      "AccessControlUnauthorizedAccount",
+    ]);
   });
 });

@@ -3,7 +3,15 @@
  * end-to-end verdict tests do not isolate.
  */
 import { expect } from "chai";
-import { BatchEntry, GxpEvent, LedgerRecord, RECORD_VERSION, computePayloadHash, recordLeafHashHex, reviewBatch } from "../../src/core";
+import {
+  BatchEntry,
+  GxpEvent,
+  LedgerRecord,
+  RECORD_VERSION,
+  computePayloadHash,
+  recordLeafHashHex,
+  reviewBatch,
+} from "../../src/core";
 import { generateBatch } from "../helpers/batch-fixture";
 import { foldCorrections } from "../../src/core/batch/corrections";
 import { sampleEvent } from "../helpers/events";
@@ -29,8 +37,9 @@ function entriesOf(events: GxpEvent[], batchId: string, client?: (i: number) => 
 }
 
 const open = (events: GxpEvent[], batchId = "B-R") =>
-  reviewBatch({ batchId, entries: entriesOf(events, batchId) })
-    .checklist.flatMap((c) => c.findings.map((f) => ({ item: c.id, ...f })));
+  reviewBatch({ batchId, entries: entriesOf(events, batchId) }).checklist.flatMap((c) =>
+    c.findings.map((f) => ({ item: c.id, ...f })),
+  );
 
 /** A copy of the event with `data` changed and its payloadHash recomputed (the MES sent it so). */
 function withData(e: GxpEvent, data: Record<string, unknown>): GxpEvent {
@@ -54,7 +63,12 @@ describe("reviewBatch", () => {
   describe("when a value outside its own limits is marked withinLimits", () => {
     it("opens LIMITS_FLAG_CONTRADICTED naming the event", () => {
       const events = base().events;
-      const i = events.findIndex((e) => e.type === "parameter.recorded" && (e.data as { trend?: boolean }).trend === true && typeof (e.data as { high?: number }).high === "number");
+      const i = events.findIndex(
+        (e) =>
+          e.type === "parameter.recorded" &&
+          (e.data as { trend?: boolean }).trend === true &&
+          typeof (e.data as { high?: number }).high === "number",
+      );
       const high = (events[i].data as { high: number }).high;
       events[i] = withData(events[i], { value: high + 5, withinLimits: true });
       const f = open(events);
@@ -85,12 +99,21 @@ describe("reviewBatch", () => {
       const correction = sampleEvent({
         type: "record.corrected",
         refs: [{ eventId: original.id, rel: "corrects" }],
-        data: { field: "/data", previousValue: reordered, newValue: { ...d, value: 62 }, reasonCode: "TYPO", authorizedBy: { printedName: "B. Meier" } },
+        data: {
+          field: "/data",
+          previousValue: reordered,
+          newValue: { ...d, value: 62 },
+          reasonCode: "TYPO",
+          authorizedBy: { printedName: "B. Meier" },
+        },
       }) as unknown as GxpEvent;
       const fold = foldCorrections([original, correction]);
       expect(fold.findings.map((f) => f.code)).to.deep.equal([]);
       expect((fold.current.get(original.id)!.data as { value: number }).value).to.equal(62);
-      const wrong = foldCorrections([original, { ...correction, data: { ...correction.data, previousValue: { ...reordered, value: 99 } } }]);
+      const wrong = foldCorrections([
+        original,
+        { ...correction, data: { ...correction.data, previousValue: { ...reordered, value: 99 } } },
+      ]);
       expect(wrong.findings.map((f) => f.code)).to.deep.equal(["CORRECTION_PREVIOUS_VALUE_MISMATCH"]);
     });
   });
@@ -136,7 +159,10 @@ describe("reviewBatch", () => {
   describe("when a second client writes into the batch", () => {
     it("opens BATCH_MULTIPLE_CLIENTS naming the second client's events", () => {
       const events = base().events;
-      const r = reviewBatch({ batchId: "B-R", entries: entriesOf(events, "B-R", (i) => (i === 40 ? "pasx-other" : "pasx-de01")) });
+      const r = reviewBatch({
+        batchId: "B-R",
+        entries: entriesOf(events, "B-R", (i) => (i === 40 ? "pasx-other" : "pasx-de01")),
+      });
       const f = r.checklist.flatMap((c) => c.findings.map((x) => ({ item: c.id, ...x })));
       expect(f.map((x) => `${x.item}:${x.code}`)).to.deep.equal(["one-writer:BATCH_MULTIPLE_CLIENTS"]);
       expect(f[0].eventIds).to.deep.equal([events[40].id]);

@@ -35,7 +35,10 @@ import {
 } from "../../src/core";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const standalone = require("../../scripts/verify-proof-standalone.js") as { verify(text: string, rpcs: string[]): Promise<unknown>; pretty(v: unknown): string };
+const standalone = require("../../scripts/verify-proof-standalone.js") as {
+  verify(text: string, rpcs: string[]): Promise<unknown>;
+  pretty(v: unknown): string;
+};
 
 /** The standalone script's first failing step for a bundle text (offline: no RPC URL, so at best "anchor"). */
 async function standaloneFailure(text: string): Promise<{ step: string; message: string }> {
@@ -52,7 +55,11 @@ const example = JSON.parse(fs.readFileSync(path.join(DOCS, "examples", "example-
 const exampleTrust = JSON.parse(fs.readFileSync(path.join(DOCS, "examples", "example-trust.json"), "utf8"));
 
 // A fixed Ed25519 test key (PKCS #8 DER: the RFC 8410 header and a 32-byte seed) to sign checkpoints.
-const TEST_KEY = createPrivateKey({ key: Buffer.concat([Buffer.from("302e020100300506032b657004220420", "hex"), Buffer.alloc(32, 9)]), format: "der", type: "pkcs8" });
+const TEST_KEY = createPrivateKey({
+  key: Buffer.concat([Buffer.from("302e020100300506032b657004220420", "hex"), Buffer.alloc(32, 9)]),
+  format: "der",
+  type: "pkcs8",
+});
 const TEST_SPKI = createPublicKey(TEST_KEY).export({ type: "spki", format: "der" }).toString("base64");
 
 const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
@@ -65,8 +72,19 @@ function withEvent(change: (event: Record<string, unknown>) => void): ProofBundl
   b.leafHash = toHex(leaf);
   b.root = toHex(rootFromInclusionProof(rfc9162, b.leafIndex, b.treeSize, leaf, b.auditPath.map(fromHex)));
   const keyId = keyIdOfSpki(TEST_SPKI)!;
-  const head = { ledger: b.anchor.ledgerName, epoch: b.epoch, firstSeq: b.anchor.firstSeq, treeSize: b.treeSize, root: b.root, keyId };
-  b.checkpoint = { keyId, publicKey: TEST_SPKI, signature: base64urlEncode(new Uint8Array(sign(null, checkpointMessage(head), TEST_KEY))) };
+  const head = {
+    ledger: b.anchor.ledgerName,
+    epoch: b.epoch,
+    firstSeq: b.anchor.firstSeq,
+    treeSize: b.treeSize,
+    root: b.root,
+    keyId,
+  };
+  b.checkpoint = {
+    keyId,
+    publicKey: TEST_SPKI,
+    signature: base64urlEncode(new Uint8Array(sign(null, checkpointMessage(head), TEST_KEY))),
+  };
   return b;
 }
 
@@ -92,11 +110,16 @@ describe("checkBundle's schema step (hand-written)", () => {
     for (const [what, change] of Object.entries(stricter)) {
       it(`passes every offline step, in the core and the standalone script: ${what}`, async () => {
         const b = withEvent(change);
-        expect(refusal(() => assertEvent(b.record.event)).code, "the premise: today's event schema refuses it").to.equal("EVENT_SCHEMA_INVALID");
+        expect(
+          refusal(() => assertEvent(b.record.event)).code,
+          "the premise: today's event schema refuses it",
+        ).to.equal("EVENT_SCHEMA_INVALID");
         for (const t of [bundleFileText(b), bundleCompactText(b)]) {
           const r = verifyProofOffline(t);
           expect(r.verdict, JSON.stringify(r.steps.filter((s) => !s.ok))).to.equal("OFFLINE-OK");
-          expect((await standaloneFailure(t)).step, "the standalone script passes every offline step").to.equal("anchor");
+          expect((await standaloneFailure(t)).step, "the standalone script passes every offline step").to.equal(
+            "anchor",
+          );
         }
       });
     }
@@ -144,7 +167,10 @@ describe("checkBundle's schema step (hand-written)", () => {
 
     it("names a record that is no object, and an event that is no object or has no id", () => {
       const noRecord = { ...clone(example), record: [] };
-      expect(refusal(() => bundleFromJSON(noRecord))).to.deep.equal({ code: "PROOF_SCHEMA_INVALID", paths: ["/record"] });
+      expect(refusal(() => bundleFromJSON(noRecord))).to.deep.equal({
+        code: "PROOF_SCHEMA_INVALID",
+        paths: ["/record"],
+      });
       for (const [event, p] of [
         [null, "/record/event"],
         [["evt-1"], "/record/event"],
@@ -152,7 +178,10 @@ describe("checkBundle's schema step (hand-written)", () => {
       ] as const) {
         const b = clone(example);
         (b.record as unknown as Record<string, unknown>).event = event;
-        expect(refusal(() => bundleFromJSON(b)), JSON.stringify(event)).to.deep.equal({ code: "PROOF_SCHEMA_INVALID", paths: [p] });
+        expect(
+          refusal(() => bundleFromJSON(b)),
+          JSON.stringify(event),
+        ).to.deep.equal({ code: "PROOF_SCHEMA_INVALID", paths: [p] });
       }
       const b = clone(example);
       delete (b.record as unknown as Record<string, unknown>).event;
@@ -164,7 +193,13 @@ describe("checkBundle's schema step (hand-written)", () => {
       delete b.root;
       b.anchor = "0x00";
       b.checkpoint = {};
-      expect(refusal(() => bundleFromJSON(b)).paths).to.have.members(["/root", "/anchor", "/checkpoint/keyId", "/checkpoint/publicKey", "/checkpoint/signature"]);
+      expect(refusal(() => bundleFromJSON(b)).paths).to.have.members([
+        "/root",
+        "/anchor",
+        "/checkpoint/keyId",
+        "/checkpoint/publicKey",
+        "/checkpoint/signature",
+      ]);
     });
   });
 });
@@ -232,13 +267,21 @@ function oneMemberChanges(doc: Json): { at: string; doc: Json }[] {
 
 describe("bundleIssues against docs/proof.schema.json", () => {
   it("refuses exactly what the schema refuses, plus the record's own rules and anchor.epoch and anchor.ledgerId against the bundle, for every one-member change", () => {
-    const validate = new Ajv({ allErrors: true, strict: true }).compile(JSON.parse(fs.readFileSync(path.join(DOCS, "proof.schema.json"), "utf8")));
-    expect(JSON.parse(fs.readFileSync(path.join(DOCS, "proof.schema.json"), "utf8"))).to.deep.equal(JSON.parse(JSON.stringify(PROOF_BUNDLE_SCHEMA_V2)));
+    const validate = new Ajv({ allErrors: true, strict: true }).compile(
+      JSON.parse(fs.readFileSync(path.join(DOCS, "proof.schema.json"), "utf8")),
+    );
+    expect(JSON.parse(fs.readFileSync(path.join(DOCS, "proof.schema.json"), "utf8"))).to.deep.equal(
+      JSON.parse(JSON.stringify(PROOF_BUNDLE_SCHEMA_V2)),
+    );
     const changes = oneMemberChanges(example as unknown as Json);
     let eventChangesAccepted = 0;
     for (const { at, doc } of changes) {
       const b = doc as any;
-      const schemaOk = validate(doc) && b.anchor.epoch === b.epoch && ledgerIdOfName(b.anchor.ledgerName) === b.anchor.ledgerId && recordFieldIssues(b.record).length === 0;
+      const schemaOk =
+        validate(doc) &&
+        b.anchor.epoch === b.epoch &&
+        ledgerIdOfName(b.anchor.ledgerName) === b.anchor.ledgerId &&
+        recordFieldIssues(b.record).length === 0;
       let handOk = true;
       try {
         bundleFromJSON(b);
@@ -254,7 +297,9 @@ describe("bundleIssues against docs/proof.schema.json", () => {
     }
     expect(changes.length).to.be.greaterThan(1500);
     // Inside the event only its id is the bundle's business; the rest is the leaf hash's.
-    const eventChanges = changes.filter((c) => c.at.startsWith("/record/event/") && !c.at.startsWith("/record/event/id ")).length;
+    const eventChanges = changes.filter(
+      (c) => c.at.startsWith("/record/event/") && !c.at.startsWith("/record/event/id "),
+    ).length;
     expect(eventChangesAccepted).to.be.at.least(eventChanges);
   });
 });

@@ -29,17 +29,38 @@ import {
 import { nodeHasher } from "../../src/crypto/node-hasher";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const standalone = require("../../scripts/verify-proof-standalone.js") as { jcs(v: unknown): string; pretty(v: unknown): string };
+const standalone = require("../../scripts/verify-proof-standalone.js") as {
+  jcs(v: unknown): string;
+  pretty(v: unknown): string;
+};
 
 // A fixed Ed25519 test key (PKCS #8 DER: the RFC 8410 header and a 32-byte seed) to sign checkpoints.
-const TEST_KEY = createPrivateKey({ key: Buffer.concat([Buffer.from("302e020100300506032b657004220420", "hex"), Buffer.alloc(32, 7)]), format: "der", type: "pkcs8" });
+const TEST_KEY = createPrivateKey({
+  key: Buffer.concat([Buffer.from("302e020100300506032b657004220420", "hex"), Buffer.alloc(32, 7)]),
+  format: "der",
+  type: "pkcs8",
+});
 const TEST_SPKI = createPublicKey(TEST_KEY).export({ type: "spki", format: "der" }).toString("base64");
 
 /** The bundle with its checkpoint signed by the test key over its tree head as it now stands. */
 function signed(b: ProofBundle): ProofBundle {
   const keyId = keyIdOfSpki(TEST_SPKI)!;
-  const head = { ledger: b.anchor.ledgerName, epoch: b.epoch, firstSeq: b.anchor.firstSeq, treeSize: b.treeSize, root: b.root, keyId };
-  return { ...b, checkpoint: { keyId, publicKey: TEST_SPKI, signature: base64urlEncode(new Uint8Array(sign(null, checkpointMessage(head), TEST_KEY))) } };
+  const head = {
+    ledger: b.anchor.ledgerName,
+    epoch: b.epoch,
+    firstSeq: b.anchor.firstSeq,
+    treeSize: b.treeSize,
+    root: b.root,
+    keyId,
+  };
+  return {
+    ...b,
+    checkpoint: {
+      keyId,
+      publicKey: TEST_SPKI,
+      signature: base64urlEncode(new Uint8Array(sign(null, checkpointMessage(head), TEST_KEY))),
+    },
+  };
 }
 
 const exampleText = fs.readFileSync(path.resolve(__dirname, "../../docs/examples/example-proof.json"), "utf8");
@@ -47,7 +68,13 @@ const example = JSON.parse(exampleText);
 // The published example, or (while docs/examples still holds a version 1 bundle) the same bundle as
 // version 2: the development anchorer's account and a checkpoint signed by the test key.
 const v2 = example.mediaType === PROOF_MEDIA_TYPE_V2;
-const bundle: ProofBundle = v2 ? example : signed({ ...example, mediaType: PROOF_MEDIA_TYPE_V2, anchor: { ...example.anchor, anchorer: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8" } });
+const bundle: ProofBundle = v2
+  ? example
+  : signed({
+      ...example,
+      mediaType: PROOF_MEDIA_TYPE_V2,
+      anchor: { ...example.anchor, anchorer: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8" },
+    });
 const text = v2 ? exampleText : bundleFileText(bundle);
 const failedStep = (t: string) => verifyProofOffline(t).steps.find((s) => !s.ok);
 
@@ -67,7 +94,8 @@ describe("bundle byte forms", () => {
   describe("when the text is the file form or the compact form", () => {
     it("passes, and both forms parse to the same bundle", () => {
       expect(bundleFileText(bundle)).to.equal(text);
-      for (const t of [text, bundleCompactText(bundle), bundleCompactText(bundle) + "\n"]) expect(verifyProofOffline(t).verdict).to.equal("OFFLINE-OK");
+      for (const t of [text, bundleCompactText(bundle), bundleCompactText(bundle) + "\n"])
+        expect(verifyProofOffline(t).verdict).to.equal("OFFLINE-OK");
       expect(bundleCompactText(bundle)).to.equal(canonicalString(bundle));
     });
   });
@@ -86,12 +114,19 @@ describe("bundle byte forms", () => {
         JSON.stringify(mediaTypeFirst),
       ];
       for (const v of variants) {
-        expect(failedStep(v), JSON.stringify(v.slice(0, 40))).to.deep.include({ step: "canonical form", code: "PROOF_CANONICAL_MISMATCH" });
+        expect(failedStep(v), JSON.stringify(v.slice(0, 40))).to.deep.include({
+          step: "canonical form",
+          code: "PROOF_CANONICAL_MISMATCH",
+        });
       }
-      expect(failedStep(text.replace('"epoch": 0,\n  "leafHash"', '"epoch":  0,\n  "leafHash"'))!.detail).to.match(/at line \d+/);
+      expect(failedStep(text.replace('"epoch": 0,\n  "leafHash"', '"epoch":  0,\n  "leafHash"'))!.detail).to.match(
+        /at line \d+/,
+      );
     });
     it("sorts integer-like member names as strings, as RFC 8785 does (not as JavaScript orders them)", () => {
-      expect(bundleFileText({ b: { "10": 1, "2": 2, a: 3 } })).to.equal('{\n  "b": {\n    "10": 1,\n    "2": 2,\n    "a": 3\n  }\n}\n');
+      expect(bundleFileText({ b: { "10": 1, "2": 2, a: 3 } })).to.equal(
+        '{\n  "b": {\n    "10": 1,\n    "2": 2,\n    "a": 3\n  }\n}\n',
+      );
     });
   });
   describe("when the record is written another way inside an otherwise canonical file", () => {
@@ -101,10 +136,15 @@ describe("bundle byte forms", () => {
         text.replace('"value": 61.5', '"value":61.5'),
         text.replace('"value": 61.5', '"value": 61.5 '),
         text.replace('"high": 65,\n        "low": 55,', '"low": 55,\n        "high": 65,'), // member order inside the event
-        text.replace('"recordVersion": "gxp-ledger.record/1",\n    "salt"', '"salt": "' + bundle.record.salt + '",\n    "recordVersion": "gxp-ledger.record/1",\n    "salt"').replace(/,\n {4}"salt": "0x[0-9a-f]+",\n {4}"seq"/, ',\n    "seq"'),
+        text
+          .replace(
+            '"recordVersion": "gxp-ledger.record/1",\n    "salt"',
+            '"salt": "' + bundle.record.salt + '",\n    "recordVersion": "gxp-ledger.record/1",\n    "salt"',
+          )
+          .replace(/,\n {4}"salt": "0x[0-9a-f]+",\n {4}"seq"/, ',\n    "seq"'),
         text.replace('"unit": "degC"', '"unit": "deg\\u0043"'),
         text.replace('"source": "urn:mes', '"source": "urn\\u003ames'),
-        text.replace("\n    \"event\": {", "\n\t\"event\": {"),
+        text.replace('\n    "event": {', '\n\t"event": {'),
         text.replace(/^ {2}"anchor"/m, '   "anchor"'),
         text.replace(/\n$/, "\r\n"),
         text + " ",
@@ -118,9 +158,15 @@ describe("bundle byte forms", () => {
       for (const v of variants) {
         expect(v, "the variant changes the text").to.not.equal(text);
         expect(JSON.parse(v.replace(/^\ufeff/, "")), "the variant is the same content").to.deep.equal(bundle);
-        expect(failedStep(v), JSON.stringify(v.slice(0, 40))).to.deep.include({ step: "canonical form", code: "PROOF_CANONICAL_MISMATCH" });
+        expect(failedStep(v), JSON.stringify(v.slice(0, 40))).to.deep.include({
+          step: "canonical form",
+          code: "PROOF_CANONICAL_MISMATCH",
+        });
       }
-      expect(failedStep("\ufeff" + text), "a byte order mark is not JSON").to.deep.include({ step: "schema", code: "PROOF_SCHEMA_INVALID" });
+      expect(failedStep("\ufeff" + text), "a byte order mark is not JSON").to.deep.include({
+        step: "schema",
+        code: "PROOF_SCHEMA_INVALID",
+      });
     });
     it("names the first differing line of the file form", () => {
       const at = text.indexOf('"value": 61.5');
@@ -132,8 +178,17 @@ describe("bundle byte forms", () => {
     it("fails the step that owns it, with the same code as before the fast path", () => {
       const extraTop = bundleFileText({ ...bundle, extra: 1 });
       const extraRecord = bundleFileText({ ...bundle, record: { ...bundle.record, extra: 1 } });
-      const extraEvent = bundleFileText({ ...bundle, record: { ...bundle.record, event: { ...bundle.record.event, extra: 1 } } });
-      const extraData = bundleFileText({ ...bundle, record: { ...bundle.record, event: { ...bundle.record.event, data: { ...bundle.record.event.data, extra: 1 } } } });
+      const extraEvent = bundleFileText({
+        ...bundle,
+        record: { ...bundle.record, event: { ...bundle.record.event, extra: 1 } },
+      });
+      const extraData = bundleFileText({
+        ...bundle,
+        record: {
+          ...bundle.record,
+          event: { ...bundle.record.event, data: { ...bundle.record.event.data, extra: 1 } },
+        },
+      });
       const path = bundleFileText({ ...bundle, auditPath: [bundle.auditPath[1], bundle.auditPath[0]] });
       expect(failedStep(extraTop)).to.deep.include({ step: "schema", code: "PROOF_SCHEMA_INVALID" });
       expect(failedStep(extraRecord)).to.deep.include({ step: "schema", code: "PROOF_SCHEMA_INVALID" });
@@ -146,7 +201,10 @@ describe("bundle byte forms", () => {
   });
   describe("when the event holds a lone surrogate, a number out of range or a deep value", () => {
     it("fails the schema step (the event has no RFC 8785 form)", () => {
-      for (const t of [text.replace('"unit": "degC"', '"unit": "deg\\ud800"'), text.replace('"value": 61.5', '"value": 1e400')]) {
+      for (const t of [
+        text.replace('"unit": "degC"', '"unit": "deg\\ud800"'),
+        text.replace('"value": 61.5', '"value": 1e400'),
+      ]) {
         expect(failedStep(t)).to.deep.include({ step: "schema", code: "PROOF_SCHEMA_INVALID" });
       }
     });
@@ -159,7 +217,10 @@ describe("bundle byte forms", () => {
           const r = verifyProofOffline(t, nodeHasher);
           expect(r.verdict, JSON.stringify(r.steps)).to.equal("OFFLINE-OK");
         }
-        expect(failedStep(bundleFileText(b).replace('": ', '":'))).to.deep.include({ step: "canonical form", code: "PROOF_CANONICAL_MISMATCH" });
+        expect(failedStep(bundleFileText(b).replace('": ', '":'))).to.deep.include({
+          step: "canonical form",
+          code: "PROOF_CANONICAL_MISMATCH",
+        });
         expect(bundleFileText(b)).to.equal(standalone.pretty(b) + "\n");
       }
     });
@@ -169,7 +230,10 @@ describe("bundle byte forms", () => {
       const lower = { ...bundle, anchor: { ...bundle.anchor, contract: bundle.anchor.contract.toLowerCase() } };
       expect(failedStep(bundleFileText(lower))).to.deep.include({ step: "canonical form" });
       const anchorer = { ...bundle, anchor: { ...bundle.anchor, anchorer: bundle.anchor.anchorer.toLowerCase() } };
-      expect(failedStep(bundleFileText(anchorer))).to.deep.include({ step: "canonical form", code: "PROOF_CANONICAL_MISMATCH" });
+      expect(failedStep(bundleFileText(anchorer))).to.deep.include({
+        step: "canonical form",
+        code: "PROOF_CANONICAL_MISMATCH",
+      });
       expect(toChecksumAddress(bundle.anchor.contract.toLowerCase())).to.equal(bundle.anchor.contract);
     });
   });
@@ -192,7 +256,7 @@ describe("bundleForms", () => {
     bundle,
     { b: { "10": 1, "2": 2, a: 3 }, record: { z: [], y: {}, x: [[], [{}]], w: "" } },
     { record: { n: [0, -0, 1e21, 1e-7, -1.5, 2 ** 53, 5e-324, 123456789.125] } },
-    { record: { s: ["\u2028\u2029", "\u0000\u001f\"\\/", "é€", "\u007f", "a\tb\nc"], t: true, f: false, z: null } },
+    { record: { s: ["\u2028\u2029", '\u0000\u001f"\\/', "é€", "\u007f", "a\tb\nc"], t: true, f: false, z: null } },
     { "": 1, "\u00e9": 2, e: 3, E: 4, record: null },
     [1, { b: 2, a: [3] }],
     "top",
@@ -206,7 +270,9 @@ describe("bundleForms", () => {
         expect(f.file).to.equal(standalone.pretty(v) + "\n");
         expect(f.compact).to.equal(standalone.jcs(v)).and.to.equal(canonicalString(v));
         const rec = (v as { record?: unknown } | null)?.record;
-        expect(f.record).to.equal(v !== null && typeof v === "object" && !Array.isArray(v) && "record" in v ? canonicalString(rec) : undefined);
+        expect(f.record).to.equal(
+          v !== null && typeof v === "object" && !Array.isArray(v) && "record" in v ? canonicalString(rec) : undefined,
+        );
       }
     });
     it("gives the record text whose leaf hash is the record's", () => {
@@ -239,12 +305,14 @@ describe("bundleForms", () => {
         [{ a: [1, undefined] }, "EVENT_NOT_CANONICALISABLE"],
         [{ f: () => 1 }, "EVENT_NOT_CANONICALISABLE"],
         [{ b: 1n }, "EVENT_NOT_CANONICALISABLE"],
-        [{ d: new Date(0) }, "{\n  \"d\": {}\n}\n"],
+        [{ d: new Date(0) }, '{\n  "d": {}\n}\n'],
       ];
       for (const [v, want] of odd) {
         expect(bundleForms(v), String(want)).to.equal(undefined);
         if (want === "EVENT_NOT_CANONICALISABLE") {
-          expect(() => bundleFileText(v)).to.throw().with.property("code", want);
+          expect(() => bundleFileText(v))
+            .to.throw()
+            .with.property("code", want);
         } else if (want !== undefined) {
           expect(bundleFileText(v)).to.equal(want);
         } else {

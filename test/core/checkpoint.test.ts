@@ -39,7 +39,11 @@ const head = (over: Partial<Checkpoint> = {}): Checkpoint => ({
 });
 
 function signed(c: Checkpoint, privateKey = keys.privateKey): CheckpointSignature {
-  return { keyId: c.keyId, publicKey: spki, signature: sign(null, checkpointMessage(c), privateKey).toString("base64url") };
+  return {
+    keyId: c.keyId,
+    publicKey: spki,
+    signature: sign(null, checkpointMessage(c), privateKey).toString("base64url"),
+  };
 }
 
 /** The signature with one bit of one byte flipped. */
@@ -51,15 +55,28 @@ function flipBit(sigB64url: string, byte: number, bit: number): string {
 
 describe("checkpointMessage", () => {
   it("is the label and the RFC 8785 tree head, byte for byte (known answer)", () => {
-    const msg = checkpointMessage({ ledger: "DE01", epoch: 7, firstSeq: 700, treeSize: 100, root: "0x" + "ab".repeat(32), keyId: "0f".repeat(32) });
+    const msg = checkpointMessage({
+      ledger: "DE01",
+      epoch: 7,
+      firstSeq: 700,
+      treeSize: 100,
+      root: "0x" + "ab".repeat(32),
+      keyId: "0f".repeat(32),
+    });
     expect(Buffer.from(msg).toString("utf8")).to.equal(
-      'gxp-ledger checkpoint v1\n{"epoch":7,"firstSeq":700,"keyId":"' + "0f".repeat(32) + '","ledger":"DE01","root":"0x' + "ab".repeat(32) + '","treeSize":100}',
+      'gxp-ledger checkpoint v1\n{"epoch":7,"firstSeq":700,"keyId":"' +
+        "0f".repeat(32) +
+        '","ledger":"DE01","root":"0x' +
+        "ab".repeat(32) +
+        '","treeSize":100}',
     );
     expect(CHECKPOINT_LABEL).to.equal("gxp-ledger checkpoint v1\n");
   });
 
   it("is the message of the published example bundle (docs/proof-format.md §8)", () => {
-    const b = JSON.parse(fs.readFileSync(path.resolve(__dirname, "../../docs/examples/example-proof.json"), "utf8")) as ProofBundle;
+    const b = JSON.parse(
+      fs.readFileSync(path.resolve(__dirname, "../../docs/examples/example-proof.json"), "utf8"),
+    ) as ProofBundle;
     const msg = Buffer.from(checkpointMessage(checkpointOfBundle(b))).toString("utf8");
     expect(msg).to.equal(
       'gxp-ledger checkpoint v1\n{"epoch":0,"firstSeq":0,"keyId":"a97a3f8a5b66f161db45b15c802ae2347f22813160aeca13c1f0eb420d811c05","ledger":"default","root":"0x1c01ab448fb9c820d7aec498f6bb70de936910ce01de70d91deb910af23573d0","treeSize":4}',
@@ -69,14 +86,30 @@ describe("checkpointMessage", () => {
 
   it("ignores members other than the six signed ones and their order", () => {
     const c = head();
-    const shuffled = { treeSize: c.treeSize, root: c.root, keyId: c.keyId, ledger: c.ledger, firstSeq: c.firstSeq, epoch: c.epoch, extra: "x" } as unknown as Checkpoint;
+    const shuffled = {
+      treeSize: c.treeSize,
+      root: c.root,
+      keyId: c.keyId,
+      ledger: c.ledger,
+      firstSeq: c.firstSeq,
+      epoch: c.epoch,
+      extra: "x",
+    } as unknown as Checkpoint;
     expect(Buffer.from(checkpointMessage(shuffled)).equals(Buffer.from(checkpointMessage(c)))).to.equal(true);
   });
 
   it("differs for every signed member", () => {
     const base = Buffer.from(checkpointMessage(head()));
-    const changes: Partial<Checkpoint>[] = [{ ledger: "DE02" }, { epoch: 8 }, { firstSeq: 701 }, { treeSize: 101 }, { root: "0x" + "ac".repeat(32) }, { keyId: "00".repeat(32) }];
-    for (const ch of changes) expect(Buffer.from(checkpointMessage(head(ch))).equals(base), JSON.stringify(ch)).to.equal(false);
+    const changes: Partial<Checkpoint>[] = [
+      { ledger: "DE02" },
+      { epoch: 8 },
+      { firstSeq: 701 },
+      { treeSize: 101 },
+      { root: "0x" + "ac".repeat(32) },
+      { keyId: "00".repeat(32) },
+    ];
+    for (const ch of changes)
+      expect(Buffer.from(checkpointMessage(head(ch))).equals(base), JSON.stringify(ch)).to.equal(false);
   });
 });
 
@@ -128,7 +161,10 @@ describe("checkpointSignatureProblem", () => {
         [40, 3],
         [63, 0],
       ]) {
-        expect(checkpointSignatureProblem(c, { ...s, signature: flipBit(s.signature, byte, bit) }), `byte ${byte} bit ${bit}`).to.be.a("string");
+        expect(
+          checkpointSignatureProblem(c, { ...s, signature: flipBit(s.signature, byte, bit) }),
+          `byte ${byte} bit ${bit}`,
+        ).to.be.a("string");
       }
     });
 
@@ -163,7 +199,9 @@ describe("keyIdOfSpki", () => {
   });
 
   it("is undefined for a key that is not Ed25519 and for text that is not base64", () => {
-    expect(keyIdOfSpki(generateKeyPairSync("x25519").publicKey.export({ type: "spki", format: "der" }).toString("base64"))).to.equal(undefined);
+    expect(
+      keyIdOfSpki(generateKeyPairSync("x25519").publicKey.export({ type: "spki", format: "der" }).toString("base64")),
+    ).to.equal(undefined);
     expect(keyIdOfSpki("not a key")).to.equal(undefined);
   });
 

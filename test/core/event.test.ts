@@ -1,5 +1,17 @@
 import { expect } from "chai";
-import { assertEvent, computePayloadHash, EventError, canonicalString, assertRecord, RECORD_VERSION, recordLeafHash, recordLeafHashHex, recordLeafHashOfText, rfc9162, toHex } from "../../src/core";
+import {
+  assertEvent,
+  computePayloadHash,
+  EventError,
+  canonicalString,
+  assertRecord,
+  RECORD_VERSION,
+  recordLeafHash,
+  recordLeafHashHex,
+  recordLeafHashOfText,
+  rfc9162,
+  toHex,
+} from "../../src/core";
 import { nodeHasher } from "../../src/crypto/node-hasher";
 import { sampleEvent } from "../helpers/events";
 
@@ -26,7 +38,14 @@ describe("assertEvent", () => {
       delete (ev.actor as Record<string, unknown>).printedName;
       const r = issuesOf(() => assertEvent(ev));
       expect(r.code).to.equal("EVENT_SCHEMA_INVALID");
-      expect(r.paths).to.have.members(["/site", "/actor/printedName", "/sourceSequence", "/occurredAt", "/timeZone", "/extra"]);
+      expect(r.paths).to.have.members([
+        "/site",
+        "/actor/printedName",
+        "/sourceSequence",
+        "/occurredAt",
+        "/timeZone",
+        "/extra",
+      ]);
     });
     it("refuses a client-supplied receivedAt", () => {
       const r = issuesOf(() => assertEvent(sampleEvent({ receivedAt: "2026-11-25T08:00:00Z" })));
@@ -45,7 +64,9 @@ describe("assertEvent", () => {
       assertEvent(ev);
     });
     it("rejects an RFC 3339 time without offset", () => {
-      expect(issuesOf(() => assertEvent(sampleEvent({ recordedAt: "2026-11-25T09:15:02" }))).paths).to.deep.equal(["/recordedAt"]);
+      expect(issuesOf(() => assertEvent(sampleEvent({ recordedAt: "2026-11-25T09:15:02" }))).paths).to.deep.equal([
+        "/recordedAt",
+      ]);
     });
     it("rejects an unknown type", () => {
       expect(issuesOf(() => assertEvent(sampleEvent({ type: "phase.exploded" }))).paths).to.deep.equal(["/type"]);
@@ -77,7 +98,9 @@ describe("assertEvent", () => {
 
 describe("canonicalString", () => {
   it("sorts members and normalises numbers per RFC 8785", () => {
-    expect(canonicalString({ b: 1.5e1, a: [true, null, "€"], c: 1e21 })).to.equal('{"a":[true,null,"€"],"b":15,"c":1e+21}');
+    expect(canonicalString({ b: 1.5e1, a: [true, null, "€"], c: 1e21 })).to.equal(
+      '{"a":[true,null,"€"],"b":15,"c":1e+21}',
+    );
   });
 });
 

@@ -26,7 +26,27 @@ describe("fromHex", () => {
   });
   describe("when the text is anything else", () => {
     it("throws a TypeError exactly where the hex pattern does not match", () => {
-      const bad = ["", "0", "0x0", "0X00", "00", "x00", "0xg0", "0x0g", "0x0 ", " 0x00", "0x00\n", "0x\u0660\u0660", "0x\uff10\uff10", "0x00\u0000\u0000", "0x:0", "0x/0", "0x@0", "0x`0", "0xG0"];
+      const bad = [
+        "",
+        "0",
+        "0x0",
+        "0X00",
+        "00",
+        "x00",
+        "0xg0",
+        "0x0g",
+        "0x0 ",
+        " 0x00",
+        "0x00\n",
+        "0x\u0660\u0660",
+        "0x\uff10\uff10",
+        "0x00\u0000\u0000",
+        "0x:0",
+        "0x/0",
+        "0x@0",
+        "0x`0",
+        "0xG0",
+      ];
       for (const s of bad) {
         expect(HEX_RE.test(s), JSON.stringify(s)).to.equal(false);
         expect(() => fromHex(s), JSON.stringify(s)).to.throw(TypeError);

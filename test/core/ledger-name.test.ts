@@ -17,7 +17,9 @@ describe("isLedgerName", () => {
   it("is the rule the configuration and the chain client apply", () => {
     for (const n of bad.filter((b): b is string => typeof b === "string")) {
       expect(() => ledgerIdOf(n), n).to.throw();
-      expect(() => buildConfig({}, { LEDGER_NAME: n }, "/tmp"), n).to.throw().with.property("code", "CONFIG_INVALID");
+      expect(() => buildConfig({}, { LEDGER_NAME: n }, "/tmp"), n)
+        .to.throw()
+        .with.property("code", "CONFIG_INVALID");
     }
     for (const n of good) {
       expect(ledgerIdOf(n), n).to.equal(ledgerIdOfName(n));

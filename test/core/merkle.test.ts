@@ -17,7 +17,12 @@ import {
   toHex,
   utf8,
 } from "../../src/core";
-import { referenceConsistency, referencePath, referenceRoot, referenceSubtreeConsistency } from "../helpers/merkle-reference";
+import {
+  referenceConsistency,
+  referencePath,
+  referenceRoot,
+  referenceSubtreeConsistency,
+} from "../helpers/merkle-reference";
 import { nodeHasher } from "../../src/crypto/node-hasher";
 import { loadVectors, h } from "../helpers/vectors";
 
@@ -49,7 +54,8 @@ describe("rfc9162 hasher", () => {
     for (const k of v.leaf_hash) expect(hex(rfc9162.hashLeaf(h(k.data_hex)))).to.equal(k.leaf_hash_hex);
   });
   it("reproduces every node hash known answer", () => {
-    for (const k of v.node_hash) expect(hex(rfc9162.hashChildren(h(k.left_hex), h(k.right_hex)))).to.equal(k.node_hash_hex);
+    for (const k of v.node_hash)
+      expect(hex(rfc9162.hashChildren(h(k.left_hex), h(k.right_hex)))).to.equal(k.node_hash_hex);
   });
   it("never gives a leaf the hash of a node over the same bytes", () => {
     const l = new Uint8Array(32).fill(1);
@@ -98,12 +104,16 @@ describe("buildLevelBytes", () => {
     return out;
   };
   const leaves = Array.from({ length: 130 }, (_, i) => rfc9162.hashLeaf(Uint8Array.of(i)));
-  const fast: Hasher = { ...createHasher(nodeSha256), hashChildrenAt: (l, o) => nodeSha256(Uint8Array.of(1), l.subarray(o, o + 64)) };
+  const fast: Hasher = {
+    ...createHasher(nodeSha256),
+    hashChildrenAt: (l, o) => nodeSha256(Uint8Array.of(1), l.subarray(o, o + 64)),
+  };
   describe("when given every tree size 0..130", () => {
     it("holds exactly the levels of buildLevels, back to back, with and without hashChildrenAt", () => {
       for (let n = 0; n <= 130; n++) {
         const want = n === 0 ? [""] : buildLevels(rfc9162, leaves.slice(0, n)).map((l) => hex(concat(l)));
-        for (const hasher of [rfc9162, fast]) expect(buildLevelBytes(hasher, concat(leaves.slice(0, n))).map(hex), `size ${n}`).to.deep.equal(want);
+        for (const hasher of [rfc9162, fast])
+          expect(buildLevelBytes(hasher, concat(leaves.slice(0, n))).map(hex), `size ${n}`).to.deep.equal(want);
       }
     });
   });
@@ -134,7 +144,14 @@ describe("inclusion proofs", () => {
       let rejected = 0;
       for (const p of v.probes) {
         const run = () =>
-          verifyInclusion(rfc9162, p.leaf_index, p.tree_size, h(p.leaf_hash_hex), p.audit_path_hex.map(h), h(p.root_hex));
+          verifyInclusion(
+            rfc9162,
+            p.leaf_index,
+            p.tree_size,
+            h(p.leaf_hash_hex),
+            p.audit_path_hex.map(h),
+            h(p.root_hex),
+          );
         if (p.want_error) {
           expectCode(run);
           rejected++;
@@ -153,7 +170,14 @@ describe("inclusion proofs", () => {
       for (const r of v.real_world) {
         const leaf = rfc9162.hashLeaf(h(r.leaf_data_hex));
         if (r.leaf_hash_hex) expect(hex(leaf)).to.equal(r.leaf_hash_hex);
-        verifyInclusion(rfc9162, Number(r.leaf_index), Number(r.tree_size), leaf, r.audit_path_hex.map(h), h(r.root_hex));
+        verifyInclusion(
+          rfc9162,
+          Number(r.leaf_index),
+          Number(r.tree_size),
+          leaf,
+          r.audit_path_hex.map(h),
+          h(r.root_hex),
+        );
       }
     });
   });
@@ -215,7 +239,8 @@ describe("consistency proofs", () => {
     let ok = 0;
     let bad = 0;
     for (const p of v.probes) {
-      const run = () => verifyConsistency(rfc9162, p.size1, p.size2, p.proof_hex.map(h), h(p.root1_hex), h(p.root2_hex));
+      const run = () =>
+        verifyConsistency(rfc9162, p.size1, p.size2, p.proof_hex.map(h), h(p.root1_hex), h(p.root2_hex));
       if (p.want_error) {
         expectCode(run);
         bad++;
@@ -244,7 +269,8 @@ describe("draft-ietf-plants-merkle-tree-certs Appendix C.1 accumulated vectors",
     const lines: string[] = [];
     for (let end = 0; end <= 130; end++)
       for (let start = 0; start <= end; start++)
-        if (valid(start, end)) lines.push(`[${start}, ${end}) ${hex(rootFromLeafHashes(rfc9162, leaves.slice(start, end)))}\n`);
+        if (valid(start, end))
+          lines.push(`[${start}, ${end}) ${hex(rootFromLeafHashes(rfc9162, leaves.slice(start, end)))}\n`);
     expect(digest(lines)).to.equal(v.vectors.subtree_hashes.want_hex);
   });
 
@@ -271,7 +297,8 @@ describe("draft-ietf-plants-merkle-tree-certs Appendix C.1 accumulated vectors",
         for (let start = 0; start <= end; start++) {
           if (!valid(start, end)) continue;
           const proof = referenceSubtreeConsistency(rfc9162, start, end, n, leaves, memo);
-          if (start === 0 && end > 0 && end < n && n <= 40) expect(proof.map(hex)).to.deep.equal(referenceConsistency(rfc9162, end, leaves.slice(0, n)).map(hex));
+          if (start === 0 && end > 0 && end < n && n <= 40)
+            expect(proof.map(hex)).to.deep.equal(referenceConsistency(rfc9162, end, leaves.slice(0, n)).map(hex));
           lines.push(`[${start}, ${end}) ${n}` + proof.map((p) => " " + hex(p)).join("") + "\n");
         }
     expect(digest(lines)).to.equal(v.vectors.subtree_consistency_proofs.want_hex);

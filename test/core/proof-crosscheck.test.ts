@@ -22,7 +22,10 @@ describe("proofs cross-checked by @sigstore/verify", () => {
           const path = inclusionProofFromLevels(n, m, (l, i) => levels[l][i]);
           expect(sigstoreAcceptsInclusion(data[m], m, n, path, root), `index ${m} of ${n}`).to.equal(true);
           checkAuditPath(rfc9162, m, n, leaves[m], path, root);
-          if (n > 1) expect(sigstoreAcceptsInclusion(data[m], (m + 1) % n, n, path, root), `index ${m + 1} of ${n}`).to.equal(false);
+          if (n > 1)
+            expect(sigstoreAcceptsInclusion(data[m], (m + 1) % n, n, path, root), `index ${m + 1} of ${n}`).to.equal(
+              false,
+            );
           checked++;
         }
       }
@@ -41,7 +44,14 @@ describe("checkAuditPath (verify-proof's audit path step)", () => {
       for (const p of v.probes) {
         let ok = true;
         try {
-          checkAuditPath(rfc9162, p.leaf_index, p.tree_size, h(p.leaf_hash_hex), p.audit_path_hex.map(h), h(p.root_hex));
+          checkAuditPath(
+            rfc9162,
+            p.leaf_index,
+            p.tree_size,
+            h(p.leaf_hash_hex),
+            p.audit_path_hex.map(h),
+            h(p.root_hex),
+          );
         } catch (e) {
           if (!isCoreError(e)) throw e;
           ok = false;

@@ -38,11 +38,18 @@ const doc = fs.readFileSync(path.join(DOCS, "proof-format.md"), "utf8");
 const exampleText = fs.readFileSync(path.join(EXAMPLES, "example-proof.json"), "utf8");
 const example = JSON.parse(exampleText) as ProofBundle;
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const standalone = require("../../scripts/verify-proof-standalone.js") as { GET_ANCHOR: string; EPOCH_ANCHORED_TOPIC: string; jcs(v: unknown): string; pretty(v: unknown): string };
+const standalone = require("../../scripts/verify-proof-standalone.js") as {
+  GET_ANCHOR: string;
+  EPOCH_ANCHORED_TOPIC: string;
+  jcs(v: unknown): string;
+  pretty(v: unknown): string;
+};
 
 describe("docs/proof.schema.json", () => {
   it("is the schema the verifier compiles (version 2)", () => {
-    expect(JSON.parse(fs.readFileSync(path.join(DOCS, "proof.schema.json"), "utf8"))).to.deep.equal(JSON.parse(JSON.stringify(PROOF_BUNDLE_SCHEMA_V2)));
+    expect(JSON.parse(fs.readFileSync(path.join(DOCS, "proof.schema.json"), "utf8"))).to.deep.equal(
+      JSON.parse(JSON.stringify(PROOF_BUNDLE_SCHEMA_V2)),
+    );
   });
 });
 
@@ -51,13 +58,18 @@ describe("docs/proof-format.md", () => {
     expect(doc).to.include(`\`mediaType\` is \`${PROOF_MEDIA_TYPE_V2}\``);
     expect(doc).to.include("**Version 1 bundles are refused**");
     const v1 = verifyProofOffline(exampleText.replace(PROOF_MEDIA_TYPE_V2, PROOF_MEDIA_TYPE_V1));
-    expect([v1.verdict, v1.steps.at(-1)?.step, v1.steps.at(-1)?.code]).to.deep.equal(["FAIL", "schema", "PROOF_SCHEMA_INVALID"]);
+    expect([v1.verdict, v1.steps.at(-1)?.step, v1.steps.at(-1)?.code]).to.deep.equal([
+      "FAIL",
+      "schema",
+      "PROOF_SCHEMA_INVALID",
+    ]);
   });
 
   it("names every field of the schema, its anchor and its checkpoint in the first column of a table", () => {
     const anchor = Object.keys(PROOF_BUNDLE_SCHEMA_V2.properties.anchor.properties);
     const checkpoint = Object.keys(PROOF_BUNDLE_SCHEMA_V2.properties.checkpoint.properties);
-    for (const f of [...Object.keys(PROOF_BUNDLE_SCHEMA_V2.properties), ...anchor, ...checkpoint]) expect(doc, f).to.match(new RegExp("\\n\\| [^|\\n]*`" + f + "`"));
+    for (const f of [...Object.keys(PROOF_BUNDLE_SCHEMA_V2.properties), ...anchor, ...checkpoint])
+      expect(doc, f).to.match(new RegExp("\\n\\| [^|\\n]*`" + f + "`"));
   });
 
   it("lists every verdict with its exit code", () => {
@@ -85,7 +97,9 @@ describe("docs/proof-format.md worked example", () => {
   });
 
   it("is pinned by the example trust profile of the same run", () => {
-    const pin = pinFromProfile(trustProfileFromJSON(fs.readFileSync(path.join(EXAMPLES, "example-trust.json"), "utf8")));
+    const pin = pinFromProfile(
+      trustProfileFromJSON(fs.readFileSync(path.join(EXAMPLES, "example-trust.json"), "utf8")),
+    );
     const r = verifyProofOffline(exampleText, { pin });
     expect(r.verdict, JSON.stringify(r.steps)).to.equal("OFFLINE-OK");
     expect(r.trust!.check.unpinned).to.deep.equal([]);
@@ -104,7 +118,17 @@ describe("docs/proof-format.md worked example", () => {
     const getAnchor = encodeGetAnchor(example.anchor.ledgerId, example.epoch);
     expect(doc).to.include(`→ \`${getAnchor}\``);
     expect(doc).to.include(`"to":"${example.anchor.contract}","data":"${getAnchor}"`);
-    expect(doc).to.include("```text\n" + encodeVerifyInclusion(example.anchor.ledgerId, example.epoch, example.leafHash, example.leafIndex, example.auditPath) + "\n```");
+    expect(doc).to.include(
+      "```text\n" +
+        encodeVerifyInclusion(
+          example.anchor.ledgerId,
+          example.epoch,
+          example.leafHash,
+          example.leafIndex,
+          example.auditPath,
+        ) +
+        "\n```",
+    );
     expect(doc).to.include(`data: ${selectorOf(GET_ANCHOR_SIGNATURE)} ‖ ledgerId`);
     expect(doc).to.include(`\`${selectorOf(VERIFY_INCLUSION_SIGNATURE)} ‖ ledgerId`);
     // The version 2 event: the anchorer is indexed, so the log has 4 topics, topic 3 the anchorer.
@@ -114,14 +138,19 @@ describe("docs/proof-format.md worked example", () => {
     expect(doc).to.include(`→ \`${addressWord(example.anchor.anchorer)}\``);
     expect(doc).to.include(`\`${example.anchor.anchorer.toLowerCase()}\``);
     // The checkpoint: the exact message, and the key id.
-    expect(doc).to.include("```text\n" + Buffer.from(checkpointMessage(checkpointOfBundle(example))).toString("utf8") + "\n```");
+    expect(doc).to.include(
+      "```text\n" + Buffer.from(checkpointMessage(checkpointOfBundle(example))).toString("utf8") + "\n```",
+    );
     expect(doc).to.include(`→ \`${example.checkpoint.keyId}\``);
     // The genesis call of the chain id step.
     expect(doc).to.include("| `eth_getBlockByNumber` (genesis, when pinned) | `0x0`, `false`");
   });
 
   it("quotes the selector and the version 2 topic that the standalone script hard-codes", () => {
-    expect([standalone.GET_ANCHOR, standalone.EPOCH_ANCHORED_TOPIC]).to.deep.equal([selectorOf(GET_ANCHOR_SIGNATURE), keccakHex(EPOCH_ANCHORED_SIGNATURE)]);
+    expect([standalone.GET_ANCHOR, standalone.EPOCH_ANCHORED_TOPIC]).to.deep.equal([
+      selectorOf(GET_ANCHOR_SIGNATURE),
+      keccakHex(EPOCH_ANCHORED_SIGNATURE),
+    ]);
   });
 
   it("has shell one-liners that print, as written, what the doc says", function () {
@@ -135,7 +164,9 @@ describe("docs/proof-format.md worked example", () => {
     const openssl = opensslEd25519();
     for (const line of lines) {
       if (line.cmd.includes("openssl") && !openssl) {
-        console.log("      SKIPPED the checkpoint signature one-liner: this openssl cannot verify Ed25519 over raw input (needs OpenSSL 3.0+)");
+        console.log(
+          "      SKIPPED the checkpoint signature one-liner: this openssl cannot verify Ed25519 over raw input (needs OpenSSL 3.0+)",
+        );
         continue;
       }
       expectOneLiner(line, EXAMPLES);

@@ -9,12 +9,18 @@ import path from "node:path";
 const SRC = path.resolve(__dirname, "../../src");
 
 function files(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? files(path.join(dir, d.name)) : d.name.endsWith(".ts") ? [path.join(dir, d.name)] : []));
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .flatMap((d) =>
+      d.isDirectory() ? files(path.join(dir, d.name)) : d.name.endsWith(".ts") ? [path.join(dir, d.name)] : [],
+    );
 }
 
 function imports(file: string): string[] {
   const text = fs.readFileSync(file, "utf8");
-  return [...text.matchAll(/(?:import|export)[^'"]*?from\s+["']([^"']+)["']|require\(["']([^"']+)["']\)/g)].map((m) => m[1] ?? m[2]);
+  return [...text.matchAll(/(?:import|export)[^'"]*?from\s+["']([^"']+)["']|require\(["']([^"']+)["']\)/g)].map(
+    (m) => m[1] ?? m[2],
+  );
 }
 
 /** What each folder of src/ may import. */
@@ -34,7 +40,10 @@ describe("architecture", () => {
   it("keeps src/core free of Node APIs, Buffer, the clock, the environment and I/O", () => {
     for (const f of files(path.join(SRC, "core"))) {
       const text = fs.readFileSync(f, "utf8").replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, "");
-      for (const imp of imports(f)) expect(imp, `${f} imports ${imp}`).to.not.match(/^(node:|fs$|path$|crypto$|os$|child_process$|better-sqlite3|ethers|fastify)/);
+      for (const imp of imports(f))
+        expect(imp, `${f} imports ${imp}`).to.not.match(
+          /^(node:|fs$|path$|crypto$|os$|child_process$|better-sqlite3|ethers|fastify)/,
+        );
       expect(text, f).to.not.match(/\bBuffer\b|\bprocess\.|\bDate\.now\(|new Date\(|\brequire\(/);
     }
   });

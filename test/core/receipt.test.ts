@@ -20,14 +20,20 @@ import {
 import { referencePath, referenceRoot } from "../helpers/merkle-reference";
 
 const keys = generateKeyPairSync("ed25519");
-const keyId = createHash("sha256").update(keys.publicKey.export({ type: "spki", format: "der" })).digest("hex");
+const keyId = createHash("sha256")
+  .update(keys.publicKey.export({ type: "spki", format: "der" }))
+  .digest("hex");
 const check = (pub: KeyObject) => (message: Uint8Array, signature: Uint8Array) => verify(null, message, pub, signature);
 
 function entries(n: number, from = 100): ReceiptEntry[] {
   return Array.from({ length: n }, (_, i) => ({
     id: `evt-${from + i}`,
     seq: from + i,
-    leafHash: toHex(createHash("sha256").update(`record ${from + i}`).digest()),
+    leafHash: toHex(
+      createHash("sha256")
+        .update(`record ${from + i}`)
+        .digest(),
+    ),
     receivedAt: `2026-11-26T10:00:00.${String(i % 1000).padStart(3, "0")}Z`,
   }));
 }
@@ -36,8 +42,20 @@ function entries(n: number, from = 100): ReceiptEntry[] {
 function group(n: number, ledger = "DE01", anchorBy = "2026-11-26T10:21:00.000Z"): ReceiptV2[] {
   const es = entries(n);
   const tree = buildReceiptTree(es);
-  const signature = sign(null, receiptGroupMessage({ ledger, keyId, anchorBy, size: n, root: tree.root }), keys.privateKey).toString("base64url");
-  return es.map((e, i) => ({ mediaType: RECEIPT_MEDIA_TYPE_V2, ...e, anchorBy, ledger, keyId, group: receiptGroupRef(tree, i), signature }));
+  const signature = sign(
+    null,
+    receiptGroupMessage({ ledger, keyId, anchorBy, size: n, root: tree.root }),
+    keys.privateKey,
+  ).toString("base64url");
+  return es.map((e, i) => ({
+    mediaType: RECEIPT_MEDIA_TYPE_V2,
+    ...e,
+    anchorBy,
+    ledger,
+    keyId,
+    group: receiptGroupRef(tree, i),
+    signature,
+  }));
 }
 
 function codeOf(fn: () => unknown): string {
@@ -67,14 +85,28 @@ describe("verifyReceiptWith", () => {
       const leaves = es.map((e) => rfc9162.hashLeaf(receiptLeafBytes(e)));
       const tree = buildReceiptTree(es);
       expect(tree.root).to.equal(toHex(referenceRoot(rfc9162, leaves)));
-      es.forEach((_, i) => expect(receiptGroupRef(tree, i).auditPath).to.deep.equal(referencePath(rfc9162, i, leaves).map(toHex)));
+      es.forEach((_, i) =>
+        expect(receiptGroupRef(tree, i).auditPath).to.deep.equal(referencePath(rfc9162, i, leaves).map(toHex)),
+      );
     });
     it("hashes a domain-separated leaf and signs a domain-separated header", () => {
       const e = entries(1)[0];
       const leaf = new TextDecoder().decode(receiptLeafBytes(e));
-      expect(leaf).to.equal(`gxp-ledger receipt leaf v2\n{"id":"${e.id}","leafHash":"${e.leafHash}","receivedAt":"${e.receivedAt}","seq":${e.seq}}`);
-      const msg = new TextDecoder().decode(receiptGroupMessage({ ledger: "DE01", keyId, anchorBy: "2026-11-26T10:21:00.000Z", size: 3, root: "0x" + "ab".repeat(32) }));
-      expect(msg).to.equal(`gxp-ledger receipt group v2\n{"anchorBy":"2026-11-26T10:21:00.000Z","keyId":"${keyId}","ledger":"DE01","root":"0x${"ab".repeat(32)}","size":3}`);
+      expect(leaf).to.equal(
+        `gxp-ledger receipt leaf v2\n{"id":"${e.id}","leafHash":"${e.leafHash}","receivedAt":"${e.receivedAt}","seq":${e.seq}}`,
+      );
+      const msg = new TextDecoder().decode(
+        receiptGroupMessage({
+          ledger: "DE01",
+          keyId,
+          anchorBy: "2026-11-26T10:21:00.000Z",
+          size: 3,
+          root: "0x" + "ab".repeat(32),
+        }),
+      );
+      expect(msg).to.equal(
+        `gxp-ledger receipt group v2\n{"anchorBy":"2026-11-26T10:21:00.000Z","keyId":"${keyId}","ledger":"DE01","root":"0x${"ab".repeat(32)}","size":3}`,
+      );
     });
     it("accepts the unsigned duplicate flag of a bulk reply", () => {
       expect(verifies({ ...group(3)[1], duplicate: true })).to.equal("verified");
@@ -89,7 +121,11 @@ describe("verifyReceiptWith", () => {
       ["anchorBy", (x) => ({ ...x, anchorBy: "2026-12-31T00:00:00.000Z" }), "RECEIPT_SIGNATURE_INVALID"],
       ["ledger", (x) => ({ ...x, ledger: "DE02" }), "RECEIPT_SIGNATURE_INVALID"],
       ["keyId", (x) => ({ ...x, keyId: flipHex(x.keyId) }), "RECEIPT_KEY_MISMATCH"],
-      ["mediaType", (x) => ({ ...x, mediaType: "application/vnd.gxp-ledger.receipt+json;version=3" }), "RECEIPT_VERSION_UNSUPPORTED"],
+      [
+        "mediaType",
+        (x) => ({ ...x, mediaType: "application/vnd.gxp-ledger.receipt+json;version=3" }),
+        "RECEIPT_VERSION_UNSUPPORTED",
+      ],
       ["group index + 1", (x) => ({ ...x, group: { ...x.group, index: x.group.index + 1 } }), "RECEIPT_ROOT_MISMATCH"],
       ["group index - 2", (x) => ({ ...x, group: { ...x.group, index: x.group.index - 2 } }), "RECEIPT_ROOT_MISMATCH"],
       ["group index = size", (x) => ({ ...x, group: { ...x.group, index: x.group.size } }), "RECEIPT_PATH_INVALID"],
@@ -97,13 +133,48 @@ describe("verifyReceiptWith", () => {
       // Leaf 2's path in a tree of 6 hashes like in a tree of 5: the signed size catches it.
       ["group size + 1", (x) => ({ ...x, group: { ...x.group, size: x.group.size + 1 } }), "RECEIPT_SIGNATURE_INVALID"],
       ["group root", (x) => ({ ...x, group: { ...x.group, root: flipHex(x.group.root) } }), "RECEIPT_ROOT_MISMATCH"],
-      ["audit path element", (x) => ({ ...x, group: { ...x.group, auditPath: x.group.auditPath.map((p, k) => (k === 1 ? flipHex(p) : p)) } }), "RECEIPT_ROOT_MISMATCH"],
-      ["audit path reversed", (x) => ({ ...x, group: { ...x.group, auditPath: [...x.group.auditPath].reverse() } }), "RECEIPT_ROOT_MISMATCH"],
-      ["audit path short", (x) => ({ ...x, group: { ...x.group, auditPath: x.group.auditPath.slice(1) } }), "RECEIPT_PATH_INVALID"],
-      ["audit path long", (x) => ({ ...x, group: { ...x.group, auditPath: [...x.group.auditPath, x.group.root] } }), "RECEIPT_PATH_INVALID"],
-      ["signature byte", (x) => ({ ...x, signature: (x.signature[10] === "A" ? "B" : "A").padStart(11, x.signature.slice(0, 10)) + x.signature.slice(11) }), "RECEIPT_SIGNATURE_INVALID"],
-      ["signature of another group", (x) => ({ ...x, signature: group(5, "DE01", "2026-11-26T10:21:00.001Z")[2].signature }), "RECEIPT_SIGNATURE_INVALID"],
-      ["signature non-canonical base64url", (x) => ({ ...x, signature: x.signature.slice(0, 85) + (x.signature[85] === "B" ? "C" : "B") }), "RECEIPT_SCHEMA_INVALID"],
+      [
+        "audit path element",
+        (x) => ({
+          ...x,
+          group: { ...x.group, auditPath: x.group.auditPath.map((p, k) => (k === 1 ? flipHex(p) : p)) },
+        }),
+        "RECEIPT_ROOT_MISMATCH",
+      ],
+      [
+        "audit path reversed",
+        (x) => ({ ...x, group: { ...x.group, auditPath: [...x.group.auditPath].reverse() } }),
+        "RECEIPT_ROOT_MISMATCH",
+      ],
+      [
+        "audit path short",
+        (x) => ({ ...x, group: { ...x.group, auditPath: x.group.auditPath.slice(1) } }),
+        "RECEIPT_PATH_INVALID",
+      ],
+      [
+        "audit path long",
+        (x) => ({ ...x, group: { ...x.group, auditPath: [...x.group.auditPath, x.group.root] } }),
+        "RECEIPT_PATH_INVALID",
+      ],
+      [
+        "signature byte",
+        (x) => ({
+          ...x,
+          signature:
+            (x.signature[10] === "A" ? "B" : "A").padStart(11, x.signature.slice(0, 10)) + x.signature.slice(11),
+        }),
+        "RECEIPT_SIGNATURE_INVALID",
+      ],
+      [
+        "signature of another group",
+        (x) => ({ ...x, signature: group(5, "DE01", "2026-11-26T10:21:00.001Z")[2].signature }),
+        "RECEIPT_SIGNATURE_INVALID",
+      ],
+      [
+        "signature non-canonical base64url",
+        (x) => ({ ...x, signature: x.signature.slice(0, 85) + (x.signature[85] === "B" ? "C" : "B") }),
+        "RECEIPT_SCHEMA_INVALID",
+      ],
       ["signature truncated", (x) => ({ ...x, signature: x.signature.slice(0, 80) }), "RECEIPT_SCHEMA_INVALID"],
       ["unknown field", (x) => ({ ...x, note: "x" }), "RECEIPT_SCHEMA_INVALID"],
       ["missing group", ({ group: _g, ...x }) => x, "RECEIPT_SCHEMA_INVALID"],
@@ -117,7 +188,9 @@ describe("verifyReceiptWith", () => {
     }
     it("fails with RECEIPT_KEY_MISMATCH against another ledger's key, and RECEIPT_SIGNATURE_INVALID when that key claims our key id", () => {
       const other = generateKeyPairSync("ed25519");
-      const otherId = createHash("sha256").update(other.publicKey.export({ type: "spki", format: "der" })).digest("hex");
+      const otherId = createHash("sha256")
+        .update(other.publicKey.export({ type: "spki", format: "der" }))
+        .digest("hex");
       expect(codeOf(() => verifyReceiptWith(r, otherId, check(other.publicKey)))).to.equal("RECEIPT_KEY_MISMATCH");
       expect(codeOf(() => verifyReceiptWith(r, keyId, check(other.publicKey)))).to.equal("RECEIPT_SIGNATURE_INVALID");
     });
@@ -130,7 +203,10 @@ describe("verifyReceiptWith", () => {
   describe("when the receipt is version 1 (one signature per receipt, as issued before groups)", () => {
     // Signed as the version 1 code did: Ed25519 over the RFC 8785 form of the receipt without signature.
     const body = { ...entries(1)[0], anchorBy: "2026-11-26T10:11:00.000Z", ledger: "DE01", keyId };
-    const v1: ReceiptV1 = { ...body, signature: sign(null, Buffer.from(canonicalize(body) as string), keys.privateKey).toString("base64url") };
+    const v1: ReceiptV1 = {
+      ...body,
+      signature: sign(null, Buffer.from(canonicalize(body) as string), keys.privateKey).toString("base64url"),
+    };
     it("verifies", () => {
       expect(verifies(v1)).to.equal("verified");
     });

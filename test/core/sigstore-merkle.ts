@@ -13,10 +13,21 @@ const { verifyMerkleInclusion } = require("@sigstore/verify/dist/tlog/merkle") a
  * True when @sigstore/verify accepts that `leafData` (the leaf's bytes, before the 0x00 prefix) is
  * at `index` of a tree of `size` leaves with root `root`, given the audit path.
  */
-export function sigstoreAcceptsInclusion(leafData: Uint8Array, index: number, size: number, auditPath: Uint8Array[], root: Uint8Array): boolean {
+export function sigstoreAcceptsInclusion(
+  leafData: Uint8Array,
+  index: number,
+  size: number,
+  auditPath: Uint8Array[],
+  root: Uint8Array,
+): boolean {
   const entry = {
     canonicalizedBody: Buffer.from(leafData),
-    inclusionProof: { logIndex: String(index), treeSize: String(size), rootHash: Buffer.from(root), hashes: auditPath.map((h) => Buffer.from(h)) },
+    inclusionProof: {
+      logIndex: String(index),
+      treeSize: String(size),
+      rootHash: Buffer.from(root),
+      hashes: auditPath.map((h) => Buffer.from(h)),
+    },
   };
   try {
     verifyMerkleInclusion(entry, { logSize: BigInt(size), logHash: Buffer.from(root) });

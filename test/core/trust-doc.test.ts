@@ -53,7 +53,9 @@ function schemaFields(schema: { properties?: Record<string, unknown>; items?: un
 
 describe("docs/trust-profile.schema.json", () => {
   it("is the schema the code compiles", () => {
-    expect(JSON.parse(fs.readFileSync(path.join(DOCS, "trust-profile.schema.json"), "utf8"))).to.deep.equal(JSON.parse(JSON.stringify(TRUST_PROFILE_SCHEMA_V1)));
+    expect(JSON.parse(fs.readFileSync(path.join(DOCS, "trust-profile.schema.json"), "utf8"))).to.deep.equal(
+      JSON.parse(JSON.stringify(TRUST_PROFILE_SCHEMA_V1)),
+    );
   });
 });
 

@@ -53,16 +53,35 @@ function profile(): TrustProfile {
     contract: CONTRACT,
     anchorers: [{ address: ANCHORER, validFrom: "2026-01-01T00:00:00Z", validUntil: null }],
     keys: [
-      { keyId: key1.keyId, algorithm: "Ed25519", publicKey: key1.publicKey, validFrom: "2026-01-01T00:00:00Z", validUntil: "2026-06-01T00:00:00Z" },
-      { keyId: key2.keyId, algorithm: "Ed25519", publicKey: key2.publicKey, validFrom: "2026-06-01T00:00:00Z", validUntil: null },
+      {
+        keyId: key1.keyId,
+        algorithm: "Ed25519",
+        publicKey: key1.publicKey,
+        validFrom: "2026-01-01T00:00:00Z",
+        validUntil: "2026-06-01T00:00:00Z",
+      },
+      {
+        keyId: key2.keyId,
+        algorithm: "Ed25519",
+        publicKey: key2.publicKey,
+        validFrom: "2026-06-01T00:00:00Z",
+        validUntil: null,
+      },
     ],
     issuedAt: "2026-12-04T10:00:00Z",
     development: false,
   };
 }
 
-function signedBy(p: TrustProfile, wallet: { address: string; signMessageSync(m: Uint8Array): string } = admin, signer = wallet.address): TrustProfile {
-  return { ...p, signature: { scheme: "EIP-191", signer, value: wallet.signMessageSync(trustProfileMessage(p)).toLowerCase() } };
+function signedBy(
+  p: TrustProfile,
+  wallet: { address: string; signMessageSync(m: Uint8Array): string } = admin,
+  signer = wallet.address,
+): TrustProfile {
+  return {
+    ...p,
+    signature: { scheme: "EIP-191", signer, value: wallet.signMessageSync(trustProfileMessage(p)).toLowerCase() },
+  };
 }
 
 /** The error a call throws (fails the test when it throws nothing). */
@@ -96,7 +115,13 @@ describe("trustProfileFromJSON", () => {
       (p.anchorers as Record<string, unknown>[])[0].validFrom = "2026-01-01";
       const e = thrown(() => trustProfileFromJSON(p));
       expect(e.code).to.equal("TRUST_PROFILE_INVALID");
-      expect(paths(e)).to.include.members(["/organisation", "/colour", "/chain/chainId", "/keys/0/algorithm", "/anchorers/0/validFrom"]);
+      expect(paths(e)).to.include.members([
+        "/organisation",
+        "/colour",
+        "/chain/chainId",
+        "/keys/0/algorithm",
+        "/anchorers/0/validFrom",
+      ]);
     });
 
     it("names every field that breaks a rule beyond the schema at once", () => {
@@ -109,7 +134,14 @@ describe("trustProfileFromJSON", () => {
       p.keys[0].validUntil = p.keys[0].validFrom;
       const e = thrown(() => trustProfileFromJSON(p));
       expect(e.code).to.equal("TRUST_PROFILE_INVALID");
-      expect(paths(e)).to.have.members(["/ledger/id", "/contract", "/anchorers/0/address", "/anchorers/0/validUntil", "/keys/1/keyId", "/keys/0/validUntil"]);
+      expect(paths(e)).to.have.members([
+        "/ledger/id",
+        "/contract",
+        "/anchorers/0/address",
+        "/anchorers/0/validUntil",
+        "/keys/1/keyId",
+        "/keys/0/validUntil",
+      ]);
     });
   });
 
@@ -130,7 +162,10 @@ describe("trustProfileFromJSON", () => {
 
   describe("EIP-55", () => {
     it("accepts the checksum form and refuses all-lowercase, all-uppercase and a wrongly cased letter", () => {
-      const wrongCase = CONTRACT.slice(0, 3) + (CONTRACT[3] === CONTRACT[3].toUpperCase() ? CONTRACT[3].toLowerCase() : CONTRACT[3].toUpperCase()) + CONTRACT.slice(4);
+      const wrongCase =
+        CONTRACT.slice(0, 3) +
+        (CONTRACT[3] === CONTRACT[3].toUpperCase() ? CONTRACT[3].toLowerCase() : CONTRACT[3].toUpperCase()) +
+        CONTRACT.slice(4);
       expect(wrongCase).to.not.equal(CONTRACT);
       for (const contract of [CONTRACT.toLowerCase(), "0x" + CONTRACT.slice(2).toUpperCase(), wrongCase]) {
         const e = thrown(() => trustProfileFromJSON({ ...profile(), contract }));
@@ -141,7 +176,9 @@ describe("trustProfileFromJSON", () => {
 
     it("applies to the signer too", () => {
       const p = signedBy(profile());
-      const e = thrown(() => trustProfileFromJSON({ ...p, signature: { ...p.signature!, signer: admin.address.toLowerCase() } }));
+      const e = thrown(() =>
+        trustProfileFromJSON({ ...p, signature: { ...p.signature!, signer: admin.address.toLowerCase() } }),
+      );
       expect([e.code, paths(e)]).to.deep.equal(["TRUST_PROFILE_INVALID", ["/signature/signer"]]);
     });
   });
@@ -157,7 +194,11 @@ describe("trustProfileFromJSON", () => {
     it("refuses a 44-byte SubjectPublicKeyInfo that is not Ed25519 (X25519)", () => {
       const der = generateKeyPairSync("x25519").publicKey.export({ type: "spki", format: "der" });
       const p = profile();
-      p.keys[0] = { ...p.keys[0], publicKey: der.toString("base64"), keyId: createHash("sha256").update(der).digest("hex") };
+      p.keys[0] = {
+        ...p.keys[0],
+        publicKey: der.toString("base64"),
+        keyId: createHash("sha256").update(der).digest("hex"),
+      };
       const e = thrown(() => trustProfileFromJSON(p));
       expect([e.code, paths(e)]).to.deep.equal(["TRUST_PROFILE_INVALID", ["/keys/0/publicKey"]]);
     });
@@ -175,11 +216,15 @@ describe("trustProfileFromJSON", () => {
       const tampered: TrustProfile[] = [
         { ...p, site: "DE02" },
         { ...p, contract: "0x" + "00".repeat(19) + "01" },
-        { ...p, anchorers: [...p.anchorers, { address: OTHER_ACCOUNT, validFrom: "2026-01-01T00:00:00Z", validUntil: null }] },
+        {
+          ...p,
+          anchorers: [...p.anchorers, { address: OTHER_ACCOUNT, validFrom: "2026-01-01T00:00:00Z", validUntil: null }],
+        },
         { ...p, keys: [p.keys[1]] },
         { ...p, development: true },
       ];
-      for (const t of tampered) expect(thrown(() => trustProfileFromJSON(t)).code).to.equal("TRUST_PROFILE_SIGNATURE_INVALID");
+      for (const t of tampered)
+        expect(thrown(() => trustProfileFromJSON(t)).code).to.equal("TRUST_PROFILE_SIGNATURE_INVALID");
     });
 
     it("is TRUST_PROFILE_SIGNATURE_INVALID when another account signed in the admin's name", () => {
@@ -194,7 +239,11 @@ describe("trustProfileFromJSON", () => {
       const v = p.signature!.value;
       const flipped = v.slice(0, 10) + (v[10] === "0" ? "1" : "0") + v.slice(11);
       const badV = v.slice(0, 130) + "1d";
-      for (const value of [flipped, badV]) expect(thrown(() => trustProfileFromJSON({ ...p, signature: { ...p.signature!, value } })).code, value).to.equal("TRUST_PROFILE_SIGNATURE_INVALID");
+      for (const value of [flipped, badV])
+        expect(
+          thrown(() => trustProfileFromJSON({ ...p, signature: { ...p.signature!, value } })).code,
+          value,
+        ).to.equal("TRUST_PROFILE_SIGNATURE_INVALID");
     });
   });
 });
@@ -227,8 +276,12 @@ describe("trustProfileFingerprint", () => {
   it("is unchanged by signing, changed by any other field", () => {
     const p = profile();
     expect(trustProfileFingerprint(signedBy(p))).to.equal(trustProfileFingerprint(p));
-    expect(trustProfileFingerprint({ ...p, issuedAt: "2026-12-04T10:00:01Z" })).to.not.equal(trustProfileFingerprint(p));
-    expect(trustProfileFingerprint({ ...p, organisation: "Example Pharma AG" })).to.not.equal(trustProfileFingerprint(p));
+    expect(trustProfileFingerprint({ ...p, issuedAt: "2026-12-04T10:00:01Z" })).to.not.equal(
+      trustProfileFingerprint(p),
+    );
+    expect(trustProfileFingerprint({ ...p, organisation: "Example Pharma AG" })).to.not.equal(
+      trustProfileFingerprint(p),
+    );
   });
 });
 
@@ -274,7 +327,9 @@ describe("checkPin", () => {
     });
 
     it("compares the contract and the anchoring account without regard to case", () => {
-      expect(codes(pin(), claim({ contract: CONTRACT.toLowerCase(), anchorer: ANCHORER.toLowerCase() }))).to.deep.equal([]);
+      expect(codes(pin(), claim({ contract: CONTRACT.toLowerCase(), anchorer: ANCHORER.toLowerCase() }))).to.deep.equal(
+        [],
+      );
     });
   });
 
@@ -302,7 +357,18 @@ describe("checkPin", () => {
     });
 
     it("names every difference at once", () => {
-      expect(codes(pin(), claim({ chainId: "1", contract: "0x" + "00".repeat(19) + "01", ledgerName: "X", anchorer: OTHER_ACCOUNT, keyId: ed25519Key().keyId }))).to.deep.equal([
+      expect(
+        codes(
+          pin(),
+          claim({
+            chainId: "1",
+            contract: "0x" + "00".repeat(19) + "01",
+            ledgerName: "X",
+            anchorer: OTHER_ACCOUNT,
+            keyId: ed25519Key().keyId,
+          }),
+        ),
+      ).to.deep.equal([
         "TRUST_CHAIN_MISMATCH",
         "TRUST_CONTRACT_MISMATCH",
         "TRUST_LEDGER_MISMATCH",
@@ -319,11 +385,15 @@ describe("checkPin", () => {
     });
 
     it("refuses a key before its validFrom", () => {
-      expect(codes(pin(), claim({ keyId: key2.keyId, at: at("2026-05-31T23:59:59Z") }))).to.deep.equal(["TRUST_KEY_NOT_VALID"]);
+      expect(codes(pin(), claim({ keyId: key2.keyId, at: at("2026-05-31T23:59:59Z") }))).to.deep.equal([
+        "TRUST_KEY_NOT_VALID",
+      ]);
     });
 
     it("refuses a rotated key from its validUntil on, exclusive, and accepts it the second before", () => {
-      expect(codes(pin(), claim({ keyId: key1.keyId, at: at("2026-06-01T00:00:00Z") }))).to.deep.equal(["TRUST_KEY_NOT_VALID"]);
+      expect(codes(pin(), claim({ keyId: key1.keyId, at: at("2026-06-01T00:00:00Z") }))).to.deep.equal([
+        "TRUST_KEY_NOT_VALID",
+      ]);
       expect(codes(pin(), claim({ keyId: key1.keyId, at: at("2026-05-31T23:59:59Z") }))).to.deep.equal([]);
     });
 
@@ -336,8 +406,13 @@ describe("checkPin", () => {
       p.anchorers = [{ address: ANCHORER, validFrom: "2026-01-01T00:00:00Z", validUntil: "2026-03-01T00:00:00Z" }];
       const closed = pinFromProfile(p);
       expect(codes(closed, claim({ keyId: key1.keyId, at: at("2026-02-01T00:00:00Z") }))).to.deep.equal([]);
-      expect(codes(closed, claim({ keyId: key1.keyId, at: at("2026-03-01T00:00:00Z") }))).to.deep.equal(["TRUST_ANCHORER_NOT_VALID"]);
-      expect(codes(closed, claim({ keyId: key1.keyId, at: at("2025-12-31T23:59:59Z") }))).to.deep.equal(["TRUST_ANCHORER_NOT_VALID", "TRUST_KEY_NOT_VALID"]);
+      expect(codes(closed, claim({ keyId: key1.keyId, at: at("2026-03-01T00:00:00Z") }))).to.deep.equal([
+        "TRUST_ANCHORER_NOT_VALID",
+      ]);
+      expect(codes(closed, claim({ keyId: key1.keyId, at: at("2025-12-31T23:59:59Z") }))).to.deep.equal([
+        "TRUST_ANCHORER_NOT_VALID",
+        "TRUST_KEY_NOT_VALID",
+      ]);
     });
 
     it("accepts an account listed twice when any of its periods holds", () => {
@@ -347,7 +422,9 @@ describe("checkPin", () => {
         { address: ANCHORER, validFrom: "2026-06-01T00:00:00Z", validUntil: null },
       ];
       expect(codes(pinFromProfile(p), claim())).to.deep.equal([]);
-      expect(codes(pinFromProfile(p), claim({ keyId: key1.keyId, at: at("2026-03-01T00:00:00Z") }))).to.deep.equal(["TRUST_ANCHORER_NOT_VALID"]);
+      expect(codes(pinFromProfile(p), claim({ keyId: key1.keyId, at: at("2026-03-01T00:00:00Z") }))).to.deep.equal([
+        "TRUST_ANCHORER_NOT_VALID",
+      ]);
     });
   });
 
@@ -355,7 +432,11 @@ describe("checkPin", () => {
     it("fails a bounded validity period (TRUST_*_NOT_VALID) and passes only a key pinned for all time", () => {
       const p = pinFromProfile(profile());
       expect(codes(p, claim({ keyId: key1.keyId, at: undefined }))).to.include("TRUST_KEY_NOT_VALID");
-      const always = { ...p, keys: p.keys!.map((k) => ({ ...k, validFrom: "1970-01-01T00:00:00Z", validUntil: null })), anchorers: p.anchorers!.map((a) => ({ ...a, validFrom: "1970-01-01T00:00:00Z", validUntil: null })) };
+      const always = {
+        ...p,
+        keys: p.keys!.map((k) => ({ ...k, validFrom: "1970-01-01T00:00:00Z", validUntil: null })),
+        anchorers: p.anchorers!.map((a) => ({ ...a, validFrom: "1970-01-01T00:00:00Z", validUntil: null })),
+      };
       expect(codes(always, claim({ keyId: key1.keyId, at: undefined }))).to.deep.equal([]);
     });
   });
@@ -364,16 +445,35 @@ describe("checkPin", () => {
     it("without a pin lists chain id, contract, ledger, anchoring account and key, and finds no problem", () => {
       const r = checkPin(undefined, claim());
       expect(r.problems).to.deep.equal([]);
-      expect(r.unpinned).to.deep.equal(["chain id", "genesis block", "contract", "ledger", "anchoring account", "ledger key"]);
+      expect(r.unpinned).to.deep.equal([
+        "chain id",
+        "genesis block",
+        "contract",
+        "ledger",
+        "anchoring account",
+        "ledger key",
+      ]);
     });
 
     it("without a pin, for a receipt (no anchorer needed), leaves the anchoring account out", () => {
-      expect(checkPin(undefined, claim(), { anchorer: false, key: true }).unpinned).to.deep.equal(["chain id", "genesis block", "contract", "ledger", "ledger key"]);
+      expect(checkPin(undefined, claim(), { anchorer: false, key: true }).unpinned).to.deep.equal([
+        "chain id",
+        "genesis block",
+        "contract",
+        "ledger",
+        "ledger key",
+      ]);
     });
 
     it("with a pin of the contract alone lists the rest, and still checks the contract", () => {
       const only: TrustPin = { source: "the values given", contract: CONTRACT };
-      expect(checkPin(only, claim()).unpinned).to.deep.equal(["chain id", "genesis block", "ledger", "anchoring account", "ledger key"]);
+      expect(checkPin(only, claim()).unpinned).to.deep.equal([
+        "chain id",
+        "genesis block",
+        "ledger",
+        "anchoring account",
+        "ledger key",
+      ]);
       expect(codes(only, claim({ contract: OTHER_ACCOUNT }))).to.deep.equal(["TRUST_CONTRACT_MISMATCH"]);
     });
 

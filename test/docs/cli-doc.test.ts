@@ -45,7 +45,9 @@ function codeSpans(text: string): string[] {
 
 const cli = buildCli();
 const commands = leaves(cli);
-const commandSections = new Map([...sections(doc, 3)].filter(([h]) => /^`[^`]+`$/.test(h)).map(([h, body]) => [h.slice(1, -1), body]));
+const commandSections = new Map(
+  [...sections(doc, 3)].filter(([h]) => /^`[^`]+`$/.test(h)).map(([h, body]) => [h.slice(1, -1), body]),
+);
 
 describe("docs/cli.md", () => {
   it("has a section for every command of the CLI", () => {
@@ -96,7 +98,8 @@ describe("docs/cli.md", () => {
         bad.push(`${name}: no "Exit:" line`);
         continue;
       }
-      for (const n of line[1].match(/(?<![\w.-])\d+(?![\w.])/g) ?? []) if (!codes.has(Number(n))) bad.push(`${name}: exit ${n}`);
+      for (const n of line[1].match(/(?<![\w.-])\d+(?![\w.])/g) ?? [])
+        if (!codes.has(Number(n))) bad.push(`${name}: exit ${n}`);
     }
     expect(bad).to.deep.equal([]);
   });
@@ -165,7 +168,13 @@ export function checkLine(root: Command, line: string): string[] {
 
 describe("gxp-ledger command lines in README.md and docs/*.md", () => {
   const ROOT = path.resolve(__dirname, "../..");
-  const docs = ["README.md", ...fs.readdirSync(path.join(ROOT, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)];
+  const docs = [
+    "README.md",
+    ...fs
+      .readdirSync(path.join(ROOT, "docs"))
+      .filter((f) => f.endsWith(".md"))
+      .map((f) => `docs/${f}`),
+  ];
   const lines = docs.flatMap((d) => gxpLines(fs.readFileSync(path.join(ROOT, d), "utf8")).map((l) => [d, l] as const));
 
   it("name existing commands with their options and arguments", () => {
@@ -177,7 +186,9 @@ describe("gxp-ledger command lines in README.md and docs/*.md", () => {
     expect(checkLine(cli, "npx gxp-ledger verify-proof p.json --trust t.json --rpc A --rpc B")).to.deep.equal([]);
     expect(checkLine(cli, "npx gxp-ledger client add x --role mes --source a b --site DE01")).to.deep.equal([]);
     expect(checkLine(cli, "npx gxp-ledger verfy evt-1")).to.have.length(1);
-    expect(checkLine(cli, "npx gxp-ledger proof evt-1 --out f")).to.include("npx gxp-ledger proof evt-1 --out f: no option --out");
+    expect(checkLine(cli, "npx gxp-ledger proof evt-1 --out f")).to.include(
+      "npx gxp-ledger proof evt-1 --out f: no option --out",
+    );
     expect(checkLine(cli, "npx gxp-ledger proof")).to.have.length(1);
     expect(checkLine(cli, "npx gxp-ledger seal now")).to.have.length(1);
   });
@@ -187,8 +198,16 @@ describe("npm scripts named in README.md and docs/*.md", () => {
   it("exist in package.json", () => {
     const ROOT = path.resolve(__dirname, "../..");
     const scripts = Object.keys(JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).scripts);
-    const docs = ["README.md", ...fs.readdirSync(path.join(ROOT, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)];
-    const named = docs.flatMap((d) => [...fs.readFileSync(path.join(ROOT, d), "utf8").matchAll(/npm run ([\w:-]+)/g)].map((m) => `${d}: ${m[1]}`));
+    const docs = [
+      "README.md",
+      ...fs
+        .readdirSync(path.join(ROOT, "docs"))
+        .filter((f) => f.endsWith(".md"))
+        .map((f) => `docs/${f}`),
+    ];
+    const named = docs.flatMap((d) =>
+      [...fs.readFileSync(path.join(ROOT, d), "utf8").matchAll(/npm run ([\w:-]+)/g)].map((m) => `${d}: ${m[1]}`),
+    );
     expect(named.length).to.be.greaterThan(5);
     expect(named.filter((n) => !scripts.includes(n.split(": ")[1]))).to.deep.equal([]);
   });

@@ -1,7 +1,7 @@
 /**
  * docs/configuration.md cannot drift from the code: every environment variable read anywhere in src/
  * is in its tables and every one there is read; each default the tables give for a setting of
- * src/service/config.ts is the one buildConfig applies; every flag they name exists.
+ * src/service/app/config.ts is the one buildConfig applies; every flag they name exists.
  */
 import { expect } from "chai";
 import fs from "node:fs";
@@ -14,12 +14,18 @@ const ROOT = path.resolve(__dirname, "../..");
 const doc = fs.readFileSync(path.join(ROOT, "docs/configuration.md"), "utf8");
 
 function files(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? files(path.join(dir, d.name)) : /\.(ts|js)$/.test(d.name) ? [path.join(dir, d.name)] : []));
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .flatMap((d) =>
+      d.isDirectory() ? files(path.join(dir, d.name)) : /\.(ts|js)$/.test(d.name) ? [path.join(dir, d.name)] : [],
+    );
 }
 
 /** Environment variables a source text reads: env.NAME, env["NAME"], process.env.NAME. */
 export function envReads(text: string): string[] {
-  return [...text.matchAll(/\benv(?:\.([A-Z][A-Z0-9_]*)\b|\[\s*["'`]([A-Z][A-Z0-9_]*)["'`]\s*\])/g)].map((m) => m[1] ?? m[2]);
+  return [...text.matchAll(/\benv(?:\.([A-Z][A-Z0-9_]*)\b|\[\s*["'`]([A-Z][A-Z0-9_]*)["'`]\s*\])/g)].map(
+    (m) => m[1] ?? m[2],
+  );
 }
 
 interface Row {
@@ -36,9 +42,17 @@ function rows(markdown: string): Row[] {
   for (let i = 0; i < lines.length; i++) {
     if (!/^\| setting \| flag \| environment \| default \|$/.test(lines[i])) continue;
     for (i += 2; i < lines.length && lines[i].startsWith("|"); i++) {
-      const cells = lines[i].slice(1, -1).split("|").map((c) => c.trim());
+      const cells = lines[i]
+        .slice(1, -1)
+        .split("|")
+        .map((c) => c.trim());
       expect(cells, lines[i]).to.have.length(4);
-      out.push({ setting: cells[0], flags: cells[1], env: [...cells[2].matchAll(/`([A-Z][A-Z0-9_]*)`/g)].map((m) => m[1]), def: cells[3] });
+      out.push({
+        setting: cells[0],
+        flags: cells[1],
+        env: [...cells[2].matchAll(/`([A-Z][A-Z0-9_]*)`/g)].map((m) => m[1]),
+        def: cells[3],
+      });
     }
   }
   return out;
@@ -46,7 +60,8 @@ function rows(markdown: string): Row[] {
 
 const srcReads = new Map<string, string[]>();
 for (const f of files(path.join(ROOT, "src"))) {
-  for (const name of envReads(fs.readFileSync(f, "utf8"))) srcReads.set(name, [...(srcReads.get(name) ?? []), path.relative(ROOT, f)]);
+  for (const name of envReads(fs.readFileSync(f, "utf8")))
+    srcReads.set(name, [...(srcReads.get(name) ?? []), path.relative(ROOT, f)]);
 }
 const table = rows(doc);
 const documented = new Set(table.flatMap((r) => r.env));
@@ -58,7 +73,9 @@ describe("docs/configuration.md", () => {
   });
 
   it("documents every environment variable read in src/", () => {
-    const missing = [...srcReads.keys()].filter((n) => !documented.has(n)).map((n) => `${n} (${srcReads.get(n)!.join(", ")})`);
+    const missing = [...srcReads.keys()]
+      .filter((n) => !documented.has(n))
+      .map((n) => `${n} (${srcReads.get(n)!.join(", ")})`);
     expect(missing).to.deep.equal([]);
   });
 
@@ -67,7 +84,7 @@ describe("docs/configuration.md", () => {
   });
 
   it("gives each default of buildConfig as buildConfig applies it", () => {
-    const config = readFileSafe(path.join(ROOT, "src/service/config.ts"));
+    const config = readFileSafe(path.join(ROOT, "src/service/app/config.ts"));
     const base = buildConfig({}, {}, "/cwd");
     let checked = 0;
     for (const r of table) {

@@ -23,7 +23,11 @@ const WRITTEN_ELSEWHERE = new Set(["docs/operations.md", "docs/http-api.md"]);
 
 function branch(): string {
   try {
-    return execFileSync("git", ["rev-parse", "--abbrev-ref", "HEAD"], { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    return execFileSync("git", ["rev-parse", "--abbrev-ref", "HEAD"], {
+      cwd: ROOT,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    }).trim();
   } catch {
     return "";
   }
@@ -62,11 +66,20 @@ export function anchors(markdown: string): Set<string> {
 /** The relative link targets of a markdown file: [text](target) and [text]: target. */
 export function relativeLinks(markdown: string): string[] {
   const text = prose(markdown);
-  const targets = [...text.matchAll(/\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g), ...text.matchAll(/^\s*\[[^\]]+\]:\s*(\S+)/gm)].map((m) => m[1]);
+  const targets = [
+    ...text.matchAll(/\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g),
+    ...text.matchAll(/^\s*\[[^\]]+\]:\s*(\S+)/gm),
+  ].map((m) => m[1]);
   return targets.filter((t) => !/^[a-z][a-z0-9+.-]*:/i.test(t));
 }
 
-const documents = ["README.md", ...fs.readdirSync(DOCS).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)];
+const documents = [
+  "README.md",
+  ...fs
+    .readdirSync(DOCS)
+    .filter((f) => f.endsWith(".md"))
+    .map((f) => `docs/${f}`),
+];
 
 describe("README.md", () => {
   it(`has at most ${README_MAX_LINES} lines`, () => {
@@ -75,7 +88,9 @@ describe("README.md", () => {
   });
 
   it("links every document of docs/", () => {
-    const links = new Set(relativeLinks(fs.readFileSync(path.join(ROOT, "README.md"), "utf8")).map((l) => l.split("#")[0]));
+    const links = new Set(
+      relativeLinks(fs.readFileSync(path.join(ROOT, "README.md"), "utf8")).map((l) => l.split("#")[0]),
+    );
     for (const d of documents.filter((d) => d !== "README.md")) expect([...links], d).to.include(d);
     for (const d of WRITTEN_ELSEWHERE) expect([...links], d).to.include(d);
   });
@@ -89,7 +104,10 @@ describe("links of README.md and docs/*.md", () => {
       const bad: string[] = [];
       for (const link of relativeLinks(text)) {
         const [file, anchor] = link.split("#");
-        const target = file === "" ? path.join(ROOT, doc) : path.resolve(path.dirname(path.join(ROOT, doc)), decodeURIComponent(file));
+        const target =
+          file === ""
+            ? path.join(ROOT, doc)
+            : path.resolve(path.dirname(path.join(ROOT, doc)), decodeURIComponent(file));
         const rel = path.relative(ROOT, target).split(path.sep).join("/");
         if (!fs.existsSync(target)) {
           if (!(lenient && WRITTEN_ELSEWHERE.has(rel))) bad.push(`${link}: no file ${rel}`);
@@ -97,7 +115,8 @@ describe("links of README.md and docs/*.md", () => {
         }
         if (anchor !== undefined && anchor !== "") {
           if (!target.endsWith(".md")) bad.push(`${link}: an anchor into a file that is not markdown`);
-          else if (!anchors(fs.readFileSync(target, "utf8")).has(anchor)) bad.push(`${link}: no heading #${anchor} in ${rel}`);
+          else if (!anchors(fs.readFileSync(target, "utf8")).has(anchor))
+            bad.push(`${link}: no heading #${anchor} in ${rel}`);
         }
       }
       expect(bad, doc).to.deep.equal([]);
@@ -105,13 +124,14 @@ describe("links of README.md and docs/*.md", () => {
   }
 
   it("the heading ids are GitHub's (the rule the anchors above are checked with)", () => {
-    expect([...anchors("# The inspector's check: whose ledger\n## `verify-batch`\n## A, B\n## A, B\n```\n# not a heading\n```\n")]).to.deep.equal([
-      "the-inspectors-check-whose-ledger",
-      "verify-batch",
-      "a-b",
-      "a-b-1",
-    ]);
-    expect(relativeLinks("[a](docs/x.md#y) [b](https://example.org) `[c](no.md)`\n```\n[d](no.md)\n```\n[e]: ref.md\n")).to.deep.equal(["docs/x.md#y", "ref.md"]);
+    expect([
+      ...anchors(
+        "# The inspector's check: whose ledger\n## `verify-batch`\n## A, B\n## A, B\n```\n# not a heading\n```\n",
+      ),
+    ]).to.deep.equal(["the-inspectors-check-whose-ledger", "verify-batch", "a-b", "a-b-1"]);
+    expect(
+      relativeLinks("[a](docs/x.md#y) [b](https://example.org) `[c](no.md)`\n```\n[d](no.md)\n```\n[e]: ref.md\n"),
+    ).to.deep.equal(["docs/x.md#y", "ref.md"]);
   });
 });
 

@@ -33,7 +33,10 @@ function bash(script: string, cwd: string): Promise<Run> {
     `npm() { (cd ${JSON.stringify(ROOT)} && command npm "$@"); }`,
   ].join("\n");
   return new Promise((resolve) => {
-    const p = spawn("bash", ["-c", `${prelude}\n${script}`], { cwd, env: { ...process.env, npm_config_update_notifier: "false" } });
+    const p = spawn("bash", ["-c", `${prelude}\n${script}`], {
+      cwd,
+      env: { ...process.env, npm_config_update_notifier: "false" },
+    });
     let stdout = "";
     let stderr = "";
     p.stdout.on("data", (d) => (stdout += d));
@@ -52,7 +55,8 @@ describe("README quick start, run as written", function () {
   let rpc: string;
 
   /** A README block with this machine's ports. */
-  const local = (block: string) => block.replaceAll("http://127.0.0.1:8080", s.url).replaceAll("http://127.0.0.1:8545", rpc);
+  const local = (block: string) =>
+    block.replaceAll("http://127.0.0.1:8080", s.url).replaceAll("http://127.0.0.1:8545", rpc);
   const block = (re: RegExp): string => {
     const found = afterStart.filter((b) => re.test(b));
     expect(found, `one README block matching ${re}`).to.have.length(1);
@@ -112,7 +116,10 @@ describe("README quick start, run as written", function () {
     expect(r.code, r.stdout + r.stderr).to.equal(0);
     expect(r.stdout).to.match(/^PASS/m);
     const standalone = README.match(/`(node scripts\/verify-proof-standalone\.js [^`]+)`/)![1];
-    const v = await bash(`cd ${JSON.stringify(ROOT)} && ${standalone.replace("evt-0001.proof.json", path.join(dir, "evt-0001.proof.json")).replace("site-trust.json", path.join(dir, "site-trust.json")).replace("--rpc URL", `--rpc ${rpc}`)}`, dir);
+    const v = await bash(
+      `cd ${JSON.stringify(ROOT)} && ${standalone.replace("evt-0001.proof.json", path.join(dir, "evt-0001.proof.json")).replace("site-trust.json", path.join(dir, "site-trust.json")).replace("--rpc URL", `--rpc ${rpc}`)}`,
+      dir,
+    );
     expect(v.code, v.stdout + v.stderr).to.equal(0);
     expect(v.stdout).to.include("VERIFIED (pinned)");
   });

@@ -25,7 +25,10 @@ describe("merkletreeLevels (merkletreejs configured for RFC 9162)", () => {
       const mt = merkletreeLevels(leaves.slice(0, n));
       const ref = buildLevels(rfc9162, leaves.slice(0, n));
       expect(toHex(mt[mt.length - 1][0]), `size ${n}`).to.equal(toHex(referenceRoot(rfc9162, leaves.slice(0, n))));
-      expect(mt.map((l) => l.map(toHex)), `size ${n}`).to.deep.equal(ref.map((l) => l.map(toHex)));
+      expect(
+        mt.map((l) => l.map(toHex)),
+        `size ${n}`,
+      ).to.deep.equal(ref.map((l) => l.map(toHex)));
     }
   });
 });
@@ -66,7 +69,10 @@ describe("createSealer", () => {
     ledger.events.append(sampleEvents(777));
     const { epoch } = ledger.sealer.seal(new Date())!;
     const rows = ledger.events.range(0, 777);
-    const levels = buildLevels(rfc9162, rows.map((r) => r.leafHash));
+    const levels = buildLevels(
+      rfc9162,
+      rows.map((r) => r.leafHash),
+    );
     expect(toHex(epoch.root)).to.equal(toHex(levels[levels.length - 1][0]));
     for (const i of [0, 1, 255, 256, 511, 512, 700, 776]) {
       const path = auditPathOf(ledger, rows[i], epoch);
@@ -100,7 +106,9 @@ describe("nodeHasher (node:crypto, one-shot)", () => {
     const ab = nodeHasher.hashChildren(a, b);
     nodeHasher.hashChildren(b, a);
     expect(toHex(ab)).to.equal(toHex(rfc9162.hashChildren(a, b)));
-    expect(toHex(nodeHasher.hashChildren(Uint8Array.of(1), Uint8Array.of(2)))).to.equal(toHex(rfc9162.hashChildren(Uint8Array.of(1), Uint8Array.of(2))));
+    expect(toHex(nodeHasher.hashChildren(Uint8Array.of(1), Uint8Array.of(2)))).to.equal(
+      toHex(rfc9162.hashChildren(Uint8Array.of(1), Uint8Array.of(2))),
+    );
     expect(toHex(leafHashOfText('{"é":"€"}'))).to.equal(toHex(rfc9162.hashLeaf(utf8('{"é":"€"}'))));
   });
 });

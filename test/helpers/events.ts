@@ -21,7 +21,15 @@ export function sampleEvent(overrides: Record<string, unknown> = {}, batchId = "
     batch: { batchId, productCode: "P-100" },
     recipe: { masterRecipeId: "MR-7", masterRecipeVersion: "3", controlRecipeId: `CR-${batchId}` },
     context: { unit: "GRAN-01", phase: "Granulation" },
-    data: { name: "inlet_temperature", value: 61.5, unit: "degC", low: 55, high: 65, withinLimits: true, source: "automatic" },
+    data: {
+      name: "inlet_temperature",
+      value: 61.5,
+      unit: "degC",
+      low: 55,
+      high: 65,
+      withinLimits: true,
+      source: "automatic",
+    },
     ...overrides,
   };
 }

@@ -53,7 +53,14 @@ export const HARDHAT_NODE: EvmNodeKind = {
   chainId: 31337n,
   clientVersion: /^HardhatNetwork\//,
   listening: (port) => new RegExp(`^Started HTTP and WebSocket JSON-RPC server at http://127\\.0\\.0\\.1:${port}/`),
-  args: (port) => [require.resolve("hardhat/internal/cli/bootstrap.js"), "node", "--hostname", "127.0.0.1", "--port", String(port)],
+  args: (port) => [
+    require.resolve("hardhat/internal/cli/bootstrap.js"),
+    "node",
+    "--hostname",
+    "127.0.0.1",
+    "--port",
+    String(port),
+  ],
   // Hardhat's node has no block-time flag: interval mining is switched on over RPC.
   setup: [
     { method: "evm_setAutomine", params: [false] },
@@ -70,13 +77,20 @@ export const GANACHE: EvmNodeKind = {
   listening: (port) => new RegExp(`^RPC Listening on 127\\.0\\.0\\.1:${port}$`),
   args: (port) => [
     require.resolve("ganache/dist/node/cli.js"),
-    "--server.host", "127.0.0.1",
-    "--server.port", String(port),
-    "--chain.hardfork", "shanghai", // PUSH0: the contract is compiled for shanghai
-    "--chain.chainId", "1337",
-    "--wallet.mnemonic", DEV_MNEMONIC_PUBLIC,
-    "--wallet.totalAccounts", "5",
-    "--miner.blockTime", String(BLOCK_TIME_MS / 1000),
+    "--server.host",
+    "127.0.0.1",
+    "--server.port",
+    String(port),
+    "--chain.hardfork",
+    "shanghai", // PUSH0: the contract is compiled for shanghai
+    "--chain.chainId",
+    "1337",
+    "--wallet.mnemonic",
+    DEV_MNEMONIC_PUBLIC,
+    "--wallet.totalAccounts",
+    "5",
+    "--miner.blockTime",
+    String(BLOCK_TIME_MS / 1000),
     "--logging.quiet",
   ],
 };

@@ -39,8 +39,20 @@ export async function startLocalChain(pollingIntervalMs = 50): Promise<LocalChai
       const signer = devWallet(DEV_ACCOUNT.anchorer, provider);
       // Under the ledger's own name unless it has none of its own ("default"): its checkpoints sign
       // that name, and a bundle's checkpoint is checked against the on-chain ledger name.
-      const d = await deployLedger(devWallet(DEV_ACCOUNT.admin, provider), signer.address, ledger.name !== "default" ? ledger.name : `${prefix}-${++n}`);
-      const anchored = await createAnchorer({ epochs: ledger.epochs, contract: anchorContract(d.contract, signer), signer, provider, chainId, ledgerId: d.ledgerId, confirmations: 1 }).anchorPending();
+      const d = await deployLedger(
+        devWallet(DEV_ACCOUNT.admin, provider),
+        signer.address,
+        ledger.name !== "default" ? ledger.name : `${prefix}-${++n}`,
+      );
+      const anchored = await createAnchorer({
+        epochs: ledger.epochs,
+        contract: anchorContract(d.contract, signer),
+        signer,
+        provider,
+        chainId,
+        ledgerId: d.ledgerId,
+        confirmations: 1,
+      }).anchorPending();
       return { contract: d.contract, ledgerId: d.ledgerId, anchored };
     },
     async stop() {

@@ -63,7 +63,13 @@ export function referenceSubtreeConsistency(
     const key = `${lo}:${hi}`;
     let r = memo.get(key);
     if (!r) {
-      r = hi - lo === 1 ? leafHashes[lo] : hasher.hashChildren(root(lo, lo + largestPowerOfTwoBelow(hi - lo)), root(lo + largestPowerOfTwoBelow(hi - lo), hi));
+      r =
+        hi - lo === 1
+          ? leafHashes[lo]
+          : hasher.hashChildren(
+              root(lo, lo + largestPowerOfTwoBelow(hi - lo)),
+              root(lo + largestPowerOfTwoBelow(hi - lo), hi),
+            );
       memo.set(key, r);
     }
     return r;

@@ -13,7 +13,13 @@ import { ledgerNameOf } from "../../src/chain/contract";
  * event is recorded only with `withEvent` (it is one more event in the ledger, which tests that count
  * events do not expect).
  */
-export async function pinTo(ledger: Ledger, provider: JsonRpcProvider, d: { contract: string; ledgerId: string }, withEvent = false, development = true): Promise<PinOutcome> {
+export async function pinTo(
+  ledger: Ledger,
+  provider: JsonRpcProvider,
+  d: { contract: string; ledgerId: string },
+  withEvent = false,
+  development = true,
+): Promise<PinOutcome> {
   const { chainId } = await provider.getNetwork();
   const ledgerName = ledgerNameOf(d.ledgerId) ?? d.ledgerId;
   return ensureLedgerPin(
@@ -22,7 +28,18 @@ export async function pinTo(ledger: Ledger, provider: JsonRpcProvider, d: { cont
       provider,
       chainId,
       ledgerId: d.ledgerId,
-      deployment: { chainId: chainId.toString(), contract: d.contract, ledgerName, ledgerId: d.ledgerId, rpcUrl: "", deployTx: "", deployBlock: 0, admin: "", anchorer: "", development },
+      deployment: {
+        chainId: chainId.toString(),
+        contract: d.contract,
+        ledgerName,
+        ledgerId: d.ledgerId,
+        rpcUrl: "",
+        deployTx: "",
+        deployBlock: 0,
+        admin: "",
+        anchorer: "",
+        development,
+      },
     },
     withEvent ? createSecurityRecorder(ledger, ledger.name) : { record: () => "" },
   );

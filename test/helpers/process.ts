@@ -17,7 +17,11 @@ export interface CliResult {
 
 /** Runs `gxp-ledger <args>` to completion. */
 export function cli(args: string[], env: Record<string, string> = {}): CliResult {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", env: { ...process.env, ...env }, timeout: 120_000 });
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    encoding: "utf8",
+    env: { ...process.env, ...env },
+    timeout: 120_000,
+  });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -43,11 +47,20 @@ export interface Served {
 }
 
 /** Starts `gxp-ledger serve` on free ports and waits until it listens. */
-export async function serve(dataDir: string, env: Record<string, string> = {}, extra: string[] = [], nodeArgs: string[] = []): Promise<Served> {
-  const proc = spawn(process.execPath, [...nodeArgs, BIN, "--data-dir", dataDir, "serve", "--port", "0", "--chain-port", "0", ...extra], {
-    env: { ...process.env, LEDGER_TICK_MS: "100", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+export async function serve(
+  dataDir: string,
+  env: Record<string, string> = {},
+  extra: string[] = [],
+  nodeArgs: string[] = [],
+): Promise<Served> {
+  const proc = spawn(
+    process.execPath,
+    [...nodeArgs, BIN, "--data-dir", dataDir, "serve", "--port", "0", "--chain-port", "0", ...extra],
+    {
+      env: { ...process.env, LEDGER_TICK_MS: "100", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   const logs: string[] = [];
   let stderr = "";
   proc.stderr!.on("data", (d) => (stderr += d));

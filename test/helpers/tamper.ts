@@ -16,7 +16,17 @@ import { devWallet } from "../../src/chain/dev-keys";
 import { deployLedger } from "../../src/chain/deploy";
 import { anchorContract } from "../../src/chain/contract";
 
-const TABLES = ["events", "epochs", "epoch_tiles", "anchors", "anchor_txs", "epoch_checkpoints", "ledger_keys", "ledger_pin", "ledger_key_registrations"];
+const TABLES = [
+  "events",
+  "epochs",
+  "epoch_tiles",
+  "anchors",
+  "anchor_txs",
+  "epoch_checkpoints",
+  "ledger_keys",
+  "ledger_pin",
+  "ledger_key_registrations",
+];
 
 /** On any connection to a ledger database: drops the append-only triggers and turns off foreign keys, then runs one statement. */
 export function tamperDb(db: Db, sql: string, ...params: unknown[]): void {
@@ -31,22 +41,39 @@ export function tamper(ledger: Ledger, sql: string, ...params: unknown[]): void 
 }
 
 /** The stored record text of seq. */
-export const recordOf = (l: Ledger, seq: number): string => l.db.prepare("SELECT record FROM events WHERE seq = ?").pluck().get(seq) as string;
+export const recordOf = (l: Ledger, seq: number): string =>
+  l.db.prepare("SELECT record FROM events WHERE seq = ?").pluck().get(seq) as string;
 
 /** Replaces an event's record text and recomputes its leaf hash (so only the tree can tell). */
 export function rewriteRecord(l: Ledger, seq: number, text: string): void {
-  tamper(l, "UPDATE events SET record = ?, leaf_hash = ? WHERE seq = ?", text, nodeHasher.hashLeaf(Buffer.from(text)), seq);
+  tamper(
+    l,
+    "UPDATE events SET record = ?, leaf_hash = ? WHERE seq = ?",
+    text,
+    nodeHasher.hashLeaf(Buffer.from(text)),
+    seq,
+  );
 }
 
 /** Rewrites an epoch's tiles and root from its events' stored leaf hashes (a consistent forgery). */
 export function resealInPlace(l: Ledger, epoch: number): void {
   const e = l.epochs.get(epoch)!;
-  const leaves = l.db.prepare("SELECT leaf_hash FROM events WHERE seq >= ? AND seq < ? ORDER BY seq").pluck().all(e.firstSeq, e.firstSeq + e.size) as Buffer[];
+  const leaves = l.db
+    .prepare("SELECT leaf_hash FROM events WHERE seq >= ? AND seq < ? ORDER BY seq")
+    .pluck()
+    .all(e.firstSeq, e.firstSeq + e.size) as Buffer[];
   const levels = merkletreeLevels(leaves);
   tamper(l, "DELETE FROM epoch_tiles WHERE epoch = ?", epoch);
   levels.forEach((level, lv) => {
     for (let t = 0; t * TILE_WIDTH < level.length; t++) {
-      tamper(l, "INSERT INTO epoch_tiles (epoch, level, tile, hashes) VALUES (?, ?, ?, ?)", epoch, lv, t, Buffer.concat(level.slice(t * TILE_WIDTH, (t + 1) * TILE_WIDTH)));
+      tamper(
+        l,
+        "INSERT INTO epoch_tiles (epoch, level, tile, hashes) VALUES (?, ?, ?, ?)",
+        epoch,
+        lv,
+        t,
+        Buffer.concat(level.slice(t * TILE_WIDTH, (t + 1) * TILE_WIDTH)),
+      );
     }
   });
   tamper(l, "UPDATE epochs SET root = ? WHERE epoch = ?", levels[levels.length - 1][0], epoch);
@@ -64,7 +91,8 @@ export function forgeWholeLedger(l: Ledger, edit: (r: LedgerRecord) => LedgerRec
     let r = JSON.parse(row.record) as LedgerRecord;
     r = edit(r);
     const batchId = r.event.batch?.batchId;
-    if (batchId && r.batchLink && r.batchLink.batchSeq > 0) r = { ...r, batchLink: { ...r.batchLink, prevLeafHash: tails.get(batchId)! } };
+    if (batchId && r.batchLink && r.batchLink.batchSeq > 0)
+      r = { ...r, batchLink: { ...r.batchLink, prevLeafHash: tails.get(batchId)! } };
     const text = canonicalString(r);
     rewriteRecord(l, row.seq, text);
     if (batchId) tails.set(batchId, toHex(nodeHasher.hashLeaf(Buffer.from(text))));
@@ -79,8 +107,21 @@ export function forgeWholeLedger(l: Ledger, edit: (r: LedgerRecord) => LedgerRec
 export function resignCheckpoints(l: Ledger, dataDir: string): void {
   const key = loadReceiptKey(dataDir);
   for (const e of l.epochs.all()) {
-    const message = checkpointMessage({ ledger: l.name, epoch: e.epoch, firstSeq: e.firstSeq, treeSize: e.size, root: toHex(e.root), keyId: key.keyId });
-    tamper(l, "UPDATE epoch_checkpoints SET key_id = ?, signature = ? WHERE epoch = ?", key.keyId, Buffer.from(key.signStatement(message), "base64url"), e.epoch);
+    const message = checkpointMessage({
+      ledger: l.name,
+      epoch: e.epoch,
+      firstSeq: e.firstSeq,
+      treeSize: e.size,
+      root: toHex(e.root),
+      keyId: key.keyId,
+    });
+    tamper(
+      l,
+      "UPDATE epoch_checkpoints SET key_id = ?, signature = ? WHERE epoch = ?",
+      key.keyId,
+      Buffer.from(key.signStatement(message), "base64url"),
+      e.epoch,
+    );
   }
 }
 
@@ -100,7 +141,12 @@ export interface Reanchored {
  * creates a ledger with the same name, anchors every stored (forged) root there, and repoints each
  * epoch's current anchors row at it (contract, tx, block, log, anchoring account) through tamperDb.
  */
-export async function reanchorElsewhere(l: Ledger, provider: JsonRpcProvider, ledgerName: string, attackerIndex = 7): Promise<Reanchored> {
+export async function reanchorElsewhere(
+  l: Ledger,
+  provider: JsonRpcProvider,
+  ledgerName: string,
+  attackerIndex = 7,
+): Promise<Reanchored> {
   const attacker = devWallet(attackerIndex, provider);
   const d = await deployLedger(attacker, attacker.address, ledgerName);
   const contract = anchorContract(d.contract, attacker);
@@ -111,7 +157,9 @@ export async function reanchorElsewhere(l: Ledger, provider: JsonRpcProvider, le
     const tx = await contract.raw.anchor(d.ledgerId, e.epoch, toHex(e.root), e.size, e.firstSeq);
     const r = (await tx.wait(1))!;
     const block = (await provider.getBlock(r.blockNumber))!;
-    const log = r.logs.find((x: { address: string; index: number }) => x.address.toLowerCase() === d.contract.toLowerCase())!;
+    const log = r.logs.find(
+      (x: { address: string; index: number }) => x.address.toLowerCase() === d.contract.toLowerCase(),
+    )!;
     tamper(
       l,
       "UPDATE anchors SET contract = ?, tx_hash = ?, block_number = ?, block_hash = ?, block_timestamp = ?, log_index = ?, anchorer = ? WHERE id = ?",

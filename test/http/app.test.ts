@@ -35,7 +35,8 @@ describe("buildApp", () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "gxp-http-"));
     ledger = openLedger(dir);
     api = createApiServices(ledger, dir, "DE01", 660_000);
-    for (const role of ["mes", "qa", "auditor", "admin"] as Role[]) tokens[role] = api.clients.add(`c-${role}`, role, undefined, new Date()).token;
+    for (const role of ["mes", "qa", "auditor", "admin"] as Role[])
+      tokens[role] = api.clients.add(`c-${role}`, role, undefined, new Date()).token;
     tokens.mes2 = api.clients.add("c-mes2", "mes", undefined, new Date()).token;
     app = buildApp({ ledger, ...api });
   });
@@ -46,10 +47,18 @@ describe("buildApp", () => {
   });
 
   const auth = (who: string) => ({ authorization: `Bearer ${tokens[who]}` });
-  const post = (body: unknown, who = "mes", url = "/v1/events") => app.inject({ method: "POST", url, headers: auth(who), payload: body as object });
+  const post = (body: unknown, who = "mes", url = "/v1/events") =>
+    app.inject({ method: "POST", url, headers: auth(who), payload: body as object });
   const get = (url: string, who = "qa") => app.inject({ method: "GET", url, headers: who ? auth(who) : {} });
-  const stored = () => ledger.db.prepare("SELECT count(*) FROM events WHERE type != 'security.event'").pluck().get() as number;
-  const securityKinds = () => (ledger.db.prepare("SELECT record FROM events WHERE type = 'security.event' ORDER BY seq").pluck().all() as string[]).map((r) => JSON.parse(r).event.data.kind);
+  const stored = () =>
+    ledger.db.prepare("SELECT count(*) FROM events WHERE type != 'security.event'").pluck().get() as number;
+  const securityKinds = () =>
+    (
+      ledger.db
+        .prepare("SELECT record FROM events WHERE type = 'security.event' ORDER BY seq")
+        .pluck()
+        .all() as string[]
+    ).map((r) => JSON.parse(r).event.data.kind);
 
   describe("authentication and roles", () => {
     it("gives each role exactly its endpoints (401 without token, 403 for the wrong role)", async () => {
@@ -67,13 +76,20 @@ describe("buildApp", () => {
         ["GET", "/v1/epochs/0", ["qa", "auditor"]],
       ];
       for (const [method, url, allowed] of routes) {
-        const body = method === "POST" ? (url.endsWith(":bulk") ? { events: [sampleEvent()] } : sampleEvent()) : undefined;
+        const body =
+          method === "POST" ? (url.endsWith(":bulk") ? { events: [sampleEvent()] } : sampleEvent()) : undefined;
         const none = await app.inject({ method: method as "GET", url, payload: body });
         expect(none.statusCode, `${method} ${url} without token`).to.equal(401);
-        const bad = await app.inject({ method: method as "GET", url, payload: body, headers: { authorization: "Bearer gxpl_forged" } });
+        const bad = await app.inject({
+          method: method as "GET",
+          url,
+          payload: body,
+          headers: { authorization: "Bearer gxpl_forged" },
+        });
         expect(bad.statusCode, `${method} ${url} bad token`).to.equal(401);
         for (const role of ["mes", "qa", "auditor", "admin"] as Role[]) {
-          const b = method === "POST" ? (url.endsWith(":bulk") ? { events: [sampleEvent()] } : sampleEvent()) : undefined;
+          const b =
+            method === "POST" ? (url.endsWith(":bulk") ? { events: [sampleEvent()] } : sampleEvent()) : undefined;
           const res = await app.inject({ method: method as "GET", url, payload: b, headers: auth(role) });
           if (allowed.includes(role)) expect(res.statusCode, `${role} ${method} ${url}`).to.be.oneOf([200, 201, 202]);
           else expect(res.statusCode, `${role} ${method} ${url}`).to.equal(403);
@@ -111,9 +127,16 @@ describe("buildApp", () => {
       expect(r.group).to.include({ index: 0, size: 1 }).and.to.have.property("auditPath").that.deep.equals([]);
       verifyReceipt(r, pem);
       expect(receiptCode(() => verifyReceipt({ ...r, seq: r.seq + 1 }, pem))).to.equal("RECEIPT_ROOT_MISMATCH");
-      expect(receiptCode(() => verifyReceipt({ ...r, anchorBy: r.receivedAt }, pem))).to.equal("RECEIPT_SIGNATURE_INVALID");
-      expect(receiptCode(() => verifyReceipt({ ...r, group: { ...r.group, index: 1 } }, pem))).to.equal("RECEIPT_PATH_INVALID");
-      expect(ledger.events.getById(ev.id as string)?.record.submittedBy).to.deep.equal({ client: "c-mes", role: "mes" });
+      expect(receiptCode(() => verifyReceipt({ ...r, anchorBy: r.receivedAt }, pem))).to.equal(
+        "RECEIPT_SIGNATURE_INVALID",
+      );
+      expect(receiptCode(() => verifyReceipt({ ...r, group: { ...r.group, index: 1 } }, pem))).to.equal(
+        "RECEIPT_PATH_INVALID",
+      );
+      expect(ledger.events.getById(ev.id as string)?.record.submittedBy).to.deep.equal({
+        client: "c-mes",
+        role: "mes",
+      });
       expect((await get(`/v1/events/${ev.id}/receipt`)).json()).to.deep.equal(r);
     });
     it("replies 400 problem+json naming every bad field, and stores nothing", async () => {
@@ -124,11 +147,20 @@ describe("buildApp", () => {
       expect(res.headers["content-type"]).to.match(/^application\/problem\+json/);
       const p = res.json();
       expect(p.code).to.equal("EVENT_SCHEMA_INVALID");
-      expect(p.errors.map((e: { path: string }) => e.path)).to.have.members(["/actor", "/sourceSequence", "/receivedAt"]);
+      expect(p.errors.map((e: { path: string }) => e.path)).to.have.members([
+        "/actor",
+        "/sourceSequence",
+        "/receivedAt",
+      ]);
       expect(stored()).to.equal(0);
     });
     it("replies 400 to malformed JSON and to a __proto__ key", async () => {
-      const bad = await app.inject({ method: "POST", url: "/v1/events", headers: { ...auth("mes"), "content-type": "application/json" }, payload: '{"id": ' });
+      const bad = await app.inject({
+        method: "POST",
+        url: "/v1/events",
+        headers: { ...auth("mes"), "content-type": "application/json" },
+        payload: '{"id": ',
+      });
       expect(bad.statusCode).to.equal(400);
       const proto = await app.inject({
         method: "POST",
@@ -172,7 +204,12 @@ describe("buildApp", () => {
       const pem = privateKey.export({ type: "pkcs8", format: "pem" }).toString();
       const good = signEventJws(sampleEvent() as never, pem, "EdDSA") as Record<string, unknown>;
       expect((await post(good, "signer")).statusCode).to.equal(201);
-      expect(ledger.events.getById(good.id as string)?.record.submittedBy).to.deep.equal({ client: "c-signer", role: "mes", signingAlg: "EdDSA", signingKey: key.key });
+      expect(ledger.events.getById(good.id as string)?.record.submittedBy).to.deep.equal({
+        client: "c-signer",
+        role: "mes",
+        signingAlg: "EdDSA",
+        signingKey: key.key,
+      });
       const other = generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" }).toString();
       const forged = signEventJws(sampleEvent() as never, other, "EdDSA");
       const r = await post(forged, "signer");
@@ -208,8 +245,11 @@ describe("buildApp", () => {
         expect(r.duplicate).to.equal(false);
         verifyReceipt(r, pem);
       });
-      expect(receiptCode(() => verifyReceipt({ ...receipts[3], group: receipts[2].group }, pem))).to.equal("RECEIPT_ROOT_MISMATCH");
-      for (const { duplicate: _replay, ...r } of receipts) expect((await get(`/v1/events/${r.id}/receipt`)).json()).to.deep.equal(r);
+      expect(receiptCode(() => verifyReceipt({ ...receipts[3], group: receipts[2].group }, pem))).to.equal(
+        "RECEIPT_ROOT_MISMATCH",
+      );
+      for (const { duplicate: _replay, ...r } of receipts)
+        expect((await get(`/v1/events/${r.id}/receipt`)).json()).to.deep.equal(r);
     });
     it("stores nothing when one event is bad, naming it by index", async () => {
       const evs = sampleEvents(3);
@@ -221,7 +261,12 @@ describe("buildApp", () => {
     });
     it("refuses more events than the bulk limit", async () => {
       const small = buildApp({ ledger, ...api, bulkMax: 2 });
-      const res = await small.inject({ method: "POST", url: "/v1/events:bulk", headers: auth("mes"), payload: { events: sampleEvents(3) } });
+      const res = await small.inject({
+        method: "POST",
+        url: "/v1/events:bulk",
+        headers: auth("mes"),
+        payload: { events: sampleEvents(3) },
+      });
       expect(res.statusCode).to.equal(413);
       expect(stored()).to.equal(0);
       await small.close();
@@ -245,10 +290,20 @@ describe("buildApp", () => {
       const receipt = (await post(ev)).json();
       const res = await get(`/v1/events/${ev.id}/proof`);
       expect(res.statusCode).to.equal(202);
-      expect(res.json()).to.deep.equal({ id: ev.id, status: "pending", epoch: null, confirmations: null, expectedAnchorBy: receipt.anchorBy });
+      expect(res.json()).to.deep.equal({
+        id: ev.id,
+        status: "pending",
+        epoch: null,
+        confirmations: null,
+        expectedAnchorBy: receipt.anchorBy,
+      });
     });
     it("pages a batch's events in batch order", async () => {
-      await post({ events: [...sampleEvents(3, "B-P"), ...sampleEvents(2, "B-Q"), ...sampleEvents(2, "B-P")] }, "mes", "/v1/events:bulk");
+      await post(
+        { events: [...sampleEvents(3, "B-P"), ...sampleEvents(2, "B-Q"), ...sampleEvents(2, "B-P")] },
+        "mes",
+        "/v1/events:bulk",
+      );
       const p1 = (await get("/v1/batches/B-P/events?limit=3")).json();
       expect(p1.events.map((e: { batchSeq: number }) => e.batchSeq)).to.deep.equal([0, 1, 2]);
       const p2 = (await get(p1.next)).json();

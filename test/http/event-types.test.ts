@@ -32,18 +32,41 @@ describe("event types at POST /v1/events", () => {
     ledger.close();
     fs.rmSync(dir, { recursive: true, force: true });
   });
-  const post = (ev: unknown) => app.inject({ method: "POST", url: "/v1/events", headers: { authorization: `Bearer ${token}` }, payload: ev as object });
+  const post = (ev: unknown) =>
+    app.inject({
+      method: "POST",
+      url: "/v1/events",
+      headers: { authorization: `Bearer ${token}` },
+      payload: ev as object,
+    });
   const paths = async (ev: unknown) => (await post(ev)).json().errors?.map((e: { path: string }) => e.path);
 
   it("requires each type's data fields, with a unit where a quantity is given", async () => {
-    expect(await paths(sampleEvent({ type: "material.charged", data: { lotId: "L-1", quantity: 12.5 } }))).to.have.members(["/data/unit", "/data/destinationUnit"]);
-    expect(await paths(sampleEvent({ type: "phase.completed", data: { stepInstanceId: "s-1", outcome: "exploded" } }))).to.deep.equal(["/data/outcome"]);
-    expect(await paths(sampleEvent({ type: "batch.state_changed", data: { from: "Running", to: "Held" } }))).to.deep.equal(["/data"]);
-    expect((await post(sampleEvent({ type: "material.charged", data: { lotId: "L-1", quantity: 12.5, unit: "kg", destinationUnit: "GRAN-01" } }))).statusCode).to.equal(201);
+    expect(
+      await paths(sampleEvent({ type: "material.charged", data: { lotId: "L-1", quantity: 12.5 } })),
+    ).to.have.members(["/data/unit", "/data/destinationUnit"]);
+    expect(
+      await paths(sampleEvent({ type: "phase.completed", data: { stepInstanceId: "s-1", outcome: "exploded" } })),
+    ).to.deep.equal(["/data/outcome"]);
+    expect(
+      await paths(sampleEvent({ type: "batch.state_changed", data: { from: "Running", to: "Held" } })),
+    ).to.deep.equal(["/data"]);
+    expect(
+      (
+        await post(
+          sampleEvent({
+            type: "material.charged",
+            data: { lotId: "L-1", quantity: 12.5, unit: "kg", destinationUnit: "GRAN-01" },
+          }),
+        )
+      ).statusCode,
+    ).to.equal(201);
   });
 
   it("accepts vendor types only under the x- prefix", async () => {
-    expect((await post(sampleEvent({ type: "x-acme.line_clearance", data: { anything: true } }))).statusCode).to.equal(201);
+    expect((await post(sampleEvent({ type: "x-acme.line_clearance", data: { anything: true } }))).statusCode).to.equal(
+      201,
+    );
     expect(await paths(sampleEvent({ type: "acme.line_clearance" }))).to.deep.equal(["/type"]);
   });
 
@@ -51,13 +74,26 @@ describe("event types at POST /v1/events", () => {
     const original = sampleEvent();
     await post(original);
     const correction = (refs: unknown, data: Record<string, unknown>) =>
-      sampleEvent({ type: "record.corrected", refs, data: { field: "/data/value", previousValue: 61.5, newValue: 61.2, unit: "degC", ...data } });
+      sampleEvent({
+        type: "record.corrected",
+        refs,
+        data: { field: "/data/value", previousValue: 61.5, newValue: 61.2, unit: "degC", ...data },
+      });
     expect(await paths(correction([{ eventId: original.id, rel: "corrects" }], {}))).to.deep.equal(["/data"]);
     expect(await paths(correction(undefined, { reasonText: "typo" }))).to.deep.equal(["/refs"]);
     const dangling = await post(correction([{ eventId: "evt-nowhere", rel: "corrects" }], { reasonText: "typo" }));
     expect(dangling.statusCode).to.equal(422);
     expect(dangling.json().code).to.equal("REFERENCED_EVENT_NOT_FOUND");
-    expect((await post(correction([{ eventId: original.id, rel: "corrects" }], { reasonCode: "TRANSCRIPTION_ERROR", reasonText: "digits transposed" }))).statusCode).to.equal(201);
+    expect(
+      (
+        await post(
+          correction([{ eventId: original.id, rel: "corrects" }], {
+            reasonCode: "TRANSCRIPTION_ERROR",
+            reasonText: "digits transposed",
+          }),
+        )
+      ).statusCode,
+    ).to.equal(201);
     expect(ledger.events.getById(original.id as string)?.record.event).to.deep.equal(original);
   });
 
@@ -65,7 +101,15 @@ describe("event types at POST /v1/events", () => {
     const original = sampleEvent({}, "B-OWN-1");
     await post(original);
     const correction = (over: Record<string, unknown>) => {
-      const c = sampleEvent({ type: "record.corrected", refs: [{ eventId: original.id, rel: "corrects" }], data: { field: "/data/value", previousValue: 61.5, newValue: 61.2, reasonText: "typo" }, ...over }, "B-OWN-1");
+      const c = sampleEvent(
+        {
+          type: "record.corrected",
+          refs: [{ eventId: original.id, rel: "corrects" }],
+          data: { field: "/data/value", previousValue: 61.5, newValue: 61.2, reasonText: "typo" },
+          ...over,
+        },
+        "B-OWN-1",
+      );
       return c;
     };
     const bare = correction({});
@@ -88,7 +132,11 @@ describe("event types at POST /v1/events", () => {
     const b = sampleEvent();
     await post(a);
     await post(b);
-    const hash = "sha256:" + createHash("sha256").update(canonicalString([computePayloadHash(a), computePayloadHash(b)])).digest("hex");
+    const hash =
+      "sha256:" +
+      createHash("sha256")
+        .update(canonicalString([computePayloadHash(a), computePayloadHash(b)]))
+        .digest("hex");
     const sig = (contentHash: string) =>
       sampleEvent({
         type: "signature.applied",
@@ -97,7 +145,12 @@ describe("event types at POST /v1/events", () => {
           { eventId: a.id, rel: "signs" },
           { eventId: b.id, rel: "signs" },
         ],
-        data: { meaning: "reviewed", signedAt: "2026-11-25T10:22:05+01:00", timeZone: "Europe/Berlin", signedContent: { kind: "eventSet", eventIds: [a.id, b.id], contentHash } },
+        data: {
+          meaning: "reviewed",
+          signedAt: "2026-11-25T10:22:05+01:00",
+          timeZone: "Europe/Berlin",
+          signedContent: { kind: "eventSet", eventIds: [a.id, b.id], contentHash },
+        },
       });
     const wrong = await post(sig("sha256:" + "00".repeat(32)));
     expect(wrong.statusCode).to.equal(422);

@@ -62,8 +62,17 @@ describe("fuzzing POST /v1/events", function () {
     const mutation = fc.oneof(
       fc.record({ kind: fc.constant("drop" as const), pick: fc.nat() }),
       fc.record({ kind: fc.constant("retype" as const), pick: fc.nat(), value: fc.jsonValue({ maxDepth: 3 }) }),
-      fc.record({ kind: fc.constant("oversize" as const), pick: fc.nat(), size: fc.integer({ min: 70_000, max: 1_200_000 }) }),
-      fc.record({ kind: fc.constant("mangle" as const), pick: fc.nat(), char: fc.constantFrom(...MANGLE), at: fc.nat() }),
+      fc.record({
+        kind: fc.constant("oversize" as const),
+        pick: fc.nat(),
+        size: fc.integer({ min: 70_000, max: 1_200_000 }),
+      }),
+      fc.record({
+        kind: fc.constant("mangle" as const),
+        pick: fc.nat(),
+        char: fc.constantFrom(...MANGLE),
+        at: fc.nat(),
+      }),
       fc.record({ kind: fc.constant("bytes" as const), at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }),
       fc.record({ kind: fc.constant("random-json" as const), value: fc.jsonValue({ maxDepth: 4 }) }),
       fc.record({ kind: fc.constant("random-text" as const), text: fc.string({ unit: "binary", maxLength: 300 }) }),
@@ -89,7 +98,11 @@ describe("fuzzing POST /v1/events", function () {
             break;
           case "mangle":
             body = JSON.stringify(
-              setAt(ev, ps[m.pick % ps.length], (old) => (typeof old === "string" ? old.slice(0, m.at % (old.length + 1)) + m.char + old.slice(m.at % (old.length + 1)) : m.char)),
+              setAt(ev, ps[m.pick % ps.length], (old) =>
+                typeof old === "string"
+                  ? old.slice(0, m.at % (old.length + 1)) + m.char + old.slice(m.at % (old.length + 1))
+                  : m.char,
+              ),
             );
             break;
           case "bytes": {
@@ -106,7 +119,12 @@ describe("fuzzing POST /v1/events", function () {
             break;
         }
         const before = count();
-        const res = await app.inject({ method: "POST", url: "/v1/events", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, payload: body });
+        const res = await app.inject({
+          method: "POST",
+          url: "/v1/events",
+          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+          payload: body,
+        });
         statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
         if (res.statusCode >= 500) throw new Error(`5xx for ${m.kind}: ${res.body}`);
         if (res.statusCode === 201) accepted++;

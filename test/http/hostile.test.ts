@@ -37,8 +37,14 @@ describe("the HTTP edge under hostile input", () => {
   });
 
   const raw = (payload: string | Buffer, a: FastifyInstance = app, contentType = "application/json") =>
-    a.inject({ method: "POST", url: "/v1/events", headers: { authorization: `Bearer ${token}`, "content-type": contentType }, payload });
-  const stored = () => ledger.db.prepare("SELECT count(*) FROM events WHERE type != 'security.event'").pluck().get() as number;
+    a.inject({
+      method: "POST",
+      url: "/v1/events",
+      headers: { authorization: `Bearer ${token}`, "content-type": contentType },
+      payload,
+    });
+  const stored = () =>
+    ledger.db.prepare("SELECT count(*) FROM events WHERE type != 'security.event'").pluck().get() as number;
   const expectRefused = async (res: Awaited<ReturnType<typeof raw>>, status: number, code?: string) => {
     expect(res.statusCode, res.body).to.equal(status);
     expect(res.headers["content-type"]).to.match(/problem\+json/);
@@ -59,7 +65,21 @@ describe("the HTTP edge under hostile input", () => {
         method: "POST",
         url: "/v1/events:bulk",
         headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-        payload: JSON.stringify({ events: Array.from({ length: n }, (_, i) => sampleEvent({ source, sourceSequence: i + 1, data: { name: "inlet_temperature " + "n".repeat(1500), value: 61.5, unit: "degC", withinLimits: true, source: "automatic" } })) }),
+        payload: JSON.stringify({
+          events: Array.from({ length: n }, (_, i) =>
+            sampleEvent({
+              source,
+              sourceSequence: i + 1,
+              data: {
+                name: "inlet_temperature " + "n".repeat(1500),
+                value: 61.5,
+                unit: "degC",
+                withinLimits: true,
+                source: "automatic",
+              },
+            }),
+          ),
+        }),
       });
     // 100 events of ~2.2 KB: over the 64 KiB single-post limit, under the 256 KiB bulk limit.
     const ok = await bulk(100, "urn:mes:bulk-ok");
@@ -103,13 +123,21 @@ describe("the HTTP edge under hostile input", () => {
   it("refuses non-JSON, a wrong content type, and JSON that is not an object", async () => {
     await expectRefused(await raw("{not json"), 400, "BODY_INVALID_JSON");
     // Found by the fuzzer: a raw control character inside a string once gave a 500.
-    await expectRefused(await raw(JSON.stringify(sampleEvent()).replace("A. Schmidt", "A.\u0000Schmidt")), 400, "BODY_INVALID_JSON");
+    await expectRefused(
+      await raw(JSON.stringify(sampleEvent()).replace("A. Schmidt", "A.\u0000Schmidt")),
+      400,
+      "BODY_INVALID_JSON",
+    );
     await expectRefused(await raw("id=1", app, "application/x-www-form-urlencoded"), 415);
     await expectRefused(await raw("[1,2]"), 400, "EVENT_SCHEMA_INVALID");
     await expectRefused(await raw('"text"'), 400, "EVENT_SCHEMA_INVALID");
   });
   it("refuses times that are not RFC 3339 with offset, and times too far in the future", async () => {
-    await expectRefused(await raw(JSON.stringify(sampleEvent({ occurredAt: "25.11.2026 10:00" }))), 400, "EVENT_SCHEMA_INVALID");
+    await expectRefused(
+      await raw(JSON.stringify(sampleEvent({ occurredAt: "25.11.2026 10:00" }))),
+      400,
+      "EVENT_SCHEMA_INVALID",
+    );
     const future = new Date(Date.now() + 3_600_000).toISOString();
     const res = await raw(JSON.stringify(sampleEvent({ occurredAt: future })));
     await expectRefused(res, 400, "EVENT_SCHEMA_INVALID");
@@ -138,16 +166,38 @@ describe("the HTTP edge under hostile input", () => {
     expect(m.body).to.match(/gxp_ledger_events_rejected_total\{reason="BODY_INVALID_JSON"\} 1/);
     expect(m.body).to.match(/gxp_ledger_pending_events 1/);
     expect(m.body).to.include("gxp_ledger_http_request_duration_seconds_bucket");
-    expect((await app.inject({ method: "GET", url: "/metrics", headers: { authorization: `Bearer ${token}` } })).statusCode).to.equal(403);
+    expect(
+      (await app.inject({ method: "GET", url: "/metrics", headers: { authorization: `Bearer ${token}` } })).statusCode,
+    ).to.equal(403);
   });
   it("serves an OpenAPI document generated from the validating schema", async () => {
-    const res = await app.inject({ method: "GET", url: "/openapi.json", headers: { authorization: `Bearer ${token}` } });
+    const res = await app.inject({
+      method: "GET",
+      url: "/openapi.json",
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(res.statusCode).to.equal(200);
     const doc = res.json();
     expect(doc.openapi).to.equal("3.1.0");
-    expect(doc.paths["/v1/events"].post.requestBody.content["application/json"].schema).to.deep.equal({ $ref: "#/components/schemas/Event" });
+    expect(doc.paths["/v1/events"].post.requestBody.content["application/json"].schema).to.deep.equal({
+      $ref: "#/components/schemas/Event",
+    });
     const body = doc.components.schemas.Event;
-    expect(body.required).to.include.members(["specversion", "id", "type", "source", "sourceSequence", "actor", "data"]);
-    expect(Object.keys(doc.paths)).to.include.members(["/v1/events", "/v1/events:bulk", "/v1/events/{id}", "/v1/batches/{batchId}/events", "/v1/epochs"]);
+    expect(body.required).to.include.members([
+      "specversion",
+      "id",
+      "type",
+      "source",
+      "sourceSequence",
+      "actor",
+      "data",
+    ]);
+    expect(Object.keys(doc.paths)).to.include.members([
+      "/v1/events",
+      "/v1/events:bulk",
+      "/v1/events/{id}",
+      "/v1/batches/{batchId}/events",
+      "/v1/epochs",
+    ]);
   });
 });

@@ -41,7 +41,11 @@ describe("docs/http-api.md", () => {
     s = await serve(dir, { LEDGER_EPOCH_MAX_AGE_SECONDS: "3600" });
     const added = await cliAsync(["--data-dir", dir, "--json", "client", "add", "qa-1", "--role", "qa"]);
     expect(added.code, added.stderr).to.equal(0);
-    env = { LEDGER: s.url, MES_TOKEN: fs.readFileSync(path.join(dir, "dev-mes-token"), "utf8").trim(), QA_TOKEN: JSON.parse(added.stdout).token };
+    env = {
+      LEDGER: s.url,
+      MES_TOKEN: fs.readFileSync(path.join(dir, "dev-mes-token"), "utf8").trim(),
+      QA_TOKEN: JSON.parse(added.stdout).token,
+    };
     const res = await fetch(`${s.url}/openapi.json`, { headers: { authorization: `Bearer ${env.MES_TOKEN}` } });
     doc = (await res.json()) as OpenApiDoc;
   });
@@ -53,16 +57,31 @@ describe("docs/http-api.md", () => {
   });
 
   it("lists every operation of /openapi.json with its method and path in the endpoint table", () => {
-    const ops = Object.entries(doc.paths).flatMap(([p, item]) => Object.entries(item).map(([m, op]) => ({ id: op.operationId!, method: m.toUpperCase(), path: p })));
+    const ops = Object.entries(doc.paths).flatMap(([p, item]) =>
+      Object.entries(item).map(([m, op]) => ({ id: op.operationId!, method: m.toUpperCase(), path: p })),
+    );
     expect(ops.length).to.be.greaterThan(10);
-    for (const op of ops) expect(DOC, op.id).to.match(new RegExp("\\n\\| `" + op.id + "` \\| `" + op.method + " " + op.path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&") + "[`?]"));
+    for (const op of ops)
+      expect(DOC, op.id).to.match(
+        new RegExp(
+          "\\n\\| `" + op.id + "` \\| `" + op.method + " " + op.path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&") + "[`?]",
+        ),
+      );
   });
 
   it("lists every problem code the error handler maps", () => {
     const app = fs.readFileSync(path.join(ROOT, "src", "http", "app.ts"), "utf8");
     const mapped = [...app.matchAll(/^ {2}([A-Z][A-Z0-9_]+): \d{3},$/gm)].map((m) => m[1]);
     expect(mapped.length).to.be.greaterThan(10);
-    for (const code of [...mapped, "BODY_TOO_LARGE", "BODY_MEDIA_TYPE_UNSUPPORTED", "RATE_LIMITED", "BYTE_QUOTA_EXCEEDED", "INTERNAL"]) expect(DOC, code).to.include("`" + code + "`");
+    for (const code of [
+      ...mapped,
+      "BODY_TOO_LARGE",
+      "BODY_MEDIA_TYPE_UNSUPPORTED",
+      "RATE_LIMITED",
+      "BYTE_QUOTA_EXCEEDED",
+      "INTERNAL",
+    ])
+      expect(DOC, code).to.include("`" + code + "`");
   });
 
   it("runs every sh block as written, answering what its comment says", function () {
@@ -70,7 +89,12 @@ describe("docs/http-api.md", () => {
     const blocks = shBlocks(DOC);
     expect(blocks.length).to.be.greaterThan(10);
     for (const block of blocks) {
-      const r = spawnSync("bash", ["-e", "-o", "pipefail", "-c", block], { cwd: work, encoding: "utf8", timeout: 120_000, env: { ...process.env, ...env, npm_config_offline: "true" } });
+      const r = spawnSync("bash", ["-e", "-o", "pipefail", "-c", block], {
+        cwd: work,
+        encoding: "utf8",
+        timeout: 120_000,
+        env: { ...process.env, ...env, npm_config_offline: "true" },
+      });
       const out = `${r.stdout}\n${r.stderr}`;
       expect(r.status, `${block}\n${out}`).to.equal(0);
       // The client of "Generating a client" compiles (tsc --strict) and prints the receipt's id and signature.
@@ -80,9 +104,16 @@ describe("docs/http-api.md", () => {
       const statuses = [...r.stdout.matchAll(/^HTTP\/[\d.]+ (\d{3})/gm)].map((m) => Number(m[1]));
       expect(statuses.at(-1), `${block}\n${out}`).to.equal(want.status);
       if (want.code || want.path) {
-        const body = JSON.parse(r.stdout.slice(r.stdout.lastIndexOf("\r\n\r\n") + 4)) as { code: string; errors?: { path: string }[] };
+        const body = JSON.parse(r.stdout.slice(r.stdout.lastIndexOf("\r\n\r\n") + 4)) as {
+          code: string;
+          errors?: { path: string }[];
+        };
         if (want.code) expect(body.code, out).to.equal(want.code);
-        if (want.path) expect(body.errors?.map((e) => e.path), out).to.deep.equal([want.path]);
+        if (want.path)
+          expect(
+            body.errors?.map((e) => e.path),
+            out,
+          ).to.deep.equal([want.path]);
       }
     }
     expect(blocks.filter((b) => b.includes("node client.js"))).to.have.length(1);

@@ -25,8 +25,15 @@ describe("POST /v1/events?late=true", () => {
   let token: string;
   const SOURCE = "urn:mes:pasx:site-DE01:late-test";
   const ev = (n: number) => sampleEvent({ source: SOURCE, sourceSequence: n }, "B-LATE");
-  const post = (body: unknown, query = "") => app.inject({ method: "POST", url: `/v1/events${query}`, headers: { authorization: `Bearer ${token}` }, payload: body as object });
-  const late = (body: unknown, reason = "MES outage 2026-12-04, event replayed from the MES buffer") => post(body, `?late=true&reason=${encodeURIComponent(reason)}`);
+  const post = (body: unknown, query = "") =>
+    app.inject({
+      method: "POST",
+      url: `/v1/events${query}`,
+      headers: { authorization: `Bearer ${token}` },
+      payload: body as object,
+    });
+  const late = (body: unknown, reason = "MES outage 2026-12-04, event replayed from the MES buffer") =>
+    post(body, `?late=true&reason=${encodeURIComponent(reason)}`);
 
   beforeEach(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "gxp-late-"));
@@ -56,11 +63,30 @@ describe("POST /v1/events?late=true", () => {
     const receipt = res.json();
     verifyReceipt(receipt, fs.readFileSync(receiptPublicKeyFile(dir), "utf8"));
     expect(ledger.events.lateEvents(SOURCE)).to.deep.equal([
-      { seq: receipt.seq, eventId: e.id, source: SOURCE, sourceSequence: 3, gapSeq: 3, reason: "MES outage 2026-12-04, event replayed from the MES buffer", client: "mes-1", acceptedAt: receipt.receivedAt },
+      {
+        seq: receipt.seq,
+        eventId: e.id,
+        source: SOURCE,
+        sourceSequence: 3,
+        gapSeq: 3,
+        reason: "MES outage 2026-12-04, event replayed from the MES buffer",
+        client: "mes-1",
+        acceptedAt: receipt.receivedAt,
+      },
     ]);
-    const sec = (ledger.db.prepare("SELECT record FROM events WHERE type = 'security.event'").pluck().all() as string[]).map((r) => JSON.parse(r).event.data);
+    const sec = (
+      ledger.db.prepare("SELECT record FROM events WHERE type = 'security.event'").pluck().all() as string[]
+    ).map((r) => JSON.parse(r).event.data);
     expect(sec.filter((d) => d.kind === "event.late_accepted")).to.deep.equal([
-      { kind: "event.late_accepted", eventId: e.id, seq: receipt.seq, source: SOURCE, sourceSequence: 3, reason: "MES outage 2026-12-04, event replayed from the MES buffer", client: "mes-1" },
+      {
+        kind: "event.late_accepted",
+        eventId: e.id,
+        seq: receipt.seq,
+        source: SOURCE,
+        sourceSequence: 3,
+        reason: "MES outage 2026-12-04, event replayed from the MES buffer",
+        client: "mes-1",
+      },
     ]);
     // The replay of a late event answers its original receipt.
     const again = await late(e);

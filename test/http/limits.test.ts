@@ -28,7 +28,8 @@ function connect(url: string): Promise<{ socket: net.Socket; closed: Promise<num
   });
 }
 
-const within = <T>(p: Promise<T>, ms: number): Promise<T | "timeout"> => Promise.race([p, new Promise<"timeout">((r) => setTimeout(() => r("timeout"), ms))]);
+const within = <T>(p: Promise<T>, ms: number): Promise<T | "timeout"> =>
+  Promise.race([p, new Promise<"timeout">((r) => setTimeout(() => r("timeout"), ms))]);
 
 describe("resource limits at the HTTP edge", function () {
   this.timeout(60_000);
@@ -58,9 +59,14 @@ describe("resource limits at the HTTP edge", function () {
     server = await listen(app, "127.0.0.1", 0, limits);
     return server.url;
   };
-  const stored = () => ledger.db.prepare("SELECT count(*) FROM events WHERE type != 'security.event'").pluck().get() as number;
+  const stored = () =>
+    ledger.db.prepare("SELECT count(*) FROM events WHERE type != 'security.event'").pluck().get() as number;
   const post = (url: string, pathName: string, body: unknown) =>
-    fetch(url + pathName, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+    fetch(url + pathName, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
 
   it("closes a socket that sends nothing after the idle timeout, and refuses sockets beyond the cap while still answering a real client afterwards", async () => {
     const url = await start({}, { maxConnections: 3, idleTimeoutMs: 1000 });
@@ -106,7 +112,19 @@ describe("resource limits at the HTTP edge", function () {
     const first = await post(url, "/v1/events", sampleEvent());
     expect(first.status).to.equal(201);
     // ~2 KB each: the bulk of 10 goes over what is left of 8 KiB.
-    const events = Array.from({ length: 10 }, (_, i) => sampleEvent({ source: "urn:mes:quota", sourceSequence: i + 1, data: { name: "inlet_temperature " + "n".repeat(1500), value: 61.5, unit: "degC", withinLimits: true, source: "automatic" } }));
+    const events = Array.from({ length: 10 }, (_, i) =>
+      sampleEvent({
+        source: "urn:mes:quota",
+        sourceSequence: i + 1,
+        data: {
+          name: "inlet_temperature " + "n".repeat(1500),
+          value: 61.5,
+          unit: "degC",
+          withinLimits: true,
+          source: "automatic",
+        },
+      }),
+    );
     const over = await post(url, "/v1/events:bulk", { events });
     expect(over.status).to.equal(429);
     expect((await over.json()).code).to.equal("BYTE_QUOTA_EXCEEDED");
@@ -129,7 +147,11 @@ describe("resource limits at the HTTP edge", function () {
     expect(stored()).to.equal(1);
     // Another client has its own window (posting to a source of its own: another client's source is not its to write).
     const other = api.clients.add("mes-2", "mes", undefined, new Date()).token;
-    const res = await fetch(url + "/v1/events", { method: "POST", headers: { authorization: `Bearer ${other}`, "content-type": "application/json" }, body: JSON.stringify(sampleEvent({ source: "urn:mes:mes-2", sourceSequence: 1 })) });
+    const res = await fetch(url + "/v1/events", {
+      method: "POST",
+      headers: { authorization: `Bearer ${other}`, "content-type": "application/json" },
+      body: JSON.stringify(sampleEvent({ source: "urn:mes:mes-2", sourceSequence: 1 })),
+    });
     expect(res.status).to.equal(201);
   });
 
@@ -139,8 +161,21 @@ describe("resource limits at the HTTP edge", function () {
     expect(d.idleTimeoutMs).to.equal(30_000);
     expect(d.clientBytesPerWindow).to.equal(1024 ** 3);
     expect(d.clientBytesWindowMs).to.equal(3_600_000);
-    const c = buildConfig({}, { LEDGER_MAX_CONNECTIONS: "10", LEDGER_IDLE_TIMEOUT_SECONDS: "5", LEDGER_CLIENT_BYTES_PER_WINDOW: "4096", LEDGER_CLIENT_BYTES_WINDOW_SECONDS: "60" }, "/tmp");
-    expect([c.maxConnections, c.idleTimeoutMs, c.clientBytesPerWindow, c.clientBytesWindowMs]).to.deep.equal([10, 5000, 4096, 60_000]);
-    expect(() => buildConfig({}, { LEDGER_MAX_CONNECTIONS: "0" }, "/tmp")).to.throw().with.property("code", "CONFIG_INVALID");
+    const c = buildConfig(
+      {},
+      {
+        LEDGER_MAX_CONNECTIONS: "10",
+        LEDGER_IDLE_TIMEOUT_SECONDS: "5",
+        LEDGER_CLIENT_BYTES_PER_WINDOW: "4096",
+        LEDGER_CLIENT_BYTES_WINDOW_SECONDS: "60",
+      },
+      "/tmp",
+    );
+    expect([c.maxConnections, c.idleTimeoutMs, c.clientBytesPerWindow, c.clientBytesWindowMs]).to.deep.equal([
+      10, 5000, 4096, 60_000,
+    ]);
+    expect(() => buildConfig({}, { LEDGER_MAX_CONNECTIONS: "0" }, "/tmp"))
+      .to.throw()
+      .with.property("code", "CONFIG_INVALID");
   });
 });

@@ -20,7 +20,18 @@ describe("requestIdOf", () => {
   });
   describe("when the caller sends none, several, or one that could forge a log line or a header", () => {
     it("makes a fresh random one", () => {
-      for (const given of [undefined, "", " lead", "a b", 'q"uote', "x".repeat(65), "-dash-first", "é", "a\\nb", ["a", "b"]]) {
+      for (const given of [
+        undefined,
+        "",
+        " lead",
+        "a b",
+        'q"uote',
+        "x".repeat(65),
+        "-dash-first",
+        "é",
+        "a\\nb",
+        ["a", "b"],
+      ]) {
         expect(requestIdOf({ headers: { "x-request-id": given } }), JSON.stringify(given)).to.match(UUID);
       }
     });
@@ -55,21 +66,41 @@ describe("buildApp logging", () => {
   describe("when events are posted, refused, and unknown routes called", () => {
     it("logs one line per request with its id, returns the id in x-request-id, and logs no token or payload", async () => {
       const marker = "zq-payload-marker-7731";
-      const ok = await app.inject({ method: "POST", url: "/v1/events", headers: { authorization: `Bearer ${token}`, "x-request-id": "corr-1" }, payload: sampleEvent({ actor: { type: "person", userId: marker, printedName: marker, role: "Operator" } }) });
+      const ok = await app.inject({
+        method: "POST",
+        url: "/v1/events",
+        headers: { authorization: `Bearer ${token}`, "x-request-id": "corr-1" },
+        payload: sampleEvent({ actor: { type: "person", userId: marker, printedName: marker, role: "Operator" } }),
+      });
       expect(ok.statusCode).to.equal(201);
       expect(ok.headers["x-request-id"]).to.equal("corr-1");
-      const bad = await app.inject({ method: "POST", url: "/v1/events", headers: { authorization: `Bearer ${token}` }, payload: { ...sampleEvent(), data: { name: marker, value: "not a number" } } });
+      const bad = await app.inject({
+        method: "POST",
+        url: "/v1/events",
+        headers: { authorization: `Bearer ${token}` },
+        payload: { ...sampleEvent(), data: { name: marker, value: "not a number" } },
+      });
       expect(bad.statusCode).to.equal(400);
-      const noAuth = await app.inject({ method: "POST", url: "/v1/events", headers: { authorization: "Bearer wrongtokenwrongtoken123" }, payload: sampleEvent() });
+      const noAuth = await app.inject({
+        method: "POST",
+        url: "/v1/events",
+        headers: { authorization: "Bearer wrongtokenwrongtoken123" },
+        payload: sampleEvent(),
+      });
       expect(noAuth.statusCode).to.equal(401);
       const lost = await app.inject({ method: "GET", url: `/no/such/route?token=${token}` });
       expect(lost.statusCode).to.equal(404);
-      const forged = await app.inject({ method: "GET", url: "/healthz", headers: { "x-request-id": 'x" "msg":"forged' } });
+      const forged = await app.inject({
+        method: "GET",
+        url: "/healthz",
+        headers: { "x-request-id": 'x" "msg":"forged' },
+      });
       expect(forged.headers["x-request-id"]).to.match(UUID);
 
       for (const r of [bad, noAuth, lost]) expect(r.headers["x-request-id"]).to.match(UUID);
       const all = lines.join("");
-      for (const secret of [token, "wrongtokenwrongtoken123", marker, "not a number", "Bearer"]) expect(all, secret).to.not.include(secret);
+      for (const secret of [token, "wrongtokenwrongtoken123", marker, "not a number", "Bearer"])
+        expect(all, secret).to.not.include(secret);
 
       const requests = parsed().filter((l) => l.msg === "request" || l.msg === "request refused");
       expect(requests.map((l) => [l.reqId, l.status, l.msg])).to.deep.equal([
@@ -92,11 +123,23 @@ describe("buildApp logging", () => {
       const api = createApiServices(ledger, dir, "DE01", 660_000);
       const logger = createLogger({ destination: { write: (s: string) => void lines.push(s) } });
       const rpcError = makeError("server response 500 Internal Server Error", "SERVER_ERROR", {
-        info: { requestUrl: "http://ledgeruser:rpc-pw-Zq81x@127.0.0.1:8545/?key=apikey-0123456789abcdefghij", responseBody: "boom" },
+        info: {
+          requestUrl: "http://ledgeruser:rpc-pw-Zq81x@127.0.0.1:8545/?key=apikey-0123456789abcdefghij",
+          responseBody: "boom",
+        },
       } as never); // ethers' own shape for a failed RPC request (its type also wants the request objects)
-      app = buildApp({ ledger, ...api, batchReview: async () => Promise.reject(rpcError), logger: logger.child({ component: "http" }) });
+      app = buildApp({
+        ledger,
+        ...api,
+        batchReview: async () => Promise.reject(rpcError),
+        logger: logger.child({ component: "http" }),
+      });
       const qa = api.clients.add("qa-log", "qa", undefined, new Date()).token;
-      const res = await app.inject({ method: "GET", url: "/v1/batches/B-1", headers: { authorization: `Bearer ${qa}` } });
+      const res = await app.inject({
+        method: "GET",
+        url: "/v1/batches/B-1",
+        headers: { authorization: `Bearer ${qa}` },
+      });
       expect(res.statusCode).to.equal(500);
       expect(res.body).to.not.include("boom");
       const failed = parsed().find((l) => l.msg === "request failed")!;
@@ -110,7 +153,18 @@ describe("buildApp logging", () => {
     it("censors it", () => {
       const out: string[] = [];
       const log = createLogger({ destination: { write: (s: string) => void out.push(s) } });
-      log.info({ token: "t0k", authorization: "Bearer t0k", anchorKey: "0xk3y", rpcUrl: "http://u:p4ss@h", err: { data: "0xd4t4" }, event: { data: { value: 1 } }, req: { headers: { authorization: "Bearer t0k" } } }, "oops");
+      log.info(
+        {
+          token: "t0k",
+          authorization: "Bearer t0k",
+          anchorKey: "0xk3y",
+          rpcUrl: "http://u:p4ss@h",
+          err: { data: "0xd4t4" },
+          event: { data: { value: 1 } },
+          req: { headers: { authorization: "Bearer t0k" } },
+        },
+        "oops",
+      );
       expect(out.join("")).to.not.match(/t0k|k3y|p4ss|d4t4|"value"/);
       expect(JSON.parse(out[0])).to.include({ token: "[redacted]", msg: "oops" });
     });

@@ -90,17 +90,36 @@ function run(cmd: string[], cwd: string): { code: number; out: string } {
 }
 
 /** Generates the types of `doc` and type-checks (and compiles) the client against them in `dir`. */
-function generateAndCheck(dir: string, doc: unknown): { generate: { code: number; out: string }; tsc: { code: number; out: string } } {
+function generateAndCheck(
+  dir: string,
+  doc: unknown,
+): { generate: { code: number; out: string }; tsc: { code: number; out: string } } {
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, "openapi.json"), JSON.stringify(doc));
   // The very commands of docs/http-api.md: npx openapi-typescript openapi.json -o schema.ts; tsc (strict; the generated types are checked as source).
-  const generate = run([path.join(NODE_MODULES, "openapi-typescript", "bin", "cli.js"), "openapi.json", "-o", "schema.ts"], dir);
+  const generate = run(
+    [path.join(NODE_MODULES, "openapi-typescript", "bin", "cli.js"), "openapi.json", "-o", "schema.ts"],
+    dir,
+  );
   fs.writeFileSync(path.join(dir, "client.ts"), CLIENT);
   fs.writeFileSync(
     path.join(dir, "tsconfig.json"),
-    JSON.stringify({ compilerOptions: { strict: true, target: "ES2022", module: "commonjs", moduleResolution: "node10", lib: ["ES2022", "DOM"], esModuleInterop: true, skipLibCheck: true, outDir: "out" }, files: ["client.ts"] }),
+    JSON.stringify({
+      compilerOptions: {
+        strict: true,
+        target: "ES2022",
+        module: "commonjs",
+        moduleResolution: "node10",
+        lib: ["ES2022", "DOM"],
+        esModuleInterop: true,
+        skipLibCheck: true,
+        outDir: "out",
+      },
+      files: ["client.ts"],
+    }),
   );
-  if (!fs.existsSync(path.join(dir, "node_modules"))) fs.symlinkSync(NODE_MODULES, path.join(dir, "node_modules"), "dir");
+  if (!fs.existsSync(path.join(dir, "node_modules")))
+    fs.symlinkSync(NODE_MODULES, path.join(dir, "node_modules"), "dir");
   const tsc = run([path.join(NODE_MODULES, "typescript", "bin", "tsc"), "-p", "tsconfig.json"], dir);
   return { generate, tsc };
 }
@@ -134,7 +153,9 @@ describe("a client generated from /openapi.json (e2e)", () => {
     expect(generate.code, generate.out).to.equal(0);
     expect(tsc.code, tsc.out).to.equal(0);
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const client = require(path.join(out, "out", "client.js")) as { run: (url: string, token: string, id: string) => Promise<Record<string, unknown>> };
+    const client = require(path.join(out, "out", "client.js")) as {
+      run: (url: string, token: string, id: string) => Promise<Record<string, unknown>>;
+    };
     const id = `evt-client-${Date.now()}`;
     const o = await client.run(s!.url, mesToken, id);
     expect(o.postStatus).to.equal(201);
@@ -150,8 +171,17 @@ describe("a client generated from /openapi.json (e2e)", () => {
   it("fails the type check when the document is wrong (a problem without code, an event without data members, a receipt without signature)", () => {
     const mutations: [string, (d: OpenApiDoc) => void][] = [
       ["Problem.code", (d) => delete (d.components.schemas.Problem.properties as Record<string, unknown>).code],
-      ["Event.data", (d) => ((d.components.schemas.Event.properties as Record<string, Record<string, unknown>>).data = { type: "object" })],
-      ["ReceiptV2.signature", (d) => delete (d.components.schemas.ReceiptV2.properties as Record<string, unknown>).signature],
+      [
+        "Event.data",
+        (d) =>
+          ((d.components.schemas.Event.properties as Record<string, Record<string, unknown>>).data = {
+            type: "object",
+          }),
+      ],
+      [
+        "ReceiptV2.signature",
+        (d) => delete (d.components.schemas.ReceiptV2.properties as Record<string, unknown>).signature,
+      ],
     ];
     for (const [what, mutate] of mutations) {
       const wrong = JSON.parse(JSON.stringify(doc)) as OpenApiDoc;
@@ -181,10 +211,19 @@ describe("a client generated from /openapi.json (e2e)", () => {
       gmpCriticality: "info",
       data: { text: "checked" },
     };
-    const posted = await fetch(`${s!.url}/v1/events`, { method: "POST", headers: { authorization: `Bearer ${mesToken}`, "content-type": "application/json" }, body: JSON.stringify(ev) });
+    const posted = await fetch(`${s!.url}/v1/events`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${mesToken}`, "content-type": "application/json" },
+      body: JSON.stringify(ev),
+    });
     expect(posted.status, await posted.clone().text()).to.equal(201);
     const ajv = docAjv(doc);
-    const check = async (res: Response) => checkResponse(doc, ajv, "GET", "/v1/events/{id}/proof", { status: res.status, contentType: res.headers.get("content-type") ?? undefined, body: await res.text() });
+    const check = async (res: Response) =>
+      checkResponse(doc, ajv, "GET", "/v1/events/{id}/proof", {
+        status: res.status,
+        contentType: res.headers.get("content-type") ?? undefined,
+        body: await res.text(),
+      });
     const pending = await fetch(`${s!.url}/v1/events/${id}/proof`, { headers: qa });
     expect(pending.status).to.equal(202);
     expect(await check(pending)).to.deep.equal([]);
@@ -194,7 +233,9 @@ describe("a client generated from /openapi.json (e2e)", () => {
     }
     const proof = await fetch(`${s!.url}/v1/events/${id}/proof`, { headers: qa });
     expect(proof.status).to.equal(200);
-    expect(proof.headers.get("content-type"), String(proof.headers.get("content-type"))).to.match(/^application\/vnd\.gxp-ledger\.proof\+json;\s*version="?2"?/);
+    expect(proof.headers.get("content-type"), String(proof.headers.get("content-type"))).to.match(
+      /^application\/vnd\.gxp-ledger\.proof\+json;\s*version="?2"?/,
+    );
     expect(await check(proof)).to.deep.equal([]);
   });
 });

@@ -19,7 +19,9 @@ describe("client and append commands (issue 12)", () => {
   const securityData = () => {
     const db = new Database(path.join(dir, "ledger.sqlite"), { readonly: true });
     try {
-      return (db.prepare("SELECT record FROM events WHERE type = 'security.event' ORDER BY seq").pluck().all() as string[]).map((r) => JSON.parse(r).event.data);
+      return (
+        db.prepare("SELECT record FROM events WHERE type = 'security.event' ORDER BY seq").pluck().all() as string[]
+      ).map((r) => JSON.parse(r).event.data);
     } finally {
       db.close();
     }
@@ -33,18 +35,39 @@ describe("client and append commands (issue 12)", () => {
     expect(run("client", "add", "legacy", "--role", "mes").code).to.equal(0);
     const half = run("client", "add", "half", "--role", "mes", "--source", "urn:mes:h");
     expect(half.code).to.equal(2);
-    const list = () => Object.fromEntries((JSON.parse(run("client", "list").stdout).clients as { name: string; scoped: boolean }[]).map((c) => [c.name, c.scoped]));
+    const list = () =>
+      Object.fromEntries(
+        (JSON.parse(run("client", "list").stdout).clients as { name: string; scoped: boolean }[]).map((c) => [
+          c.name,
+          c.scoped,
+        ]),
+      );
     expect(list()).to.deep.equal({ "pasx-a": true, legacy: false });
     expect(run("client", "scope", "legacy", "--source", "urn:mes:l", "--site", "DE01").code).to.equal(0);
     expect(list()).to.deep.equal({ "pasx-a": true, legacy: true });
-    expect(securityData().map((d) => `${d.kind}:${d.client}`)).to.deep.equal(["client.added:pasx-a", "client.added:legacy", "client.scoped:legacy"]);
+    expect(securityData().map((d) => `${d.kind}:${d.client}`)).to.deep.equal([
+      "client.added:pasx-a",
+      "client.added:legacy",
+      "client.scoped:legacy",
+    ]);
     expect(securityData()[0]).to.deep.include({ sources: ["urn:mes:a", "urn:mes:a2"], sites: ["DE01"] });
   });
 
   it("refuses to append a security.event or an event on a urn:gxp-ledger:* source, storing nothing", () => {
     const file = path.join(dir, "hostile.ndjson");
     for (const ev of [
-      JSON.parse(JSON.stringify(sampleEvent({ type: "security.event", source: "urn:mes:x", batch: undefined, recipe: undefined, context: undefined, data: { kind: "client.added" } }))),
+      JSON.parse(
+        JSON.stringify(
+          sampleEvent({
+            type: "security.event",
+            source: "urn:mes:x",
+            batch: undefined,
+            recipe: undefined,
+            context: undefined,
+            data: { kind: "client.added" },
+          }),
+        ),
+      ),
       sampleEvent({ source: "urn:gxp-ledger:default:security", sourceSequence: Number.MAX_SAFE_INTEGER }),
     ]) {
       fs.writeFileSync(file, JSON.stringify(sampleEvent({ source: "urn:mes:ok" })) + "\n" + JSON.stringify(ev) + "\n");

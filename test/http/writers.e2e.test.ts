@@ -26,7 +26,11 @@ describe("the server under the security-source attack (e2e)", () => {
   });
 
   const post = async (token: string, ev: unknown) => {
-    const res = await fetch(`${s!.url}/v1/events`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(ev) });
+    const res = await fetch(`${s!.url}/v1/events`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify(ev),
+    });
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
 
@@ -37,7 +41,17 @@ describe("the server under the security-source attack (e2e)", () => {
     expect(first.status).to.equal(201);
     const name = first.body.ledger as string;
     const hostile = JSON.parse(
-      JSON.stringify(sampleEvent({ type: "security.event", source: `urn:gxp-ledger:${name}:security`, sourceSequence: Number.MAX_SAFE_INTEGER, batch: undefined, recipe: undefined, context: undefined, data: { kind: "client.added" } })),
+      JSON.stringify(
+        sampleEvent({
+          type: "security.event",
+          source: `urn:gxp-ledger:${name}:security`,
+          sourceSequence: Number.MAX_SAFE_INTEGER,
+          batch: undefined,
+          recipe: undefined,
+          context: undefined,
+          data: { kind: "client.added" },
+        }),
+      ),
     );
     const attack = await post(token, hostile);
     let n = 2;
@@ -56,11 +70,26 @@ describe("the server under the security-source attack (e2e)", () => {
     expect(attack.status).to.equal(403);
     expect(attack.body.code).to.equal("EVENT_TYPE_RESERVED");
 
-    const added = await cliAsync(["--data-dir", dir, "--json", "client", "add", "pasx-e2e", "--role", "mes", "--source", "urn:mes:e2e2", "--site", "DE01"]);
+    const added = await cliAsync([
+      "--data-dir",
+      dir,
+      "--json",
+      "client",
+      "add",
+      "pasx-e2e",
+      "--role",
+      "mes",
+      "--source",
+      "urn:mes:e2e2",
+      "--site",
+      "DE01",
+    ]);
     expect(added.code, added.stderr).to.equal(0);
     const db = new Database(path.join(dir, "ledger.sqlite"), { readonly: true });
     try {
-      const kinds = (db.prepare("SELECT record FROM events WHERE type = 'security.event'").pluck().all() as string[]).map((r) => JSON.parse(r).event.data);
+      const kinds = (
+        db.prepare("SELECT record FROM events WHERE type = 'security.event'").pluck().all() as string[]
+      ).map((r) => JSON.parse(r).event.data);
       expect(kinds.filter((d) => d.kind === "event.id_conflict")).to.have.length(2);
       expect(kinds.find((d) => d.kind === "client.added" && d.client === "pasx-e2e")).to.include({ role: "mes" });
     } finally {

@@ -47,7 +47,10 @@ describe("audit, backup and restore end to end (real server, embedded chain)", f
     expect(r.stderr).to.match(/audit: \d+\/\d+ events checked \(100%\)/);
     const j = await cli(["--data-dir", dir, "--json", "audit"]);
     expect(j.code).to.equal(0);
-    expect(JSON.parse(j.stdout)).to.include({ chain: "checked", epochs: 1, anchors: 1 }).and.to.have.property("findings").that.deep.equals([]);
+    expect(JSON.parse(j.stdout))
+      .to.include({ chain: "checked", epochs: 1, anchors: 1 })
+      .and.to.have.property("findings")
+      .that.deep.equals([]);
     expect(j.stderr).to.equal("");
   });
 
@@ -63,7 +66,9 @@ describe("audit, backup and restore end to end (real server, embedded chain)", f
     stop = true;
     await writer;
     expect(b.code, b.stderr).to.equal(0);
-    expect(b.stdout).to.match(/^backup written to .*ledger\.bak: \d+ events, 1 epochs, \d+ bytes, chain deployment included/);
+    expect(b.stdout).to.match(
+      /^backup written to .*ledger\.bak: \d+ events, 1 epochs, \d+ bytes, chain deployment included/,
+    );
     const target = path.join(dir, "restored");
     const r = await cli(["restore", file, "--data-dir", target]);
     expect(r.code, r.stderr).to.equal(0);

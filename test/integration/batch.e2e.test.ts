@@ -44,10 +44,24 @@ describe("batch review end to end (real server, embedded chain)", function () {
   });
 
   it("takes the batch over HTTP and anchors every event", async () => {
-    const post = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/batch-fixture.ts", "--batch", batchId, "--post", s.url, "--token", token], {
-      encoding: "utf8",
-      env: { ...process.env, TS_NODE_PROJECT: "tsconfig.json" },
-    });
+    const post = spawnSync(
+      process.execPath,
+      [
+        "-r",
+        "ts-node/register/transpile-only",
+        "scripts/batch-fixture.ts",
+        "--batch",
+        batchId,
+        "--post",
+        s.url,
+        "--token",
+        token,
+      ],
+      {
+        encoding: "utf8",
+        env: { ...process.env, TS_NODE_PROJECT: "tsconfig.json" },
+      },
+    );
     expect(post.status, post.stdout + post.stderr).to.equal(0);
     const n = generateBatch({ batchId, start: new Date(Date.now() - 86_400_000) }).events.length;
     // Wait until every event of the batch is in a confirmed epoch (sealing every second, anchoring each tick).
@@ -68,8 +82,16 @@ describe("batch review end to end (real server, embedded chain)", function () {
   });
 
   it("verify-batch of a batch with an open deviation exits 4 and names the deviation", async () => {
-    const fx = generateBatch({ batchId: "B-E2E-OPEN-1", variant: "open-deviation", source: "urn:mes:pasx:site-DE01:line2" });
-    const res = await fetch(`${s.url}/v1/events:bulk`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify({ events: fx.events }) });
+    const fx = generateBatch({
+      batchId: "B-E2E-OPEN-1",
+      variant: "open-deviation",
+      source: "urn:mes:pasx:site-DE01:line2",
+    });
+    const res = await fetch(`${s.url}/v1/events:bulk`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ events: fx.events }),
+    });
     expect(res.status, await res.clone().text()).to.equal(201);
     const v = await verifyBatchSettled(["verify-batch", "B-E2E-OPEN-1"]);
     expect(v.code, v.stdout + v.stderr).to.equal(4);
@@ -89,7 +111,9 @@ describe("batch review end to end (real server, embedded chain)", function () {
     expect(http.verdict).to.equal(local.verdict);
     expect(http.checklist).to.deep.equal(local.checklist);
     expect(http.signatures).to.deep.equal(local.signatures);
-    expect((await fetch(`${s.url}/v1/batches/${batchId}`, { headers: { authorization: `Bearer ${token}` } })).status).to.equal(403);
+    expect(
+      (await fetch(`${s.url}/v1/batches/${batchId}`, { headers: { authorization: `Bearer ${token}` } })).status,
+    ).to.equal(403);
     expect((await fetch(`${s.url}/v1/batches/B-NOPE`, { headers: qa })).status).to.equal(404);
   });
 
@@ -105,15 +129,29 @@ describe("batch review end to end (real server, embedded chain)", function () {
     const trust = path.join(inspector, "site-trust.json");
     const t = cli(["--data-dir", dir, "trust", "export", "-o", trust]);
     expect(t.code, t.stdout + t.stderr).to.equal(0);
-    const v = cli(["--data-dir", inspector, "verify-package", path.join(inspector, "pkg"), "--rpc", rpc, "--trust", trust]);
+    const v = cli([
+      "--data-dir",
+      inspector,
+      "verify-package",
+      path.join(inspector, "pkg"),
+      "--rpc",
+      rpc,
+      "--trust",
+      trust,
+    ]);
     expect(v.code, v.stdout + v.stderr).to.equal(0);
-    expect(v.stdout).to.match(/ok {3}ledger signature: manifest signed by the pinned ledger key [0-9a-f]{64} \(trust profile [0-9A-F ]+\)/);
+    expect(v.stdout).to.match(
+      /ok {3}ledger signature: manifest signed by the pinned ledger key [0-9a-f]{64} \(trust profile [0-9A-F ]+\)/,
+    );
     expect(v.stdout).to.contain(`PASS batch ${batchId}`);
     expect(fs.existsSync(path.join(inspector, "ledger.sqlite"))).to.equal(false);
     // One byte of one bundle changed: exit 1, naming the file.
     const f = fs.readdirSync(path.join(inspector, "pkg", "events"))[2];
     const p = path.join(inspector, "pkg", "events", f);
-    fs.writeFileSync(p, fs.readFileSync(p, "utf8").replace(/"salt": "0x(.)/, (_, c: string) => `"salt": "0x${c === "0" ? "1" : "0"}`));
+    fs.writeFileSync(
+      p,
+      fs.readFileSync(p, "utf8").replace(/"salt": "0x(.)/, (_, c: string) => `"salt": "0x${c === "0" ? "1" : "0"}`),
+    );
     const bad = cli(["--data-dir", inspector, "verify-package", path.join(inspector, "pkg"), "--rpc", rpc]);
     expect(bad.code, bad.stdout).to.equal(1);
     expect(bad.stdout).to.contain(`file events/${f} does not have the SHA-256 the manifest lists`);

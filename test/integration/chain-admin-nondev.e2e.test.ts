@@ -28,7 +28,9 @@ describe("gxp-ledger chain … on a chain that is not a development chain (chain
     const port = await freePort();
     rpcUrl = `http://127.0.0.1:${port}`;
     // Anvil funds the public mnemonic's accounts here too: exactly what must not be usable.
-    anvil = spawn(anvilBinaryPath(), ["--host", "127.0.0.1", "--port", String(port), "--chain-id", "424242", "-q"], { stdio: "ignore" });
+    anvil = spawn(anvilBinaryPath(), ["--host", "127.0.0.1", "--port", String(port), "--chain-id", "424242", "-q"], {
+      stdio: "ignore",
+    });
     const deadline = Date.now() + 30_000;
     for (;;) {
       if ((await rpc(rpcUrl, "eth_chainId", [], 1000).catch(() => undefined)) === "0x67932") break;
@@ -48,15 +50,28 @@ describe("gxp-ledger chain … on a chain that is not a development chain (chain
 
   it("refuses a public test key as the ledger admin (exit 2), naming the account, never the key", async () => {
     const dev = devWallet(0);
-    const r = await cli(["--rpc", rpcUrl, "chain", "deploy", "--record", path.join(dir, "refused.json")], { LEDGER_ADMIN_KEY: dev.privateKey, LEDGER_ADMIN_KEYSTORE: "" });
+    const r = await cli(["--rpc", rpcUrl, "chain", "deploy", "--record", path.join(dir, "refused.json")], {
+      LEDGER_ADMIN_KEY: dev.privateKey,
+      LEDGER_ADMIN_KEYSTORE: "",
+    });
     expect(r.code).to.equal(2);
-    expect(r.stderr).to.include(dev.address).and.include("public Hardhat/Anvil test mnemonic").and.not.include(dev.privateKey.slice(2));
+    expect(r.stderr)
+      .to.include(dev.address)
+      .and.include("public Hardhat/Anvil test mnemonic")
+      .and.not.include(dev.privateKey.slice(2));
     expect(fs.existsSync(path.join(dir, "refused.json"))).to.equal(false);
   });
 
   it("deploys with the operator's own admin keystore; the record says: not a development chain", async () => {
     fs.writeFileSync(path.join(dir, "admin.pw"), "admin password\n", { mode: 0o600 });
-    const made = await cli(["key", "new", "-o", path.join(dir, "admin-key.json"), "--password-file", path.join(dir, "admin.pw")]);
+    const made = await cli([
+      "key",
+      "new",
+      "-o",
+      path.join(dir, "admin-key.json"),
+      "--password-file",
+      path.join(dir, "admin.pw"),
+    ]);
     expect(made.code, made.stderr).to.equal(0);
     const admin = await readKeystore(path.join(dir, "admin-key.json"), "admin password");
     // Fund it from outside the CLI, as an operator's own wallet would.
@@ -67,13 +82,24 @@ describe("gxp-ledger chain … on a chain that is not a development chain (chain
       provider.destroy();
     }
     const record = path.join(dir, "gxp-chain.json");
-    const env = { LEDGER_ADMIN_KEY: "", LEDGER_ADMIN_KEYSTORE: path.join(dir, "admin-key.json"), LEDGER_ADMIN_KEYSTORE_PASSWORD_FILE: path.join(dir, "admin.pw"), LEDGER_CHAIN_RECORD: record, LEDGER_CONTRACT: "" };
+    const env = {
+      LEDGER_ADMIN_KEY: "",
+      LEDGER_ADMIN_KEYSTORE: path.join(dir, "admin-key.json"),
+      LEDGER_ADMIN_KEYSTORE_PASSWORD_FILE: path.join(dir, "admin.pw"),
+      LEDGER_CHAIN_RECORD: record,
+      LEDGER_CONTRACT: "",
+    };
     const r = await cli(["--rpc", rpcUrl, "chain", "deploy"], env);
     expect(r.code, r.stderr).to.equal(0);
     const created = await cli(["--rpc", rpcUrl, "chain", "create-ledger", "CH01"], env);
     expect(created.code, created.stderr).to.equal(0);
     const rec = JSON.parse(fs.readFileSync(record, "utf8")) as ChainRecord;
-    expect([rec.chainId, rec.development, rec.contractAdmin, rec.ledgers.map((l) => [l.name, l.admin])]).to.deep.equal(["424242", false, admin.address, [["CH01", admin.address]]]);
+    expect([rec.chainId, rec.development, rec.contractAdmin, rec.ledgers.map((l) => [l.name, l.admin])]).to.deep.equal([
+      "424242",
+      false,
+      admin.address,
+      [["CH01", admin.address]],
+    ]);
     expect(r.stdout + r.stderr + created.stdout + created.stderr).to.not.include(admin.privateKey.slice(2));
   });
 });

@@ -41,17 +41,32 @@ for (const impl of IMPLEMENTATIONS) {
     let anchorer: Wallet;
     let env: Record<string, string>;
     const record = () => JSON.parse(fs.readFileSync(path.join(dir, "gxp-chain.json"), "utf8")) as ChainRecord;
-    const run = (args: string[], extra: Record<string, string> = {}) => cli(["--rpc", chain.rpcUrl, ...args], { ...env, ...extra });
+    const run = (args: string[], extra: Record<string, string> = {}) =>
+      cli(["--rpc", chain.rpcUrl, ...args], { ...env, ...extra });
 
     before(async () => {
       chain = await impl.start();
       ({ provider } = await connect(chain.rpcUrl, { pollingIntervalMs: 100 }));
       dir = fs.mkdtempSync(path.join(os.tmpdir(), "gxp-chain-admin-"));
-      env = { LEDGER_CHAIN_RECORD: path.join(dir, "gxp-chain.json"), LEDGER_ADMIN_KEY: admin.privateKey, LEDGER_CONTRACT: "", LEDGER_ADMIN_KEYSTORE: "" };
+      env = {
+        LEDGER_CHAIN_RECORD: path.join(dir, "gxp-chain.json"),
+        LEDGER_ADMIN_KEY: admin.privateKey,
+        LEDGER_CONTRACT: "",
+        LEDGER_ADMIN_KEYSTORE: "",
+      };
       fs.writeFileSync(path.join(dir, "anchor.pw"), "anchorer password of the test\n", { mode: 0o600 });
-      const made = await cli(["key", "new", "-o", path.join(dir, "anchor-key.json"), "--password-file", path.join(dir, "anchor.pw")]);
+      const made = await cli([
+        "key",
+        "new",
+        "-o",
+        path.join(dir, "anchor-key.json"),
+        "--password-file",
+        path.join(dir, "anchor.pw"),
+      ]);
       expect(made.code, made.stderr).to.equal(0);
-      anchorer = (await readKeystore(path.join(dir, "anchor-key.json"), "anchorer password of the test")).connect(provider);
+      anchorer = (await readKeystore(path.join(dir, "anchor-key.json"), "anchorer password of the test")).connect(
+        provider,
+      );
       expect(made.stdout.trim()).to.equal(anchorer.address);
     });
     after(async () => {
@@ -65,7 +80,12 @@ for (const impl of IMPLEMENTATIONS) {
       expect(r.code, r.stderr).to.equal(0);
       const out = JSON.parse(r.stdout) as ChainRecord;
       const rec = record();
-      expect(rec).to.deep.include({ contract: out.contract, contractAdmin: admin.address, development: true, chainId: (await provider.getNetwork()).chainId.toString() });
+      expect(rec).to.deep.include({
+        contract: out.contract,
+        contractAdmin: admin.address,
+        development: true,
+        chainId: (await provider.getNetwork()).chainId.toString(),
+      });
       expect(rec.genesisHash).to.equal((await provider.getBlock(0))!.hash);
       expect(await provider.getCode(rec.contract)).to.not.equal("0x");
       expect((await provider.getTransactionReceipt(rec.deployed.tx))!.blockNumber).to.equal(rec.deployed.block);
@@ -79,28 +99,42 @@ for (const impl of IMPLEMENTATIONS) {
       expect(r.code, r.stderr).to.equal(0);
       const c = anchorContract(record().contract, provider);
       expect(await c.raw.hasRole(await c.raw.ledgerAdminRole(ledgerIdOf("DE01")), admin.address)).to.equal(true);
-      expect(record().ledgers.map((l) => [l.name, l.id, l.admin, l.created.tx])).to.deep.equal([["DE01", ledgerIdOf("DE01"), admin.address, JSON.parse(r.stdout).tx]]);
+      expect(record().ledgers.map((l) => [l.name, l.id, l.admin, l.created.tx])).to.deep.equal([
+        ["DE01", ledgerIdOf("DE01"), admin.address, JSON.parse(r.stdout).tx],
+      ]);
       const twice = await run(["chain", "create-ledger", "DE01"]);
-      expect([twice.code, twice.stderr]).to.satisfy(([code, err]: [number, string]) => code === 1 && err.includes("GxpAnchorLedgerExists("));
+      expect([twice.code, twice.stderr]).to.satisfy(
+        ([code, err]: [number, string]) => code === 1 && err.includes("GxpAnchorLedgerExists("),
+      );
       const byStranger = await run(["chain", "create-ledger", "DE02"], { LEDGER_ADMIN_KEY: stranger.privateKey });
       expect(byStranger.code).to.equal(1);
-      expect(byStranger.stderr).to.include(`AccessControlUnauthorizedAccount(${stranger.address}, ${"0x" + "0".repeat(64)})`);
+      expect(byStranger.stderr).to.include(
+        `AccessControlUnauthorizedAccount(${stranger.address}, ${"0x" + "0".repeat(64)})`,
+      );
     });
 
     it("grant-anchorer and fund: the keystore account holds the role and anchors; a grant by a non-admin → AccessControlUnauthorizedAccount", async () => {
-      const byStranger = await run(["chain", "grant-anchorer", "DE01", stranger.address], { LEDGER_ADMIN_KEY: stranger.privateKey });
+      const byStranger = await run(["chain", "grant-anchorer", "DE01", stranger.address], {
+        LEDGER_ADMIN_KEY: stranger.privateKey,
+      });
       expect(byStranger.code).to.equal(1);
       // grantRole needs the anchorer role's admin role: the ledger admin role.
       const role = await anchorContract(record().contract, provider).raw.ledgerAdminRole(ledgerIdOf("DE01"));
-      expect(byStranger.stderr, byStranger.stderr).to.include(`AccessControlUnauthorizedAccount(${stranger.address}, ${role})`);
+      expect(byStranger.stderr, byStranger.stderr).to.include(
+        `AccessControlUnauthorizedAccount(${stranger.address}, ${role})`,
+      );
 
       const r = await run(["--json", "chain", "grant-anchorer", "DE01", anchorer.address]);
       expect(r.code, r.stderr).to.equal(0);
       expect(JSON.parse(r.stdout)).to.deep.include({ account: anchorer.address, changed: true });
       const granted = record().ledgers[0].anchorers;
-      expect(granted.map((a) => [a.address, a.granted.by, a.revoked])).to.deep.equal([[anchorer.address, admin.address, null]]);
+      expect(granted.map((a) => [a.address, a.granted.by, a.revoked])).to.deep.equal([
+        [anchorer.address, admin.address, null],
+      ]);
       const again = await run(["chain", "grant-anchorer", "DE01", anchorer.address]);
-      expect([again.code, again.stdout]).to.satisfy(([code, out]: [number, string]) => code === 0 && out.includes("already holds"));
+      expect([again.code, again.stdout]).to.satisfy(
+        ([code, out]: [number, string]) => code === 0 && out.includes("already holds"),
+      );
 
       const fund = await run(["chain", "fund", anchorer.address, "0.5"]);
       expect(fund.code, fund.stderr).to.equal(0);
@@ -116,8 +150,21 @@ for (const impl of IMPLEMENTATIONS) {
       expect([j.gasPerAnchor, j.anchorsPerDay, j.unit]).to.deep.equal([ANCHOR_GAS_STEADY_STATE.toString(), 24, "ETH"]);
       expect(BigInt(j.weiPerAnchor)).to.equal(ANCHOR_GAS_STEADY_STATE * BigInt(j.price.weiPerGas));
       expect(BigInt(j.weiPerAnchor) > 0n).to.equal(true);
-      expect([BigInt(j.weiPerDay), BigInt(j.weiPerYear)]).to.deep.equal([BigInt(j.weiPerAnchor) * 24n, BigInt(j.weiPerAnchor) * 24n * 365n]);
-      const est = await run(["--json", "chain", "cost", "--contract", record().contract, "--ledger", "DE01", "--anchorer", anchorer.address]);
+      expect([BigInt(j.weiPerDay), BigInt(j.weiPerYear)]).to.deep.equal([
+        BigInt(j.weiPerAnchor) * 24n,
+        BigInt(j.weiPerAnchor) * 24n * 365n,
+      ]);
+      const est = await run([
+        "--json",
+        "chain",
+        "cost",
+        "--contract",
+        record().contract,
+        "--ledger",
+        "DE01",
+        "--anchorer",
+        anchorer.address,
+      ]);
       expect(est.code, est.stderr).to.equal(0);
       const e = JSON.parse(est.stdout);
       expect(e.gasSource).to.match(/^estimated/);
@@ -140,7 +187,21 @@ for (const impl of IMPLEMENTATIONS) {
       expect(refused?.name).to.equal("AccessControlUnauthorizedAccount");
       expect(refused?.args?.[0]).to.equal(anchorer.address);
       // serve with the revoked account's keystore (given by flag) refuses to start, naming the account.
-      const served = await run(["--data-dir", path.join(dir, "data"), "serve", "--port", "0", "--contract", record().contract, "--ledger", "DE01", "--anchor-keystore", path.join(dir, "anchor-key.json"), "--anchor-keystore-password-file", path.join(dir, "anchor.pw")]);
+      const served = await run([
+        "--data-dir",
+        path.join(dir, "data"),
+        "serve",
+        "--port",
+        "0",
+        "--contract",
+        record().contract,
+        "--ledger",
+        "DE01",
+        "--anchor-keystore",
+        path.join(dir, "anchor-key.json"),
+        "--anchor-keystore-password-file",
+        path.join(dir, "anchor.pw"),
+      ]);
       expect(served.code).to.equal(2);
       expect(served.stderr).to.include(`account ${anchorer.address} lacks the anchorer role of ledger DE01`);
     });
@@ -151,14 +212,27 @@ for (const impl of IMPLEMENTATIONS) {
       const v = JSON.parse(r.stdout);
       expect(v.contractAdmins).to.deep.equal([admin.address]);
       const [l] = v.ledgers;
-      expect([l.name, l.admins, l.anchorers, l.anchors, l.events, l.lastEpoch.epoch, l.lastEpoch.root, l.lastEpoch.treeSize]).to.deep.equal(["DE01", [admin.address], [], 1, 5, 0, keccakId("root 0"), 5]);
-      expect(l.roleHistory.map((h: { event: string; role: string; account: string }) => [h.event, h.role, h.account])).to.deep.equal([
+      expect([
+        l.name,
+        l.admins,
+        l.anchorers,
+        l.anchors,
+        l.events,
+        l.lastEpoch.epoch,
+        l.lastEpoch.root,
+        l.lastEpoch.treeSize,
+      ]).to.deep.equal(["DE01", [admin.address], [], 1, 5, 0, keccakId("root 0"), 5]);
+      expect(
+        l.roleHistory.map((h: { event: string; role: string; account: string }) => [h.event, h.role, h.account]),
+      ).to.deep.equal([
         ["granted", "ledger admin", admin.address],
         ["granted", "anchorer", anchorer.address],
         ["revoked", "anchorer", anchorer.address],
       ]);
       const text = await run(["chain", "show"]);
-      expect(text.stdout).to.include("anchors so far: 1 (5 events)").and.include(`anchorer revoked from ${anchorer.address}`);
+      expect(text.stdout)
+        .to.include("anchors so far: 1 (5 events)")
+        .and.include(`anchorer revoked from ${anchorer.address}`);
     });
   });
 }

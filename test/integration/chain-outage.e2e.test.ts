@@ -87,7 +87,11 @@ describe("gxp-ledger when the chain's RPC endpoint is unreachable (real local ch
     const url = s.url;
     const post = async (n: number) => {
       const events = sampleEvents(n);
-      const res = await fetch(`${url}/v1/events:bulk`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${mes}` }, body: JSON.stringify({ events }) });
+      const res = await fetch(`${url}/v1/events:bulk`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${mes}` },
+        body: JSON.stringify({ events }),
+      });
       expect(res.status, await res.clone().text()).to.be.oneOf([200, 201]);
       return events;
     };
@@ -120,7 +124,10 @@ describe("gxp-ledger when the chain's RPC endpoint is unreachable (real local ch
     await proxy.down();
     const t0 = Date.now();
     const during = [...(await post(5)), ...(await post(5))];
-    const down = await waitFor("two epochs sealed while the chain is down", (r) => r.unconfirmedEpochs === 2 && r.reasons.includes("chain unreachable"));
+    const down = await waitFor(
+      "two epochs sealed while the chain is down",
+      (r) => r.unconfirmedEpochs === 2 && r.reasons.includes("chain unreachable"),
+    );
     expect(down.ready).to.equal(false);
     expect(down.pendingEvents).to.be.below(5);
     expect(down.unanchoredEpochs).to.equal(2);
@@ -163,9 +170,13 @@ describe("gxp-ledger when the chain's RPC endpoint is unreachable (real local ch
     } finally {
       provider.destroy();
     }
-    const proof = await fetch(`${url}/v1/events/${during[0].id as string}/proof`, { headers: { authorization: `Bearer ${auditor}` } });
+    const proof = await fetch(`${url}/v1/events/${during[0].id as string}/proof`, {
+      headers: { authorization: `Bearer ${auditor}` },
+    });
     expect(proof.status).to.equal(200);
     expect(s.logs.join("\n")).to.not.include(SECRET);
-    console.log(`      outage ${t1 - t0} ms, ${retries.length} failed rounds before the endpoint returned; caught up on 2 epochs ${catchUpMs} ms after it returned`);
+    console.log(
+      `      outage ${t1 - t0} ms, ${retries.length} failed rounds before the endpoint returned; caught up on 2 epochs ${catchUpMs} ms after it returned`,
+    );
   });
 });

@@ -123,7 +123,9 @@ for (const kind of [HARDHAT_NODE, GANACHE] as EvmNodeKind[]) {
       await node?.stop();
       if (dir) fs.rmSync(dir, { recursive: true, force: true });
       // Wall time per chain, for the closing note of issue 6.
-      console.log(`      ${kind.name} (${node?.clientVersion ?? "not started"}): ${((Date.now() - t0) / 1000).toFixed(1)} s (${phases.join(", ")}); ledger called ${[...methods].sort().join(" ")}`);
+      console.log(
+        `      ${kind.name} (${node?.clientVersion ?? "not started"}): ${((Date.now() - t0) / 1000).toFixed(1)} s (${phases.join(", ")}); ledger called ${[...methods].sort().join(" ")}`,
+      );
     });
 
     it("ingests over HTTP, seals two epochs and anchors them with the configured confirmations", async () => {
@@ -133,7 +135,11 @@ for (const kind of [HARDHAT_NODE, GANACHE] as EvmNodeKind[]) {
       for (const [epoch, n] of [3, 2].entries()) {
         for (let i = 0; i < n; i++) {
           const ev = sampleEvent({}, `B-${kind.name}-${epoch}`);
-          const res = await fetch(`${s!.url}/v1/events`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: JSON.stringify(ev) });
+          const res = await fetch(`${s!.url}/v1/events`, {
+            method: "POST",
+            headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+            body: JSON.stringify(ev),
+          });
           expect(res.status, await res.text()).to.equal(201);
           ids[epoch].push(ev.id as string);
         }
@@ -170,13 +176,36 @@ for (const kind of [HARDHAT_NODE, GANACHE] as EvmNodeKind[]) {
       expect([bundle.epoch, bundle.leafIndex, bundle.treeSize]).to.deep.equal([1, 1, 2]);
       // The site's trust profile (unsigned here: the ledger admin's key is not the ledger's to hold).
       const trust = path.join(dir, "site-trust.json");
-      const t = await run(["trust", "export", "-o", trust, "--organisation", "Example Pharma AG", "--site", `DE01 on ${kind.name}`]);
+      const t = await run([
+        "trust",
+        "export",
+        "-o",
+        trust,
+        "--organisation",
+        "Example Pharma AG",
+        "--site",
+        `DE01 on ${kind.name}`,
+      ]);
       expect(t.code, t.stdout + t.stderr).to.equal(0);
       const u = await cli(["verify-proof", bundleFile, "--rpc", node!.rpcUrl, "--confirmations", CONFIRMATIONS]);
       expect(u.code, u.stdout + u.stderr).to.equal(6);
-      const v = await cli(["verify-proof", bundleFile, "--rpc", node!.rpcUrl, "--confirmations", CONFIRMATIONS, "--onchain", "--trust", trust]);
+      const v = await cli([
+        "verify-proof",
+        bundleFile,
+        "--rpc",
+        node!.rpcUrl,
+        "--confirmations",
+        CONFIRMATIONS,
+        "--onchain",
+        "--trust",
+        trust,
+      ]);
       expect(v.code, v.stdout + v.stderr).to.equal(0);
-      expect(v.stdout).to.match(new RegExp(`^PASS .*Example Pharma AG, DE01 on ${kind.name}: contract ${bundle.anchor.contract} on chain ${kind.chainId}, anchored by ${bundle.anchor.anchorer}`));
+      expect(v.stdout).to.match(
+        new RegExp(
+          `^PASS .*Example Pharma AG, DE01 on ${kind.name}: contract ${bundle.anchor.contract} on chain ${kind.chainId}, anchored by ${bundle.anchor.anchorer}`,
+        ),
+      );
       expect(v.stdout).to.include("ok   on-chain inclusion");
       mark("proof exported and verified");
     });
@@ -227,16 +256,51 @@ for (const kind of [HARDHAT_NODE, GANACHE] as EvmNodeKind[]) {
 
       // The same code as the CLI's, in process: each case asks the chain something else.
       const cases: [string, (b: ProofBundle) => ProofBundle, string, string?][] = [
-        ["an epoch the contract never anchored (its revert read whatever the node's error shape)", (b) => ({ ...b, epoch: 7, anchor: { ...b.anchor, epoch: 7 } }), "PROOF_ANCHOR_MISSING", "GxpAnchorEpochNotAnchored"],
-        ["an anchor transaction the chain does not know", (b) => ({ ...b, anchor: { ...b.anchor, txHash: "0x" + "ab".repeat(32) } }), "PROOF_TX_MISMATCH"],
-        ["another block hash", (b) => ({ ...b, anchor: { ...b.anchor, blockHash: "0x" + "cd".repeat(32) } }), "PROOF_BLOCK_MISMATCH"],
-        ["another block timestamp", (b) => ({ ...b, anchor: { ...b.anchor, blockTimestamp: b.anchor.blockTimestamp + 1 } }), "PROOF_BLOCK_MISMATCH", "timestamp"],
-        ["another log index", (b) => ({ ...b, anchor: { ...b.anchor, logIndex: b.anchor.logIndex + 1 } }), "PROOF_TX_MISMATCH"],
-        ["an edited record", (b) => ({ ...b, record: { ...b.record, event: { ...b.record.event, data: { ...(b.record.event.data as object), value: 61.6 } } } }), "PROOF_LEAF_MISMATCH"],
+        [
+          "an epoch the contract never anchored (its revert read whatever the node's error shape)",
+          (b) => ({ ...b, epoch: 7, anchor: { ...b.anchor, epoch: 7 } }),
+          "PROOF_ANCHOR_MISSING",
+          "GxpAnchorEpochNotAnchored",
+        ],
+        [
+          "an anchor transaction the chain does not know",
+          (b) => ({ ...b, anchor: { ...b.anchor, txHash: "0x" + "ab".repeat(32) } }),
+          "PROOF_TX_MISMATCH",
+        ],
+        [
+          "another block hash",
+          (b) => ({ ...b, anchor: { ...b.anchor, blockHash: "0x" + "cd".repeat(32) } }),
+          "PROOF_BLOCK_MISMATCH",
+        ],
+        [
+          "another block timestamp",
+          (b) => ({ ...b, anchor: { ...b.anchor, blockTimestamp: b.anchor.blockTimestamp + 1 } }),
+          "PROOF_BLOCK_MISMATCH",
+          "timestamp",
+        ],
+        [
+          "another log index",
+          (b) => ({ ...b, anchor: { ...b.anchor, logIndex: b.anchor.logIndex + 1 } }),
+          "PROOF_TX_MISMATCH",
+        ],
+        [
+          "an edited record",
+          (b) => ({
+            ...b,
+            record: {
+              ...b.record,
+              event: { ...b.record.event, data: { ...(b.record.event.data as object), value: 61.6 } },
+            },
+          }),
+          "PROOF_LEAF_MISMATCH",
+        ],
       ];
       for (const [what, alter, code, detail] of cases) {
         it(`rejects ${what}`, async () => {
-          const r = await verifyProofOnRpcUrls(bundleToJSON(resigned(alter(bundle), dir)), [node!.rpcUrl], { hasher: nodeHasher, confirmations: Number(CONFIRMATIONS) });
+          const r = await verifyProofOnRpcUrls(bundleToJSON(resigned(alter(bundle), dir)), [node!.rpcUrl], {
+            hasher: nodeHasher,
+            confirmations: Number(CONFIRMATIONS),
+          });
           const f = failedStep(r.steps as StepResult[]);
           expect(r.verdict, JSON.stringify(r.steps)).to.equal("FAIL");
           expect(f?.code, f?.detail).to.equal(code);
@@ -253,7 +317,10 @@ for (const kind of [HARDHAT_NODE, GANACHE] as EvmNodeKind[]) {
 
     it("needed only standard eth_ JSON-RPC methods, none of a development node", () => {
       expect(methods.size).to.be.greaterThan(5);
-      expect([...methods].filter((m) => !LEDGER_RPC_METHODS.includes(m)), [...methods].join(", ")).to.deep.equal([]);
+      expect(
+        [...methods].filter((m) => !LEDGER_RPC_METHODS.includes(m)),
+        [...methods].join(", "),
+      ).to.deep.equal([]);
     });
   });
 }
@@ -265,7 +332,11 @@ describe("deployLedger on a chain whose EVM predates Shanghai (Ganache on the me
 
   it("refuses with CHAIN_EVM_UNSUPPORTED instead of ethers' bare 'missing revert data'", async () => {
     // The same bytecode everywhere: no build for older EVMs, a clear refusal instead.
-    node = await startEvmNode({ ...GANACHE, name: "ganache-merge", args: (port) => GANACHE.args(port).map((a) => (a === "shanghai" ? "merge" : a)) });
+    node = await startEvmNode({
+      ...GANACHE,
+      name: "ganache-merge",
+      args: (port) => GANACHE.args(port).map((a) => (a === "shanghai" ? "merge" : a)),
+    });
     const { provider } = await connect(node.rpcUrl);
     try {
       expect(await supportsPush0(provider)).to.equal(false);

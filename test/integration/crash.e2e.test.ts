@@ -38,10 +38,20 @@ import { readDeployment } from "../../src/chain/deploy";
 
 const CYCLES = Number(process.env.CRASH_CYCLES ?? 5);
 const SEED = Number(process.env.CRASH_SEED ?? Math.floor(Math.random() * 2 ** 31));
-const ALL_MODES = ["anchor-sent", "unmined-mined", "ingest", "unmined-dropped", "seal", "startup", "power-loss"] as const;
+const ALL_MODES = [
+  "anchor-sent",
+  "unmined-mined",
+  "ingest",
+  "unmined-dropped",
+  "seal",
+  "startup",
+  "power-loss",
+] as const;
 type Mode = (typeof ALL_MODES)[number];
 /** CRASH_MODES=a,b runs only those kill moments (to chase one). */
-const MODES: readonly Mode[] = process.env.CRASH_MODES ? (process.env.CRASH_MODES.split(",") as Mode[]).filter((m) => ALL_MODES.includes(m)) : ALL_MODES;
+const MODES: readonly Mode[] = process.env.CRASH_MODES
+  ? (process.env.CRASH_MODES.split(",") as Mode[]).filter((m) => ALL_MODES.includes(m))
+  : ALL_MODES;
 const SERVER_ENV = { LEDGER_TICK_MS: "100", LEDGER_EPOCH_MAX_EVENTS: "60", LEDGER_EPOCH_MAX_AGE_SECONDS: "1" };
 const TRIGGER_TIMEOUT_MS = 20_000;
 const CATCH_UP_TIMEOUT_MS = 60_000;
@@ -103,7 +113,13 @@ function start(dir: string): Proc {
         }
         for (const w of watchers) w(j);
       });
-      void exited.then(() => reject(new Error(`serve exited (${proc.exitCode ?? proc.signalCode}) before listening:\n${logs.slice(-20).join("\n")}\n${stderr}`)));
+      void exited.then(() =>
+        reject(
+          new Error(
+            `serve exited (${proc.exitCode ?? proc.signalCode}) before listening:\n${logs.slice(-20).join("\n")}\n${stderr}`,
+          ),
+        ),
+      );
     }),
     waitFor: (msg, timeoutMs) =>
       new Promise((resolve) => {
@@ -128,7 +144,11 @@ function start(dir: string): Proc {
 }
 
 async function rpc(url: string, method: string, params: unknown[] = []): Promise<unknown> {
-  const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }) });
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+  });
   const j = (await res.json()) as { result?: unknown; error?: { message: string } };
   if (j.error) throw new Error(`${method}: ${j.error.message}`);
   return j.result;
@@ -150,9 +170,11 @@ function processes(match: (argv: string[]) => boolean): number[] {
   return pids;
 }
 /** Live anvil processes whose command line uses this state file. */
-const anvilsOf = (stateFile: string) => processes((argv) => path.basename(argv[0]).startsWith("anvil") && argv[argv.indexOf("--state") + 1] === stateFile);
+const anvilsOf = (stateFile: string) =>
+  processes((argv) => path.basename(argv[0]).startsWith("anvil") && argv[argv.indexOf("--state") + 1] === stateFile);
 /** Live `serve` processes of this data directory. */
-const serversOf = (dir: string) => processes((argv) => argv.includes("serve") && argv[argv.indexOf("--data-dir") + 1] === dir);
+const serversOf = (dir: string) =>
+  processes((argv) => argv.includes("serve") && argv[argv.indexOf("--data-dir") + 1] === dir);
 
 interface Acked {
   seq: number;
@@ -199,7 +221,23 @@ describe("serve under SIGKILL (real server, embedded chain, concurrent posts)", 
       if (RECONCILING.includes(msg)) seen[msg] = (seen[msg] ?? 0) + 1;
     }
   };
-  const figures = { cycles: 0, acknowledged: 0, found: 0, inDoubt: 0, inDoubtStored: 0, epochsSealed: 0, epochsAnchored: 0, duplicates: 0, skips: 0, audits: 0, orphansAfterKill: 0, startupKills: 0, anchorTxs: 0, revertedAnchorTxs: 0, ms: 0 };
+  const figures = {
+    cycles: 0,
+    acknowledged: 0,
+    found: 0,
+    inDoubt: 0,
+    inDoubtStored: 0,
+    epochsSealed: 0,
+    epochsAnchored: 0,
+    duplicates: 0,
+    skips: 0,
+    audits: 0,
+    orphansAfterKill: 0,
+    startupKills: 0,
+    anchorTxs: 0,
+    revertedAnchorTxs: 0,
+    ms: 0,
+  };
   let dir = "";
   let token = "";
   let current: Proc | undefined;
@@ -210,7 +248,9 @@ describe("serve under SIGKILL (real server, embedded chain, concurrent posts)", 
   async function worker(url: string, cycle: number, w: number, bulk: boolean, stop: () => boolean): Promise<void> {
     let n = 0;
     while (!stop()) {
-      const events = Array.from({ length: bulk ? 5 : 1 }, () => sampleEvent({ source: `urn:mes:crash:c${cycle}:w${w}`, sourceSequence: ++n }, `B-CR-${cycle}-${w}`));
+      const events = Array.from({ length: bulk ? 5 : 1 }, () =>
+        sampleEvent({ source: `urn:mes:crash:c${cycle}:w${w}`, sourceSequence: ++n }, `B-CR-${cycle}-${w}`),
+      );
       const ok = await post(url, events, cycle);
       if (!ok) return;
       await sleep(Math.floor(Math.random() * 8)); // jitter off the seeded stream: it is timing-dependent
@@ -239,7 +279,8 @@ describe("serve under SIGKILL (real server, embedded chain, concurrent posts)", 
     }
     for (const r of body.receipts ?? [body as Acked & { id: string }]) {
       const prev = acked.get(r.id);
-      if (prev && (prev.seq !== r.seq || prev.leafHash !== r.leafHash)) violation(cycle, `event ${r.id} acknowledged twice with different receipts`);
+      if (prev && (prev.seq !== r.seq || prev.leafHash !== r.leafHash))
+        violation(cycle, `event ${r.id} acknowledged twice with different receipts`);
       acked.set(r.id, { seq: r.seq, leafHash: r.leafHash });
       inDoubt.delete(r.id);
     }
@@ -247,7 +288,10 @@ describe("serve under SIGKILL (real server, embedded chain, concurrent posts)", 
   }
 
   /** Ledger invariants read from the SQLite file (server dead or alive: a WAL reader). */
-  function checkDb(cycle: number, when: string): { epochs: { epoch: number; firstSeq: number; size: number; root: string }[]; anchors: Map<number, string> } {
+  function checkDb(
+    cycle: number,
+    when: string,
+  ): { epochs: { epoch: number; firstSeq: number; size: number; root: string }[]; anchors: Map<number, string> } {
     const db = new Database(path.join(dir, "ledger.sqlite"), { readonly: true, fileMustExist: true });
     try {
       return db.transaction(() => {
@@ -255,19 +299,37 @@ describe("serve under SIGKILL (real server, embedded chain, concurrent posts)", 
         for (const [id, a] of acked) {
           const row = q.get(id) as { seq: number; leaf: string } | undefined;
           if (!row) violation(cycle, `${when}: acknowledged event ${id} (seq ${a.seq}) is missing`);
-          else if (row.seq !== a.seq || `0x${row.leaf}` !== a.leafHash) violation(cycle, `${when}: event ${id} stored at seq ${row.seq} leaf 0x${row.leaf}, receipt said seq ${a.seq} leaf ${a.leafHash}`);
+          else if (row.seq !== a.seq || `0x${row.leaf}` !== a.leafHash)
+            violation(
+              cycle,
+              `${when}: event ${id} stored at seq ${row.seq} leaf 0x${row.leaf}, receipt said seq ${a.seq} leaf ${a.leafHash}`,
+            );
         }
-        const { n, lo, hi } = db.prepare("SELECT count(*) AS n, min(seq) AS lo, max(seq) AS hi FROM events").get() as { n: number; lo: number | null; hi: number | null };
-        if (n > 0 && (lo !== 0 || hi !== n - 1)) violation(cycle, `${when}: sequence not gap-free: ${n} events, seq ${lo}..${hi}`);
-        const epochs = (db.prepare("SELECT epoch, first_seq AS firstSeq, size, '0x' || lower(hex(root)) AS root FROM epochs ORDER BY epoch").all() as { epoch: number; firstSeq: number; size: number; root: string }[]);
+        const { n, lo, hi } = db.prepare("SELECT count(*) AS n, min(seq) AS lo, max(seq) AS hi FROM events").get() as {
+          n: number;
+          lo: number | null;
+          hi: number | null;
+        };
+        if (n > 0 && (lo !== 0 || hi !== n - 1))
+          violation(cycle, `${when}: sequence not gap-free: ${n} events, seq ${lo}..${hi}`);
+        const epochs = db
+          .prepare(
+            "SELECT epoch, first_seq AS firstSeq, size, '0x' || lower(hex(root)) AS root FROM epochs ORDER BY epoch",
+          )
+          .all() as { epoch: number; firstSeq: number; size: number; root: string }[];
         let next = 0;
         epochs.forEach((e, i) => {
-          if (e.epoch !== i || e.firstSeq !== next) violation(cycle, `${when}: epoch ${e.epoch} at index ${i} starts at seq ${e.firstSeq}, expected ${next}`);
+          if (e.epoch !== i || e.firstSeq !== next)
+            violation(cycle, `${when}: epoch ${e.epoch} at index ${i} starts at seq ${e.firstSeq}, expected ${next}`);
           next = e.firstSeq + e.size;
         });
         if (next > n) violation(cycle, `${when}: epochs cover ${next} events, only ${n} stored`);
         const anchors = new Map<number, string>();
-        for (const r of db.prepare("SELECT epoch, tx_hash AS tx FROM anchors ORDER BY id").all() as { epoch: number; tx: string }[]) anchors.set(r.epoch, r.tx);
+        for (const r of db.prepare("SELECT epoch, tx_hash AS tx FROM anchors ORDER BY id").all() as {
+          epoch: number;
+          tx: string;
+        }[])
+          anchors.set(r.epoch, r.tx);
         return { epochs, anchors };
       })();
     } finally {
@@ -286,15 +348,29 @@ describe("serve under SIGKILL (real server, embedded chain, concurrent posts)", 
     const provider = new JsonRpcProvider(chainUrl, undefined, { staticNetwork: true });
     try {
       const ev = anchorInterface.getEvent("EpochAnchored")!;
-      const logs = await provider.getLogs({ address: d.contract, fromBlock: 0, toBlock: "latest", topics: [ev.topicHash, d.ledgerId] });
+      const logs = await provider.getLogs({
+        address: d.contract,
+        fromBlock: 0,
+        toBlock: "latest",
+        topics: [ev.topicHash, d.ledgerId],
+      });
       const byEpoch = new Map<number, { root: string; size: number; firstSeq: number; tx: string }[]>();
       for (const l of logs) {
         const p = anchorInterface.parseLog(l)!;
         const e = Number(p.args.epoch);
-        byEpoch.set(e, [...(byEpoch.get(e) ?? []), { root: String(p.args.root).toLowerCase(), size: Number(p.args.treeSize), firstSeq: Number(p.args.firstSeq), tx: l.transactionHash }]);
+        byEpoch.set(e, [
+          ...(byEpoch.get(e) ?? []),
+          {
+            root: String(p.args.root).toLowerCase(),
+            size: Number(p.args.treeSize),
+            firstSeq: Number(p.args.firstSeq),
+            tx: l.transactionHash,
+          },
+        ]);
       }
       const dupes = [...byEpoch].filter(([, v]) => v.length > 1);
-      for (const [e, v] of dupes) violation(cycle, `${when}: epoch ${e} anchored ${v.length} times on chain (${v.map((x) => x.tx).join(", ")})`);
+      for (const [e, v] of dupes)
+        violation(cycle, `${when}: epoch ${e} anchored ${v.length} times on chain (${v.map((x) => x.tx).join(", ")})`);
       const onChain = [...byEpoch.keys()].sort((a, b) => a - b);
       const skipped = onChain.filter((e, i) => e !== i);
       if (skipped.length) violation(cycle, `${when}: on-chain epochs not contiguous from 0: ${onChain.join(",")}`);
@@ -302,11 +378,14 @@ describe("serve under SIGKILL (real server, embedded chain, concurrent posts)", 
         const local = epochs[e];
         const [c] = byEpoch.get(e)!;
         if (!local) violation(cycle, `${when}: chain holds epoch ${e} which the ledger never sealed`);
-        else if (local.root !== c.root || local.size !== c.size || local.firstSeq !== c.firstSeq) violation(cycle, `${when}: epoch ${e} on chain differs from the sealed one`);
+        else if (local.root !== c.root || local.size !== c.size || local.firstSeq !== c.firstSeq)
+          violation(cycle, `${when}: epoch ${e} on chain differs from the sealed one`);
         const rec = anchors.get(e);
-        if (settled && rec !== c.tx) violation(cycle, `${when}: ledger records anchor tx ${rec} for epoch ${e}, chain has ${c.tx}`);
+        if (settled && rec !== c.tx)
+          violation(cycle, `${when}: ledger records anchor tx ${rec} for epoch ${e}, chain has ${c.tx}`);
       }
-      if (settled && onChain.length !== epochs.length) violation(cycle, `${when}: ${epochs.length} epochs sealed, ${onChain.length} anchored on chain`);
+      if (settled && onChain.length !== epochs.length)
+        violation(cycle, `${when}: ${epochs.length} epochs sealed, ${onChain.length} anchored on chain`);
       if (settled) {
         figures.epochsSealed = epochs.length;
         figures.epochsAnchored = onChain.length;
@@ -323,12 +402,19 @@ describe("serve under SIGKILL (real server, embedded chain, concurrent posts)", 
     const deadline = Date.now() + CATCH_UP_TIMEOUT_MS;
     let last: unknown;
     while (Date.now() < deadline) {
-      const r = (await (await fetch(`${url}/readyz`)).json()) as { pendingEvents: number; unanchoredEpochs: number; reasons: string[] };
+      const r = (await (await fetch(`${url}/readyz`)).json()) as {
+        pendingEvents: number;
+        unanchoredEpochs: number;
+        reasons: string[];
+      };
       last = r;
       if (r.pendingEvents === 0 && r.unanchoredEpochs === 0) return true;
       await sleep(100);
     }
-    violation(cycle, `ledger did not catch up within ${CATCH_UP_TIMEOUT_MS} ms after restart: ${JSON.stringify(last)}; last log lines: ${current?.logs.slice(-5).join(" | ")}`);
+    violation(
+      cycle,
+      `ledger did not catch up within ${CATCH_UP_TIMEOUT_MS} ms after restart: ${JSON.stringify(last)}; last log lines: ${current?.logs.slice(-5).join(" | ")}`,
+    );
     return false;
   }
 
@@ -338,9 +424,17 @@ describe("serve under SIGKILL (real server, embedded chain, concurrent posts)", 
     const url = await timed("start", () => current!.url);
     token ||= fs.readFileSync(path.join(dir, "dev-mes-token"), "utf8").trim();
     const anvils = anvilsOf(path.join(dir, "chain", "anvil-state.json"));
-    if (anvils.length !== 1) violation(cycle, `${anvils.length} embedded chains running for this data directory after restart (pids ${anvils.join(",")})`);
+    if (anvils.length !== 1)
+      violation(
+        cycle,
+        `${anvils.length} embedded chains running for this data directory after restart (pids ${anvils.join(",")})`,
+      );
     const servers = serversOf(dir);
-    if (servers.length !== 1) violation(cycle, `${servers.length} servers running on this data directory after restart (pids ${servers.join(",")})`);
+    if (servers.length !== 1)
+      violation(
+        cycle,
+        `${servers.length} servers running on this data directory after restart (pids ${servers.join(",")})`,
+      );
     // An event whose post got no answer may or may not be stored: the same event again must be
     // answered 200 with its original receipt (stored) or 201 (not stored); either way it is now acknowledged.
     for (const [id, e] of [...inDoubt]) {
@@ -359,7 +453,8 @@ describe("serve under SIGKILL (real server, embedded chain, concurrent posts)", 
       } catch {
         /* reported below */
       }
-      if (a.code !== 0 || report.chain !== "checked" || report.findings?.length !== 0) violation(cycle, `audit after restart: exit ${a.code}, ${a.stdout.slice(0, 600)} ${a.stderr.slice(0, 300)}`);
+      if (a.code !== 0 || report.chain !== "checked" || report.findings?.length !== 0)
+        violation(cycle, `audit after restart: exit ${a.code}, ${a.stdout.slice(0, 600)} ${a.stderr.slice(0, 300)}`);
     }
     return url;
   }
@@ -384,10 +479,12 @@ describe("serve under SIGKILL (real server, embedded chain, concurrent posts)", 
       // A tx sent just before mining paused is mined at once although its log line comes after:
       // wait for the first anchor tx that is really pending.
       let line: Record<string, unknown> | undefined;
-      for (const deadline = Date.now() + TRIGGER_TIMEOUT_MS; ; ) {
+      for (const deadline = Date.now() + TRIGGER_TIMEOUT_MS; ;) {
         line = await p.waitFor("anchor tx sent", Math.max(1, deadline - Date.now()));
         if (!line) break;
-        const tx = (await rpc(p.chainUrl!, "eth_getTransactionByHash", [line.txHash])) as { blockNumber: string | null } | null;
+        const tx = (await rpc(p.chainUrl!, "eth_getTransactionByHash", [line.txHash])) as {
+          blockNumber: string | null;
+        } | null;
         if (tx && tx.blockNumber === null) break;
       }
       if (!line) violation(c, `mode ${mode}: no pending anchor tx was sent`);
@@ -409,8 +506,11 @@ describe("serve under SIGKILL (real server, embedded chain, concurrent posts)", 
     if (mode !== "power-loss") figures.orphansAfterKill += anvils.length;
     const chainUrl = p.chainUrl!;
     if (pendingTx) {
-      const tx = (await rpc(chainUrl, "eth_getTransactionByHash", [pendingTx])) as { blockNumber: string | null } | null;
-      if (!tx || tx.blockNumber !== null) violation(c, `mode ${mode}: anchor tx ${pendingTx} was not pending at the kill (${JSON.stringify(tx)})`);
+      const tx = (await rpc(chainUrl, "eth_getTransactionByHash", [pendingTx])) as {
+        blockNumber: string | null;
+      } | null;
+      if (!tx || tx.blockNumber !== null)
+        violation(c, `mode ${mode}: anchor tx ${pendingTx} was not pending at the kill (${JSON.stringify(tx)})`);
       if (mode === "unmined-mined") await rpc(chainUrl, "evm_mine");
     }
     // The chain (orphaned, still running) may be ahead of the ledger's records, never behind its seals.
@@ -423,7 +523,13 @@ describe("serve under SIGKILL (real server, embedded chain, concurrent posts)", 
   /** A kill while the server starts: before or after it listens, whatever the moment hits. */
   async function startupKill(c: number): Promise<void> {
     const p = start(dir);
-    const listening = await Promise.race([sleep(Math.floor(rand() * 1000)).then(() => false), p.url.then(() => true, () => false)]);
+    const listening = await Promise.race([
+      sleep(Math.floor(rand() * 1000)).then(() => false),
+      p.url.then(
+        () => true,
+        () => false,
+      ),
+    ]);
     await p.kill();
     if (!listening) figures.startupKills++;
     countLogs(p);
@@ -447,11 +553,18 @@ describe("serve under SIGKILL (real server, embedded chain, concurrent posts)", 
     figures.found = [...acked.keys()].filter((id) => q.get(id)).length;
     db.close();
     figures.anchorTxs = sent.length;
-    for (const h of sent) if (((await rpc(current!.chainUrl!, "eth_getTransactionReceipt", [h])) as { status?: string } | null)?.status === "0x0") figures.revertedAnchorTxs++;
+    for (const h of sent)
+      if (
+        ((await rpc(current!.chainUrl!, "eth_getTransactionReceipt", [h])) as { status?: string } | null)?.status ===
+        "0x0"
+      )
+        figures.revertedAnchorTxs++;
     figures.ms = Date.now() - t0;
     countLogs(current!);
     console.log(`      crash test (seed ${SEED}): ${JSON.stringify(figures)}`);
-    console.log(`      kills by mode ${JSON.stringify(modes)}; server log lines ${JSON.stringify(seen)}; ms by phase ${JSON.stringify(phaseMs)}`);
+    console.log(
+      `      kills by mode ${JSON.stringify(modes)}; server log lines ${JSON.stringify(seen)}; ms by phase ${JSON.stringify(phaseMs)}`,
+    );
   });
 
   after(async () => {
@@ -459,7 +572,8 @@ describe("serve under SIGKILL (real server, embedded chain, concurrent posts)", 
     // Stop the orphaned chain gracefully, as the next start would.
     if (dir) {
       for (const pid of anvilsOf(path.join(dir, "chain", "anvil-state.json"))) process.kill(pid, "SIGTERM");
-      for (let i = 0; i < 100 && dir && anvilsOf(path.join(dir, "chain", "anvil-state.json")).length; i++) await sleep(50);
+      for (let i = 0; i < 100 && dir && anvilsOf(path.join(dir, "chain", "anvil-state.json")).length; i++)
+        await sleep(50);
       if (violations.length === 0) fs.rmSync(dir, { recursive: true, force: true });
       else console.log(`      data directory kept for inspection: ${dir}`);
     }

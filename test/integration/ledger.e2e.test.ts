@@ -14,7 +14,11 @@ import { tamperDb } from "../helpers/tamper";
 let devToken = "";
 
 async function post(s: Served, ev: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${s.url}/v1/events`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${devToken}` }, body: JSON.stringify(ev) });
+  const res = await fetch(`${s.url}/v1/events`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${devToken}` },
+    body: JSON.stringify(ev),
+  });
   return { status: res.status, body: await res.json() };
 }
 
@@ -74,7 +78,9 @@ describe("gxp-ledger end to end (real server, embedded chain, SQLite file)", fun
     expect(unpinned.code, unpinned.stdout + unpinned.stderr).to.equal(6);
     const ok = await cli(["--data-dir", dir, "verify-receipt", file, "--trust", trustFile()]);
     expect(ok.code, ok.stdout + ok.stderr).to.equal(0);
-    expect(ok.stdout).to.match(new RegExp(`^VALID receipt \\(pinned: .*\\): event ${ev.id} accepted as seq ${posted.body.seq}`));
+    expect(ok.stdout).to.match(
+      new RegExp(`^VALID receipt \\(pinned: .*\\): event ${ev.id} accepted as seq ${posted.body.seq}`),
+    );
     fs.writeFileSync(file, JSON.stringify({ ...posted.body, receivedAt: "2026-11-25T00:00:00.000Z" }));
     const bad = await cli(["--data-dir", dir, "verify-receipt", file, "--trust", trustFile()]);
     expect(bad.code).to.equal(1);
@@ -110,7 +116,17 @@ describe("gxp-ledger end to end (real server, embedded chain, SQLite file)", fun
     // A directory without any ledger database: the verifier needs the bundle and an RPC URL only.
     const rpc = JSON.parse(fs.readFileSync(path.join(dir, "chain", "deployment.json"), "utf8")).rpcUrl;
     const empty = fs.mkdtempSync(path.join(os.tmpdir(), "gxp-inspector-"));
-    const v = await cli(["--data-dir", empty, "verify-proof", proofFile(), "--rpc", rpc, "--onchain", "--trust", trustFile()]);
+    const v = await cli([
+      "--data-dir",
+      empty,
+      "verify-proof",
+      proofFile(),
+      "--rpc",
+      rpc,
+      "--onchain",
+      "--trust",
+      trustFile(),
+    ]);
     expect(v.code, v.stdout + v.stderr).to.equal(0);
     expect(v.stdout).to.match(/^PASS/);
     expect(fs.existsSync(path.join(empty, "ledger.sqlite"))).to.equal(false);
@@ -157,7 +173,11 @@ describe("gxp-ledger end to end (real server, embedded chain, SQLite file)", fun
     it("names an event whose payload was edited", async () => {
       const e = await epochOf(s, dir, 4, "B-T1");
       expect((await cli(["--data-dir", dir, "anchor"])).code).to.equal(0);
-      tamper(dir, "UPDATE events SET record = replace(record, '\"value\":61.5', '\"value\":66.5') WHERE event_id = ?", e[1]);
+      tamper(
+        dir,
+        "UPDATE events SET record = replace(record, '\"value\":61.5', '\"value\":66.5') WHERE event_id = ?",
+        e[1],
+      );
       const v = await cli(["--data-dir", dir, "verify", e[1]]);
       expect(v.code).to.equal(1);
       expect(v.stdout).to.match(new RegExp(`^FAIL event ${e[1]} .*record was altered`));
@@ -167,7 +187,7 @@ describe("gxp-ledger end to end (real server, embedded chain, SQLite file)", fun
       const e = await epochOf(s, dir, 4, "B-T3");
       expect((await cli(["--data-dir", dir, "anchor"])).code).to.equal(0);
       const db = new Database(path.join(dir, "ledger.sqlite"), { readonly: true });
-      const seq = (db.prepare("SELECT seq FROM events WHERE event_id = ?").pluck().get(e[2]) as number);
+      const seq = db.prepare("SELECT seq FROM events WHERE event_id = ?").pluck().get(e[2]) as number;
       db.close();
       tamper(dir, "DELETE FROM events WHERE event_id = ?", e[2]);
       const v = await cli(["--data-dir", dir, "verify", e[0]]);
@@ -193,27 +213,45 @@ describe("gxp-ledger end to end (real server, embedded chain, SQLite file)", fun
       const e = await epochOf(s, dir, 3, "B-T2");
       expect((await cli(["--data-dir", dir, "anchor"])).code).to.equal(0);
       const db = new Database(path.join(dir, "ledger.sqlite"), { readonly: true });
-      const row = db.prepare("SELECT seq, record FROM events WHERE event_id = ?").get(e[0]) as { seq: number; record: string };
+      const row = db.prepare("SELECT seq, record FROM events WHERE event_id = ?").get(e[0]) as {
+        seq: number;
+        record: string;
+      };
       db.close();
       const { canonicalString, rfc9162, utf8 } = await import("../../src/core");
       const rec = JSON.parse(row.record);
       rec.event.data.value = 70;
       const text = canonicalString(rec);
       // Rewrite record, leaf, the tree's leaf tile and the epoch root: only the chain still disagrees.
-      tamper(dir, "UPDATE events SET record = ?, leaf_hash = ? WHERE seq = ?", text, Buffer.from(rfc9162.hashLeaf(utf8(text))), row.seq);
+      tamper(
+        dir,
+        "UPDATE events SET record = ?, leaf_hash = ? WHERE seq = ?",
+        text,
+        Buffer.from(rfc9162.hashLeaf(utf8(text))),
+        row.seq,
+      );
       const { merkletreeLevels } = await import("../../src/epoch/sealer");
       const d2 = new Database(path.join(dir, "ledger.sqlite"));
-      const ep = d2.prepare("SELECT epoch, first_seq, size FROM epochs WHERE first_seq <= ? AND first_seq + size > ?").get(row.seq, row.seq) as { epoch: number; first_seq: number; size: number };
-      const leaves = (d2.prepare("SELECT leaf_hash FROM events WHERE seq >= ? AND seq < ? ORDER BY seq").pluck().all(ep.first_seq, ep.first_seq + ep.size) as Buffer[]);
+      const ep = d2
+        .prepare("SELECT epoch, first_seq, size FROM epochs WHERE first_seq <= ? AND first_seq + size > ?")
+        .get(row.seq, row.seq) as { epoch: number; first_seq: number; size: number };
+      const leaves = d2
+        .prepare("SELECT leaf_hash FROM events WHERE seq >= ? AND seq < ? ORDER BY seq")
+        .pluck()
+        .all(ep.first_seq, ep.first_seq + ep.size) as Buffer[];
       const levels = merkletreeLevels(leaves);
       d2.prepare("DELETE FROM epoch_tiles WHERE epoch = ?").run(ep.epoch);
-      levels.forEach((lv, l) => d2.prepare("INSERT INTO epoch_tiles VALUES (?, ?, 0, ?)").run(ep.epoch, l, Buffer.concat(lv)));
+      levels.forEach((lv, l) =>
+        d2.prepare("INSERT INTO epoch_tiles VALUES (?, ?, 0, ?)").run(ep.epoch, l, Buffer.concat(lv)),
+      );
       d2.prepare("UPDATE epochs SET root = ? WHERE epoch = ?").run(levels[levels.length - 1][0], ep.epoch);
       d2.close();
       const v = await cli(["--data-dir", dir, "verify", e[0]]);
       expect(v.code).to.equal(1);
       // Re-sealed without the ledger key: its checkpoint fails before the chain is asked.
-      expect(v.stdout).to.match(new RegExp(`^FAIL event ${e[0]} .*\\[CHECKPOINT_INVALID\\].*re-sealed without the ledger key`));
+      expect(v.stdout).to.match(
+        new RegExp(`^FAIL event ${e[0]} .*\\[CHECKPOINT_INVALID\\].*re-sealed without the ledger key`),
+      );
       // The running server notices too: it stops anchoring and says why on /readyz.
       let ready: { ready: boolean; reasons: string[] } = { ready: true, reasons: [] };
       for (let i = 0; i < 50 && ready.ready; i++) {
@@ -239,11 +277,17 @@ describe("the ledger key and the pin at start (real server, embedded chain)", fu
     fs.rmSync(dir, { recursive: true, force: true });
   });
   const keyFile = () => path.join(dir, "keys", "receipt-key.pem");
-  const refusal = (p: Promise<Served>) => p.then(() => "started", (e: Error) => e.message);
+  const refusal = (p: Promise<Served>) =>
+    p.then(
+      () => "started",
+      (e: Error) => e.message,
+    );
   const securityKinds = () => {
     const db = new Database(path.join(dir, "ledger.sqlite"), { readonly: true });
     try {
-      return (db.prepare("SELECT record FROM events WHERE type = 'security.event' ORDER BY seq").pluck().all() as string[]).map((r) => JSON.parse(r).event.data.kind);
+      return (
+        db.prepare("SELECT record FROM events WHERE type = 'security.event' ORDER BY seq").pluck().all() as string[]
+      ).map((r) => JSON.parse(r).event.data.kind);
     } finally {
       db.close();
     }
@@ -274,10 +318,14 @@ describe("the ledger key and the pin at start (real server, embedded chain)", fu
     const { generateKeyPairSync } = await import("node:crypto");
     fs.writeFileSync(keyFile(), generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" }));
     const changed = await refusal(serve(dir));
-    expect(changed).to.match(/serve exited with 1/).and.to.include("LEDGER_KEY_CHANGED");
+    expect(changed)
+      .to.match(/serve exited with 1/)
+      .and.to.include("LEDGER_KEY_CHANGED");
     expect(changed).to.not.include("PRIVATE KEY");
     fs.rmSync(keyFile());
-    expect(await refusal(serve(dir))).to.match(/serve exited with 1/).and.to.include("LEDGER_KEY_MISSING");
+    expect(await refusal(serve(dir)))
+      .to.match(/serve exited with 1/)
+      .and.to.include("LEDGER_KEY_MISSING");
     expect(fs.existsSync(keyFile())).to.equal(false);
     fs.writeFileSync(keyFile(), original, { mode: 0o600 });
 
@@ -306,7 +354,9 @@ describe("the ledger key and the pin at start (real server, embedded chain)", fu
     expect((await cli(["--data-dir", dir, "anchor"])).code).to.equal(0);
     const vf = await cli(["--data-dir", dir, "--json", "verify", fresh[0]]);
     expect(vf.code, vf.stdout + vf.stderr).to.equal(0);
-    expect(JSON.parse(vf.stdout).checks.find((c: { check: string }) => c.check === "checkpoint").detail).to.include(r.keyId);
+    expect(JSON.parse(vf.stdout).checks.find((c: { check: string }) => c.check === "checkpoint").detail).to.include(
+      r.keyId,
+    );
     const audit = await cli(["--data-dir", dir, "audit"]);
     expect(audit.code, audit.stdout + audit.stderr).to.equal(0);
   });
@@ -319,7 +369,10 @@ describe("the ledger key and the pin at start (real server, embedded chain)", fu
     // deployment.json pointed elsewhere: the embedded chain deploys a new contract there, the pin refuses it.
     fs.writeFileSync(file, JSON.stringify({ ...d, contract: "0x000000000000000000000000000000000000dEaD" }));
     const msg = await refusal(serve(dir));
-    expect(msg).to.match(/serve exited with 1/).and.to.include("LEDGER_PIN_MISMATCH").and.to.include(d.contract);
+    expect(msg)
+      .to.match(/serve exited with 1/)
+      .and.to.include("LEDGER_PIN_MISMATCH")
+      .and.to.include(d.contract);
     fs.writeFileSync(file, JSON.stringify(d));
     s = await serve(dir, { LEDGER_EPOCH_MAX_AGE_SECONDS: "3600" });
     expect((await cli(["--data-dir", dir, "audit"])).code).to.equal(0);
@@ -332,7 +385,8 @@ describe("the ledger key and the pin at start (real server, embedded chain)", fu
     expect(await s!.stop("SIGTERM")).to.equal(0);
     s = undefined;
     // As after a power loss before Anvil ever wrote its state: the next start is a new chain.
-    for (const f of fs.readdirSync(path.join(dir, "chain"))) if (f.startsWith("anvil-state")) fs.rmSync(path.join(dir, "chain", f));
+    for (const f of fs.readdirSync(path.join(dir, "chain")))
+      if (f.startsWith("anvil-state")) fs.rmSync(path.join(dir, "chain", f));
     await new Promise((r) => setTimeout(r, 1100)); // Anvil's genesis carries the start second
     s = await serve(dir, { LEDGER_EPOCH_MAX_AGE_SECONDS: "3600" });
     const after = JSON.parse((await cli(["--data-dir", dir, "--json", "status"])).stdout).pin;

@@ -10,7 +10,14 @@ import path from "node:path";
 import { randomBytes } from "node:crypto";
 import Database from "better-sqlite3";
 import { expect } from "chai";
-import { LedgerRecord, RECORD_VERSION, assertEvent, canonicalString, isCoreError, recordLeafHashOfText } from "../../src/core";
+import {
+  LedgerRecord,
+  RECORD_VERSION,
+  assertEvent,
+  canonicalString,
+  isCoreError,
+  recordLeafHashOfText,
+} from "../../src/core";
 import { cliAsync as cli } from "../helpers/process";
 import { sampleEvent } from "../helpers/events";
 import { ExportedProof, ProofFixture } from "./proof-fixture";
@@ -23,7 +30,10 @@ export const LEGACY_MEMBER = "legacyNote";
  * fixture's ledger, in a batch of its own, then seals, anchors and exports it with the CLI.
  */
 export async function storeLegacyEvent(fx: ProofFixture): Promise<ExportedProof> {
-  const event: Record<string, any> = { ...sampleEvent({ sourceSequence: 1, source: "urn:mes:legacy:site-DE01" }, "B-LEGACY-1"), [LEGACY_MEMBER]: "stored by an earlier ledger version" };
+  const event: Record<string, any> = {
+    ...sampleEvent({ sourceSequence: 1, source: "urn:mes:legacy:site-DE01" }, "B-LEGACY-1"),
+    [LEGACY_MEMBER]: "stored by an earlier ledger version",
+  };
   let premise: unknown;
   try {
     assertEvent(event);
@@ -38,12 +48,30 @@ export async function storeLegacyEvent(fx: ProofFixture): Promise<ExportedProof>
     db.transaction(() => {
       const seq = ((db.prepare("SELECT max(seq) FROM events").pluck().get() as number | null) ?? -1) + 1;
       const receivedAt = new Date().toISOString();
-      const record = { recordVersion: RECORD_VERSION, seq, receivedAt, salt: "0x" + randomBytes(32).toString("hex"), batchLink: { batchSeq: 0, prevLeafHash: null }, event } as unknown as LedgerRecord;
+      const record = {
+        recordVersion: RECORD_VERSION,
+        seq,
+        receivedAt,
+        salt: "0x" + randomBytes(32).toString("hex"),
+        batchLink: { batchSeq: 0, prevLeafHash: null },
+        event,
+      } as unknown as LedgerRecord;
       const text = canonicalString(record);
       db.prepare(
         `INSERT INTO events (seq, event_id, type, source, source_sequence, batch_id, batch_seq, received_at, record, leaf_hash, client)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)`,
-      ).run(seq, event.id, event.type, event.source, event.sourceSequence, "B-LEGACY-1", 0, receivedAt, text, Buffer.from(recordLeafHashOfText(text)));
+      ).run(
+        seq,
+        event.id,
+        event.type,
+        event.source,
+        event.sourceSequence,
+        "B-LEGACY-1",
+        0,
+        receivedAt,
+        text,
+        Buffer.from(recordLeafHashOfText(text)),
+      );
     })();
   } finally {
     db.close();

@@ -41,7 +41,8 @@ describe("serve's log at the default level (real server, external chain with RPC
     await (await admin.sendTransaction({ to: ANCHORER.address, value: parseEther("10") })).wait(1);
     contract = (await deployLedger(admin, ANCHORER.address, "LOGS")).contract;
     provider.destroy();
-    rpcUrl = chain.rpcUrl.replace("http://", `http://${RPC_USER}:${RPC_PASSWORD}@`) + "/?key=apikey-0123456789abcdefghij";
+    rpcUrl =
+      chain.rpcUrl.replace("http://", `http://${RPC_USER}:${RPC_PASSWORD}@`) + "/?key=apikey-0123456789abcdefghij";
   });
   after(async () => {
     await s?.stop();
@@ -51,8 +52,23 @@ describe("serve's log at the default level (real server, external chain with RPC
   });
 
   // LOG_LEVEL empty: the default level, whatever the shell running the tests has set.
-  const env = (): Record<string, string> => ({ LEDGER_RPC_URL: rpcUrl, LEDGER_ANCHOR_KEY: ANCHORER.privateKey, LEDGER_NAME: "LOGS", LEDGER_CONTRACT: contract, LEDGER_CONFIRMATIONS: "1", LEDGER_EPOCH_MAX_AGE_SECONDS: "1", LOG_LEVEL: "" });
-  const secrets = () => [RPC_PASSWORD, `${RPC_USER}:`, "apikey-0123456789abcdefghij", ANCHORER.privateKey, ANCHORER.privateKey.slice(2), MARKER];
+  const env = (): Record<string, string> => ({
+    LEDGER_RPC_URL: rpcUrl,
+    LEDGER_ANCHOR_KEY: ANCHORER.privateKey,
+    LEDGER_NAME: "LOGS",
+    LEDGER_CONTRACT: contract,
+    LEDGER_CONFIRMATIONS: "1",
+    LEDGER_EPOCH_MAX_AGE_SECONDS: "1",
+    LOG_LEVEL: "",
+  });
+  const secrets = () => [
+    RPC_PASSWORD,
+    `${RPC_USER}:`,
+    "apikey-0123456789abcdefghij",
+    ANCHORER.privateKey,
+    ANCHORER.privateKey.slice(2),
+    MARKER,
+  ];
   const waitForLog = async (msg: string, timeoutMs = 30_000) => {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
@@ -72,8 +88,14 @@ describe("serve's log at the default level (real server, external chain with RPC
       expect(token).to.match(/^[A-Za-z0-9_-]{20,}$/); // shown to the operator on the CLI's stdout, once
 
       const post = (body: unknown, auth = `Bearer ${token}`) =>
-        fetch(`${s!.url}/v1/events`, { method: "POST", headers: { "content-type": "application/json", authorization: auth }, body: JSON.stringify(body) });
-      const ok = await post(sampleEvent({ actor: { type: "person", userId: MARKER, printedName: MARKER, role: "Operator" } }, "B-LOGS-1"));
+        fetch(`${s!.url}/v1/events`, {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: auth },
+          body: JSON.stringify(body),
+        });
+      const ok = await post(
+        sampleEvent({ actor: { type: "person", userId: MARKER, printedName: MARKER, role: "Operator" } }, "B-LOGS-1"),
+      );
       expect(ok.status).to.equal(201);
       const refused = await post({ ...sampleEvent({}, "B-LOGS-1"), data: { name: MARKER, value: MARKER } });
       expect(refused.status).to.equal(400);
@@ -88,7 +110,16 @@ describe("serve's log at the default level (real server, external chain with RPC
 
       // The endpoint goes away: the anchoring errors are logged, with the URL redacted.
       await chain.stop();
-      expect((await post(sampleEvent({ actor: { type: "person", userId: MARKER, printedName: MARKER, role: "Operator" } }, "B-LOGS-1"))).status).to.equal(201);
+      expect(
+        (
+          await post(
+            sampleEvent(
+              { actor: { type: "person", userId: MARKER, printedName: MARKER, role: "Operator" } },
+              "B-LOGS-1",
+            ),
+          )
+        ).status,
+      ).to.equal(201);
       const failed = await waitForLog("anchoring failed; will retry");
       expect(String(failed.error)).to.have.length.greaterThan(0);
       // Then something answers on the endpoint's port with HTTP 500: ethers' error carries the
@@ -98,7 +129,11 @@ describe("serve's log at the default level (real server, external chain with RPC
       await new Promise<void>((r) => fake.listen(port, "127.0.0.1", r));
       try {
         const deadline = Date.now() + 60_000;
-        while (!s.logs.some((l) => l.includes('"msg":"anchoring failed; will retry"') && l.includes("500")) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+        while (
+          !s.logs.some((l) => l.includes('"msg":"anchoring failed; will retry"') && l.includes("500")) &&
+          Date.now() < deadline
+        )
+          await new Promise((r) => setTimeout(r, 100));
         expect(s.logs.filter((l) => l.includes("anchoring failed")).join("\n")).to.include("500");
       } finally {
         await s.stop();
@@ -124,7 +159,10 @@ describe("serve's log at the default level (real server, external chain with RPC
   describe("when the RPC endpoint with credentials is unreachable at start", () => {
     it("exits 3 naming the endpoint without its credentials", async () => {
       const other = fs.mkdtempSync(path.join(os.tmpdir(), "gxp-logs-down-"));
-      const r = await cli(["--data-dir", other, "serve", "--port", "0"], { ...env(), LEDGER_RPC_URL: `http://${RPC_USER}:${RPC_PASSWORD}@127.0.0.1:9/?key=apikey-0123456789abcdefghij` });
+      const r = await cli(["--data-dir", other, "serve", "--port", "0"], {
+        ...env(),
+        LEDGER_RPC_URL: `http://${RPC_USER}:${RPC_PASSWORD}@127.0.0.1:9/?key=apikey-0123456789abcdefghij`,
+      });
       fs.rmSync(other, { recursive: true, force: true });
       expect(r.code, r.stderr).to.equal(3);
       expect(r.stderr).to.include("127.0.0.1:9");

@@ -79,7 +79,12 @@ export function forgedRecord(r: LedgerRecord): LedgerRecord {
  * sequence number and leaf index (earlier epochs filled with dummy roots, as the contract wants them
  * in order), and writes its version 2 bundle signed by a fresh Ed25519 key.
  */
-export async function forgeLookalike(rpcUrl: string, genuine: ProofBundle, where: LookalikeWhere, signWith?: KeyObject): Promise<Lookalike> {
+export async function forgeLookalike(
+  rpcUrl: string,
+  genuine: ProofBundle,
+  where: LookalikeWhere,
+  signWith?: KeyObject,
+): Promise<Lookalike> {
   const provider = new JsonRpcProvider(rpcUrl, undefined, { staticNetwork: true });
   try {
     // One nonce counter per sender: the node's pending count can lag a just-mined transaction.
@@ -99,7 +104,11 @@ export async function forgeLookalike(rpcUrl: string, genuine: ProofBundle, where
     } else {
       ledgerName = where.ledgerName;
       // The registry admin of the real contract creates a ledger for the attacker (a shared registry).
-      const admin = new Contract(where.contract, artifact.abi, new NonceManager(devWallet(DEV_ACCOUNT.admin, provider)));
+      const admin = new Contract(
+        where.contract,
+        artifact.abi,
+        new NonceManager(devWallet(DEV_ACCOUNT.admin, provider)),
+      );
       await (await admin.createLedger(ledgerIdOfName(ledgerName), attackerAddress)).wait();
       contract = new Contract(where.contract, artifact.abi, attacker);
     }
@@ -117,16 +126,24 @@ export async function forgeLookalike(rpcUrl: string, genuine: ProofBundle, where
     // The forged epoch: the changed record at the genuine leaf index, other leaves arbitrary.
     const record = forgedRecord(genuine.record);
     const leaf = recordLeafHash(record);
-    const leaves = Array.from({ length: genuine.treeSize }, (_, i) => (i === genuine.leafIndex ? leaf : rfc9162.hashLeaf(Uint8Array.of(0xaa, i))));
+    const leaves = Array.from({ length: genuine.treeSize }, (_, i) =>
+      i === genuine.leafIndex ? leaf : rfc9162.hashLeaf(Uint8Array.of(0xaa, i)),
+    );
     const levels = buildLevels(rfc9162, leaves);
     const root = toHex(levels[levels.length - 1][0]);
     const auditPath = inclusionProofFromLevels(genuine.treeSize, genuine.leafIndex, (l, i) => levels[l][i]).map(toHex);
     const tx = await contract.anchor(ledgerId, epoch, root, genuine.treeSize, firstSeq);
     const receipt = (await tx.wait()) as ContractTransactionReceipt;
-    const log = receipt.logs.find((l: Log) => l.address.toLowerCase() === receipt.to!.toLowerCase() && contract.interface.parseLog(l)?.name === "EpochAnchored")!;
+    const log = receipt.logs.find(
+      (l: Log) =>
+        l.address.toLowerCase() === receipt.to!.toLowerCase() &&
+        contract.interface.parseLog(l)?.name === "EpochAnchored",
+    )!;
     const block = (await provider.getBlock(receipt.blockNumber))!;
 
-    const { publicKey, privateKey } = signWith ? { publicKey: createPublicKey(signWith), privateKey: signWith } : generateKeyPairSync("ed25519");
+    const { publicKey, privateKey } = signWith
+      ? { publicKey: createPublicKey(signWith), privateKey: signWith }
+      : generateKeyPairSync("ed25519");
     const spki = publicKey.export({ type: "spki", format: "der" }).toString("base64");
     const keyId = keyIdOfSpki(spki)!;
     const head = { ledger: ledgerName, epoch, firstSeq, treeSize: genuine.treeSize, root, keyId };

@@ -42,20 +42,41 @@ describe("docs/operations.md deploy walkthrough, on a fresh Hardhat node", funct
     const blocks = walkthroughBlocks(DOC);
     expect(blocks).to.have.length(6);
     const all = blocks.join("\n");
-    for (const cmd of ["key new", "chain deploy", "chain create-ledger", "chain grant-anchorer", "gxp-ledger serve", "LEDGER_ANCHOR_KEYSTORE=", "trust export", "verify-proof"]) expect(all, cmd).to.include(cmd);
+    for (const cmd of [
+      "key new",
+      "chain deploy",
+      "chain create-ledger",
+      "chain grant-anchorer",
+      "gxp-ledger serve",
+      "LEDGER_ANCHOR_KEYSTORE=",
+      "trust export",
+      "verify-proof",
+    ])
+      expect(all, cmd).to.include(cmd);
   });
 
   it("runs as written: deploy, create the ledger, grant a keystore anchorer, serve, anchor, export the trust profile, verify-proof --trust → PASS", async () => {
     const bin = path.join(dir, "bin");
     fs.mkdirSync(bin);
     // The doc puts gxp-ledger on the PATH (npm link): here a shim to this checkout's build.
-    fs.writeFileSync(path.join(bin, "gxp-ledger"), `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`, { mode: 0o755 });
+    fs.writeFileSync(path.join(bin, "gxp-ledger"), `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`, {
+      mode: 0o755,
+    });
     const port = await freePort();
     // The server is stopped whatever happens: the doc's own last line stops it, this trap too on a failure.
-    const script = ["set -euo pipefail", `trap 'if [ -n "\${SERVE_PID:-}" ]; then kill "$SERVE_PID" 2>/dev/null || true; wait "$SERVE_PID" 2>/dev/null || true; fi' EXIT`, ...walkthroughBlocks(DOC)].join("\n");
+    const script = [
+      "set -euo pipefail",
+      `trap 'if [ -n "\${SERVE_PID:-}" ]; then kill "$SERVE_PID" 2>/dev/null || true; wait "$SERVE_PID" 2>/dev/null || true; fi' EXIT`,
+      ...walkthroughBlocks(DOC),
+    ].join("\n");
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith("LEDGER_")) env[k] = v;
-    Object.assign(env, { PATH: `${bin}:${env.PATH}`, LEDGER_RPC_URL: node!.rpcUrl, PORT: String(port), LEDGER_TICK_MS: "200" });
+    Object.assign(env, {
+      PATH: `${bin}:${env.PATH}`,
+      LEDGER_RPC_URL: node!.rpcUrl,
+      PORT: String(port),
+      LEDGER_TICK_MS: "200",
+    });
     const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
       const p = spawn("bash", ["-c", script], { cwd: dir, env });
       let stdout = "";
@@ -65,28 +86,65 @@ describe("docs/operations.md deploy walkthrough, on a fresh Hardhat node", funct
       p.on("close", (code) => resolve({ code, stdout, stderr }));
     });
     const site = path.join(dir, "site");
-    const serveLog = fs.existsSync(path.join(site, "serve.log")) ? fs.readFileSync(path.join(site, "serve.log"), "utf8") : "";
+    const serveLog = fs.existsSync(path.join(site, "serve.log"))
+      ? fs.readFileSync(path.join(site, "serve.log"), "utf8")
+      : "";
     expect(r.code, `${r.stdout}\n${r.stderr}\n${serveLog}`).to.equal(0);
-    expect(r.stdout).to.match(/^PASS evt-0001\.proof\.json: event evt-0001 is included in epoch \d+ of ledger DE01 of Example Pharma AG, DE01 Solid Dose/m);
+    expect(r.stdout).to.match(
+      /^PASS evt-0001\.proof\.json: event evt-0001 is included in epoch \d+ of ledger DE01 of Example Pharma AG, DE01 Solid Dose/m,
+    );
 
     // What the walkthrough left: keystores owner-only, the chain record naming the keystore anchorer.
-    for (const f of ["admin-key.json", "anchor-key.json"]) expect(fs.statSync(path.join(site, f)).mode & 0o777, f).to.equal(0o600);
+    for (const f of ["admin-key.json", "anchor-key.json"])
+      expect(fs.statSync(path.join(site, f)).mode & 0o777, f).to.equal(0o600);
     const anchorPw = fs.readFileSync(path.join(site, "anchor.pw"), "utf8").trim();
     const adminPw = fs.readFileSync(path.join(site, "admin.pw"), "utf8").trim();
-    const anchorer = await Wallet.fromEncryptedJson(fs.readFileSync(path.join(site, "anchor-key.json"), "utf8"), anchorPw);
-    const adminKey = await Wallet.fromEncryptedJson(fs.readFileSync(path.join(site, "admin-key.json"), "utf8"), adminPw);
+    const anchorer = await Wallet.fromEncryptedJson(
+      fs.readFileSync(path.join(site, "anchor-key.json"), "utf8"),
+      anchorPw,
+    );
+    const adminKey = await Wallet.fromEncryptedJson(
+      fs.readFileSync(path.join(site, "admin-key.json"), "utf8"),
+      adminPw,
+    );
     const record = readChainRecord(path.join(site, "gxp-chain.json"))!;
-    expect(record.ledgers.map((l) => [l.name, l.admin, l.anchorers.map((a) => [a.address, a.revoked])])).to.deep.equal([["DE01", adminKey.address, [[anchorer.address, null]]]]);
+    expect(record.ledgers.map((l) => [l.name, l.admin, l.anchorers.map((a) => [a.address, a.revoked])])).to.deep.equal([
+      ["DE01", adminKey.address, [[anchorer.address, null]]],
+    ]);
     expect(r.stdout).to.include(`anchored by ${anchorer.address}`);
     // The profile's anchoring account is the record's, valid from the block that granted it the role.
-    const profile = JSON.parse(fs.readFileSync(path.join(site, "site-trust.json"), "utf8")) as { signature?: { signer: string }; anchorers: { address: string; validFrom: string; validUntil: string | null }[] };
-    expect([profile.signature?.signer, profile.anchorers]).to.deep.equal([adminKey.address, [{ address: anchorer.address, validFrom: record.ledgers[0].anchorers[0].granted.at, validUntil: null }]]);
+    const profile = JSON.parse(fs.readFileSync(path.join(site, "site-trust.json"), "utf8")) as {
+      signature?: { signer: string };
+      anchorers: { address: string; validFrom: string; validUntil: string | null }[];
+    };
+    expect([profile.signature?.signer, profile.anchorers]).to.deep.equal([
+      adminKey.address,
+      [{ address: anchorer.address, validFrom: record.ledgers[0].anchorers[0].granted.at, validUntil: null }],
+    ]);
 
     // trust export refuses a record that contradicts the chain or the ledger's anchors (exit 1).
     const exportWith = async (rec: unknown) => {
       const f = path.join(site, `altered-${Math.random().toString(36).slice(2)}.json`);
       fs.writeFileSync(f, JSON.stringify(rec));
-      return cliAsync(["--data-dir", path.join(site, "data"), "--rpc", node!.rpcUrl, "trust", "export", "-o", f + ".trust", "--organisation", "O", "--site", "S", "--chain-record", f], { LEDGER_NAME: "DE01" });
+      return cliAsync(
+        [
+          "--data-dir",
+          path.join(site, "data"),
+          "--rpc",
+          node!.rpcUrl,
+          "trust",
+          "export",
+          "-o",
+          f + ".trust",
+          "--organisation",
+          "O",
+          "--site",
+          "S",
+          "--chain-record",
+          f,
+        ],
+        { LEDGER_NAME: "DE01" },
+      );
     };
     const otherContract = await exportWith({ ...record, contract: "0x" + "22".repeat(20) });
     expect([otherContract.code, otherContract.stderr.includes("give --record another file")]).to.deep.equal([1, true]);
@@ -96,7 +154,8 @@ describe("docs/operations.md deploy walkthrough, on a fresh Hardhat node", funct
 
     // No key and no password in anything printed or logged.
     const seen = `${r.stdout}\n${r.stderr}\n${serveLog}`.toLowerCase();
-    for (const secret of [anchorer.privateKey, adminKey.privateKey]) expect(seen).to.not.include(secret.slice(2).toLowerCase());
+    for (const secret of [anchorer.privateKey, adminKey.privateKey])
+      expect(seen).to.not.include(secret.slice(2).toLowerCase());
     for (const pw of [anchorPw, adminPw]) expect(seen).to.not.include(pw.toLowerCase());
   });
 });

@@ -9,7 +9,20 @@ import { createPrivateKey, sign } from "node:crypto";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
-import { ProofBundle, TrustProfile, base64urlEncode, checkpointMessage, fromHex, inclusionProofLength, keyIdOfSpki, ledgerIdOfName, rfc9162, rootFromInclusionProof, toHex, toChecksumAddress } from "../../src/core";
+import {
+  ProofBundle,
+  TrustProfile,
+  base64urlEncode,
+  checkpointMessage,
+  fromHex,
+  inclusionProofLength,
+  keyIdOfSpki,
+  ledgerIdOfName,
+  rfc9162,
+  rootFromInclusionProof,
+  toHex,
+  toChecksumAddress,
+} from "../../src/core";
 import { cliAsync as cli, serve, Served } from "../helpers/process";
 import { sampleEvent } from "../helpers/events";
 
@@ -43,14 +56,40 @@ export const SITE = { organisation: "Acme Pharma GmbH", site: "Werk Mannheim" };
  * chain/deployment.json, the key of keys/receipt-key.pub.pem, the chain's block 0).
  */
 export async function exportSiteTrust(dataDir: string, rpcUrl: string, file: string): Promise<TrustProfile> {
-  const t = await cli(["--data-dir", dataDir, "trust", "export", "-o", file, "--organisation", SITE.organisation, "--site", SITE.site, "--sign"]);
+  const t = await cli([
+    "--data-dir",
+    dataDir,
+    "trust",
+    "export",
+    "-o",
+    file,
+    "--organisation",
+    SITE.organisation,
+    "--site",
+    SITE.site,
+    "--sign",
+  ]);
   expect(t.code, t.stdout + t.stderr).to.equal(0);
   const profile = JSON.parse(fs.readFileSync(file, "utf8")) as TrustProfile;
   const d = JSON.parse(fs.readFileSync(path.join(dataDir, "chain", "deployment.json"), "utf8"));
   const pem = fs.readFileSync(path.join(dataDir, "keys", "receipt-key.pub.pem"), "utf8");
-  const genesis = await (await fetch(rpcUrl, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_getBlockByNumber", params: ["0x0", false] }) })).json();
-  expect(profile).to.deep.include({ organisation: SITE.organisation, site: SITE.site, contract: toChecksumAddress(d.contract), ledger: { name: d.ledgerName, id: ledgerIdOfName(d.ledgerName) } });
-  expect(profile.chain).to.deep.equal({ chainId: "31337", genesisHash: (genesis as { result: { hash: string } }).result.hash });
+  const genesis = await (
+    await fetch(rpcUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_getBlockByNumber", params: ["0x0", false] }),
+    })
+  ).json();
+  expect(profile).to.deep.include({
+    organisation: SITE.organisation,
+    site: SITE.site,
+    contract: toChecksumAddress(d.contract),
+    ledger: { name: d.ledgerName, id: ledgerIdOfName(d.ledgerName) },
+  });
+  expect(profile.chain).to.deep.equal({
+    chainId: "31337",
+    genesisHash: (genesis as { result: { hash: string } }).result.hash,
+  });
   expect(profile.anchorers.map((a) => a.address)).to.deep.equal([toChecksumAddress(d.anchorer)]);
   expect(profile.keys.map((k) => k.keyId)).to.deep.equal([keyIdOfSpki(pem)]);
   return profile;
@@ -73,7 +112,11 @@ export async function startProofFixture(sizes: number[]): Promise<ProofFixture> 
     for (const [k, n] of sizes.entries()) {
       for (let i = 0; i < n; i++) {
         const ev = sampleEvent({}, `B-PROOF-${k}`);
-        const res = await fetch(`${served.url}/v1/events`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: JSON.stringify(ev) });
+        const res = await fetch(`${served.url}/v1/events`, {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+          body: JSON.stringify(ev),
+        });
         expect(res.status, await res.text()).to.equal(201);
         ids.push(ev.id as string);
       }
@@ -120,7 +163,10 @@ export interface LyingRpc {
  * Starts a JSON-RPC proxy on a free loopback port that forwards every request to `upstream` and
  * passes each answer through `rewrite(method, params, result)`.
  */
-export async function startLyingRpc(upstream: string, rewrite: (method: string, params: any[], result: any) => any): Promise<LyingRpc> {
+export async function startLyingRpc(
+  upstream: string,
+  rewrite: (method: string, params: any[], result: any) => any,
+): Promise<LyingRpc> {
   const server = http.createServer(async (req, res) => {
     let body = "";
     for await (const chunk of req) body += chunk;
@@ -144,8 +190,21 @@ export async function startLyingRpc(upstream: string, rewrite: (method: string, 
  */
 export function resigned(b: ProofBundle, dataDir: string): ProofBundle {
   const key = createPrivateKey(fs.readFileSync(path.join(dataDir, "keys", "receipt-key.pem"), "utf8"));
-  const head = { ledger: b.anchor.ledgerName, epoch: b.epoch, firstSeq: b.anchor.firstSeq, treeSize: b.treeSize, root: b.root, keyId: b.checkpoint.keyId };
-  return { ...b, checkpoint: { ...b.checkpoint, signature: base64urlEncode(new Uint8Array(sign(null, checkpointMessage(head), key))) } };
+  const head = {
+    ledger: b.anchor.ledgerName,
+    epoch: b.epoch,
+    firstSeq: b.anchor.firstSeq,
+    treeSize: b.treeSize,
+    root: b.root,
+    keyId: b.checkpoint.keyId,
+  };
+  return {
+    ...b,
+    checkpoint: {
+      ...b.checkpoint,
+      signature: base64urlEncode(new Uint8Array(sign(null, checkpointMessage(head), key))),
+    },
+  };
 }
 
 /** Every bundle with exactly one byte changed: each byte XOR 0x01 and, where it differs, replaced by a space. */
@@ -168,7 +227,9 @@ export function oneByteMutations(text: string): { at: number; text: string }[] {
  * consistent, so only the chain can tell that the root is not the anchored one.
  */
 export function withForgedRoot(b: ProofBundle): ProofBundle {
-  const path = Array.from({ length: inclusionProofLength(b.leafIndex, b.treeSize) }, (_, i) => rfc9162.hashLeaf(Uint8Array.of(0xf0, i)));
+  const path = Array.from({ length: inclusionProofLength(b.leafIndex, b.treeSize) }, (_, i) =>
+    rfc9162.hashLeaf(Uint8Array.of(0xf0, i)),
+  );
   const root = rootFromInclusionProof(rfc9162, b.leafIndex, b.treeSize, fromHex(b.leafHash), path);
   return { ...b, auditPath: path.map(toHex), root: toHex(root) };
 }

@@ -50,7 +50,26 @@ describe("QA's daily work end to end (real server, embedded chain)", function ()
   it("gxp-ledger batches lists the fixture batches posted with npm run fixture:batch", () => {
     let seq = 0;
     for (const [id, variant] of BATCHES) {
-      const p = spawnSync("npm", ["run", "--silent", "fixture:batch", "--", "--batch", id, "--variant", variant, "--start-sequence", String(seq), "--post", s.url, "--token", token], { cwd: ROOT, encoding: "utf8" });
+      const p = spawnSync(
+        "npm",
+        [
+          "run",
+          "--silent",
+          "fixture:batch",
+          "--",
+          "--batch",
+          id,
+          "--variant",
+          variant,
+          "--start-sequence",
+          String(seq),
+          "--post",
+          s.url,
+          "--token",
+          token,
+        ],
+        { cwd: ROOT, encoding: "utf8" },
+      );
       expect(p.status, p.stdout + p.stderr).to.equal(0);
       seq = Number(/next sourceSequence (\d+)/.exec(p.stdout)![1]);
     }
@@ -80,10 +99,15 @@ describe("QA's daily work end to end (real server, embedded chain)", function ()
   it("the listing shows the verdict of the last verification once a batch was reviewed", async () => {
     const v = await settled(["review-batch", "LOT-2026-011"]);
     expect(v.code, v.stdout + v.stderr).to.equal(0);
-    const rows = JSON.parse(cli(["--data-dir", dir, "--json", "batches"]).stdout).batches as { batchId: string; verification: { verdict: string; current: boolean } | null }[];
+    const rows = JSON.parse(cli(["--data-dir", dir, "--json", "batches"]).stdout).batches as {
+      batchId: string;
+      verification: { verdict: string; current: boolean } | null;
+    }[];
     expect(rows[0].verification).to.include({ verdict: "PASS", current: true });
     expect(rows[1].verification).to.equal(null);
-    expect(cli(["--data-dir", dir, "batches", "--prefix", "LOT-2026-011"]).stdout).to.match(/LOT-2026-011 .* PASS 20\d\d-/);
+    expect(cli(["--data-dir", dir, "batches", "--prefix", "LOT-2026-011"]).stdout).to.match(
+      /LOT-2026-011 .* PASS 20\d\d-/,
+    );
   });
 
   describe("review-batch --sign", () => {
@@ -93,27 +117,76 @@ describe("QA's daily work end to end (real server, embedded chain)", function ()
     before(() => {
       const k = generateKeyPairSync("ed25519", {
         publicKeyEncoding: { type: "spki", format: "pem" },
-        privateKeyEncoding: { type: "pkcs8", format: "pem", cipher: "aes-256-cbc", passphrase: "m.keller's passphrase" },
+        privateKeyEncoding: {
+          type: "pkcs8",
+          format: "pem",
+          cipher: "aes-256-cbc",
+          passphrase: "m.keller's passphrase",
+        },
       });
       keyFile = path.join(dir, "qa.mkeller.key.pem");
       passFile = path.join(dir, "qa.mkeller.pass");
       fs.writeFileSync(keyFile, k.privateKey, { mode: 0o600 });
       fs.writeFileSync(passFile, "m.keller's passphrase\n", { mode: 0o600 });
       fs.writeFileSync(path.join(dir, "qa.mkeller.pub.pem"), k.publicKey);
-      const added = cli(["--data-dir", dir, "--json", "client", "add", "qa.mkeller", "--role", "qa", "--signing-key", path.join(dir, "qa.mkeller.pub.pem")]);
+      const added = cli([
+        "--data-dir",
+        dir,
+        "--json",
+        "client",
+        "add",
+        "qa.mkeller",
+        "--role",
+        "qa",
+        "--signing-key",
+        path.join(dir, "qa.mkeller.pub.pem"),
+      ]);
       expect(added.code, added.stderr).to.equal(0);
       qaToken = JSON.parse(added.stdout).token;
     });
     const sign = (extra: string[] = []) =>
-      cli(["--data-dir", dir, "review-batch", "LOT-2026-011", "--sign", "--as", "qa.mkeller", "--name", "Dr. Maria Keller", "--key", keyFile, "--passphrase-file", passFile, "--time-zone", "Europe/Berlin", ...extra]);
+      cli([
+        "--data-dir",
+        dir,
+        "review-batch",
+        "LOT-2026-011",
+        "--sign",
+        "--as",
+        "qa.mkeller",
+        "--name",
+        "Dr. Maria Keller",
+        "--key",
+        keyFile,
+        "--passphrase-file",
+        passFile,
+        "--time-zone",
+        "Europe/Berlin",
+        ...extra,
+      ]);
 
     it("refuses a wrong passphrase (exit 2, REVIEW_KEY_REFUSED) and records nothing", () => {
       const wrong = path.join(dir, "wrong.pass");
       fs.writeFileSync(wrong, "guess\n");
-      const r = cli(["--data-dir", dir, "review-batch", "LOT-2026-011", "--sign", "--as", "qa.mkeller", "--name", "Dr. Maria Keller", "--key", keyFile, "--passphrase-file", wrong]);
+      const r = cli([
+        "--data-dir",
+        dir,
+        "review-batch",
+        "LOT-2026-011",
+        "--sign",
+        "--as",
+        "qa.mkeller",
+        "--name",
+        "Dr. Maria Keller",
+        "--key",
+        keyFile,
+        "--passphrase-file",
+        wrong,
+      ]);
       expect(r.code).to.equal(2);
       expect(r.stderr).to.contain("REVIEW_KEY_REFUSED");
-      expect(JSON.parse(cli(["--data-dir", dir, "--json", "verify-batch", "LOT-2026-011"]).stdout).reviews).to.deep.equal([]);
+      expect(
+        JSON.parse(cli(["--data-dir", dir, "--json", "verify-batch", "LOT-2026-011"]).stdout).reviews,
+      ).to.deep.equal([]);
     });
 
     it("records the signed review, and verify-batch afterwards lists it with name, time, zone and meaning", async () => {
@@ -127,16 +200,26 @@ describe("QA's daily work end to end (real server, embedded chain)", function ()
       // The review event is sealed and anchored like any other; then the batch passes again.
       const v = await settled(["verify-batch", "LOT-2026-011"]);
       expect(v.code, v.stdout + v.stderr).to.equal(0);
-      expect(v.stdout).to.match(/Dr\. Maria Keller \(QA, qa\.mkeller\) "reviewed — integrity verified" at 20\d\d-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0[12]:00 Europe\/Berlin: verdict PASS, report sha256:[0-9a-f]{64}, head LOT-2026-011-\d+ \[signed EdDSA\]/);
-      const json = JSON.parse(cli(["--data-dir", dir, "--json", "verify-batch", "LOT-2026-011", "--all"]).stdout) as BatchReport;
+      expect(v.stdout).to.match(
+        /Dr\. Maria Keller \(QA, qa\.mkeller\) "reviewed — integrity verified" at 20\d\d-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0[12]:00 Europe\/Berlin: verdict PASS, report sha256:[0-9a-f]{64}, head LOT-2026-011-\d+ \[signed EdDSA\]/,
+      );
+      const json = JSON.parse(
+        cli(["--data-dir", dir, "--json", "verify-batch", "LOT-2026-011", "--all"]).stdout,
+      ) as BatchReport;
       expect(json.reviews).to.have.length(1);
       expect(json.reviews![0]).to.include({ reportHash: hash, status: "valid", client: "qa.mkeller" });
       expect(json.integrity.checks.find((c) => c.check === "source signatures")!.ok).to.equal(true);
       // GET /v1/batches shows the review to qa.
-      const res = await fetch(`${s.url}/v1/batches?prefix=LOT-2026-011`, { headers: { authorization: `Bearer ${qaToken}` } });
+      const res = await fetch(`${s.url}/v1/batches?prefix=LOT-2026-011`, {
+        headers: { authorization: `Bearer ${qaToken}` },
+      });
       expect(res.status).to.equal(200);
       const body = await res.json();
-      expect(body.batches[0].review).to.include({ printedName: "Dr. Maria Keller", verdict: "PASS", eventId: json.reviews![0].eventId });
+      expect(body.batches[0].review).to.include({
+        printedName: "Dr. Maria Keller",
+        verdict: "PASS",
+        eventId: json.reviews![0].eventId,
+      });
     });
   });
 
@@ -168,7 +251,9 @@ describe("QA's daily work end to end (real server, embedded chain)", function ()
 
     it("says clearly that there is no Chromium (exit 3, PDF_CHROMIUM_MISSING) and writes no PDF", () => {
       const pdf = path.join(dir, "none.pdf");
-      const r = cli(["--data-dir", dir, "review-batch", "LOT-2026-011", "--pdf", pdf], { LEDGER_CHROMIUM: path.join(dir, "no-chromium") });
+      const r = cli(["--data-dir", dir, "review-batch", "LOT-2026-011", "--pdf", pdf], {
+        LEDGER_CHROMIUM: path.join(dir, "no-chromium"),
+      });
       expect(r.code).to.equal(3);
       expect(r.stderr).to.contain("PDF_CHROMIUM_MISSING");
       expect(fs.existsSync(pdf)).to.equal(false);

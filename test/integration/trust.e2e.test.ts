@@ -31,7 +31,11 @@ describe("trust profile and pinned verifiers (real server, embedded chain)", fun
     token = fs.readFileSync(path.join(dir, "dev-mes-token"), "utf8").trim();
     rpc = JSON.parse(fs.readFileSync(path.join(dir, "chain", "deployment.json"), "utf8")).rpcUrl;
     const fx = generateBatch({ batchId, source: "urn:mes:pasx:site-DE01:trust" });
-    const res = await fetch(`${s.url}/v1/events:bulk`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify({ events: fx.events }) });
+    const res = await fetch(`${s.url}/v1/events:bulk`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ events: fx.events }),
+    });
     expect(res.status, await res.clone().text()).to.equal(201);
     const { receipts } = (await res.json()) as { receipts: unknown[] };
     receipt = path.join(dir, "receipt.json");
@@ -50,7 +54,19 @@ describe("trust profile and pinned verifiers (real server, embedded chain)", fun
   });
 
   it("trust export writes a signed profile of this ledger; trust show checks it against the chain and prints its fingerprint", () => {
-    const e = cli(["--data-dir", dir, "trust", "export", "-o", trustFile(), "--organisation", "Example Pharma AG", "--site", "Site DE01 Solid Dose", "--sign"]);
+    const e = cli([
+      "--data-dir",
+      dir,
+      "trust",
+      "export",
+      "-o",
+      trustFile(),
+      "--organisation",
+      "Example Pharma AG",
+      "--site",
+      "Site DE01 Solid Dose",
+      "--sign",
+    ]);
     expect(e.code, e.stdout + e.stderr).to.equal(0);
     const p = JSON.parse(fs.readFileSync(trustFile(), "utf8")) as TrustProfile;
     const d = JSON.parse(fs.readFileSync(path.join(dir, "chain", "deployment.json"), "utf8"));
@@ -62,7 +78,9 @@ describe("trust profile and pinned verifiers (real server, embedded chain)", fun
     expect(e.stdout).to.contain(`fingerprint: ${trustProfileFingerprint(p)}`);
     const show = cli(["--data-dir", dir, "trust", "show", trustFile()]);
     expect(show.code, show.stdout + show.stderr).to.equal(0);
-    expect(show.stdout).to.contain("the signer holds the ledger admin role on chain").and.to.contain("consistent with the chain");
+    expect(show.stdout)
+      .to.contain("the signer holds the ledger admin role on chain")
+      .and.to.contain("consistent with the chain");
     // Refuses to overwrite.
     expect(cli(["--data-dir", dir, "trust", "export", "-o", trustFile()]).code).to.equal(2);
   });
@@ -75,7 +93,10 @@ describe("trust profile and pinned verifiers (real server, embedded chain)", fun
     expect(a.code).to.equal(2);
     expect(a.stderr).to.contain("TRUST_PROFILE_SIGNATURE_INVALID");
     const { signature: _s, ...unsigned } = p;
-    fs.writeFileSync(altered, JSON.stringify({ ...unsigned, chain: { ...p.chain, genesisHash: "0x" + "ab".repeat(32) } }));
+    fs.writeFileSync(
+      altered,
+      JSON.stringify({ ...unsigned, chain: { ...p.chain, genesisHash: "0x" + "ab".repeat(32) } }),
+    );
     const g = cli(["--data-dir", dir, "trust", "show", altered]);
     expect(g.code, g.stdout + g.stderr).to.equal(1);
     expect(g.stdout).to.contain("another chain");
@@ -97,16 +118,29 @@ describe("trust profile and pinned verifiers (real server, embedded chain)", fun
   it("export-batch --trust writes a package an inspector can check off site: the page, the standalone script, the docs and the profile's copy, all in the manifest", () => {
     const e = cli(["--data-dir", dir, "export-batch", batchId, "-o", pkg(), "--trust", trustFile()]);
     expect(e.code, e.stdout + e.stderr).to.equal(0);
-    const manifest = JSON.parse(fs.readFileSync(path.join(pkg(), "manifest.json"), "utf8")) as { files: { path: string }[] };
+    const manifest = JSON.parse(fs.readFileSync(path.join(pkg(), "manifest.json"), "utf8")) as {
+      files: { path: string }[];
+    };
     const files = manifest.files.map((f) => f.path);
-    for (const f of ["verify.html", "verify-proof-standalone.js", "docs/proof-format.md", "docs/trust-profile.md", "docs/proof.schema.json", "docs/trust-profile.schema.json", "site-trust.json", "README.txt"]) {
+    for (const f of [
+      "verify.html",
+      "verify-proof-standalone.js",
+      "docs/proof-format.md",
+      "docs/trust-profile.md",
+      "docs/proof.schema.json",
+      "docs/trust-profile.schema.json",
+      "site-trust.json",
+      "README.txt",
+    ]) {
       expect(files, f).to.include(f);
     }
     const readme = fs.readFileSync(path.join(pkg(), "README.txt"), "utf8");
     expect(readme).to.contain("node verify-proof-standalone.js --package . --trust site-trust.json --rpc");
     expect(readme).to.contain(trustProfileFingerprint(JSON.parse(fs.readFileSync(trustFile(), "utf8"))));
     expect(readme).to.not.contain("npx gxp-ledger");
-    const bundle = JSON.parse(fs.readFileSync(path.join(pkg(), "events", fs.readdirSync(path.join(pkg(), "events"))[0]), "utf8"));
+    const bundle = JSON.parse(
+      fs.readFileSync(path.join(pkg(), "events", fs.readdirSync(path.join(pkg(), "events"))[0]), "utf8"),
+    );
     expect(bundle.mediaType).to.match(/version=2$/);
     expect(bundle.checkpoint.keyId).to.equal(JSON.parse(fs.readFileSync(trustFile(), "utf8")).keys[0].keyId);
   });
@@ -140,13 +174,23 @@ describe("trust profile and pinned verifiers (real server, embedded chain)", fun
     const cut = path.join(dir, "pkg-resigned");
     fs.cpSync(pkg(), cut, { recursive: true });
     // The attacker drops the batch's last event and rewrites batch-chain.json, the manifest and its signature.
-    const chain = JSON.parse(fs.readFileSync(path.join(cut, "batch-chain.json"), "utf8")) as { file: string; eventId: string; batchSeq: number; leafHash: string }[];
+    const chain = JSON.parse(fs.readFileSync(path.join(cut, "batch-chain.json"), "utf8")) as {
+      file: string;
+      eventId: string;
+      batchSeq: number;
+      leafHash: string;
+    }[];
     const last = chain.pop()!;
     fs.rmSync(path.join(cut, last.file));
     fs.writeFileSync(path.join(cut, "batch-chain.json"), JSON.stringify(chain, null, 1) + "\n");
     const m = JSON.parse(fs.readFileSync(path.join(cut, "manifest.json"), "utf8"));
-    const sha = (p: string) => createHash("sha256").update(fs.readFileSync(path.join(cut, p))).digest("hex");
-    m.files = m.files.filter((f: { path: string }) => f.path !== last.file).map((f: { path: string }) => ({ ...f, sha256: sha(f.path), bytes: fs.statSync(path.join(cut, f.path)).size }));
+    const sha = (p: string) =>
+      createHash("sha256")
+        .update(fs.readFileSync(path.join(cut, p)))
+        .digest("hex");
+    m.files = m.files
+      .filter((f: { path: string }) => f.path !== last.file)
+      .map((f: { path: string }) => ({ ...f, sha256: sha(f.path), bytes: fs.statSync(path.join(cut, f.path)).size }));
     m.events = chain.length;
     const head = chain[chain.length - 1];
     m.head = { batchSeq: head.batchSeq, eventId: head.eventId, leafHash: head.leafHash };
@@ -172,7 +216,9 @@ describe("trust profile and pinned verifiers (real server, embedded chain)", fun
     expect(u.stdout).to.not.match(/^PASS/m);
     const v = cli(["--data-dir", dir, "--json", "verify-package", cut, "--rpc", rpc, "--trust", trustFile()]);
     expect(v.code, v.stdout + v.stderr).to.equal(1);
-    expect((JSON.parse(v.stdout).integrity.findings as { code: string }[]).map((f) => f.code)).to.include("PACKAGE_SIGNED_BY_OTHER_KEY");
+    expect((JSON.parse(v.stdout).integrity.findings as { code: string }[]).map((f) => f.code)).to.include(
+      "PACKAGE_SIGNED_BY_OTHER_KEY",
+    );
   });
 
   it("a version 1 bundle is refused with a message saying to export the proof again", () => {
@@ -194,8 +240,22 @@ describe("trust profile and pinned verifiers (real server, embedded chain)", fun
       ...unsigned,
       organisation: "Other Pharma",
       contract: toChecksumAddress("0x000000000000000000000000000000000000dead"),
-      anchorers: [{ address: toChecksumAddress("0x000000000000000000000000000000000000beef"), validFrom: p.anchorers[0].validFrom, validUntil: null }],
-      keys: [{ keyId: createHash("sha256").update(der).digest("hex"), algorithm: "Ed25519", publicKey: der.toString("base64"), validFrom: p.keys[0].validFrom, validUntil: null }],
+      anchorers: [
+        {
+          address: toChecksumAddress("0x000000000000000000000000000000000000beef"),
+          validFrom: p.anchorers[0].validFrom,
+          validUntil: null,
+        },
+      ],
+      keys: [
+        {
+          keyId: createHash("sha256").update(der).digest("hex"),
+          algorithm: "Ed25519",
+          publicKey: der.toString("base64"),
+          validFrom: p.keys[0].validFrom,
+          validUntil: null,
+        },
+      ],
     };
     const file = path.join(dir, `other-${Math.random().toString(36).slice(2)}.json`);
     fs.writeFileSync(file, JSON.stringify(other, null, 2));

@@ -23,7 +23,11 @@ describe("gxp-ledger verify-receipts (real server, embedded chain)", function ()
   const trust = () => path.join(dir, "site-trust.json");
 
   const post = async (batchId: string) => {
-    const res = await fetch(`${s.url}/v1/events`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: JSON.stringify(sampleEvent({}, batchId)) });
+    const res = await fetch(`${s.url}/v1/events`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+      body: JSON.stringify(sampleEvent({}, batchId)),
+    });
     expect(res.status).to.equal(201);
     const r = await res.json();
     receipts.push(r);
@@ -71,6 +75,7 @@ describe("gxp-ledger verify-receipts (real server, embedded chain)", function ()
     const bad = await cli(["--data-dir", dir, "verify-receipts", archive(), "--trust", trust()]);
     expect(bad.code, bad.stdout + bad.stderr).to.equal(1);
     expect(bad.stdout).to.match(/^RECEIPTS NOT RECONCILED: 6 receipts: 3 reconciled, 1 pending, 2 missing/);
-    for (const seq of newest) expect(bad.stdout).to.include(`receipt-${String(seq).padStart(6, "0")}.json [RECEIPT_EVENT_MISSING]`);
+    for (const seq of newest)
+      expect(bad.stdout).to.include(`receipt-${String(seq).padStart(6, "0")}.json [RECEIPT_EVENT_MISSING]`);
   });
 });

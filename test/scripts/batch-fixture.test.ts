@@ -16,7 +16,13 @@ const ROOT = path.resolve(__dirname, "../..");
 const SCRIPT = path.join(ROOT, "scripts/batch-fixture.ts");
 const START = new Date("2026-11-20T06:00:00Z");
 
-type SignatureData = { meaning: string; sequence: number; requiredSignatures: number; signedAt: string; signedContent: { eventIds: string[]; contentHash: string } };
+type SignatureData = {
+  meaning: string;
+  sequence: number;
+  requiredSignatures: number;
+  signedAt: string;
+  signedContent: { eventIds: string[]; contentHash: string };
+};
 const sig = (e: GxpEvent) => e.data as unknown as SignatureData;
 const signaturesOf = (events: GxpEvent[]) => events.filter((e) => e.type === "signature.applied");
 const str = (x: string | string[] | undefined): string => {
@@ -31,7 +37,9 @@ const list = (x: string | string[] | undefined): string[] => {
 /** Runs the fixture CLI with ts-node, as `npm run fixture:batch -- …` does. */
 function fixtureCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", SCRIPT, ...args], { cwd: ROOT });
+    const p = spawn(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", SCRIPT, ...args], {
+      cwd: ROOT,
+    });
     let stdout = "";
     let stderr = "";
     p.stdout.on("data", (d) => (stdout += d));
@@ -67,7 +75,9 @@ function diff(good: GxpEvent[], variant: GxpEvent[]): { removed: string[]; added
 const steps = ["unit_procedure", "operation", "phase"];
 
 describe("generateBatch", () => {
-  const fixtures = new Map<BatchVariant, BatchFixture>(BATCH_VARIANTS.map((v) => [v, generateBatch({ batchId: "B-FX-1", variant: v, start: START })]));
+  const fixtures = new Map<BatchVariant, BatchFixture>(
+    BATCH_VARIANTS.map((v) => [v, generateBatch({ batchId: "B-FX-1", variant: v, start: START })]),
+  );
   const good = fixtures.get("good")!;
   const byId = new Map(good.events.map((e) => [e.id, e]));
   const ev = (id: string | string[] | undefined) => byId.get(str(id))!;
@@ -96,13 +106,28 @@ describe("generateBatch", () => {
         expect(f.events[0].sourceSequence, v).to.equal(1);
         expect(f.nextSequence, v).to.equal(f.events[f.events.length - 1].sourceSequence + 1);
         if (v === "source-gap") {
-          expect(deltas.filter((d) => d === 2), v).to.have.length(1);
-          expect(deltas.filter((d) => d !== 1 && d !== 2), v).to.deep.equal([]);
+          expect(
+            deltas.filter((d) => d === 2),
+            v,
+          ).to.have.length(1);
+          expect(
+            deltas.filter((d) => d !== 1 && d !== 2),
+            v,
+          ).to.deep.equal([]);
           const at = f.events.findIndex((e) => e.id === f.notable.sourceGap);
           expect(f.events[at].sourceSequence - f.events[at - 1].sourceSequence).to.equal(2);
-        } else expect(deltas.every((d) => d === 1), v).to.equal(true);
+        } else
+          expect(
+            deltas.every((d) => d === 1),
+            v,
+          ).to.equal(true);
       }
-      const later = generateBatch({ batchId: "B-FX-1", start: START, startSequence: 5000, source: "urn:mes:pasx:site-DE01:test" });
+      const later = generateBatch({
+        batchId: "B-FX-1",
+        start: START,
+        startSequence: 5000,
+        source: "urn:mes:pasx:site-DE01:test",
+      });
       expect(later.events.map((e) => e.sourceSequence)[0]).to.equal(5000);
       expect(later.nextSequence).to.equal(5000 + later.events.length);
       expect(later.events.every((e) => e.source === "urn:mes:pasx:site-DE01:test")).to.equal(true);
@@ -115,9 +140,13 @@ describe("generateBatch", () => {
           if (e.type === "signature.applied") {
             const signed = sig(e).signedContent.eventIds.map((id) => seen.get(id));
             expect(signed.every(Boolean), `${v} ${e.id} signs only earlier events`).to.equal(true);
-            const want = "sha256:" + toHex(sha256Noble(utf8(canonicalString(signed.map((s) => s!.payloadHash))))).slice(2);
+            const want =
+              "sha256:" + toHex(sha256Noble(utf8(canonicalString(signed.map((s) => s!.payloadHash))))).slice(2);
             expect(sig(e).signedContent.contentHash, `${v} ${e.id}`).to.equal(want);
-            expect(e.refs!.filter((r) => r.rel === "signs").map((r) => r.eventId), `${v} ${e.id}`).to.deep.equal(sig(e).signedContent.eventIds);
+            expect(
+              e.refs!.filter((r) => r.rel === "signs").map((r) => r.eventId),
+              `${v} ${e.id}`,
+            ).to.deep.equal(sig(e).signedContent.eventIds);
             expect(sig(e).signedAt).to.equal(e.occurredAt);
           }
           seen.set(e.id, e);
@@ -132,7 +161,10 @@ describe("generateBatch", () => {
           expect(r, `${v} ${f.events[i].id}`).to.be.greaterThan(o);
           if (i) expect(o, `${v} ${f.events[i].id}`).to.be.greaterThan(t[i - 1][1]);
         });
-        expect(f.events.every((e) => e.timeZone === "Europe/Berlin" && /\+01:00$/.test(e.occurredAt)), v).to.equal(true);
+        expect(
+          f.events.every((e) => e.timeZone === "Europe/Berlin" && /\+01:00$/.test(e.occurredAt)),
+          v,
+        ).to.equal(true);
       }
       const summer = generateBatch({ batchId: "B-FX-S", start: new Date("2026-07-01T04:00:00Z") }).events[0];
       expect(summer.occurredAt).to.equal("2026-07-01T06:00:00.000+02:00");
@@ -144,7 +176,9 @@ describe("generateBatch", () => {
 
     it("refuses a batch id that cannot be part of an event id, and an unknown variant", () => {
       expect(() => generateBatch({ batchId: "B 1" })).to.throw(/batch id/);
-      expect(() => generateBatch({ batchId: "B-1", variant: "deleted-event" as BatchVariant })).to.throw(/unknown variant/);
+      expect(() => generateBatch({ batchId: "B-1", variant: "deleted-event" as BatchVariant })).to.throw(
+        /unknown variant/,
+      );
     });
   });
 
@@ -157,12 +191,37 @@ describe("generateBatch", () => {
       expect(events[events.length - 1].type).to.equal("batch.dispositioned");
       expect(events[1].data).to.deep.include({ to: "Running" });
       for (const e of events) {
-        expect(e.batch).to.deep.equal({ batchId: "B-FX-1", productCode: "FG-IBU400-FCT", lotId: "L-B-FX-1", productName: "Ibuprofen 400 mg film-coated tablets", orderId: "PO-B-FX-1" });
-        expect(e.recipe).to.deep.equal({ masterRecipeId: "MR-IBU400-FCT", masterRecipeVersion: "7.0", controlRecipeId: "CR-B-FX-1" });
+        expect(e.batch).to.deep.equal({
+          batchId: "B-FX-1",
+          productCode: "FG-IBU400-FCT",
+          lotId: "L-B-FX-1",
+          productName: "Ibuprofen 400 mg film-coated tablets",
+          orderId: "PO-B-FX-1",
+        });
+        expect(e.recipe).to.deep.equal({
+          masterRecipeId: "MR-IBU400-FCT",
+          masterRecipeVersion: "7.0",
+          controlRecipeId: "CR-B-FX-1",
+        });
       }
       const types = events.map((e) => e.type);
-      for (const [t, n] of Object.entries({ "equipment.verified": 4, "material.dispensed": 4, "material.charged": 4, "alarm.raised": 1, "alarm.acknowledged": 1, "deviation.opened": 1, "deviation.closed": 1, "record.corrected": 1, "material.produced": 1, "yield.recorded": 1, "batch.review_completed": 1 })) {
-        expect(types.filter((x) => x === t), t).to.have.length(n);
+      for (const [t, n] of Object.entries({
+        "equipment.verified": 4,
+        "material.dispensed": 4,
+        "material.charged": 4,
+        "alarm.raised": 1,
+        "alarm.acknowledged": 1,
+        "deviation.opened": 1,
+        "deviation.closed": 1,
+        "record.corrected": 1,
+        "material.produced": 1,
+        "yield.recorded": 1,
+        "batch.review_completed": 1,
+      })) {
+        expect(
+          types.filter((x) => x === t),
+          t,
+        ).to.have.length(n);
       }
       expect(types.indexOf("material.dispensed")).to.be.greaterThan(types.lastIndexOf("equipment.verified"));
       const units = events.filter((e) => e.type === "unit_procedure.started").map((e) => e.context!.unitProcedure);
@@ -174,7 +233,9 @@ describe("generateBatch", () => {
         const started = events.filter((e) => e.type === `${level}.started`);
         expect(started.length, level).to.be.greaterThan(0);
         for (const s of started) {
-          const end = events.filter((e) => e.type === `${level}.completed` && e.data.stepInstanceId === s.data.stepInstanceId);
+          const end = events.filter(
+            (e) => e.type === `${level}.completed` && e.data.stepInstanceId === s.data.stepInstanceId,
+          );
           expect(end, s.id).to.have.length(1);
           expect(end[0].data).to.include({ outcome: "completed" });
           expect(end[0].context).to.deep.equal(s.context);
@@ -192,7 +253,8 @@ describe("generateBatch", () => {
       expect(new Set(people.values()).size).to.equal(people.size);
       expect(people.size).to.be.at.least(6);
       const roles = new Set(events.map((e) => e.actor.role));
-      for (const r of ["Production Operator", "Shift Supervisor", "QA Reviewer", "Qualified Person"]) expect(roles.has(r), r).to.equal(true);
+      for (const r of ["Production Operator", "Shift Supervisor", "QA Reviewer", "Qualified Person"])
+        expect(roles.has(r), r).to.equal(true);
     });
 
     it("weighs every material within its tolerance and records the yield within its limits", () => {
@@ -201,14 +263,21 @@ describe("generateBatch", () => {
         expect(d.netQuantity, e.id).to.be.within(d.tolerance.low, d.tolerance.high);
         expect(e.gmpCriticality).to.equal("critical");
       }
-      const y = ev(good.notable.yield).data as { percentOfTheoretical: number; low: number; high: number; withinLimits: boolean };
+      const y = ev(good.notable.yield).data as {
+        percentOfTheoretical: number;
+        low: number;
+        high: number;
+        withinLimits: boolean;
+      };
       expect(y.percentOfTheoretical).to.be.within(y.low, y.high);
       expect(y.withinLimits).to.equal(true);
     });
 
     it("covers every critical step with a signature (signatures and the disposition are bound otherwise)", () => {
       const signed = new Set(signatures.flatMap((s) => sig(s).signedContent.eventIds));
-      const critical = events.filter((e) => e.gmpCriticality === "critical" && e.type !== "signature.applied" && e.type !== "batch.dispositioned");
+      const critical = events.filter(
+        (e) => e.gmpCriticality === "critical" && e.type !== "signature.applied" && e.type !== "batch.dispositioned",
+      );
       expect(critical.length).to.be.greaterThan(15);
       for (const e of critical) expect(signed.has(e.id), `${e.id} ${e.type}`).to.equal(true);
     });
@@ -233,7 +302,9 @@ describe("generateBatch", () => {
       const ool = ev(good.notable.outOfLimit);
       expect(ool.data).to.include({ withinLimits: false });
       expect(ool.data.value as number).to.be.greaterThan(ool.data.high as number);
-      expect(events.filter((e) => e.type === "parameter.recorded" && e.data.withinLimits === false).map((e) => e.id)).to.deep.equal([ool.id]);
+      expect(
+        events.filter((e) => e.type === "parameter.recorded" && e.data.withinLimits === false).map((e) => e.id),
+      ).to.deep.equal([ool.id]);
       const [raised, acked] = [ev(good.notable.alarmRaised), ev(good.notable.alarmAcknowledged)];
       expect(raised.data.alarmId).to.equal(acked.data.alarmId);
       const opened = ev(good.notable.deviationOpened);
@@ -241,7 +312,15 @@ describe("generateBatch", () => {
       expect(opened.refs).to.deep.equal([{ eventId: ool.id, rel: "relatesTo" }]);
       expect(closed.data.deviationId).to.equal(opened.data.deviationId);
       expect(closed.data.closureSignatureRef).to.equal(good.notable.deviationApproval);
-      const order = [ool, raised, acked, opened, ev(good.notable.deviationApproval), closed, ev(good.notable.reviewCompleted)].map((e) => events.indexOf(e));
+      const order = [
+        ool,
+        raised,
+        acked,
+        opened,
+        ev(good.notable.deviationApproval),
+        closed,
+        ev(good.notable.reviewCompleted),
+      ].map((e) => events.indexOf(e));
       expect(order).to.deep.equal([...order].sort((a, b) => a - b));
     });
 
@@ -265,7 +344,12 @@ describe("generateBatch", () => {
     it("ends with the QA review, its reviewed signature, the QP's released signature and the disposition that names it", () => {
       const n = events.length;
       const [review, reviewed, released, disposition] = events.slice(n - 4);
-      expect([review.id, reviewed.id, released.id, disposition.id]).to.deep.equal([good.notable.reviewCompleted, good.notable.reviewSignature, good.notable.releaseSignature, good.notable.disposition]);
+      expect([review.id, reviewed.id, released.id, disposition.id]).to.deep.equal([
+        good.notable.reviewCompleted,
+        good.notable.reviewSignature,
+        good.notable.releaseSignature,
+        good.notable.disposition,
+      ]);
       expect(review.data).to.include({ auditTrailReviewed: true });
       expect(sig(reviewed)).to.include({ meaning: "reviewed" });
       expect(sig(reviewed).signedContent.eventIds).to.deep.equal([review.id]);
@@ -278,11 +362,21 @@ describe("generateBatch", () => {
 
   describe("when the variant breaks one checklist item", () => {
     const expectDiff = (v: BatchVariant, want: { removed?: string[]; added?: string[]; changed?: string[] }) =>
-      expect(diff(good.events, fixtures.get(v)!.events), v).to.deep.equal({ removed: [], added: [], changed: [], ...want });
+      expect(diff(good.events, fixtures.get(v)!.events), v).to.deep.equal({
+        removed: [],
+        added: [],
+        changed: [],
+        ...want,
+      });
     const f = (v: BatchVariant) => fixtures.get(v)!;
     const keepsOrder = (v: BatchVariant) => {
       const ids = new Set(f(v).events.map((e) => e.id));
-      expect(f(v).events.map((e) => e.id).filter((id) => byId.has(id)), v).to.deep.equal(good.events.map((e) => e.id).filter((id) => ids.has(id)));
+      expect(
+        f(v)
+          .events.map((e) => e.id)
+          .filter((id) => byId.has(id)),
+        v,
+      ).to.deep.equal(good.events.map((e) => e.id).filter((id) => ids.has(id)));
     };
 
     it("(the comparison itself sees a change to one field, a left-out and an added event)", () => {
@@ -290,7 +384,11 @@ describe("generateBatch", () => {
       copy[5].data.status = "dirty";
       const [left] = copy.splice(9, 1);
       copy.push({ ...copy[0], id: "B-FX-1-9999" });
-      expect(diff(good.events, copy)).to.deep.equal({ removed: [left.id], added: ["B-FX-1-9999"], changed: [copy[5].id] });
+      expect(diff(good.events, copy)).to.deep.equal({
+        removed: [left.id],
+        added: ["B-FX-1-9999"],
+        changed: [copy[5].id],
+      });
     });
 
     it("missing-phase-end leaves out the completion of one started phase, and nothing else", () => {
@@ -299,8 +397,12 @@ describe("generateBatch", () => {
       keepsOrder("missing-phase-end");
       const started = ev(notable.missingEndStep);
       expect(started.type).to.equal("phase.started");
-      expect(ev(notable.removed)).to.deep.include({ type: "phase.completed" }).and.have.nested.property("data.stepInstanceId", started.data.stepInstanceId);
-      expect(events.filter((e) => e.data.stepInstanceId === started.data.stepInstanceId).map((e) => e.type)).to.deep.equal(["phase.started"]);
+      expect(ev(notable.removed))
+        .to.deep.include({ type: "phase.completed" })
+        .and.have.nested.property("data.stepInstanceId", started.data.stepInstanceId);
+      expect(
+        events.filter((e) => e.data.stepInstanceId === started.data.stepInstanceId).map((e) => e.type),
+      ).to.deep.equal(["phase.started"]);
       // The other events keep their times.
       for (const e of events) expect(e.occurredAt, e.id).to.equal(byId.get(e.id)!.occurredAt);
     });
@@ -319,7 +421,8 @@ describe("generateBatch", () => {
       const step = ev(notable.unsignedStep);
       expect(step).to.deep.include({ type: "material.charged", gmpCriticality: "critical" });
       expect(signaturesOf(events).some((s) => sig(s).signedContent.eventIds.includes(step.id))).to.equal(false);
-      for (const id of list(notable.resigned)) expect(sig(events.find((e) => e.id === id)!).signedContent.eventIds).to.have.length(3);
+      for (const id of list(notable.resigned))
+        expect(sig(events.find((e) => e.id === id)!).signedContent.eventIds).to.have.length(3);
     });
 
     it("same-signer has the verified signature of one dual pair made by the performer", () => {
@@ -347,7 +450,9 @@ describe("generateBatch", () => {
       const at = (id: string | string[]) => events.findIndex((e) => e.id === id);
       for (const id of pair) {
         expect(at(id)).to.be.lessThan(at(str(notable.correction)));
-        expect(sig(events[at(id)]).signedContent.eventIds).to.include(notable.corrected).and.not.include(notable.correction);
+        expect(sig(events[at(id)]).signedContent.eventIds)
+          .to.include(notable.corrected)
+          .and.not.include(notable.correction);
       }
       const after = signaturesOf(events.slice(at(str(notable.correction))));
       expect(after.some((s) => sig(s).signedContent.eventIds.includes(str(notable.corrected)))).to.equal(false);
@@ -366,8 +471,12 @@ describe("generateBatch", () => {
       expectDiff("source-gap", {});
       keepsOrder("source-gap");
       const i = events.findIndex((e) => e.id === notable.sourceGap);
-      expect(events.slice(0, i).map((e) => e.sourceSequence)).to.deep.equal(good.events.slice(0, i).map((e) => e.sourceSequence));
-      expect(events.slice(i).map((e) => e.sourceSequence)).to.deep.equal(good.events.slice(i).map((e) => e.sourceSequence + 1));
+      expect(events.slice(0, i).map((e) => e.sourceSequence)).to.deep.equal(
+        good.events.slice(0, i).map((e) => e.sourceSequence),
+      );
+      expect(events.slice(i).map((e) => e.sourceSequence)).to.deep.equal(
+        good.events.slice(i).map((e) => e.sourceSequence + 1),
+      );
     });
 
     it("out-of-limit-without-deviation makes the deviation about something else", () => {
@@ -375,7 +484,9 @@ describe("generateBatch", () => {
       expectDiff("out-of-limit-without-deviation", { changed: [str(notable.deviationOpened)] });
       const ool = events.find((e) => e.id === notable.unlinkedOutOfLimit)!;
       expect(ool.data).to.include({ withinLimits: false });
-      const mentions = events.filter((e) => e.type.startsWith("deviation.") && (e.refs ?? []).some((r) => r.eventId === ool.id));
+      const mentions = events.filter(
+        (e) => e.type.startsWith("deviation.") && (e.refs ?? []).some((r) => r.eventId === ool.id),
+      );
       expect(mentions).to.deep.equal([]);
       const d = events.find((e) => e.id === notable.deviationOpened)!;
       expect(d.refs).to.have.length(1);
@@ -401,7 +512,9 @@ describe("generateBatch", () => {
         }
       }
       expect(big.events.filter((e) => e.data.trend === true)).to.have.length(10_000 - good.events.length);
-      expect(Date.parse(big.events[big.events.length - 1].occurredAt) - Date.parse(big.events[0].occurredAt)).to.be.lessThan(2 * 86_400_000);
+      expect(
+        Date.parse(big.events[big.events.length - 1].occurredAt) - Date.parse(big.events[0].occurredAt),
+      ).to.be.lessThan(2 * 86_400_000);
     });
   });
 
@@ -420,11 +533,19 @@ describe("generateBatch", () => {
         for (const [i, fx] of appended.entries()) {
           const batchId = `B-FX-${BATCH_VARIANTS[i]}`;
           const stored = ledger.events.byBatch(batchId, -1, 10_000);
-          expect(stored.map((e) => e.batchSeq), batchId).to.deep.equal(fx.events.map((_, k) => k));
-          expect(stored.map((e) => e.eventId), batchId).to.deep.equal(fx.events.map((e) => e.id));
+          expect(
+            stored.map((e) => e.batchSeq),
+            batchId,
+          ).to.deep.equal(fx.events.map((_, k) => k));
+          expect(
+            stored.map((e) => e.eventId),
+            batchId,
+          ).to.deep.equal(fx.events.map((e) => e.id));
         }
         const gaps = ledger.events.sourceGaps();
-        expect(gaps.map((g) => g.eventId)).to.deep.equal([appended[BATCH_VARIANTS.indexOf("source-gap")].notable.sourceGap]);
+        expect(gaps.map((g) => g.eventId)).to.deep.equal([
+          appended[BATCH_VARIANTS.indexOf("source-gap")].notable.sourceGap,
+        ]);
       } finally {
         ledger.close();
         fs.rmSync(dir, { recursive: true, force: true });
@@ -441,7 +562,9 @@ describe("bulkChunks", () => {
     expect(chunks[0].count).to.be.lessThan(1000);
     expect(chunks.every((c) => c.count <= 1000 && Buffer.byteLength(c.body) <= 1_000_000)).to.equal(true);
     expect(chunks.flatMap((c) => (JSON.parse(c.body) as { events: GxpEvent[] }).events)).to.deep.equal(events);
-    expect(chunks.map((c) => c.from)).to.deep.equal(chunks.map((_, i) => chunks.slice(0, i).reduce((n, c) => n + c.count, 0)));
+    expect(chunks.map((c) => c.from)).to.deep.equal(
+      chunks.map((_, i) => chunks.slice(0, i).reduce((n, c) => n + c.count, 0)),
+    );
     expect(bulkChunks(events, 1000, 10_000_000).map((c) => c.count)).to.deep.equal([1000, 1000, 500]);
   });
 });
@@ -453,11 +576,30 @@ describe("batch-fixture CLI", function () {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gxp-fixture-cli-"));
     try {
       const file = path.join(dir, "b.jsonl");
-      const r = await fixtureCli(["--batch", "B-FX-CLI", "--variant", "open-deviation", "--start-sequence", "7", "--start", START.toISOString(), "-o", file]);
+      const r = await fixtureCli([
+        "--batch",
+        "B-FX-CLI",
+        "--variant",
+        "open-deviation",
+        "--start-sequence",
+        "7",
+        "--start",
+        START.toISOString(),
+        "-o",
+        file,
+      ]);
       expect(r.code, r.stderr).to.equal(0);
       const want = generateBatch({ batchId: "B-FX-CLI", variant: "open-deviation", startSequence: 7, start: START });
-      expect(r.stdout).to.match(new RegExp(`^wrote ${want.events.length} events of batch B-FX-CLI \\(open-deviation\\)`));
-      expect(fs.readFileSync(file, "utf8").trimEnd().split("\n").map((l) => JSON.parse(l))).to.deep.equal(want.events);
+      expect(r.stdout).to.match(
+        new RegExp(`^wrote ${want.events.length} events of batch B-FX-CLI \\(open-deviation\\)`),
+      );
+      expect(
+        fs
+          .readFileSync(file, "utf8")
+          .trimEnd()
+          .split("\n")
+          .map((l) => JSON.parse(l)),
+      ).to.deep.equal(want.events);
       const bad = await fixtureCli(["--batch", "B-FX-CLI", "--variant", "bogus", "-o", file]);
       expect(bad.code).to.equal(2);
       expect(bad.stderr).to.match(/--variant bogus/);
@@ -490,18 +632,34 @@ describe("batch-fixture CLI", function () {
       expect(added.code, added.stderr).to.equal(0);
       const qa = { authorization: `Bearer ${JSON.parse(added.stdout).token}` };
       const stored: { batchSeq: number; id: string; type: string }[] = [];
-      for (let url: string | null = `/v1/batches/B-FX-POST/events?limit=1000`; url; ) {
+      for (let url: string | null = `/v1/batches/B-FX-POST/events?limit=1000`; url;) {
         const res = await fetch(new URL(url, s.url), { headers: qa });
         expect(res.status).to.equal(200);
-        const page = (await res.json()) as { events: { batchSeq: number; id: string; type: string }[]; next: string | null };
+        const page = (await res.json()) as {
+          events: { batchSeq: number; id: string; type: string }[];
+          next: string | null;
+        };
         stored.push(...page.events);
         url = page.next;
       }
       expect(stored.map((e) => e.batchSeq)).to.deep.equal([...Array(1500).keys()]);
-      expect(stored.map((e) => e.id)).to.deep.equal(generateBatch({ batchId: "B-FX-POST", events: 1500 }).events.map((e) => e.id));
+      expect(stored.map((e) => e.id)).to.deep.equal(
+        generateBatch({ batchId: "B-FX-POST", events: 1500 }).events.map((e) => e.id),
+      );
       expect(stored[0].type).to.equal("batch.created");
       expect(stored[1499].type).to.equal("batch.dispositioned");
-      const again = await fixtureCli(["--batch", "B-FX-POST", "--variant", "post-disposition", "--events", "1500", "--post", s.url, "--token", "not-a-token"]);
+      const again = await fixtureCli([
+        "--batch",
+        "B-FX-POST",
+        "--variant",
+        "post-disposition",
+        "--events",
+        "1500",
+        "--post",
+        s.url,
+        "--token",
+        "not-a-token",
+      ]);
       expect(again.code).to.equal(3);
       expect(again.stderr).to.match(/chunk 1\/2 .* refused with HTTP 401/);
     });

@@ -67,7 +67,9 @@ describe("receiptLeafOf", () => {
     const leaf = "0x" + "ab".repeat(32);
     for (const id of ["evt-1", 'a"b\\c', "tab\there\u0001", "Straße-é-😀", "\u2028x"]) {
       for (const seq of [0, 7, 123456789]) {
-        expect(toHex(receiptLeafOf(id, seq, fromHex(leaf), "2026-12-04T10:00:00.000Z"))).to.equal(toHex(receiptLeafHash({ id, seq, leafHash: leaf, receivedAt: "2026-12-04T10:00:00.000Z" })));
+        expect(toHex(receiptLeafOf(id, seq, fromHex(leaf), "2026-12-04T10:00:00.000Z"))).to.equal(
+          toHex(receiptLeafHash({ id, seq, leafHash: leaf, receivedAt: "2026-12-04T10:00:00.000Z" })),
+        );
       }
     }
   });
@@ -136,7 +138,10 @@ describe("auditLedger: receipt groups", () => {
   describe("when a group row is re-written to match edited events", () => {
     it("names the group whose signature does not verify (RECEIPT_GROUP_SIGNATURE_INVALID)", async () => {
       const f = setup();
-      const sig = f.ledger.db.prepare("SELECT signature FROM receipt_groups WHERE first_seq = 1").pluck().get() as Buffer;
+      const sig = f.ledger.db
+        .prepare("SELECT signature FROM receipt_groups WHERE first_seq = 1")
+        .pluck()
+        .get() as Buffer;
       const bad = Buffer.from(sig);
       bad[0] ^= 1;
       tamperGroups(f.ledger, "UPDATE receipt_groups SET signature = ? WHERE first_seq = 1", bad);
@@ -167,7 +172,12 @@ describe("GET /v1/events/{id}/receipt", () => {
   afterEach(async () => {
     await app.close();
   });
-  const get = (id: string) => app.inject({ method: "GET", url: `/v1/events/${encodeURIComponent(id)}/receipt`, headers: { authorization: `Bearer ${qa}` } });
+  const get = (id: string) =>
+    app.inject({
+      method: "GET",
+      url: `/v1/events/${encodeURIComponent(id)}/receipt`,
+      headers: { authorization: `Bearer ${qa}` },
+    });
 
   it("serves the receipt signed at commit, byte for byte", async () => {
     const ev = sampleEvent({}, "B-R");

@@ -9,7 +9,14 @@ import os from "node:os";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
 import { openLedger, Ledger } from "../../src/service/app/ledger";
-import { auditLedger, auditLocal, auditLocalParallel, auditChainOf, AuditFinding, AuditReport } from "../../src/service/audit/audit";
+import {
+  auditLedger,
+  auditLocal,
+  auditLocalParallel,
+  auditChainOf,
+  AuditFinding,
+  AuditReport,
+} from "../../src/service/audit/audit";
 import { nodeHasher } from "../../src/crypto/node-hasher";
 import { sampleEvents } from "../helpers/events";
 import { recordOf, resealInPlace, resignCheckpoints, rewriteRecord, tamper } from "../helpers/tamper";
@@ -57,7 +64,12 @@ describe("auditLocal", () => {
       const seen: [number, number][] = [];
       const r = auditLocal(l.db, { onProgress: (d, t) => seen.push([d, t]), progressEvery: 5 });
       expect(r.findings).to.deep.equal([]);
-      expect(seen).to.deep.equal([[5, 15], [10, 15], [15, 15], [15, 15]]);
+      expect(seen).to.deep.equal([
+        [5, 15],
+        [10, 15],
+        [15, 15],
+        [15, 15],
+      ]);
     });
   });
 
@@ -87,7 +99,11 @@ describe("auditLocal", () => {
       const l = buildLedger();
       const text = recordOf(l, 2);
       const salt = /"salt":"(0x[0-9a-f]{64})"/.exec(text)![1];
-      tamper(l, "UPDATE events SET record = ? WHERE seq = 2", text.replace(salt, "0x" + randomBytes(32).toString("hex")));
+      tamper(
+        l,
+        "UPDATE events SET record = ? WHERE seq = 2",
+        text.replace(salt, "0x" + randomBytes(32).toString("hex")),
+      );
       const f = auditLocal(l.db).findings;
       has(f, { code: "EVENT_RECORD_ALTERED", seq: 2, eventId: idOf(l, 2) });
       has(f, { code: "EPOCH_ROOT_MISMATCH", epoch: 0 });
@@ -198,7 +214,11 @@ describe("auditLocal", () => {
     it("names the epoch and the level", () => {
       const l = buildLedger();
       const tile = l.db.prepare("SELECT hashes FROM epoch_tiles WHERE epoch = 2 AND level = 1").pluck().get() as Buffer;
-      tamper(l, "UPDATE epoch_tiles SET hashes = ? WHERE epoch = 2 AND level = 1", Buffer.concat([tile.subarray(32), tile.subarray(0, 32)]));
+      tamper(
+        l,
+        "UPDATE epoch_tiles SET hashes = ? WHERE epoch = 2 AND level = 1",
+        Buffer.concat([tile.subarray(32), tile.subarray(0, 32)]),
+      );
       const f = auditLocal(l.db).findings;
       expect(f).to.have.length(1);
       expect(f[0]).to.include({ code: "EPOCH_TREE_ALTERED", epoch: 2 });
@@ -207,7 +227,9 @@ describe("auditLocal", () => {
 
     it("names the event whose leaf in the tree was edited", () => {
       const l = buildLedger();
-      const tile = Buffer.from(l.db.prepare("SELECT hashes FROM epoch_tiles WHERE epoch = 0 AND level = 0").pluck().get() as Buffer);
+      const tile = Buffer.from(
+        l.db.prepare("SELECT hashes FROM epoch_tiles WHERE epoch = 0 AND level = 0").pluck().get() as Buffer,
+      );
       tile[32 * 3] ^= 1;
       tamper(l, "UPDATE epoch_tiles SET hashes = ? WHERE epoch = 0 AND level = 0", tile);
       const f = auditLocal(l.db).findings;
@@ -280,7 +302,10 @@ describe("auditLocal over several read chunks (1,000 events each)", function () 
     it("names each of them, and the broken chains", () => {
       const l = bigLedger();
       const [a, b] = [idOf(l, 999), idOf(l, 1000)];
-      tamper(l, "UPDATE events SET record = replace(record, '\"value\":61.5', '\"value\":66.5') WHERE seq IN (999, 1000)");
+      tamper(
+        l,
+        "UPDATE events SET record = replace(record, '\"value\":61.5', '\"value\":66.5') WHERE seq IN (999, 1000)",
+      );
       tamper(l, "DELETE FROM events WHERE seq = 1999");
       const f = auditLocal(l.db).findings;
       has(f, { code: "EVENT_RECORD_ALTERED", seq: 999, eventId: a });
@@ -323,19 +348,29 @@ describe("auditLocal over several read chunks (1,000 events each)", function () 
 describe("auditLocalParallel", function () {
   this.timeout(60_000);
   // A gap at a range boundary is worded without the next event (the range does not see it).
-  const key = (f: AuditFinding) => JSON.stringify([f.code, f.seq, f.epoch, f.eventId, f.batchId, f.code === "SEQUENCE_GAP" ? "" : f.message]);
+  const key = (f: AuditFinding) =>
+    JSON.stringify([f.code, f.seq, f.epoch, f.eventId, f.batchId, f.code === "SEQUENCE_GAP" ? "" : f.message]);
   const cases: [string, (l: Ledger) => void][] = [
     ["untouched", () => {}],
-    ["payload edited", (l) => tamper(l, "UPDATE events SET record = replace(record, '\"value\":61.5', '\"value\":66.5') WHERE seq = 5")],
+    [
+      "payload edited",
+      (l) => tamper(l, "UPDATE events SET record = replace(record, '\"value\":61.5', '\"value\":66.5') WHERE seq = 5"),
+    ],
     ["first event of a range deleted", (l) => tamper(l, "DELETE FROM events WHERE seq = 4")],
     ["last event of a range deleted (batch link across ranges)", (l) => tamper(l, "DELETE FROM events WHERE seq = 3")],
-    ["events swapped across ranges", (l) => {
-      tamper(l, "UPDATE events SET seq = -1 WHERE seq = 3");
-      tamper(l, "UPDATE events SET seq = 3 WHERE seq = 4");
-      tamper(l, "UPDATE events SET seq = 4 WHERE seq = -1");
-    }],
+    [
+      "events swapped across ranges",
+      (l) => {
+        tamper(l, "UPDATE events SET seq = -1 WHERE seq = 3");
+        tamper(l, "UPDATE events SET seq = 3 WHERE seq = 4");
+        tamper(l, "UPDATE events SET seq = 4 WHERE seq = -1");
+      },
+    ],
     ["seq moved to the pending range", (l) => tamper(l, "UPDATE events SET seq = 40 WHERE seq = 6")],
-    ["tree node edited", (l) => tamper(l, "UPDATE epoch_tiles SET hashes = zeroblob(64) WHERE epoch = 2 AND level = 1")],
+    [
+      "tree node edited",
+      (l) => tamper(l, "UPDATE epoch_tiles SET hashes = zeroblob(64) WHERE epoch = 2 AND level = 1"),
+    ],
     ["root edited", (l) => tamper(l, "UPDATE epochs SET root = zeroblob(32) WHERE epoch = 1")],
   ];
   for (const [name, edit] of cases) {
@@ -364,7 +399,11 @@ describe("auditLedger against the chain (real local chain)", function () {
     const d = await lc.anchorAll(l, "audit");
     await pinTo(l, lc.provider, d);
     expect(d.anchored).to.have.length(3);
-    return { l, dir: path.dirname(l.db.name), audit: () => auditLedger(l, { chain: async () => auditChainOf(lc.provider, d.contract, d.ledgerId) }) };
+    return {
+      l,
+      dir: path.dirname(l.db.name),
+      audit: () => auditLedger(l, { chain: async () => auditChainOf(lc.provider, d.contract, d.ledgerId) }),
+    };
   }
 
   it("finds nothing on an untouched anchored ledger, with the chain checked", async () => {
@@ -386,7 +425,11 @@ describe("auditLedger against the chain (real local chain)", function () {
       ["CHECKPOINT_INVALID", 2],
       ["ANCHOR_ROOT_MISMATCH", 2],
     ]);
-    expect(r.findings[1]).to.include({ code: "ANCHOR_ROOT_MISMATCH", epoch: 2, anchorTx: l.epochs.anchorOf(2)!.txHash });
+    expect(r.findings[1]).to.include({
+      code: "ANCHOR_ROOT_MISMATCH",
+      epoch: 2,
+      anchorTx: l.epochs.anchorOf(2)!.txHash,
+    });
   });
 
   it("catches it at the chain alone when the forger also re-signed the checkpoints with the ledger key", async () => {
@@ -396,7 +439,11 @@ describe("auditLedger against the chain (real local chain)", function () {
     resignCheckpoints(l, dir);
     const r = await audit();
     expect(r.findings).to.have.length(1);
-    expect(r.findings[0]).to.include({ code: "ANCHOR_ROOT_MISMATCH", epoch: 2, anchorTx: l.epochs.anchorOf(2)!.txHash });
+    expect(r.findings[0]).to.include({
+      code: "ANCHOR_ROOT_MISMATCH",
+      epoch: 2,
+      anchorTx: l.epochs.anchorOf(2)!.txHash,
+    });
   });
 
   it("names an anchor whose tx hash was edited", async () => {

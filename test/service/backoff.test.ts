@@ -6,7 +6,9 @@ describe("backoffDelay", () => {
 
   describe("when failures repeat", () => {
     it("doubles the ceiling from the base and stops at the maximum", () => {
-      expect([1, 2, 3, 4, 5, 6, 100].map((n) => backoffCeiling(n, p))).to.deep.equal([1000, 2000, 4000, 8000, 8000, 8000, 8000]);
+      expect([1, 2, 3, 4, 5, 6, 100].map((n) => backoffCeiling(n, p))).to.deep.equal([
+        1000, 2000, 4000, 8000, 8000, 8000, 8000,
+      ]);
       expect(backoffCeiling(7, ANCHOR_BACKOFF)).to.equal(60_000);
     });
     it("draws each delay between half and all of its ceiling (equal jitter)", () => {

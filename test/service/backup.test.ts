@@ -31,7 +31,10 @@ function startWriter(dir: string): { proc: ChildProcess; written: () => number }
       setImmediate(step);
     };
     step();`;
-  const proc = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", script], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
+  const proc = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", script], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   let n = 0;
   readline.createInterface({ input: proc.stdout! }).on("line", (l) => (n = Number(l)));
   return { proc, written: () => n };
@@ -92,7 +95,8 @@ describe("backupLedger / restoreLedger", function () {
           expect(report.events).to.equal(b.events);
           // the restored events are the original ones, byte for byte
           const live = openLedger(dir, undefined, undefined, true);
-          const q = "SELECT group_concat(hex(leaf_hash), '') FROM (SELECT leaf_hash FROM events WHERE seq < ? ORDER BY seq)";
+          const q =
+            "SELECT group_concat(hex(leaf_hash), '') FROM (SELECT leaf_hash FROM events WHERE seq < ? ORDER BY seq)";
           expect(restored.db.prepare(q).pluck().get(b.events)).to.equal(live.db.prepare(q).pluck().get(b.events));
           live.close();
         } finally {

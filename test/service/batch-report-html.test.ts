@@ -36,7 +36,10 @@ describe("the printable batch report", function () {
     while (ledger.sealer.seal(new Date()));
     const d = await lc.anchorAll(ledger, "report-html");
     await pinTo(ledger, lc.provider, d);
-    report = (await verifyBatch(ledger, "LOT-2026-011", { confirmations: 1, chain: async () => providerTransport(lc.provider) }))!;
+    report = (await verifyBatch(ledger, "LOT-2026-011", {
+      confirmations: 1,
+      chain: async () => providerTransport(lc.provider),
+    }))!;
     expect(report.verdict).to.equal("PASS");
   });
   after(() => ledger.close());
@@ -55,7 +58,9 @@ describe("the printable batch report", function () {
     expect(html).to.contain('@top-right{content:"Batch LOT-2026-011, site DE01"');
     expect(html).to.contain('@bottom-right{content:"Page " counter(page) " of " counter(pages)');
     expect(html).to.contain("<h2>Review and approval</h2>");
-    expect(html).to.contain("<tr><td>Reviewed by (QA)</td><td></td><td></td><td></td><td>reviewed: integrity verified</td></tr>");
+    expect(html).to.contain(
+      "<tr><td>Reviewed by (QA)</td><td></td><td></td><td></td><td>reviewed: integrity verified</td></tr>",
+    );
     expect(html).to.contain(`<span class="v PASS">${PRINTED_VERDICT.PASS}</span>`);
     expect(html).to.not.match(/>PASS</);
   });
@@ -82,13 +87,27 @@ describe("the printable batch report", function () {
       const bytes = Buffer.from(JSON.stringify(manifest, null, 1) + "\n", "utf8");
       fs.writeFileSync(path.join(p, "manifest.json"), bytes);
       const sig = JSON.parse(fs.readFileSync(path.join(p, "manifest.sig.json"), "utf8"));
-      fs.writeFileSync(path.join(p, "manifest.sig.json"), JSON.stringify({ ...sig, manifestSha256: sha(bytes), signature: key.signStatement(packageMessage(sha(bytes))) }, null, 1) + "\n");
+      fs.writeFileSync(
+        path.join(p, "manifest.sig.json"),
+        JSON.stringify(
+          { ...sig, manifestSha256: sha(bytes), signature: key.signStatement(packageMessage(sha(bytes))) },
+          null,
+          1,
+        ) + "\n",
+      );
     };
-    const codes = async () => (await verifyPackage(p, { confirmations: 1, chain: async () => providerTransport(lc.provider) })).integrity.findings.map((f) => f.code);
+    const codes = async () =>
+      (
+        await verifyPackage(p, { confirmations: 1, chain: async () => providerTransport(lc.provider) })
+      ).integrity.findings.map((f) => f.code);
     expect(await codes()).to.deep.equal([]);
     const stated = JSON.parse(fs.readFileSync(path.join(p, "report.json"), "utf8")) as BatchReport;
     const manifest = JSON.parse(fs.readFileSync(path.join(p, "manifest.json"), "utf8")) as PackageManifest;
-    const a = { chainId: manifest.ledger.chainId, contract: manifest.ledger.contract, ledgerName: manifest.ledger.name };
+    const a = {
+      chainId: manifest.ledger.chainId,
+      contract: manifest.ledger.contract,
+      ledgerName: manifest.ledger.name,
+    };
     withReportHtml(batchReportHtmlV1(stated, a));
     expect(await codes()).to.deep.equal([]);
     withReportHtml(batchReportHtmlV1(stated, a).replace("Batch record", "Batch rec0rd"));

@@ -10,10 +10,24 @@ import os from "node:os";
 import path from "node:path";
 import { generateKeyPairSync } from "node:crypto";
 import type { FastifyInstance } from "fastify";
-import { BatchReport, GxpEvent, computePayloadHash, INTEGRITY_VERIFIED_MEANING, isCoreError, qaReviewsOf, reportHashOf, suggestBatchIds } from "../../src/core";
+import {
+  BatchReport,
+  GxpEvent,
+  computePayloadHash,
+  INTEGRITY_VERIFIED_MEANING,
+  isCoreError,
+  qaReviewsOf,
+  reportHashOf,
+  suggestBatchIds,
+} from "../../src/core";
 import { openLedger, Ledger, loadLedgerKey } from "../../src/service/app/ledger";
 import { verifyBatch } from "../../src/service/batch/batch-verify";
-import { listBatches, noteVerification, unknownBatchMessage, BatchQueryError } from "../../src/service/batch/batch-list";
+import {
+  listBatches,
+  noteVerification,
+  unknownBatchMessage,
+  BatchQueryError,
+} from "../../src/service/batch/batch-list";
 import { signBatchReview, SignReviewOptions, zonedTime } from "../../src/service/batch/batch-sign";
 import { createIngestor } from "../../src/service/ingest/ingest";
 import { createSecurityRecorder } from "../../src/service/security/security";
@@ -60,9 +74,20 @@ describe("QA's daily work: batches, suggestions, signed reviews", function () {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "gxp-qa-"));
     ledger = openLedger(dir);
     ledger.events.append(generateBatch({ batchId: "LOT-2026-011", start, source: "urn:mes:a" }).events);
-    ledger.events.append(generateBatch({ batchId: "LOT-2026-012", variant: "open-deviation", start: new Date(start.getTime() + 86_400_000), source: "urn:mes:b" }).events);
+    ledger.events.append(
+      generateBatch({
+        batchId: "LOT-2026-012",
+        variant: "open-deviation",
+        start: new Date(start.getTime() + 86_400_000),
+        source: "urn:mes:b",
+      }).events,
+    );
     // A batch still running: its first 10 events (up to the first signature), no disposition yet.
-    const other = generateBatch({ batchId: "LOT-2027-001", start: new Date(start.getTime() + 2 * 86_400_000), source: "urn:mes:c" }).events.slice(0, 10);
+    const other = generateBatch({
+      batchId: "LOT-2027-001",
+      start: new Date(start.getTime() + 2 * 86_400_000),
+      source: "urn:mes:c",
+    }).events.slice(0, 10);
     ledger.events.append(asProduct(other, "FG-OTHER"));
     const clients = createClientStore(ledger.db);
     clients.add("qa.mkeller", "qa", parseSigningKey(key.publicKey), new Date());
@@ -76,7 +101,8 @@ describe("QA's daily work: batches, suggestions, signed reviews", function () {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  const report = async (id = "LOT-2026-011"): Promise<BatchReport> => (await verifyBatch(ledger, id, { confirmations: 1 }))!;
+  const report = async (id = "LOT-2026-011"): Promise<BatchReport> =>
+    (await verifyBatch(ledger, id, { confirmations: 1 }))!;
   const opts = (o: Partial<SignReviewOptions> = {}): SignReviewOptions => ({
     client: "qa.mkeller",
     printedName: "Dr. Maria Keller",
@@ -113,12 +139,25 @@ describe("QA's daily work: batches, suggestions, signed reviews", function () {
 
     it("filters by disposition, product, prefix and time, and pages with a cursor", () => {
       expect(listBatches(ledger, { status: "open" }).batches.map((b) => b.batchId)).to.deep.equal(["LOT-2027-001"]);
-      expect(listBatches(ledger, { status: "released" }).batches.map((b) => b.batchId)).to.deep.equal(["LOT-2026-011", "LOT-2026-012"]);
-      expect(listBatches(ledger, { product: "FG-OTHER" }).batches.map((b) => b.batchId)).to.deep.equal(["LOT-2027-001"]);
-      expect(listBatches(ledger, { prefix: "LOT-2026" }).batches.map((b) => b.batchId)).to.deep.equal(["LOT-2026-011", "LOT-2026-012"]);
+      expect(listBatches(ledger, { status: "released" }).batches.map((b) => b.batchId)).to.deep.equal([
+        "LOT-2026-011",
+        "LOT-2026-012",
+      ]);
+      expect(listBatches(ledger, { product: "FG-OTHER" }).batches.map((b) => b.batchId)).to.deep.equal([
+        "LOT-2027-001",
+      ]);
+      expect(listBatches(ledger, { prefix: "LOT-2026" }).batches.map((b) => b.batchId)).to.deep.equal([
+        "LOT-2026-011",
+        "LOT-2026-012",
+      ]);
       const day2 = new Date(start.getTime() + 86_400_000 + 3_600_000).toISOString();
-      expect(listBatches(ledger, { from: day2 }).batches.map((b) => b.batchId)).to.deep.equal(["LOT-2026-012", "LOT-2027-001"]);
-      expect(listBatches(ledger, { to: new Date(start.getTime() + 3_600_000).toISOString() }).batches.map((b) => b.batchId)).to.deep.equal(["LOT-2026-011"]);
+      expect(listBatches(ledger, { from: day2 }).batches.map((b) => b.batchId)).to.deep.equal([
+        "LOT-2026-012",
+        "LOT-2027-001",
+      ]);
+      expect(
+        listBatches(ledger, { to: new Date(start.getTime() + 3_600_000).toISOString() }).batches.map((b) => b.batchId),
+      ).to.deep.equal(["LOT-2026-011"]);
       const p1 = listBatches(ledger, { limit: 2 });
       expect(p1.batches.map((b) => b.batchId)).to.deep.equal(["LOT-2026-011", "LOT-2026-012"]);
       const p2 = listBatches(ledger, { limit: 2, cursor: p1.next! });
@@ -148,8 +187,18 @@ describe("QA's daily work: batches, suggestions, signed reviews", function () {
       const r = await report("LOT-2027-001");
       expect(noteVerification(ledger, r, "test")).to.equal(true);
       let b = listBatches(ledger, { prefix: "LOT-2027" }).batches[0];
-      expect(b.verification).to.include({ verdict: "NOT-ANCHORED", integrityOk: true, events: 10, current: true, reportHash: reportHashOf(r) });
-      const more = generateBatch({ batchId: "LOT-2027-001", start: new Date(start.getTime() + 2 * 86_400_000), source: "urn:mes:c" }).events.slice(12, 14);
+      expect(b.verification).to.include({
+        verdict: "NOT-ANCHORED",
+        integrityOk: true,
+        events: 10,
+        current: true,
+        reportHash: reportHashOf(r),
+      });
+      const more = generateBatch({
+        batchId: "LOT-2027-001",
+        start: new Date(start.getTime() + 2 * 86_400_000),
+        source: "urn:mes:c",
+      }).events.slice(12, 14);
       ledger.events.append(asProduct(more, "FG-OTHER"));
       b = listBatches(ledger, { prefix: "LOT-2027" }).batches[0];
       expect(b.events).to.equal(12);
@@ -173,12 +222,18 @@ describe("QA's daily work: batches, suggestions, signed reviews", function () {
     it("refuses to sign 'integrity verified' for a batch whose integrity is not verified (REVIEW_NOT_VERIFIED)", async () => {
       const r = await report(); // NOT-ANCHORED: nothing sealed or anchored here
       expect(codeOf(() => signBatchReview(ledger, r, opts()))).to.equal("REVIEW_NOT_VERIFIED");
-      expect(codeOf(() => signBatchReview(ledger, r, opts({ meaning: "Reviewed: Integrity Verified" })))).to.equal("REVIEW_NOT_VERIFIED");
+      expect(codeOf(() => signBatchReview(ledger, r, opts({ meaning: "Reviewed: Integrity Verified" })))).to.equal(
+        "REVIEW_NOT_VERIFIED",
+      );
       const failed: BatchReport = { ...r, verdict: "INTEGRITY-FAIL", integrity: { ...r.integrity, ok: false } };
       expect(codeOf(() => signBatchReview(ledger, failed, opts()))).to.equal("REVIEW_NOT_VERIFIED");
       // An explicit other meaning is signed, with the verdict it was given.
       const s = signBatchReview(ledger, r, opts({ meaning: "reviewed — not yet anchored, to be reviewed again" }));
-      expect(s.event.data).to.include({ verdict: "NOT-ANCHORED", integrityOk: true, meaning: "reviewed — not yet anchored, to be reviewed again" });
+      expect(s.event.data).to.include({
+        verdict: "NOT-ANCHORED",
+        integrityOk: true,
+        meaning: "reviewed — not yet anchored, to be reviewed again",
+      });
     });
 
     it("records a signed batch.review_completed with the 11.50 manifestation, verdict, report hash and batch head", async () => {
@@ -190,7 +245,12 @@ describe("QA's daily work: batches, suggestions, signed reviews", function () {
       expect(stored.record.submittedBy).to.deep.include({ client: "qa.mkeller", role: "qa", signingAlg: "EdDSA" });
       const ev = stored.record.event;
       expect(ev.type).to.equal("batch.review_completed");
-      expect(ev.actor).to.deep.equal({ type: "person", userId: "qa.mkeller", printedName: "Dr. Maria Keller", role: "QA" });
+      expect(ev.actor).to.deep.equal({
+        type: "person",
+        userId: "qa.mkeller",
+        printedName: "Dr. Maria Keller",
+        role: "QA",
+      });
       expect(ev.batch!.batchId).to.equal("LOT-2026-011");
       expect(ev.sourceSig).to.be.a("string");
       const head = r.trail[r.trail.length - 1];
@@ -202,14 +262,28 @@ describe("QA's daily work: batches, suggestions, signed reviews", function () {
         integrityOk: true,
         reportHash: reportHashOf(r),
       });
-      expect((ev.data as { reviewedHead: unknown }).reviewedHead).to.deep.equal({ batchSeq: head.batchSeq, eventId: head.eventId, leafHash: r.trail.length ? "0x" + Buffer.from(ledger.events.getById(head.eventId)!.leafHash).toString("hex") : "" });
+      expect((ev.data as { reviewedHead: unknown }).reviewedHead).to.deep.equal({
+        batchSeq: head.batchSeq,
+        eventId: head.eventId,
+        leafHash: r.trail.length
+          ? "0x" + Buffer.from(ledger.events.getById(head.eventId)!.leafHash).toString("hex")
+          : "",
+      });
 
       // The review afterwards lists it, checks its source signature, and leaves the MES checklist as it was.
       const after = await report();
       expect(after.reviews).to.have.length(1);
-      expect(after.reviews![0]).to.include({ eventId: s.event.id, printedName: "Dr. Maria Keller", meaning: INTEGRITY_VERIFIED_MEANING, status: "valid", verdict: "PASS" });
+      expect(after.reviews![0]).to.include({
+        eventId: s.event.id,
+        printedName: "Dr. Maria Keller",
+        meaning: INTEGRITY_VERIFIED_MEANING,
+        status: "valid",
+        verdict: "PASS",
+      });
       expect(after.integrity.ok).to.equal(true);
-      expect(after.integrity.checks.find((c) => c.check === "source signatures")!.detail).to.contain("1 of 1 signed event");
+      expect(after.integrity.checks.find((c) => c.check === "source signatures")!.detail).to.contain(
+        "1 of 1 signed event",
+      );
       expect(after.checklist.map((c) => [c.id, c.status])).to.deep.equal(r.checklist.map((c) => [c.id, c.status]));
       expect(after.trail.find((t) => t.eventId === s.event.id)!.flags).to.deep.equal(["qa-review"]);
       // And the listing shows it.
@@ -223,23 +297,49 @@ describe("QA's daily work: batches, suggestions, signed reviews", function () {
     it("signs only as a registered, active qa person with that person's passphrase-protected key", async () => {
       const r = await anchoredReport();
       const other = qaKey();
-      const plain = generateKeyPairSync("ed25519", { privateKeyEncoding: { type: "pkcs8", format: "pem" }, publicKeyEncoding: { type: "spki", format: "pem" } });
+      const plain = generateKeyPairSync("ed25519", {
+        privateKeyEncoding: { type: "pkcs8", format: "pem" },
+        publicKeyEncoding: { type: "spki", format: "pem" },
+      });
       expect(codeOf(() => signBatchReview(ledger, r, opts({ passphrase: "wrong" })))).to.equal("REVIEW_KEY_REFUSED");
-      expect(codeOf(() => signBatchReview(ledger, r, opts({ privateKeyPem: plain.privateKey })))).to.equal("REVIEW_KEY_UNENCRYPTED");
-      expect(codeOf(() => signBatchReview(ledger, r, opts({ privateKeyPem: other.privateKey })))).to.equal("REVIEW_KEY_MISMATCH");
+      expect(codeOf(() => signBatchReview(ledger, r, opts({ privateKeyPem: plain.privateKey })))).to.equal(
+        "REVIEW_KEY_UNENCRYPTED",
+      );
+      expect(codeOf(() => signBatchReview(ledger, r, opts({ privateKeyPem: other.privateKey })))).to.equal(
+        "REVIEW_KEY_MISMATCH",
+      );
       expect(codeOf(() => signBatchReview(ledger, r, opts({ client: "nobody" })))).to.equal("REVIEW_SIGNER_UNKNOWN");
       expect(codeOf(() => signBatchReview(ledger, r, opts({ client: "qa.gone" })))).to.equal("REVIEW_SIGNER_REVOKED");
-      expect(codeOf(() => signBatchReview(ledger, r, opts({ client: "mes.signing" })))).to.equal("REVIEW_SIGNER_NOT_QA");
+      expect(codeOf(() => signBatchReview(ledger, r, opts({ client: "mes.signing" })))).to.equal(
+        "REVIEW_SIGNER_NOT_QA",
+      );
       expect(codeOf(() => signBatchReview(ledger, r, opts({ client: "qa.nokey" })))).to.equal("REVIEW_SIGNER_NO_KEY");
-      expect(codeOf(() => signBatchReview(ledger, r, opts({ timeZone: "Mars/Olympus" })))).to.equal("REVIEW_INPUT_INVALID");
-      expect(ledger.db.prepare("SELECT count(*) FROM events WHERE type = 'batch.review_completed' AND source LIKE 'urn:gxp-qa:%'").pluck().get()).to.equal(0);
+      expect(codeOf(() => signBatchReview(ledger, r, opts({ timeZone: "Mars/Olympus" })))).to.equal(
+        "REVIEW_INPUT_INVALID",
+      );
+      expect(
+        ledger.db
+          .prepare("SELECT count(*) FROM events WHERE type = 'batch.review_completed' AND source LIKE 'urn:gxp-qa:%'")
+          .pluck()
+          .get(),
+      ).to.equal(0);
     });
 
     it("a signed review cannot be moved to another batch or replayed under another id (SOURCE_SIGNATURE_INVALID)", async () => {
       const s = signBatchReview(ledger, await anchoredReport(), opts());
       const client = createClientStore(ledger.db).get("qa.mkeller")!;
-      const ingestor = createIngestor(ledger, { ledgerName: ledger.name, receiptKey: loadLedgerKey(ledger.db, dir), anchorWithinMs: 600_000, security: createSecurityRecorder(ledger, ledger.name) });
-      const moved: GxpEvent = { ...s.event, id: "qa-review-moved", sourceSequence: 1, batch: { ...s.event.batch!, batchId: "LOT-2026-012" } };
+      const ingestor = createIngestor(ledger, {
+        ledgerName: ledger.name,
+        receiptKey: loadLedgerKey(ledger.db, dir),
+        anchorWithinMs: 600_000,
+        security: createSecurityRecorder(ledger, ledger.name),
+      });
+      const moved: GxpEvent = {
+        ...s.event,
+        id: "qa-review-moved",
+        sourceSequence: 1,
+        batch: { ...s.event.batch!, batchId: "LOT-2026-012" },
+      };
       expect(codeOf(() => ingestor.ingest([moved], client))).to.equal("SOURCE_SIGNATURE_INVALID");
       const replayed: GxpEvent = { ...s.event, id: "qa-review-copy", sourceSequence: 1 };
       expect(codeOf(() => ingestor.ingest([replayed], client))).to.equal("SOURCE_SIGNATURE_INVALID");
@@ -247,11 +347,25 @@ describe("QA's daily work: batches, suggestions, signed reviews", function () {
 
     it("a review whose batch head does not match the record is an integrity finding (REVIEW_HEAD_MISMATCH)", async () => {
       const s = signBatchReview(ledger, await anchoredReport(), opts());
-      const entries = ledger.events.byBatch("LOT-2026-011", -1, 1000).map((e) => ({ record: e.record, leafHash: "0x" + Buffer.from(e.leafHash).toString("hex") }));
+      const entries = ledger.events
+        .byBatch("LOT-2026-011", -1, 1000)
+        .map((e) => ({ record: e.record, leafHash: "0x" + Buffer.from(e.leafHash).toString("hex") }));
       expect(qaReviewsOf(entries).findings).to.deep.equal([]);
       const forged = entries.map((e) =>
         e.record.event.id === s.event.id
-          ? { ...e, record: { ...e.record, event: { ...e.record.event, data: { ...e.record.event.data, reviewedHead: { ...(e.record.event.data.reviewedHead as object), leafHash: "0x" + "ab".repeat(32) } } } } }
+          ? {
+              ...e,
+              record: {
+                ...e.record,
+                event: {
+                  ...e.record.event,
+                  data: {
+                    ...e.record.event.data,
+                    reviewedHead: { ...(e.record.event.data.reviewedHead as object), leafHash: "0x" + "ab".repeat(32) },
+                  },
+                },
+              },
+            }
           : e,
       );
       const { views, findings } = qaReviewsOf(forged);
@@ -271,17 +385,23 @@ describe("QA's daily work: batches, suggestions, signed reviews", function () {
     const tokens: Record<string, string> = {};
     beforeEach(() => {
       const api = createApiServices(ledger, dir, "DE01", 660_000);
-      for (const role of ["mes", "qa", "auditor", "admin"] as Role[]) tokens[role] = api.clients.add(`h-${role}`, role, undefined, new Date()).token;
+      for (const role of ["mes", "qa", "auditor", "admin"] as Role[])
+        tokens[role] = api.clients.add(`h-${role}`, role, undefined, new Date()).token;
       app = buildApp({ ledger, ...api });
     });
     afterEach(async () => app.close());
-    const get = (url: string, who: string) => app.inject({ method: "GET", url, headers: { authorization: `Bearer ${tokens[who]}` } });
+    const get = (url: string, who: string) =>
+      app.inject({ method: "GET", url, headers: { authorization: `Bearer ${tokens[who]}` } });
 
     it("lists batches to qa, auditor and admin, and refuses mes (403)", async () => {
       for (const who of ["qa", "auditor", "admin"]) {
         const res = await get("/v1/batches", who);
         expect(res.statusCode, res.body).to.equal(200);
-        expect(res.json().batches.map((b: { batchId: string }) => b.batchId)).to.deep.equal(["LOT-2026-011", "LOT-2026-012", "LOT-2027-001"]);
+        expect(res.json().batches.map((b: { batchId: string }) => b.batchId)).to.deep.equal([
+          "LOT-2026-011",
+          "LOT-2026-012",
+          "LOT-2027-001",
+        ]);
       }
       expect((await get("/v1/batches", "mes")).statusCode).to.equal(403);
     });
@@ -289,7 +409,13 @@ describe("QA's daily work: batches, suggestions, signed reviews", function () {
     it("filters, pages with next, and answers a bad filter with 400 QUERY_INVALID", async () => {
       const open = (await get("/v1/batches?status=open", "qa")).json();
       expect(open.batches.map((b: { batchId: string }) => b.batchId)).to.deep.equal(["LOT-2027-001"]);
-      expect(open.batches[0]).to.include({ disposition: "open", product: "FG-OTHER", events: 10, verification: null, review: null });
+      expect(open.batches[0]).to.include({
+        disposition: "open",
+        product: "FG-OTHER",
+        events: 10,
+        verification: null,
+        review: null,
+      });
       const p1 = (await get("/v1/batches?product=FG-IBU400-FCT&limit=1", "qa")).json();
       expect(p1.batches.map((b: { batchId: string }) => b.batchId)).to.deep.equal(["LOT-2026-011"]);
       const p2 = (await get(p1.next, "qa")).json();
@@ -302,7 +428,20 @@ describe("QA's daily work: batches, suggestions, signed reviews", function () {
 
     it("declares operationId listBatches with a response schema", async () => {
       await app.ready();
-      const doc = app.swagger() as { paths: Record<string, { get?: { operationId?: string; responses?: Record<string, { content?: Record<string, { schema?: { properties?: Record<string, unknown> } }> }> } }> };
+      const doc = app.swagger() as {
+        paths: Record<
+          string,
+          {
+            get?: {
+              operationId?: string;
+              responses?: Record<
+                string,
+                { content?: Record<string, { schema?: { properties?: Record<string, unknown> } }> }
+              >;
+            };
+          }
+        >;
+      };
       const op = doc.paths["/v1/batches"].get!;
       expect(op.operationId).to.equal("listBatches");
       const schema = op.responses!["200"].content!["application/json"].schema!;

@@ -11,7 +11,13 @@ import { BatchReport, Finding, ProofBundle, TrustPin } from "../../src/core";
 import { openLedger, Ledger } from "../../src/service/app/ledger";
 import { verifyBatch } from "../../src/service/batch/batch-verify";
 import { providerTransport } from "../../src/chain/verify-anchor";
-import { exportBatch, verifyPackage, PackageManifest, PACKAGE_STATEMENT, packageMessage } from "../../src/service/batch/batch-package";
+import {
+  exportBatch,
+  verifyPackage,
+  PackageManifest,
+  PACKAGE_STATEMENT,
+  packageMessage,
+} from "../../src/service/batch/batch-package";
 import { loadReceiptKey, ReceiptKey } from "../../src/crypto/receipt-key";
 import { createHash } from "node:crypto";
 import { BatchVariant, generateBatch } from "../helpers/batch-fixture";
@@ -25,13 +31,20 @@ describe("verifyBatch (real local chain)", function () {
   const { chain: lc, tempDir } = useLocalChain();
 
   /** A new ledger (and on-chain ledger) holding one generated batch interleaved with another batch's events, sealed in epochs of 25 and anchored. */
-  async function ledgerWith(variant: BatchVariant, anchor = true): Promise<{ ledger: Ledger; batchId: string; notable: Record<string, string | string[]> }> {
+  async function ledgerWith(
+    variant: BatchVariant,
+    anchor = true,
+  ): Promise<{ ledger: Ledger; batchId: string; notable: Record<string, string | string[]> }> {
     const dir = tempDir("gxp-batch-");
     const ledger = openLedger(dir, { maxEvents: 25, maxAgeMs: 60_000 }, undefined, false, "batch-test");
     const batchId = `B-${variant}`;
     const fx = generateBatch({ batchId, variant, source: "urn:mes:pasx:site-DE01:prod", startSequence: 1 });
     // Another batch from another line posts in between: the batch chain must skip its events.
-    const other = sampleEvents(fx.events.length, "B-OTHER").map((e, i) => ({ ...e, source: "urn:mes:pasx:site-DE01:line2", sourceSequence: i + 1 }));
+    const other = sampleEvents(fx.events.length, "B-OTHER").map((e, i) => ({
+      ...e,
+      source: "urn:mes:pasx:site-DE01:line2",
+      sourceSequence: i + 1,
+    }));
     fx.events.forEach((e, i) => {
       ledger.events.append([e]);
       if (i % 3 === 0) ledger.events.append([other[i]]);
@@ -41,7 +54,11 @@ describe("verifyBatch (real local chain)", function () {
     return { ledger, batchId, notable: fx.notable };
   }
 
-  const verify = (ledger: Ledger, batchId: string) => verifyBatch(ledger, batchId, { confirmations: 1, chain: async () => providerTransport(lc.provider) }) as Promise<BatchReport>;
+  const verify = (ledger: Ledger, batchId: string) =>
+    verifyBatch(ledger, batchId, {
+      confirmations: 1,
+      chain: async () => providerTransport(lc.provider),
+    }) as Promise<BatchReport>;
 
   const openCodes = (r: BatchReport) => r.checklist.flatMap((c) => c.findings.map((f) => `${c.id}:${f.code}`)).sort();
   const findingWith = (fs_: Finding[], code: string, ids: string[]) =>
@@ -64,7 +81,16 @@ describe("verifyBatch (real local chain)", function () {
       for (const s of r.signatures) {
         expect(s.printedName).to.be.a("string").and.not.equal("");
         expect(s.signedAt).to.match(/^\d{4}-\d{2}-\d{2}T/);
-        expect(s.meaning).to.be.oneOf(["performed", "verified", "reviewed", "approved", "released", "rejected", "authored", "responsible"]);
+        expect(s.meaning).to.be.oneOf([
+          "performed",
+          "verified",
+          "reviewed",
+          "approved",
+          "released",
+          "rejected",
+          "authored",
+          "responsible",
+        ]);
         expect(s.status).to.be.oneOf(["valid", "re-signed"]);
       }
       expect(r.signatures.map((s) => s.meaning)).to.include.members(["performed", "verified", "reviewed", "released"]);
@@ -82,8 +108,16 @@ describe("verifyBatch (real local chain)", function () {
     ["open-deviation", "deviations-closed:DEVIATION_OPEN", (nt) => [nt.openDeviation as string]],
     ["unsigned-step", "signatures:CRITICAL_EVENT_UNSIGNED", (nt) => [nt.unsignedStep as string]],
     ["same-signer", "signatures:SIGNATURE_SAME_PERSON", (nt) => nt.sameSigner as string[]],
-    ["correction-without-authoriser", "corrections:CORRECTION_WITHOUT_AUTHORISER", (nt) => [nt.correctionWithoutAuthoriser as string]],
-    ["superseded-signature", "signatures:SIGNATURE_SUPERSEDED", (nt) => (nt.supersededSignatures as string[]).slice(0, 1)],
+    [
+      "correction-without-authoriser",
+      "corrections:CORRECTION_WITHOUT_AUTHORISER",
+      (nt) => [nt.correctionWithoutAuthoriser as string],
+    ],
+    [
+      "superseded-signature",
+      "signatures:SIGNATURE_SUPERSEDED",
+      (nt) => (nt.supersededSignatures as string[]).slice(0, 1),
+    ],
     ["post-disposition", "disposition:EVENT_AFTER_DISPOSITION", (nt) => [nt.postDisposition as string]],
     ["source-gap", "source-sequence:SOURCE_SEQUENCE_GAP", (nt) => [nt.sourceGap as string]],
     ["out-of-limit-without-deviation", "within-limits:VALUE_OUT_OF_LIMITS", (nt) => [nt.unlinkedOutOfLimit as string]],
@@ -111,15 +145,21 @@ describe("verifyBatch (real local chain)", function () {
   describe("when an event of the batch is deleted from the database", () => {
     it("fails integrity through the batch chain although every remaining proof verifies (exit 1)", async () => {
       const { ledger, batchId } = await ledgerWith("good");
-      const rows = ledger.db.prepare("SELECT event_id, batch_seq FROM events WHERE batch_id = ? ORDER BY batch_seq").all(batchId) as { event_id: string; batch_seq: number }[];
+      const rows = ledger.db
+        .prepare("SELECT event_id, batch_seq FROM events WHERE batch_id = ? ORDER BY batch_seq")
+        .all(batchId) as { event_id: string; batch_seq: number }[];
       const victim = rows[10];
       tamper(ledger, "DELETE FROM events WHERE event_id = ?", victim.event_id);
       const r = await verify(ledger, batchId);
       expect(r.verdict).to.equal("INTEGRITY-FAIL");
       expect(r.exitCode).to.equal(1);
       findingWith(r.integrity.findings, "BATCH_EVENT_MISSING", [rows[9].event_id, rows[11].event_id]);
-      expect(r.integrity.findings.find((f) => f.code === "BATCH_EVENT_MISSING")!.message).to.contain("batch sequence 10");
-      expect(r.integrity.findings.filter((f) => f.code === "EPOCH_PROOF_FAILED" || f.code === "EVENT_ALTERED")).to.deep.equal([]);
+      expect(r.integrity.findings.find((f) => f.code === "BATCH_EVENT_MISSING")!.message).to.contain(
+        "batch sequence 10",
+      );
+      expect(
+        r.integrity.findings.filter((f) => f.code === "EPOCH_PROOF_FAILED" || f.code === "EVENT_ALTERED"),
+      ).to.deep.equal([]);
       ledger.close();
     });
   });
@@ -127,7 +167,10 @@ describe("verifyBatch (real local chain)", function () {
   describe("when two events of the batch are swapped in the database", () => {
     it("fails integrity through the batch chain although every proof verifies (exit 1)", async () => {
       const { ledger, batchId } = await ledgerWith("good");
-      const rows = ledger.db.prepare("SELECT event_id FROM events WHERE batch_id = ? ORDER BY batch_seq").pluck().all(batchId) as string[];
+      const rows = ledger.db
+        .prepare("SELECT event_id FROM events WHERE batch_id = ? ORDER BY batch_seq")
+        .pluck()
+        .all(batchId) as string[];
       const [a, b] = [rows[5], rows[6]];
       tamper(ledger, "UPDATE events SET batch_seq = -1 WHERE event_id = ?", a);
       tamper(ledger, "UPDATE events SET batch_seq = 5 WHERE event_id = ?", b);
@@ -135,7 +178,9 @@ describe("verifyBatch (real local chain)", function () {
       const r = await verify(ledger, batchId);
       expect(r.verdict).to.equal("INTEGRITY-FAIL");
       findingWith(r.integrity.findings, "BATCH_ORDER_BROKEN", [a, b]);
-      expect(r.integrity.findings.filter((f) => f.code === "EPOCH_PROOF_FAILED" || f.code === "EVENT_ALTERED")).to.deep.equal([]);
+      expect(
+        r.integrity.findings.filter((f) => f.code === "EPOCH_PROOF_FAILED" || f.code === "EVENT_ALTERED"),
+      ).to.deep.equal([]);
       ledger.close();
     });
   });
@@ -143,7 +188,11 @@ describe("verifyBatch (real local chain)", function () {
   describe("when a recorded value is edited in the database", () => {
     it("names the altered event (exit 1)", async () => {
       const { ledger, batchId } = await ledgerWith("good");
-      const row = ledger.db.prepare("SELECT event_id, record FROM events WHERE batch_id = ? AND type = 'parameter.recorded' ORDER BY batch_seq LIMIT 1").get(batchId) as { event_id: string; record: string };
+      const row = ledger.db
+        .prepare(
+          "SELECT event_id, record FROM events WHERE batch_id = ? AND type = 'parameter.recorded' ORDER BY batch_seq LIMIT 1",
+        )
+        .get(batchId) as { event_id: string; record: string };
       const edited = row.record.replace(/"value":([0-9.]+)/, (_, v) => `"value":${Number(v) + 1}`);
       expect(edited).to.not.equal(row.record);
       tamper(ledger, "UPDATE events SET record = ? WHERE event_id = ?", edited, row.event_id);
@@ -155,14 +204,20 @@ describe("verifyBatch (real local chain)", function () {
 
     it("with the leaf, tree and root rewritten to match, is caught at the chain (exit 1)", async () => {
       const { ledger, batchId } = await ledgerWith("good");
-      const row = ledger.db.prepare("SELECT seq, event_id, record FROM events WHERE batch_id = ? AND type = 'parameter.recorded' ORDER BY batch_seq LIMIT 1").get(batchId) as { seq: number; event_id: string; record: string };
+      const row = ledger.db
+        .prepare(
+          "SELECT seq, event_id, record FROM events WHERE batch_id = ? AND type = 'parameter.recorded' ORDER BY batch_seq LIMIT 1",
+        )
+        .get(batchId) as { seq: number; event_id: string; record: string };
       const edited = row.record.replace(/"value":([0-9.]+)/, (_, v) => `"value":${Number(v) + 1}`);
       rewriteRecord(ledger, row.seq, edited);
       const ep = ledger.epochs.containing(row.seq)!;
       resealInPlace(ledger, ep.epoch);
       const r = await verify(ledger, batchId);
       expect(r.verdict).to.equal("INTEGRITY-FAIL");
-      const chainFinding = r.integrity.findings.find((f) => f.message.includes(`epoch ${ep.epoch}`) && f.eventIds.includes(row.event_id));
+      const chainFinding = r.integrity.findings.find(
+        (f) => f.message.includes(`epoch ${ep.epoch}`) && f.eventIds.includes(row.event_id),
+      );
       expect(chainFinding, JSON.stringify(r.integrity.findings)).to.not.equal(undefined);
       ledger.close();
     });
@@ -212,16 +267,27 @@ describe("verifyBatch (real local chain)", function () {
     };
     /** Rewrites the manifest to match the files (an attacker covering their tracks). */
     const rehash = (dir: string, m: PackageManifest) => {
-      for (const f of m.files) if (fs.existsSync(path.join(dir, f.path))) f.sha256 = sha(fs.readFileSync(path.join(dir, f.path)));
+      for (const f of m.files)
+        if (fs.existsSync(path.join(dir, f.path))) f.sha256 = sha(fs.readFileSync(path.join(dir, f.path)));
       fs.writeFileSync(path.join(dir, "manifest.json"), JSON.stringify(m));
     };
-    const check = (dir: string, ledgerKeyPem?: string, pin?: TrustPin) => verifyPackage(dir, { confirmations: 1, ledgerKeyPem, pin, chain: async () => providerTransport(lc.provider) });
+    const check = (dir: string, ledgerKeyPem?: string, pin?: TrustPin) =>
+      verifyPackage(dir, { confirmations: 1, ledgerKeyPem, pin, chain: async () => providerTransport(lc.provider) });
     /** What the site would publish: its chain, contract, ledger and anchoring account (the key comes with ledgerKeyPem). */
     const sitePin = async (): Promise<TrustPin> => {
-      const b = JSON.parse(fs.readFileSync(path.join(pkg, "orig", "events", fs.readdirSync(path.join(pkg, "orig", "events"))[0]), "utf8")) as ProofBundle;
+      const b = JSON.parse(
+        fs.readFileSync(path.join(pkg, "orig", "events", fs.readdirSync(path.join(pkg, "orig", "events"))[0]), "utf8"),
+      ) as ProofBundle;
       const always = { validFrom: "1970-01-01T00:00:00Z", validUntil: null };
       const genesisHash = (await lc.provider.getBlock(0))!.hash!;
-      return { source: "the site's values", chainId: b.anchor.chainId, genesisHash, contract: b.anchor.contract, ledgerName: b.anchor.ledgerName, anchorers: [{ address: b.anchor.anchorer, ...always }] };
+      return {
+        source: "the site's values",
+        chainId: b.anchor.chainId,
+        genesisHash,
+        contract: b.anchor.contract,
+        ledgerName: b.anchor.ledgerName,
+        anchorers: [{ address: b.anchor.anchorer, ...always }],
+      };
     };
     const codes = (r: BatchReport) => r.integrity.findings.map((f) => f.code);
 
@@ -253,7 +319,9 @@ describe("verifyBatch (real local chain)", function () {
     it("names an added file", async () => {
       const r = await check(copy((d) => fs.writeFileSync(path.join(d, "events", "extra.json"), "{}")));
       expect(r.exitCode).to.equal(1);
-      expect(r.integrity.findings.find((f) => f.code === "PACKAGE_FILE_ADDED")!.message).to.contain("events/extra.json");
+      expect(r.integrity.findings.find((f) => f.code === "PACKAGE_FILE_ADDED")!.message).to.contain(
+        "events/extra.json",
+      );
     });
 
     it("names an edited bundle even when the manifest is rewritten to match", async () => {
@@ -264,7 +332,10 @@ describe("verifyBatch (real local chain)", function () {
           const text = fs.readFileSync(path.join(d, f.path), "utf8");
           victim = (JSON.parse(text) as { record: { event: { id: string } } }).record.event.id;
           // The ledger-set salt: only the leaf hash can tell (an edit of the event itself fails its payloadHash first).
-          fs.writeFileSync(path.join(d, f.path), text.replace(/"salt": "0x(.)/, (_, c: string) => `"salt": "0x${c === "0" ? "1" : "0"}`));
+          fs.writeFileSync(
+            path.join(d, f.path),
+            text.replace(/"salt": "0x(.)/, (_, c: string) => `"salt": "0x${c === "0" ? "1" : "0"}`),
+          );
           rehash(d, m);
         }),
       );
@@ -277,7 +348,10 @@ describe("verifyBatch (real local chain)", function () {
       let gone = "";
       const r = await check(
         copy((d, m) => {
-          const chain = JSON.parse(fs.readFileSync(path.join(d, "batch-chain.json"), "utf8")) as { eventId: string; file: string }[];
+          const chain = JSON.parse(fs.readFileSync(path.join(d, "batch-chain.json"), "utf8")) as {
+            eventId: string;
+            file: string;
+          }[];
           const [victim] = chain.splice(7, 1);
           gone = victim.eventId;
           fs.rmSync(path.join(d, victim.file));
@@ -322,7 +396,12 @@ describe("verifyBatch (real local chain)", function () {
     it("catches the batch cut short at its end with manifest and listing rewritten: the ledger's signature no longer holds", async () => {
       const r = await check(
         copy((d, m) => {
-          const chain = JSON.parse(fs.readFileSync(path.join(d, "batch-chain.json"), "utf8")) as { eventId: string; file: string; batchSeq: number; leafHash: string }[];
+          const chain = JSON.parse(fs.readFileSync(path.join(d, "batch-chain.json"), "utf8")) as {
+            eventId: string;
+            file: string;
+            batchSeq: number;
+            leafHash: string;
+          }[];
           const cut = chain.splice(chain.length - 3, 3);
           for (const c of cut) fs.rmSync(path.join(d, c.file));
           fs.writeFileSync(path.join(d, "batch-chain.json"), JSON.stringify(chain));
@@ -345,7 +424,14 @@ describe("verifyBatch (real local chain)", function () {
         const digest = sha(bytes);
         fs.writeFileSync(
           path.join(d, "manifest.sig.json"),
-          JSON.stringify({ algorithm: "Ed25519", statement: PACKAGE_STATEMENT, keyId: other.keyId, publicKeyPem: other.publicKeyPem, manifestSha256: digest, signature: other.signStatement(packageMessage(digest)) }),
+          JSON.stringify({
+            algorithm: "Ed25519",
+            statement: PACKAGE_STATEMENT,
+            keyId: other.keyId,
+            publicKeyPem: other.publicKeyPem,
+            manifestSha256: digest,
+            signature: other.signStatement(packageMessage(digest)),
+          }),
         );
       });
       expect((await check(resigned)).integrity.findings).to.deep.equal([]);

@@ -5,7 +5,14 @@ import { buildConfig, ConfigError } from "../../src/service/app/config";
 describe("buildConfig", () => {
   it("uses the documented defaults with nothing set", () => {
     const c = buildConfig({}, {}, "/srv");
-    expect(c).to.deep.include({ dataDir: path.resolve("/srv/data"), host: "127.0.0.1", port: 8080, chainPort: 8545, ledgerName: "default", confirmations: 1 });
+    expect(c).to.deep.include({
+      dataDir: path.resolve("/srv/data"),
+      host: "127.0.0.1",
+      port: 8080,
+      chainPort: 8545,
+      ledgerName: "default",
+      confirmations: 1,
+    });
     expect(c.rpcUrl).to.equal(undefined);
     expect(c.seal).to.deep.equal({ maxEvents: 10_000, maxAgeMs: 60_000 });
   });

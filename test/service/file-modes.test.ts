@@ -29,7 +29,18 @@ describe("file modes of a ledger", function () {
   beforeEach(() => (root = fs.mkdtempSync(path.join(os.tmpdir(), "gxp-modes-"))));
   afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
 
-  const deployment = { chainId: "31337", contract: "0x" + "11".repeat(20), ledgerName: "modes", ledgerId: "0x" + "22".repeat(32), rpcUrl: "", deployTx: "", deployBlock: 0, admin: "", anchorer: "", development: true };
+  const deployment = {
+    chainId: "31337",
+    contract: "0x" + "11".repeat(20),
+    ledgerName: "modes",
+    ledgerId: "0x" + "22".repeat(32),
+    rpcUrl: "",
+    deployTx: "",
+    deployBlock: 0,
+    admin: "",
+    anchorer: "",
+    development: true,
+  };
 
   it("creates the data directory 0700 and the database, WAL, SHM, key, deployment and backups 0600", async () => {
     const dir = path.join(root, "data");
@@ -47,7 +58,15 @@ describe("file modes of a ledger", function () {
       key: modeOf(receiptKeyFile(dir)),
       chain: modeOf(path.join(dir, "chain")),
       deployment: modeOf(path.join(dir, "chain", "deployment.json")),
-    }).to.deep.equal({ dir: "0700", db: "0600", wal: "0600", shm: "0600", key: "0600", chain: "0700", deployment: "0600" });
+    }).to.deep.equal({
+      dir: "0700",
+      db: "0600",
+      wal: "0600",
+      shm: "0600",
+      key: "0600",
+      chain: "0700",
+      deployment: "0600",
+    });
     expect(fileModeWarnings(dir)).to.deep.equal([]);
     const backup = path.join(root, "ledger-backup.sqlite");
     await backupLedger(dir, backup);
@@ -55,7 +74,11 @@ describe("file modes of a ledger", function () {
     expect(modeOf(backup)).to.equal("0600");
     const restored = path.join(root, "restored");
     await restoreLedger(backup, restored);
-    expect([modeOf(restored), modeOf(ledgerDbFile(restored)), modeOf(path.join(restored, "chain", "deployment.json"))]).to.deep.equal(["0700", "0600", "0600"]);
+    expect([
+      modeOf(restored),
+      modeOf(ledgerDbFile(restored)),
+      modeOf(path.join(restored, "chain", "deployment.json")),
+    ]).to.deep.equal(["0700", "0600", "0600"]);
   });
 
   it("status warns about a file or directory readable by others, naming it and its mode", () => {

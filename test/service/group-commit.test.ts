@@ -37,7 +37,9 @@ describe("Ingestor.submit (group commit)", () => {
     };
     const evs = Array.from({ length: 50 }, () => sampleEvent());
     const conflicting = { ...first, gmpCriticality: "critical" };
-    const settled = await Promise.allSettled([...evs.slice(0, 25), conflicting, ...evs.slice(25)].map((e) => api.ingestor.submit([e], client)));
+    const settled = await Promise.allSettled(
+      [...evs.slice(0, 25), conflicting, ...evs.slice(25)].map((e) => api.ingestor.submit([e], client)),
+    );
 
     expect(groups).to.deep.equal([51]);
     expect(settled.filter((s) => s.status === "fulfilled")).to.have.length(50);
@@ -61,10 +63,18 @@ describe("Ingestor.submit (group commit)", () => {
       expect(api.ingestor.receiptOf(ledger.events.getById(r.id)!)).to.deep.equal(r);
     });
     const [a, b] = [receipts[7], receipts[8]];
-    expect(codeOf(() => verifyReceipt({ ...a, group: { ...a.group, auditPath: b.group.auditPath } }, pem))).to.equal("RECEIPT_ROOT_MISMATCH");
-    expect(codeOf(() => verifyReceipt({ ...a, group: { ...a.group, index: b.group.index } }, pem))).to.equal("RECEIPT_ROOT_MISMATCH");
+    expect(codeOf(() => verifyReceipt({ ...a, group: { ...a.group, auditPath: b.group.auditPath } }, pem))).to.equal(
+      "RECEIPT_ROOT_MISMATCH",
+    );
+    expect(codeOf(() => verifyReceipt({ ...a, group: { ...a.group, index: b.group.index } }, pem))).to.equal(
+      "RECEIPT_ROOT_MISMATCH",
+    );
     expect(codeOf(() => verifyReceipt({ ...a, id: b.id }, pem))).to.equal("RECEIPT_ROOT_MISMATCH");
-    expect(codeOf(() => verifyReceipt({ ...a, signature: receipts[0].signature.replace(/^./, (c) => (c === "A" ? "B" : "A")) }, pem))).to.equal("RECEIPT_SIGNATURE_INVALID");
+    expect(
+      codeOf(() =>
+        verifyReceipt({ ...a, signature: receipts[0].signature.replace(/^./, (c) => (c === "A" ? "B" : "A")) }, pem),
+      ),
+    ).to.equal("RECEIPT_SIGNATURE_INVALID");
     ledger.close();
     fs.rmSync(dir, { recursive: true, force: true });
   });
@@ -85,10 +95,17 @@ describe("Ingestor.submit (group commit)", () => {
       const api = createApiServices(ledger, dir, "DE01", 60_000);
       const client = api.clients.add("mes-1", "mes", undefined, new Date()).client;
       const earlier = sampleEvent();
-      const [[first]] = await Promise.all([api.ingestor.submit([earlier], client), api.ingestor.submit([sampleEvent()], client)]);
+      const [[first]] = await Promise.all([
+        api.ingestor.submit([earlier], client),
+        api.ingestor.submit([sampleEvent()], client),
+      ]);
       expect((first.receipt as ReceiptV2).group.size).to.equal(2);
       const ev = sampleEvent();
-      const [x, y, z] = await Promise.all([api.ingestor.submit([ev], client), api.ingestor.submit([ev], client), api.ingestor.submit([earlier], client)]);
+      const [x, y, z] = await Promise.all([
+        api.ingestor.submit([ev], client),
+        api.ingestor.submit([ev], client),
+        api.ingestor.submit([earlier], client),
+      ]);
       expect(x[0].duplicate).to.equal(false);
       expect(y[0]).to.deep.equal({ receipt: x[0].receipt, duplicate: true });
       expect(z[0]).to.deep.equal({ receipt: first.receipt, duplicate: true });

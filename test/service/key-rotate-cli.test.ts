@@ -27,7 +27,16 @@ describe("key rotate (CLI)", function () {
     const r = cli(["--data-dir", dir, "key", "rotate", "--reason", "test"]);
     expect(r.code, r.stdout + r.stderr).to.equal(2);
     expect(r.stderr).to.contain("1 sealed epoch(s) (from epoch 0) are not yet anchored and final");
-    const forced = cli(["--data-dir", dir, "--json", "key", "rotate", "--reason", "compromised key", "--allow-unanchored"]);
+    const forced = cli([
+      "--data-dir",
+      dir,
+      "--json",
+      "key",
+      "rotate",
+      "--reason",
+      "compromised key",
+      "--allow-unanchored",
+    ]);
     expect(forced.code, forced.stdout + forced.stderr).to.equal(0);
     expect(JSON.parse(forced.stdout).reason ?? JSON.parse(forced.stdout).rotatedFrom).to.be.a("string");
   });

@@ -41,7 +41,10 @@ describe("the ledger key", () => {
   describe("loadLedgerKey", () => {
     it("refuses a changed key file with LEDGER_KEY_CHANGED", () => {
       const { l, dir } = sealed();
-      fs.writeFileSync(receiptKeyFile(dir), generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" }));
+      fs.writeFileSync(
+        receiptKeyFile(dir),
+        generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" }),
+      );
       expect(codeOf(() => loadLedgerKey(l.db, dir))).to.equal("LEDGER_KEY_CHANGED");
       l.close();
     });
@@ -59,7 +62,14 @@ describe("the ledger key", () => {
     for (const [what, prepare] of [
       ["the key file is present", () => undefined],
       ["the key file is missing", (dir: string) => fs.rmSync(receiptKeyFile(dir))],
-      ["the key file was changed", (dir: string) => fs.writeFileSync(receiptKeyFile(dir), generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" }))],
+      [
+        "the key file was changed",
+        (dir: string) =>
+          fs.writeFileSync(
+            receiptKeyFile(dir),
+            generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" }),
+          ),
+      ],
     ] as [string, (dir: string) => void][]) {
       it(`when ${what}: records the rotation, signs the next epoch with the new key, and the old epoch still verifies`, () => {
         const { l, dir } = sealed();
@@ -89,7 +99,9 @@ describe("the ledger key", () => {
         expect(l2.epochs.checkpointOf(1)!.keyId).to.equal(r.to.keyId);
         const cps = createCheckpointChecker(l2.db, l2.name);
         for (const e of l2.epochs.all()) expect(cps.check(e)).to.equal(undefined);
-        const kinds = (l2.db.prepare("SELECT record FROM events WHERE type = 'security.event'").pluck().all() as string[]).map((t) => JSON.parse(t).event.data.kind);
+        const kinds = (
+          l2.db.prepare("SELECT record FROM events WHERE type = 'security.event'").pluck().all() as string[]
+        ).map((t) => JSON.parse(t).event.data.kind);
         expect(kinds).to.deep.equal(["ledger.key.rotated"]);
         l2.close();
       });

@@ -33,7 +33,9 @@ describe("startRunner: missed anchoring promises", () => {
     return r;
   };
   const recorded = () =>
-    (ledger.db.prepare("SELECT record FROM events WHERE type = 'security.event'").pluck().all() as string[]).map((r) => JSON.parse(r).event.data).filter((d) => d.kind === PROMISE_MISSED_KIND);
+    (ledger.db.prepare("SELECT record FROM events WHERE type = 'security.event'").pluck().all() as string[])
+      .map((r) => JSON.parse(r).event.data)
+      .filter((d) => d.kind === PROMISE_MISSED_KIND);
 
   it("alerts once per missed promise, in readiness, metrics and the ledger, until the events are anchored", async () => {
     // Receipts promising anchoring within 1 ms: missed at once.
@@ -49,10 +51,16 @@ describe("startRunner: missed anchoring promises", () => {
     expect(runner.missedPromise()).to.include({ groups: 2, firstSeq: 0, lastSeq: 4 });
     const ready = readinessOf(ledger, runner, 3_600_000);
     expect(ready.ready).to.equal(false);
-    expect(ready.reasons.some((r) => r.startsWith("anchoring promise missed: events seq 0..4 (2 receipt groups)"))).to.equal(true);
+    expect(
+      ready.reasons.some((r) => r.startsWith("anchoring promise missed: events seq 0..4 (2 receipt groups)")),
+    ).to.equal(true);
     expect(ready.missedAnchorPromise).to.include({ firstSeq: 0, groups: 2 });
-    expect(await metrics.registry.getSingleMetricAsString("gxp_ledger_anchor_promises_missed_total")).to.match(/^gxp_ledger_anchor_promises_missed_total 1$/m);
-    expect(await metrics.registry.getSingleMetricAsString("gxp_ledger_anchor_promises_overdue_groups")).to.match(/^gxp_ledger_anchor_promises_overdue_groups 2$/m);
+    expect(await metrics.registry.getSingleMetricAsString("gxp_ledger_anchor_promises_missed_total")).to.match(
+      /^gxp_ledger_anchor_promises_missed_total 1$/m,
+    );
+    expect(await metrics.registry.getSingleMetricAsString("gxp_ledger_anchor_promises_overdue_groups")).to.match(
+      /^gxp_ledger_anchor_promises_overdue_groups 2$/m,
+    );
     expect(recorded()).to.have.length(1);
     expect(recorded()[0]).to.include({ firstSeq: 0, lastSeq: 4, groups: 2 });
 
@@ -78,7 +86,9 @@ describe("startRunner: missed anchoring promises", () => {
     });
     await runner.tick();
     expect(runner.missedPromise()).to.equal(undefined);
-    expect(readinessOf(ledger, runner, 3_600_000).reasons.some((r) => r.startsWith("anchoring promise missed"))).to.equal(false);
+    expect(
+      readinessOf(ledger, runner, 3_600_000).reasons.some((r) => r.startsWith("anchoring promise missed")),
+    ).to.equal(false);
   });
 
   it("stays quiet while every promise due is kept", async () => {

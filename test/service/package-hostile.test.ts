@@ -15,7 +15,14 @@ import { writeDeployment } from "../../src/chain/deploy";
 import { cli } from "../helpers/process";
 import { verifyBatch } from "../../src/service/batch/batch-verify";
 import { providerTransport } from "../../src/chain/verify-anchor";
-import { exportBatch, PackageError, verifyPackage, PackageManifest, PackageChainEntry, PACKAGE_FILE_MAX_BYTES } from "../../src/service/batch/batch-package";
+import {
+  exportBatch,
+  PackageError,
+  verifyPackage,
+  PackageManifest,
+  PackageChainEntry,
+  PACKAGE_FILE_MAX_BYTES,
+} from "../../src/service/batch/batch-package";
 import { loadReceiptKey } from "../../src/crypto/receipt-key";
 import { generateBatch } from "../helpers/batch-fixture";
 import { useLocalChain } from "../helpers/local-chain";
@@ -46,15 +53,34 @@ describe("hostile packages", function () {
   before(async () => {
     const dir = (dataDir = tempDir("gxp-hostile-pkg-"));
     ledger = openLedger(dir, { maxEvents: 25, maxAgeMs: 60_000 }, undefined, false, "hostile-pkg");
-    const fx = generateBatch({ batchId: "B-HOSTILE", variant: "good", source: "urn:mes:pasx:site-DE01:prod", startSequence: 1 });
+    const fx = generateBatch({
+      batchId: "B-HOSTILE",
+      variant: "good",
+      source: "urn:mes:pasx:site-DE01:prod",
+      startSequence: 1,
+    });
     for (const e of fx.events) ledger.events.append([e]);
     while (ledger.sealer.seal(new Date()));
     firstEventId = String(fx.events[0].id);
     const d = await lc.anchorAll(ledger, "hostile-pkg");
     await pinTo(ledger, lc.provider, d);
     // The deployment file the CLI's proof command reads.
-    writeDeployment(dir, { chainId: String((await lc.provider.getNetwork()).chainId), contract: d.contract, ledgerName: "hostile-pkg", ledgerId: d.ledgerId, rpcUrl: lc.rpcUrl, deployTx: "", deployBlock: 0, admin: "", anchorer: "", development: true });
-    report = (await verifyBatch(ledger, "B-HOSTILE", { confirmations: 1, chain: async () => providerTransport(lc.provider) })) as BatchReport;
+    writeDeployment(dir, {
+      chainId: String((await lc.provider.getNetwork()).chainId),
+      contract: d.contract,
+      ledgerName: "hostile-pkg",
+      ledgerId: d.ledgerId,
+      rpcUrl: lc.rpcUrl,
+      deployTx: "",
+      deployBlock: 0,
+      admin: "",
+      anchorer: "",
+      development: true,
+    });
+    report = (await verifyBatch(ledger, "B-HOSTILE", {
+      confirmations: 1,
+      chain: async () => providerTransport(lc.provider),
+    })) as BatchReport;
     pkg = tempDir("gxp-hostile-out-");
     exportBatch(ledger, report, path.join(pkg, "orig"), loadReceiptKey(dir));
     outside = path.join(pkg, "secret.txt");
@@ -85,7 +111,8 @@ describe("hostile packages", function () {
       fs.rmSync(full);
       make(full);
     });
-  const check = (dir: string) => verifyPackage(dir, { confirmations: 1, chain: async () => providerTransport(lc.provider) });
+  const check = (dir: string) =>
+    verifyPackage(dir, { confirmations: 1, chain: async () => providerTransport(lc.provider) });
   const expectUnsafe = async (dir: string) => {
     const t0 = Date.now();
     const r = await check(dir);
@@ -110,7 +137,9 @@ describe("hostile packages", function () {
   };
 
   it("names a ../ path in the manifest and never reads it", async () => {
-    const dir = copy((_d, m) => m.files.push({ path: "../secret.txt", sha256: sha(SECRET + "\n") } as PackageManifest["files"][number]));
+    const dir = copy((_d, m) =>
+      m.files.push({ path: "../secret.txt", sha256: sha(SECRET + "\n") } as PackageManifest["files"][number]),
+    );
     await expectUnsafe(dir);
     await expectStandaloneRefuses(dir);
   });
@@ -118,7 +147,9 @@ describe("hostile packages", function () {
   it("names a ../ bundle in batch-chain.json and never reads it", async () => {
     const dir = copy((_d, _m, chain) => (chain[0].file = "../secret.txt"));
     const r = await expectUnsafe(dir);
-    expect(r.integrity.findings.find((f) => f.code === "PACKAGE_FILE_UNSAFE")!.eventIds).to.include(JSON.parse(fs.readFileSync(path.join(dir, "batch-chain.json"), "utf8"))[0].eventId);
+    expect(r.integrity.findings.find((f) => f.code === "PACKAGE_FILE_UNSAFE")!.eventIds).to.include(
+      JSON.parse(fs.readFileSync(path.join(dir, "batch-chain.json"), "utf8"))[0].eventId,
+    );
     // The script checks the manifest's signature before it reads any bundle: the rewritten listing stops it there.
     await expectStandaloneRefuses(dir, "manifest signature");
   });
@@ -144,11 +175,20 @@ describe("hostile packages", function () {
 
   it("names a bundle that is a FIFO and does not hang on it", async () => {
     const dir = swapBundle((full) => execFileSync("mkfifo", [full]));
-    const fifo = path.join(dir, (JSON.parse(fs.readFileSync(path.join(dir, "batch-chain.json"), "utf8")) as PackageChainEntry[])[0].file);
+    const fifo = path.join(
+      dir,
+      (JSON.parse(fs.readFileSync(path.join(dir, "batch-chain.json"), "utf8")) as PackageChainEntry[])[0].file,
+    );
     for (let i = 0; i < 50 && !fs.existsSync(fifo); i++) await new Promise((r) => setTimeout(r, 50));
     expect(fs.lstatSync(fifo).isFIFO()).to.equal(true);
     // A watchdog frees every reader blocked on the FIFO from 10 s on, so a regression fails on time instead of hanging the suite.
-    watchdogs.push(spawn(process.execPath, ["-e", `setTimeout(() => { for (;;) require("fs").writeFileSync(${JSON.stringify(fifo)}, "{}"); }, 10000)`], { stdio: "ignore" }));
+    watchdogs.push(
+      spawn(
+        process.execPath,
+        ["-e", `setTimeout(() => { for (;;) require("fs").writeFileSync(${JSON.stringify(fifo)}, "{}"); }, 10000)`],
+        { stdio: "ignore" },
+      ),
+    );
     await expectUnsafe(dir);
     await expectStandaloneRefuses(dir);
   });

@@ -47,7 +47,8 @@ describe("the ledger's pin (real local chain)", function () {
     await pinTo(l, lc.provider, d);
     return { l, dir, contract: d.contract, ledgerId: d.ledgerId };
   }
-  const idOf = (l: Ledger, seq: number) => l.db.prepare("SELECT event_id FROM events WHERE seq = ?").pluck().get(seq) as string;
+  const idOf = (l: Ledger, seq: number) =>
+    l.db.prepare("SELECT event_id FROM events WHERE seq = ?").pluck().get(seq) as string;
   const deploymentOf = (contract: string, ledgerId: string): Deployment => ({
     chainId: lc.chainId.toString(),
     contract,
@@ -67,10 +68,17 @@ describe("the ledger's pin (real local chain)", function () {
       const v = (await verifyStoredEvent(l, idOf(l, 5), async () => lc.provider, 1, deploymentOf(contract, ledgerId)))!;
       expect(v.outcome, JSON.stringify(v.checks)).to.equal("verified");
       expect(v.checks.map((c) => c.check)).to.include.members(["checkpoint", "pin"]);
-      const b = (await verifyBatch(l, "B-A", { confirmations: 1, chain: async () => providerTransport(lc.provider), deployment: deploymentOf(contract, ledgerId) }))!;
+      const b = (await verifyBatch(l, "B-A", {
+        confirmations: 1,
+        chain: async () => providerTransport(lc.provider),
+        deployment: deploymentOf(contract, ledgerId),
+      }))!;
       expect(b.integrity.findings).to.deep.equal([]);
       expect(b.integrity.checks.find((c) => c.check === "ledger pin")?.ok).to.equal(true);
-      const a = await auditLedger(l, { chain: async () => auditChainOf(lc.provider, contract, ledgerId), deployment: deploymentOf(contract, ledgerId) });
+      const a = await auditLedger(l, {
+        chain: async () => auditChainOf(lc.provider, contract, ledgerId),
+        deployment: deploymentOf(contract, ledgerId),
+      });
       expect(a.findings).to.deep.equal([]);
       expect(a.chain).to.equal("checked");
       l.close();
@@ -81,7 +89,9 @@ describe("the ledger's pin (real local chain)", function () {
     it("verify, verify-batch, audit, proof, export-batch and the HTTP proof fail naming the rows (the forger even holds the ledger key)", async () => {
       const { l, dir, contract } = await pinned();
       const target = idOf(l, 6);
-      forgeWholeLedger(l, (r) => (r.event.id === target ? { ...r, event: { ...r.event, data: { ...r.event.data, value: 99.9 } } } : r));
+      forgeWholeLedger(l, (r) =>
+        r.event.id === target ? { ...r, event: { ...r.event, data: { ...r.event.data, value: 99.9 } } } : r,
+      );
       resignCheckpoints(l, dir);
       const forged = await reanchorElsewhere(l, lc.provider, NAME);
       expect(forged.rows).to.have.length(3);
@@ -105,7 +115,9 @@ describe("the ledger's pin (real local chain)", function () {
       // audit asks the pinned contract, never the rows: it also sees the chain disagree.
       const pin = currentPin(l.db)!;
       const a = await auditLedger(l, { chain: async () => auditChainOf(lc.provider, pin.contract, pin.ledgerId) });
-      const rows = a.findings.filter((f) => f.code === "ANCHOR_NOT_PINNED").map((f) => [f.epoch, f.anchorId, f.anchorTx]);
+      const rows = a.findings
+        .filter((f) => f.code === "ANCHOR_NOT_PINNED")
+        .map((f) => [f.epoch, f.anchorId, f.anchorTx]);
       expect(rows).to.deep.equal(forged.rows.map((r) => [r.epoch, r.id, r.txHash]));
       expect(a.findings.map((f) => [f.code, f.epoch])).to.deep.include(["ANCHOR_ROOT_MISMATCH", 1]);
 
@@ -123,23 +135,37 @@ describe("the ledger's pin (real local chain)", function () {
       const api = createApiServices(l, dir, NAME, 660_000);
       const token = api.clients.add("qa-1", "qa", undefined, new Date()).token;
       const app = buildApp({ ledger: l, ...api });
-      const res = await app.inject({ method: "GET", url: `/v1/events/${target}/proof`, headers: { authorization: `Bearer ${token}` } });
+      const res = await app.inject({
+        method: "GET",
+        url: `/v1/events/${target}/proof`,
+        headers: { authorization: `Bearer ${token}` },
+      });
       expect(res.statusCode).to.equal(409);
       expect(res.headers["content-type"]).to.match(/^application\/problem\+json/);
       expect(res.json().code).to.equal("ANCHOR_NOT_PINNED");
       expect(res.json().findings[0]).to.include({ epoch: 1, anchorId: row1.id });
       // The batch review over HTTP is a verdict (data): it names the rows too.
-      const review = await app.inject({ method: "GET", url: "/v1/batches/B-A", headers: { authorization: `Bearer ${token}` } });
+      const review = await app.inject({
+        method: "GET",
+        url: "/v1/batches/B-A",
+        headers: { authorization: `Bearer ${token}` },
+      });
       expect(review.statusCode).to.equal(200);
       expect(review.json().verdict).to.equal("INTEGRITY-FAIL");
-      expect(review.json().integrity.findings.filter((f: { code: string }) => f.code === "ANCHOR_NOT_PINNED")).to.have.length(3);
+      expect(
+        review.json().integrity.findings.filter((f: { code: string }) => f.code === "ANCHOR_NOT_PINNED"),
+      ).to.have.length(3);
       await app.close();
 
       // export-batch: refused on the review already; and buildProof itself refuses.
       const out = path.join(tempDir("gxp-pin-export-"), "pkg");
-      expect(() => exportBatch(l, b, out, loadReceiptKey(dir))).to.throw(PackageError).with.property("code", "BATCH_INTEGRITY_FAILED");
+      expect(() => exportBatch(l, b, out, loadReceiptKey(dir)))
+        .to.throw(PackageError)
+        .with.property("code", "BATCH_INTEGRITY_FAILED");
       const pretendClean = { ...b, verdict: "PASS" as const, integrity: { ...b.integrity, findings: [] } };
-      expect(() => exportBatch(l, pretendClean, out + "2", loadReceiptKey(dir))).to.throw(PackageError).with.property("code", "BATCH_INTEGRITY_FAILED");
+      expect(() => exportBatch(l, pretendClean, out + "2", loadReceiptKey(dir)))
+        .to.throw(PackageError)
+        .with.property("code", "BATCH_INTEGRITY_FAILED");
       l.close();
 
       // Through the CLI (bin/gxp-ledger.js): verify, verify-batch and audit exit 1 naming the rows.
@@ -148,11 +174,20 @@ describe("the ledger's pin (real local chain)", function () {
       expect(JSON.parse(cv.stdout)).to.include({ code: "ANCHOR_NOT_PINNED", anchorId: row1.id, anchorTx: row1.txHash });
       const cb = cli(["--data-dir", dir, "--rpc", lc.rpcUrl, "--json", "verify-batch", "B-A"]);
       expect(cb.code, cb.stderr).to.equal(1);
-      expect(JSON.parse(cb.stdout).integrity.findings.filter((f: { code: string }) => f.code === "ANCHOR_NOT_PINNED")).to.have.length(3);
+      expect(
+        JSON.parse(cb.stdout).integrity.findings.filter((f: { code: string }) => f.code === "ANCHOR_NOT_PINNED"),
+      ).to.have.length(3);
       const ca = cli(["--data-dir", dir, "--rpc", lc.rpcUrl, "--json", "audit"]);
       expect(ca.code, ca.stderr).to.equal(1);
-      const af = JSON.parse(ca.stdout).findings as { code: string; epoch?: number; anchorId?: number; anchorTx?: string }[];
-      expect(af.filter((f) => f.code === "ANCHOR_NOT_PINNED").map((f) => [f.epoch, f.anchorId, f.anchorTx])).to.deep.equal(forged.rows.map((r) => [r.epoch, r.id, r.txHash]));
+      const af = JSON.parse(ca.stdout).findings as {
+        code: string;
+        epoch?: number;
+        anchorId?: number;
+        anchorTx?: string;
+      }[];
+      expect(
+        af.filter((f) => f.code === "ANCHOR_NOT_PINNED").map((f) => [f.epoch, f.anchorId, f.anchorTx]),
+      ).to.deep.equal(forged.rows.map((r) => [r.epoch, r.id, r.txHash]));
       const cp = cli(["--data-dir", dir, "proof", target]);
       expect(cp.code).to.equal(1);
       expect(cp.stderr).to.contain("ANCHOR_NOT_PINNED");
@@ -160,7 +195,9 @@ describe("the ledger's pin (real local chain)", function () {
 
     it("without the ledger key the forger also fails every checkpoint", async () => {
       const { l } = await pinned();
-      forgeWholeLedger(l, (r) => (r.seq === 6 ? { ...r, event: { ...r.event, data: { ...r.event.data, value: 99.9 } } } : r));
+      forgeWholeLedger(l, (r) =>
+        r.seq === 6 ? { ...r, event: { ...r.event, data: { ...r.event.data, value: 99.9 } } } : r,
+      );
       await reanchorElsewhere(l, lc.provider, NAME, 8);
       const a = await auditLedger(l, {});
       // seq 6 sits in epoch 1; the batch links after it change epoch 2; epoch 0 is untouched.
@@ -180,11 +217,19 @@ describe("the ledger's pin (real local chain)", function () {
       const api = createApiServices(l, dir, NAME, 660_000);
       const token = api.clients.add("qa-2", "qa", undefined, new Date()).token;
       const app = buildApp({ ledger: l, ...api });
-      const res = await app.inject({ method: "GET", url: `/v1/events/${idOf(l, 5)}/proof`, headers: { authorization: `Bearer ${token}` } });
+      const res = await app.inject({
+        method: "GET",
+        url: `/v1/events/${idOf(l, 5)}/proof`,
+        headers: { authorization: `Bearer ${token}` },
+      });
       expect(res.statusCode).to.equal(409);
       expect(res.json()).to.include({ code: "ANCHORER_UNKNOWN" });
       expect(res.json().findings[0]).to.include({ epoch: 1, anchorId: id });
-      const ok = await app.inject({ method: "GET", url: `/v1/events/${idOf(l, 1)}/proof`, headers: { authorization: `Bearer ${token}` } });
+      const ok = await app.inject({
+        method: "GET",
+        url: `/v1/events/${idOf(l, 1)}/proof`,
+        headers: { authorization: `Bearer ${token}` },
+      });
       expect(ok.statusCode).to.equal(200);
       await app.close();
       l.close();
@@ -199,7 +244,10 @@ describe("the ledger's pin (real local chain)", function () {
       try {
         const v = (await verifyStoredEvent(l, idOf(l, 5), async () => other.provider, 1))!;
         expect(v.code).to.equal("CHAIN_NOT_PINNED");
-        const b = (await verifyBatch(l, "B-A", { confirmations: 1, chain: async () => providerTransport(other.provider) }))!;
+        const b = (await verifyBatch(l, "B-A", {
+          confirmations: 1,
+          chain: async () => providerTransport(other.provider),
+        }))!;
         expect(b.integrity.findings.map((f) => f.code)).to.include("CHAIN_NOT_PINNED");
         const a = await auditLedger(l, { chain: async () => auditChainOf(other.provider, contract, ledgerId) });
         expect(a.findings.map((f) => f.code)).to.include("CHAIN_NOT_PINNED");
@@ -215,7 +263,13 @@ describe("the ledger's pin (real local chain)", function () {
       const { l, dir, contract, ledgerId } = await pinned();
       const other = await deployLedger(devWallet(9, lc.provider), devWallet(9).address, NAME);
       writeDeployment(dir, deploymentOf(other.contract, other.ledgerId));
-      const v = (await verifyStoredEvent(l, idOf(l, 5), async () => lc.provider, 1, deploymentOf(other.contract, other.ledgerId)))!;
+      const v = (await verifyStoredEvent(
+        l,
+        idOf(l, 5),
+        async () => lc.provider,
+        1,
+        deploymentOf(other.contract, other.ledgerId),
+      ))!;
       expect(v.code).to.equal("DEPLOYMENT_NOT_PINNED");
       l.close();
       const ca = cli(["--data-dir", dir, "--rpc", lc.rpcUrl, "--json", "audit"]);
@@ -249,8 +303,19 @@ describe("the ledger's pin (real local chain)", function () {
       const { l } = await pinned();
       const p = l.db.prepare("SELECT * FROM ledger_pin ORDER BY id LIMIT 1").get() as Record<string, unknown>;
       l.db
-        .prepare("INSERT INTO ledger_pin (chain_id, genesis_hash, contract, ledger_id, ledger_name, development, pinned_at, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
-        .run(p.chain_id, p.genesis_hash, "0x000000000000000000000000000000000000dEaD", p.ledger_id, p.ledger_name, 1, new Date().toISOString(), "forged");
+        .prepare(
+          "INSERT INTO ledger_pin (chain_id, genesis_hash, contract, ledger_id, ledger_name, development, pinned_at, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .run(
+          p.chain_id,
+          p.genesis_hash,
+          "0x000000000000000000000000000000000000dEaD",
+          p.ledger_id,
+          p.ledger_name,
+          1,
+          new Date().toISOString(),
+          "forged",
+        );
       expect((await verifyStoredEvent(l, idOf(l, 5), async () => lc.provider, 1))!.code).to.equal("LEDGER_PIN_ALTERED");
       expect((await auditLedger(l, {})).findings.map((f) => f.code)).to.include("LEDGER_PIN_ALTERED");
       const b = (await verifyBatch(l, "B-A", { confirmations: 1, chain: async () => providerTransport(lc.provider) }))!;
@@ -263,12 +328,27 @@ describe("the ledger's pin (real local chain)", function () {
       const { createHash, generateKeyPairSync, sign } = await import("node:crypto");
       const k = generateKeyPairSync("ed25519");
       const pem = k.publicKey.export({ type: "spki", format: "pem" }).toString();
-      const keyId = createHash("sha256").update(k.publicKey.export({ type: "spki", format: "der" })).digest("hex");
-      l.db.prepare("INSERT INTO ledger_keys (key_id, public_key, valid_from) VALUES (?, ?, ?)").run(keyId, pem, new Date().toISOString());
+      const keyId = createHash("sha256")
+        .update(k.publicKey.export({ type: "spki", format: "der" }))
+        .digest("hex");
+      l.db
+        .prepare("INSERT INTO ledger_keys (key_id, public_key, valid_from) VALUES (?, ?, ?)")
+        .run(keyId, pem, new Date().toISOString());
       // The forger re-signs epoch 0's checkpoint with the injected key.
       const ep = l.epochs.get(0)!;
       const { checkpointMessage, toHex } = await import("../../src/core");
-      const sig = sign(null, checkpointMessage({ ledger: l.name, epoch: 0, firstSeq: ep.firstSeq, treeSize: ep.size, root: toHex(ep.root), keyId }), k.privateKey);
+      const sig = sign(
+        null,
+        checkpointMessage({
+          ledger: l.name,
+          epoch: 0,
+          firstSeq: ep.firstSeq,
+          treeSize: ep.size,
+          root: toHex(ep.root),
+          keyId,
+        }),
+        k.privateKey,
+      );
       l.db.exec("DROP TRIGGER IF EXISTS epoch_checkpoints_no_update");
       l.db.prepare("UPDATE epoch_checkpoints SET key_id = ?, signature = ? WHERE epoch = 0").run(keyId, sig);
       expect((await auditLedger(l, {})).findings.map((f) => f.code)).to.include("CHECKPOINT_INVALID");
@@ -277,32 +357,65 @@ describe("the ledger's pin (real local chain)", function () {
   });
 
   describe("ensureLedgerPin at a later start", () => {
-    const chainOf = (contract: string, ledgerId: string, development = true) => ({ provider: lc.provider, chainId: lc.chainId, ledgerId, deployment: { ...deploymentOf(contract, ledgerId), development } });
-    const codeOf = async (p: Promise<unknown>) => p.then(() => "ok", (e) => (e instanceof StoreError ? e.code : String(e)));
+    const chainOf = (contract: string, ledgerId: string, development = true) => ({
+      provider: lc.provider,
+      chainId: lc.chainId,
+      ledgerId,
+      deployment: { ...deploymentOf(contract, ledgerId), development },
+    });
+    const codeOf = async (p: Promise<unknown>) =>
+      p.then(
+        () => "ok",
+        (e) => (e instanceof StoreError ? e.code : String(e)),
+      );
 
     it("checks the same chain, contract and ledger, and refuses another contract or ledger id naming both", async () => {
       const { l, contract, ledgerId } = await pinned();
       const security = createSecurityRecorder(l, l.name);
       expect((await ensureLedgerPin(l, chainOf(contract, ledgerId), security)).action).to.equal("checked");
-      const other = await deployLedger(devWallet(DEV_ACCOUNT.admin, lc.provider), devWallet(DEV_ACCOUNT.anchorer).address, NAME);
+      const other = await deployLedger(
+        devWallet(DEV_ACCOUNT.admin, lc.provider),
+        devWallet(DEV_ACCOUNT.anchorer).address,
+        NAME,
+      );
       let err: unknown;
       await ensureLedgerPin(l, chainOf(other.contract, other.ledgerId), security).catch((e) => (err = e));
       expect(err).to.be.instanceOf(StoreError).with.property("code", "LEDGER_PIN_MISMATCH");
-      expect((err as Error).message).to.contain(other.contract).and.to.contain(contract);
-      const otherName = await deployLedger(devWallet(DEV_ACCOUNT.admin, lc.provider), devWallet(DEV_ACCOUNT.anchorer).address, "another-site");
-      expect(await codeOf(ensureLedgerPin(l, chainOf(contract, otherName.ledgerId), security))).to.equal("LEDGER_PIN_MISMATCH");
+      expect((err as Error).message)
+        .to.contain(other.contract)
+        .and.to.contain(contract);
+      const otherName = await deployLedger(
+        devWallet(DEV_ACCOUNT.admin, lc.provider),
+        devWallet(DEV_ACCOUNT.anchorer).address,
+        "another-site",
+      );
+      expect(await codeOf(ensureLedgerPin(l, chainOf(contract, otherName.ledgerId), security))).to.equal(
+        "LEDGER_PIN_MISMATCH",
+      );
       l.close();
     });
 
     it("records the first pin with a ledger.pinned security event", async () => {
       const dir = tempDir("gxp-pin-first-");
       const l = openLedger(dir, undefined, undefined, false, NAME);
-      const d = await deployLedger(devWallet(DEV_ACCOUNT.admin, lc.provider), devWallet(DEV_ACCOUNT.anchorer).address, NAME);
+      const d = await deployLedger(
+        devWallet(DEV_ACCOUNT.admin, lc.provider),
+        devWallet(DEV_ACCOUNT.anchorer).address,
+        NAME,
+      );
       const r = await ensureLedgerPin(l, chainOf(d.contract, d.ledgerId), createSecurityRecorder(l, l.name));
       expect(r.action).to.equal("pinned");
-      expect(r.pin).to.include({ chainId: lc.chainId.toString(), contract: d.contract, ledgerId: d.ledgerId.toLowerCase(), ledgerName: NAME, development: true });
+      expect(r.pin).to.include({
+        chainId: lc.chainId.toString(),
+        contract: d.contract,
+        ledgerId: d.ledgerId.toLowerCase(),
+        ledgerName: NAME,
+        development: true,
+      });
       expect(r.pin.genesisHash).to.match(/^0x[0-9a-f]{64}$/);
-      const kinds = (l.db.prepare("SELECT record FROM events WHERE type = 'security.event'").pluck().all() as string[]).map((t) => JSON.parse(t).event.data.kind);
+      const kinds = (
+        l.db.prepare("SELECT record FROM events WHERE type = 'security.event'").pluck().all() as string[]
+      ).map((t) => JSON.parse(t).event.data.kind);
       expect(kinds).to.deep.equal(["ledger.pinned"]);
       l.close();
     });
@@ -315,10 +428,23 @@ describe("the ledger's pin (real local chain)", function () {
       await new Promise((r) => setTimeout(r, 1100));
       const b = await startLocalChain();
       try {
-        const da = await deployLedger(devWallet(DEV_ACCOUNT.admin, a.provider), devWallet(DEV_ACCOUNT.anchorer).address, NAME);
-        const db = await deployLedger(devWallet(DEV_ACCOUNT.admin, b.provider), devWallet(DEV_ACCOUNT.anchorer).address, NAME);
+        const da = await deployLedger(
+          devWallet(DEV_ACCOUNT.admin, a.provider),
+          devWallet(DEV_ACCOUNT.anchorer).address,
+          NAME,
+        );
+        const db = await deployLedger(
+          devWallet(DEV_ACCOUNT.admin, b.provider),
+          devWallet(DEV_ACCOUNT.anchorer).address,
+          NAME,
+        );
         expect(db.contract).to.equal(da.contract);
-        const on = (c: typeof a, development: boolean) => ({ provider: c.provider, chainId: c.chainId, ledgerId: da.ledgerId, deployment: { ...deploymentOf(da.contract, da.ledgerId), development } });
+        const on = (c: typeof a, development: boolean) => ({
+          provider: c.provider,
+          chainId: c.chainId,
+          ledgerId: da.ledgerId,
+          deployment: { ...deploymentOf(da.contract, da.ledgerId), development },
+        });
         for (const development of [true, false]) {
           const l = openLedger(tempDir("gxp-pin-genesis-"), undefined, undefined, false, NAME);
           const security = createSecurityRecorder(l, l.name);
@@ -327,7 +453,9 @@ describe("the ledger's pin (real local chain)", function () {
             const r = await ensureLedgerPin(l, on(b, true), security);
             expect(r.action).to.equal("repinned");
             expect(r.pin.genesisHash).to.not.equal(first.pin.genesisHash);
-            const kinds = (l.db.prepare("SELECT record FROM events WHERE type = 'security.event'").pluck().all() as string[]).map((t) => JSON.parse(t).event.data.kind);
+            const kinds = (
+              l.db.prepare("SELECT record FROM events WHERE type = 'security.event'").pluck().all() as string[]
+            ).map((t) => JSON.parse(t).event.data.kind);
             expect(kinds).to.deep.equal(["ledger.pinned", "ledger.repinned"]);
           } else {
             expect(await codeOf(ensureLedgerPin(l, on(b, false), security))).to.equal("LEDGER_PIN_MISMATCH");

@@ -39,7 +39,8 @@ describe("reconcileReceipts", function () {
   });
 
   const post = (f: Pick<Fixture, "api" | "client" | "archive">, n: number) => {
-    for (const { receipt } of f.api.ingestor.ingest(sampleEvents(n, "B-X"), f.client)) f.archive.push({ source: `r-${f.archive.length}`, receipt: JSON.parse(JSON.stringify(receipt)) });
+    for (const { receipt } of f.api.ingestor.ingest(sampleEvents(n, "B-X"), f.client))
+      f.archive.push({ source: `r-${f.archive.length}`, receipt: JSON.parse(JSON.stringify(receipt)) });
   };
 
   /** Two commit groups of 3 sealed and anchored (seq 0..5), then two more pending (seq 6..11). */
@@ -63,20 +64,32 @@ describe("reconcileReceipts", function () {
     f.opts = { keyFor: () => ({ pem }), chain: async () => lc.provider };
     return f;
   }
-  const statuses = (r: Awaited<ReturnType<typeof reconcileReceipts>>) => r.lines.map((l) => `${l.seq}:${l.status}${l.code ? `:${l.code}` : ""}`);
+  const statuses = (r: Awaited<ReturnType<typeof reconcileReceipts>>) =>
+    r.lines.map((l) => `${l.seq}:${l.status}${l.code ? `:${l.code}` : ""}`);
 
   describe("when nothing was touched", () => {
     it("reconciles the anchored receipts and reports the others pending within their promise", async () => {
       const f = await setup();
       const r = await reconcileReceipts(f.ledger, f.archive, f.opts);
-      expect(r.counts).to.include({ reconciled: 6, pending: 6, missing: 0, changed: 0, invalid: 0, overdue: 0, late: 0, failed: 0 });
+      expect(r.counts).to.include({
+        reconciled: 6,
+        pending: 6,
+        missing: 0,
+        changed: 0,
+        invalid: 0,
+        overdue: 0,
+        late: 0,
+        failed: 0,
+      });
     });
 
     it("reports pending receipts overdue once their anchorBy has passed", async () => {
       const f = await setup();
       const r = await reconcileReceipts(f.ledger, f.archive, { ...f.opts, now: () => Date.now() + 2 * 3_600_000 });
       expect(r.counts).to.include({ reconciled: 6, overdue: 6 });
-      expect(r.lines.filter((l) => l.status === "overdue").every((l) => l.code === "ANCHOR_PROMISE_MISSED")).to.equal(true);
+      expect(r.lines.filter((l) => l.status === "overdue").every((l) => l.code === "ANCHOR_PROMISE_MISSED")).to.equal(
+        true,
+      );
     });
   });
 
@@ -98,7 +111,11 @@ describe("reconcileReceipts", function () {
       tamper(f.ledger, "DELETE FROM receipt_groups WHERE first_seq = 10");
       expect((await auditLedger(f.ledger)).findings).to.deep.equal([]);
       const r = await reconcileReceipts(f.ledger, f.archive, f.opts);
-      expect(statuses(r).filter((s) => s.includes("missing"))).to.deep.equal(["10:missing:RECEIPT_EVENT_MISSING", "11:missing:RECEIPT_EVENT_MISSING", "12:missing:RECEIPT_EVENT_MISSING"]);
+      expect(statuses(r).filter((s) => s.includes("missing"))).to.deep.equal([
+        "10:missing:RECEIPT_EVENT_MISSING",
+        "11:missing:RECEIPT_EVENT_MISSING",
+        "12:missing:RECEIPT_EVENT_MISSING",
+      ]);
     });
   });
 
@@ -153,9 +170,22 @@ describe("reconcileReceipts", function () {
     it("names it invalid", async () => {
       const f = await setup();
       const bad = { ...(f.archive[1].receipt as Record<string, unknown>), leafHash: "0x" + "00".repeat(32) };
-      const r = await reconcileReceipts(f.ledger, [{ source: "x", receipt: bad }, { source: "y", error: "not JSON" }], f.opts);
-      expect(r.lines.map((l) => `${l.status}:${l.code}`)).to.deep.equal(["invalid:RECEIPT_ROOT_MISMATCH", "invalid:RECEIPT_SCHEMA_INVALID"]);
-      const other = await reconcileReceipts(f.ledger, f.archive.slice(0, 1), { ...f.opts, keyFor: () => ({ code: "TRUST_KEY_MISMATCH", detail: "not the site's key" }) });
+      const r = await reconcileReceipts(
+        f.ledger,
+        [
+          { source: "x", receipt: bad },
+          { source: "y", error: "not JSON" },
+        ],
+        f.opts,
+      );
+      expect(r.lines.map((l) => `${l.status}:${l.code}`)).to.deep.equal([
+        "invalid:RECEIPT_ROOT_MISMATCH",
+        "invalid:RECEIPT_SCHEMA_INVALID",
+      ]);
+      const other = await reconcileReceipts(f.ledger, f.archive.slice(0, 1), {
+        ...f.opts,
+        keyFor: () => ({ code: "TRUST_KEY_MISMATCH", detail: "not the site's key" }),
+      });
       expect(other.lines[0]).to.include({ status: "invalid", code: "TRUST_KEY_MISMATCH" });
     });
   });
@@ -169,13 +199,28 @@ describe("reconcileReceipts", function () {
       const unpinned = cli(["--data-dir", f.dir, "verify-receipts", ndjson]);
       expect(unpinned.code, unpinned.stderr + unpinned.stdout).to.equal(6);
       expect(unpinned.stdout).to.match(/^RECEIPTS RECONCILED BUT UNPINNED/);
-      const pinned = cli(["--data-dir", f.dir, "--json", "verify-receipts", ndjson, "--public-key", receiptPublicKeyFile(f.dir)]);
+      const pinned = cli([
+        "--data-dir",
+        f.dir,
+        "--json",
+        "verify-receipts",
+        ndjson,
+        "--public-key",
+        receiptPublicKeyFile(f.dir),
+      ]);
       expect(pinned.code, pinned.stderr).to.equal(0);
       expect(JSON.parse(pinned.stdout).counts).to.include({ pending: 12 });
       const l = openLedger(f.dir);
       tamper(l, "DELETE FROM events WHERE seq = 4");
       l.close();
-      const missing = cli(["--data-dir", f.dir, "verify-receipts", ndjson, "--public-key", receiptPublicKeyFile(f.dir)]);
+      const missing = cli([
+        "--data-dir",
+        f.dir,
+        "verify-receipts",
+        ndjson,
+        "--public-key",
+        receiptPublicKeyFile(f.dir),
+      ]);
       expect(missing.code).to.equal(1);
       expect(missing.stdout).to.match(/^RECEIPTS NOT RECONCILED: 12 receipts: 0 reconciled, 11 pending, 1 missing/);
       expect(missing.stdout).to.include("MISSING");

@@ -15,8 +15,17 @@ describe("verifyStoredEvent", () => {
     const ledger = openLedger(dir);
     const api = createApiServices(ledger, dir, "DE01", 60_000);
     const { privateKey, publicKey } = generateKeyPairSync("ed25519");
-    const client = api.clients.add("pasx-signing", "mes", parseSigningKey(publicKey.export({ type: "spki", format: "pem" }).toString()), new Date()).client;
-    const ev = signEventJws(sampleEvent() as never, privateKey.export({ type: "pkcs8", format: "pem" }).toString(), "EdDSA") as { id: string };
+    const client = api.clients.add(
+      "pasx-signing",
+      "mes",
+      parseSigningKey(publicKey.export({ type: "spki", format: "pem" }).toString()),
+      new Date(),
+    ).client;
+    const ev = signEventJws(
+      sampleEvent() as never,
+      privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
+      "EdDSA",
+    ) as { id: string };
     api.ingestor.ingest([ev], client);
     ledger.sealer.seal(new Date());
     const r = (await verifyStoredEvent(ledger, ev.id, undefined))!;

@@ -30,7 +30,13 @@ describe("anchor history (epoch store)", () => {
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   const insertEpochs = (db: ReturnType<typeof openDatabase>, n: number) => {
-    for (let e = 0; e < n; e++) db.prepare("INSERT INTO epochs (epoch, first_seq, size, root, sealed_at) VALUES (?, ?, 1, ?, ?)").run(e, e, Buffer.alloc(32, e), new Date().toISOString());
+    for (let e = 0; e < n; e++)
+      db.prepare("INSERT INTO epochs (epoch, first_seq, size, root, sealed_at) VALUES (?, ?, 1, ?, ?)").run(
+        e,
+        e,
+        Buffer.alloc(32, e),
+        new Date().toISOString(),
+      );
   };
 
   describe("when an anchor is recorded, superseded, re-recorded and made final", () => {
@@ -67,8 +73,17 @@ describe("anchor history (epoch store)", () => {
       const s = createEpochStore(db);
       const id = s.recordAnchor(anchor(0, 1, 10));
       s.supersedeAnchor(id, "reorg", new Date().toISOString());
-      s.finalizeAnchor(s.recordAnchor(anchor(0, 2, 11)), { confirmations: 1, headNumber: 11, at: new Date().toISOString() });
-      for (const sql of ["UPDATE anchor_supersessions SET reason = 'x'", "DELETE FROM anchor_supersessions", "UPDATE anchor_finality SET confirmations = 9", "DELETE FROM anchor_finality"]) {
+      s.finalizeAnchor(s.recordAnchor(anchor(0, 2, 11)), {
+        confirmations: 1,
+        headNumber: 11,
+        at: new Date().toISOString(),
+      });
+      for (const sql of [
+        "UPDATE anchor_supersessions SET reason = 'x'",
+        "DELETE FROM anchor_supersessions",
+        "UPDATE anchor_finality SET confirmations = 9",
+        "DELETE FROM anchor_finality",
+      ]) {
         expect(() => db.prepare(sql).run(), sql).to.throw(/append-only/);
       }
       db.close();
@@ -88,7 +103,9 @@ describe("anchor history (epoch store)", () => {
       ins.run(anchor(0, 1, 5)); // lost by a reset chain, then anchored again:
       ins.run(anchor(1, 2, 6));
       ins.run(anchor(0, 3, 9));
-      old.prepare("INSERT INTO anchor_txs (epoch, tx_hash, nonce, sent_at) VALUES (0, ?, 0, ?)").run(h(1), new Date().toISOString());
+      old
+        .prepare("INSERT INTO anchor_txs (epoch, tx_hash, nonce, sent_at) VALUES (0, ?, 0, ?)")
+        .run(h(1), new Date().toISOString());
       old.close();
 
       const db = openDatabase(file);

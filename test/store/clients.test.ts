@@ -14,7 +14,9 @@ describe("createClientStore", () => {
     const file = path.join(dir, "ledger.sqlite");
     const server = createClientStore(openDatabase(file));
     const { token } = server.add("pasx-1", "mes", undefined, new Date());
-    const raw = fs.readFileSync(file).toString("latin1") + (fs.existsSync(file + "-wal") ? fs.readFileSync(file + "-wal").toString("latin1") : "");
+    const raw =
+      fs.readFileSync(file).toString("latin1") +
+      (fs.existsSync(file + "-wal") ? fs.readFileSync(file + "-wal").toString("latin1") : "");
     expect(raw).to.not.include(token);
     expect(server.authenticate(token)?.name).to.equal("pasx-1");
     expect(server.authenticate(token)?.name).to.equal("pasx-1"); // served from the cache now
@@ -32,8 +34,14 @@ describe("createClientStore", () => {
     };
     it("binds an mes client to its sources and sites, and a scope added by another process reaches a cached token", () => {
       const { clients } = store();
-      const { token, client } = clients.add("pasx-1", "mes", undefined, new Date(), { sources: ["urn:mes:a"], sites: ["DE01"] });
-      expect({ sources: client.sources, sites: client.sites }).to.deep.equal({ sources: ["urn:mes:a"], sites: ["DE01"] });
+      const { token, client } = clients.add("pasx-1", "mes", undefined, new Date(), {
+        sources: ["urn:mes:a"],
+        sites: ["DE01"],
+      });
+      expect({ sources: client.sources, sites: client.sites }).to.deep.equal({
+        sources: ["urn:mes:a"],
+        sites: ["DE01"],
+      });
       expect(clients.authenticate(token)?.sources).to.deep.equal(["urn:mes:a"]);
       store().clients.addScope("pasx-1", { sources: ["urn:mes:b"], sites: [] }, new Date());
       expect(clients.authenticate(token)?.sources).to.deep.equal(["urn:mes:a", "urn:mes:b"]);
@@ -45,7 +53,9 @@ describe("createClientStore", () => {
         ["mes", { sources: ["urn:mes:a"], sites: [] }],
         ["mes", { sources: ["urn:gxp-ledger:x:security"], sites: ["DE01"] }],
       ] as const) {
-        expect(() => clients.add(`c-${Math.random().toString(36).slice(2, 8)}`, role, undefined, new Date(), scope)).to.throw().with.property("code", "CLIENT_INVALID");
+        expect(() => clients.add(`c-${Math.random().toString(36).slice(2, 8)}`, role, undefined, new Date(), scope))
+          .to.throw()
+          .with.property("code", "CLIENT_INVALID");
       }
       expect(clients.list()).to.deep.equal([]);
     });

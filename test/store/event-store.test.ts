@@ -49,8 +49,12 @@ describe("createEventStore", () => {
       const src = (n: number) => sampleEvent({ source: "urn:mes:one-call", sourceSequence: n });
       ledger.events.append([src(1), src(2), src(5), src(6)]);
       expect(ledger.events.sourceGaps("urn:mes:one-call").map((g) => [g.expected, g.got])).to.deep.equal([[3, 5]]);
-      expect(() => ledger.events.append([src(7), src(8), src(8)])).to.throw(StoreError).with.property("code", "SOURCE_SEQUENCE_NOT_INCREASING");
-      expect(() => ledger.events.append([src(9), src(4)])).to.throw(StoreError).with.property("code", "SOURCE_SEQUENCE_NOT_INCREASING");
+      expect(() => ledger.events.append([src(7), src(8), src(8)]))
+        .to.throw(StoreError)
+        .with.property("code", "SOURCE_SEQUENCE_NOT_INCREASING");
+      expect(() => ledger.events.append([src(9), src(4)]))
+        .to.throw(StoreError)
+        .with.property("code", "SOURCE_SEQUENCE_NOT_INCREASING");
       expect(ledger.events.nextSeq()).to.equal(4);
       ledger.events.append([src(7)]);
       expect(ledger.events.sourceGaps("urn:mes:one-call")).to.have.length(1);
@@ -67,7 +71,9 @@ describe("createEventStore", () => {
       const ev = sampleEvent();
       ledger.events.append([ev]);
       const changed = { ...ev, data: { ...(ev.data as object), value: 99 } };
-      expect(() => ledger.events.append([sampleEvent(), changed])).to.throw(StoreError).with.property("code", "EVENT_ID_CONFLICT");
+      expect(() => ledger.events.append([sampleEvent(), changed]))
+        .to.throw(StoreError)
+        .with.property("code", "EVENT_ID_CONFLICT");
       expect(ledger.events.nextSeq()).to.equal(1);
     });
     it("stores nothing when one event of a call is invalid", () => {
@@ -84,7 +90,18 @@ describe("createEventStore", () => {
       ledger.sealer.seal(new Date());
       const h = "0x" + "ab".repeat(32);
       ledger.epochs.recordAnchorTx({ epoch: 0, txHash: h, nonce: 0, sentAt: new Date().toISOString() });
-      ledger.epochs.recordAnchor({ epoch: 0, chainId: "31337", contract: "0x" + "00".repeat(20), ledgerId: h, txHash: h, blockNumber: 1, blockHash: h, blockTimestamp: 1, logIndex: 0, confirmedAt: new Date().toISOString() });
+      ledger.epochs.recordAnchor({
+        epoch: 0,
+        chainId: "31337",
+        contract: "0x" + "00".repeat(20),
+        ledgerId: h,
+        txHash: h,
+        blockNumber: 1,
+        blockHash: h,
+        blockTimestamp: 1,
+        logIndex: 0,
+        confirmedAt: new Date().toISOString(),
+      });
       for (const sql of [
         "UPDATE anchors SET block_hash = 'x'",
         "DELETE FROM anchors",

@@ -28,7 +28,9 @@ describe("the anchorer lease", () => {
   const heldBy = (holder: string) => createLease(ledger.db, "anchorer", holder, 60_000, now).acquire();
 
   it("names the holder by kind, pid and host", () => {
-    expect(leaseHolder("serve")).to.match(new RegExp(`^serve-${process.pid}@${os.hostname().replace(/[.]/g, "\\.")}/[0-9a-f-]{36}$`));
+    expect(leaseHolder("serve")).to.match(
+      new RegExp(`^serve-${process.pid}@${os.hostname().replace(/[.]/g, "\\.")}/[0-9a-f-]{36}$`),
+    );
   });
   it("is held by one holder until it is released or expires", () => {
     const a = createLease(ledger.db, "anchorer", leaseHolder("serve"), 60_000, now);

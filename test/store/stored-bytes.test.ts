@@ -52,9 +52,7 @@ const event = (n: number, extra: Record<string, unknown> = {}): GxpEvent =>
 
 describe("stored bytes of fixed events (pinned)", () => {
   let dir: string;
-  beforeEach(
-    () => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "gxp-pinned-"))),
-  );
+  beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "gxp-pinned-"))));
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it("writes the same record text and leaf hash, with the batch chain and the submitter, as before", () => {
@@ -74,27 +72,15 @@ describe("stored bytes of fixed events (pinned)", () => {
       },
     ]);
     expect(group[0]).to.not.be.instanceOf(Error);
-    const rows = db
-      .prepare(
-        "SELECT seq, record, leaf_hash, batch_seq FROM events ORDER BY seq",
-      )
-      .all() as {
+    const rows = db.prepare("SELECT seq, record, leaf_hash, batch_seq FROM events ORDER BY seq").all() as {
       seq: number;
       record: string;
       leaf_hash: Buffer;
       batch_seq: number;
     }[];
     db.close();
-    const digest = (s: string) =>
-      createHash("sha256").update(s, "utf8").digest("hex");
-    expect(
-      rows.map((r) => [
-        r.seq,
-        r.batch_seq,
-        digest(r.record),
-        r.leaf_hash.toString("hex"),
-      ]),
-    ).to.deep.equal(PINNED);
+    const digest = (s: string) => createHash("sha256").update(s, "utf8").digest("hex");
+    expect(rows.map((r) => [r.seq, r.batch_seq, digest(r.record), r.leaf_hash.toString("hex")])).to.deep.equal(PINNED);
     expect(rows[1].record).to.equal(PINNED_TEXT_1);
   });
 });

@@ -9,7 +9,9 @@ import path from "node:path";
 
 const ROOT = path.resolve(__dirname, "../..");
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { buildPage } = require("../../scripts/build-web.js") as { buildPage(): { html: string; inputs: Record<string, number> } };
+const { buildPage } = require("../../scripts/build-web.js") as {
+  buildPage(): { html: string; inputs: Record<string, number> };
+};
 
 /** What the page may be at most: 102,119 bytes when the hand-written checks replaced Ajv (250,875 with it). */
 const PAGE_MAX_BYTES = 120_000;
@@ -19,7 +21,8 @@ describe("src/web", () => {
     const dir = path.join(ROOT, "src", "web");
     for (const f of fs.readdirSync(dir).filter((n) => n.endsWith(".ts"))) {
       const text = fs.readFileSync(path.join(dir, f), "utf8");
-      for (const m of text.matchAll(/from\s+["']([^"']+)["']/g)) expect(m[1], `${f} imports ${m[1]}`).to.match(/^(\.\.\/core|\.\/)/);
+      for (const m of text.matchAll(/from\s+["']([^"']+)["']/g))
+        expect(m[1], `${f} imports ${m[1]}`).to.match(/^(\.\.\/core|\.\/)/);
       expect(text, f).to.not.match(/\bBuffer\b|\bprocess\.|\brequire\(/);
     }
   });
@@ -34,10 +37,17 @@ describe("src/web", () => {
   it("bundles no JSON Schema engine and no event schema, and stays below its size bound", () => {
     const { html, inputs } = buildPage();
     const files = Object.keys(inputs);
-    expect(files.some((f) => f.endsWith("src/core/proof/bundle-check.ts")), "the inputs are the bundle's").to.equal(true);
-    const engines = files.filter((f) => /node_modules\/(ajv|ajv-formats|fast-uri|json-schema-traverse|fast-deep-equal)\//.test(f));
+    expect(
+      files.some((f) => f.endsWith("src/core/proof/bundle-check.ts")),
+      "the inputs are the bundle's",
+    ).to.equal(true);
+    const engines = files.filter((f) =>
+      /node_modules\/(ajv|ajv-formats|fast-uri|json-schema-traverse|fast-deep-equal)\//.test(f),
+    );
     expect(engines, "a JSON Schema engine in the page").to.deep.equal([]);
-    const ledgerSide = files.filter((f) => /src\/core\/(event\/|receipt\/receipt|schema-issues|index\.ts)|-schema\.ts$/.test(f));
+    const ledgerSide = files.filter((f) =>
+      /src\/core\/(event\/|receipt\/receipt|schema-issues|index\.ts)|-schema\.ts$/.test(f),
+    );
     expect(ledgerSide, "the ledger's own validation or a published schema in the page").to.deep.equal([]);
     const bytes = Buffer.byteLength(html, "utf8");
     console.log(`      web/dist/verify.html: ${bytes} bytes (bound ${PAGE_MAX_BYTES})`);

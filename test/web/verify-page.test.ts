@@ -11,14 +11,30 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { chromium, Browser, Page } from "playwright-core";
 import { ProofBundle, bundleToJSON, pinFromProfile } from "../../src/core";
-import { ProofFixture, startProofFixture, oneByteMutations, resigned, withForgedRoot, writeTrust } from "../integration/proof-fixture";
+import {
+  ProofFixture,
+  startProofFixture,
+  oneByteMutations,
+  resigned,
+  withForgedRoot,
+  writeTrust,
+} from "../integration/proof-fixture";
 import { forgeLookalike, writeLookalike } from "../integration/lookalike";
 import { storeLegacyEvent } from "../integration/legacy-event";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const ROOT = path.resolve(__dirname, "../..");
 const PAGE = path.join(ROOT, "web", "dist", "verify.html");
-const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 
 describe("web/dist/verify.html in headless Chromium", function () {
   this.timeout(300_000);
@@ -28,7 +44,9 @@ describe("web/dist/verify.html in headless Chromium", function () {
 
   before(async function () {
     if (!fs.existsSync(CHROMIUM)) {
-      console.log(`      SKIPPED: no Chromium at ${CHROMIUM} (.ci/run installs Debian's chromium; set CHROMIUM_PATH to use another)`);
+      console.log(
+        `      SKIPPED: no Chromium at ${CHROMIUM} (.ci/run installs Debian's chromium; set CHROMIUM_PATH to use another)`,
+      );
       this.skip();
     }
     execFileSync(process.execPath, [path.join(ROOT, "scripts", "build-web.js")], { stdio: "ignore" });
@@ -56,20 +74,31 @@ describe("web/dist/verify.html in headless Chromium", function () {
   async function loadTrust(file: string | undefined): Promise<{ state: string; text: string }> {
     if (file) {
       await page.setInputFiles("#trust-file", file);
-      await page.waitForFunction((want) => (document.getElementById("trust") as HTMLTextAreaElement).value === want, fs.readFileSync(file, "utf8"));
+      await page.waitForFunction(
+        (want) => (document.getElementById("trust") as HTMLTextAreaElement).value === want,
+        fs.readFileSync(file, "utf8"),
+      );
     } else {
       await page.fill("#trust", "");
     }
-    return page.evaluate(() => ({ state: document.getElementById("trust-info")!.getAttribute("data-state")!, text: document.getElementById("trust-info")!.textContent! }));
+    return page.evaluate(() => ({
+      state: document.getElementById("trust-info")!.getAttribute("data-state")!,
+      text: document.getElementById("trust-info")!.textContent!,
+    }));
   }
 
   async function verifyThroughPage(file: string, rpc: string[], trust?: string): Promise<PageResult> {
     await loadTrust(trust);
     await page.setInputFiles("#file", file);
-    await page.waitForFunction((want) => (document.getElementById("bundle") as HTMLTextAreaElement).value === want, fs.readFileSync(file, "utf8"));
+    await page.waitForFunction(
+      (want) => (document.getElementById("bundle") as HTMLTextAreaElement).value === want,
+      fs.readFileSync(file, "utf8"),
+    );
     await page.fill("#rpc", rpc.join("\n"));
     await page.click("#verify");
-    await page.waitForFunction(() => !["NONE", "RUNNING"].includes(document.getElementById("result")!.getAttribute("data-verdict")!));
+    await page.waitForFunction(
+      () => !["NONE", "RUNNING"].includes(document.getElementById("result")!.getAttribute("data-verdict")!),
+    );
     return page.evaluate(() => ({
       verdict: document.getElementById("result")!.getAttribute("data-verdict")!,
       text: document.getElementById("verdict")?.textContent ?? "",
@@ -86,12 +115,28 @@ describe("web/dist/verify.html in headless Chromium", function () {
     it("shows the profile's organisation, site and fingerprint, every step passed and PASS naming the site, contract, ledger and anchorer", async () => {
       const info = await loadTrust(fx.trustFile);
       expect(info.state).to.equal("loaded");
-      expect(info.text).to.include(`Trust profile of Acme Pharma GmbH, site Werk Mannheim: ledger default, contract ${fx.trust.contract} on chain 31337. Fingerprint ${pinFromProfile(fx.trust).fingerprint}`);
+      expect(info.text).to.include(
+        `Trust profile of Acme Pharma GmbH, site Werk Mannheim: ledger default, contract ${fx.trust.contract} on chain 31337. Fingerprint ${pinFromProfile(fx.trust).fingerprint}`,
+      );
       const r = await verifyThroughPage(fx.proofs[1].file, [fx.rpcUrl], fx.trustFile);
       expect(r.verdict).to.equal("PASS");
-      expect(r.steps.map((s) => s.step)).to.deep.equal(["schema", "canonical form", "leaf hash", "audit path", "checkpoint", "trust", "chain id", "anchor", "block", "finality", "on-chain inclusion"]);
+      expect(r.steps.map((s) => s.step)).to.deep.equal([
+        "schema",
+        "canonical form",
+        "leaf hash",
+        "audit path",
+        "checkpoint",
+        "trust",
+        "chain id",
+        "anchor",
+        "block",
+        "finality",
+        "on-chain inclusion",
+      ]);
       expect(r.steps.every((s) => s.ok)).to.equal(true);
-      expect(r.text).to.include(`Acme Pharma GmbH, Werk Mannheim: ledger default, contract ${fx.trust.contract} on chain 31337, anchored by ${fx.trust.anchorers[0].address}.`);
+      expect(r.text).to.include(
+        `Acme Pharma GmbH, Werk Mannheim: ledger default, contract ${fx.trust.contract} on chain 31337, anchored by ${fx.trust.anchorers[0].address}.`,
+      );
       if (process.env.GXP_SCREENSHOT) await page.screenshot({ path: process.env.GXP_SCREENSHOT, fullPage: true });
     });
   });
@@ -114,7 +159,9 @@ describe("web/dist/verify.html in headless Chromium", function () {
       await page.evaluate((t) => {
         const dt = new DataTransfer();
         dt.items.add(new File([t], "site-trust.json", { type: "application/json" }));
-        document.getElementById("trust-drop")!.dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
+        document
+          .getElementById("trust-drop")!
+          .dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
       }, text);
       await page.waitForFunction(() => document.getElementById("trust-info")!.getAttribute("data-state") === "loaded");
       expect(await page.inputValue("#trust")).to.equal(text);
@@ -152,14 +199,25 @@ describe("web/dist/verify.html in headless Chromium", function () {
       expect((await verifyThroughPage(file, [fx.rpcUrl])).verdict).to.equal("UNPINNED");
     });
     it("(b) the real contract under another ledger id: FAIL TRUST_LEDGER_MISMATCH", async () => {
-      const l = await forgeLookalike(fx.rpcUrl, JSON.parse(fx.proofs[2].text) as ProofBundle, { kind: "other ledger", contract: fx.trust.contract, ledgerName: "page-2" });
-      const r = await verifyThroughPage(writeLookalike(path.join(fx.dir, "other-ledger.proof.json"), l), [fx.rpcUrl], fx.trustFile);
+      const l = await forgeLookalike(fx.rpcUrl, JSON.parse(fx.proofs[2].text) as ProofBundle, {
+        kind: "other ledger",
+        contract: fx.trust.contract,
+        ledgerName: "page-2",
+      });
+      const r = await verifyThroughPage(
+        writeLookalike(path.join(fx.dir, "other-ledger.proof.json"), l),
+        [fx.rpcUrl],
+        fx.trustFile,
+      );
       expect(r.verdict).to.equal("FAIL");
       expect(r.steps.find((s) => !s.ok)).to.deep.include({ step: "trust", code: "TRUST_LEDGER_MISMATCH" });
     });
     it("(d) a profile whose genesis block differs (another chain with the same id): FAIL TRUST_GENESIS_MISMATCH", async () => {
       const { signature: _signature, ...unsigned } = fx.trust;
-      const other = writeTrust(path.join(fx.dir, "other-chain-trust.json"), { ...unsigned, chain: { ...fx.trust.chain, genesisHash: "0x" + "47".repeat(32) } });
+      const other = writeTrust(path.join(fx.dir, "other-chain-trust.json"), {
+        ...unsigned,
+        chain: { ...fx.trust.chain, genesisHash: "0x" + "47".repeat(32) },
+      });
       const r = await verifyThroughPage(fx.proofs[0].file, [fx.rpcUrl], other);
       expect(r.verdict).to.equal("FAIL");
       expect(r.steps.find((s) => !s.ok)).to.deep.include({ step: "chain id", code: "TRUST_GENESIS_MISMATCH" });
@@ -215,13 +273,18 @@ describe("web/dist/verify.html in headless Chromium", function () {
     it("rejects every mutant in the page", async () => {
       const mutants = oneByteMutations(fx.proofs[1].text).map((m) => m.text);
       const started = Date.now();
-      const verdicts: string[] = await page.evaluate(async ({ mutants, rpc, trust }) => {
-        const verify = (globalThis as any).gxpVerify;
-        const out: string[] = [];
-        for (const m of mutants) out.push((await verify(m, [rpc], { onchain: true, trust })).verdict);
-        return out;
-      }, { mutants, rpc: fx.rpcUrl, trust: fs.readFileSync(fx.trustFile, "utf8") });
-      console.log(`      ${mutants.length} one-byte mutants rejected in the page in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      const verdicts: string[] = await page.evaluate(
+        async ({ mutants, rpc, trust }) => {
+          const verify = (globalThis as any).gxpVerify;
+          const out: string[] = [];
+          for (const m of mutants) out.push((await verify(m, [rpc], { onchain: true, trust })).verdict);
+          return out;
+        },
+        { mutants, rpc: fx.rpcUrl, trust: fs.readFileSync(fx.trustFile, "utf8") },
+      );
+      console.log(
+        `      ${mutants.length} one-byte mutants rejected in the page in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+      );
       const accepted = verdicts.map((v, i) => [v, i] as const).filter(([v]) => v !== "FAIL");
       expect(accepted, "mutants not rejected").to.deep.equal([]);
       expect(mutants.length).to.be.greaterThan(2000);
@@ -241,7 +304,8 @@ describe("web/dist/verify.html in headless Chromium", function () {
       expect(r.verdict).to.equal("FAIL");
       const failed = r.steps.find((s) => !s.ok)!;
       expect([failed.step, failed.code]).to.deep.equal(["schema", "PROOF_SCHEMA_INVALID"]);
-      for (const p of ["/treeSize", "/record/salt", "/anchor/blockNumber", "/checkpoint/keyId"]) expect(failed.text, p).to.include(`${p} `);
+      for (const p of ["/treeSize", "/record/salt", "/anchor/blockNumber", "/checkpoint/keyId"])
+        expect(failed.text, p).to.include(`${p} `);
     });
   });
 

@@ -20,14 +20,24 @@ export function anchorCommand(): Command {
     .description("anchor all sealed epochs on chain and wait for confirmation")
     .option("--contract <address>", "anchor contract on an external chain (LEDGER_CONTRACT)")
     .option("--confirmations <n>", "confirmations to wait for (LEDGER_CONFIRMATIONS)")
-    .option("--anchor-stuck-timeout <seconds>", "replace an anchor tx not mined this long after it was sent (LEDGER_ANCHOR_STUCK_SECONDS)")
-    .option("--anchor-keystore <file>", "the anchorer's encrypted JSON keystore on an external chain (LEDGER_ANCHOR_KEYSTORE; `key new` makes one)")
-    .option("--anchor-keystore-password-file <file>", "its password file (LEDGER_ANCHOR_KEYSTORE_PASSWORD_FILE); without one the password is asked on the terminal")
+    .option(
+      "--anchor-stuck-timeout <seconds>",
+      "replace an anchor tx not mined this long after it was sent (LEDGER_ANCHOR_STUCK_SECONDS)",
+    )
+    .option(
+      "--anchor-keystore <file>",
+      "the anchorer's encrypted JSON keystore on an external chain (LEDGER_ANCHOR_KEYSTORE; `key new` makes one)",
+    )
+    .option(
+      "--anchor-keystore-password-file <file>",
+      "its password file (LEDGER_ANCHOR_KEYSTORE_PASSWORD_FILE); without one the password is asked on the terminal",
+    )
     .option("--timeout <seconds>", "how long to wait", "300")
     .action(async (opts: Record<string, unknown>, cmd: Command) => {
       const config = configOf(cmd, opts);
       const timeoutMs = 1000 * Number(opts.timeout);
-      if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new CliExit(EXIT.USAGE, `--timeout ${String(opts.timeout)}: want a whole number of seconds above 0`);
+      if (!Number.isInteger(timeoutMs) || timeoutMs <= 0)
+        throw new CliExit(EXIT.USAGE, `--timeout ${String(opts.timeout)}: want a whole number of seconds above 0`);
       const ledger = openLedger(config.dataDir, config.seal, undefined, true);
       const chain = await openAnchoringChainForCli(config, () => undefined).catch((e) => {
         ledger.close();
@@ -38,7 +48,8 @@ export function anchorCommand(): Command {
       await ensureLedgerPin(ledger, chain, createSecurityRecorder(ledger, ledger.name)).catch(async (e) => {
         await chain.close();
         ledger.close();
-        if (e instanceof StoreError && e.code === "LEDGER_PIN_MISMATCH") throw new CliExit(EXIT.FAILED, `${e.code}: ${e.message}`);
+        if (e instanceof StoreError && e.code === "LEDGER_PIN_MISMATCH")
+          throw new CliExit(EXIT.FAILED, `${e.code}: ${e.message}`);
         throw e;
       });
       const lease = createLease(ledger.db, "anchorer", leaseHolder("cli"), Math.max(60_000, timeoutMs));
@@ -48,13 +59,22 @@ export function anchorCommand(): Command {
         const before = new Set(ledger.epochs.unconfirmed().map((e) => e.epoch));
         const deadline = Date.now() + timeoutMs;
         if (lease.acquire()) {
-          const anchorer = ledgerAnchorer(ledger, chain, { confirmations: config.confirmations, waitTimeoutMs: timeoutMs, stuckTimeoutMs: config.anchorStuckMs, maxFeePerGas: config.anchorMaxFeeWei });
+          const anchorer = ledgerAnchorer(ledger, chain, {
+            confirmations: config.confirmations,
+            waitTimeoutMs: timeoutMs,
+            stuckTimeoutMs: config.anchorStuckMs,
+            maxFeePerGas: config.anchorMaxFeeWei,
+          });
           done.push(...(await anchorer.anchorPending()));
         } else {
           // The running server anchors: wait until what was sealed when we started is final.
           const notFinal = () => [...before].filter((e) => !ledger.epochs.anchorOf(e)?.finalAt);
           while (notFinal().length) {
-            if (Date.now() > deadline) throw new CliExit(EXIT.RETRY, `the running server has not anchored epoch(s) ${notFinal().join(", ")} within ${opts.timeout} s`);
+            if (Date.now() > deadline)
+              throw new CliExit(
+                EXIT.RETRY,
+                `the running server has not anchored epoch(s) ${notFinal().join(", ")} within ${opts.timeout} s`,
+              );
             await new Promise((r) => setTimeout(r, 200));
           }
           for (const e of before) done.push(ledger.epochs.anchorOf(e)!);
@@ -69,7 +89,11 @@ export function anchorCommand(): Command {
       const text = done.map((a) => `anchored epoch ${a.epoch}: tx ${a.txHash}, block ${a.blockNumber} ${a.blockHash}`);
       if (!done.length) {
         const latest = latestAnchor;
-        text.push(latest ? `every sealed epoch is anchored; latest: epoch ${latest.epoch}, tx ${latest.txHash}, block ${latest.blockNumber}` : "nothing sealed yet: nothing to anchor");
+        text.push(
+          latest
+            ? `every sealed epoch is anchored; latest: epoch ${latest.epoch}, tx ${latest.txHash}, block ${latest.blockNumber}`
+            : "nothing sealed yet: nothing to anchor",
+        );
       }
       output(cmd, { anchored: done, latest: latestAnchor ?? null }, text.join("\n"));
     });

@@ -39,20 +39,28 @@ export function appendCommand(): Command {
           events.push(ev);
           lineOf.set(ev.id, lineNo);
         } catch (e) {
-          if (e instanceof EventError) bad.push({ line: lineNo, errors: e.issues.length ? e.issues : [{ path: "/", message: e.message }] });
+          if (e instanceof EventError)
+            bad.push({ line: lineNo, errors: e.issues.length ? e.issues : [{ path: "/", message: e.message }] });
           else bad.push({ line: lineNo, errors: [{ path: "/", message: `not JSON: ${(e as Error).message}` }] });
         }
       }
       if (bad.length) {
-        const text = bad.map((b) => `line ${b.line}: ${b.errors.map((i) => `${i.path} ${i.message}`).join("; ")}`).join("\n");
-        if (cmd.optsWithGlobals().json) process.stdout.write(JSON.stringify({ stored: 0, rejected: bad }, null, 2) + "\n");
+        const text = bad
+          .map((b) => `line ${b.line}: ${b.errors.map((i) => `${i.path} ${i.message}`).join("; ")}`)
+          .join("\n");
+        if (cmd.optsWithGlobals().json)
+          process.stdout.write(JSON.stringify({ stored: 0, rejected: bad }, null, 2) + "\n");
         throw new CliExit(EXIT.USAGE, `${bad.length} invalid line(s); nothing stored:\n${text}`);
       }
       // The ledger's own type and sources are written only by the ledger (its security recorder).
       try {
         assertNotReserved(events as GxpEvent[]);
       } catch (e) {
-        if (e instanceof WriteRefused) throw new CliExit(EXIT.USAGE, `line ${lineOf.get(e.info.eventId as string) ?? "?"}: ${e.code}: ${e.message}; nothing stored`);
+        if (e instanceof WriteRefused)
+          throw new CliExit(
+            EXIT.USAGE,
+            `line ${lineOf.get(e.info.eventId as string) ?? "?"}: ${e.code}: ${e.message}; nothing stored`,
+          );
         throw e;
       }
       const ledger = openLedger(config.dataDir, config.seal, undefined, false, config.ledgerName);
@@ -83,6 +91,10 @@ export function appendCommand(): Command {
       } finally {
         ledger.close();
       }
-      output(cmd, { stored, duplicates, firstSeq: first ?? null, lastSeq: last ?? null }, `stored ${stored} event(s)${duplicates ? `, ${duplicates} already stored` : ""}${first !== undefined ? ` (seq ${first}..${last})` : ""}`);
+      output(
+        cmd,
+        { stored, duplicates, firstSeq: first ?? null, lastSeq: last ?? null },
+        `stored ${stored} event(s)${duplicates ? `, ${duplicates} already stored` : ""}${first !== undefined ? ` (seq ${first}..${last})` : ""}`,
+      );
     });
 }

@@ -24,14 +24,22 @@ interface Bar {
 }
 // cli-progress ships no types; this is the part of its SingleBar API used here.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const cliProgress = require("cli-progress") as { SingleBar: new (opts: object, preset: object) => Bar; Presets: { shades_classic: object } };
+const cliProgress = require("cli-progress") as {
+  SingleBar: new (opts: object, preset: object) => Bar;
+  Presets: { shades_classic: object };
+};
 
 /** The progress reporter: a bar on a terminal, a line per tenth otherwise. */
 function progressOf(quiet: boolean): { onProgress?: (done: number, total: number) => void; stop(): void } {
   if (quiet) return { stop() {} };
   if (process.stderr.isTTY) {
     const bar = new cliProgress.SingleBar(
-      { stream: process.stderr, format: "audit [{bar}] {percentage}% | {value}/{total} events | {eta_formatted} left", hideCursor: true, clearOnComplete: false },
+      {
+        stream: process.stderr,
+        format: "audit [{bar}] {percentage}% | {value}/{total} events | {eta_formatted} left",
+        hideCursor: true,
+        clearOnComplete: false,
+      },
       cliProgress.Presets.shades_classic,
     );
     let started = false;
@@ -77,24 +85,34 @@ export function auditText(r: AuditReport): string {
       ? `AUDIT INCOMPLETE: local checks clean over ${what}; ${chain}`
       : `AUDIT CLEAN: ${what}; ${chain}`;
   const lines = r.findings.map((f) => `  ${f.code} ${f.message}`);
-  return [head, ...lines, `local checks: ${r.localMs} ms, ${r.eventsPerSecond} events/s; ${r.receiptGroups} receipt groups checked`].join("\n");
+  return [
+    head,
+    ...lines,
+    `local checks: ${r.localMs} ms, ${r.eventsPerSecond} events/s; ${r.receiptGroups} receipt groups checked`,
+  ].join("\n");
 }
 
 function workersOf(v: unknown): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > 64) throw new CliExit(EXIT.USAGE, `--workers: want an integer 1..64, got ${String(v)}`);
+  if (!Number.isInteger(n) || n < 1 || n > 64)
+    throw new CliExit(EXIT.USAGE, `--workers: want an integer 1..64, got ${String(v)}`);
   return n;
 }
 
 /** Registers `audit`. */
 export function auditCommand(): Command {
   return new Command("audit")
-    .description("re-verify the whole ledger: every event, sequence, batch chain, receipt group, epoch tree and root, and every anchor on chain")
+    .description(
+      "re-verify the whole ledger: every event, sequence, batch chain, receipt group, epoch tree and root, and every anchor on chain",
+    )
     .option("--offline", "skip the chain checks (and say so)")
     .option("--contract <address>", "anchor contract on an external chain (LEDGER_CONTRACT)")
     .option("--ledger <name>", "ledger name on an external chain (LEDGER_NAME)")
-    .option("--workers <n>", "threads for the local checks, one range of epochs each: this one and n-1 workers (default 1)")
+    .option(
+      "--workers <n>",
+      "threads for the local checks, one range of epochs each: this one and n-1 workers (default 1)",
+    )
     .action(async (opts: Record<string, unknown>, cmd: Command) => {
       const config = configOf(cmd, opts);
       const ledger = openLedger(config.dataDir, config.seal, undefined, true);
@@ -106,10 +124,17 @@ export function auditCommand(): Command {
         // which the pin checks compare instead); an unpinned ledger falls back to them.
         const pin = currentPin(ledger.db);
         if (pin && config.contract && config.contract.toLowerCase() !== pin.contract.toLowerCase()) {
-          throw new CliExit(EXIT.USAGE, `--contract ${config.contract}: this ledger is pinned to contract ${pin.contract} (chain ${pin.chainId}, ledger ${pin.ledgerName})`);
+          throw new CliExit(
+            EXIT.USAGE,
+            `--contract ${config.contract}: this ledger is pinned to contract ${pin.contract} (chain ${pin.chainId}, ledger ${pin.ledgerName})`,
+          );
         }
         const contract = pin?.contract ?? config.contract ?? d?.contract;
-        const skipped = opts.offline ? "--offline" : !contract && !config.rpcUrl ? "no chain set up in this data directory and no --rpc/--contract given" : undefined;
+        const skipped = opts.offline
+          ? "--offline"
+          : !contract && !config.rpcUrl
+            ? "no chain set up in this data directory and no --rpc/--contract given"
+            : undefined;
         const report = await auditLedger(ledger, {
           onProgress: progress.onProgress,
           progressEvery: 1000,
@@ -119,10 +144,21 @@ export function auditCommand(): Command {
           chain: skipped
             ? undefined
             : async () => {
-                if (!contract) throw new ChainError("CHAIN_NOT_CONFIGURED", "no anchor contract known for this data directory: pass --contract or set LEDGER_CONTRACT");
+                if (!contract)
+                  throw new ChainError(
+                    "CHAIN_NOT_CONFIGURED",
+                    "no anchor contract known for this data directory: pass --contract or set LEDGER_CONTRACT",
+                  );
                 const ledgerId = pin?.ledgerId ?? (d ? d.ledgerId : ledgerIdOf(config.ledgerName));
                 const chainId = pin?.chainId ?? d?.chainId;
-                provider = (await openReadChain(config.rpcUrl, config.dataDir, chainId ? BigInt(chainId) : undefined, config.chainPort)).provider;
+                provider = (
+                  await openReadChain(
+                    config.rpcUrl,
+                    config.dataDir,
+                    chainId ? BigInt(chainId) : undefined,
+                    config.chainPort,
+                  )
+                ).provider;
                 return auditChainOf(provider, contract, ledgerId);
               },
         });

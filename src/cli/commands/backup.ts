@@ -20,12 +20,15 @@ async function usageOnRefusal<T>(p: Promise<T>): Promise<T> {
   }
 }
 
-const summary = (r: BackupResult) => `${r.events} events, ${r.epochs} epochs, ${r.bytes} bytes${r.deployment ? ", chain deployment included" : ""}`;
+const summary = (r: BackupResult) =>
+  `${r.events} events, ${r.epochs} epochs, ${r.bytes} bytes${r.deployment ? ", chain deployment included" : ""}`;
 
 /** Registers `backup`. */
 export function backupCommand(): Command {
   return new Command("backup")
-    .description("copy the ledger database to <file> while the service runs (SQLite online backup); the receipt key is not included")
+    .description(
+      "copy the ledger database to <file> while the service runs (SQLite online backup); the receipt key is not included",
+    )
     .argument("<file>", "the backup file to create (must not exist)")
     .action(async (file: string, _opts: unknown, cmd: Command) => {
       const config = configOf(cmd);
@@ -44,6 +47,10 @@ export function restoreCommand(): Command {
       if (!g.dataDir) throw new CliExit(EXIT.USAGE, "restore needs the new data directory: --data-dir <dir>");
       const config = configOf(cmd);
       const r = await usageOnRefusal(restoreLedger(file, config.dataDir));
-      output(cmd, r, `restored into ${config.dataDir}: ${summary(r)}; the receipt key (keys/) is not part of a backup; run \`gxp-ledger --data-dir ${config.dataDir} audit\` next`);
+      output(
+        cmd,
+        r,
+        `restored into ${config.dataDir}: ${summary(r)}; the receipt key (keys/) is not part of a backup; run \`gxp-ledger --data-dir ${config.dataDir} audit\` next`,
+      );
     });
 }

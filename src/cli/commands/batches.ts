@@ -35,7 +35,9 @@ interface Flags {
 export function verdictText(b: BatchSummary): string {
   const v = b.verification;
   if (!v) return "not verified";
-  const since = v.current ? "" : ` (${Math.max(0, b.events - v.events) || "new"} event${b.events - v.events === 1 ? "" : "s"} since)`;
+  const since = v.current
+    ? ""
+    : ` (${Math.max(0, b.events - v.events) || "new"} event${b.events - v.events === 1 ? "" : "s"} since)`;
   return `${v.verdict} ${v.verifiedAt}${since}`;
 }
 
@@ -71,15 +73,20 @@ export function batchesCommand(): Command {
     .option("--to <time>", "only batches with an event at or before this RFC 3339 date or time")
     .option("--limit <n>", "at most this many (default 100, at most 1000)")
     .option("--cursor <cursor>", "the next page, as a previous listing named it")
-    .option("--verify", "verify each listed batch now (integrity down to the chain) instead of showing the last verdict")
+    .option(
+      "--verify",
+      "verify each listed batch now (integrity down to the chain) instead of showing the last verdict",
+    )
     .option("--confirmations <n>", "with --verify: confirmations required (LEDGER_CONFIRMATIONS)")
     .action(async (opts: Flags, cmd: Command) => {
       const config = configOf(cmd, { confirmations: opts.confirmations });
-      if (opts.open && opts.status && opts.status !== "open") throw new CliExit(EXIT.USAGE, `--open and --status ${opts.status} contradict each other`);
+      if (opts.open && opts.status && opts.status !== "open")
+        throw new CliExit(EXIT.USAGE, `--open and --status ${opts.status} contradict each other`);
       let limit: number | undefined;
       if (opts.limit !== undefined) {
         limit = Number(opts.limit);
-        if (!/^\d+$/.test(opts.limit)) throw new CliExit(EXIT.USAGE, `--limit ${opts.limit}: want an integer from 1 to 1000`);
+        if (!/^\d+$/.test(opts.limit))
+          throw new CliExit(EXIT.USAGE, `--limit ${opts.limit}: want an integer from 1 to 1000`);
       }
       const ledger = openLedger(config.dataDir, config.seal, undefined, true);
       let provider: JsonRpcProvider | undefined;
@@ -102,10 +109,17 @@ export function batchesCommand(): Command {
         let worst = 0;
         if (opts.verify) {
           const order = [0, 4, 5, 6, 1];
-          const chain = async () => providerTransport((provider ??= (await openReadChain(config.rpcUrl, config.dataDir, undefined, config.chainPort)).provider));
+          const chain = async () =>
+            providerTransport(
+              (provider ??= (await openReadChain(config.rpcUrl, config.dataDir, undefined, config.chainPort)).provider),
+            );
           const deployment = readDeployment(config.dataDir);
           for (const b of page.batches) {
-            const report = await verifyBatch(ledger, b.batchId, { confirmations: config.confirmations, deployment, chain });
+            const report = await verifyBatch(ledger, b.batchId, {
+              confirmations: config.confirmations,
+              deployment,
+              chain,
+            });
             if (!report) continue;
             noteVerification(ledger, report, "cli");
             b.verification = {

@@ -22,7 +22,9 @@ import { CliExit, EXIT } from "../exit";
 
 /** Registers `key` with its subcommands. */
 export function keyCommand(): Command {
-  const key = new Command("key").description("the ledger key: show it, rotate it with a recorded rotation; new account keys in encrypted keystores");
+  const key = new Command("key").description(
+    "the ledger key: show it, rotate it with a recorded rotation; new account keys in encrypted keystores",
+  );
 
   key
     .command("show")
@@ -40,7 +42,13 @@ export function keyCommand(): Command {
           rotatedFrom: k.rotatedFrom,
           reason: k.reason,
           publicKeyPem: k.publicKeyPem,
-          registrations: keyRegistrations(ledger.db, k.keyId).map((r) => ({ txHash: r.txHash, blockNumber: r.blockNumber, chainId: r.chainId, contract: r.contract, registeredAt: r.registeredAt })),
+          registrations: keyRegistrations(ledger.db, k.keyId).map((r) => ({
+            txHash: r.txHash,
+            blockNumber: r.blockNumber,
+            chainId: r.chainId,
+            contract: r.contract,
+            registeredAt: r.registeredAt,
+          })),
         }));
         const text = view.length
           ? view
@@ -49,7 +57,12 @@ export function keyCommand(): Command {
                   `${k.current ? "current" : "retired"} key ${k.keyId}`,
                   `  valid from ${k.validFrom}${k.validUntil ? ` until ${k.validUntil}` : ""}${k.rotatedFrom ? `; rotated from ${k.rotatedFrom}${k.reason ? ` (${k.reason})` : ""}` : ""}`,
                   k.registrations.length
-                    ? k.registrations.map((r) => `  registered on chain ${r.chainId}, contract ${r.contract}: tx ${r.txHash} (block ${r.blockNumber})`).join("\n")
+                    ? k.registrations
+                        .map(
+                          (r) =>
+                            `  registered on chain ${r.chainId}, contract ${r.contract}: tx ${r.txHash} (block ${r.blockNumber})`,
+                        )
+                        .join("\n")
                     : "  not registered on chain yet (the next serve start registers it)",
                   k.publicKeyPem.trimEnd(),
                 ].join("\n"),
@@ -64,9 +77,14 @@ export function keyCommand(): Command {
 
   key
     .command("rotate")
-    .description("replace the ledger key with a new one, keeping the old one in keys/retired/ (run with the service stopped)")
+    .description(
+      "replace the ledger key with a new one, keeping the old one in keys/retired/ (run with the service stopped)",
+    )
     .option("--reason <text>", "why the key is rotated (recorded)", "rotation by the administrator")
-    .option("--allow-unanchored", "rotate although sealed epochs are not anchored yet (their proofs then fail the old key's validity)")
+    .option(
+      "--allow-unanchored",
+      "rotate although sealed epochs are not anchored yet (their proofs then fail the old key's validity)",
+    )
     .action(async (opts: { reason: string; allowUnanchored?: boolean }, cmd: Command) => {
       const config = configOf(cmd);
       const ledger = openLedger(config.dataDir, config.seal, undefined, true);
@@ -75,7 +93,11 @@ export function keyCommand(): Command {
       let text: string[];
       let result: Record<string, unknown>;
       try {
-        if (!lease.acquire()) throw new CliExit(EXIT.USAGE, "the service is running (it holds the anchorer lease and signs with the current key): stop it, then rotate the key");
+        if (!lease.acquire())
+          throw new CliExit(
+            EXIT.USAGE,
+            "the service is running (it holds the anchorer lease and signs with the current key): stop it, then rotate the key",
+          );
         // A checkpoint's key must be valid when its epoch is anchored (verifiers compare the key's
         // validity with the anchor block's time): sealed epochs are anchored before the key changes.
         const open = ledger.epochs.unconfirmed();
@@ -91,7 +113,13 @@ export function keyCommand(): Command {
           `rotated the ledger key: new key ${r.to.keyId}, valid from ${r.validFrom}${r.from ? `, replacing ${r.from}` : ""}`,
           r.retired ? `the old key file is kept in ${r.retired.file}` : "there was no key file to retire",
         ];
-        result = { keyId: r.to.keyId, rotatedFrom: r.from ?? null, validFrom: r.validFrom, retiredFile: r.retired?.file ?? null, registration: null };
+        result = {
+          keyId: r.to.keyId,
+          rotatedFrom: r.from ?? null,
+          validFrom: r.validFrom,
+          retiredFile: r.retired?.file ?? null,
+          registration: null,
+        };
         const pin = currentPin(ledger.db);
         if (pin) {
           try {
@@ -115,15 +143,24 @@ export function keyCommand(): Command {
     });
   key
     .command("new")
-    .description("make a new account key in an encrypted JSON keystore (mode 600, never over an existing file) and print its address")
+    .description(
+      "make a new account key in an encrypted JSON keystore (mode 600, never over an existing file) and print its address",
+    )
     .requiredOption("-o, --output <file>", "the keystore file to write")
     .option("--password-file <file>", "the password (its first line); without one it is asked twice on the terminal")
     .action(async (opts: { output: string; passwordFile?: string }, cmd: Command) => {
-      if (fs.existsSync(opts.output)) throw new CliExit(EXIT.USAGE, `${opts.output} exists: a keystore is never overwritten`);
-      const password = await passwordOf({ passwordFile: opts.passwordFile, what: `the new keystore ${opts.output}` }, true);
+      if (fs.existsSync(opts.output))
+        throw new CliExit(EXIT.USAGE, `${opts.output} exists: a keystore is never overwritten`);
+      const password = await passwordOf(
+        { passwordFile: opts.passwordFile, what: `the new keystore ${opts.output}` },
+        true,
+      );
       const { address } = await writeNewKeystore(opts.output, password);
       // The address alone on stdout (ADDR=$(gxp-ledger key new …)); what was done on stderr.
-      if (!jsonOf(cmd)) process.stderr.write(`wrote an encrypted keystore to ${opts.output} (mode 600); keep its password apart from it\n`);
+      if (!jsonOf(cmd))
+        process.stderr.write(
+          `wrote an encrypted keystore to ${opts.output} (mode 600); keep its password apart from it\n`,
+        );
       output(cmd, { file: opts.output, address }, address);
     });
   return key;

@@ -24,12 +24,16 @@ export function proofCommand(): Command {
   return new Command("proof")
     .description("write the proof bundle of an event (once its epoch's anchor is confirmed)")
     .argument("<eventId>", "the event's id")
-    .option("-o, --output <file>", "write to this file instead of standard output (never over an existing file or through a symbolic link)")
+    .option(
+      "-o, --output <file>",
+      "write to this file instead of standard output (never over an existing file or through a symbolic link)",
+    )
     .option("--force", "overwrite the -o file, or write where a symbolic link points")
     .action((eventId: string, opts: { output?: string; force?: boolean }, cmd: Command) => {
       const config = configOf(cmd);
       // Refused before any work: an existing file (or link, even a dangling one) at -o (issue 12 item 7).
-      if (opts.output && !opts.force && lexists(opts.output)) throw new CliExit(EXIT.USAGE, `${opts.output} exists: pass --force to overwrite it`);
+      if (opts.output && !opts.force && lexists(opts.output))
+        throw new CliExit(EXIT.USAGE, `${opts.output} exists: pass --force to overwrite it`);
       const ledger = openLedger(config.dataDir, config.seal, undefined, true);
       try {
         const ev = ledger.events.getById(eventId);
@@ -39,21 +43,42 @@ export function proofCommand(): Command {
           r = buildProof(ledger, ev, readDeployment(config.dataDir));
         } catch (e) {
           // No bundle for an epoch the ledger cannot show as its own: an integrity failure.
-          if (e instanceof PinError) throw new CliExit(EXIT.FAILED, `FAIL no proof of event ${eventId}: ${e.findings.map((f) => `${f.code} ${f.message}`).join("; ")}`);
+          if (e instanceof PinError)
+            throw new CliExit(
+              EXIT.FAILED,
+              `FAIL no proof of event ${eventId}: ${e.findings.map((f) => `${f.code} ${f.message}`).join("; ")}`,
+            );
           throw e;
         }
-        if (!r.ok) throw new CliExit(EXIT.RETRY, `no proof yet: event ${eventId} is ${r.position.status}; it gets one once its epoch is anchored and confirmed`);
+        if (!r.ok)
+          throw new CliExit(
+            EXIT.RETRY,
+            `no proof yet: event ${eventId} is ${r.position.status}; it gets one once its epoch is anchored and confirmed`,
+          );
         const text = bundleToJSON(r.bundle);
         if (opts.output) {
           try {
             // O_CREAT|O_EXCL: fails on anything already there, a symbolic link included, without following it.
             fs.writeFileSync(opts.output, text, { flag: opts.force ? "w" : "wx" });
           } catch (e) {
-            if ((e as NodeJS.ErrnoException).code === "EEXIST") throw new CliExit(EXIT.USAGE, `${opts.output} exists: pass --force to overwrite it`);
+            if ((e as NodeJS.ErrnoException).code === "EEXIST")
+              throw new CliExit(EXIT.USAGE, `${opts.output} exists: pass --force to overwrite it`);
             throw e;
           }
-          if (cmd.optsWithGlobals().json) process.stdout.write(JSON.stringify({ eventId, file: opts.output, epoch: r.bundle.epoch, leafIndex: r.bundle.leafIndex, treeSize: r.bundle.treeSize }) + "\n");
-          else process.stderr.write(`wrote proof of event ${eventId} (epoch ${r.bundle.epoch}, leaf ${r.bundle.leafIndex} of ${r.bundle.treeSize}) to ${opts.output}\n`);
+          if (cmd.optsWithGlobals().json)
+            process.stdout.write(
+              JSON.stringify({
+                eventId,
+                file: opts.output,
+                epoch: r.bundle.epoch,
+                leafIndex: r.bundle.leafIndex,
+                treeSize: r.bundle.treeSize,
+              }) + "\n",
+            );
+          else
+            process.stderr.write(
+              `wrote proof of event ${eventId} (epoch ${r.bundle.epoch}, leaf ${r.bundle.leafIndex} of ${r.bundle.treeSize}) to ${opts.output}\n`,
+            );
         } else process.stdout.write(text);
       } finally {
         ledger.close();

@@ -16,7 +16,13 @@ export function sealCommand(): Command {
         for (;;) {
           const r = ledger.sealer.seal(new Date());
           if (!r) break;
-          sealed.push({ epoch: r.epoch.epoch, firstSeq: r.epoch.firstSeq, size: r.epoch.size, root: "0x" + Buffer.from(r.epoch.root).toString("hex"), ms: Math.round(r.ms) });
+          sealed.push({
+            epoch: r.epoch.epoch,
+            firstSeq: r.epoch.firstSeq,
+            size: r.epoch.size,
+            root: "0x" + Buffer.from(r.epoch.root).toString("hex"),
+            ms: Math.round(r.ms),
+          });
         }
       } finally {
         ledger.close();
@@ -25,7 +31,12 @@ export function sealCommand(): Command {
         cmd,
         { sealed },
         sealed.length
-          ? sealed.map((s) => `sealed epoch ${s.epoch}: ${s.size} event(s), seq ${s.firstSeq}..${s.firstSeq + s.size - 1}, root ${s.root} (${s.ms} ms)`).join("\n")
+          ? sealed
+              .map(
+                (s) =>
+                  `sealed epoch ${s.epoch}: ${s.size} event(s), seq ${s.firstSeq}..${s.firstSeq + s.size - 1}, root ${s.root} (${s.ms} ms)`,
+              )
+              .join("\n")
           : "nothing pending",
       );
     });

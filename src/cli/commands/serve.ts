@@ -16,11 +16,15 @@ import type { ChainContext } from "../../service/app/chain-context";
  * @throws CliExit FAILED naming the code (LEDGER_KEY_CHANGED, LEDGER_KEY_MISSING)
  */
 async function startupKeyCheck(ledger: Ledger, dataDir: string): Promise<string> {
-  const [{ loadLedgerKey }, { StoreError }] = await Promise.all([import("../../service/app/ledger"), import("../../store/errors")]);
+  const [{ loadLedgerKey }, { StoreError }] = await Promise.all([
+    import("../../service/app/ledger"),
+    import("../../store/errors"),
+  ]);
   try {
     return loadLedgerKey(ledger.db, dataDir).keyId;
   } catch (e) {
-    if (e instanceof StoreError && (e.code === "LEDGER_KEY_CHANGED" || e.code === "LEDGER_KEY_MISSING")) throw new CliExit(EXIT.FAILED, `${e.code}: ${e.message}`);
+    if (e instanceof StoreError && (e.code === "LEDGER_KEY_CHANGED" || e.code === "LEDGER_KEY_MISSING"))
+      throw new CliExit(EXIT.FAILED, `${e.code}: ${e.message}`);
     throw e;
   }
 }
@@ -31,8 +35,18 @@ async function startupKeyCheck(ledger: Ledger, dataDir: string): Promise<string>
  * retried at the next start).
  * @throws CliExit FAILED naming LEDGER_PIN_MISMATCH
  */
-async function startupPinCheck(ledger: Ledger, chain: ChainContext, keyId: string, log: (level: "info" | "warn", msg: string, info?: Record<string, unknown>) => void): Promise<void> {
-  const [{ ensureLedgerPin, registerLedgerKeyOnChain, keyRegistrar }, { createSecurityRecorder }, { StoreError }, { safeErrorMessage }] = await Promise.all([
+async function startupPinCheck(
+  ledger: Ledger,
+  chain: ChainContext,
+  keyId: string,
+  log: (level: "info" | "warn", msg: string, info?: Record<string, unknown>) => void,
+): Promise<void> {
+  const [
+    { ensureLedgerPin, registerLedgerKeyOnChain, keyRegistrar },
+    { createSecurityRecorder },
+    { StoreError },
+    { safeErrorMessage },
+  ] = await Promise.all([
     import("../../service/security/ledger-pin"),
     import("../../service/security/security"),
     import("../../store/errors"),
@@ -40,15 +54,25 @@ async function startupPinCheck(ledger: Ledger, chain: ChainContext, keyId: strin
   ]);
   const security = createSecurityRecorder(ledger, ledger.name);
   const pinned = await ensureLedgerPin(ledger, chain, security).catch((e: unknown) => {
-    if (e instanceof StoreError && e.code === "LEDGER_PIN_MISMATCH") throw new CliExit(EXIT.FAILED, `${e.code}: ${e.message}`);
+    if (e instanceof StoreError && e.code === "LEDGER_PIN_MISMATCH")
+      throw new CliExit(EXIT.FAILED, `${e.code}: ${e.message}`);
     throw e;
   });
-  if (pinned.action !== "checked") log(pinned.action === "repinned" ? "warn" : "info", `ledger ${pinned.action}: ${pinned.pin.reason}`, { chainId: pinned.pin.chainId, genesisHash: pinned.pin.genesisHash, contract: pinned.pin.contract, ledgerId: pinned.pin.ledgerId });
+  if (pinned.action !== "checked")
+    log(pinned.action === "repinned" ? "warn" : "info", `ledger ${pinned.action}: ${pinned.pin.reason}`, {
+      chainId: pinned.pin.chainId,
+      genesisHash: pinned.pin.genesisHash,
+      contract: pinned.pin.contract,
+      ledgerId: pinned.pin.ledgerId,
+    });
   try {
     const reg = await registerLedgerKeyOnChain(ledger, pinned.pin, keyId, keyRegistrar(chain), security);
     if (reg.sent) log("info", "ledger key registered on chain", { keyId, tx: reg.txHash });
   } catch (e) {
-    log("warn", "the ledger key could not be registered on chain now; retried at the next start", { keyId, error: safeErrorMessage(e) });
+    log("warn", "the ledger key could not be registered on chain now; retried at the next start", {
+      keyId,
+      error: safeErrorMessage(e),
+    });
   }
 }
 
@@ -62,33 +86,58 @@ export function serveCommand(): Command {
     .option("--contract <address>", "anchor contract on an external chain (LEDGER_CONTRACT)")
     .option("--ledger <name>", "ledger name, one per site (LEDGER_NAME)")
     .option("--epoch-max-events <n>", "seal when this many events are pending (LEDGER_EPOCH_MAX_EVENTS)")
-    .option("--epoch-max-age <seconds>", "seal when the oldest pending event is this old (LEDGER_EPOCH_MAX_AGE_SECONDS)")
+    .option(
+      "--epoch-max-age <seconds>",
+      "seal when the oldest pending event is this old (LEDGER_EPOCH_MAX_AGE_SECONDS)",
+    )
     .option("--confirmations <n>", "confirmations before an anchor counts (LEDGER_CONFIRMATIONS)")
-    .option("--anchor-stuck-timeout <seconds>", "replace an anchor tx not mined this long after it was sent (LEDGER_ANCHOR_STUCK_SECONDS)")
-    .option("--anchor-keystore <file>", "the anchorer's encrypted JSON keystore on an external chain (LEDGER_ANCHOR_KEYSTORE; `key new` makes one)")
-    .option("--anchor-keystore-password-file <file>", "its password file (LEDGER_ANCHOR_KEYSTORE_PASSWORD_FILE); without one the password is asked on the terminal")
+    .option(
+      "--anchor-stuck-timeout <seconds>",
+      "replace an anchor tx not mined this long after it was sent (LEDGER_ANCHOR_STUCK_SECONDS)",
+    )
+    .option(
+      "--anchor-keystore <file>",
+      "the anchorer's encrypted JSON keystore on an external chain (LEDGER_ANCHOR_KEYSTORE; `key new` makes one)",
+    )
+    .option(
+      "--anchor-keystore-password-file <file>",
+      "its password file (LEDGER_ANCHOR_KEYSTORE_PASSWORD_FILE); without one the password is asked on the terminal",
+    )
     .action(async (opts: Record<string, unknown>, cmd: Command) => {
       // The service's modules (Fastify, metrics, the runner) load only when serving: every other
       // command starts without them.
-      const [{ verifyBatch }, { providerTransport }, { buildApp }, { listen }, { openLedger }, { openAnchoringChain }, { startRunner }, { readinessOf }, { createApiServices, devTokenFile, ensureDevToken }, { createMetrics }, { createLogger }, { prepareEventValidation }] =
-        await Promise.all([
-          import("../../service/batch/batch-verify"),
-          import("../../chain/verify-anchor"),
-          import("../../http/app"),
-          import("../../http/server"),
-          import("../../service/app/ledger"),
-          import("../../service/app/chain-context"),
-          import("../../service/app/runner"),
-          import("../../service/app/readiness"),
-          import("../../service/app/api"),
-          import("../../service/app/metrics"),
-          import("../../service/app/logger"),
-          import("../../core"),
-        ]);
+      const [
+        { verifyBatch },
+        { providerTransport },
+        { buildApp },
+        { listen },
+        { openLedger },
+        { openAnchoringChain },
+        { startRunner },
+        { readinessOf },
+        { createApiServices, devTokenFile, ensureDevToken },
+        { createMetrics },
+        { createLogger },
+        { prepareEventValidation },
+      ] = await Promise.all([
+        import("../../service/batch/batch-verify"),
+        import("../../chain/verify-anchor"),
+        import("../../http/app"),
+        import("../../http/server"),
+        import("../../service/app/ledger"),
+        import("../../service/app/chain-context"),
+        import("../../service/app/runner"),
+        import("../../service/app/readiness"),
+        import("../../service/app/api"),
+        import("../../service/app/metrics"),
+        import("../../service/app/logger"),
+        import("../../core"),
+      ]);
       prepareEventValidation();
       const config = configOf(cmd, opts);
       const logger = createLogger({ level: process.env.LOG_LEVEL || "info" });
-      const log = (level: "debug" | "info" | "warn" | "error", msg: string, info?: Record<string, unknown>) => logger[level](info ?? {}, msg);
+      const log = (level: "debug" | "info" | "warn" | "error", msg: string, info?: Record<string, unknown>) =>
+        logger[level](info ?? {}, msg);
 
       const ledger = openLedger(config.dataDir, config.seal, undefined, false, config.ledgerName);
       // --- Start-up trust check (issue 11 item 5): the ledger key, before the chain is opened.
@@ -107,7 +156,13 @@ export function serveCommand(): Command {
         throw e;
       });
       // --- end of the start-up trust checks.
-      const api = createApiServices(ledger, config.dataDir, config.ledgerName, config.seal.maxAgeMs + config.anchorWithinMs, config.maxClockSkewMs);
+      const api = createApiServices(
+        ledger,
+        config.dataDir,
+        config.ledgerName,
+        config.seal.maxAgeMs + config.anchorWithinMs,
+        config.maxClockSkewMs,
+      );
       const devToken = chain.embedded ? ensureDevToken(api, config.dataDir, process.env) : undefined;
       let runner: ReturnType<typeof startRunner> | undefined;
       let server: Awaited<ReturnType<typeof listen>>;
@@ -130,14 +185,21 @@ export function serveCommand(): Command {
           bulkBodyLimit: config.bulkBodyMaxBytes,
           metrics,
           chainHead: () => r.chainHead(),
-          batchReview: (batchId) => verifyBatch(ledger, batchId, { confirmations: config.confirmations, chain: async () => providerTransport(chain.provider) }),
+          batchReview: (batchId) =>
+            verifyBatch(ledger, batchId, {
+              confirmations: config.confirmations,
+              chain: async () => providerTransport(chain.provider),
+            }),
           rateLimit: { max: config.rateLimit, windowMs: 10_000 },
           byteQuota: { maxBytes: config.clientBytesPerWindow, windowMs: config.clientBytesWindowMs },
           logger: logger.child({ component: "http" }),
           // Database open, no epoch pre-empted, chain reachable, anchor lag under its limit; otherwise 503 with the reasons.
           readiness: () => readinessOf(ledger, r, config.anchorWithinMs),
         });
-        server = await listen(app, config.host, config.port, { maxConnections: config.maxConnections, idleTimeoutMs: config.idleTimeoutMs });
+        server = await listen(app, config.host, config.port, {
+          maxConnections: config.maxConnections,
+          idleTimeoutMs: config.idleTimeoutMs,
+        });
       } catch (e) {
         // Never leave the embedded chain running behind a server that failed to start.
         await runner?.stop();
@@ -148,11 +210,20 @@ export function serveCommand(): Command {
       const running = runner;
       const d = chain.deployment;
       logger.info(
-        { url: server.url, dataDir: config.dataDir, chainId: d.chainId, contract: d.contract, ledger: d.ledgerName, embeddedChain: chain.embedded?.rpcUrl ?? null },
+        {
+          url: server.url,
+          dataDir: config.dataDir,
+          chainId: d.chainId,
+          contract: d.contract,
+          ledger: d.ledgerName,
+          embeddedChain: chain.embedded?.rpcUrl ?? null,
+        },
         "gxp-ledger listening",
       );
       if (chain.embedded) {
-        logger.warn("embedded development chain with Hardhat's PUBLIC test keys: for development only, never for production records");
+        logger.warn(
+          "embedded development chain with Hardhat's PUBLIC test keys: for development only, never for production records",
+        );
       }
       if (devToken) {
         // Printed once, on the terminal only (not through the logger), and kept in the data directory.

@@ -31,14 +31,21 @@ import { CliExit, EXIT } from "../exit";
  * verify-batch and export-batch.
  * @throws CliExit USAGE for a batch with no events, naming close batch ids
  */
-export async function withBatchReview<T>(config: LedgerConfig, batchId: string, use: (report: BatchReport, ledger: Ledger) => T | Promise<T>): Promise<T> {
+export async function withBatchReview<T>(
+  config: LedgerConfig,
+  batchId: string,
+  use: (report: BatchReport, ledger: Ledger) => T | Promise<T>,
+): Promise<T> {
   const ledger = openLedger(config.dataDir, config.seal, undefined, true);
   let provider: JsonRpcProvider | undefined;
   try {
     const report = await verifyBatch(ledger, batchId, {
       confirmations: config.confirmations,
       deployment: readDeployment(config.dataDir),
-      chain: async () => providerTransport((provider = (await openReadChain(config.rpcUrl, config.dataDir, undefined, config.chainPort)).provider)),
+      chain: async () =>
+        providerTransport(
+          (provider = (await openReadChain(config.rpcUrl, config.dataDir, undefined, config.chainPort)).provider),
+        ),
     });
     if (!report) throw new CliExit(EXIT.USAGE, unknownBatchMessage(ledger, batchId));
     noteVerification(ledger, report, "cli");
@@ -91,7 +98,10 @@ function writeNew(file: string, text: string): void {
   try {
     fs.writeFileSync(file, text, { flag: "wx" });
   } catch (e) {
-    throw new CliExit((e as NodeJS.ErrnoException).code === "EEXIST" ? EXIT.USAGE : EXIT.IO, `${file}: ${(e as NodeJS.ErrnoException).code === "EEXIST" ? "exists; not overwritten" : (e as Error).message}`);
+    throw new CliExit(
+      (e as NodeJS.ErrnoException).code === "EEXIST" ? EXIT.USAGE : EXIT.IO,
+      `${file}: ${(e as NodeJS.ErrnoException).code === "EEXIST" ? "exists; not overwritten" : (e as Error).message}`,
+    );
   }
 }
 
@@ -99,7 +109,9 @@ function writeNew(file: string, text: string): void {
 export function verifyBatchCommand(): Command {
   return new Command("review-batch")
     .alias("verify-batch")
-    .description("review one batch record: integrity down to the chain, batch chain, signatures, completeness checklist; --sign records QA's signed review in the ledger")
+    .description(
+      "review one batch record: integrity down to the chain, batch chain, signatures, completeness checklist; --sign records QA's signed review in the ledger",
+    )
     .argument("<batchId>", "the batch (lot) id as the MES sends it")
     .option("--all", "print the full audit trail too")
     .option("--confirmations <n>", "confirmations required (LEDGER_CONFIRMATIONS)")
@@ -108,18 +120,31 @@ export function verifyBatchCommand(): Command {
     .option("--name <printed name>", "with --sign: the signer's printed name as it is today")
     .option("--key <file>", "with --sign: the signer's Ed25519 private key, passphrase-encrypted PKCS#8 PEM")
     .option("--passphrase-file <file>", "with --sign: file holding the key's passphrase (LEDGER_SIGN_PASSPHRASE_FILE)")
-    .option("--meaning <text>", `with --sign: meaning of the signature (default "reviewed — integrity verified", only when integrity is verified)`)
+    .option(
+      "--meaning <text>",
+      `with --sign: meaning of the signature (default "reviewed — integrity verified", only when integrity is verified)`,
+    )
     .option("--time-zone <zone>", "with --sign: IANA time zone of the signing time (default: this machine's)")
     .option("--role <text>", "with --sign: the signer's role as printed (default QA)")
     .option("--report-out <file>", "write the report reviewed (JSON; its SHA-256 is what --sign signs)")
-    .option("--html <file>", "write the report as a printable HTML record (document id, site, page numbers, sign-off block)")
-    .option("--pdf <file>", "write the report as a PDF with the installed Chromium (LEDGER_CHROMIUM, default /usr/bin/chromium)")
+    .option(
+      "--html <file>",
+      "write the report as a printable HTML record (document id, site, page numbers, sign-off block)",
+    )
+    .option(
+      "--pdf <file>",
+      "write the report as a PDF with the installed Chromium (LEDGER_CHROMIUM, default /usr/bin/chromium)",
+    )
     .action(async (batchId: string, opts: ReviewFlags, cmd: Command) => {
       const config = configOf(cmd, { confirmations: opts.confirmations });
       if (opts.sign) {
         const missing = (["as", "name", "key"] as const).filter((k) => !opts[k]);
         if (missing.length) throw new CliExit(EXIT.USAGE, `--sign needs ${missing.map((k) => `--${k}`).join(", ")}`);
-        if (!opts.passphraseFile && !process.env.LEDGER_SIGN_PASSPHRASE_FILE) throw new CliExit(EXIT.USAGE, "--sign needs --passphrase-file (or LEDGER_SIGN_PASSPHRASE_FILE): the key's passphrase is asked at every signing");
+        if (!opts.passphraseFile && !process.env.LEDGER_SIGN_PASSPHRASE_FILE)
+          throw new CliExit(
+            EXIT.USAGE,
+            "--sign needs --passphrase-file (or LEDGER_SIGN_PASSPHRASE_FILE): the key's passphrase is asked at every signing",
+          );
       }
       await withBatchReview(config, batchId, async (report, ledger) => {
         const lines: string[] = [renderBatchReport(report, opts.all)];
@@ -127,7 +152,11 @@ export function verifyBatchCommand(): Command {
         if (opts.reportOut) writeNew(opts.reportOut, JSON.stringify(report, null, 1) + "\n");
         if (opts.html || opts.pdf) {
           const pin = currentPin(ledger.db);
-          const html = batchReportHtml(report, { chainId: pin?.chainId ?? "(none yet)", contract: pin?.contract ?? "(none yet)", ledgerName: ledger.name });
+          const html = batchReportHtml(report, {
+            chainId: pin?.chainId ?? "(none yet)",
+            contract: pin?.contract ?? "(none yet)",
+            ledgerName: ledger.name,
+          });
           const docId = documentIdOf(report);
           if (opts.html) {
             writeNew(opts.html, html);
@@ -136,11 +165,14 @@ export function verifyBatchCommand(): Command {
           if (opts.pdf) {
             try {
               const r = await htmlToPdf(html, opts.pdf);
-              lines.push(`report ${docId} written to ${opts.pdf} (${r.pages} page${r.pages === 1 ? "" : "s"}, ${r.bytes} bytes)`);
+              lines.push(
+                `report ${docId} written to ${opts.pdf} (${r.pages} page${r.pages === 1 ? "" : "s"}, ${r.bytes} bytes)`,
+              );
               result.pdf = { file: opts.pdf, documentId: docId, ...r };
             } catch (e) {
               if (e instanceof PdfError) throw new CliExit(EXIT.IO, `${e.code}: ${e.message}`);
-              if ((e as NodeJS.ErrnoException).code === "EEXIST") throw new CliExit(EXIT.USAGE, `${opts.pdf}: exists; not overwritten`);
+              if ((e as NodeJS.ErrnoException).code === "EEXIST")
+                throw new CliExit(EXIT.USAGE, `${opts.pdf}: exists; not overwritten`);
               throw e;
             }
           }
@@ -151,7 +183,10 @@ export function verifyBatchCommand(): Command {
               client: opts.as!,
               printedName: opts.name!,
               privateKeyPem: readSecretFile(opts.key!, "--key"),
-              passphrase: readSecretFile(opts.passphraseFile ?? process.env.LEDGER_SIGN_PASSPHRASE_FILE!, "--passphrase-file").replace(/\r?\n$/, ""),
+              passphrase: readSecretFile(
+                opts.passphraseFile ?? process.env.LEDGER_SIGN_PASSPHRASE_FILE!,
+                "--passphrase-file",
+              ).replace(/\r?\n$/, ""),
               ...(opts.meaning !== undefined ? { meaning: opts.meaning } : {}),
               ...(opts.timeZone !== undefined ? { timeZone: opts.timeZone } : {}),
               ...(opts.role !== undefined ? { role: opts.role } : {}),
@@ -171,7 +206,10 @@ export function verifyBatchCommand(): Command {
             throw e;
           }
         } else if (integrityVerified(report)) {
-          lines.push("", `(to record this review, signed, in the ledger: gxp-ledger review-batch ${batchId} --sign --as <qa client> --name "<printed name>" --key <key.pem> --passphrase-file <file>)`);
+          lines.push(
+            "",
+            `(to record this review, signed, in the ledger: gxp-ledger review-batch ${batchId} --sign --as <qa client> --name "<printed name>" --key <key.pem> --passphrase-file <file>)`,
+          );
         }
         output(cmd, opts.sign || opts.pdf ? result : report, lines.join("\n"));
         process.exitCode = report.exitCode;

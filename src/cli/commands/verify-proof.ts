@@ -94,7 +94,11 @@ export function verdictOf(r: ProofReport, file: string, endpoints: number): { li
         code: EXIT.UNPINNED,
       };
     case "OFFLINE-OK":
-      r.steps.push({ step: "anchor", ok: false, detail: "NOT CHECKED (--offline): the root is not yet shown to be anchored" });
+      r.steps.push({
+        step: "anchor",
+        ok: false,
+        detail: "NOT CHECKED (--offline): the root is not yet shown to be anchored",
+      });
       return {
         line:
           `OFFLINE-OK ${file}: the bundle is internally consistent${pin ? ` and its claims match the pin (${pin.source})` : ""}; ` +
@@ -123,7 +127,9 @@ interface VerifyProofOpts extends PinFlags {
 export function verifyProofCommand(): Command {
   return addPinOptions(
     new Command("verify-proof")
-      .description("verify a proof bundle against the chain and the site's trust profile, without the ledger's database; --rpc may be repeated: all endpoints must agree")
+      .description(
+        "verify a proof bundle against the chain and the site's trust profile, without the ledger's database; --rpc may be repeated: all endpoints must agree",
+      )
       .argument("<file>", "proof bundle (JSON)"),
   )
     .option("--offline", "check everything except the chain")
@@ -133,7 +139,8 @@ export function verifyProofCommand(): Command {
       // --contract and --ledger are this command's pins, not the ledger's own configuration.
       const config = configOf(cmd, { contract: undefined, ledger: undefined });
       const confirmations = Number(opts.confirmations);
-      if (!Number.isSafeInteger(confirmations) || confirmations < 1) throw new CliExit(EXIT.USAGE, `--confirmations ${opts.confirmations}: want a positive integer`);
+      if (!Number.isSafeInteger(confirmations) || confirmations < 1)
+        throw new CliExit(EXIT.USAGE, `--confirmations ${opts.confirmations}: want a positive integer`);
       const pin = pinOf(opts);
       let text: string;
       try {
@@ -143,15 +150,24 @@ export function verifyProofCommand(): Command {
       }
       // commander keeps the full command line on the root; it is not in its typings.
       let urls = rpcUrlsOf((rootOf(cmd) as unknown as { rawArgs: string[] }).rawArgs);
-      if (urls.length === 0) urls = [config.rpcUrl ?? (readDeployment(config.dataDir)?.rpcUrl || `http://127.0.0.1:${config.chainPort}`)];
+      if (urls.length === 0)
+        urls = [config.rpcUrl ?? (readDeployment(config.dataDir)?.rpcUrl || `http://127.0.0.1:${config.chainPort}`)];
 
       const r: ProofReport = opts.offline
         ? verifyProofOffline(text, { hasher: nodeHasher, pin })
         : await verifyProofOnRpcUrls(text, urls, { hasher: nodeHasher, confirmations, onchain: opts.onchain, pin });
       const { line, code } = verdictOf(r, file, urls.length);
-      const head = pin ? [`pinned: ${pinSummary(pin)}${pin.fingerprint ? "" : ` (${pin.source})`}`] : ["pinned: nothing (no --trust given)"];
+      const head = pin
+        ? [`pinned: ${pinSummary(pin)}${pin.fingerprint ? "" : ` (${pin.source})`}`]
+        : ["pinned: nothing (no --trust given)"];
       if (pin?.development) head.push("DEVELOPMENT ledger (embedded chain, public keys): never for GxP records");
-      const lines = [line, ...head.map((h) => `  ${h}`), ...r.steps.map((s) => `  ${s.ok ? "ok  " : "FAIL"} ${s.step}: ${s.detail}${!s.ok && s.code ? ` [${s.code}]` : ""}`)];
+      const lines = [
+        line,
+        ...head.map((h) => `  ${h}`),
+        ...r.steps.map(
+          (s) => `  ${s.ok ? "ok  " : "FAIL"} ${s.step}: ${s.detail}${!s.ok && s.code ? ` [${s.code}]` : ""}`,
+        ),
+      ];
       output(cmd, { verdict: r.verdict, exitCode: code, steps: r.steps, trust: trustJson(r) }, lines.join("\n"));
       process.exitCode = code;
     });

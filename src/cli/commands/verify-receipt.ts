@@ -15,13 +15,17 @@ import { configOf, output } from "../context";
 import { CliExit, EXIT } from "../exit";
 import { pinnedKeyOfPem, readTrustProfile } from "../pin-options";
 
-
 /** Registers `verify-receipt`. */
 export function verifyReceiptCommand(): Command {
   return new Command("verify-receipt")
-    .description("verify a receipt (its group audit path and signature) with the ledger's receipt key, pinned by the site's trust profile")
+    .description(
+      "verify a receipt (its group audit path and signature) with the ledger's receipt key, pinned by the site's trust profile",
+    )
     .argument("<file>", "a receipt (JSON) as returned by POST /v1/events")
-    .option("--trust <file>", "the site's trust profile: the receipt must be signed by one of its keys, valid at the receipt's time, for its ledger")
+    .option(
+      "--trust <file>",
+      "the site's trust profile: the receipt must be signed by one of its keys, valid at the receipt's time, for its ledger",
+    )
     .option("--public-key <pem>", "pin the ledger's receipt public key (a PEM file from the site)")
     .action((file: string, opts: { trust?: string; publicKey?: string }, cmd: Command) => {
       const config = configOf(cmd);
@@ -33,7 +37,11 @@ export function verifyReceiptCommand(): Command {
         throw new CliExit(EXIT.USAGE, `cannot read receipt ${file}: ${(e as Error).message}`);
       }
       const invalid = (code: string | undefined, reason: string) => {
-        output(cmd, { valid: false, verdict: "INVALID", code, reason }, `INVALID receipt ${file}: ${reason}${code ? ` (${code})` : ""}`);
+        output(
+          cmd,
+          { valid: false, verdict: "INVALID", code, reason },
+          `INVALID receipt ${file}: ${reason}${code ? ` (${code})` : ""}`,
+        );
         process.exitCode = EXIT.FAILED;
       };
       let pin: TrustPin | undefined;
@@ -42,7 +50,11 @@ export function verifyReceiptCommand(): Command {
       if (opts.trust) {
         pin = pinFromProfile(readTrustProfile(opts.trust));
         const k = typeof keyId === "string" ? pinnedKey(pin, keyId) : undefined;
-        if (!k) return invalid("TRUST_KEY_MISMATCH", `signed by key ${String(keyId)}, which is not one of the site's keys in ${opts.trust} (${pin.keys!.map((x) => x.keyId.slice(0, 16) + "…").join(", ")})`);
+        if (!k)
+          return invalid(
+            "TRUST_KEY_MISMATCH",
+            `signed by key ${String(keyId)}, which is not one of the site's keys in ${opts.trust} (${pin.keys!.map((x) => x.keyId.slice(0, 16) + "…").join(", ")})`,
+          );
         pem = pemOfSpki(k.publicKey);
       } else if (opts.publicKey) {
         const k = pinnedKeyOfPem(opts.publicKey);
@@ -52,7 +64,10 @@ export function verifyReceiptCommand(): Command {
         try {
           pem = fs.readFileSync(receiptPublicKeyFile(config.dataDir), "utf8");
         } catch {
-          throw new CliExit(EXIT.USAGE, `no receipt public key at ${receiptPublicKeyFile(config.dataDir)}: pass --trust site-trust.json (or --public-key)`);
+          throw new CliExit(
+            EXIT.USAGE,
+            `no receipt public key at ${receiptPublicKeyFile(config.dataDir)}: pass --trust site-trust.json (or --public-key)`,
+          );
         }
       }
       let receipt: SignedReceipt;
@@ -61,17 +76,41 @@ export function verifyReceiptCommand(): Command {
       } catch (e) {
         return invalid((e as { code?: string }).code, (e as Error).message);
       }
-      const how = isReceiptV2(receipt) ? `receipt ${receipt.group.index + 1} of a commit group of ${receipt.group.size} signed once` : "version 1 receipt signed alone";
+      const how = isReceiptV2(receipt)
+        ? `receipt ${receipt.group.index + 1} of a commit group of ${receipt.group.size} signed once`
+        : "version 1 receipt signed alone";
       const what = `event ${receipt.id} accepted as seq ${receipt.seq} at ${receipt.receivedAt}, leaf ${receipt.leafHash}; ledger ${receipt.ledger} promised to anchor it by ${receipt.anchorBy} (${how})`;
       if (opts.trust) {
         // The key's validity at the receipt's time, and the receipt's ledger against the site's.
-        const c = checkPin(pin, { chainId: pin!.chainId!, contract: pin!.contract!, ledgerName: receipt.ledger, keyId: receipt.keyId, at: Math.floor(Date.parse(receipt.receivedAt) / 1000) }, { anchorer: false, key: true });
-        if (c.problems.length) return invalid(c.problems[0].code, `not the site's ledger (${pin!.source}): ${c.problems.map((p) => p.detail).join("; ")}`);
-        output(cmd, { valid: true, verdict: "VALID", pinned: pin!.source, receipt }, `VALID receipt (pinned: ${pinSummary(pin!)}, key ${receipt.keyId.slice(0, 16)}…): ${what}`);
+        const c = checkPin(
+          pin,
+          {
+            chainId: pin!.chainId!,
+            contract: pin!.contract!,
+            ledgerName: receipt.ledger,
+            keyId: receipt.keyId,
+            at: Math.floor(Date.parse(receipt.receivedAt) / 1000),
+          },
+          { anchorer: false, key: true },
+        );
+        if (c.problems.length)
+          return invalid(
+            c.problems[0].code,
+            `not the site's ledger (${pin!.source}): ${c.problems.map((p) => p.detail).join("; ")}`,
+          );
+        output(
+          cmd,
+          { valid: true, verdict: "VALID", pinned: pin!.source, receipt },
+          `VALID receipt (pinned: ${pinSummary(pin!)}, key ${receipt.keyId.slice(0, 16)}…): ${what}`,
+        );
         return;
       }
       if (opts.publicKey) {
-        output(cmd, { valid: true, verdict: "VALID", pinned: opts.publicKey, receipt }, `VALID receipt (pinned key ${receipt.keyId.slice(0, 16)}… from ${opts.publicKey}): ${what}`);
+        output(
+          cmd,
+          { valid: true, verdict: "VALID", pinned: opts.publicKey, receipt },
+          `VALID receipt (pinned key ${receipt.keyId.slice(0, 16)}… from ${opts.publicKey}): ${what}`,
+        );
         return;
       }
       output(

@@ -27,7 +27,8 @@ export function verifyCommand(): Command {
         const r = await verifyStoredEvent(
           ledger,
           eventId,
-          async () => (provider = (await openReadChain(config.rpcUrl, config.dataDir, undefined, config.chainPort)).provider),
+          async () =>
+            (provider = (await openReadChain(config.rpcUrl, config.dataDir, undefined, config.chainPort)).provider),
           config.confirmations,
           readDeployment(config.dataDir),
         );
@@ -40,7 +41,11 @@ export function verifyCommand(): Command {
                 ? `NOT YET FINAL event ${eventId} (seq ${r.seq}): its anchor in epoch ${r.epoch} has fewer confirmations than required; integrity so far holds`
                 : `NOT YET ANCHORED event ${eventId} (seq ${r.seq}) is ${r.status}${r.epoch !== undefined ? ` in epoch ${r.epoch}` : ""}: integrity so far holds`
               : `FAIL event ${eventId}${r.seq >= 0 ? ` (seq ${r.seq})` : ""}${r.epoch !== undefined ? `, epoch ${r.epoch}` : ""}${r.anchorTx ? `, anchor tx ${r.anchorTx}` : ""}${r.anchorId !== undefined ? `, anchors row ${r.anchorId}` : ""}${r.code ? ` [${r.code}]` : ""}: ${r.checks[r.checks.length - 1].detail}`;
-        output(cmd, r, [head, ...r.checks.map((c) => `  ${c.ok ? "ok  " : "FAIL"} ${c.check}: ${c.detail}`)].join("\n"));
+        output(
+          cmd,
+          r,
+          [head, ...r.checks.map((c) => `  ${c.ok ? "ok  " : "FAIL"} ${c.check}: ${c.detail}`)].join("\n"),
+        );
         process.exitCode = r.outcome === "verified" ? EXIT.OK : r.outcome === "failed" ? EXIT.FAILED : EXIT.RETRY;
       } finally {
         provider?.destroy();

@@ -16,9 +16,17 @@ export function checkBatchChain(batchId: string, entries: readonly BatchEntry[])
   for (const e of entries) {
     const ev = e.record.event;
     if (ev.batch?.batchId !== batchId) {
-      out.push({ code: "BATCH_MEMBER_FOREIGN", message: `event ${ev.id} (seq ${e.record.seq}) belongs to batch ${ev.batch?.batchId ?? "(none)"}, not ${batchId}`, eventIds: [ev.id] });
+      out.push({
+        code: "BATCH_MEMBER_FOREIGN",
+        message: `event ${ev.id} (seq ${e.record.seq}) belongs to batch ${ev.batch?.batchId ?? "(none)"}, not ${batchId}`,
+        eventIds: [ev.id],
+      });
     } else if (!e.record.batchLink) {
-      out.push({ code: "BATCH_CHAIN_BROKEN", message: `event ${ev.id} (seq ${e.record.seq}) carries no batch chain link`, eventIds: [ev.id] });
+      out.push({
+        code: "BATCH_CHAIN_BROKEN",
+        message: `event ${ev.id} (seq ${e.record.seq}) carries no batch chain link`,
+        eventIds: [ev.id],
+      });
     } else linked.push(e);
   }
   const bseq = (e: BatchEntry): number => e.record.batchLink!.batchSeq;
@@ -28,7 +36,11 @@ export function checkBatchChain(batchId: string, entries: readonly BatchEntry[])
   for (let i = 1; i < linked.length; i++) {
     const [a, b] = [linked[i - 1], linked[i]];
     if (bseq(b) === bseq(a)) {
-      out.push({ code: "BATCH_SEQ_DUPLICATE", message: `batch ${batchId}: events ${id(a)} and ${id(b)} both claim batch sequence ${bseq(a)}: an event was inserted`, eventIds: [id(a), id(b)] });
+      out.push({
+        code: "BATCH_SEQ_DUPLICATE",
+        message: `batch ${batchId}: events ${id(a)} and ${id(b)} both claim batch sequence ${bseq(a)}: an event was inserted`,
+        eventIds: [id(a), id(b)],
+      });
     } else if (bseq(b) < bseq(a)) {
       out.push({
         code: "BATCH_ORDER_BROKEN",
@@ -54,7 +66,12 @@ export function checkBatchChain(batchId: string, entries: readonly BatchEntry[])
         eventIds: prev ? [id(prev), id(e)] : [id(e)],
       });
     } else if (s === 0) {
-      if (e.record.batchLink!.prevLeafHash !== null) out.push({ code: "BATCH_CHAIN_BROKEN", message: `event ${id(e)} opens batch ${batchId} but links to a previous event`, eventIds: [id(e)] });
+      if (e.record.batchLink!.prevLeafHash !== null)
+        out.push({
+          code: "BATCH_CHAIN_BROKEN",
+          message: `event ${id(e)} opens batch ${batchId} but links to a previous event`,
+          eventIds: [id(e)],
+        });
     } else if (prev && e.record.batchLink!.prevLeafHash !== prev.leafHash) {
       out.push({
         code: "BATCH_CHAIN_BROKEN",

@@ -19,7 +19,10 @@ export interface CorrectionFold {
 }
 
 function decodePointer(pointer: string): string[] {
-  return pointer.split("/").slice(1).map((t) => t.replace(/~1/g, "/").replace(/~0/g, "~"));
+  return pointer
+    .split("/")
+    .slice(1)
+    .map((t) => t.replace(/~1/g, "/").replace(/~0/g, "~"));
 }
 
 /** The value at an RFC 6901 pointer, or undefined. */
@@ -59,7 +62,9 @@ function same(a: unknown, b: unknown): boolean {
 function person(p: unknown): string | undefined {
   if (!p || typeof p !== "object") return undefined;
   const o = p as Record<string, unknown>;
-  return typeof o.printedName === "string" && o.printedName ? `${o.printedName}${typeof o.role === "string" ? ` (${o.role})` : ""}` : undefined;
+  return typeof o.printedName === "string" && o.printedName
+    ? `${o.printedName}${typeof o.role === "string" ? ` (${o.role})` : ""}`
+    : undefined;
 }
 
 /** Folds the corrections and voids of a batch, given its events in batch order. */
@@ -84,13 +89,26 @@ export function foldCorrections(events: readonly GxpEvent[]): CorrectionFold {
     };
     fold.views.push(view);
     fold.byTarget.set(target, [...(fold.byTarget.get(target) ?? []), ev.id]);
-    if (!reason) fold.findings.push({ code: "CORRECTION_WITHOUT_REASON", message: `${ev.type} ${ev.id} of ${target} carries no reason`, eventIds: [ev.id] });
+    if (!reason)
+      fold.findings.push({
+        code: "CORRECTION_WITHOUT_REASON",
+        message: `${ev.type} ${ev.id} of ${target} carries no reason`,
+        eventIds: [ev.id],
+      });
     if (!authorisedBy) {
-      fold.findings.push({ code: "CORRECTION_WITHOUT_AUTHORISER", message: `${ev.type} ${ev.id} of ${target} names no authoriser (data.authorizedBy with printedName)`, eventIds: [ev.id] });
+      fold.findings.push({
+        code: "CORRECTION_WITHOUT_AUTHORISER",
+        message: `${ev.type} ${ev.id} of ${target} names no authoriser (data.authorizedBy with printedName)`,
+        eventIds: [ev.id],
+      });
     }
     const original = byId.get(target);
     if (!original) {
-      fold.findings.push({ code: "CORRECTION_TARGET_OUTSIDE_BATCH", message: `${ev.type} ${ev.id} refers to ${target}, which is not an event of this batch`, eventIds: [ev.id] });
+      fold.findings.push({
+        code: "CORRECTION_TARGET_OUTSIDE_BATCH",
+        message: `${ev.type} ${ev.id} refers to ${target}, which is not an event of this batch`,
+        eventIds: [ev.id],
+      });
       continue;
     }
     if (ev.type === "record.voided") {
@@ -105,7 +123,11 @@ export function foldCorrections(events: readonly GxpEvent[]): CorrectionFold {
     view.previousValue = d.previousValue;
     view.newValue = d.newValue;
     if (before === undefined) {
-      fold.findings.push({ code: "CORRECTION_FIELD_UNKNOWN", message: `record.corrected ${ev.id}: ${target} has no field ${field}`, eventIds: [ev.id, target] });
+      fold.findings.push({
+        code: "CORRECTION_FIELD_UNKNOWN",
+        message: `record.corrected ${ev.id}: ${target} has no field ${field}`,
+        eventIds: [ev.id, target],
+      });
       continue;
     }
     if (!same(before, d.previousValue)) {

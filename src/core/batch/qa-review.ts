@@ -87,7 +87,11 @@ export function qaReviewsOf(entries: readonly BatchEntry[]): { views: QaReviewVi
     } else if (!at || at.record.event.id !== head.eventId || at.leafHash !== head.leafHash) {
       status = "head-mismatch";
       detail = `names batch head ${head.eventId} (batch sequence ${head.batchSeq}, leaf ${head.leafHash}), but the batch holds ${at ? `${at.record.event.id} with leaf ${at.leafHash}` : "no event"} there`;
-      findings.push({ code: "REVIEW_HEAD_MISMATCH", message: `QA review ${ev.id} by ${ev.actor.printedName}: ${detail}: the review is not linked to this record`, eventIds: [ev.id] });
+      findings.push({
+        code: "REVIEW_HEAD_MISMATCH",
+        message: `QA review ${ev.id} by ${ev.actor.printedName}: ${detail}: the review is not linked to this record`,
+        eventIds: [ev.id],
+      });
     }
     views.push({
       eventId: ev.id,

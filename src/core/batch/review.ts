@@ -58,7 +58,8 @@ export function summarizeEvent(e: GxpEvent): string {
     case "batch.dispositioned":
       return `${fmt(d.decision)}`;
     default: {
-      const step = d.stepInstanceId !== undefined ? `step ${fmt(d.stepInstanceId)}${d.outcome ? ` ${fmt(d.outcome)}` : ""}` : "";
+      const step =
+        d.stepInstanceId !== undefined ? `step ${fmt(d.stepInstanceId)}${d.outcome ? ` ${fmt(d.outcome)}` : ""}` : "";
       const where = e.context?.phase ?? e.context?.operation ?? e.context?.unitProcedure;
       return [where, step].filter(Boolean).join(" ");
     }
@@ -81,7 +82,14 @@ export function reviewBatch(input: BatchReviewInput): BatchReview {
   const fold = foldCorrections(events);
   const signatures = reviewSignatures(events, fold);
   const submitters = mes.map((e) => e.record.submittedBy?.client);
-  const checklist = evaluateChecklist({ batchId: input.batchId, events, fold, signatures, sourceGaps: input.sourceGaps ?? [], submitters });
+  const checklist = evaluateChecklist({
+    batchId: input.batchId,
+    events,
+    fold,
+    signatures,
+    sourceGaps: input.sourceGaps ?? [],
+    submitters,
+  });
 
   const dispIndex = ordered.findIndex((e) => e.record.event.type === "batch.dispositioned" && !isQaReview(e));
   const disp = dispIndex >= 0 ? ordered[dispIndex].record.event : undefined;
@@ -93,7 +101,8 @@ export function reviewBatch(input: BatchReviewInput): BatchReview {
     else if (correctedBy.has(e.id)) flags.push("corrected");
     if (isQaReview(x)) flags.push("qa-review");
     else if (dispIndex >= 0 && i > dispIndex) flags.push("post-disposition");
-    if (e.type === "parameter.recorded" && (e.data as { withinLimits?: boolean }).withinLimits === false) flags.push("out-of-limits");
+    if (e.type === "parameter.recorded" && (e.data as { withinLimits?: boolean }).withinLimits === false)
+      flags.push("out-of-limits");
     return {
       batchSeq: x.record.batchLink?.batchSeq ?? -1,
       seq: x.record.seq,
@@ -111,7 +120,9 @@ export function reviewBatch(input: BatchReviewInput): BatchReview {
   const first = events.find((e) => e.batch)?.batch;
   return {
     batchId: input.batchId,
-    ...(first?.productCode ? { product: first.productName ? `${first.productCode} ${first.productName}` : first.productCode } : {}),
+    ...(first?.productCode
+      ? { product: first.productName ? `${first.productCode} ${first.productName}` : first.productCode }
+      : {}),
     ...(first?.lotId ? { lotId: first.lotId } : {}),
     events: entries.length,
     integrity: [...chain, ...signatures.integrity, ...qa.findings],
@@ -119,7 +130,14 @@ export function reviewBatch(input: BatchReviewInput): BatchReview {
     signatures: signatures.views,
     corrections: fold.views,
     ...(disp
-      ? { disposition: { eventId: disp.id, decision: String((disp.data as { decision?: unknown }).decision), at: disp.occurredAt, by: `${disp.actor.printedName} (${disp.actor.role})` } }
+      ? {
+          disposition: {
+            eventId: disp.id,
+            decision: String((disp.data as { decision?: unknown }).decision),
+            at: disp.occurredAt,
+            by: `${disp.actor.printedName} (${disp.actor.role})`,
+          },
+        }
       : {}),
     trail,
     ...(events[0]?.site ? { site: events[0].site } : {}),
@@ -127,7 +145,8 @@ export function reviewBatch(input: BatchReviewInput): BatchReview {
   };
 }
 
-const isBindingFinding = (f: Finding): boolean => f.code === "SIGNATURE_CONTENT_MISMATCH" || f.code === "REVIEW_HEAD_MISMATCH";
+const isBindingFinding = (f: Finding): boolean =>
+  f.code === "SIGNATURE_CONTENT_MISMATCH" || f.code === "REVIEW_HEAD_MISMATCH";
 
 /** What the storage and chain checks found, to be combined with the review. */
 export interface EvidenceChecks {
@@ -143,7 +162,12 @@ export interface EvidenceChecks {
  * site's ledger (exit 6, packages only), then events not yet anchored with
  * the configured confirmations (exit 5), then open checklist items (exit 4), else PASS (exit 0).
  */
-export function batchReportOf(review: BatchReview, evidence: EvidenceChecks, generatedAt: string, checkedFrom: BatchReport["checkedFrom"]): BatchReport {
+export function batchReportOf(
+  review: BatchReview,
+  evidence: EvidenceChecks,
+  generatedAt: string,
+  checkedFrom: BatchReport["checkedFrom"],
+): BatchReport {
   const integrityFindings = [...evidence.findings, ...review.integrity];
   const checks: IntegrityCheck[] = [
     ...evidence.checks,
@@ -151,14 +175,20 @@ export function batchReportOf(review: BatchReview, evidence: EvidenceChecks, gen
       check: "batch chain",
       ok: !review.integrity.some((f) => f.code.startsWith("BATCH_")),
       detail: review.integrity.some((f) => f.code.startsWith("BATCH_"))
-        ? review.integrity.filter((f) => f.code.startsWith("BATCH_")).map((f) => f.message).join("; ")
+        ? review.integrity
+            .filter((f) => f.code.startsWith("BATCH_"))
+            .map((f) => f.message)
+            .join("; ")
         : `unbroken from batch sequence 0 to ${review.events - 1}`,
     },
     {
       check: "signature binding",
       ok: !review.integrity.some(isBindingFinding),
       detail: review.integrity.some(isBindingFinding)
-        ? review.integrity.filter(isBindingFinding).map((f) => f.message).join("; ")
+        ? review.integrity
+            .filter(isBindingFinding)
+            .map((f) => f.message)
+            .join("; ")
         : `${review.signatures.filter((s) => s.status !== "outside-batch").length} signature content hash(es) recomputed and matching${review.reviews?.length ? `; ${review.reviews.length} QA review(s) linked to the batch head they name` : ""}`,
     },
   ];
@@ -168,10 +198,10 @@ export function batchReportOf(review: BatchReview, evidence: EvidenceChecks, gen
     : evidence.provenance && !evidence.provenance.pinned
       ? "UNPINNED"
       : evidence.anchoring.notAnchored.length
-      ? "NOT-ANCHORED"
-      : open
-        ? "OPEN-ITEMS"
-        : "PASS";
+        ? "NOT-ANCHORED"
+        : open
+          ? "OPEN-ITEMS"
+          : "PASS";
   return {
     reportVersion: BATCH_REPORT_VERSION,
     verdict,

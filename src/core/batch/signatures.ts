@@ -63,11 +63,19 @@ export function reviewSignatures(events: readonly GxpEvent[], fold: CorrectionFo
     };
     out.views.push(view);
     if (s.actor.type !== "person") {
-      out.open.push({ code: "SIGNATURE_NOT_BY_PERSON", message: `signature ${s.id} was applied by a ${s.actor.type} account (${s.actor.userId}), not a person`, eventIds: [s.id] });
+      out.open.push({
+        code: "SIGNATURE_NOT_BY_PERSON",
+        message: `signature ${s.id} was applied by a ${s.actor.type} account (${s.actor.userId}), not a person`,
+        eventIds: [s.id],
+      });
     }
     const refs = new Set((s.refs ?? []).filter((r) => r.rel === "signs").map((r) => r.eventId));
     const listed = new Set(content.eventIds);
-    if (refs.size !== listed.size || [...refs].some((id) => !listed.has(id)) || listed.size !== content.eventIds.length) {
+    if (
+      refs.size !== listed.size ||
+      [...refs].some((id) => !listed.has(id)) ||
+      listed.size !== content.eventIds.length
+    ) {
       out.open.push({
         code: "SIGNATURE_REFS_MISMATCH",
         message: `signature ${s.id}: its "signs" references (${[...refs].join(", ")}) are not the signed content's event ids (${content.eventIds.join(", ")}), or an id repeats`,
@@ -78,7 +86,11 @@ export function reviewSignatures(events: readonly GxpEvent[], fold: CorrectionFo
     if (outside.length) {
       view.status = "outside-batch";
       view.detail = `signs events outside this batch record: ${outside.join(", ")}`;
-      out.open.push({ code: "SIGNATURE_OUTSIDE_BATCH", message: `signature ${s.id} (${view.printedName}, ${view.meaning}) ${view.detail}`, eventIds: [s.id, ...outside] });
+      out.open.push({
+        code: "SIGNATURE_OUTSIDE_BATCH",
+        message: `signature ${s.id} (${view.printedName}, ${view.meaning}) ${view.detail}`,
+        eventIds: [s.id, ...outside],
+      });
       continue;
     }
     const want = signedContentHash(content.eventIds.map((id) => byId.get(id)!));
@@ -97,7 +109,9 @@ export function reviewSignatures(events: readonly GxpEvent[], fold: CorrectionFo
     // is on a superseded version (21 CFR 11.70), unless a later signature of the same meaning covers
     // the event and all its corrections.
     const signedIds = new Set(content.eventIds);
-    const superseding = content.eventIds.flatMap((id) => (fold.byTarget.get(id) ?? []).filter((c) => !signedIds.has(c)).map((c) => ({ id, c })));
+    const superseding = content.eventIds.flatMap((id) =>
+      (fold.byTarget.get(id) ?? []).filter((c) => !signedIds.has(c)).map((c) => ({ id, c })),
+    );
     if (superseding.length) {
       const resigned = sigs.some((t) => {
         if ((position.get(t.id) ?? 0) <= (position.get(s.id) ?? 0)) return false;
@@ -122,7 +136,9 @@ export function reviewSignatures(events: readonly GxpEvent[], fold: CorrectionFo
 
   // Second person: where a signature asks for n signatures, n distinct people must sign the same content.
   for (const group of groups.values()) {
-    const required = Math.max(...group.map((s) => Number((s.data as { requiredSignatures?: number }).requiredSignatures ?? 1)));
+    const required = Math.max(
+      ...group.map((s) => Number((s.data as { requiredSignatures?: number }).requiredSignatures ?? 1)),
+    );
     const people = new Map<string, GxpEvent[]>();
     for (const s of group) people.set(s.actor.userId, [...(people.get(s.actor.userId) ?? []), s]);
     for (const [userId, theirs] of people) {
@@ -146,9 +162,19 @@ export function reviewSignatures(events: readonly GxpEvent[], fold: CorrectionFo
   // Every critical event carries at least one signature (a disposition is signed through its
   // signatureRef, which the checklist's disposition item checks).
   for (const e of events) {
-    if (e.gmpCriticality !== "critical" || e.type === "signature.applied" || e.type === "batch.dispositioned" || fold.voided.has(e.id)) continue;
+    if (
+      e.gmpCriticality !== "critical" ||
+      e.type === "signature.applied" ||
+      e.type === "batch.dispositioned" ||
+      fold.voided.has(e.id)
+    )
+      continue;
     if (!out.covered.has(e.id)) {
-      out.open.push({ code: "CRITICAL_EVENT_UNSIGNED", message: `critical ${e.type} ${e.id} (${e.actor.printedName}, ${e.occurredAt}) is covered by no signature`, eventIds: [e.id] });
+      out.open.push({
+        code: "CRITICAL_EVENT_UNSIGNED",
+        message: `critical ${e.type} ${e.id} (${e.actor.printedName}, ${e.occurredAt}) is covered by no signature`,
+        eventIds: [e.id],
+      });
     }
   }
   return out;

@@ -33,7 +33,10 @@ export function suggestBatchIds(id: string, known: readonly string[], limit = 5)
   if (sameCase.length) return [...sameCase].sort(byLength).slice(0, limit);
   if (id.length > 0) {
     const extend = known.filter((k) => k.toLowerCase().startsWith(lower));
-    if (extend.length) return extend.sort((x, y) => Number(!x.startsWith(id)) - Number(!y.startsWith(id)) || byLength(x, y)).slice(0, limit);
+    if (extend.length)
+      return extend
+        .sort((x, y) => Number(!x.startsWith(id)) - Number(!y.startsWith(id)) || byLength(x, y))
+        .slice(0, limit);
   }
   const max = id.length < 6 ? 1 : 2;
   return known

@@ -130,7 +130,13 @@ export interface BatchReview {
 export type BatchVerdict = "PASS" | "INTEGRITY-FAIL" | "UNPINNED" | "NOT-ANCHORED" | "OPEN-ITEMS";
 
 /** Exit code of each verdict. */
-export const BATCH_EXIT = { PASS: EXIT.OK, "INTEGRITY-FAIL": EXIT.FAILED, UNPINNED: EXIT.UNPINNED, "NOT-ANCHORED": EXIT.NOT_ANCHORED, "OPEN-ITEMS": EXIT.OPEN_ITEMS } as const satisfies Record<BatchVerdict, ExitCode>;
+export const BATCH_EXIT = {
+  PASS: EXIT.OK,
+  "INTEGRITY-FAIL": EXIT.FAILED,
+  UNPINNED: EXIT.UNPINNED,
+  "NOT-ANCHORED": EXIT.NOT_ANCHORED,
+  "OPEN-ITEMS": EXIT.OPEN_ITEMS,
+} as const satisfies Record<BatchVerdict, ExitCode>;
 
 /** Whose ledger the evidence was checked against (verify-package): the pin, or what was not pinned. */
 export interface ProvenanceView {

@@ -19,11 +19,18 @@ function data(required: string[], properties: Record<string, unknown>, extra: Re
 
 /** The data schema of every standard type. */
 export const DATA_SCHEMAS: Record<EventType, Record<string, unknown>> = {
-  "batch.created": data(["plannedQuantity", "unit", "mbrApprovalRef"], { ...quantity("plannedQuantity"), mbrApprovalRef: str }),
-  "batch.state_changed": data(["from", "to"], { from: str, to: str }, {
-    if: { properties: { to: { enum: ["Held", "Aborted"] } } },
-    then: reason,
+  "batch.created": data(["plannedQuantity", "unit", "mbrApprovalRef"], {
+    ...quantity("plannedQuantity"),
+    mbrApprovalRef: str,
   }),
+  "batch.state_changed": data(
+    ["from", "to"],
+    { from: str, to: str },
+    {
+      if: { properties: { to: { enum: ["Held", "Aborted"] } } },
+      then: reason,
+    },
+  ),
   "equipment.verified": data(["equipmentId", "checkType", "status", "effectiveAt", "expiresAt"], {
     equipmentId: str,
     checkType: { enum: ["clean", "sterile", "calibrated", "qualified"] },
@@ -32,27 +39,49 @@ export const DATA_SCHEMAS: Record<EventType, Record<string, unknown>> = {
     expiresAt: time,
     logbookRef: str,
   }),
-  "material.dispensed": data(["materialId", "lotId", "containerId", "targetQuantity", "netQuantity", "unit", "balanceId", "manualEntry"], {
-    materialId: str,
+  "material.dispensed": data(
+    ["materialId", "lotId", "containerId", "targetQuantity", "netQuantity", "unit", "balanceId", "manualEntry"],
+    {
+      materialId: str,
+      lotId: str,
+      containerId: str,
+      targetQuantity: num,
+      netQuantity: num,
+      grossQuantity: num,
+      tareQuantity: num,
+      unit: str,
+      balanceId: str,
+      manualEntry: bool,
+    },
+  ),
+  "material.charged": data(["lotId", "quantity", "unit", "destinationUnit"], {
     lotId: str,
-    containerId: str,
-    targetQuantity: num,
-    netQuantity: num,
-    grossQuantity: num,
-    tareQuantity: num,
-    unit: str,
-    balanceId: str,
-    manualEntry: bool,
+    ...quantity("quantity"),
+    destinationUnit: str,
+    additionOrder: { type: "integer", minimum: 0 },
   }),
-  "material.charged": data(["lotId", "quantity", "unit", "destinationUnit"], { lotId: str, ...quantity("quantity"), destinationUnit: str, additionOrder: { type: "integer", minimum: 0 } }),
   "material.produced": data(["outputLotId", "quantity", "unit"], { outputLotId: str, ...quantity("quantity") }),
-  "yield.recorded": data(["actualQuantity", "theoreticalQuantity", "unit"], { actualQuantity: num, theoreticalQuantity: num, unit: str, percentOfTheoretical: num }),
+  "yield.recorded": data(["actualQuantity", "theoreticalQuantity", "unit"], {
+    actualQuantity: num,
+    theoreticalQuantity: num,
+    unit: str,
+    percentOfTheoretical: num,
+  }),
   "unit_procedure.started": data(["stepInstanceId"], { stepInstanceId: str }),
-  "unit_procedure.completed": data(["stepInstanceId", "outcome"], { stepInstanceId: str, outcome: { enum: ["completed", "aborted", "forced", "skipped"] } }),
+  "unit_procedure.completed": data(["stepInstanceId", "outcome"], {
+    stepInstanceId: str,
+    outcome: { enum: ["completed", "aborted", "forced", "skipped"] },
+  }),
   "operation.started": data(["stepInstanceId"], { stepInstanceId: str }),
-  "operation.completed": data(["stepInstanceId", "outcome"], { stepInstanceId: str, outcome: { enum: ["completed", "aborted", "forced", "skipped"] } }),
+  "operation.completed": data(["stepInstanceId", "outcome"], {
+    stepInstanceId: str,
+    outcome: { enum: ["completed", "aborted", "forced", "skipped"] },
+  }),
   "phase.started": data(["stepInstanceId"], { stepInstanceId: str }),
-  "phase.completed": data(["stepInstanceId", "outcome"], { stepInstanceId: str, outcome: { enum: ["completed", "aborted", "forced", "skipped"] } }),
+  "phase.completed": data(["stepInstanceId", "outcome"], {
+    stepInstanceId: str,
+    outcome: { enum: ["completed", "aborted", "forced", "skipped"] },
+  }),
   "parameter.recorded": data(["name", "value", "unit", "withinLimits", "source"], {
     name: str,
     value: { type: ["number", "string", "boolean"] },
@@ -62,18 +91,40 @@ export const DATA_SCHEMAS: Record<EventType, Record<string, unknown>> = {
     withinLimits: bool,
     source: { enum: ["manual", "automatic"] },
   }),
-  "ipc.result_recorded": data(["testCode", "result", "specification", "passed"], { testCode: str, result: { type: ["number", "string"] }, unit: str, specification: str, passed: bool }),
-  "sample.taken": data(["sampleId", "quantity", "unit", "reason"], { sampleId: str, ...quantity("quantity"), reason: str }),
+  "ipc.result_recorded": data(["testCode", "result", "specification", "passed"], {
+    testCode: str,
+    result: { type: ["number", "string"] },
+    unit: str,
+    specification: str,
+    passed: bool,
+  }),
+  "sample.taken": data(["sampleId", "quantity", "unit", "reason"], {
+    sampleId: str,
+    ...quantity("quantity"),
+    reason: str,
+  }),
   "alarm.raised": data(["alarmId"], { alarmId: str }),
   "alarm.acknowledged": data(["alarmId", "ackText"], { alarmId: str, ackText: str }),
   "exception.raised": data(["exceptionClass", "severity"], { exceptionClass: str, severity: str }),
   "deviation.opened": data(["deviationId", "classification"], { deviationId: str, classification: str }),
   "deviation.closed": data(["deviationId"], { deviationId: str, closureSignatureRef: str }),
   "comment.added": data(["text"], { text: str }),
-  "record.corrected": data(["field", "previousValue", "newValue"], { field: { type: "string", pattern: "^(/[^/]*)+$" }, previousValue: {}, newValue: {}, reasonCode: str, reasonText: str }, reason),
+  "record.corrected": data(
+    ["field", "previousValue", "newValue"],
+    {
+      field: { type: "string", pattern: "^(/[^/]*)+$" },
+      previousValue: {},
+      newValue: {},
+      reasonCode: str,
+      reasonText: str,
+    },
+    reason,
+  ),
   "record.voided": data([], { reasonCode: str, reasonText: str, investigationRef: str }, reason),
   "signature.applied": data(["meaning", "signedAt", "timeZone", "signedContent"], {
-    meaning: { enum: ["performed", "verified", "reviewed", "approved", "released", "rejected", "authored", "responsible"] },
+    meaning: {
+      enum: ["performed", "verified", "reviewed", "approved", "released", "rejected", "authored", "responsible"],
+    },
     signedAt: time,
     timeZone: str,
     signedContent: {
@@ -102,14 +153,24 @@ export const DATA_SCHEMAS: Record<EventType, Record<string, unknown>> = {
       reviewedHead: {
         type: "object",
         required: ["batchSeq", "eventId", "leafHash"],
-        properties: { batchSeq: { type: "integer", minimum: 0 }, eventId: str, leafHash: { type: "string", pattern: "^0x[0-9a-f]{64}$" } },
+        properties: {
+          batchSeq: { type: "integer", minimum: 0 },
+          eventId: str,
+          leafHash: { type: "string", pattern: "^0x[0-9a-f]{64}$" },
+        },
       },
       authMethod: str,
       componentsUsed: { enum: ["all", "subsequent-in-session"] },
     },
-    { if: { required: ["reportHash"] }, then: { required: ["meaning", "signedAt", "timeZone", "verdict", "integrityOk", "reviewedHead"] } },
+    {
+      if: { required: ["reportHash"] },
+      then: { required: ["meaning", "signedAt", "timeZone", "verdict", "integrityOk", "reviewedHead"] },
+    },
   ),
-  "batch.dispositioned": data(["decision", "signatureRef"], { decision: { enum: ["released", "rejected", "quarantined"] }, signatureRef: str }),
+  "batch.dispositioned": data(["decision", "signatureRef"], {
+    decision: { enum: ["released", "rejected", "quarantined"] },
+    signatureRef: str,
+  }),
   "security.event": data(["kind"], { kind: str }),
 };
 

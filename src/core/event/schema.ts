@@ -84,9 +84,17 @@ export const EVENT_SCHEMA = {
       type: "object",
       additionalProperties: false,
       properties: Object.fromEntries(
-        ["area", "processCell", "unit", "equipmentModule", "procedure", "unitProcedure", "operation", "phase", "stepInstanceId"].map(
-          (k) => [k, text(256)],
-        ),
+        [
+          "area",
+          "processCell",
+          "unit",
+          "equipmentModule",
+          "procedure",
+          "unitProcedure",
+          "operation",
+          "phase",
+          "stepInstanceId",
+        ].map((k) => [k, text(256)]),
       ),
     },
     refs: {
@@ -102,7 +110,12 @@ export const EVENT_SCHEMA = {
     payloadHash: { type: "string", pattern: "^sha256:[0-9a-f]{64}$" },
     // The MES instance's signature over the event's canonical bytes without sourceSig: a detached
     // compact JWS (EdDSA or ES256) or an EIP-191 signature (0x, 65 bytes).
-    sourceSig: { type: "string", minLength: 1, maxLength: 2048, pattern: "^(0x[0-9a-f]{130}|[A-Za-z0-9_-]+\\.\\.[A-Za-z0-9_-]+)$" },
+    sourceSig: {
+      type: "string",
+      minLength: 1,
+      maxLength: 2048,
+      pattern: "^(0x[0-9a-f]{130}|[A-Za-z0-9_-]+\\.\\.[A-Za-z0-9_-]+)$",
+    },
   },
   allOf: [
     {
@@ -118,7 +131,14 @@ export const EVENT_SCHEMA = {
               required: ["refs"],
               properties: {
                 data: schema,
-                refs: { type: "array", contains: { type: "object", properties: { rel: { const: REQUIRED_REF[t as keyof typeof REQUIRED_REF] } }, required: ["rel"] } },
+                refs: {
+                  type: "array",
+                  contains: {
+                    type: "object",
+                    properties: { rel: { const: REQUIRED_REF[t as keyof typeof REQUIRED_REF] } },
+                    required: ["rel"],
+                  },
+                },
               },
             }
           : {}),

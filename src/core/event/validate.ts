@@ -83,7 +83,9 @@ let last: ValidateFunction | undefined;
 let fullOnly = false;
 function validateSchema(input: unknown): boolean {
   compiled ??= newAjv().compile(EVENT_SCHEMA);
-  last = (!fullOnly && typeof input === "object" && input !== null && validatorOf((input as { type?: unknown }).type)) || compiled;
+  last =
+    (!fullOnly && typeof input === "object" && input !== null && validatorOf((input as { type?: unknown }).type)) ||
+    compiled;
   return last(input) as boolean;
 }
 
@@ -119,23 +121,32 @@ function toIssue(e: ErrorObject): FieldIssue | undefined {
     case "if":
       return undefined; // the failing `then` branch reports the missing fields itself
     case "anyOf":
-      if (e.instancePath === "/type") return { path: "/type", message: "must be a standard event type or a vendor type starting with x-" };
-      if (e.schemaPath.endsWith("/anyOf")) return { path: e.instancePath || "/", message: "must carry a reason: reasonCode or reasonText" };
+      if (e.instancePath === "/type")
+        return { path: "/type", message: "must be a standard event type or a vendor type starting with x-" };
+      if (e.schemaPath.endsWith("/anyOf"))
+        return { path: e.instancePath || "/", message: "must carry a reason: reasonCode or reasonText" };
       return { path: e.instancePath || "/", message: "matches none of the allowed forms" };
     case "contains":
-      return { path: e.instancePath || "/refs", message: "must reference the event it applies to (rel as required by the type)" };
+      return {
+        path: e.instancePath || "/refs",
+        message: "must reference the event it applies to (rel as required by the type)",
+      };
     case "required":
       return { path: `${e.instancePath}/${escapePointer(String(p.missingProperty))}`, message: "is required" };
     case "additionalProperties": {
       const name = String(p.additionalProperty);
       const path = `${e.instancePath}/${escapePointer(name)}`;
-      if (path === "/receivedAt") return { path, message: "is set by the ledger from its own clock; clients may not send it" };
+      if (path === "/receivedAt")
+        return { path, message: "is set by the ledger from its own clock; clients may not send it" };
       return { path, message: "is not a known field" };
     }
     case "enum":
       return { path: e.instancePath || "/", message: `must be one of: ${(p.allowedValues as unknown[]).join(", ")}` };
     case "format":
-      return { path: e.instancePath || "/", message: `must be a valid ${p.format === "date-time" ? "RFC 3339 date-time with offset" : p.format}` };
+      return {
+        path: e.instancePath || "/",
+        message: `must be a valid ${p.format === "date-time" ? "RFC 3339 date-time with offset" : p.format}`,
+      };
     default:
       return { path: e.instancePath || "/", message: e.message ?? e.keyword };
   }
@@ -213,7 +224,11 @@ export function assertRecord(input: unknown): asserts input is LedgerRecord {
   const r = input as Record<string, unknown>;
   const issues = recordFieldIssues(r);
   if (issues.length) {
-    throw new EventError("RECORD_INVALID", `invalid record: ${issues.map((i) => `${i.path} ${i.message}`).join("; ")}`, issues);
+    throw new EventError(
+      "RECORD_INVALID",
+      `invalid record: ${issues.map((i) => `${i.path} ${i.message}`).join("; ")}`,
+      issues,
+    );
   }
   try {
     assertEvent(r.event);
@@ -235,7 +250,16 @@ export function assertNotInFuture(event: GxpEvent, nowMs: number, maxSkewMs: num
   const issues: FieldIssue[] = [];
   for (const f of ["occurredAt", "recordedAt"] as const) {
     const t = Date.parse(event[f]);
-    if (t > nowMs + maxSkewMs) issues.push({ path: `/${f}`, message: `is ${Math.round((t - nowMs) / 1000)} s in the future (more than the allowed ${maxSkewMs / 1000} s clock skew)` });
+    if (t > nowMs + maxSkewMs)
+      issues.push({
+        path: `/${f}`,
+        message: `is ${Math.round((t - nowMs) / 1000)} s in the future (more than the allowed ${maxSkewMs / 1000} s clock skew)`,
+      });
   }
-  if (issues.length) throw new EventError("EVENT_SCHEMA_INVALID", `invalid event ${event.id}: ${issues.map((i) => `${i.path} ${i.message}`).join("; ")}`, issues);
+  if (issues.length)
+    throw new EventError(
+      "EVENT_SCHEMA_INVALID",
+      `invalid event ${event.id}: ${issues.map((i) => `${i.path} ${i.message}`).join("; ")}`,
+      issues,
+    );
 }

@@ -70,12 +70,16 @@ export function rootFromInclusionProof(
   proof.forEach((p, k) => assertHash(p, `audit path element ${k}`));
   const want = inclusionProofLength(index, size);
   if (proof.length !== want) {
-    throw new ProofError("PROOF_WRONG_LENGTH", `audit path has ${proof.length} hashes: want ${want} for index ${index} of size ${size}`, {
-      got: proof.length,
-      want,
-      index,
-      size,
-    });
+    throw new ProofError(
+      "PROOF_WRONG_LENGTH",
+      `audit path has ${proof.length} hashes: want ${want} for index ${index} of size ${size}`,
+      {
+        got: proof.length,
+        want,
+        index,
+        size,
+      },
+    );
   }
   let fn = index;
   let sn = size - 1;

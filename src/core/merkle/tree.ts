@@ -37,7 +37,9 @@ export function rootFromLeafHashes(hasher: Hasher, leafHashes: readonly Uint8Arr
  */
 export function buildLevelBytes(hasher: Hasher, leaves: Uint8Array): Uint8Array[] {
   const pairAt =
-    hasher.hashChildrenAt?.bind(hasher) ?? ((level: Uint8Array, o: number) => hasher.hashChildren(level.subarray(o, o + HASH_LENGTH), level.subarray(o + HASH_LENGTH, o + 2 * HASH_LENGTH)));
+    hasher.hashChildrenAt?.bind(hasher) ??
+    ((level: Uint8Array, o: number) =>
+      hasher.hashChildren(level.subarray(o, o + HASH_LENGTH), level.subarray(o + HASH_LENGTH, o + 2 * HASH_LENGTH)));
   const levels = [leaves];
   let cur = leaves;
   for (let n = leaves.length / HASH_LENGTH; n > 1; n = Math.ceil(n / 2)) {

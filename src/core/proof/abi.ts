@@ -15,7 +15,10 @@ export const VERIFY_INCLUSION_SIGNATURE = "verifyInclusion(bytes32,uint64,bytes3
 /** Solidity signature of the event the contract emits for each anchored epoch. */
 export const EPOCH_ANCHORED_SIGNATURE = "EpochAnchored(bytes32,uint64,address,bytes32,uint64,uint64)";
 /** Custom errors `getAnchor` reverts with when there is no anchor. */
-export const NOT_ANCHORED_ERROR_SIGNATURES = ["GxpAnchorEpochNotAnchored(bytes32,uint64)", "GxpAnchorUnknownLedger(bytes32)"] as const;
+export const NOT_ANCHORED_ERROR_SIGNATURES = [
+  "GxpAnchorEpochNotAnchored(bytes32,uint64)",
+  "GxpAnchorUnknownLedger(bytes32)",
+] as const;
 
 /** keccak256 of a signature: the event topic (all 32 bytes) or, first 4 bytes, the function selector. */
 export function keccakHex(text: string): string {
@@ -45,7 +48,13 @@ export function encodeGetAnchor(ledgerId: string, epoch: number): string {
 }
 
 /** Call data of `verifyInclusion(ledgerId, epoch, leafHash, leafIndex, auditPath)`. */
-export function encodeVerifyInclusion(ledgerId: string, epoch: number, leafHash: string, leafIndex: number, auditPath: readonly string[]): string {
+export function encodeVerifyInclusion(
+  ledgerId: string,
+  epoch: number,
+  leafHash: string,
+  leafIndex: number,
+  auditPath: readonly string[],
+): string {
   // Five head words; the array's data starts right after them, at byte offset 5 * 32 = 0xa0.
   return (
     selectorOf(VERIFY_INCLUSION_SIGNATURE) +
@@ -67,7 +76,8 @@ export function addressWord(address: string): string {
 
 /** The 32-byte words of ABI-encoded return or log data, as 0x hex. */
 export function wordsOf(data: string): string[] {
-  if (typeof data !== "string" || !/^0x(?:[0-9a-fA-F]{64})*$/.test(data)) throw new RangeError("not a whole number of ABI words");
+  if (typeof data !== "string" || !/^0x(?:[0-9a-fA-F]{64})*$/.test(data))
+    throw new RangeError("not a whole number of ABI words");
   const words: string[] = [];
   for (let i = 2; i < data.length; i += 64) words.push("0x" + data.slice(i, i + 64).toLowerCase());
   return words;
@@ -89,7 +99,13 @@ export interface AbiAnchor {
 export function decodeGetAnchor(data: string): AbiAnchor {
   const w = wordsOf(data);
   if (w.length !== 5) throw new RangeError(`getAnchor returned ${w.length} words: want 5`);
-  return { root: w[0], treeSize: BigInt(w[1]), firstSeq: BigInt(w[2]), timestamp: BigInt(w[3]), blockNumber: BigInt(w[4]) };
+  return {
+    root: w[0],
+    treeSize: BigInt(w[1]),
+    firstSeq: BigInt(w[2]),
+    timestamp: BigInt(w[3]),
+    blockNumber: BigInt(w[4]),
+  };
 }
 
 /**

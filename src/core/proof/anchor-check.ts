@@ -45,7 +45,11 @@ export interface ChainQuestions {
 }
 
 /** The JSON-RPC calls that establish the facts about a claim (plus the on-chain inclusion check). */
-export function anchorRequests(claim: AnchorClaim, inclusion?: InclusionQuery, questions: ChainQuestions = {}): RpcRequest[] {
+export function anchorRequests(
+  claim: AnchorClaim,
+  inclusion?: InclusionQuery,
+  questions: ChainQuestions = {},
+): RpcRequest[] {
   const a = claim.anchor;
   const to = a.contract.toLowerCase();
   const reqs: RpcRequest[] = [
@@ -58,7 +62,13 @@ export function anchorRequests(claim: AnchorClaim, inclusion?: InclusionQuery, q
   ];
   if (questions.genesis) reqs.push({ key: "genesis", method: "eth_getBlockByNumber", params: ["0x0", false] });
   if (inclusion) {
-    const data = encodeVerifyInclusion(a.ledgerId, claim.epoch, inclusion.leafHash, inclusion.leafIndex, inclusion.auditPath);
+    const data = encodeVerifyInclusion(
+      a.ledgerId,
+      claim.epoch,
+      inclusion.leafHash,
+      inclusion.leafIndex,
+      inclusion.auditPath,
+    );
     reqs.push({ key: "inclusion", method: "eth_call", params: [{ to, data }, "latest"] });
   }
   return reqs;
@@ -94,7 +104,8 @@ export class RpcAnswerError extends Error {}
 function result(answers: Partial<Record<RpcKey, RpcAnswer>>, key: RpcKey): unknown {
   const a = answers[key];
   if (!a) throw new RpcAnswerError(`no answer to ${key}`);
-  if ("error" in a) throw new RpcAnswerError(`${key}: endpoint error ${a.error.code ?? ""} ${a.error.message ?? ""}`.trim());
+  if ("error" in a)
+    throw new RpcAnswerError(`${key}: endpoint error ${a.error.code ?? ""} ${a.error.message ?? ""}`.trim());
   return a.result;
 }
 
@@ -110,7 +121,8 @@ function revertData(a: RpcAnswer | undefined): string | undefined {
   const d = a.error.data;
   if (typeof d === "string") return d;
   // Some nodes nest it: { data: { data: "0x…" } }.
-  if (d && typeof d === "object" && typeof (d as { data?: unknown }).data === "string") return (d as { data: string }).data;
+  if (d && typeof d === "object" && typeof (d as { data?: unknown }).data === "string")
+    return (d as { data: string }).data;
   return undefined;
 }
 
@@ -127,7 +139,11 @@ export function chainFactsFrom(claim: AnchorClaim, answers: Partial<Record<RpcKe
   const revert = revertData(answers.anchor);
   if (revert !== undefined) {
     const known = NOT_ANCHORED_ERROR_SIGNATURES.find((s) => revert.toLowerCase().startsWith(selectorOf(s)));
-    anchor = { missing: known ? `the contract reverted with ${known.split("(")[0]}` : `the contract reverted (${revert.slice(0, 10)})` };
+    anchor = {
+      missing: known
+        ? `the contract reverted with ${known.split("(")[0]}`
+        : `the contract reverted (${revert.slice(0, 10)})`,
+    };
   } else {
     const ret = result(answers, "anchor");
     if (ret === "0x") anchor = { missing: "the call returned nothing (no contract at the address)" };
@@ -141,13 +157,21 @@ export function chainFactsFrom(claim: AnchorClaim, answers: Partial<Record<RpcKe
   let receipt: ChainFacts["receipt"] = null;
   if (r) {
     const logs = Array.isArray(r.logs) ? (r.logs as Record<string, unknown>[]) : [];
-    const l = logs.find((x) => typeof x.logIndex === "string" && quantity(x.logIndex, "log index") === claim.anchor.logIndex);
+    const l = logs.find(
+      (x) => typeof x.logIndex === "string" && quantity(x.logIndex, "log index") === claim.anchor.logIndex,
+    );
     receipt = {
       blockNumber: quantity(r.blockNumber, "receipt block number"),
       blockHash: String(r.blockHash).toLowerCase(),
       status: quantity(r.status, "receipt status"),
       from: String(r.from).toLowerCase(),
-      log: l ? { address: String(l.address).toLowerCase(), topics: (l.topics as string[]).map((t) => String(t).toLowerCase()), data: String(l.data).toLowerCase() } : null,
+      log: l
+        ? {
+            address: String(l.address).toLowerCase(),
+            topics: (l.topics as string[]).map((t) => String(t).toLowerCase()),
+            data: String(l.data).toLowerCase(),
+          }
+        : null,
     };
   }
 
@@ -156,18 +180,31 @@ export function chainFactsFrom(claim: AnchorClaim, answers: Partial<Record<RpcKe
     ? {
         hash: String(b.hash).toLowerCase(),
         timestamp: quantity(b.timestamp, "block timestamp"),
-        hasTx: Array.isArray(b.transactions) && (b.transactions as unknown[]).some((t) => String(typeof t === "string" ? t : (t as { hash?: string }).hash).toLowerCase() === claim.anchor.txHash),
+        hasTx:
+          Array.isArray(b.transactions) &&
+          (b.transactions as unknown[]).some(
+            (t) =>
+              String(typeof t === "string" ? t : (t as { hash?: string }).hash).toLowerCase() === claim.anchor.txHash,
+          ),
       }
     : null;
 
-  const facts: ChainFacts = { chainId, hasCode, anchor, receipt, block, head: quantity(result(answers, "head"), "head block number") };
+  const facts: ChainFacts = {
+    chainId,
+    hasCode,
+    anchor,
+    receipt,
+    block,
+    head: quantity(result(answers, "head"), "head block number"),
+  };
   if (answers.genesis) {
     const g = result(answers, "genesis") as Record<string, unknown> | null;
     facts.genesisHash = g ? String(g.hash).toLowerCase() : "none";
   }
   if (answers.inclusion) {
     const rd = revertData(answers.inclusion);
-    facts.inclusion = rd !== undefined ? `reverted (${rd.slice(0, 10)})` : decodeBool(result(answers, "inclusion") as string);
+    facts.inclusion =
+      rd !== undefined ? `reverted (${rd.slice(0, 10)})` : decodeBool(result(answers, "inclusion") as string);
   }
   return facts;
 }
@@ -218,8 +255,12 @@ function agreementView(f: ChainFacts): Record<string, string> {
     "anchored root": "missing" in f.anchor ? "none" : f.anchor.root,
     "anchored tree size": "missing" in f.anchor ? "none" : f.anchor.treeSize,
     "anchored first seq": "missing" in f.anchor ? "none" : f.anchor.firstSeq,
-    "anchor tx block": f.receipt ? `${f.receipt.blockNumber} ${f.receipt.blockHash} from ${f.receipt.from}` : "unknown tx",
-    "anchor tx log": f.receipt?.log ? `${f.receipt.log.address} ${f.receipt.log.topics.join(",")} ${f.receipt.log.data}` : "none",
+    "anchor tx block": f.receipt
+      ? `${f.receipt.blockNumber} ${f.receipt.blockHash} from ${f.receipt.from}`
+      : "unknown tx",
+    "anchor tx log": f.receipt?.log
+      ? `${f.receipt.log.address} ${f.receipt.log.topics.join(",")} ${f.receipt.log.data}`
+      : "none",
     "block hash": f.block ? `${f.block.hash} ${f.block.timestamp} ${f.block.hasTx}` : "none",
     "on-chain inclusion": String(f.inclusion),
     "genesis block": String(f.genesisHash),
@@ -253,11 +294,19 @@ export function checkAnchor(claim: AnchorClaim, endpoints: EndpointFacts[], opts
         );
       }
     }
-    ok("endpoints agree", `all ${endpoints.length} endpoints give the same answers (${endpoints.map((e) => e.endpoint).join(", ")})`);
+    ok(
+      "endpoints agree",
+      `all ${endpoints.length} endpoints give the same answers (${endpoints.map((e) => e.endpoint).join(", ")})`,
+    );
   }
   const f = first.facts;
 
-  if (f.chainId !== a.chainId) return fail("chain id", "CHAIN_ID_MISMATCH", `chain id mismatch: endpoint is chain ${f.chainId}, bundle says ${a.chainId}`);
+  if (f.chainId !== a.chainId)
+    return fail(
+      "chain id",
+      "CHAIN_ID_MISMATCH",
+      `chain id mismatch: endpoint is chain ${f.chainId}, bundle says ${a.chainId}`,
+    );
   if (opts.genesisHash !== undefined && f.genesisHash !== opts.genesisHash.toLowerCase()) {
     return fail(
       "chain id",
@@ -265,33 +314,69 @@ export function checkAnchor(claim: AnchorClaim, endpoints: EndpointFacts[], opts
       `genesis mismatch: the endpoint's chain ${f.chainId} has block 0 ${f.genesisHash ?? "unknown"}, the pinned chain has ${opts.genesisHash}: another chain with the same chain id`,
     );
   }
-  ok("chain id", `chain ${f.chainId}${opts.genesisHash !== undefined ? `, genesis block ${opts.genesisHash} as pinned` : ""}`);
+  ok(
+    "chain id",
+    `chain ${f.chainId}${opts.genesisHash !== undefined ? `, genesis block ${opts.genesisHash} as pinned` : ""}`,
+  );
 
-  if (!f.hasCode) return fail("anchor", "CHAIN_NO_CONTRACT", `anchor missing: no contract at ${a.contract} on chain ${a.chainId}`);
+  if (!f.hasCode)
+    return fail("anchor", "CHAIN_NO_CONTRACT", `anchor missing: no contract at ${a.contract} on chain ${a.chainId}`);
   if ("missing" in f.anchor) {
-    return fail("anchor", "PROOF_ANCHOR_MISSING", `anchor missing: contract ${a.contract} has no epoch ${claim.epoch} for ledger ${a.ledgerName}: ${f.anchor.missing}`);
+    return fail(
+      "anchor",
+      "PROOF_ANCHOR_MISSING",
+      `anchor missing: contract ${a.contract} has no epoch ${claim.epoch} for ledger ${a.ledgerName}: ${f.anchor.missing}`,
+    );
   }
   if (f.anchor.root !== claim.root) {
-    return fail("anchor", "PROOF_ANCHOR_ROOT_MISMATCH", `root mismatch for epoch ${claim.epoch}: chain has ${f.anchor.root}, bundle says ${claim.root}`);
+    return fail(
+      "anchor",
+      "PROOF_ANCHOR_ROOT_MISMATCH",
+      `root mismatch for epoch ${claim.epoch}: chain has ${f.anchor.root}, bundle says ${claim.root}`,
+    );
   }
   if (f.anchor.treeSize !== String(claim.treeSize)) {
-    return fail("anchor", "PROOF_ANCHOR_SIZE_MISMATCH", `size mismatch for epoch ${claim.epoch}: chain has tree size ${f.anchor.treeSize}, bundle says ${claim.treeSize}`);
+    return fail(
+      "anchor",
+      "PROOF_ANCHOR_SIZE_MISMATCH",
+      `size mismatch for epoch ${claim.epoch}: chain has tree size ${f.anchor.treeSize}, bundle says ${claim.treeSize}`,
+    );
   }
   if (f.anchor.firstSeq !== String(a.firstSeq)) {
-    return fail("anchor", "PROOF_ANCHOR_SEQ_MISMATCH", `first sequence number mismatch for epoch ${claim.epoch}: chain has ${f.anchor.firstSeq}, bundle says ${a.firstSeq}`);
+    return fail(
+      "anchor",
+      "PROOF_ANCHOR_SEQ_MISMATCH",
+      `first sequence number mismatch for epoch ${claim.epoch}: chain has ${f.anchor.firstSeq}, bundle says ${a.firstSeq}`,
+    );
   }
-  ok("anchor", `contract ${a.contract} holds root ${claim.root} and tree size ${claim.treeSize} for epoch ${claim.epoch} of ledger ${a.ledgerName}`);
+  ok(
+    "anchor",
+    `contract ${a.contract} holds root ${claim.root} and tree size ${claim.treeSize} for epoch ${claim.epoch} of ledger ${a.ledgerName}`,
+  );
 
   const r = f.receipt;
-  if (!r) return fail("block", "PROOF_TX_MISMATCH", `block mismatch: anchor tx ${a.txHash} is not on chain ${a.chainId}`);
+  if (!r)
+    return fail("block", "PROOF_TX_MISMATCH", `block mismatch: anchor tx ${a.txHash} is not on chain ${a.chainId}`);
   if (r.blockNumber !== a.blockNumber || r.blockHash !== a.blockHash) {
-    return fail("block", "PROOF_BLOCK_MISMATCH", `block mismatch: tx ${a.txHash} is in block ${r.blockNumber} ${r.blockHash}, bundle says ${a.blockNumber} ${a.blockHash}`);
+    return fail(
+      "block",
+      "PROOF_BLOCK_MISMATCH",
+      `block mismatch: tx ${a.txHash} is in block ${r.blockNumber} ${r.blockHash}, bundle says ${a.blockNumber} ${a.blockHash}`,
+    );
   }
   if (!f.block || f.block.hash !== a.blockHash || !f.block.hasTx) {
-    return fail("block", "PROOF_BLOCK_MISMATCH", `block mismatch: block ${a.blockNumber} on chain is ${f.block?.hash ?? "missing"}${f.block && !f.block.hasTx ? " without the anchor tx" : ""}, bundle says ${a.blockHash}`);
+    return fail(
+      "block",
+      "PROOF_BLOCK_MISMATCH",
+      `block mismatch: block ${a.blockNumber} on chain is ${f.block?.hash ?? "missing"}${f.block && !f.block.hasTx ? " without the anchor tx" : ""}, bundle says ${a.blockHash}`,
+    );
   }
   if (f.block.timestamp !== a.blockTimestamp) {
-    return fail("block", "PROOF_BLOCK_MISMATCH", `block mismatch: block ${a.blockNumber} has timestamp ${f.block.timestamp}, bundle says ${a.blockTimestamp}`);
+    return fail(
+      "block",
+      "PROOF_BLOCK_MISMATCH",
+      `block mismatch: block ${a.blockNumber} has timestamp ${f.block.timestamp}, bundle says ${a.blockTimestamp}`,
+    );
   }
   const log = r.log;
   const words = log ? wordsOf(log.data) : [];
@@ -308,26 +393,46 @@ export function checkAnchor(claim: AnchorClaim, endpoints: EndpointFacts[], opts
     BigInt(words[1]) === BigInt(claim.treeSize) &&
     BigInt(words[2]) === BigInt(a.firstSeq);
   if (!logOk) {
-    return fail("block", "PROOF_TX_MISMATCH", `block mismatch: tx ${a.txHash} log ${a.logIndex} is not the EpochAnchored event of epoch ${claim.epoch} with this root`);
+    return fail(
+      "block",
+      "PROOF_TX_MISMATCH",
+      `block mismatch: tx ${a.txHash} log ${a.logIndex} is not the EpochAnchored event of epoch ${claim.epoch} with this root`,
+    );
   }
   // Who anchored: the transaction's sender and the account the contract logged must both be the
   // bundle's anchorer (the pin then says whether that account is the site's).
   if (r.from !== a.anchorer.toLowerCase()) {
-    return fail("block", "PROOF_ANCHORER_MISMATCH", `anchorer mismatch: tx ${a.txHash} was sent by ${r.from}, bundle says ${a.anchorer}`);
+    return fail(
+      "block",
+      "PROOF_ANCHORER_MISMATCH",
+      `anchorer mismatch: tx ${a.txHash} was sent by ${r.from}, bundle says ${a.anchorer}`,
+    );
   }
   if (log!.topics[3] !== addressWord(a.anchorer)) {
-    return fail("block", "PROOF_ANCHORER_MISMATCH", `anchorer mismatch: the EpochAnchored log names ${"0x" + log!.topics[3].slice(26)}, bundle says ${a.anchorer}`);
+    return fail(
+      "block",
+      "PROOF_ANCHORER_MISMATCH",
+      `anchorer mismatch: the EpochAnchored log names ${"0x" + log!.topics[3].slice(26)}, bundle says ${a.anchorer}`,
+    );
   }
-  ok("block", `tx ${a.txHash} from ${a.anchorer} is in block ${a.blockNumber} ${a.blockHash} (timestamp ${a.blockTimestamp}) and logged EpochAnchored for epoch ${claim.epoch} by that account`);
+  ok(
+    "block",
+    `tx ${a.txHash} from ${a.anchorer} is in block ${a.blockNumber} ${a.blockHash} (timestamp ${a.blockTimestamp}) and logged EpochAnchored for epoch ${claim.epoch} by that account`,
+  );
 
   const confirmations = Math.min(...endpoints.map((e) => e.facts.head - a.blockNumber + 1));
   const want = opts.confirmations ?? 1;
-  if (confirmations < want) return fail("finality", "PROOF_NOT_FINAL", `not yet final: ${confirmations} confirmations, want ${want}`);
+  if (confirmations < want)
+    return fail("finality", "PROOF_NOT_FINAL", `not yet final: ${confirmations} confirmations, want ${want}`);
   ok("finality", `${confirmations} confirmations (want ${want})`);
 
   if (opts.onchain) {
     if (f.inclusion !== true) {
-      return fail("on-chain inclusion", "PROOF_ONCHAIN_INCLUSION_FAILED", `the contract's verifyInclusion view answered ${String(f.inclusion)} for this audit path`);
+      return fail(
+        "on-chain inclusion",
+        "PROOF_ONCHAIN_INCLUSION_FAILED",
+        `the contract's verifyInclusion view answered ${String(f.inclusion)} for this audit path`,
+      );
     }
     ok("on-chain inclusion", "the contract's verifyInclusion view answered true");
   }
@@ -343,7 +448,12 @@ export type JsonRpcTransport = (method: string, params: unknown[]) => Promise<Rp
  * page share it.
  * @throws whatever the transport throws (unreachable), RpcAnswerError for malformed answers
  */
-export async function gatherChainFacts(transport: JsonRpcTransport, claim: AnchorClaim, inclusion?: InclusionQuery, questions: ChainQuestions = {}): Promise<ChainFacts> {
+export async function gatherChainFacts(
+  transport: JsonRpcTransport,
+  claim: AnchorClaim,
+  inclusion?: InclusionQuery,
+  questions: ChainQuestions = {},
+): Promise<ChainFacts> {
   const reqs = anchorRequests(claim, inclusion, questions);
   const answers = await Promise.all(reqs.map((r) => transport(r.method, r.params)));
   const byKey: Partial<Record<RpcKey, RpcAnswer>> = {};

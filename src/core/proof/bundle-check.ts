@@ -29,7 +29,8 @@ const RECORD: FieldRule = (c, path, v) => {
     assertCanonicalisable(event);
   } catch (e) {
     if (!(e instanceof EventError)) throw e;
-    for (const i of e.issues) c.add(`${path}/event${i.path === "/" ? "" : i.path}`, `has no RFC 8785 form: ${i.message}`);
+    for (const i of e.issues)
+      c.add(`${path}/event${i.path === "/" ? "" : i.path}`, `has no RFC 8785 form: ${i.message}`);
   }
 };
 
@@ -97,10 +98,15 @@ export function bundleIssues(input: unknown): FieldIssue[] {
   if (!b || !isJsonObject(b.anchor)) return c.issues;
   const a = b.anchor;
   const bad = (path: string) => c.issues.length > 0 && c.issues.some((i) => i.path === path);
-  if (!bad("/epoch") && !bad("/anchor/epoch") && a.epoch !== b.epoch) c.add("/anchor/epoch", `is ${a.epoch}: want the bundle's epoch ${b.epoch}`);
+  if (!bad("/epoch") && !bad("/anchor/epoch") && a.epoch !== b.epoch)
+    c.add("/anchor/epoch", `is ${a.epoch}: want the bundle's epoch ${b.epoch}`);
   if (!bad("/anchor/ledgerName") && !bad("/anchor/ledgerId")) {
     const want = ledgerIdOf(a.ledgerName as string);
-    if (want !== a.ledgerId) c.add("/anchor/ledgerId", `is ${a.ledgerId}: want ${want}, the bytes32 of ledgerName ${JSON.stringify(a.ledgerName)}`);
+    if (want !== a.ledgerId)
+      c.add(
+        "/anchor/ledgerId",
+        `is ${a.ledgerId}: want ${want}, the bytes32 of ledgerName ${JSON.stringify(a.ledgerName)}`,
+      );
   }
   return c.issues;
 }

@@ -29,7 +29,13 @@ function pretty(value: unknown, indent: string): string {
     if (keys.length === 0) return "{}";
     const inner = indent + "  ";
     const obj = value as Record<string, unknown>;
-    return "{\n" + keys.map((k) => inner + canonicalString(k) + ": " + pretty(obj[k], inner)).join(",\n") + "\n" + indent + "}";
+    return (
+      "{\n" +
+      keys.map((k) => inner + canonicalString(k) + ": " + pretty(obj[k], inner)).join(",\n") +
+      "\n" +
+      indent +
+      "}"
+    );
   }
   return canonicalString(value);
 }
@@ -197,7 +203,10 @@ export function bundleForms(bundle: unknown): BundleForms | undefined {
     // are already in §3.2.3 order: the native serialiser gives both forms. The compact form is only
     // needed for a file that is not in file form, so it is written on demand.
     const isObject = typeof bundle === "object" && bundle !== null && !Array.isArray(bundle);
-    const record = isObject && Object.prototype.propertyIsEnumerable.call(bundle, "record") ? JSON.stringify((bundle as { record: unknown }).record) : undefined;
+    const record =
+      isObject && Object.prototype.propertyIsEnumerable.call(bundle, "record")
+        ? JSON.stringify((bundle as { record: unknown }).record)
+        : undefined;
     return {
       file: JSON.stringify(bundle, null, 2) + "\n",
       get compact() {

@@ -58,7 +58,11 @@ export interface ProofBundle {
 }
 
 function schemaFail(issues: FieldIssue[]): never {
-  throw new ProofError("PROOF_SCHEMA_INVALID", `invalid proof bundle: ${issues.map((i) => `${i.path} ${i.message}`).join("; ")}`, { issues });
+  throw new ProofError(
+    "PROOF_SCHEMA_INVALID",
+    `invalid proof bundle: ${issues.map((i) => `${i.path} ${i.message}`).join("; ")}`,
+    { issues },
+  );
 }
 
 /**
@@ -98,7 +102,9 @@ function parseBundle(input: unknown): ParsedBundle {
     ]);
   }
   if (mt !== PROOF_MEDIA_TYPE_V2) {
-    schemaFail([{ path: "/mediaType", message: `unsupported media type ${JSON.stringify(mt)}: want ${PROOF_MEDIA_TYPE_V2}` }]);
+    schemaFail([
+      { path: "/mediaType", message: `unsupported media type ${JSON.stringify(mt)}: want ${PROOF_MEDIA_TYPE_V2}` },
+    ]);
   }
   const issues = bundleIssues(obj);
   if (issues.length) schemaFail(issues);
@@ -106,13 +112,18 @@ function parseBundle(input: unknown): ParsedBundle {
   for (const field of ["contract", "anchorer"] as const) {
     const v = b.anchor[field];
     if (toChecksumAddress(v) !== v) {
-      throw new ProofError("PROOF_CANONICAL_MISMATCH", `canonical form: ${field} ${v} is not in EIP-55 checksum form (want ${toChecksumAddress(v)})`, { got: v, want: toChecksumAddress(v) });
+      throw new ProofError(
+        "PROOF_CANONICAL_MISMATCH",
+        `canonical form: ${field} ${v} is not in EIP-55 checksum form (want ${toChecksumAddress(v)})`,
+        { got: v, want: toChecksumAddress(v) },
+      );
     }
   }
   // One walk gives both byte forms and the record's RFC 8785 text (hashed next, not serialised again).
   const forms = bundleForms(b);
   if (!forms) return { bundle: checkCanonicalText(input, b), recordText: undefined };
-  if (typeof input === "string" && input !== forms.file && input !== forms.compact && input !== forms.compact + "\n") canonicalMismatch(input, forms.file);
+  if (typeof input === "string" && input !== forms.file && input !== forms.compact && input !== forms.compact + "\n")
+    canonicalMismatch(input, forms.file);
   return { bundle: b, recordText: forms.record };
 }
 
@@ -126,7 +137,9 @@ function checkCanonicalText(input: unknown, b: ProofBundle): ProofBundle {
     if (typeof input === "string" && !isCanonicalBundleText(input, b)) canonicalMismatch(input, canonicalText);
   } catch (e) {
     if (!(e instanceof EventError)) throw e;
-    throw new ProofError("PROOF_CANONICAL_MISMATCH", `canonical form: the bundle has no RFC 8785 form: ${e.message}`, { issues: e.issues });
+    throw new ProofError("PROOF_CANONICAL_MISMATCH", `canonical form: the bundle has no RFC 8785 form: ${e.message}`, {
+      issues: e.issues,
+    });
   }
   return b;
 }
@@ -179,30 +192,47 @@ export function checkBundle(input: unknown, hasher: Hasher = rfc9162): CheckedBu
   const { bundle: b, recordText } = parseBundle(input);
   const leaf = recordText === undefined ? recordLeafHash(b.record, hasher) : recordLeafHashOfText(recordText, hasher);
   if (!bytesEqual(leaf, fromHex(b.leafHash))) {
-    throw new ProofError("PROOF_LEAF_MISMATCH", `leaf hash mismatch for event ${b.record.event.id}: record hashes to ${toHex(leaf)}, bundle says ${b.leafHash}`, {
-      eventId: b.record.event.id,
-      got: toHex(leaf),
-      want: b.leafHash,
-    });
+    throw new ProofError(
+      "PROOF_LEAF_MISMATCH",
+      `leaf hash mismatch for event ${b.record.event.id}: record hashes to ${toHex(leaf)}, bundle says ${b.leafHash}`,
+      {
+        eventId: b.record.event.id,
+        got: toHex(leaf),
+        want: b.leafHash,
+      },
+    );
   }
   if (b.record.seq !== b.anchor.firstSeq + b.leafIndex) {
-    throw new ProofError("PROOF_INDEX_OUT_OF_RANGE", `record seq ${b.record.seq} is not at leaf index ${b.leafIndex} of an epoch starting at seq ${b.anchor.firstSeq}`, {
-      seq: b.record.seq,
-      leafIndex: b.leafIndex,
-      firstSeq: b.anchor.firstSeq,
-    });
+    throw new ProofError(
+      "PROOF_INDEX_OUT_OF_RANGE",
+      `record seq ${b.record.seq} is not at leaf index ${b.leafIndex} of an epoch starting at seq ${b.anchor.firstSeq}`,
+      {
+        seq: b.record.seq,
+        leafIndex: b.leafIndex,
+        firstSeq: b.anchor.firstSeq,
+      },
+    );
   }
   checkAuditPath(hasher, b.leafIndex, b.treeSize, leaf, b.auditPath.map(fromHex), fromHex(b.root));
   const problem = checkpointSignatureProblem(checkpointOfBundle(b), b.checkpoint);
   if (problem) {
-    throw new ProofError("PROOF_CHECKPOINT_INVALID", `checkpoint signature of epoch ${b.epoch}: ${problem}`, { keyId: b.checkpoint.keyId });
+    throw new ProofError("PROOF_CHECKPOINT_INVALID", `checkpoint signature of epoch ${b.epoch}: ${problem}`, {
+      keyId: b.checkpoint.keyId,
+    });
   }
   return { bundle: b, claim: { anchor: b.anchor, epoch: b.epoch, root: b.root, treeSize: b.treeSize } };
 }
 
 /** The epoch tree head a bundle's checkpoint signature covers. */
 export function checkpointOfBundle(b: Pick<ProofBundle, "anchor" | "epoch" | "treeSize" | "root" | "checkpoint">) {
-  return { ledger: b.anchor.ledgerName, epoch: b.epoch, firstSeq: b.anchor.firstSeq, treeSize: b.treeSize, root: b.root, keyId: b.checkpoint.keyId };
+  return {
+    ledger: b.anchor.ledgerName,
+    epoch: b.epoch,
+    firstSeq: b.anchor.firstSeq,
+    treeSize: b.treeSize,
+    root: b.root,
+    keyId: b.checkpoint.keyId,
+  };
 }
 
 /**
@@ -211,7 +241,14 @@ export function checkpointOfBundle(b: Pick<ProofBundle, "anchor" | "epoch" | "tr
  * checked before any hashing).
  * @throws ProofError PROOF_INDEX_OUT_OF_RANGE, PROOF_BAD_HASH_LENGTH, PROOF_WRONG_LENGTH, PROOF_ROOT_MISMATCH
  */
-export function checkAuditPath(hasher: Hasher, leafIndex: number, treeSize: number, leaf: Uint8Array, auditPath: Uint8Array[], root: Uint8Array): void {
+export function checkAuditPath(
+  hasher: Hasher,
+  leafIndex: number,
+  treeSize: number,
+  leaf: Uint8Array,
+  auditPath: Uint8Array[],
+  root: Uint8Array,
+): void {
   const got = rootFromInclusionProof(hasher, leafIndex, treeSize, leaf, auditPath);
   if (root.length !== got.length || !bytesEqual(got, root)) {
     throw new ProofError("PROOF_ROOT_MISMATCH", `audit path leads to root ${toHex(got)}: bundle says ${toHex(root)}`, {

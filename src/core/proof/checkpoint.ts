@@ -50,7 +50,14 @@ export interface CheckpointSignature {
 export function checkpointMessage(c: Checkpoint): Uint8Array {
   return concatBytes(
     utf8(CHECKPOINT_LABEL),
-    canonicalBytes({ epoch: c.epoch, firstSeq: c.firstSeq, keyId: c.keyId, ledger: c.ledger, root: c.root, treeSize: c.treeSize }),
+    canonicalBytes({
+      epoch: c.epoch,
+      firstSeq: c.firstSeq,
+      keyId: c.keyId,
+      ledger: c.ledger,
+      root: c.root,
+      treeSize: c.treeSize,
+    }),
   );
 }
 
@@ -64,7 +71,11 @@ export function base64Encode(bytes: Uint8Array): string {
   let out = "";
   for (let i = 0; i < bytes.length; i += 3) {
     const n = (bytes[i] << 16) | ((bytes[i + 1] ?? 0) << 8) | (bytes[i + 2] ?? 0);
-    out += B64[(n >> 18) & 63] + B64[(n >> 12) & 63] + (i + 1 < bytes.length ? B64[(n >> 6) & 63] : "=") + (i + 2 < bytes.length ? B64[n & 63] : "=");
+    out +=
+      B64[(n >> 18) & 63] +
+      B64[(n >> 12) & 63] +
+      (i + 1 < bytes.length ? B64[(n >> 6) & 63] : "=") +
+      (i + 2 < bytes.length ? B64[n & 63] : "=");
   }
   return out;
 }
@@ -140,7 +151,9 @@ function checkpointProblemOnce(c: Checkpoint, sig: CheckpointSignature): string 
   } catch {
     ok = false;
   }
-  return ok ? undefined : `the signature does not verify with key ${sig.keyId}: the tree head was not signed by this key`;
+  return ok
+    ? undefined
+    : `the signature does not verify with key ${sig.keyId}: the tree head was not signed by this key`;
 }
 
 /** Verifies an Ed25519 signature (base64url) over `message` with a base64 SPKI key; pure. */

@@ -28,7 +28,10 @@ export function fetchTransport(url: string, fetchFn: FetchLike, timeoutMs = 10_0
         signal,
       });
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
-      const json = (await res.json()) as { result?: unknown; error?: { code?: number; message?: string; data?: unknown } };
+      const json = (await res.json()) as {
+        result?: unknown;
+        error?: { code?: number; message?: string; data?: unknown };
+      };
       if (json.error) return { error: json.error };
       if (!("result" in json)) throw new Error("not a JSON-RPC answer");
       return { result: json.result };

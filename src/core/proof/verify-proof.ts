@@ -59,17 +59,36 @@ export function verifyProofOffline(input: unknown, opts: OfflineOptions | Hasher
   } catch (e) {
     if (!isCoreError(e)) throw e;
     const step = STEP_OF_CODE[e.code] ?? "audit path";
-    const steps: Step[] = OFFLINE_ORDER.slice(0, OFFLINE_ORDER.indexOf(step)).map((s) => ({ step: s, ok: true, detail: "passed" }));
+    const steps: Step[] = OFFLINE_ORDER.slice(0, OFFLINE_ORDER.indexOf(step)).map((s) => ({
+      step: s,
+      ok: true,
+      detail: "passed",
+    }));
     steps.push({ step, ok: false, detail: e.message, code: e.code });
     return { verdict: "FAIL", steps };
   }
   const b = checked.bundle;
   const steps: Step[] = [
     { step: "schema", ok: true, detail: b.mediaType },
-    { step: "canonical form", ok: true, detail: typeof input === "string" ? "the file is in canonical form; the record has an RFC 8785 form" : "the record has an RFC 8785 form" },
-    { step: "leaf hash", ok: true, detail: `record of event ${b.record.event.id} (seq ${b.record.seq}) hashes to ${b.leafHash}` },
+    {
+      step: "canonical form",
+      ok: true,
+      detail:
+        typeof input === "string"
+          ? "the file is in canonical form; the record has an RFC 8785 form"
+          : "the record has an RFC 8785 form",
+    },
+    {
+      step: "leaf hash",
+      ok: true,
+      detail: `record of event ${b.record.event.id} (seq ${b.record.seq}) hashes to ${b.leafHash}`,
+    },
     { step: "audit path", ok: true, detail: `leaf ${b.leafIndex} of ${b.treeSize} leads to root ${b.root}` },
-    { step: "checkpoint", ok: true, detail: `epoch ${b.epoch}'s tree head (root, size ${b.treeSize}, first seq ${b.anchor.firstSeq}) is signed by ledger key ${b.checkpoint.keyId}` },
+    {
+      step: "checkpoint",
+      ok: true,
+      detail: `epoch ${b.epoch}'s tree head (root, size ${b.treeSize}, first seq ${b.anchor.firstSeq}) is signed by ledger key ${b.checkpoint.keyId}`,
+    },
   ];
   const check = checkPin(o.pin, {
     chainId: b.anchor.chainId,
@@ -82,7 +101,12 @@ export function verifyProofOffline(input: unknown, opts: OfflineOptions | Hasher
   const trust = { pin: o.pin, check };
   if (check.problems.length) {
     const p = check.problems[0];
-    steps.push({ step: "trust", ok: false, detail: `not the pinned ledger (${o.pin!.source}): ${check.problems.map((x) => x.detail).join("; ")}`, code: p.code });
+    steps.push({
+      step: "trust",
+      ok: false,
+      detail: `not the pinned ledger (${o.pin!.source}): ${check.problems.map((x) => x.detail).join("; ")}`,
+      code: p.code,
+    });
     return { verdict: "FAIL", steps, checked, trust };
   }
   steps.push({ step: "trust", ok: true, detail: trustDetail(o.pin, check) });
@@ -90,7 +114,8 @@ export function verifyProofOffline(input: unknown, opts: OfflineOptions | Hasher
 }
 
 function trustDetail(pin: TrustPin | undefined, check: PinCheck): string {
-  if (!pin) return "NOT PINNED: no trust profile or pinned values given, so nothing shows whose contract, anchoring account and key these are";
+  if (!pin)
+    return "NOT PINNED: no trust profile or pinned values given, so nothing shows whose contract, anchoring account and key these are";
   const un = check.unpinned.length ? `; NOT PINNED: ${check.unpinned.join(", ")}` : "";
   return `${pinSummary(pin)}: ${check.matched.join(", ")} as pinned${un}`;
 }
@@ -116,24 +141,51 @@ export interface VerifyProofOptions {
  * only the offline steps run and the verdict is OFFLINE-OK at best. Never throws for a bad bundle or
  * an unreachable endpoint: the report says which step failed.
  */
-export async function verifyProof(input: unknown, endpoints: Endpoint[], opts: VerifyProofOptions = {}): Promise<ProofReport> {
+export async function verifyProof(
+  input: unknown,
+  endpoints: Endpoint[],
+  opts: VerifyProofOptions = {},
+): Promise<ProofReport> {
   const offline = verifyProofOffline(input, { hasher: opts.hasher, pin: opts.pin });
   if (!offline.checked || offline.verdict === "FAIL" || endpoints.length === 0) return offline;
   const { bundle, claim } = offline.checked;
-  const inclusion = opts.onchain ? { leafHash: bundle.leafHash, leafIndex: bundle.leafIndex, auditPath: bundle.auditPath } : undefined;
+  const inclusion = opts.onchain
+    ? { leafHash: bundle.leafHash, leafIndex: bundle.leafIndex, auditPath: bundle.auditPath }
+    : undefined;
   const genesisHash = opts.pin?.genesisHash;
   const facts: EndpointFacts[] = [];
   for (const e of endpoints) {
     try {
-      facts.push({ endpoint: e.label, facts: await gatherChainFacts(e.transport, claim, inclusion, { genesis: genesisHash !== undefined }) });
+      facts.push({
+        endpoint: e.label,
+        facts: await gatherChainFacts(e.transport, claim, inclusion, { genesis: genesisHash !== undefined }),
+      });
     } catch (err) {
-      const steps = [...offline.steps, { step: "chain id" as const, ok: false, detail: `chain unreachable at ${e.label}: ${(err as Error).message}`, code: "CHAIN_UNREACHABLE" }];
+      const steps = [
+        ...offline.steps,
+        {
+          step: "chain id" as const,
+          ok: false,
+          detail: `chain unreachable at ${e.label}: ${(err as Error).message}`,
+          code: "CHAIN_UNREACHABLE",
+        },
+      ];
       return { verdict: "UNREACHABLE", steps, checked: offline.checked, trust: offline.trust };
     }
   }
-  const chainSteps = checkAnchor(claim, facts, { confirmations: opts.confirmations, onchain: opts.onchain, genesisHash });
+  const chainSteps = checkAnchor(claim, facts, {
+    confirmations: opts.confirmations,
+    onchain: opts.onchain,
+    genesisHash,
+  });
   const failed = chainSteps.find((s) => !s.ok);
   const pinned = offline.trust!.check.unpinned.length === 0;
-  const verdict: Verdict = failed ? (failed.code === "PROOF_NOT_FINAL" ? "NOT-FINAL" : "FAIL") : pinned ? "PASS" : "UNPINNED";
+  const verdict: Verdict = failed
+    ? failed.code === "PROOF_NOT_FINAL"
+      ? "NOT-FINAL"
+      : "FAIL"
+    : pinned
+      ? "PASS"
+      : "UNPINNED";
   return { verdict, steps: [...offline.steps, ...chainSteps], checked: offline.checked, trust: offline.trust };
 }

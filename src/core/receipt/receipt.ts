@@ -142,8 +142,6 @@ const ajv = new Ajv({ allErrors: true, strict: true });
 const validateV1 = ajv.compile(RECEIPT_SCHEMA_V1);
 const validateV2 = ajv.compile(RECEIPT_SCHEMA_V2);
 
-
-
 /**
  * Parses and validates a receipt by its version: a `mediaType` of version 2, or none for version 1.
  * @throws ReceiptError RECEIPT_VERSION_UNSUPPORTED for another media type; RECEIPT_SCHEMA_INVALID
@@ -155,20 +153,32 @@ export function receiptFromJSON(input: unknown): Receipt {
     try {
       obj = JSON.parse(input);
     } catch (e) {
-      throw new ReceiptError("RECEIPT_SCHEMA_INVALID", `receipt is not JSON: ${(e as Error).message}`, { issues: [{ path: "/", message: "is not JSON" }] });
+      throw new ReceiptError("RECEIPT_SCHEMA_INVALID", `receipt is not JSON: ${(e as Error).message}`, {
+        issues: [{ path: "/", message: "is not JSON" }],
+      });
     }
   }
   if (typeof obj !== "object" || obj === null || Array.isArray(obj)) {
-    throw new ReceiptError("RECEIPT_SCHEMA_INVALID", "receipt is not a JSON object", { issues: [{ path: "/", message: "is not an object" }] });
+    throw new ReceiptError("RECEIPT_SCHEMA_INVALID", "receipt is not a JSON object", {
+      issues: [{ path: "/", message: "is not an object" }],
+    });
   }
   const mt = (obj as { mediaType?: unknown }).mediaType;
   if (mt !== undefined && mt !== RECEIPT_MEDIA_TYPE_V2) {
-    throw new ReceiptError("RECEIPT_VERSION_UNSUPPORTED", `unsupported receipt media type ${JSON.stringify(mt)}: want ${RECEIPT_MEDIA_TYPE_V2} or none (version 1)`, { got: mt });
+    throw new ReceiptError(
+      "RECEIPT_VERSION_UNSUPPORTED",
+      `unsupported receipt media type ${JSON.stringify(mt)}: want ${RECEIPT_MEDIA_TYPE_V2} or none (version 1)`,
+      { got: mt },
+    );
   }
   const validate = mt === undefined ? validateV1 : validateV2;
   if (!validate(obj)) {
     const issues = issuesOfAjv(validate.errors);
-    throw new ReceiptError("RECEIPT_SCHEMA_INVALID", `invalid receipt: ${issues.map((i) => `${i.path} ${i.message}`).join("; ")}`, { issues });
+    throw new ReceiptError(
+      "RECEIPT_SCHEMA_INVALID",
+      `invalid receipt: ${issues.map((i) => `${i.path} ${i.message}`).join("; ")}`,
+      { issues },
+    );
   }
   return obj as Receipt;
 }
@@ -180,7 +190,10 @@ export function isReceiptV2(r: Receipt): r is ReceiptV2 {
 
 /** The bytes a version 2 receipt leaf hashes (after the RFC 9162 0x00 prefix). */
 export function receiptLeafBytes(e: ReceiptEntry): Uint8Array {
-  return concatBytes(utf8(RECEIPT_LEAF_LABEL), canonicalBytes({ id: e.id, seq: e.seq, leafHash: e.leafHash, receivedAt: e.receivedAt }));
+  return concatBytes(
+    utf8(RECEIPT_LEAF_LABEL),
+    canonicalBytes({ id: e.id, seq: e.seq, leafHash: e.leafHash, receivedAt: e.receivedAt }),
+  );
 }
 
 /** The RFC 9162 leaf hash of a version 2 receipt entry. */
@@ -190,12 +203,23 @@ export function receiptLeafHash(e: ReceiptEntry, hasher: Hasher = rfc9162): Uint
 
 /** The exact bytes the ledger signs for a commit group (version 2). */
 export function receiptGroupMessage(h: ReceiptGroupHeader): Uint8Array {
-  return concatBytes(utf8(RECEIPT_GROUP_LABEL), canonicalBytes({ ledger: h.ledger, keyId: h.keyId, anchorBy: h.anchorBy, size: h.size, root: h.root }));
+  return concatBytes(
+    utf8(RECEIPT_GROUP_LABEL),
+    canonicalBytes({ ledger: h.ledger, keyId: h.keyId, anchorBy: h.anchorBy, size: h.size, root: h.root }),
+  );
 }
 
 /** The exact bytes the ledger signed for a version 1 receipt: its RFC 8785 form without `signature`. */
 export function receiptV1Message(r: Omit<ReceiptV1, "signature">): Uint8Array {
-  return canonicalBytes({ id: r.id, seq: r.seq, leafHash: r.leafHash, receivedAt: r.receivedAt, anchorBy: r.anchorBy, ledger: r.ledger, keyId: r.keyId });
+  return canonicalBytes({
+    id: r.id,
+    seq: r.seq,
+    leafHash: r.leafHash,
+    receivedAt: r.receivedAt,
+    anchorBy: r.anchorBy,
+    ledger: r.ledger,
+    keyId: r.keyId,
+  });
 }
 
 /** The tree of a commit group: every level over the receipt leaves, root last. */
@@ -211,7 +235,10 @@ export interface ReceiptTree {
  */
 export function buildReceiptTree(entries: readonly ReceiptEntry[], hasher: Hasher = rfc9162): ReceiptTree {
   if (entries.length === 0) throw new RangeError("a receipt group needs at least one receipt");
-  const levels = buildLevels(hasher, entries.map((e) => receiptLeafHash(e, hasher)));
+  const levels = buildLevels(
+    hasher,
+    entries.map((e) => receiptLeafHash(e, hasher)),
+  );
   return { levels, size: entries.length, root: toHex(levels[levels.length - 1][0]) };
 }
 
@@ -235,8 +262,11 @@ export function receiptGroupRef(tree: ReceiptTree, index: number): ReceiptGroupR
 /** Checks a signature over `message`; true when it verifies. */
 export type SignatureCheck = (message: Uint8Array, signature: Uint8Array) => boolean;
 
-const notVerified = (code: "RECEIPT_KEY_MISMATCH" | "RECEIPT_PATH_INVALID" | "RECEIPT_ROOT_MISMATCH" | "RECEIPT_SIGNATURE_INVALID", what: string, info: Record<string, unknown> = {}) =>
-  new ReceiptError(code, `receipt does not verify: ${what}`, info);
+const notVerified = (
+  code: "RECEIPT_KEY_MISMATCH" | "RECEIPT_PATH_INVALID" | "RECEIPT_ROOT_MISMATCH" | "RECEIPT_SIGNATURE_INVALID",
+  what: string,
+  info: Record<string, unknown> = {},
+) => new ReceiptError(code, `receipt does not verify: ${what}`, info);
 
 /**
  * Verifies a receipt of either version: schema, signing key, and for version 2 the receipt leaf's
@@ -247,11 +277,23 @@ const notVerified = (code: "RECEIPT_KEY_MISMATCH" | "RECEIPT_PATH_INVALID" | "RE
  * @throws ReceiptError RECEIPT_SCHEMA_INVALID, RECEIPT_VERSION_UNSUPPORTED, RECEIPT_KEY_MISMATCH,
  *   RECEIPT_PATH_INVALID, RECEIPT_ROOT_MISMATCH, RECEIPT_SIGNATURE_INVALID
  */
-export function verifyReceiptWith(input: unknown, keyId: string, checkSignature: SignatureCheck, hasher: Hasher = rfc9162): Receipt {
+export function verifyReceiptWith(
+  input: unknown,
+  keyId: string,
+  checkSignature: SignatureCheck,
+  hasher: Hasher = rfc9162,
+): Receipt {
   const r = receiptFromJSON(input);
-  if (r.keyId !== keyId) throw notVerified("RECEIPT_KEY_MISMATCH", `signed by key ${r.keyId}, want this ledger's key ${keyId}`, { got: r.keyId, want: keyId });
+  if (r.keyId !== keyId)
+    throw notVerified("RECEIPT_KEY_MISMATCH", `signed by key ${r.keyId}, want this ledger's key ${keyId}`, {
+      got: r.keyId,
+      want: keyId,
+    });
   const signature = base64urlDecode(r.signature);
-  if (!signature) throw new ReceiptError("RECEIPT_SCHEMA_INVALID", "invalid receipt: /signature is not canonical base64url", { issues: [{ path: "/signature", message: "is not canonical base64url" }] });
+  if (!signature)
+    throw new ReceiptError("RECEIPT_SCHEMA_INVALID", "invalid receipt: /signature is not canonical base64url", {
+      issues: [{ path: "/signature", message: "is not canonical base64url" }],
+    });
   let message: Uint8Array;
   if (isReceiptV2(r)) {
     const g = r.group;
@@ -263,14 +305,27 @@ export function verifyReceiptWith(input: unknown, keyId: string, checkSignature:
       throw notVerified("RECEIPT_PATH_INVALID", `audit path: ${e.message}`, { cause: e.code, ...e.info });
     }
     if (!bytesEqual(root, fromHex(g.root))) {
-      throw notVerified("RECEIPT_ROOT_MISMATCH", `the receipt leaf and audit path lead to root ${toHex(root)}, want the group root ${g.root}`, { got: toHex(root), want: g.root });
+      throw notVerified(
+        "RECEIPT_ROOT_MISMATCH",
+        `the receipt leaf and audit path lead to root ${toHex(root)}, want the group root ${g.root}`,
+        { got: toHex(root), want: g.root },
+      );
     }
-    message = receiptGroupMessage({ ledger: r.ledger, keyId: r.keyId, anchorBy: r.anchorBy, size: g.size, root: g.root });
+    message = receiptGroupMessage({
+      ledger: r.ledger,
+      keyId: r.keyId,
+      anchorBy: r.anchorBy,
+      size: g.size,
+      root: g.root,
+    });
   } else {
     message = receiptV1Message(r);
   }
   if (!checkSignature(message, signature)) {
-    throw notVerified("RECEIPT_SIGNATURE_INVALID", "the signature is not the ledger's over the signed bytes: the receipt was altered or not signed by this ledger");
+    throw notVerified(
+      "RECEIPT_SIGNATURE_INVALID",
+      "the signature is not the ledger's over the signed bytes: the receipt was altered or not signed by this ledger",
+    );
   }
   return r;
 }

@@ -15,9 +15,21 @@ export const TRUST_PROFILE_SCHEMA_V1 = {
   $schema: "http://json-schema.org/draft-07/schema#",
   $id: "urn:gxp-ledger:schema:trust-profile:1",
   title: "gxp-ledger trust profile, version 1",
-  description: "Whose ledger a proof comes from: chain, contract, ledger id, anchoring accounts and signing keys of one site ledger. See docs/trust-profile.md.",
+  description:
+    "Whose ledger a proof comes from: chain, contract, ledger id, anchoring accounts and signing keys of one site ledger. See docs/trust-profile.md.",
   type: "object",
-  required: ["mediaType", "organisation", "site", "ledger", "chain", "contract", "anchorers", "keys", "issuedAt", "development"],
+  required: [
+    "mediaType",
+    "organisation",
+    "site",
+    "ledger",
+    "chain",
+    "contract",
+    "anchorers",
+    "keys",
+    "issuedAt",
+    "development",
+  ],
   additionalProperties: false,
   properties: {
     mediaType: { const: TRUST_MEDIA_TYPE_V1 },
@@ -28,7 +40,11 @@ export const TRUST_PROFILE_SCHEMA_V1 = {
       required: ["name", "id"],
       additionalProperties: false,
       properties: {
-        name: { description: "Ledger name, 1-31 characters A-Z a-z 0-9 . _ -", type: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,30}$" },
+        name: {
+          description: "Ledger name, 1-31 characters A-Z a-z 0-9 . _ -",
+          type: "string",
+          pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,30}$",
+        },
         id: { description: "bytes32 ledger id: the name in UTF-8, right-padded with zero bytes.", ...hash32 },
       },
     },
@@ -38,7 +54,10 @@ export const TRUST_PROFILE_SCHEMA_V1 = {
       additionalProperties: false,
       properties: {
         chainId: { description: "EIP-155 chain id, decimal.", type: "string", pattern: "^[1-9][0-9]{0,77}$" },
-        genesisHash: { description: "Hash of the chain's block 0: tells apart chains that share a chain id.", ...hash32 },
+        genesisHash: {
+          description: "Hash of the chain's block 0: tells apart chains that share a chain id.",
+          ...hash32,
+        },
       },
     },
     contract: { description: "The GxpAnchor contract, EIP-55.", ...address },
@@ -55,7 +74,8 @@ export const TRUST_PROFILE_SCHEMA_V1 = {
       },
     },
     keys: {
-      description: "The ledger's Ed25519 signing keys (receipts, epoch checkpoints, package manifests), with validity periods.",
+      description:
+        "The ledger's Ed25519 signing keys (receipts, epoch checkpoints, package manifests), with validity periods.",
       type: "array",
       minItems: 1,
       maxItems: 64,
@@ -66,19 +86,30 @@ export const TRUST_PROFILE_SCHEMA_V1 = {
         properties: {
           keyId: { type: "string", pattern: "^[0-9a-f]{64}$" },
           algorithm: { const: "Ed25519" },
-          publicKey: { description: "Base64 of the SubjectPublicKeyInfo DER.", type: "string", pattern: "^[A-Za-z0-9+/]{59}=$" },
+          publicKey: {
+            description: "Base64 of the SubjectPublicKeyInfo DER.",
+            type: "string",
+            pattern: "^[A-Za-z0-9+/]{59}=$",
+          },
           validFrom: time,
           validUntil: { anyOf: [time, { type: "null" }] },
         },
       },
     },
     issuedAt: time,
-    development: { description: "True for a development ledger (embedded chain, Hardhat's public keys): never for GxP records.", type: "boolean" },
+    development: {
+      description: "True for a development ledger (embedded chain, Hardhat's public keys): never for GxP records.",
+      type: "boolean",
+    },
     signature: {
       type: "object",
       required: ["scheme", "signer", "value"],
       additionalProperties: false,
-      properties: { scheme: { const: "EIP-191" }, signer: address, value: { type: "string", pattern: "^0x[0-9a-f]{130}$" } },
+      properties: {
+        scheme: { const: "EIP-191" },
+        signer: address,
+        value: { type: "string", pattern: "^0x[0-9a-f]{130}$" },
+      },
     },
   },
 } as const;

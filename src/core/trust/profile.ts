@@ -21,7 +21,17 @@ import { concatBytes, fromHex, toHex, utf8 } from "../hex";
 import { LEDGER_NAME_PATTERN } from "../ledger-name";
 import { toChecksumAddress } from "../proof/bundle-text";
 import { keyIdOfSpki, spkiOfPem } from "../proof/checkpoint";
-import { FieldCheck, ObjectShape, arrayOf, exactly, isBoolean, matching, objectOf, orNull, textOf } from "../field-check";
+import {
+  FieldCheck,
+  ObjectShape,
+  arrayOf,
+  exactly,
+  isBoolean,
+  matching,
+  objectOf,
+  orNull,
+  textOf,
+} from "../field-check";
 
 /** Media type of version 1 trust profiles. */
 export const TRUST_MEDIA_TYPE_V1 = "application/vnd.gxp-ledger.trust+json;version=1";
@@ -85,7 +95,10 @@ export interface TrustProfile {
 
 // The hand-written check of TRUST_PROFILE_SCHEMA_V1 (a test holds the two together): verifiers,
 // the browser page among them, carry no JSON Schema engine.
-const TIME = matching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/, "an RFC 3339 UTC time (YYYY-MM-DDThh:mm:ss[.sss]Z)");
+const TIME = matching(
+  /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/,
+  "an RFC 3339 UTC time (YYYY-MM-DDThh:mm:ss[.sss]Z)",
+);
 const ADDRESS = matching(/^0x[0-9a-fA-F]{40}$/, "0x and 40 hex digits (an address)");
 const HASH32 = matching(/^0x[0-9a-f]{64}$/, "0x and 64 lowercase hex digits (32 bytes)");
 const PROFILE_SHAPE: ObjectShape = {
@@ -93,8 +106,18 @@ const PROFILE_SHAPE: ObjectShape = {
     mediaType: exactly(TRUST_MEDIA_TYPE_V1),
     organisation: textOf(1, 200),
     site: textOf(1, 200),
-    ledger: objectOf({ members: { name: matching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,30}$/, "1 to 31 characters of A-Z a-z 0-9 . _ -, starting with a letter or digit"), id: HASH32 } }),
-    chain: objectOf({ members: { chainId: matching(/^[1-9][0-9]{0,77}$/, "a decimal chain id"), genesisHash: HASH32 } }),
+    ledger: objectOf({
+      members: {
+        name: matching(
+          new RegExp(LEDGER_NAME_PATTERN),
+          "1 to 31 characters of A-Z a-z 0-9 . _ -, starting with a letter or digit",
+        ),
+        id: HASH32,
+      },
+    }),
+    chain: objectOf({
+      members: { chainId: matching(/^[1-9][0-9]{0,77}$/, "a decimal chain id"), genesisHash: HASH32 },
+    }),
     contract: ADDRESS,
     anchorers: arrayOf(objectOf({ members: { address: ADDRESS, validFrom: TIME, validUntil: orNull(TIME) } }), 1, 64),
     keys: arrayOf(
@@ -112,7 +135,13 @@ const PROFILE_SHAPE: ObjectShape = {
     ),
     issuedAt: TIME,
     development: isBoolean,
-    signature: objectOf({ members: { scheme: exactly("EIP-191"), signer: ADDRESS, value: matching(/^0x[0-9a-f]{130}$/, "0x and 130 lowercase hex digits") } }),
+    signature: objectOf({
+      members: {
+        scheme: exactly("EIP-191"),
+        signer: ADDRESS,
+        value: matching(/^0x[0-9a-f]{130}$/, "0x and 130 lowercase hex digits"),
+      },
+    }),
   },
   optional: ["signature"],
 };
@@ -125,7 +154,11 @@ export function trustProfileShapeIssues(input: unknown): FieldIssue[] {
 }
 
 function invalid(issues: FieldIssue[]): never {
-  throw new TrustError("TRUST_PROFILE_INVALID", `invalid trust profile: ${issues.map((i) => `${i.path} ${i.message}`).join("; ")}`, { issues });
+  throw new TrustError(
+    "TRUST_PROFILE_INVALID",
+    `invalid trust profile: ${issues.map((i) => `${i.path} ${i.message}`).join("; ")}`,
+    { issues },
+  );
 }
 
 /** bytes32 of a ledger name (UTF-8, right-padded with zeros). */
@@ -152,32 +185,52 @@ export function trustProfileFromJSON(input: unknown): TrustProfile {
     }
   }
   const mt = (obj as { mediaType?: unknown } | null)?.mediaType;
-  if (mt !== TRUST_MEDIA_TYPE_V1) invalid([{ path: "/mediaType", message: `unsupported media type ${JSON.stringify(mt)}: want ${TRUST_MEDIA_TYPE_V1}` }]);
+  if (mt !== TRUST_MEDIA_TYPE_V1)
+    invalid([
+      { path: "/mediaType", message: `unsupported media type ${JSON.stringify(mt)}: want ${TRUST_MEDIA_TYPE_V1}` },
+    ]);
   const shapeIssues = trustProfileShapeIssues(obj);
   if (shapeIssues.length) invalid(shapeIssues);
   const p = obj as TrustProfile;
   const issues: FieldIssue[] = [];
-  if (ledgerWord(p.ledger.name) !== p.ledger.id) issues.push({ path: "/ledger/id", message: `is not bytes32 of the name ${JSON.stringify(p.ledger.name)} (${ledgerWord(p.ledger.name)})` });
-  if (toChecksumAddress(p.contract) !== p.contract) issues.push({ path: "/contract", message: `is not in EIP-55 form (${toChecksumAddress(p.contract)})` });
+  if (ledgerWord(p.ledger.name) !== p.ledger.id)
+    issues.push({
+      path: "/ledger/id",
+      message: `is not bytes32 of the name ${JSON.stringify(p.ledger.name)} (${ledgerWord(p.ledger.name)})`,
+    });
+  if (toChecksumAddress(p.contract) !== p.contract)
+    issues.push({ path: "/contract", message: `is not in EIP-55 form (${toChecksumAddress(p.contract)})` });
   p.anchorers.forEach((a, i) => {
-    if (toChecksumAddress(a.address) !== a.address) issues.push({ path: `/anchorers/${i}/address`, message: `is not in EIP-55 form (${toChecksumAddress(a.address)})` });
-    if (a.validUntil !== null && Date.parse(a.validUntil) <= Date.parse(a.validFrom)) issues.push({ path: `/anchorers/${i}/validUntil`, message: "is not after validFrom" });
+    if (toChecksumAddress(a.address) !== a.address)
+      issues.push({
+        path: `/anchorers/${i}/address`,
+        message: `is not in EIP-55 form (${toChecksumAddress(a.address)})`,
+      });
+    if (a.validUntil !== null && Date.parse(a.validUntil) <= Date.parse(a.validFrom))
+      issues.push({ path: `/anchorers/${i}/validUntil`, message: "is not after validFrom" });
   });
   p.keys.forEach((k, i) => {
     const id = keyIdOfSpki(k.publicKey);
-    if (id === undefined) issues.push({ path: `/keys/${i}/publicKey`, message: "is not an Ed25519 SubjectPublicKeyInfo" });
+    if (id === undefined)
+      issues.push({ path: `/keys/${i}/publicKey`, message: "is not an Ed25519 SubjectPublicKeyInfo" });
     else if (id !== k.keyId) issues.push({ path: `/keys/${i}/keyId`, message: `is not the id of the key (${id})` });
-    if (k.validUntil !== null && Date.parse(k.validUntil) <= Date.parse(k.validFrom)) issues.push({ path: `/keys/${i}/validUntil`, message: "is not after validFrom" });
+    if (k.validUntil !== null && Date.parse(k.validUntil) <= Date.parse(k.validFrom))
+      issues.push({ path: `/keys/${i}/validUntil`, message: "is not after validFrom" });
   });
-  if (p.signature && toChecksumAddress(p.signature.signer) !== p.signature.signer) issues.push({ path: "/signature/signer", message: "is not in EIP-55 form" });
+  if (p.signature && toChecksumAddress(p.signature.signer) !== p.signature.signer)
+    issues.push({ path: "/signature/signer", message: "is not in EIP-55 form" });
   if (issues.length) invalid(issues);
   if (p.signature) {
     const signer = recoverTrustProfileSigner(p);
     if (signer !== p.signature.signer) {
-      throw new TrustError("TRUST_PROFILE_SIGNATURE_INVALID", `trust profile signature is not by ${p.signature.signer}${signer ? ` (it recovers to ${signer})` : ""}: the profile was altered after signing`, {
-        got: signer,
-        want: p.signature.signer,
-      });
+      throw new TrustError(
+        "TRUST_PROFILE_SIGNATURE_INVALID",
+        `trust profile signature is not by ${p.signature.signer}${signer ? ` (it recovers to ${signer})` : ""}: the profile was altered after signing`,
+        {
+          got: signer,
+          want: p.signature.signer,
+        },
+      );
     }
   }
   return p;
@@ -217,7 +270,10 @@ export function recoverEip191Signer(message: Uint8Array, signatureHex: string): 
   const rec = v >= 27 ? v - 27 : v;
   if (rec !== 0 && rec !== 1) return undefined;
   try {
-    const pub = secp256k1.Signature.fromCompact(sig.subarray(0, 64)).addRecoveryBit(rec).recoverPublicKey(eip191Hash(message)).toRawBytes(false);
+    const pub = secp256k1.Signature.fromCompact(sig.subarray(0, 64))
+      .addRecoveryBit(rec)
+      .recoverPublicKey(eip191Hash(message))
+      .toRawBytes(false);
     return toChecksumAddress(toHex(keccak_256(pub.subarray(1)).subarray(12)));
   } catch {
     return undefined;
@@ -296,17 +352,30 @@ export interface PinCheck {
 
 // Inside a validity period. An unknown time passes only a period that is not bounded at all.
 const within = (at: number | undefined, from: string, until: string | null) =>
-  at === undefined ? Date.parse(from) <= 0 && until === null : at * 1000 >= Date.parse(from) && (until === null || at * 1000 < Date.parse(until));
+  at === undefined
+    ? Date.parse(from) <= 0 && until === null
+    : at * 1000 >= Date.parse(from) && (until === null || at * 1000 < Date.parse(until));
 
 /**
  * Compares a claim with a pin, naming every difference. A pinned value the claim lacks (a bundle
  * without an anchorer, say) is a mismatch; a value the pin lacks is listed in `unpinned`.
  */
-export function checkPin(pin: TrustPin | undefined, c: ProvenanceClaim, need: { anchorer: boolean; key: boolean } = { anchorer: true, key: true }): PinCheck {
+export function checkPin(
+  pin: TrustPin | undefined,
+  c: ProvenanceClaim,
+  need: { anchorer: boolean; key: boolean } = { anchorer: true, key: true },
+): PinCheck {
   const out: PinCheck = { problems: [], unpinned: [], matched: [] };
   const bad = (code: TrustErrorCode, detail: string) => out.problems.push({ code, detail });
   if (!pin) {
-    out.unpinned.push("chain id", "genesis block", "contract", "ledger", ...(need.anchorer ? ["anchoring account"] : []), ...(need.key ? ["ledger key"] : []));
+    out.unpinned.push(
+      "chain id",
+      "genesis block",
+      "contract",
+      "ledger",
+      ...(need.anchorer ? ["anchoring account"] : []),
+      ...(need.key ? ["ledger key"] : []),
+    );
     return out;
   }
   if (pin.chainId === undefined) out.unpinned.push("chain id");
@@ -315,19 +384,28 @@ export function checkPin(pin: TrustPin | undefined, c: ProvenanceClaim, need: { 
   else if (pin.chainId !== c.chainId) bad("TRUST_CHAIN_MISMATCH", `chain ${c.chainId}, pinned chain ${pin.chainId}`);
   else out.matched.push(`chain ${c.chainId}`);
   if (pin.contract === undefined) out.unpinned.push("contract");
-  else if (pin.contract.toLowerCase() !== c.contract.toLowerCase()) bad("TRUST_CONTRACT_MISMATCH", `contract ${c.contract}, pinned contract ${pin.contract}`);
+  else if (pin.contract.toLowerCase() !== c.contract.toLowerCase())
+    bad("TRUST_CONTRACT_MISMATCH", `contract ${c.contract}, pinned contract ${pin.contract}`);
   else out.matched.push(`contract ${pin.contract}`);
   if (pin.ledgerName === undefined) out.unpinned.push("ledger");
-  else if (pin.ledgerName !== c.ledgerName) bad("TRUST_LEDGER_MISMATCH", `ledger ${c.ledgerName}, pinned ledger ${pin.ledgerName}`);
+  else if (pin.ledgerName !== c.ledgerName)
+    bad("TRUST_LEDGER_MISMATCH", `ledger ${c.ledgerName}, pinned ledger ${pin.ledgerName}`);
   else out.matched.push(`ledger ${pin.ledgerName}`);
   if (need.anchorer) {
     if (!pin.anchorers?.length) out.unpinned.push("anchoring account");
     else if (!c.anchorer) bad("TRUST_ANCHORER_MISMATCH", "the proof names no anchoring account, the pin requires one");
     else {
       const a = pin.anchorers.filter((x) => x.address.toLowerCase() === c.anchorer!.toLowerCase());
-      if (a.length === 0) bad("TRUST_ANCHORER_MISMATCH", `anchored by ${c.anchorer}, which is not a pinned anchoring account (${pin.anchorers.map((x) => x.address).join(", ")})`);
+      if (a.length === 0)
+        bad(
+          "TRUST_ANCHORER_MISMATCH",
+          `anchored by ${c.anchorer}, which is not a pinned anchoring account (${pin.anchorers.map((x) => x.address).join(", ")})`,
+        );
       else if (!a.some((x) => within(c.at, x.validFrom, x.validUntil))) {
-        bad("TRUST_ANCHORER_NOT_VALID", `anchored by ${c.anchorer} at ${isoOf(c.at)}, outside the account's pinned validity (${a.map((x) => `${x.validFrom} to ${x.validUntil ?? "now"}`).join(", ")})`);
+        bad(
+          "TRUST_ANCHORER_NOT_VALID",
+          `anchored by ${c.anchorer} at ${isoOf(c.at)}, outside the account's pinned validity (${a.map((x) => `${x.validFrom} to ${x.validUntil ?? "now"}`).join(", ")})`,
+        );
       } else out.matched.push(`anchoring account ${toChecksumAddress(c.anchorer)}`);
     }
   }
@@ -336,9 +414,16 @@ export function checkPin(pin: TrustPin | undefined, c: ProvenanceClaim, need: { 
     else if (!c.keyId) bad("TRUST_KEY_MISMATCH", "the proof carries no ledger signature, the pin requires one");
     else {
       const k = pin.keys.filter((x) => x.keyId === c.keyId);
-      if (k.length === 0) bad("TRUST_KEY_MISMATCH", `signed by key ${c.keyId}, which is not a pinned ledger key (${pin.keys.map((x) => x.keyId.slice(0, 16) + "…").join(", ")})`);
+      if (k.length === 0)
+        bad(
+          "TRUST_KEY_MISMATCH",
+          `signed by key ${c.keyId}, which is not a pinned ledger key (${pin.keys.map((x) => x.keyId.slice(0, 16) + "…").join(", ")})`,
+        );
       else if (!k.some((x) => within(c.at, x.validFrom, x.validUntil))) {
-        bad("TRUST_KEY_NOT_VALID", `signed by key ${c.keyId} for a statement of ${isoOf(c.at)}, outside the key's pinned validity (${k.map((x) => `${x.validFrom} to ${x.validUntil ?? "now"}`).join(", ")})`);
+        bad(
+          "TRUST_KEY_NOT_VALID",
+          `signed by key ${c.keyId} for a statement of ${isoOf(c.at)}, outside the key's pinned validity (${k.map((x) => `${x.validFrom} to ${x.validUntil ?? "now"}`).join(", ")})`,
+        );
       } else out.matched.push(`ledger key ${c.keyId.slice(0, 16)}…`);
     }
   }
@@ -353,7 +438,9 @@ function isoOf(at: number | undefined): string {
 export function trustedKeyOf(pemOrSpki: string): TrustedKey | undefined {
   const publicKey = spkiOfPem(pemOrSpki);
   const keyId = keyIdOfSpki(publicKey);
-  return keyId === undefined ? undefined : { keyId, algorithm: "Ed25519", publicKey, validFrom: "1970-01-01T00:00:00Z", validUntil: null };
+  return keyId === undefined
+    ? undefined
+    : { keyId, algorithm: "Ed25519", publicKey, validFrom: "1970-01-01T00:00:00Z", validUntil: null };
 }
 
 /** The public key (base64 SPKI) of a pinned key id, if pinned. */

@@ -22,12 +22,24 @@ export interface ApiServices {
  * against ledger_keys (loadLedgerKey), the same check the service runs at start.
  * @throws StoreError LEDGER_KEY_CHANGED, LEDGER_KEY_MISSING
  */
-export function createApiServices(ledger: Ledger, dataDir: string, ledgerName: string, anchorWithinMs: number, maxClockSkewMs = 300_000): ApiServices {
+export function createApiServices(
+  ledger: Ledger,
+  dataDir: string,
+  ledgerName: string,
+  anchorWithinMs: number,
+  maxClockSkewMs = 300_000,
+): ApiServices {
   const security = createSecurityRecorder(ledger, ledgerName);
   return {
     clients: createClientStore(ledger.db),
     security,
-    ingestor: createIngestor(ledger, { ledgerName, receiptKey: loadLedgerKey(ledger.db, dataDir), anchorWithinMs, security, maxClockSkewMs }),
+    ingestor: createIngestor(ledger, {
+      ledgerName,
+      receiptKey: loadLedgerKey(ledger.db, dataDir),
+      anchorWithinMs,
+      security,
+      maxClockSkewMs,
+    }),
   };
 }
 
@@ -43,7 +55,12 @@ export function devTokenFile(dataDir: string): string {
  */
 export function ensureDevToken(api: ApiServices, dataDir: string, env: NodeJS.ProcessEnv): string | undefined {
   if (env.LEDGER_DEV_TOKEN === "off" || api.clients.list().length > 0) return undefined;
-  const { token } = addClient(api.clients, api.security, { name: "dev-mes", role: "mes", development: true }, LEDGER_ACTOR);
+  const { token } = addClient(
+    api.clients,
+    api.security,
+    { name: "dev-mes", role: "mes", development: true },
+    LEDGER_ACTOR,
+  );
   fs.writeFileSync(devTokenFile(dataDir), token + "\n", { mode: 0o600 });
   return token;
 }
@@ -63,7 +80,13 @@ export interface NewClient {
  * §12.3): if the event cannot be recorded, no client exists.
  * @throws StoreError CLIENT_EXISTS, CLIENT_INVALID, or whatever recording the event threw (nothing stored)
  */
-export function addClient(clients: ClientStore, security: SecurityRecorder, c: NewClient, actor: SecurityActor, now = new Date()): { client: Client; token: string } {
+export function addClient(
+  clients: ClientStore,
+  security: SecurityRecorder,
+  c: NewClient,
+  actor: SecurityActor,
+  now = new Date(),
+): { client: Client; token: string } {
   return clients.transaction(() => {
     const r = clients.add(c.name, c.role, c.signing, now, c.scope);
     const x = r.client;
@@ -90,7 +113,13 @@ export function addClient(clients: ClientStore, security: SecurityRecorder, c: N
  * Revokes a client and records `client.revoked` in one transaction.
  * @throws StoreError CLIENT_NOT_FOUND, CLIENT_REVOKED (nothing changed)
  */
-export function revokeClient(clients: ClientStore, security: SecurityRecorder, name: string, actor: SecurityActor, now = new Date()): Client {
+export function revokeClient(
+  clients: ClientStore,
+  security: SecurityRecorder,
+  name: string,
+  actor: SecurityActor,
+  now = new Date(),
+): Client {
   return clients.transaction(() => {
     const c = clients.revoke(name, now);
     security.record("client.revoked", { client: c.name, role: c.role }, actor);
@@ -102,10 +131,28 @@ export function revokeClient(clients: ClientStore, security: SecurityRecorder, n
  * Binds a client to more sources and sites and records `client.scoped` in one transaction.
  * @throws StoreError CLIENT_NOT_FOUND, CLIENT_REVOKED, CLIENT_INVALID (nothing changed)
  */
-export function scopeClient(clients: ClientStore, security: SecurityRecorder, name: string, scope: ScopeInput, actor: SecurityActor, now = new Date()): Client {
+export function scopeClient(
+  clients: ClientStore,
+  security: SecurityRecorder,
+  name: string,
+  scope: ScopeInput,
+  actor: SecurityActor,
+  now = new Date(),
+): Client {
   return clients.transaction(() => {
     const c = clients.addScope(name, scope, now);
-    security.record("client.scoped", { client: c.name, role: c.role, addedSources: [...scope.sources], addedSites: [...scope.sites], sources: c.sources, sites: c.sites }, actor);
+    security.record(
+      "client.scoped",
+      {
+        client: c.name,
+        role: c.role,
+        addedSources: [...scope.sources],
+        addedSites: [...scope.sites],
+        sources: c.sources,
+        sites: c.sites,
+      },
+      actor,
+    );
     return c;
   });
 }

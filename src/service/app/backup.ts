@@ -44,14 +44,21 @@ function counts(db: Database.Database): { events: number; epochs: number } {
  */
 export async function backupLedger(dataDir: string, file: string): Promise<BackupResult> {
   const src = ledgerDbFile(dataDir);
-  if (!fs.existsSync(src)) throw new StoreError("LEDGER_NOT_FOUND", `no ledger in ${dataDir}: check --data-dir / LEDGER_DATA_DIR`);
+  if (!fs.existsSync(src))
+    throw new StoreError("LEDGER_NOT_FOUND", `no ledger in ${dataDir}: check --data-dir / LEDGER_DATA_DIR`);
   const target = path.resolve(file);
-  if (fs.existsSync(target)) throw new StoreError("BACKUP_TARGET_EXISTS", `backup file ${target} already exists: refusing to overwrite it`, { file: target });
+  if (fs.existsSync(target))
+    throw new StoreError("BACKUP_TARGET_EXISTS", `backup file ${target} already exists: refusing to overwrite it`, {
+      file: target,
+    });
   // Owner only (issue 12 item 8): created 0600 before SQLite writes the copy into it.
   try {
     fs.closeSync(fs.openSync(target, "wx", 0o600));
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "EEXIST") throw new StoreError("BACKUP_TARGET_EXISTS", `backup file ${target} already exists: refusing to overwrite it`, { file: target });
+    if ((e as NodeJS.ErrnoException).code === "EEXIST")
+      throw new StoreError("BACKUP_TARGET_EXISTS", `backup file ${target} already exists: refusing to overwrite it`, {
+        file: target,
+      });
     throw new StoreError("BACKUP_FAILED", `backup to ${target} failed: ${(e as Error).message}`, { file: target });
   }
   const db = new Database(src, { readonly: true, fileMustExist: true });
@@ -69,7 +76,8 @@ export async function backupLedger(dataDir: string, file: string): Promise<Backu
     const d = readDeployment(dataDir);
     if (d) copy.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)").run(META_KEY, JSON.stringify(d));
     const check = copy.pragma("quick_check", { simple: true });
-    if (check !== "ok") throw new StoreError("BACKUP_FAILED", `backup ${target} fails SQLite's quick_check: ${check}`, { file: target });
+    if (check !== "ok")
+      throw new StoreError("BACKUP_FAILED", `backup ${target} fails SQLite's quick_check: ${check}`, { file: target });
     return { file: target, bytes: fs.statSync(target).size, ...counts(copy), deployment: !!d };
   } finally {
     copy.close();
@@ -83,14 +91,24 @@ export async function backupLedger(dataDir: string, file: string): Promise<Backu
 export async function restoreLedger(file: string, dataDir: string): Promise<BackupResult> {
   const source = path.resolve(file);
   if (fs.existsSync(dataDir) && fs.readdirSync(dataDir).length > 0) {
-    throw new StoreError("RESTORE_TARGET_NOT_EMPTY", `data directory ${dataDir} is not empty: restore only into a new or empty directory`, { dataDir });
+    throw new StoreError(
+      "RESTORE_TARGET_NOT_EMPTY",
+      `data directory ${dataDir} is not empty: restore only into a new or empty directory`,
+      { dataDir },
+    );
   }
   let src: Database.Database;
   try {
     src = new Database(source, { readonly: true, fileMustExist: true });
-    if (src.pragma("quick_check", { simple: true }) !== "ok" || !src.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'events'").get()) throw new Error("not a ledger database");
+    if (
+      src.pragma("quick_check", { simple: true }) !== "ok" ||
+      !src.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'events'").get()
+    )
+      throw new Error("not a ledger database");
   } catch (e) {
-    throw new StoreError("BACKUP_INVALID", `${source} is not a readable ledger backup: ${(e as Error).message}`, { file: source });
+    throw new StoreError("BACKUP_INVALID", `${source} is not a readable ledger backup: ${(e as Error).message}`, {
+      file: source,
+    });
   }
   const target = ledgerDbFile(dataDir);
   let deployment: Deployment | undefined;

@@ -53,10 +53,18 @@ async function openEmbedded(config: LedgerConfig, log: Log): Promise<ChainContex
     const anchorer = devWallet(DEV_ACCOUNT.anchorer, provider);
     let d = readDeployment(config.dataDir);
     if (d && d.ledgerName !== config.ledgerName) {
-      throw new ChainError("CHAIN_NOT_CONFIGURED", `data directory holds ledger ${d.ledgerName}, configured ledger is ${config.ledgerName}`);
+      throw new ChainError(
+        "CHAIN_NOT_CONFIGURED",
+        `data directory holds ledger ${d.ledgerName}, configured ledger is ${config.ledgerName}`,
+      );
     }
     if (!d || d.chainId !== chainId.toString() || !(await deploymentPresent(provider, d))) {
-      if (d) log("warn", "the embedded chain lost the contract (hard stop before its state was saved): deploying again; lost anchors will be re-sent", { contract: d.contract });
+      if (d)
+        log(
+          "warn",
+          "the embedded chain lost the contract (hard stop before its state was saved): deploying again; lost anchors will be re-sent",
+          { contract: d.contract },
+        );
       const r = await deployLedger(admin, anchorer.address, config.ledgerName);
       d = {
         chainId: chainId.toString(),
@@ -95,7 +103,11 @@ async function openEmbedded(config: LedgerConfig, log: Log): Promise<ChainContex
 
 async function openExternal(config: LedgerConfig, log: Log): Promise<ChainContext> {
   const rpcUrl = config.rpcUrl!;
-  if (!config.contract) throw new ChainError("CHAIN_NOT_CONFIGURED", "an external chain needs the anchor contract address: --contract or LEDGER_CONTRACT");
+  if (!config.contract)
+    throw new ChainError(
+      "CHAIN_NOT_CONFIGURED",
+      "an external chain needs the anchor contract address: --contract or LEDGER_CONTRACT",
+    );
   // One place builds the anchorer's signer: a keystore (the documented way) or a raw key (development).
   const key = await signerOf(anchorerSource(config), false);
   const { provider, chainId } = await connect(rpcUrl);
@@ -104,13 +116,23 @@ async function openExternal(config: LedgerConfig, log: Log): Promise<ChainContex
   const ledgerId = ledgerIdOf(config.ledgerName);
   const contract = anchorContract(config.contract, signer);
   if ((await provider.getCode(config.contract)) === "0x") {
-    throw new ChainError("CHAIN_NOT_CONFIGURED", `no contract at ${config.contract} on chain ${chainId} (${redactUrl(rpcUrl)})`);
+    throw new ChainError(
+      "CHAIN_NOT_CONFIGURED",
+      `no contract at ${config.contract} on chain ${chainId} (${redactUrl(rpcUrl)})`,
+    );
   }
   const state = await contract.ledgerState(ledgerId);
-  if (!state.exists) throw new ChainError("CHAIN_NOT_CONFIGURED", `ledger ${config.ledgerName} is not created in contract ${config.contract}`);
+  if (!state.exists)
+    throw new ChainError(
+      "CHAIN_NOT_CONFIGURED",
+      `ledger ${config.ledgerName} is not created in contract ${config.contract}`,
+    );
   const role = await contract.raw.anchorerRole(ledgerId);
   if (!(await contract.raw.hasRole(role, signerAddress))) {
-    throw new ChainError("CHAIN_NOT_CONFIGURED", `account ${signerAddress} lacks the anchorer role of ledger ${config.ledgerName}`);
+    throw new ChainError(
+      "CHAIN_NOT_CONFIGURED",
+      `account ${signerAddress} lacks the anchorer role of ledger ${config.ledgerName}`,
+    );
   }
   const d: Deployment = {
     chainId: chainId.toString(),
@@ -125,14 +147,37 @@ async function openExternal(config: LedgerConfig, log: Log): Promise<ChainContex
     development: false,
   };
   const prev = readDeployment(config.dataDir);
-  if (prev && (prev.chainId !== d.chainId || prev.contract.toLowerCase() !== d.contract.toLowerCase() || prev.ledgerId !== d.ledgerId)) {
-    throw new ChainError("CHAIN_ID_MISMATCH", `data directory is bound to chain ${prev.chainId} contract ${prev.contract} ledger ${prev.ledgerName}: refusing chain ${d.chainId} contract ${d.contract} ledger ${d.ledgerName}`);
+  if (
+    prev &&
+    (prev.chainId !== d.chainId ||
+      prev.contract.toLowerCase() !== d.contract.toLowerCase() ||
+      prev.ledgerId !== d.ledgerId)
+  ) {
+    throw new ChainError(
+      "CHAIN_ID_MISMATCH",
+      `data directory is bound to chain ${prev.chainId} contract ${prev.contract} ledger ${prev.ledgerName}: refusing chain ${d.chainId} contract ${d.contract} ledger ${d.ledgerName}`,
+    );
   }
   writeDeployment(config.dataDir, prev ? { ...prev, anchorer: signerAddress } : d);
   log("info", "anchoring on external chain", { chainId: d.chainId, contract: d.contract, anchorer: signerAddress });
   const finality = confirmationsWarning(chainId, config.confirmations);
-  if (finality) log("warn", finality, { chainId: d.chainId, confirmations: config.confirmations, finalityBlocks: finalityOf(chainId)?.blocks ?? null });
-  return { provider, chainId, signer, contract, ledgerId, deployment: d, async close() { provider.destroy(); } };
+  if (finality)
+    log("warn", finality, {
+      chainId: d.chainId,
+      confirmations: config.confirmations,
+      finalityBlocks: finalityOf(chainId)?.blocks ?? null,
+    });
+  return {
+    provider,
+    chainId,
+    signer,
+    contract,
+    ledgerId,
+    deployment: d,
+    async close() {
+      provider.destroy();
+    },
+  };
 }
 
 /** Where the anchorer's key comes from: --anchor-keystore / LEDGER_ANCHOR_KEYSTORE, else LEDGER_ANCHOR_KEY (development). */
@@ -156,11 +201,24 @@ export async function openAnchoringChainForCli(config: LedgerConfig, log: Log): 
   if (config.rpcUrl) return openExternal(config, log);
   const d = readDeployment(config.dataDir);
   if (!d || !d.development) {
-    throw new ChainError("CHAIN_UNREACHABLE", "no embedded chain in this data directory yet: run `npm start` first, or pass --rpc");
+    throw new ChainError(
+      "CHAIN_UNREACHABLE",
+      "no embedded chain in this data directory yet: run `npm start` first, or pass --rpc",
+    );
   }
   const { provider, chainId } = await openReadChain(undefined, config.dataDir, BigInt(d.chainId));
   const anchorer = devWallet(DEV_ACCOUNT.anchorer, provider);
-  return { provider, chainId, signer: anchorer, contract: anchorContract(d.contract, anchorer), ledgerId: d.ledgerId, deployment: d, async close() { provider.destroy(); } };
+  return {
+    provider,
+    chainId,
+    signer: anchorer,
+    contract: anchorContract(d.contract, anchorer),
+    ledgerId: d.ledgerId,
+    deployment: d,
+    async close() {
+      provider.destroy();
+    },
+  };
 }
 
 /**
@@ -181,14 +239,24 @@ export async function openReadChain(
     return await connect(url, { expectChainId, timeoutMs: 5000 });
   } catch (e) {
     if (e instanceof ChainError && e.code === "CHAIN_UNREACHABLE" && !rpcUrl) {
-      throw new ChainError("CHAIN_UNREACHABLE", `${e.message} (the embedded chain runs while \`npm start\` runs; start it, or pass --rpc URL / set LEDGER_RPC_URL)`);
+      throw new ChainError(
+        "CHAIN_UNREACHABLE",
+        `${e.message} (the embedded chain runs while \`npm start\` runs; start it, or pass --rpc URL / set LEDGER_RPC_URL)`,
+      );
     }
     throw e;
   }
 }
 
 /** The anchorer of `ledger` on `chain`. */
-export function ledgerAnchorer(ledger: Ledger, chain: ChainContext, opts: Pick<AnchorerDeps, "confirmations" | "waitTimeoutMs" | "stuckTimeoutMs" | "maxFeePerGas" | "log" | "observe" | "now">): Anchorer {
+export function ledgerAnchorer(
+  ledger: Ledger,
+  chain: ChainContext,
+  opts: Pick<
+    AnchorerDeps,
+    "confirmations" | "waitTimeoutMs" | "stuckTimeoutMs" | "maxFeePerGas" | "log" | "observe" | "now"
+  >,
+): Anchorer {
   return createAnchorer({
     epochs: ledger.epochs,
     contract: chain.contract,

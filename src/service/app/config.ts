@@ -85,7 +85,8 @@ export class ConfigError extends Error {
 function int(name: string, v: string | number | undefined, def: number, min: number, max: number): number {
   if (v === undefined || v === "") return def;
   const n = typeof v === "number" ? v : Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name} is ${JSON.stringify(v)}: want an integer from ${min} to ${max}`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new ConfigError(`${name} is ${JSON.stringify(v)}: want an integer from ${min} to ${max}`);
   return n;
 }
 
@@ -108,7 +109,8 @@ export function buildConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, cwd: str
     contract: flags.contract ?? env.LEDGER_CONTRACT ?? undefined,
     anchorKey: env.LEDGER_ANCHOR_KEY || undefined,
     anchorKeystore: flags.anchorKeystore ?? (env.LEDGER_ANCHOR_KEYSTORE || undefined),
-    anchorKeystorePasswordFile: flags.anchorKeystorePasswordFile ?? (env.LEDGER_ANCHOR_KEYSTORE_PASSWORD_FILE || undefined),
+    anchorKeystorePasswordFile:
+      flags.anchorKeystorePasswordFile ?? (env.LEDGER_ANCHOR_KEYSTORE_PASSWORD_FILE || undefined),
     chainHost: "127.0.0.1",
     chainPort: int("chain port", flags.chainPort ?? env.LEDGER_CHAIN_PORT, 8545, 0, 65535),
     ledgerName: flags.ledger ?? env.LEDGER_NAME ?? "default",
@@ -119,20 +121,37 @@ export function buildConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, cwd: str
     },
     tickMs: int("tick (ms)", env.LEDGER_TICK_MS, 1000, 10, 60_000),
     anchorWithinMs: 1000 * int("anchor SLA (s)", env.LEDGER_ANCHOR_SLA_SECONDS, 600, 1, 7 * 86_400),
-    anchorStuckMs: 1000 * int("anchor stuck timeout (s)", flags.anchorStuckTimeout ?? env.LEDGER_ANCHOR_STUCK_SECONDS, 180, 1, 86_400),
+    anchorStuckMs:
+      1000 *
+      int("anchor stuck timeout (s)", flags.anchorStuckTimeout ?? env.LEDGER_ANCHOR_STUCK_SECONDS, 180, 1, 86_400),
     anchorRetryMaxMs: 1000 * int("anchor retry max (s)", env.LEDGER_ANCHOR_RETRY_MAX_SECONDS, 60, 1, 3600),
-    anchorMaxFeeWei: env.LEDGER_ANCHOR_MAX_FEE_GWEI ? BigInt(int("anchor max fee (gwei)", env.LEDGER_ANCHOR_MAX_FEE_GWEI, 0, 1, 10_000_000)) * 1_000_000_000n : undefined,
+    anchorMaxFeeWei: env.LEDGER_ANCHOR_MAX_FEE_GWEI
+      ? BigInt(int("anchor max fee (gwei)", env.LEDGER_ANCHOR_MAX_FEE_GWEI, 0, 1, 10_000_000)) * 1_000_000_000n
+      : undefined,
     bulkMax: int("bulk max", env.LEDGER_BULK_MAX, 1000, 1, 100_000),
     // 1,000 events of a real MES run 1-4 KB each (signatures, recipe context, long comments): 1 MiB,
     // the single-post limit, would refuse most full bulks.
-    bulkBodyMaxBytes: int("bulk body max (bytes)", env.LEDGER_BULK_BODY_MAX_BYTES, DEFAULT_BULK_BODY_MAX_BYTES, 1024, 256 * 1024 * 1024),
+    bulkBodyMaxBytes: int(
+      "bulk body max (bytes)",
+      env.LEDGER_BULK_BODY_MAX_BYTES,
+      DEFAULT_BULK_BODY_MAX_BYTES,
+      1024,
+      256 * 1024 * 1024,
+    ),
     rateLimit: int("rate limit", env.LEDGER_RATE_LIMIT, 50_000, 1, 10_000_000),
     maxClockSkewMs: 1000 * int("max clock skew (s)", env.LEDGER_MAX_CLOCK_SKEW_SECONDS, 300, 0, 86_400),
     maxConnections: int("max connections", env.LEDGER_MAX_CONNECTIONS, 1024, 1, 1_000_000),
     idleTimeoutMs: 1000 * int("idle timeout (s)", env.LEDGER_IDLE_TIMEOUT_SECONDS, 30, 1, 3600),
     // 1 GiB an hour: far above a real MES (a few KB per event), a bound on what one token can fill the disk with.
-    clientBytesPerWindow: int("client bytes per window", env.LEDGER_CLIENT_BYTES_PER_WINDOW, DEFAULT_CLIENT_BYTES_PER_WINDOW, 1024, 2 ** 50),
-    clientBytesWindowMs: 1000 * int("client bytes window (s)", env.LEDGER_CLIENT_BYTES_WINDOW_SECONDS, 3600, 1, 7 * 86_400),
+    clientBytesPerWindow: int(
+      "client bytes per window",
+      env.LEDGER_CLIENT_BYTES_PER_WINDOW,
+      DEFAULT_CLIENT_BYTES_PER_WINDOW,
+      1024,
+      2 ** 50,
+    ),
+    clientBytesWindowMs:
+      1000 * int("client bytes window (s)", env.LEDGER_CLIENT_BYTES_WINDOW_SECONDS, 3600, 1, 7 * 86_400),
   };
   if (!isLedgerName(config.ledgerName)) {
     throw new ConfigError(`ledger name ${JSON.stringify(config.ledgerName)}: want ${LEDGER_NAME_RULE}`);

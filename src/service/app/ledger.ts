@@ -45,7 +45,10 @@ export function openLedger(
   ledgerName?: string,
 ): Ledger {
   if (mustExist && !fs.existsSync(ledgerDbFile(dataDir))) {
-    throw new StoreError("LEDGER_NOT_FOUND", `no ledger in ${dataDir} (no ${path.basename(ledgerDbFile(dataDir))}): check --data-dir / LEDGER_DATA_DIR`);
+    throw new StoreError(
+      "LEDGER_NOT_FOUND",
+      `no ledger in ${dataDir} (no ${path.basename(ledgerDbFile(dataDir))}): check --data-dir / LEDGER_DATA_DIR`,
+    );
   }
   if (!fs.existsSync(dataDir)) fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 }); // owner only (issue 12 item 8)
   const db = openDatabase(ledgerDbFile(dataDir));
@@ -73,9 +76,16 @@ export function openLedger(
  * @throws StoreError LEDGER_KEY_CHANGED
  */
 export function recordLedgerKey(db: Db, key: ReceiptKey, now: () => Date): ReceiptKey {
-  const current = db.prepare<[], string>("SELECT key_id FROM ledger_keys ORDER BY valid_from DESC, rowid DESC LIMIT 1").pluck().get();
+  const current = db
+    .prepare<[], string>("SELECT key_id FROM ledger_keys ORDER BY valid_from DESC, rowid DESC LIMIT 1")
+    .pluck()
+    .get();
   if (current === undefined) {
-    db.prepare("INSERT OR IGNORE INTO ledger_keys (key_id, public_key, valid_from) VALUES (?, ?, ?)").run(key.keyId, key.publicKeyPem, now().toISOString());
+    db.prepare("INSERT OR IGNORE INTO ledger_keys (key_id, public_key, valid_from) VALUES (?, ?, ?)").run(
+      key.keyId,
+      key.publicKeyPem,
+      now().toISOString(),
+    );
   } else if (current !== key.keyId) {
     throw new StoreError(
       "LEDGER_KEY_CHANGED",
@@ -113,7 +123,10 @@ function ledgerNameOfDb(db: Db, given: string | undefined): string {
   }
   if (given !== undefined && stored !== given) {
     db.close();
-    throw new StoreError("LEDGER_NAME_MISMATCH", `the ledger in this data directory is named ${JSON.stringify(stored)}, not ${JSON.stringify(given)}: check --ledger / LEDGER_NAME`);
+    throw new StoreError(
+      "LEDGER_NAME_MISMATCH",
+      `the ledger in this data directory is named ${JSON.stringify(stored)}, not ${JSON.stringify(given)}: check --ledger / LEDGER_NAME`,
+    );
   }
   return stored;
 }

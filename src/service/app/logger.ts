@@ -29,7 +29,7 @@ export const REDACTED_PATHS: readonly string[] = [
   "events",
 ]
   .flatMap((k) => [k, `*.${k}`])
-  .concat(["req.headers.authorization", "req.headers.cookie", "req.headers[\"x-api-key\"]"]);
+  .concat(["req.headers.authorization", "req.headers.cookie", 'req.headers["x-api-key"]']);
 
 /** Options of the logger. */
 export interface LoggerOptions {
@@ -62,6 +62,9 @@ export function loggableError(err: Error): { type: string; code?: string; messag
     type: err.name,
     code: typeof code === "string" ? code : undefined,
     message: safeErrorMessage(err),
-    stack: (err.stack ?? "").split("\n").filter((l) => /^\s+at /.test(l)).join("\n"),
+    stack: (err.stack ?? "")
+      .split("\n")
+      .filter((l) => /^\s+at /.test(l))
+      .join("\n"),
   };
 }

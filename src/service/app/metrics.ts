@@ -36,8 +36,17 @@ export function createMetrics(ledger: Ledger, opts: { defaultMetrics?: boolean }
   if (opts.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: "gxp_ledger_" });
   const m: Metrics = {
     registry,
-    eventsAccepted: new Counter({ name: "gxp_ledger_events_accepted_total", help: "Events stored (replays not counted)", registers: [registry] }),
-    eventsRejected: new Counter({ name: "gxp_ledger_events_rejected_total", help: "Event posts refused, by reason code", labelNames: ["reason"], registers: [registry] }),
+    eventsAccepted: new Counter({
+      name: "gxp_ledger_events_accepted_total",
+      help: "Events stored (replays not counted)",
+      registers: [registry],
+    }),
+    eventsRejected: new Counter({
+      name: "gxp_ledger_events_rejected_total",
+      help: "Event posts refused, by reason code",
+      labelNames: ["reason"],
+      registers: [registry],
+    }),
     requestDuration: new Histogram({
       name: "gxp_ledger_http_request_duration_seconds",
       help: "HTTP request latency",
@@ -45,13 +54,43 @@ export function createMetrics(ledger: Ledger, opts: { defaultMetrics?: boolean }
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers: [registry],
     }),
-    sealDuration: new Histogram({ name: "gxp_ledger_seal_duration_seconds", help: "Time to seal one epoch", buckets: [0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10], registers: [registry] }),
-    anchorDuration: new Histogram({ name: "gxp_ledger_anchor_duration_seconds", help: "Time to anchor one epoch (send to confirmation)", buckets: [0.1, 0.5, 1, 5, 15, 60, 300], registers: [registry] }),
-    chainErrors: new Counter({ name: "gxp_ledger_chain_errors_total", help: "Failed anchoring rounds", registers: [registry] }),
-    anchorFailures: new Gauge({ name: "gxp_ledger_anchor_consecutive_failures", help: "Failed anchoring rounds in a row (0 after a successful round)", registers: [registry] }),
-    anchorRetryDelay: new Gauge({ name: "gxp_ledger_anchor_retry_delay_seconds", help: "Backoff delay before the next anchoring attempt (0 when not backing off)", registers: [registry] }),
-    anchorReplacements: new Counter({ name: "gxp_ledger_anchor_tx_replacements_total", help: "Anchor transactions re-sent with the same nonce and higher fees (stuck or dropped)", registers: [registry] }),
-    anchorsSuperseded: new Counter({ name: "gxp_ledger_anchors_superseded_total", help: "Recorded anchors the chain no longer held (reorganisation, reset chain): epoch anchored again", registers: [registry] }),
+    sealDuration: new Histogram({
+      name: "gxp_ledger_seal_duration_seconds",
+      help: "Time to seal one epoch",
+      buckets: [0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10],
+      registers: [registry],
+    }),
+    anchorDuration: new Histogram({
+      name: "gxp_ledger_anchor_duration_seconds",
+      help: "Time to anchor one epoch (send to confirmation)",
+      buckets: [0.1, 0.5, 1, 5, 15, 60, 300],
+      registers: [registry],
+    }),
+    chainErrors: new Counter({
+      name: "gxp_ledger_chain_errors_total",
+      help: "Failed anchoring rounds",
+      registers: [registry],
+    }),
+    anchorFailures: new Gauge({
+      name: "gxp_ledger_anchor_consecutive_failures",
+      help: "Failed anchoring rounds in a row (0 after a successful round)",
+      registers: [registry],
+    }),
+    anchorRetryDelay: new Gauge({
+      name: "gxp_ledger_anchor_retry_delay_seconds",
+      help: "Backoff delay before the next anchoring attempt (0 when not backing off)",
+      registers: [registry],
+    }),
+    anchorReplacements: new Counter({
+      name: "gxp_ledger_anchor_tx_replacements_total",
+      help: "Anchor transactions re-sent with the same nonce and higher fees (stuck or dropped)",
+      registers: [registry],
+    }),
+    anchorsSuperseded: new Counter({
+      name: "gxp_ledger_anchors_superseded_total",
+      help: "Recorded anchors the chain no longer held (reorganisation, reset chain): epoch anchored again",
+      registers: [registry],
+    }),
     epochsPreempted: new Counter({
       name: "gxp_ledger_epochs_preempted_total",
       help: "Sealed epochs whose anchor in the contract was sent by a transaction this ledger never sent (a stolen or rogue anchorer key): anchoring stopped",

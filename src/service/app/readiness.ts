@@ -24,7 +24,12 @@ export interface Readiness {
 }
 
 /** The readiness of `ledger` served with `runner`; `anchorWithinMs` is the anchor lag limit. */
-export function readinessOf(ledger: Ledger, runner: Pick<Runner, "preemptedEpochs" | "chainReachable" | "lastError" | "chainHead">, anchorWithinMs: number, nowMs = Date.now()): Readiness {
+export function readinessOf(
+  ledger: Ledger,
+  runner: Pick<Runner, "preemptedEpochs" | "chainReachable" | "lastError" | "chainHead">,
+  anchorWithinMs: number,
+  nowMs = Date.now(),
+): Readiness {
   const reasons: string[] = [];
   let dbOk = true;
   try {
@@ -39,7 +44,8 @@ export function readinessOf(ledger: Ledger, runner: Pick<Runner, "preemptedEpoch
   const unconfirmed = dbOk ? ledger.epochs.unconfirmed() : [];
   const lagSeconds = unconfirmed[0] ? Math.round((nowMs - Date.parse(unconfirmed[0].sealedAt)) / 1000) : 0;
   if (!runner.chainReachable()) reasons.push("chain unreachable");
-  if (lagSeconds * 1000 > anchorWithinMs) reasons.push(`anchor lag ${lagSeconds} s over the limit of ${anchorWithinMs / 1000} s`);
+  if (lagSeconds * 1000 > anchorWithinMs)
+    reasons.push(`anchor lag ${lagSeconds} s over the limit of ${anchorWithinMs / 1000} s`);
   const err = runner.lastError();
   if (err) reasons.push(`anchoring failing: ${err}`);
   // Read now, not as of the runner's last tick: the alert clears as soon as the events are anchored.

@@ -101,7 +101,8 @@ export function startRunner(ledger: Ledger, chain: ChainContext | undefined, opt
       maxFeePerGas: opts.anchorMaxFeeWei,
       log: opts.log,
       now,
-      observe: (what) => (what === "replaced" ? opts.metrics?.anchorReplacements.inc() : opts.metrics?.anchorsSuperseded.inc()),
+      observe: (what) =>
+        what === "replaced" ? opts.metrics?.anchorReplacements.inc() : opts.metrics?.anchorsSuperseded.inc(),
     });
   const backoff = { ...ANCHOR_BACKOFF, maxMs: opts.anchorRetryMaxMs ?? ANCHOR_BACKOFF.maxMs };
   let anchoring: Promise<void> | undefined;
@@ -140,10 +141,17 @@ export function startRunner(ledger: Ledger, chain: ChainContext | undefined, opt
     const m = missed;
     promisesSeen.add(m.firstSeq);
     opts.metrics?.anchorPromisesMissed.inc();
-    opts.log("error", "anchoring promise missed: events past their receipts' anchorBy are not anchored", { security: true, ...m });
+    opts.log("error", "anchoring promise missed: events past their receipts' anchorBy are not anchored", {
+      security: true,
+      ...m,
+    });
     if (qPromiseRecorded.get(...securitySources, PROMISE_MISSED_KIND, m.firstSeq) === undefined) {
       const id = security.record(PROMISE_MISSED_KIND, { ...m });
-      opts.log("error", "security event recorded: anchoring promise missed", { security: true, eventId: id, firstSeq: m.firstSeq });
+      opts.log("error", "security event recorded: anchoring promise missed", {
+        security: true,
+        eventId: id,
+        firstSeq: m.firstSeq,
+      });
     }
   };
 
@@ -155,10 +163,18 @@ export function startRunner(ledger: Ledger, chain: ChainContext | undefined, opt
     try {
       if (qRecorded.get(...securitySources, PREEMPTED_KIND, p.epoch, p.contract) === undefined) {
         const id = security.record(PREEMPTED_KIND, { ...p });
-        opts.log("error", "security event recorded: epoch pre-empted in the anchor contract", { security: true, eventId: id, epoch: p.epoch });
+        opts.log("error", "security event recorded: epoch pre-empted in the anchor contract", {
+          security: true,
+          eventId: id,
+          epoch: p.epoch,
+        });
       }
     } catch (e) {
-      opts.log("error", "could not record the security event of a pre-empted epoch", { security: true, epoch: p.epoch, error: safeErrorMessage(e) });
+      opts.log("error", "could not record the security event of a pre-empted epoch", {
+        security: true,
+        epoch: p.epoch,
+        error: safeErrorMessage(e),
+      });
     }
   };
 
@@ -167,7 +183,12 @@ export function startRunner(ledger: Ledger, chain: ChainContext | undefined, opt
       const r = ledger.sealer.seal(now());
       if (!r) break;
       opts.metrics?.sealDuration.observe(r.ms / 1000);
-      opts.log("info", "epoch sealed", { epoch: r.epoch.epoch, size: r.epoch.size, firstSeq: r.epoch.firstSeq, ms: Math.round(r.ms) });
+      opts.log("info", "epoch sealed", {
+        epoch: r.epoch.epoch,
+        size: r.epoch.size,
+        firstSeq: r.epoch.firstSeq,
+        ms: Math.round(r.ms),
+      });
     }
   };
 
@@ -187,7 +208,8 @@ export function startRunner(ledger: Ledger, chain: ChainContext | undefined, opt
         const done = await anchorer.anchorPending({ untilFinal: false });
         if (done.length) opts.metrics?.anchorDuration.observe((performance.now() - t0) / 1000 / done.length);
       }
-      if (failures > 0) opts.log("info", "anchoring recovered", { failedRounds: failures, outageMs: Date.now() - failingSince });
+      if (failures > 0)
+        opts.log("info", "anchoring recovered", { failedRounds: failures, outageMs: Date.now() - failingSince });
       error = undefined;
       failures = 0;
       retryAt = 0;
@@ -204,10 +226,21 @@ export function startRunner(ledger: Ledger, chain: ChainContext | undefined, opt
       opts.metrics?.anchorRetryDelay.set(delay / 1000);
       const p = preemptedEpochOf(e);
       if (p) {
-        opts.log("error", "epoch pre-empted in the anchor contract by another account: anchoring stopped", { security: true, ...p, error, attempt: failures, retryInMs: delay });
+        opts.log("error", "epoch pre-empted in the anchor contract by another account: anchoring stopped", {
+          security: true,
+          ...p,
+          error,
+          attempt: failures,
+          retryInMs: delay,
+        });
         onPreempted(p);
       } else {
-        opts.log("warn", "anchoring failed; will retry", { error, attempt: failures, retryInMs: delay, chainReachable: chainOk });
+        opts.log("warn", "anchoring failed; will retry", {
+          error,
+          attempt: failures,
+          retryInMs: delay,
+          chainReachable: chainOk,
+        });
       }
     }
   };
@@ -221,7 +254,10 @@ export function startRunner(ledger: Ledger, chain: ChainContext | undefined, opt
     try {
       checkPromises();
     } catch (e) {
-      opts.log("error", "could not check or record missed anchoring promises", { security: true, error: safeErrorMessage(e) });
+      opts.log("error", "could not check or record missed anchoring promises", {
+        security: true,
+        error: safeErrorMessage(e),
+      });
     }
     if (chain && !anchoring && !stopped && Date.now() >= retryAt) {
       anchoring = anchorRound()

@@ -57,20 +57,41 @@ export function auditClients(db: Db, ledgerName: string): { clients: number; fin
     .all(source, `${source}:%`);
   const recorded = new Map<string, Recorded>();
   for (const e of events) {
-    const d = JSON.parse(e.data) as { client?: string; role?: string; signingAlg?: string | null; signingKey?: string | null; tokenCommitment?: string; sources?: string[]; sites?: string[] };
+    const d = JSON.parse(e.data) as {
+      client?: string;
+      role?: string;
+      signingAlg?: string | null;
+      signingKey?: string | null;
+      tokenCommitment?: string;
+      sources?: string[];
+      sites?: string[];
+    };
     if (typeof d.client !== "string") continue;
     const r = recorded.get(d.client) ?? { revoked: false, sources: new Set<string>(), sites: new Set<string>() };
-    if (e.kind === "client.added") Object.assign(r, { role: d.role, signingAlg: d.signingAlg ?? null, signingKey: d.signingKey ?? null, tokenCommitment: d.tokenCommitment });
+    if (e.kind === "client.added")
+      Object.assign(r, {
+        role: d.role,
+        signingAlg: d.signingAlg ?? null,
+        signingKey: d.signingKey ?? null,
+        tokenCommitment: d.tokenCommitment,
+      });
     if (e.kind === "client.revoked") r.revoked = true;
     for (const s of d.sources ?? []) r.sources.add(s);
     for (const s of d.sites ?? []) r.sites.add(s);
     recorded.set(d.client, r);
   }
-  const rows = db.prepare<[], ClientRow>("SELECT name, role, token_hash, signing_alg, signing_key, revoked_at FROM clients ORDER BY name").all();
+  const rows = db
+    .prepare<[], ClientRow>(
+      "SELECT name, role, token_hash, signing_alg, signing_key, revoked_at FROM clients ORDER BY name",
+    )
+    .all();
   const scopes = new Map<string, { sources: Set<string>; sites: Set<string> }>();
-  const hasScopes = db.prepare<[], number>("SELECT count(*) FROM sqlite_master WHERE name = 'client_scopes'").pluck().get()! > 0;
+  const hasScopes =
+    db.prepare<[], number>("SELECT count(*) FROM sqlite_master WHERE name = 'client_scopes'").pluck().get()! > 0;
   if (hasScopes) {
-    for (const s of db.prepare<[], { client: string; kind: string; value: string }>("SELECT client, kind, value FROM client_scopes").all()) {
+    for (const s of db
+      .prepare<[], { client: string; kind: string; value: string }>("SELECT client, kind, value FROM client_scopes")
+      .all()) {
       const x = scopes.get(s.client) ?? { sources: new Set<string>(), sites: new Set<string>() };
       (s.kind === "source" ? x.sources : x.sites).add(s.value);
       scopes.set(s.client, x);
@@ -80,21 +101,42 @@ export function auditClients(db: Db, ledgerName: string): { clients: number; fin
   for (const c of rows) {
     const r = recorded.get(c.name);
     if (!r || r.role === undefined) {
-      findings.push({ code: "CLIENT_NOT_RECORDED", message: `client ${c.name} (role ${c.role}) is in the clients table but no client.added security event of the ledger records it: it was written into the file` });
+      findings.push({
+        code: "CLIENT_NOT_RECORDED",
+        message: `client ${c.name} (role ${c.role}) is in the clients table but no client.added security event of the ledger records it: it was written into the file`,
+      });
       continue;
     }
-    if (r.role !== c.role) bad(`client ${c.name}: the table says role ${c.role}, its client.added event says ${r.role}`);
-    if ((r.signingAlg ?? null) !== c.signing_alg || (r.signingKey ?? null) !== c.signing_key) bad(`client ${c.name}: its signing key in the table is not the one its client.added event records`);
-    if (r.tokenCommitment !== undefined && r.tokenCommitment !== tokenCommitment(c.token_hash)) bad(`client ${c.name}: its token hash was replaced after the client was added (the client.added event commits to another)`);
-    if (r.revoked && c.revoked_at === null) bad(`client ${c.name} was revoked (client.revoked event) but the table shows it active: the revocation was undone in the file`);
-    if (!r.revoked && c.revoked_at !== null) bad(`client ${c.name} is revoked in the table but no client.revoked event records it`);
+    if (r.role !== c.role)
+      bad(`client ${c.name}: the table says role ${c.role}, its client.added event says ${r.role}`);
+    if ((r.signingAlg ?? null) !== c.signing_alg || (r.signingKey ?? null) !== c.signing_key)
+      bad(`client ${c.name}: its signing key in the table is not the one its client.added event records`);
+    if (r.tokenCommitment !== undefined && r.tokenCommitment !== tokenCommitment(c.token_hash))
+      bad(
+        `client ${c.name}: its token hash was replaced after the client was added (the client.added event commits to another)`,
+      );
+    if (r.revoked && c.revoked_at === null)
+      bad(
+        `client ${c.name} was revoked (client.revoked event) but the table shows it active: the revocation was undone in the file`,
+      );
+    if (!r.revoked && c.revoked_at !== null)
+      bad(`client ${c.name} is revoked in the table but no client.revoked event records it`);
     const s = scopes.get(c.name);
-    const extra = s ? [...[...s.sources].filter((x) => !r.sources.has(x)), ...[...s.sites].filter((x) => !r.sites.has(x))] : [];
-    if (extra.length) bad(`client ${c.name}: scope ${extra.join(", ")} is in the table but in none of its client.added or client.scoped events`);
+    const extra = s
+      ? [...[...s.sources].filter((x) => !r.sources.has(x)), ...[...s.sites].filter((x) => !r.sites.has(x))]
+      : [];
+    if (extra.length)
+      bad(
+        `client ${c.name}: scope ${extra.join(", ")} is in the table but in none of its client.added or client.scoped events`,
+      );
   }
   const names = new Set(rows.map((c) => c.name));
   for (const [name, r] of recorded) {
-    if (r.role !== undefined && !names.has(name)) findings.push({ code: "CLIENT_NOT_AS_RECORDED", message: `client ${name} was added (client.added event) but is missing from the clients table: it was deleted from the file` });
+    if (r.role !== undefined && !names.has(name))
+      findings.push({
+        code: "CLIENT_NOT_AS_RECORDED",
+        message: `client ${name} was added (client.added event) but is missing from the clients table: it was deleted from the file`,
+      });
   }
   return { clients: rows.length, findings };
 }

@@ -18,7 +18,8 @@ export interface EpochDb {
 }
 
 /** RFC 9162 levels bottom-up over leaf hashes back to back, the odd last node carried up (the layout the sealer stores). */
-const levelsOf = (leaves: Buffer): Buffer[] => buildLevelBytes(nodeHasher, leaves).map((l) => Buffer.from(l.buffer, l.byteOffset, l.byteLength));
+const levelsOf = (leaves: Buffer): Buffer[] =>
+  buildLevelBytes(nodeHasher, leaves).map((l) => Buffer.from(l.buffer, l.byteOffset, l.byteLength));
 
 /** The root of `levels` as a buffer of its own (roots cross threads: a view would carry its whole level). */
 function rootOf(levels: Buffer[]): Buffer {
@@ -48,7 +49,12 @@ export interface EpochLeaves {
  * buffers are compared first; only where they differ is the epoch walked node by node to name
  * every finding.
  */
-export function checkEpoch(ep: EpochLeaves, tiles: [number, number, Buffer][], findings: AuditFinding[], roots: Map<number, Buffer>): void {
+export function checkEpoch(
+  ep: EpochLeaves,
+  tiles: [number, number, Buffer][],
+  findings: AuditFinding[],
+  roots: Map<number, Buffer>,
+): void {
   const { e, stored, computed, present, ids, odd } = ep;
   const byLevel: Buffer[][] = [];
   for (const [level, tile, hashes] of tiles) (byLevel[level] ??= [])[tile] = hashes;
@@ -58,7 +64,11 @@ export function checkEpoch(ep: EpochLeaves, tiles: [number, number, Buffer][], f
   const tileLeaves = parts.length === 1 ? parts[0] : Buffer.concat(parts);
   const tileCount = tileLeaves.length / HASH_LENGTH;
   if (tileCount !== e.size) {
-    findings.push({ code: "EPOCH_TREE_ALTERED", epoch: e.epoch, message: `epoch ${e.epoch}: its stored tree has ${tileCount} leaves, the epoch says ${e.size}: stored tree nodes were altered` });
+    findings.push({
+      code: "EPOCH_TREE_ALTERED",
+      epoch: e.epoch,
+      message: `epoch ${e.epoch}: its stored tree has ${tileCount} leaves, the epoch says ${e.size}: stored tree nodes were altered`,
+    });
   }
   const missing = e.size - ep.count;
   const leafAt = (b: Buffer, i: number) => b.subarray(i * HASH_LENGTH, (i + 1) * HASH_LENGTH);
@@ -66,7 +76,12 @@ export function checkEpoch(ep: EpochLeaves, tiles: [number, number, Buffer][], f
     for (let i = 0; i < e.size; i++) {
       const seq = e.firstSeq + i;
       if (!present[i]) {
-        findings.push({ code: "EPOCH_EVENT_MISSING", epoch: e.epoch, seq, message: `epoch ${e.epoch}: event seq ${seq} is missing: it was deleted` });
+        findings.push({
+          code: "EPOCH_EVENT_MISSING",
+          epoch: e.epoch,
+          seq,
+          message: `epoch ${e.epoch}: event seq ${seq} is missing: it was deleted`,
+        });
       } else if (i < tileCount) {
         const s = odd.get(i) ?? leafAt(stored, i);
         if (!s.equals(leafAt(tileLeaves, i))) {
@@ -95,7 +110,12 @@ export function checkEpoch(ep: EpochLeaves, tiles: [number, number, Buffer][], f
       if (got && got.equals(part)) continue;
       let bad = -1;
       for (let k = 0; k < part.length / HASH_LENGTH && bad < 0; k++) {
-        if (!got || got.length < (k + 1) * HASH_LENGTH || got.compare(part, k * HASH_LENGTH, (k + 1) * HASH_LENGTH, k * HASH_LENGTH, (k + 1) * HASH_LENGTH) !== 0) bad = k;
+        if (
+          !got ||
+          got.length < (k + 1) * HASH_LENGTH ||
+          got.compare(part, k * HASH_LENGTH, (k + 1) * HASH_LENGTH, k * HASH_LENGTH, (k + 1) * HASH_LENGTH) !== 0
+        )
+          bad = k;
       }
       findings.push({
         code: "EPOCH_TREE_ALTERED",

@@ -37,7 +37,9 @@ const NAMED = 10;
  * integer), so that a large ledger's groups are rebuilt without an object per event.
  */
 export function receiptLeafOf(id: string, seq: number, leafHash: Uint8Array, receivedAt: string): Buffer {
-  return leafHashOfText(`${RECEIPT_LEAF_LABEL}{"id":${JSON.stringify(id)},"leafHash":"${toHex(leafHash)}","receivedAt":${JSON.stringify(receivedAt)},"seq":${seq}}`);
+  return leafHashOfText(
+    `${RECEIPT_LEAF_LABEL}{"id":${JSON.stringify(id)},"leafHash":"${toHex(leafHash)}","receivedAt":${JSON.stringify(receivedAt)},"seq":${seq}}`,
+  );
 }
 
 /** What the receipt checks found, and how many groups they checked. */
@@ -57,30 +59,51 @@ export function auditReceiptGroups(db: Db, ledgerName: string): ReceiptAudit {
 function scan(db: Db, ledgerName: string): ReceiptAudit {
   const findings: AuditFinding[] = [];
   const keyOf = recordedKeyLookup(db);
-  const qEntries = db.prepare<[number, number], [string, number, Buffer, string]>("SELECT event_id, seq, leaf_hash, received_at FROM events WHERE seq >= ? AND seq < ? ORDER BY seq").raw();
-  const groups = db.prepare<[], ReceiptGroupDbRow>("SELECT first_seq, size, root, anchor_by, ledger, key_id, signature FROM receipt_groups ORDER BY first_seq").all();
+  const qEntries = db
+    .prepare<[number, number], [string, number, Buffer, string]>(
+      "SELECT event_id, seq, leaf_hash, received_at FROM events WHERE seq >= ? AND seq < ? ORDER BY seq",
+    )
+    .raw();
+  const groups = db
+    .prepare<[], ReceiptGroupDbRow>(
+      "SELECT first_seq, size, root, anchor_by, ledger, key_id, signature FROM receipt_groups ORDER BY first_seq",
+    )
+    .all();
   let prevEnd = Number.MIN_SAFE_INTEGER;
   for (const g of groups) {
     const last = g.first_seq + g.size - 1;
     const what = `receipt group seq ${g.first_seq}..${last} (${g.size} event${g.size === 1 ? "" : "s"})`;
     if (g.first_seq < prevEnd) {
-      findings.push({ code: "RECEIPT_GROUP_RANGE_BROKEN", seq: g.first_seq, message: `${what} overlaps the previous group, which ends at seq ${prevEnd - 1}: a receipt group row was written into the file` });
+      findings.push({
+        code: "RECEIPT_GROUP_RANGE_BROKEN",
+        seq: g.first_seq,
+        message: `${what} overlaps the previous group, which ends at seq ${prevEnd - 1}: a receipt group row was written into the file`,
+      });
     }
     prevEnd = Math.max(prevEnd, g.first_seq + g.size);
     // The signature over the stored header: only the ledger key can make one.
     const root = toHex(g.root);
     const key = keyOf(g.key_id);
     let why: string | undefined;
-    if (g.ledger !== ledgerName) why = `it names ledger ${JSON.stringify(g.ledger)}, this ledger is ${JSON.stringify(ledgerName)}`;
+    if (g.ledger !== ledgerName)
+      why = `it names ledger ${JSON.stringify(g.ledger)}, this ledger is ${JSON.stringify(ledgerName)}`;
     else if (!key) why = `key ${g.key_id} is not a recorded ledger key (ledger_keys)`;
     else {
       let ok: boolean;
       try {
-        ok = g.signature.length === 64 && edVerify(null, receiptGroupMessage({ ledger: g.ledger, keyId: g.key_id, anchorBy: g.anchor_by, size: g.size, root }), key, g.signature);
+        ok =
+          g.signature.length === 64 &&
+          edVerify(
+            null,
+            receiptGroupMessage({ ledger: g.ledger, keyId: g.key_id, anchorBy: g.anchor_by, size: g.size, root }),
+            key,
+            g.signature,
+          );
       } catch {
         ok = false;
       }
-      if (!ok) why = `the signature with key ${g.key_id} does not verify over its root ${root}, size ${g.size} and anchorBy ${g.anchor_by}: the group row was altered or written without the ledger key`;
+      if (!ok)
+        why = `the signature with key ${g.key_id} does not verify over its root ${root}, size ${g.size} and anchorBy ${g.anchor_by}: the group row was altered or written without the ledger key`;
     }
     if (why) findings.push({ code: "RECEIPT_GROUP_SIGNATURE_INVALID", seq: g.first_seq, message: `${what}: ${why}` });
     // The root rebuilt from the events as stored now.
@@ -97,7 +120,9 @@ function scan(db: Db, ledgerName: string): ReceiptAudit {
       continue;
     }
     const leaves = Buffer.alloc(rows.length * HASH_LENGTH);
-    rows.forEach(([id, seq, leaf, receivedAt], i) => leaves.set(receiptLeafOf(id, seq, leaf, receivedAt), i * HASH_LENGTH));
+    rows.forEach(([id, seq, leaf, receivedAt], i) =>
+      leaves.set(receiptLeafOf(id, seq, leaf, receivedAt), i * HASH_LENGTH),
+    );
     const levels = buildLevelBytes(nodeHasher, leaves);
     const rebuilt = Buffer.from(levels[levels.length - 1].subarray(0, HASH_LENGTH));
     if (!rebuilt.equals(g.root)) {
@@ -109,10 +134,16 @@ function scan(db: Db, ledgerName: string): ReceiptAudit {
     }
   }
   // API events in no group (the group row deleted, or the row written into the file).
-  const applied = db.prepare<[string], string>("SELECT applied_at FROM schema_migrations WHERE id = ?").pluck().get(RECEIPT_GROUPS_MIGRATION);
+  const applied = db
+    .prepare<[string], string>("SELECT applied_at FROM schema_migrations WHERE id = ?")
+    .pluck()
+    .get(RECEIPT_GROUPS_MIGRATION);
   const firstGroup = groups.length ? groups[0].first_seq : Number.MAX_SAFE_INTEGER;
   const orphans = db
-    .prepare<[string], { seq: number; event_id: string; received_at: string; client: string | null; role: string | null }>(
+    .prepare<
+      [string],
+      { seq: number; event_id: string; received_at: string; client: string | null; role: string | null }
+    >(
       `SELECT e.seq, e.event_id, e.received_at, e.client,
               CASE WHEN json_valid(e.record) THEN json_extract(e.record, '$.submittedBy.role') END AS role
          FROM events e

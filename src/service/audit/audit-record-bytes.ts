@@ -20,7 +20,8 @@ export function intAt(b: Uint8Array, at: number): { value: number; end: number }
 }
 
 /** `s` as the latin1 string of its UTF-8 bytes, one character per byte (itself when ASCII). */
-export const latin1Of = (s: string): string => (/[\u0080-\uffff]/.test(s) ? Buffer.from(s, "utf8").toString("latin1") : s);
+export const latin1Of = (s: string): string =>
+  /[\u0080-\uffff]/.test(s) ? Buffer.from(s, "utf8").toString("latin1") : s;
 
 /** Whether the bytes [at, end) of `b` start with `s` (one character per byte). */
 export function hasAt(b: Uint8Array, at: number, end: number, s: string): boolean {
@@ -45,7 +46,9 @@ export function holds(b: Buffer, start: number, end: number, needle: string, hin
 /** Whether `b` holds the lowercase hex of `hash` at `at` (the 64 characters of a prevLeafHash). */
 export function hexAt(b: Uint8Array, at: number, end: number, hash: Uint8Array): boolean {
   if (at + 2 * hash.length > end) return false;
-  for (let k = 0; k < hash.length; k++) if (b[at + 2 * k] !== HEX.charCodeAt(hash[k] >> 4) || b[at + 2 * k + 1] !== HEX.charCodeAt(hash[k] & 15)) return false;
+  for (let k = 0; k < hash.length; k++)
+    if (b[at + 2 * k] !== HEX.charCodeAt(hash[k] >> 4) || b[at + 2 * k + 1] !== HEX.charCodeAt(hash[k] & 15))
+      return false;
   return true;
 }
 
@@ -66,4 +69,7 @@ export function batchLinkOf(b: Uint8Array, start: number, end: number): LinkAt |
 }
 
 /** The link as batchFinding and the merge read it (the hex as the record has it, 64 characters at most). */
-export const linkText = (bytes: Buffer, end: number, l: LinkAt) => ({ batchSeq: l.batchSeq, prevLeafHash: l.prevAt < 0 ? null : bytes.toString("utf8", l.prevAt, Math.min(l.prevAt + 64, end)) });
+export const linkText = (bytes: Buffer, end: number, l: LinkAt) => ({
+  batchSeq: l.batchSeq,
+  prevLeafHash: l.prevAt < 0 ? null : bytes.toString("utf8", l.prevAt, Math.min(l.prevAt + 64, end)),
+});

@@ -66,7 +66,13 @@ export interface LocalAudit {
   roots: Map<number, Buffer>;
 }
 
-function batchFinding(bid: string, seq: number, eventId: string, link: { batchSeq: number; prevLeafHash: string | null }, prev: BatchTail | undefined): AuditFinding | undefined {
+function batchFinding(
+  bid: string,
+  seq: number,
+  eventId: string,
+  link: { batchSeq: number; prevLeafHash: string | null },
+  prev: BatchTail | undefined,
+): AuditFinding | undefined {
   const wantSeq = prev ? prev.batchSeq + 1 : 0;
   const wantPrev = prev ? prev.leafHex : null;
   if (link.batchSeq === wantSeq && link.prevLeafHash === wantPrev) return undefined;
@@ -84,15 +90,24 @@ function batchFinding(bid: string, seq: number, eventId: string, link: { batchSe
  * stored are named and left out (they cannot be rebuilt, and must not make us allocate their size).
  */
 export function readEpochs(db: Db, findings: AuditFinding[]): { epochs: EpochDb[]; sealedEnd: number; total: number } {
-  const all = (db.prepare("SELECT epoch, first_seq, size, root FROM epochs ORDER BY epoch").raw().all() as [number, number, number, Buffer][]).map(
-    ([epoch, firstSeq, size, root]) => ({ epoch, firstSeq, size, root }),
-  );
+  const all = (
+    db.prepare("SELECT epoch, first_seq, size, root FROM epochs ORDER BY epoch").raw().all() as [
+      number,
+      number,
+      number,
+      Buffer,
+    ][]
+  ).map(([epoch, firstSeq, size, root]) => ({ epoch, firstSeq, size, root }));
   const total = db.prepare("SELECT count(*) FROM events").pluck().get() as number;
   // Epoch ranges: numbered 0, 1, … and each starting where the previous ended.
   let expectFirst = 0;
   all.forEach((e, i) => {
     if (e.epoch !== i || e.firstSeq !== expectFirst) {
-      findings.push({ code: "EPOCH_RANGE_BROKEN", epoch: e.epoch, message: `epoch ${e.epoch}: covers seq ${e.firstSeq}..${e.firstSeq + e.size - 1} but epoch ${i} should start at seq ${expectFirst}` });
+      findings.push({
+        code: "EPOCH_RANGE_BROKEN",
+        epoch: e.epoch,
+        message: `epoch ${e.epoch}: covers seq ${e.firstSeq}..${e.firstSeq + e.size - 1} but epoch ${i} should start at seq ${expectFirst}`,
+      });
     }
     expectFirst = e.firstSeq + e.size;
   });
@@ -100,7 +115,11 @@ export function readEpochs(db: Db, findings: AuditFinding[]): { epochs: EpochDb[
   // (more than twice what is stored) is left out, so that a forged size allocates nothing.
   const epochs = all.filter((e) => {
     if (e.size <= 2 * total + 1024) return true;
-    findings.push({ code: "EPOCH_RANGE_BROKEN", epoch: e.epoch, message: `epoch ${e.epoch}: claims ${e.size} events, more than twice the ${total} stored` });
+    findings.push({
+      code: "EPOCH_RANGE_BROKEN",
+      epoch: e.epoch,
+      message: `epoch ${e.epoch}: claims ${e.size} events, more than twice the ${total} stored`,
+    });
     return false;
   });
   return { epochs, sealedEnd: expectFirst, total };
@@ -115,7 +134,9 @@ export function scanRange(db: Db, input: ScanInput, onCount?: (events: number) =
   const findings: AuditFinding[] = [];
   const roots = new Map<number, Buffer>();
   // One statement per epoch for its tiles (every level, in order).
-  const qTiles = db.prepare<[number]>("SELECT level, tile, hashes FROM epoch_tiles WHERE epoch = ? ORDER BY level, tile").raw();
+  const qTiles = db
+    .prepare<[number]>("SELECT level, tile, hashes FROM epoch_tiles WHERE epoch = ? ORDER BY level, tile")
+    .raw();
   let events = 0;
 
   // The epoch in progress: its events' stored and recomputed leaf hashes back to back by index.
@@ -125,7 +146,15 @@ export function scanRange(db: Db, input: ScanInput, onCount?: (events: number) =
     if (cur) checkEpoch(cur, qTiles.all(cur.e.epoch) as [number, number, Buffer][], findings, roots);
     cur = undefined;
   };
-  const fresh = (e: EpochDb): EpochLeaves => ({ e, stored: Buffer.alloc(e.size * HASH_LENGTH), computed: Buffer.alloc(e.size * HASH_LENGTH), present: new Uint8Array(e.size), count: 0, ids: new Array(e.size), odd: new Map() });
+  const fresh = (e: EpochDb): EpochLeaves => ({
+    e,
+    stored: Buffer.alloc(e.size * HASH_LENGTH),
+    computed: Buffer.alloc(e.size * HASH_LENGTH),
+    present: new Uint8Array(e.size),
+    count: 0,
+    ids: new Array(e.size),
+    odd: new Map(),
+  });
   const openEpochFor = (seq: number) => {
     while (ei < epochs.length && epochs[ei].firstSeq + epochs[ei].size <= seq) {
       if (!cur || cur.e !== epochs[ei]) {
@@ -153,12 +182,14 @@ export function scanRange(db: Db, input: ScanInput, onCount?: (events: number) =
   // checked below (an ORDER BY inside each aggregate sorts the chunk again: 3× slower). Reading rows one by
   // one (one JS array and string per row, the record decoded from UTF-8 and encoded again to hash
   // it) cost more than hashing them.
-  const qChunk = db.prepare<[number, number, number]>(
-    `SELECT json_group_array(json_array(seq, event_id, batch_id, batch_seq, length(CAST(coalesce(record, '') AS BLOB)), length(coalesce(leaf_hash, X'')))),
+  const qChunk = db
+    .prepare<[number, number, number]>(
+      `SELECT json_group_array(json_array(seq, event_id, batch_id, batch_seq, length(CAST(coalesce(record, '') AS BLOB)), length(coalesce(leaf_hash, X'')))),
             CAST(X'00' || group_concat(coalesce(record, ''), char(0)) AS BLOB),
             CAST(group_concat(coalesce(leaf_hash, X''), '') AS BLOB)
        FROM (SELECT seq, event_id, batch_id, batch_seq, record, leaf_hash FROM events WHERE seq >= ? AND seq < ? ORDER BY seq LIMIT ?)`,
-  ).raw();
+    )
+    .raw();
   type Row = [number, string, string | null, number | null, number, number];
   const idHint = { at: 0 };
   const batchHint = { at: 0 };
@@ -181,12 +212,24 @@ export function scanRange(db: Db, input: ScanInput, onCount?: (events: number) =
       last = seq;
       events++;
       if (seq !== expectSeq) {
-        findings.push({ code: "SEQUENCE_GAP", seq: expectSeq, message: seq > expectSeq ? `events seq ${expectSeq}..${seq - 1} are missing (next stored is ${eventId}, seq ${seq}): deleted` : `event ${eventId} has seq ${seq} out of order` });
+        findings.push({
+          code: "SEQUENCE_GAP",
+          seq: expectSeq,
+          message:
+            seq > expectSeq
+              ? `events seq ${expectSeq}..${seq - 1} are missing (next stored is ${eventId}, seq ${seq}): deleted`
+              : `event ${eventId} has seq ${seq} out of order`,
+        });
       }
       expectSeq = seq + 1;
       const leaf = sha256OneShot(bytes!.subarray(at, end));
       if (leaf.compare(leaves!, lat, storedEnd) !== 0) {
-        findings.push({ code: "EVENT_RECORD_ALTERED", seq, eventId, message: `event ${eventId} (seq ${seq}): stored record hashes to ${toHex(leaf)} but its stored leaf hash is ${toHex(leaves!.subarray(lat, storedEnd))}: the record was altered` });
+        findings.push({
+          code: "EVENT_RECORD_ALTERED",
+          seq,
+          eventId,
+          message: `event ${eventId} (seq ${seq}): stored record hashes to ${toHex(leaf)} but its stored leaf hash is ${toHex(leaves!.subarray(lat, storedEnd))}: the record was altered`,
+        });
       }
       // The record's own seq (top level, after the event and before submittedBy) and event id.
       const k = bytes!.lastIndexOf(SEQ_KEY, end - SEQ_KEY.length);
@@ -196,22 +239,44 @@ export function scanRange(db: Db, input: ScanInput, onCount?: (events: number) =
           code: "EVENT_ROW_MISMATCH",
           seq,
           eventId,
-          message: recSeq !== seq ? `event ${eventId}: its record says seq ${recSeq}, its row says seq ${seq}: the sequence number was altered` : `seq ${seq}: its row says event id ${eventId} but its record holds another id`,
+          message:
+            recSeq !== seq
+              ? `event ${eventId}: its record says seq ${recSeq}, its row says seq ${seq}: the sequence number was altered`
+              : `seq ${seq}: its row says event id ${eventId} but its record holds another id`,
         });
       }
       // The batch chain (record.ts): batchSeq counts up from 0, prevLeafHash is the previous event's leaf.
       const link = batchLinkOf(bytes!, start, end);
       if (link === "bad") {
-        findings.push({ code: "EVENT_RECORD_UNREADABLE", seq, eventId, message: `event ${eventId} (seq ${seq}): its record's batch link is not in canonical form` });
+        findings.push({
+          code: "EVENT_RECORD_UNREADABLE",
+          seq,
+          eventId,
+          message: `event ${eventId} (seq ${seq}): its record's batch link is not in canonical form`,
+        });
       } else if (link || batchId !== null) {
         const bid = batchId ?? "(none)";
-        if (!link || batchSeq !== link.batchSeq || !holds(bytes!, start, end, spell(`"batch":{"batchId":${JSON.stringify(bid)},`), batchHint)) {
-          findings.push({ code: "EVENT_ROW_MISMATCH", seq, eventId, batchId: bid, message: `event ${eventId} (seq ${seq}): row says batch ${bid} #${batchSeq}, record says ${link ? `#${link.batchSeq}` : "no batch link"}` });
+        if (
+          !link ||
+          batchSeq !== link.batchSeq ||
+          !holds(bytes!, start, end, spell(`"batch":{"batchId":${JSON.stringify(bid)},`), batchHint)
+        ) {
+          findings.push({
+            code: "EVENT_ROW_MISMATCH",
+            seq,
+            eventId,
+            batchId: bid,
+            message: `event ${eventId} (seq ${seq}): row says batch ${bid} #${batchSeq}, record says ${link ? `#${link.batchSeq}` : "no batch link"}`,
+          });
         }
         if (link) {
           const prev = batches.get(bid);
           if (!prev) heads.push({ batchId: bid, ...linkText(bytes!, end, link), seq, eventId });
-          else if (link.batchSeq !== prev.batchSeq + 1 || link.prevAt < 0 || !hexAt(bytes!, link.prevAt, end, prev.leaf)) {
+          else if (
+            link.batchSeq !== prev.batchSeq + 1 ||
+            link.prevAt < 0 ||
+            !hexAt(bytes!, link.prevAt, end, prev.leaf)
+          ) {
             const f = batchFinding(bid, seq, eventId, linkText(bytes!, end, link), tailOf(prev));
             if (f) findings.push(f);
           }
@@ -228,7 +293,12 @@ export function scanRange(db: Db, input: ScanInput, onCount?: (events: number) =
         cur.count++;
         cur.ids[i] = eventId;
       } else if (seq < sealedEnd) {
-        findings.push({ code: "EVENT_OUTSIDE_EPOCHS", seq, eventId, message: `event ${eventId} (seq ${seq}) lies in the sealed range but in no epoch` });
+        findings.push({
+          code: "EVENT_OUTSIDE_EPOCHS",
+          seq,
+          eventId,
+          message: `event ${eventId} (seq ${seq}) lies in the sealed range but in no epoch`,
+        });
       }
       if (onCount && events % every === 0) onCount(events);
       at = end;
@@ -241,14 +311,24 @@ export function scanRange(db: Db, input: ScanInput, onCount?: (events: number) =
   closeEpoch();
   const end = Math.min(to, sealedEnd);
   if (expectSeq < end) {
-    findings.push({ code: "SEQUENCE_GAP", seq: expectSeq, message: `events seq ${expectSeq}..${end - 1} are missing${end === sealedEnd ? " at the end of the sealed range" : ""}: deleted` });
+    findings.push({
+      code: "SEQUENCE_GAP",
+      seq: expectSeq,
+      message: `events seq ${expectSeq}..${end - 1} are missing${end === sealedEnd ? " at the end of the sealed range" : ""}: deleted`,
+    });
   }
   onCount?.(events);
   return { findings, events, roots: [...roots], heads, tails: [...batches.values()].map(tailOf) };
 }
 
 /** A batch's last event as the merge reads it. */
-const tailOf = (t: { batchId: string; batchSeq: number; leaf: Buffer; seq: number; eventId: string }): BatchTail => ({ batchId: t.batchId, batchSeq: t.batchSeq, leafHex: t.leaf.toString("hex"), seq: t.seq, eventId: t.eventId });
+const tailOf = (t: { batchId: string; batchSeq: number; leaf: Buffer; seq: number; eventId: string }): BatchTail => ({
+  batchId: t.batchId,
+  batchSeq: t.batchSeq,
+  leafHex: t.leaf.toString("hex"),
+  seq: t.seq,
+  eventId: t.eventId,
+});
 
 /** Merges consecutive ranges' scans, in order: the batch links across range boundaries are checked here. */
 export function mergeScans(scans: ScanResult[], into: LocalAudit): void {
@@ -256,7 +336,8 @@ export function mergeScans(scans: ScanResult[], into: LocalAudit): void {
   for (const s of scans) {
     into.findings.push(...s.findings);
     into.events += s.events;
-    for (const [epoch, root] of s.roots) into.roots.set(epoch, Buffer.from(root.buffer, root.byteOffset, root.byteLength));
+    for (const [epoch, root] of s.roots)
+      into.roots.set(epoch, Buffer.from(root.buffer, root.byteOffset, root.byteLength));
     for (const h of s.heads) {
       const f = batchFinding(h.batchId, h.seq, h.eventId, h, tails.get(h.batchId));
       if (f) into.findings.push(f);
@@ -269,13 +350,26 @@ export function mergeScans(scans: ScanResult[], into: LocalAudit): void {
  * The local checks, sequentially: events, sequence, batch chains, epochs and their trees, in one
  * read transaction. Returns the findings and the recomputed root of each epoch.
  */
-export function auditLocal(db: Db, opts: { onProgress?: (done: number, total: number) => void; progressEvery?: number } = {}): LocalAudit {
+export function auditLocal(
+  db: Db,
+  opts: { onProgress?: (done: number, total: number) => void; progressEvery?: number } = {},
+): LocalAudit {
   const out: LocalAudit = { findings: [], events: 0, epochs: [], roots: new Map() };
   db.transaction(() => {
     const { epochs, sealedEnd, total } = readEpochs(db, out.findings);
     out.epochs = epochs;
     const onCount = opts.onProgress && ((n: number) => opts.onProgress!(n, total));
-    mergeScans([scanRange(db, { epochs, from: Number.MIN_SAFE_INTEGER, to: Number.MAX_SAFE_INTEGER, sealedEnd }, onCount, opts.progressEvery)], out);
+    mergeScans(
+      [
+        scanRange(
+          db,
+          { epochs, from: Number.MIN_SAFE_INTEGER, to: Number.MAX_SAFE_INTEGER, sealedEnd },
+          onCount,
+          opts.progressEvery,
+        ),
+      ],
+      out,
+    );
   })();
   return out;
 }

@@ -11,8 +11,13 @@ const db = new Database(file, { readonly: true, fileMustExist: true });
 try {
   db.pragma("busy_timeout = 10000");
   // Structured clone hands Buffers over as Uint8Arrays.
-  const epochs = input.epochs.map((e) => ({ ...e, root: Buffer.from(e.root.buffer, e.root.byteOffset, e.root.byteLength) }));
-  const result = db.transaction(() => scanRange(db, { ...input, epochs }, (count) => parentPort!.postMessage({ count }), every))();
+  const epochs = input.epochs.map((e) => ({
+    ...e,
+    root: Buffer.from(e.root.buffer, e.root.byteOffset, e.root.byteLength),
+  }));
+  const result = db.transaction(() =>
+    scanRange(db, { ...input, epochs }, (count) => parentPort!.postMessage({ count }), every),
+  )();
   parentPort!.postMessage({ result });
 } finally {
   db.close();

@@ -36,7 +36,14 @@ import { EpochDb } from "./audit-epoch";
 import { LocalAudit, ScanInput, ScanResult, auditLocal, mergeScans, readEpochs, scanRange } from "./audit-scan";
 import { Deployment } from "../../chain/deploy";
 import { providerTransport } from "../../chain/verify-anchor";
-import { anchorPinFinding, createCheckpointChecker, deploymentPinFinding, genesisHashOf, genesisPinFinding, pinOrFinding } from "../security/pin-check";
+import {
+  anchorPinFinding,
+  createCheckpointChecker,
+  deploymentPinFinding,
+  genesisHashOf,
+  genesisPinFinding,
+  pinOrFinding,
+} from "../security/pin-check";
 import { StoredPin } from "../../store/pin-store";
 import { auditReceiptGroups } from "./audit-receipts";
 import { auditClients } from "./audit-clients";
@@ -99,14 +106,19 @@ export interface AuditOptions {
  * while `workers - 1` worker threads scan the others. Sealed epochs never change, so the ranges'
  * snapshots agree; with broken epoch ranges it falls back to the sequential scan.
  */
-export async function auditLocalParallel(ledger: Ledger, workers: number, opts: Pick<AuditOptions, "onProgress" | "progressEvery"> = {}): Promise<LocalAudit> {
+export async function auditLocalParallel(
+  ledger: Ledger,
+  workers: number,
+  opts: Pick<AuditOptions, "onProgress" | "progressEvery"> = {},
+): Promise<LocalAudit> {
   const out: LocalAudit = { findings: [], events: 0, epochs: [], roots: new Map() };
   const { epochs, sealedEnd, total } = ledger.db.transaction(() => readEpochs(ledger.db, out.findings))();
   out.epochs = epochs;
   if (out.findings.length || epochs.length < 2 || workers < 2) return auditLocal(ledger.db, opts);
   // Cut at epoch starts, about sealedEnd / workers events per range.
   const cuts: number[] = [];
-  for (const e of epochs) if (e.firstSeq >= ((cuts.length + 1) * sealedEnd) / workers && cuts.length < workers - 1) cuts.push(e.firstSeq);
+  for (const e of epochs)
+    if (e.firstSeq >= ((cuts.length + 1) * sealedEnd) / workers && cuts.length < workers - 1) cuts.push(e.firstSeq);
   const bounds = [Number.MIN_SAFE_INTEGER, ...cuts, Number.MAX_SAFE_INTEGER];
   const inputs: ScanInput[] = bounds.slice(0, -1).map((from, i) => ({
     from,
@@ -117,7 +129,10 @@ export async function auditLocalParallel(ledger: Ledger, workers: number, opts: 
   const counts = inputs.map(() => 0);
   const progress = (i: number, count: number) => {
     counts[i] = count;
-    opts.onProgress?.(counts.reduce((a, b) => a + b, 0), total);
+    opts.onProgress?.(
+      counts.reduce((a, b) => a + b, 0),
+      total,
+    );
   };
   const every = opts.progressEvery ?? 10_000;
   const ts = __filename.endsWith(".ts");
@@ -206,16 +221,32 @@ export async function auditLedger(ledger: Ledger, opts: AuditOptions = {}): Prom
  * anchors row ever recorded (superseded ones too) and the deployment file naming the pinned chain,
  * contract and ledger id, every sealed epoch's checkpoint signed by a recorded ledger key.
  */
-function checkPin(ledger: Ledger, epochs: readonly EpochDb[], deployment: Deployment | undefined, findings: AuditFinding[]): StoredPin | undefined {
+function checkPin(
+  ledger: Ledger,
+  epochs: readonly EpochDb[],
+  deployment: Deployment | undefined,
+  findings: AuditFinding[],
+): StoredPin | undefined {
   const { pin, finding } = pinOrFinding(ledger.db);
   if (finding) findings.push({ code: finding.code, message: finding.message });
   if (pin) {
     const rows = ledger.db
-      .prepare<[], { id: number; epoch: number; chain_id: string; contract: string; ledger_id: string; tx_hash: string }>("SELECT id, epoch, chain_id, contract, ledger_id, tx_hash FROM anchors ORDER BY id")
+      .prepare<
+        [],
+        { id: number; epoch: number; chain_id: string; contract: string; ledger_id: string; tx_hash: string }
+      >("SELECT id, epoch, chain_id, contract, ledger_id, tx_hash FROM anchors ORDER BY id")
       .all();
     for (const r of rows) {
-      const f = anchorPinFinding(pin, { id: r.id, epoch: r.epoch, chainId: r.chain_id, contract: r.contract, ledgerId: r.ledger_id, txHash: r.tx_hash });
-      if (f) findings.push({ code: f.code, message: f.message, epoch: f.epoch, anchorTx: f.anchorTx, anchorId: f.anchorId });
+      const f = anchorPinFinding(pin, {
+        id: r.id,
+        epoch: r.epoch,
+        chainId: r.chain_id,
+        contract: r.contract,
+        ledgerId: r.ledger_id,
+        txHash: r.tx_hash,
+      });
+      if (f)
+        findings.push({ code: f.code, message: f.message, epoch: f.epoch, anchorTx: f.anchorTx, anchorId: f.anchorId });
     }
     const d = deploymentPinFinding(pin, deployment);
     if (d) findings.push({ code: d.code, message: d.message });
@@ -238,7 +269,13 @@ async function checkChain(
   for (const { e, a } of anchored) {
     const on = await chain.getAnchor(e.epoch);
     if (!on) {
-      if (a) findings.push({ code: "ANCHOR_MISSING_ON_CHAIN", epoch: e.epoch, anchorTx: a.txHash, message: `epoch ${e.epoch}: recorded as anchored in tx ${a.txHash} but the contract holds no anchor for it` });
+      if (a)
+        findings.push({
+          code: "ANCHOR_MISSING_ON_CHAIN",
+          epoch: e.epoch,
+          anchorTx: a.txHash,
+          message: `epoch ${e.epoch}: recorded as anchored in tx ${a.txHash} but the contract holds no anchor for it`,
+        });
       continue;
     }
     const root = roots.get(e.epoch);
@@ -261,7 +298,13 @@ async function checkChain(
     }
     if (a) {
       const r = await chain.getReceipt(a.txHash);
-      if (!r) findings.push({ code: "ANCHOR_TX_MISSING", epoch: e.epoch, anchorTx: a.txHash, message: `epoch ${e.epoch}: anchor tx ${a.txHash} is not on chain` });
+      if (!r)
+        findings.push({
+          code: "ANCHOR_TX_MISSING",
+          epoch: e.epoch,
+          anchorTx: a.txHash,
+          message: `epoch ${e.epoch}: anchor tx ${a.txHash} is not on chain`,
+        });
       else if (r.blockHash.toLowerCase() !== a.blockHash.toLowerCase() || r.blockNumber !== a.blockNumber) {
         findings.push({
           code: "ANCHOR_BLOCK_MISMATCH",
@@ -273,7 +316,11 @@ async function checkChain(
     }
   }
   for (let n = anchored.length; n < Number(state.nextEpoch); n++) {
-    findings.push({ code: "ANCHOR_EPOCH_MISSING_LOCALLY", epoch: n, message: `epoch ${n} is anchored on chain but not in the ledger: sealed events were deleted (chain expects ${state.nextSeq} events in epochs)` });
+    findings.push({
+      code: "ANCHOR_EPOCH_MISSING_LOCALLY",
+      epoch: n,
+      message: `epoch ${n} is anchored on chain but not in the ledger: sealed events were deleted (chain expects ${state.nextSeq} events in epochs)`,
+    });
   }
 }
 

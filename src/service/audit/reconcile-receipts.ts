@@ -20,7 +20,8 @@ import { positionOf } from "../proof/status";
 import { verifyStoredEvent, VerifyReport } from "../proof/verify-event";
 
 /** What became of one receipt. */
-export type ReceiptStatus = "reconciled" | "pending" | "invalid" | "missing" | "changed" | "overdue" | "late" | "failed";
+export type ReceiptStatus =
+  "reconciled" | "pending" | "invalid" | "missing" | "changed" | "overdue" | "late" | "failed";
 
 /** One receipt's reconciliation. */
 export interface ReceiptLine {
@@ -51,7 +52,10 @@ export interface ReconcileOptions {
   /** Checks the receipt's claims (ledger, key validity) against the site's pin; a problem or undefined. */
   checkReceipt?: (r: Receipt) => { code: string; detail: string } | undefined;
   /** Checks the anchor (chain, contract, anchoring account) against the site's pin; a problem or undefined. */
-  checkAnchor?: (r: Receipt, a: { chainId: string; contract: string; anchorer: string | null; blockTimestamp: number }) => { code: string; detail: string } | undefined;
+  checkAnchor?: (
+    r: Receipt,
+    a: { chainId: string; contract: string; anchorer: string | null; blockTimestamp: number },
+  ) => { code: string; detail: string } | undefined;
   chain?: () => Promise<JsonRpcProvider>;
   confirmations?: number;
   deployment?: Deployment;
@@ -71,19 +75,37 @@ export const FAILED_STATUSES: readonly ReceiptStatus[] = ["invalid", "missing", 
  * Reconciles `receipts` against `ledger` (and the chain through `opts.chain`).
  * @throws ChainError CHAIN_UNREACHABLE when an anchored epoch's chain cannot be asked
  */
-export async function reconcileReceipts(ledger: Ledger, receipts: readonly ArchivedReceipt[], opts: ReconcileOptions): Promise<ReconcileReport> {
+export async function reconcileReceipts(
+  ledger: Ledger,
+  receipts: readonly ArchivedReceipt[],
+  opts: ReconcileOptions,
+): Promise<ReconcileReport> {
   const now = opts.now ?? Date.now;
   const epochVerdicts = new Map<number, VerifyReport>();
   const lines: ReceiptLine[] = [];
   for (const a of receipts) lines.push(await one(a));
-  const counts = { reconciled: 0, pending: 0, invalid: 0, missing: 0, changed: 0, overdue: 0, late: 0, failed: 0 } as Record<ReceiptStatus, number>;
+  const counts = {
+    reconciled: 0,
+    pending: 0,
+    invalid: 0,
+    missing: 0,
+    changed: 0,
+    overdue: 0,
+    late: 0,
+    failed: 0,
+  } as Record<ReceiptStatus, number>;
   for (const l of lines) counts[l.status]++;
   return { lines, counts };
 
   async function one(a: ArchivedReceipt): Promise<ReceiptLine> {
-    if (a.error !== undefined) return { source: a.source, status: "invalid", code: "RECEIPT_SCHEMA_INVALID", detail: a.error };
+    if (a.error !== undefined)
+      return { source: a.source, status: "invalid", code: "RECEIPT_SCHEMA_INVALID", detail: a.error };
     const raw = a.receipt as { id?: unknown; seq?: unknown; keyId?: unknown } | null;
-    const base = { source: a.source, id: typeof raw?.id === "string" ? raw.id : undefined, seq: typeof raw?.seq === "number" ? raw.seq : undefined };
+    const base = {
+      source: a.source,
+      id: typeof raw?.id === "string" ? raw.id : undefined,
+      seq: typeof raw?.seq === "number" ? raw.seq : undefined,
+    };
     // 1. The receipt verifies with a key the site pins.
     let r: Receipt;
     try {
@@ -103,11 +125,18 @@ export async function reconcileReceipts(ledger: Ledger, receipts: readonly Archi
         ...base,
         status: "missing",
         code: "RECEIPT_EVENT_MISSING",
-        detail: moved ? `event ${r.id}: the ledger has no event at seq ${r.seq}; it holds the id at seq ${moved.seq}` : `event ${r.id} (seq ${r.seq}) is not in the ledger: it was deleted, or the database was rolled back`,
+        detail: moved
+          ? `event ${r.id}: the ledger has no event at seq ${r.seq}; it holds the id at seq ${moved.seq}`
+          : `event ${r.id} (seq ${r.seq}) is not in the ledger: it was deleted, or the database was rolled back`,
       };
     }
     if (ev.eventId !== r.id) {
-      return { ...base, status: "changed", code: "RECEIPT_EVENT_CHANGED", detail: `seq ${r.seq} holds event ${ev.eventId}, the receipt is for event ${r.id}: the ledger's history was rewritten (or rolled back and written again)` };
+      return {
+        ...base,
+        status: "changed",
+        code: "RECEIPT_EVENT_CHANGED",
+        detail: `seq ${r.seq} holds event ${ev.eventId}, the receipt is for event ${r.id}: the ledger's history was rewritten (or rolled back and written again)`,
+      };
     }
     const leaf = toHex(nodeHasher.hashLeaf(Buffer.from(ev.recordText, "utf8")));
     if (leaf !== r.leafHash || !bytesEqual(ev.leafHash, fromHex(r.leafHash)) || ev.receivedAt !== r.receivedAt) {
@@ -123,12 +152,39 @@ export async function reconcileReceipts(ledger: Ledger, receipts: readonly Archi
     const pos = positionOf(ledger, ev);
     const notYet = (why: string): ReceiptLine =>
       now() > promised
-        ? { ...base, status: "overdue", code: "ANCHOR_PROMISE_MISSED", epoch: pos.epoch?.epoch, detail: `event ${r.id} (seq ${r.seq}): ${why}, and the ledger promised to anchor it by ${r.anchorBy}` }
-        : { ...base, status: "pending", epoch: pos.epoch?.epoch, detail: `event ${r.id} (seq ${r.seq}): ${why}; promised by ${r.anchorBy}` };
-    if (!pos.epoch || !pos.anchor) return notYet(pos.epoch ? `epoch ${pos.epoch.epoch} is ${pos.status}, not anchored yet` : "not sealed into an epoch yet");
+        ? {
+            ...base,
+            status: "overdue",
+            code: "ANCHOR_PROMISE_MISSED",
+            epoch: pos.epoch?.epoch,
+            detail: `event ${r.id} (seq ${r.seq}): ${why}, and the ledger promised to anchor it by ${r.anchorBy}`,
+          }
+        : {
+            ...base,
+            status: "pending",
+            epoch: pos.epoch?.epoch,
+            detail: `event ${r.id} (seq ${r.seq}): ${why}; promised by ${r.anchorBy}`,
+          };
+    if (!pos.epoch || !pos.anchor)
+      return notYet(
+        pos.epoch ? `epoch ${pos.epoch.epoch} is ${pos.status}, not anchored yet` : "not sealed into an epoch yet",
+      );
     const anchor = pos.anchor;
-    const ap = opts.checkAnchor?.(r, { chainId: anchor.chainId, contract: anchor.contract, anchorer: anchor.anchorer ?? null, blockTimestamp: anchor.blockTimestamp });
-    if (ap) return { ...base, status: "failed", code: ap.code, epoch: pos.epoch.epoch, anchorTx: anchor.txHash, detail: `epoch ${pos.epoch.epoch} (tx ${anchor.txHash}): ${ap.detail}` };
+    const ap = opts.checkAnchor?.(r, {
+      chainId: anchor.chainId,
+      contract: anchor.contract,
+      anchorer: anchor.anchorer ?? null,
+      blockTimestamp: anchor.blockTimestamp,
+    });
+    if (ap)
+      return {
+        ...base,
+        status: "failed",
+        code: ap.code,
+        epoch: pos.epoch.epoch,
+        anchorTx: anchor.txHash,
+        detail: `epoch ${pos.epoch.epoch} (tx ${anchor.txHash}): ${ap.detail}`,
+      };
     // One full check per epoch (every event of it against its tree, root, checkpoint, pin, chain):
     // then each receipt's leaf, equal to its stored leaf, is in the anchored tree.
     let v = epochVerdicts.get(pos.epoch.epoch);
@@ -137,15 +193,39 @@ export async function reconcileReceipts(ledger: Ledger, receipts: readonly Archi
       epochVerdicts.set(pos.epoch.epoch, v);
     }
     const at = { epoch: pos.epoch.epoch, anchorTx: anchor.txHash };
-    if (v.outcome === "failed") return { ...base, ...at, status: "failed", code: v.code, detail: `epoch ${pos.epoch.epoch} does not verify: ${v.checks[v.checks.length - 1].detail}` };
+    if (v.outcome === "failed")
+      return {
+        ...base,
+        ...at,
+        status: "failed",
+        code: v.code,
+        detail: `epoch ${pos.epoch.epoch} does not verify: ${v.checks[v.checks.length - 1].detail}`,
+      };
     if (v.outcome === "not-anchored") {
-      if (anchor.blockTimestamp * 1000 <= promised) return { ...base, ...at, status: "pending", detail: `event ${r.id} (seq ${r.seq}): anchored in tx ${anchor.txHash} before ${r.anchorBy}, not yet final` };
+      if (anchor.blockTimestamp * 1000 <= promised)
+        return {
+          ...base,
+          ...at,
+          status: "pending",
+          detail: `event ${r.id} (seq ${r.seq}): anchored in tx ${anchor.txHash} before ${r.anchorBy}, not yet final`,
+        };
       return notYet(`its anchor (tx ${anchor.txHash}) is not final`);
     }
     const anchoredAt = new Date(anchor.blockTimestamp * 1000).toISOString();
     if (anchor.blockTimestamp * 1000 > promised) {
-      return { ...base, ...at, status: "late", code: "ANCHORED_AFTER_PROMISE", detail: `event ${r.id} (seq ${r.seq}): anchored in epoch ${pos.epoch.epoch} at ${anchoredAt} (tx ${anchor.txHash}), after the promised ${r.anchorBy}` };
+      return {
+        ...base,
+        ...at,
+        status: "late",
+        code: "ANCHORED_AFTER_PROMISE",
+        detail: `event ${r.id} (seq ${r.seq}): anchored in epoch ${pos.epoch.epoch} at ${anchoredAt} (tx ${anchor.txHash}), after the promised ${r.anchorBy}`,
+      };
     }
-    return { ...base, ...at, status: "reconciled", detail: `event ${r.id} (seq ${r.seq}) unchanged, anchored in epoch ${pos.epoch.epoch} at ${anchoredAt} (tx ${anchor.txHash}), by ${r.anchorBy}` };
+    return {
+      ...base,
+      ...at,
+      status: "reconciled",
+      detail: `event ${r.id} (seq ${r.seq}) unchanged, anchored in epoch ${pos.epoch.epoch} at ${anchoredAt} (tx ${anchor.txHash}), by ${r.anchorBy}`,
+    };
   }
 }

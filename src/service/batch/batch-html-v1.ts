@@ -6,7 +6,10 @@
 import { BatchReport } from "../../core";
 
 const esc = (v: unknown): string =>
-  String(v ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
+  String(v ?? "").replace(
+    /[&<>"']/g,
+    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!,
+  );
 const json = (v: unknown): string => esc(v === undefined ? "" : JSON.stringify(v));
 
 const CSS = `
@@ -20,9 +23,15 @@ th{background:#eee}.v{font-weight:bold;padding:.4em .6em;display:inline-block;bo
 `;
 
 /** Renders the report as packages exported before issue 13 did. */
-export function batchReportHtmlV1(r: BatchReport, pkg: { chainId: string; contract: string; ledgerName: string }): string {
-  const rows = (cells: unknown[][]) => cells.map((c) => `<tr>${c.map((x) => `<td>${x}</td>`).join("")}</tr>`).join("\n");
-  const open = r.checklist.flatMap((c) => c.findings.map((f) => [`<span class="open">OPEN</span>`, esc(c.id), esc(f.message)]));
+export function batchReportHtmlV1(
+  r: BatchReport,
+  pkg: { chainId: string; contract: string; ledgerName: string },
+): string {
+  const rows = (cells: unknown[][]) =>
+    cells.map((c) => `<tr>${c.map((x) => `<td>${x}</td>`).join("")}</tr>`).join("\n");
+  const open = r.checklist.flatMap((c) =>
+    c.findings.map((f) => [`<span class="open">OPEN</span>`, esc(c.id), esc(f.message)]),
+  );
   const handled = r.checklist.flatMap((c) => c.notes.map((f) => ["handled", esc(c.id), esc(f.message)]));
   const integrity = r.integrity.findings.map((f) => [`<span class="open">FAIL</span>`, esc(f.code), esc(f.message)]);
   return `<!doctype html>

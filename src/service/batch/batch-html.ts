@@ -7,7 +7,10 @@
 import { BatchReport, reportHashOf } from "../../core";
 
 const esc = (v: unknown): string =>
-  String(v ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
+  String(v ?? "").replace(
+    /[&<>"']/g,
+    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!,
+  );
 const json = (v: unknown): string => esc(v === undefined ? "" : JSON.stringify(v));
 
 const CSS = `
@@ -37,7 +40,11 @@ export const PRINTED_VERDICT: Record<BatchReport["verdict"], string> = {
 };
 
 // A CSS string: quotes and backslashes escaped, "<" as \3c so that no "</style>" can end the sheet.
-const cssString = (v: string): string => `"${v.replace(/[\\"]/g, (c) => `\\${c}`).replace(/</g, "\\3c ").replace(/[\n\r]/g, " ")}"`;
+const cssString = (v: string): string =>
+  `"${v
+    .replace(/[\\"]/g, (c) => `\\${c}`)
+    .replace(/</g, "\\3c ")
+    .replace(/[\n\r]/g, " ")}"`;
 
 /** The print layout: A4, a running header with the document id, batch and site, "page n of m". */
 function pageCss(docId: string, r: BatchReport): string {
@@ -49,10 +56,16 @@ function pageCss(docId: string, r: BatchReport): string {
 }
 
 /** Renders the report as a standalone HTML page. */
-export function batchReportHtml(r: BatchReport, pkg: { chainId: string; contract: string; ledgerName: string }): string {
+export function batchReportHtml(
+  r: BatchReport,
+  pkg: { chainId: string; contract: string; ledgerName: string },
+): string {
   const docId = documentIdOf(r);
-  const rows = (cells: unknown[][]) => cells.map((c) => `<tr>${c.map((x) => `<td>${x}</td>`).join("")}</tr>`).join("\n");
-  const open = r.checklist.flatMap((c) => c.findings.map((f) => [`<span class="open">OPEN</span>`, esc(c.id), esc(f.message)]));
+  const rows = (cells: unknown[][]) =>
+    cells.map((c) => `<tr>${c.map((x) => `<td>${x}</td>`).join("")}</tr>`).join("\n");
+  const open = r.checklist.flatMap((c) =>
+    c.findings.map((f) => [`<span class="open">OPEN</span>`, esc(c.id), esc(f.message)]),
+  );
   const handled = r.checklist.flatMap((c) => c.notes.map((f) => ["handled", esc(c.id), esc(f.message)]));
   const integrity = r.integrity.findings.map((f) => [`<span class="open">FAIL</span>`, esc(f.code), esc(f.message)]);
   return `<!doctype html>

@@ -3,7 +3,13 @@
  * batch's last verification; the "did you mean" for an unknown batch id.
  */
 import { BatchReport, reportHashOf, suggestBatchIds } from "../../core";
-import { BATCH_DISPOSITIONS, BatchDisposition, BatchFilter, BatchSummary, createBatchIndex } from "../../store/batch-index";
+import {
+  BATCH_DISPOSITIONS,
+  BatchDisposition,
+  BatchFilter,
+  BatchSummary,
+  createBatchIndex,
+} from "../../store/batch-index";
 import { Ledger } from "../app/ledger";
 
 /** A page of batches and the cursor of the next page (null on the last). */
@@ -54,7 +60,10 @@ function afterOf(cursor: string): string {
 /** An instant for the store: a date alone means its start (from) or end (to), in UTC. */
 function instantOf(field: "from" | "to", v: string): string {
   if (!RFC3339.test(v) || Number.isNaN(Date.parse(v.length === 10 ? `${v}T00:00:00Z` : v))) {
-    throw new BatchQueryError(field, `${field} ${JSON.stringify(v.slice(0, 40))}: want an RFC 3339 date or date-time with offset (2026-11-20 or 2026-11-20T06:00:00Z)`);
+    throw new BatchQueryError(
+      field,
+      `${field} ${JSON.stringify(v.slice(0, 40))}: want an RFC 3339 date or date-time with offset (2026-11-20 or 2026-11-20T06:00:00Z)`,
+    );
   }
   if (v.length === 10) return field === "from" ? `${v}T00:00:00Z` : `${v}T23:59:59.999Z`;
   return v;
@@ -66,9 +75,13 @@ function instantOf(field: "from" | "to", v: string): string {
  */
 export function listBatches(ledger: Ledger, q: BatchQuery, maxLimit = 1000): BatchPage {
   const limit = q.limit ?? 100;
-  if (!Number.isInteger(limit) || limit < 1 || limit > maxLimit) throw new BatchQueryError("limit", `limit must be an integer from 1 to ${maxLimit}`);
+  if (!Number.isInteger(limit) || limit < 1 || limit > maxLimit)
+    throw new BatchQueryError("limit", `limit must be an integer from 1 to ${maxLimit}`);
   if (q.status !== undefined && !BATCH_DISPOSITIONS.includes(q.status as BatchDisposition)) {
-    throw new BatchQueryError("status", `status ${JSON.stringify(q.status.slice(0, 40))}: want one of ${BATCH_DISPOSITIONS.join(", ")}`);
+    throw new BatchQueryError(
+      "status",
+      `status ${JSON.stringify(q.status.slice(0, 40))}: want one of ${BATCH_DISPOSITIONS.join(", ")}`,
+    );
   }
   const filter: BatchFilter = {
     limit: limit + 1,
@@ -115,5 +128,7 @@ export function suggestionsFor(ledger: Ledger, batchId: string, limit = 5): stri
 /** "no batch 'X'; did you mean A, B?" (or just "no batch 'X' in this ledger"). */
 export function unknownBatchMessage(ledger: Ledger, batchId: string): string {
   const s = suggestionsFor(ledger, batchId);
-  return s.length ? `no batch '${batchId}'; did you mean ${s.join(", ")}?` : `no batch '${batchId}' in this ledger (gxp-ledger batches lists them)`;
+  return s.length
+    ? `no batch '${batchId}'; did you mean ${s.join(", ")}?`
+    : `no batch '${batchId}' in this ledger (gxp-ledger batches lists them)`;
 }

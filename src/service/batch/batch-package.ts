@@ -86,7 +86,15 @@ export function packageMessage(manifestSha256: string): Buffer {
 /** Why an export was refused. */
 export class PackageError extends Error {
   constructor(
-    readonly code: "BATCH_NOT_FOUND" | "BATCH_INTEGRITY_FAILED" | "BATCH_NOT_ANCHORED" | "PACKAGE_TARGET_NOT_EMPTY" | "PACKAGE_UNREADABLE" | "PACKAGE_TOOLS_MISSING" | "PACKAGE_TRUST_MISMATCH" | "PACKAGE_TARGET_UNSAFE",
+    readonly code:
+      | "BATCH_NOT_FOUND"
+      | "BATCH_INTEGRITY_FAILED"
+      | "BATCH_NOT_ANCHORED"
+      | "PACKAGE_TARGET_NOT_EMPTY"
+      | "PACKAGE_UNREADABLE"
+      | "PACKAGE_TOOLS_MISSING"
+      | "PACKAGE_TRUST_MISMATCH"
+      | "PACKAGE_TARGET_UNSAFE",
     message: string,
   ) {
     super(message);
@@ -126,12 +134,26 @@ export interface ExportOptions {
  * site gave them before using it.
  * @throws PackageError; ChainError CHAIN_UNREACHABLE
  */
-export function exportBatch(ledger: Ledger, report: BatchReport, dir: string, key: ReceiptKey, now: Date = new Date(), trust?: TrustProfile, opts: ExportOptions = {}): PackageManifest {
+export function exportBatch(
+  ledger: Ledger,
+  report: BatchReport,
+  dir: string,
+  key: ReceiptKey,
+  now: Date = new Date(),
+  trust?: TrustProfile,
+  opts: ExportOptions = {},
+): PackageManifest {
   if (report.verdict === "INTEGRITY-FAIL") {
-    throw new PackageError("BATCH_INTEGRITY_FAILED", `batch ${report.batchId} fails integrity (${report.integrity.findings[0]?.message}); run verify-batch: no package is made of a tampered record`);
+    throw new PackageError(
+      "BATCH_INTEGRITY_FAILED",
+      `batch ${report.batchId} fails integrity (${report.integrity.findings[0]?.message}); run verify-batch: no package is made of a tampered record`,
+    );
   }
   if (report.verdict === "NOT-ANCHORED") {
-    throw new PackageError("BATCH_NOT_ANCHORED", `batch ${report.batchId}: ${report.anchoring.notAnchored.length} events are not yet anchored with the confirmations required; export once they are`);
+    throw new PackageError(
+      "BATCH_NOT_ANCHORED",
+      `batch ${report.batchId}: ${report.anchoring.notAnchored.length} events are not yet anchored with the confirmations required; export once they are`,
+    );
   }
   // The target (issue 12 item 7): never through a symbolic link unless told, never over a file.
   let target: fs.Stats | undefined;
@@ -140,12 +162,24 @@ export function exportBatch(ledger: Ledger, report: BatchReport, dir: string, ke
   } catch {
     target = undefined;
   }
-  if (target?.isSymbolicLink() && !opts.force) throw new PackageError("PACKAGE_TARGET_UNSAFE", `${dir} is a symbolic link: pass --force to write into the directory it points to`);
-  if (target && !target.isSymbolicLink() && !target.isDirectory()) throw new PackageError("PACKAGE_TARGET_UNSAFE", `${dir} exists and is not a directory: export into a new directory`);
-  if (fs.existsSync(dir) && fs.readdirSync(dir).length) throw new PackageError("PACKAGE_TARGET_NOT_EMPTY", `${dir} is not empty: export into a new directory`);
+  if (target?.isSymbolicLink() && !opts.force)
+    throw new PackageError(
+      "PACKAGE_TARGET_UNSAFE",
+      `${dir} is a symbolic link: pass --force to write into the directory it points to`,
+    );
+  if (target && !target.isSymbolicLink() && !target.isDirectory())
+    throw new PackageError(
+      "PACKAGE_TARGET_UNSAFE",
+      `${dir} exists and is not a directory: export into a new directory`,
+    );
+  if (fs.existsSync(dir) && fs.readdirSync(dir).length)
+    throw new PackageError("PACKAGE_TARGET_NOT_EMPTY", `${dir} is not empty: export into a new directory`);
   for (const [, src] of PACKAGE_TOOLS) {
     if (!fs.existsSync(src)) {
-      throw new PackageError("PACKAGE_TOOLS_MISSING", `${path.relative(ROOT, src)} is missing from this installation${src.endsWith(".html") ? ": run `npm run build` (it builds the verifier page the package carries)" : ""}`);
+      throw new PackageError(
+        "PACKAGE_TOOLS_MISSING",
+        `${path.relative(ROOT, src)} is missing from this installation${src.endsWith(".html") ? ": run `npm run build` (it builds the verifier page the package carries)" : ""}`,
+      );
     }
   }
   fs.mkdirSync(path.join(dir, "events"), { recursive: true });
@@ -168,7 +202,11 @@ export function exportBatch(ledger: Ledger, report: BatchReport, dir: string, ke
       r = buildProof(ledger, ev);
     } catch (e) {
       // The ledger's pin (src/service/security/pin-check.ts): no package of epochs it cannot show as its own.
-      if (e instanceof PinError) throw new PackageError("BATCH_INTEGRITY_FAILED", `batch ${report.batchId}, event ${t.eventId}: ${e.message}; no package is made of a record the ledger cannot show as its own`);
+      if (e instanceof PinError)
+        throw new PackageError(
+          "BATCH_INTEGRITY_FAILED",
+          `batch ${report.batchId}, event ${t.eventId}: ${e.message}; no package is made of a record the ledger cannot show as its own`,
+        );
       throw e;
     }
     if (!r.ok) throw new PackageError("BATCH_NOT_ANCHORED", `event ${t.eventId} is ${r.position.status}: no proof yet`);
@@ -177,19 +215,44 @@ export function exportBatch(ledger: Ledger, report: BatchReport, dir: string, ke
     keyIds.add(bundle.checkpoint.keyId);
     const file = `events/${String(t.batchSeq).padStart(6, "0")}-${safe(t.eventId)}.proof.json`;
     write(file, bundleFileText(bundle));
-    chain.push({ batchSeq: t.batchSeq, seq: t.seq, eventId: t.eventId, type: t.type, leafHash: bundle.leafHash, prevLeafHash: bundle.record.batchLink?.prevLeafHash ?? null, epoch: bundle.epoch, file });
+    chain.push({
+      batchSeq: t.batchSeq,
+      seq: t.seq,
+      eventId: t.eventId,
+      type: t.type,
+      leafHash: bundle.leafHash,
+      prevLeafHash: bundle.record.batchLink?.prevLeafHash ?? null,
+      epoch: bundle.epoch,
+      file,
+    });
   }
   const a = bundle!.anchor;
   const pkg = { chainId: a.chainId, contract: a.contract, ledgerName: a.ledgerName };
-  if (trust && (trust.chain.chainId !== a.chainId || trust.contract.toLowerCase() !== a.contract.toLowerCase() || trust.ledger.name !== a.ledgerName)) {
-    throw new PackageError("PACKAGE_TRUST_MISMATCH", `the trust profile names ledger ${trust.ledger.name} in ${trust.contract} on chain ${trust.chain.chainId}; this batch is anchored for ledger ${a.ledgerName} in ${a.contract} on chain ${a.chainId}`);
+  if (
+    trust &&
+    (trust.chain.chainId !== a.chainId ||
+      trust.contract.toLowerCase() !== a.contract.toLowerCase() ||
+      trust.ledger.name !== a.ledgerName)
+  ) {
+    throw new PackageError(
+      "PACKAGE_TRUST_MISMATCH",
+      `the trust profile names ledger ${trust.ledger.name} in ${trust.contract} on chain ${trust.chain.chainId}; this batch is anchored for ledger ${a.ledgerName} in ${a.contract} on chain ${a.chainId}`,
+    );
   }
   write("batch-chain.json", JSON.stringify(chain, null, 1) + "\n");
   write("report.json", JSON.stringify(report, null, 1) + "\n");
   write("report.html", batchReportHtml(report, pkg));
   for (const [rel, src] of PACKAGE_TOOLS) write(rel, fs.readFileSync(src, "utf8"));
   if (trust) write("site-trust.json", JSON.stringify(trust, null, 2) + "\n");
-  write("README.txt", readme(report.batchId, { ...pkg, anchorers: [...anchorers], keyIds: [...keyIds], fingerprint: trust && trustProfileFingerprint(trust) }));
+  write(
+    "README.txt",
+    readme(report.batchId, {
+      ...pkg,
+      anchorers: [...anchorers],
+      keyIds: [...keyIds],
+      fingerprint: trust && trustProfileFingerprint(trust),
+    }),
+  );
   const last = chain[chain.length - 1];
   const ids = new Set(chain.map((c) => c.eventId));
   const manifest: PackageManifest = {
@@ -199,7 +262,10 @@ export function exportBatch(ledger: Ledger, report: BatchReport, dir: string, ke
     ledger: { name: a.ledgerName, chainId: a.chainId, contract: a.contract, ledgerId: a.ledgerId },
     events: chain.length,
     head: { batchSeq: last.batchSeq, eventId: last.eventId, leafHash: last.leafHash },
-    sourceGaps: ledger.events.sourceGaps().filter((g) => ids.has(g.eventId)).map((g) => ({ eventId: g.eventId, source: g.source, expected: g.expected, got: g.got })),
+    sourceGaps: ledger.events
+      .sourceGaps()
+      .filter((g) => ids.has(g.eventId))
+      .map((g) => ({ eventId: g.eventId, source: g.source, expected: g.expected, got: g.got })),
     files,
   };
   const manifestBytes = Buffer.from(JSON.stringify(manifest, null, 1) + "\n", "utf8");
@@ -219,7 +285,17 @@ export function exportBatch(ledger: Ledger, report: BatchReport, dir: string, ke
   return manifest;
 }
 
-function readme(batchId: string, pkg: { chainId: string; contract: string; ledgerName: string; anchorers: string[]; keyIds: string[]; fingerprint?: string }): string {
+function readme(
+  batchId: string,
+  pkg: {
+    chainId: string;
+    contract: string;
+    ledgerName: string;
+    anchorers: string[];
+    keyIds: string[];
+    fingerprint?: string;
+  },
+): string {
   return `Regulator package of batch ${batchId} (gxp-ledger, ${PACKAGE_VERSION})
 
 manifest.json               every file of the package with its SHA-256 and size
@@ -309,7 +385,8 @@ class UnsafeFile extends Error {
  */
 function listFiles(dir: string, unsafe: Map<string, string>, rel = "", seen = { n: 0 }): string[] {
   return fs.readdirSync(path.join(dir, rel), { withFileTypes: true }).flatMap((d) => {
-    if (++seen.n > PACKAGE_MAX_ENTRIES) throw new PackageError("PACKAGE_UNREADABLE", `${dir}: more than ${PACKAGE_MAX_ENTRIES} entries`);
+    if (++seen.n > PACKAGE_MAX_ENTRIES)
+      throw new PackageError("PACKAGE_UNREADABLE", `${dir}: more than ${PACKAGE_MAX_ENTRIES} entries`);
     const p = rel ? `${rel}/${d.name}` : d.name;
     if (d.isDirectory()) return listFiles(dir, unsafe, p, seen);
     if (!d.isFile()) unsafe.set(p, d.isSymbolicLink() ? "a symbolic link" : "not a regular file");
@@ -326,7 +403,14 @@ function listFiles(dir: string, unsafe: Map<string, string>, rel = "", seen = { 
  * @throws UnsafeFile naming why it was not read
  */
 function readPackageFile(dir: string, rel: unknown): Buffer | undefined {
-  if (typeof rel !== "string" || rel === "" || rel.includes("\0") || rel.includes("\\") || path.isAbsolute(rel) || rel.split("/").some((s) => s === ".." || s === "." || s === "")) {
+  if (
+    typeof rel !== "string" ||
+    rel === "" ||
+    rel.includes("\0") ||
+    rel.includes("\\") ||
+    path.isAbsolute(rel) ||
+    rel.split("/").some((s) => s === ".." || s === "." || s === "")
+  ) {
     throw new UnsafeFile(`${JSON.stringify(rel)} is not a plain relative path inside the package`);
   }
   const root = fs.realpathSync(dir);
@@ -346,7 +430,10 @@ function readPackageFile(dir: string, rel: unknown): Buffer | undefined {
     }
     throw new UnsafeFile(`${rel} cannot be resolved (${(e as NodeJS.ErrnoException).code})`);
   }
-  if (real !== full) throw new UnsafeFile(`${rel} is reached through a symbolic link${real.startsWith(root + path.sep) ? "" : " out of the package"}`);
+  if (real !== full)
+    throw new UnsafeFile(
+      `${rel} is reached through a symbolic link${real.startsWith(root + path.sep) ? "" : " out of the package"}`,
+    );
   let fd: number;
   try {
     fd = fs.openSync(full, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
@@ -356,7 +443,8 @@ function readPackageFile(dir: string, rel: unknown): Buffer | undefined {
   try {
     const st = fs.fstatSync(fd);
     if (!st.isFile()) throw new UnsafeFile(`${rel} is not a regular file`);
-    if (st.size > PACKAGE_FILE_MAX_BYTES) throw new UnsafeFile(`${rel} has ${st.size} bytes, over the ${PACKAGE_FILE_MAX_BYTES}-byte limit`);
+    if (st.size > PACKAGE_FILE_MAX_BYTES)
+      throw new UnsafeFile(`${rel} has ${st.size} bytes, over the ${PACKAGE_FILE_MAX_BYTES}-byte limit`);
     const buf = Buffer.alloc(st.size);
     let off = 0;
     while (off < buf.length) {
@@ -393,7 +481,10 @@ export async function verifyPackage(dir: string, opts: VerifyPackageOptions): Pr
     manifestBytes = b;
     manifest = JSON.parse(manifestBytes.toString("utf8")) as PackageManifest;
   } catch (e) {
-    throw new PackageError("PACKAGE_UNREADABLE", `${dir}: no readable manifest.json (${(e as Error).message.split("\n")[0]})`);
+    throw new PackageError(
+      "PACKAGE_UNREADABLE",
+      `${dir}: no readable manifest.json (${(e as Error).message.split("\n")[0]})`,
+    );
   }
   if (manifest.packageVersion !== PACKAGE_VERSION || !Array.isArray(manifest.files)) {
     throw new PackageError("PACKAGE_UNREADABLE", `${dir}/manifest.json is not a ${PACKAGE_VERSION} manifest`);
@@ -415,7 +506,8 @@ export async function verifyPackage(dir: string, opts: VerifyPackageOptions): Pr
   const unsafeEntries = new Map<string, string>();
   const present = listFiles(dir, unsafeEntries).filter((p) => p !== "manifest.json" && p !== "manifest.sig.json");
   for (const [p, why] of unsafeEntries) fail("PACKAGE_FILE_UNSAFE", `${p} is ${why}: not read`);
-  for (const p of present) if (!listed.has(p)) fail("PACKAGE_FILE_ADDED", `file ${p} is not in the manifest: it was added`);
+  for (const p of present)
+    if (!listed.has(p)) fail("PACKAGE_FILE_ADDED", `file ${p} is not in the manifest: it was added`);
   for (const f of manifest.files) {
     let bytes: Buffer | undefined;
     try {
@@ -427,10 +519,17 @@ export async function verifyPackage(dir: string, opts: VerifyPackageOptions): Pr
     }
     if (unsafeEntries.has(f.path)) continue; // named above
     if (!bytes) fail("PACKAGE_FILE_MISSING", `file ${f.path} listed in the manifest is missing: it was removed`);
-    else if (sha256(bytes) !== f.sha256) fail("PACKAGE_FILE_EDITED", `file ${f.path} does not have the SHA-256 the manifest lists: it was edited`);
+    else if (sha256(bytes) !== f.sha256)
+      fail("PACKAGE_FILE_EDITED", `file ${f.path} does not have the SHA-256 the manifest lists: it was edited`);
   }
   const fileFindings = findings.filter((f) => f.code.startsWith("PACKAGE_FILE"));
-  checks.push({ check: "package files", ok: fileFindings.length === 0, detail: fileFindings.length ? fileFindings.map((f) => f.message).join("; ") : `${manifest.files.length} files present, none added, each with its SHA-256` });
+  checks.push({
+    check: "package files",
+    ok: fileFindings.length === 0,
+    detail: fileFindings.length
+      ? fileFindings.map((f) => f.message).join("; ")
+      : `${manifest.files.length} files present, none added, each with its SHA-256`,
+  });
 
   // 2. The batch chain listing and one proof bundle per event, each checked offline.
   let chain: PackageChainEntry[] = [];
@@ -442,7 +541,8 @@ export async function verifyPackage(dir: string, opts: VerifyPackageOptions): Pr
     if (e instanceof UnsafeFile) fail("PACKAGE_FILE_UNSAFE", `batch-chain.json: ${e.message}: not read`);
     else fail("PACKAGE_FILE_MISSING", "batch-chain.json is missing or not JSON");
   }
-  if (chain.length !== manifest.events) fail("PACKAGE_EVENT_COUNT", `batch-chain.json lists ${chain.length} events, the manifest ${manifest.events}`);
+  if (chain.length !== manifest.events)
+    fail("PACKAGE_EVENT_COUNT", `batch-chain.json lists ${chain.length} events, the manifest ${manifest.events}`);
   const entries: BatchEntry[] = [];
   const claims = new Map<string, EpochClaim>();
   let bad = 0;
@@ -453,10 +553,14 @@ export async function verifyPackage(dir: string, opts: VerifyPackageOptions): Pr
     } catch (e) {
       bad++;
       if (e instanceof UnsafeFile) {
-        fail("PACKAGE_FILE_UNSAFE", `event ${c.eventId} (batch seq ${c.batchSeq}): its bundle ${e.message}: not read`, [c.eventId]);
+        fail("PACKAGE_FILE_UNSAFE", `event ${c.eventId} (batch seq ${c.batchSeq}): its bundle ${e.message}: not read`, [
+          c.eventId,
+        ]);
         continue;
       }
-      fail("PACKAGE_EVENT_MISSING", `event ${c.eventId} (batch seq ${c.batchSeq}): its bundle ${c.file} is missing`, [c.eventId]);
+      fail("PACKAGE_EVENT_MISSING", `event ${c.eventId} (batch seq ${c.batchSeq}): its bundle ${c.file} is missing`, [
+        c.eventId,
+      ]);
       continue;
     }
     const r = verifyProofOffline(text, { hasher: nodeHasher, pin });
@@ -470,11 +574,23 @@ export async function verifyPackage(dir: string, opts: VerifyPackageOptions): Pr
     const b = r.checked.bundle;
     if (b.record.event.id !== c.eventId || b.leafHash !== c.leafHash || b.record.seq !== c.seq) {
       bad++;
-      fail("PACKAGE_CHAIN_MISMATCH", `batch-chain.json says ${c.file} holds event ${c.eventId} (seq ${c.seq}, leaf ${c.leafHash}); it holds ${b.record.event.id} (seq ${b.record.seq}, leaf ${b.leafHash})`, [c.eventId]);
+      fail(
+        "PACKAGE_CHAIN_MISMATCH",
+        `batch-chain.json says ${c.file} holds event ${c.eventId} (seq ${c.seq}, leaf ${c.leafHash}); it holds ${b.record.event.id} (seq ${b.record.seq}, leaf ${b.leafHash})`,
+        [c.eventId],
+      );
     }
-    if (b.anchor.chainId !== manifest.ledger.chainId || b.anchor.contract.toLowerCase() !== manifest.ledger.contract.toLowerCase() || b.anchor.ledgerId !== manifest.ledger.ledgerId) {
+    if (
+      b.anchor.chainId !== manifest.ledger.chainId ||
+      b.anchor.contract.toLowerCase() !== manifest.ledger.contract.toLowerCase() ||
+      b.anchor.ledgerId !== manifest.ledger.ledgerId
+    ) {
       bad++;
-      fail("PACKAGE_LEDGER_MISMATCH", `event ${c.eventId}: its bundle is anchored in another ledger (${b.anchor.chainId} ${b.anchor.contract} ${b.anchor.ledgerId}) than the manifest's`, [c.eventId]);
+      fail(
+        "PACKAGE_LEDGER_MISMATCH",
+        `event ${c.eventId}: its bundle is anchored in another ledger (${b.anchor.chainId} ${b.anchor.contract} ${b.anchor.ledgerId}) than the manifest's`,
+        [c.eventId],
+      );
     }
     entries.push({ record: b.record, leafHash: b.leafHash });
     const key = JSON.stringify(r.checked.claim);
@@ -484,7 +600,11 @@ export async function verifyPackage(dir: string, opts: VerifyPackageOptions): Pr
   }
   const last = entries[entries.length - 1];
   if (last && (last.record.event.id !== manifest.head.eventId || last.leafHash !== manifest.head.leafHash)) {
-    fail("PACKAGE_HEAD_MISMATCH", `the last event is ${last.record.event.id} (leaf ${last.leafHash}); the manifest's head is ${manifest.head.eventId} (leaf ${manifest.head.leafHash})`, [last.record.event.id]);
+    fail(
+      "PACKAGE_HEAD_MISMATCH",
+      `the last event is ${last.record.event.id} (leaf ${last.leafHash}); the manifest's head is ${manifest.head.eventId} (leaf ${manifest.head.leafHash})`,
+      [last.record.event.id],
+    );
   }
   const trustFindings = findings.filter((f) => f.code.startsWith("TRUST_"));
   checks.push({
@@ -499,43 +619,86 @@ export async function verifyPackage(dir: string, opts: VerifyPackageOptions): Pr
       : "nothing pinned: the package is unchanged and anchored in the contract its bundles name, but nothing shows whose contract, anchoring account and key these are (pass --trust site-trust.json)",
     unpinned: pin ? [...unpinned] : ["chain", "contract", "ledger", "anchoring account", "ledger key"],
   };
-  checks.push({ check: "provenance", ok: trustFindings.length === 0, detail: trustFindings.length ? trustFindings.map((f) => f.message).join("; ") : provenance.detail });
+  checks.push({
+    check: "provenance",
+    ok: trustFindings.length === 0,
+    detail: trustFindings.length ? trustFindings.map((f) => f.message).join("; ") : provenance.detail,
+  });
 
   // 3. Every epoch's anchor on chain (one check per distinct claim), the chain's genesis when pinned.
-  const chainResult = await checkEpochAnchors([...claims.values()], opts.chain, opts.confirmations, findings.length, "of the package", pin?.genesisHash);
+  const chainResult = await checkEpochAnchors(
+    [...claims.values()],
+    opts.chain,
+    opts.confirmations,
+    findings.length,
+    "of the package",
+    pin?.genesisHash,
+  );
   checks.push(chainResult.check);
   findings.push(...chainResult.findings);
   const anchoredIds = new Set(chainResult.anchored);
   const notAnchored = chainResult.notFinal;
 
-  const review = reviewBatch({ batchId: manifest.batchId, entries, sourceGaps: Array.isArray(manifest.sourceGaps) ? manifest.sourceGaps : [] });
+  const review = reviewBatch({
+    batchId: manifest.batchId,
+    entries,
+    sourceGaps: Array.isArray(manifest.sourceGaps) ? manifest.sourceGaps : [],
+  });
 
   // 4. The ledger's report in the package says what the records say, and the HTML renders it.
   try {
     const stated = JSON.parse(readText(dir, "report.json")) as BatchReport;
-    const view = (r: { checklist: BatchReport["checklist"]; signatures: BatchReport["signatures"]; corrections: BatchReport["corrections"]; trail: BatchReport["trail"] }) =>
-      JSON.stringify([r.checklist.map((c) => [c.id, c.status, c.findings.length]), r.signatures, r.corrections, r.trail.map((t) => [t.eventId, t.batchSeq, t.summary])]);
-    if (view(stated) !== view(review)) fail("PACKAGE_REPORT_MISMATCH", "report.json does not say what the package's records say (checklist, signatures, changed values or audit trail differ)");
+    const view = (r: {
+      checklist: BatchReport["checklist"];
+      signatures: BatchReport["signatures"];
+      corrections: BatchReport["corrections"];
+      trail: BatchReport["trail"];
+    }) =>
+      JSON.stringify([
+        r.checklist.map((c) => [c.id, c.status, c.findings.length]),
+        r.signatures,
+        r.corrections,
+        r.trail.map((t) => [t.eventId, t.batchSeq, t.summary]),
+      ]);
+    if (view(stated) !== view(review))
+      fail(
+        "PACKAGE_REPORT_MISMATCH",
+        "report.json does not say what the package's records say (checklist, signatures, changed values or audit trail differ)",
+      );
     const a = stated.trail.length && entries.length ? manifest.ledger : undefined;
     const html = readPackageFile(dir, "report.html")?.toString("utf8") ?? "";
     // The current rendering, or that of packages exported before the printable record (issue 13).
     const renderings = [batchReportHtml, batchReportHtmlV1];
-    if (a && !renderings.some((render) => html === render(stated, { chainId: a.chainId, contract: a.contract, ledgerName: a.name }))) {
+    if (
+      a &&
+      !renderings.some(
+        (render) => html === render(stated, { chainId: a.chainId, contract: a.contract, ledgerName: a.name }),
+      )
+    ) {
       fail("PACKAGE_REPORT_MISMATCH", "report.html is not the rendering of report.json");
     }
   } catch (e) {
     if (e instanceof UnsafeFile) fail("PACKAGE_FILE_UNSAFE", `${e.message}: not read`);
-    else fail("PACKAGE_REPORT_MISMATCH", `report.json is missing or unreadable: ${(e as Error).message.split("\n")[0]}`);
+    else
+      fail("PACKAGE_REPORT_MISMATCH", `report.json is missing or unreadable: ${(e as Error).message.split("\n")[0]}`);
   }
 
   return batchReportOf(
     review,
-    { checks, findings, anchoring: { anchored: anchoredIds.size, notAnchored, epochs: [...new Set(chain.map((c) => c.epoch))].sort((a, b) => a - b) }, provenance },
+    {
+      checks,
+      findings,
+      anchoring: {
+        anchored: anchoredIds.size,
+        notAnchored,
+        epochs: [...new Set(chain.map((c) => c.epoch))].sort((a, b) => a - b),
+      },
+      provenance,
+    },
     (opts.now ?? (() => new Date()))().toISOString(),
     "package",
   );
 }
-
 
 function checkPackageSignature(
   dir: string,
@@ -545,13 +708,23 @@ function checkPackageSignature(
   fail: (code: string, message: string) => void,
   unpinned: Set<string>,
 ): IntegrityCheck {
-  const bad = (code: string, detail: string): IntegrityCheck => (fail(code, detail), { check: "ledger signature", ok: false, detail });
+  const bad = (code: string, detail: string): IntegrityCheck => (
+    fail(code, detail),
+    { check: "ledger signature", ok: false, detail }
+  );
   let sig: PackageSignature;
   try {
     sig = JSON.parse(readText(dir, "manifest.sig.json")) as PackageSignature;
   } catch (e) {
-    if (e instanceof UnsafeFile) return bad("PACKAGE_FILE_UNSAFE", `manifest.sig.json: ${e.message}: not read; the manifest's signature is unchecked`);
-    return bad("PACKAGE_SIGNATURE_MISSING", "manifest.sig.json is missing or unreadable: the manifest is not signed by the ledger");
+    if (e instanceof UnsafeFile)
+      return bad(
+        "PACKAGE_FILE_UNSAFE",
+        `manifest.sig.json: ${e.message}: not read; the manifest's signature is unchecked`,
+      );
+    return bad(
+      "PACKAGE_SIGNATURE_MISSING",
+      "manifest.sig.json is missing or unreadable: the manifest is not signed by the ledger",
+    );
   }
   let pub: KeyObject;
   try {
@@ -559,22 +732,50 @@ function checkPackageSignature(
   } catch {
     return bad("PACKAGE_SIGNATURE_INVALID", "manifest.sig.json holds no readable public key");
   }
-  if (keyIdOf(pub) !== sig.keyId) return bad("PACKAGE_SIGNATURE_INVALID", `manifest.sig.json: key id ${sig.keyId} is not the id of its public key`);
+  if (keyIdOf(pub) !== sig.keyId)
+    return bad("PACKAGE_SIGNATURE_INVALID", `manifest.sig.json: key id ${sig.keyId} is not the id of its public key`);
   const digest = sha256(manifestBytes);
-  if (sig.manifestSha256 !== digest) return bad("PACKAGE_SIGNATURE_INVALID", `manifest.json was changed after the ledger signed it (SHA-256 ${digest}, signed ${sig.manifestSha256})`);
+  if (sig.manifestSha256 !== digest)
+    return bad(
+      "PACKAGE_SIGNATURE_INVALID",
+      `manifest.json was changed after the ledger signed it (SHA-256 ${digest}, signed ${sig.manifestSha256})`,
+    );
   let ok = false;
   try {
     ok = verify(null, packageMessage(digest), pub, Buffer.from(String(sig.signature), "base64url"));
   } catch {
     ok = false;
   }
-  if (!ok) return bad("PACKAGE_SIGNATURE_INVALID", `the signature in manifest.sig.json does not verify with key ${sig.keyId}`);
+  if (!ok)
+    return bad("PACKAGE_SIGNATURE_INVALID", `the signature in manifest.sig.json does not verify with key ${sig.keyId}`);
   if (!pin?.keys?.length) {
     unpinned.add("ledger key");
-    return { check: "ledger signature", ok: true, detail: `manifest signed by key ${sig.keyId}, which is NOT PINNED: nothing shows it is the site's key (pass --trust site-trust.json)` };
+    return {
+      check: "ledger signature",
+      ok: true,
+      detail: `manifest signed by key ${sig.keyId}, which is NOT PINNED: nothing shows it is the site's key (pass --trust site-trust.json)`,
+    };
   }
-  const k = checkPin({ source: pin.source, keys: pin.keys }, { chainId: "", contract: "", ledgerName: "", keyId: sig.keyId, at: Number.isFinite(generatedAt) ? Math.floor(generatedAt / 1000) : undefined }, { anchorer: false, key: true });
+  const k = checkPin(
+    { source: pin.source, keys: pin.keys },
+    {
+      chainId: "",
+      contract: "",
+      ledgerName: "",
+      keyId: sig.keyId,
+      at: Number.isFinite(generatedAt) ? Math.floor(generatedAt / 1000) : undefined,
+    },
+    { anchorer: false, key: true },
+  );
   const keyProblem = k.problems.find((p) => p.code.startsWith("TRUST_KEY"));
-  if (keyProblem) return bad("PACKAGE_SIGNED_BY_OTHER_KEY", `the manifest is signed by key ${sig.keyId}, not by a pinned ledger key: ${keyProblem.detail}`);
-  return { check: "ledger signature", ok: true, detail: `manifest signed by the pinned ledger key ${sig.keyId} (${pin.source})` };
+  if (keyProblem)
+    return bad(
+      "PACKAGE_SIGNED_BY_OTHER_KEY",
+      `the manifest is signed by key ${sig.keyId}, not by a pinned ledger key: ${keyProblem.detail}`,
+    );
+  return {
+    check: "ledger signature",
+    ok: true,
+    detail: `manifest signed by the pinned ledger key ${sig.keyId} (${pin.source})`,
+  };
 }

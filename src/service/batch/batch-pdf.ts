@@ -25,15 +25,26 @@ export function pdfPageCount(pdf: Buffer): number {
  * @returns pages and bytes written
  * @throws PdfError PDF_CHROMIUM_MISSING (no Chromium or no playwright-core), PDF_RENDER_FAILED
  */
-export async function htmlToPdf(html: string, out: string, executablePath = chromiumPath()): Promise<{ pages: number; bytes: number }> {
+export async function htmlToPdf(
+  html: string,
+  out: string,
+  executablePath = chromiumPath(),
+): Promise<{ pages: number; bytes: number }> {
   if (!fs.existsSync(executablePath)) {
-    throw new PdfError("PDF_CHROMIUM_MISSING", `no Chromium at ${executablePath}: install one (apt-get install chromium) or set LEDGER_CHROMIUM; the HTML report (--html) prints from any browser`, { executablePath });
+    throw new PdfError(
+      "PDF_CHROMIUM_MISSING",
+      `no Chromium at ${executablePath}: install one (apt-get install chromium) or set LEDGER_CHROMIUM; the HTML report (--html) prints from any browser`,
+      { executablePath },
+    );
   }
   let chromium: typeof import("playwright-core").chromium;
   try {
     ({ chromium } = await import("playwright-core"));
   } catch {
-    throw new PdfError("PDF_CHROMIUM_MISSING", "playwright-core is not installed: PDF output needs it (npm install playwright-core)");
+    throw new PdfError(
+      "PDF_CHROMIUM_MISSING",
+      "playwright-core is not installed: PDF output needs it (npm install playwright-core)",
+    );
   }
   const browser = await chromium.launch({ executablePath, args: ["--no-sandbox"] }).catch((e: Error) => {
     throw new PdfError("PDF_RENDER_FAILED", `Chromium at ${executablePath} did not start: ${e.message.split("\n")[0]}`);

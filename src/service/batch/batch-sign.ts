@@ -77,20 +77,33 @@ export interface SignedReview {
 export function zonedTime(at: Date, zone: string): string {
   let name: string;
   try {
-    name = new Intl.DateTimeFormat("en-US", { timeZone: zone, timeZoneName: "longOffset" }).formatToParts(at).find((p) => p.type === "timeZoneName")?.value ?? "GMT";
+    name =
+      new Intl.DateTimeFormat("en-US", { timeZone: zone, timeZoneName: "longOffset" })
+        .formatToParts(at)
+        .find((p) => p.type === "timeZoneName")?.value ?? "GMT";
   } catch {
-    throw new ReviewSignError("REVIEW_INPUT_INVALID", `time zone ${JSON.stringify(zone)}: not an IANA time zone`, { field: "timeZone" });
+    throw new ReviewSignError("REVIEW_INPUT_INVALID", `time zone ${JSON.stringify(zone)}: not an IANA time zone`, {
+      field: "timeZone",
+    });
   }
   const m = /^GMT(?:([+-])(\d{2}):(\d{2}))?$/.exec(name);
-  if (!m) throw new ReviewSignError("REVIEW_INPUT_INVALID", `time zone ${zone}: unexpected offset ${name}`, { field: "timeZone" });
+  if (!m)
+    throw new ReviewSignError("REVIEW_INPUT_INVALID", `time zone ${zone}: unexpected offset ${name}`, {
+      field: "timeZone",
+    });
   const minutes = m[1] ? (m[1] === "-" ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) : 0;
-  return new Date(at.getTime() + minutes * 60_000).toISOString().replace("Z", m[1] ? `${m[1]}${m[2]}:${m[3]}` : "+00:00");
+  return new Date(at.getTime() + minutes * 60_000)
+    .toISOString()
+    .replace("Z", m[1] ? `${m[1]}${m[2]}:${m[3]}` : "+00:00");
 }
 
 /** The person's key, decrypted, checked against the client's registered key. */
 function signerKey(pem: string, passphrase: string, registered: string): KeyObject {
   if (!/-----BEGIN ENCRYPTED PRIVATE KEY-----/.test(pem)) {
-    throw new ReviewSignError("REVIEW_KEY_UNENCRYPTED", "the signing key must be a passphrase-encrypted PKCS#8 PEM (BEGIN ENCRYPTED PRIVATE KEY): a signature needs the key and the passphrase");
+    throw new ReviewSignError(
+      "REVIEW_KEY_UNENCRYPTED",
+      "the signing key must be a passphrase-encrypted PKCS#8 PEM (BEGIN ENCRYPTED PRIVATE KEY): a signature needs the key and the passphrase",
+    );
   }
   let key: KeyObject;
   try {
@@ -98,9 +111,11 @@ function signerKey(pem: string, passphrase: string, registered: string): KeyObje
   } catch {
     throw new ReviewSignError("REVIEW_KEY_REFUSED", "the signing key could not be opened with this passphrase");
   }
-  if (key.asymmetricKeyType !== "ed25519") throw new ReviewSignError("REVIEW_KEY_REFUSED", `the signing key is ${key.asymmetricKeyType}, not Ed25519`);
+  if (key.asymmetricKeyType !== "ed25519")
+    throw new ReviewSignError("REVIEW_KEY_REFUSED", `the signing key is ${key.asymmetricKeyType}, not Ed25519`);
   const spki = createPublicKey(key).export({ format: "der", type: "spki" });
-  if (spki.toString("base64") !== registered) throw new ReviewSignError("REVIEW_KEY_MISMATCH", "the signing key is not the key registered for this client");
+  if (spki.toString("base64") !== registered)
+    throw new ReviewSignError("REVIEW_KEY_MISMATCH", "the signing key is not the key registered for this client");
   return key;
 }
 
@@ -111,8 +126,10 @@ function signerKey(pem: string, passphrase: string, registered: string): KeyObje
  */
 export function signBatchReview(ledger: Ledger, report: BatchReport, opts: SignReviewOptions): SignedReview {
   const meaning = (opts.meaning ?? INTEGRITY_VERIFIED_MEANING).trim();
-  if (!meaning) throw new ReviewSignError("REVIEW_INPUT_INVALID", "the meaning of the signature is empty", { field: "meaning" });
-  if (!opts.printedName.trim()) throw new ReviewSignError("REVIEW_INPUT_INVALID", "the printed name is empty", { field: "printedName" });
+  if (!meaning)
+    throw new ReviewSignError("REVIEW_INPUT_INVALID", "the meaning of the signature is empty", { field: "meaning" });
+  if (!opts.printedName.trim())
+    throw new ReviewSignError("REVIEW_INPUT_INVALID", "the printed name is empty", { field: "printedName" });
   if (!integrityVerified(report) && (opts.meaning === undefined || /integrity verified/i.test(meaning))) {
     throw new ReviewSignError(
       "REVIEW_NOT_VERIFIED",
@@ -122,21 +139,48 @@ export function signBatchReview(ledger: Ledger, report: BatchReport, opts: SignR
   }
   const clients = createClientStore(ledger.db);
   const client = clients.get(opts.client);
-  if (!client) throw new ReviewSignError("REVIEW_SIGNER_UNKNOWN", `no client named ${opts.client}: register the person with gxp-ledger client add ${opts.client} --role qa --signing-key <public key>`);
-  if (client.revokedAt) throw new ReviewSignError("REVIEW_SIGNER_REVOKED", `client ${client.name} was revoked at ${client.revokedAt}: it signs nothing`);
-  if (client.role !== "qa") throw new ReviewSignError("REVIEW_SIGNER_NOT_QA", `client ${client.name} has role ${client.role}: reviews are signed by qa clients`);
-  if (client.signingAlg !== "EdDSA" || !client.signingKey) throw new ReviewSignError("REVIEW_SIGNER_NO_KEY", `client ${client.name} has no Ed25519 signing key: reviews are signed with the person's own key`);
+  if (!client)
+    throw new ReviewSignError(
+      "REVIEW_SIGNER_UNKNOWN",
+      `no client named ${opts.client}: register the person with gxp-ledger client add ${opts.client} --role qa --signing-key <public key>`,
+    );
+  if (client.revokedAt)
+    throw new ReviewSignError(
+      "REVIEW_SIGNER_REVOKED",
+      `client ${client.name} was revoked at ${client.revokedAt}: it signs nothing`,
+    );
+  if (client.role !== "qa")
+    throw new ReviewSignError(
+      "REVIEW_SIGNER_NOT_QA",
+      `client ${client.name} has role ${client.role}: reviews are signed by qa clients`,
+    );
+  if (client.signingAlg !== "EdDSA" || !client.signingKey)
+    throw new ReviewSignError(
+      "REVIEW_SIGNER_NO_KEY",
+      `client ${client.name} has no Ed25519 signing key: reviews are signed with the person's own key`,
+    );
   const key = signerKey(opts.privateKeyPem, opts.passphrase, client.signingKey);
 
   const first = ledger.events.byBatch(report.batchId, -1, 1)[0]?.record.event;
-  const headEntry = report.trail.reduce<(typeof report.trail)[number] | undefined>((h, t) => (!h || t.batchSeq > h.batchSeq ? t : h), undefined);
+  const headEntry = report.trail.reduce<(typeof report.trail)[number] | undefined>(
+    (h, t) => (!h || t.batchSeq > h.batchSeq ? t : h),
+    undefined,
+  );
   const head = headEntry && ledger.events.getById(headEntry.eventId);
-  if (!first?.batch || !first.recipe || !headEntry || !head) throw new ReviewSignError("REVIEW_INPUT_INVALID", `batch ${report.batchId} has no first event with batch and recipe to review`);
+  if (!first?.batch || !first.recipe || !headEntry || !head)
+    throw new ReviewSignError(
+      "REVIEW_INPUT_INVALID",
+      `batch ${report.batchId} has no first event with batch and recipe to review`,
+    );
   const now = (opts.now ?? (() => new Date()))();
   const zone = opts.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone ?? "UTC";
   const signedAt = zonedTime(now, zone);
   const source = `urn:gxp-qa:${client.name}`;
-  const last = ledger.db.prepare<[string], number | null>("SELECT max(source_sequence) FROM events WHERE source = ?").pluck().get(source) ?? -1;
+  const last =
+    ledger.db
+      .prepare<[string], number | null>("SELECT max(source_sequence) FROM events WHERE source = ?")
+      .pluck()
+      .get(source) ?? -1;
   const reportHash = reportHashOf(report);
   const event: GxpEvent = {
     specversion: "1.0",

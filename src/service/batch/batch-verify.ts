@@ -47,15 +47,20 @@ interface Row {
   leaf_hash: Buffer;
 }
 
-
 /**
  * Verifies one batch record. Returns undefined when the ledger holds no event of the batch.
  * @throws ChainError CHAIN_UNREACHABLE when anchors must be checked and the chain cannot be asked
  *   (only when the local checks found nothing: tampering is reported with the chain down)
  */
-export async function verifyBatch(ledger: Ledger, batchId: string, opts: VerifyBatchOptions): Promise<BatchReport | undefined> {
+export async function verifyBatch(
+  ledger: Ledger,
+  batchId: string,
+  opts: VerifyBatchOptions,
+): Promise<BatchReport | undefined> {
   const rows = ledger.db
-    .prepare<[string], Row>("SELECT seq, event_id, batch_seq, record, leaf_hash FROM events WHERE batch_id = ? ORDER BY batch_seq, seq")
+    .prepare<[string], Row>(
+      "SELECT seq, event_id, batch_seq, record, leaf_hash FROM events WHERE batch_id = ? ORDER BY batch_seq, seq",
+    )
     .all(batchId);
   if (rows.length === 0) return undefined;
   const findings: Finding[] = [];
@@ -70,28 +75,49 @@ export async function verifyBatch(ledger: Ledger, batchId: string, opts: VerifyB
     try {
       record = JSON.parse(r.record) as LedgerRecord;
     } catch {
-      findings.push({ code: "RECORD_UNREADABLE", message: `event ${r.event_id} (seq ${r.seq}): the stored record is not JSON: it was altered`, eventIds: [r.event_id] });
+      findings.push({
+        code: "RECORD_UNREADABLE",
+        message: `event ${r.event_id} (seq ${r.seq}): the stored record is not JSON: it was altered`,
+        eventIds: [r.event_id],
+      });
       altered++;
       continue;
     }
     const leaf = new Uint8Array(r.leaf_hash.buffer, r.leaf_hash.byteOffset, r.leaf_hash.byteLength);
     if (!bytesEqual(leafHashOfText(r.record), leaf)) {
-      findings.push({ code: "EVENT_ALTERED", message: `event ${r.event_id} (seq ${r.seq}): the stored record does not hash to its leaf ${toHex(leaf)}: the record was altered`, eventIds: [r.event_id] });
+      findings.push({
+        code: "EVENT_ALTERED",
+        message: `event ${r.event_id} (seq ${r.seq}): the stored record does not hash to its leaf ${toHex(leaf)}: the record was altered`,
+        eventIds: [r.event_id],
+      });
       altered++;
     } else if (record.seq !== r.seq || record.event?.id !== r.event_id) {
-      findings.push({ code: "RECORD_ROW_MISMATCH", message: `event ${r.event_id}: record says seq ${record.seq} id ${record.event?.id}, row says seq ${r.seq}`, eventIds: [r.event_id] });
+      findings.push({
+        code: "RECORD_ROW_MISMATCH",
+        message: `event ${r.event_id}: record says seq ${record.seq} id ${record.event?.id}, row says seq ${r.seq}`,
+        eventIds: [r.event_id],
+      });
       altered++;
     }
     leafOf.set(r.event_id, leaf);
     entries.push({ record, leafHash: toHex(leaf) });
   }
-  checks.push({ check: "records", ok: altered === 0, detail: altered ? `${plural(altered, "record")} of ${rows.length} altered` : `${plural(rows.length, "record")} hash to their stored leaves` });
+  checks.push({
+    check: "records",
+    ok: altered === 0,
+    detail: altered
+      ? `${plural(altered, "record")} of ${rows.length} altered`
+      : `${plural(rows.length, "record")} hash to their stored leaves`,
+  });
 
   // 2. Nothing deleted from the ledger since the batch's first event (the batch's last events
   //    included, which the batch chain alone cannot show).
   const first = rows.reduce((m, r) => Math.min(m, r.seq), Infinity);
   const last = ledger.events.nextSeq() - 1;
-  const count = ledger.db.prepare("SELECT count(*) FROM events WHERE seq BETWEEN ? AND ?").pluck().get(first, last) as number;
+  const count = ledger.db
+    .prepare("SELECT count(*) FROM events WHERE seq BETWEEN ? AND ?")
+    .pluck()
+    .get(first, last) as number;
   if (count !== last - first + 1) {
     const gaps = ledger.db
       .prepare<[number, number], { seq: number; nxt: number }>(
@@ -105,7 +131,14 @@ export async function verifyBatch(ledger: Ledger, batchId: string, opts: VerifyB
       eventIds: [],
     });
   }
-  checks.push({ check: "ledger sequence", ok: count === last - first + 1, detail: count === last - first + 1 ? `gap-free from seq ${first} to ${last}` : `${last - first + 1 - count} missing between seq ${first} and ${last}` });
+  checks.push({
+    check: "ledger sequence",
+    ok: count === last - first + 1,
+    detail:
+      count === last - first + 1
+        ? `gap-free from seq ${first} to ${last}`
+        : `${last - first + 1 - count} missing between seq ${first} and ${last}`,
+  });
 
   // 3. Each leaf is in its epoch's tree and its audit path leads to the epoch's stored root.
   // Only the epochs this batch's events sit in (not every epoch of the ledger); consecutive events
@@ -150,10 +183,18 @@ export async function verifyBatch(ledger: Ledger, batchId: string, opts: VerifyB
       let msg: string | undefined;
       try {
         const treeLeaf = read(0, index);
-        if (!bytesEqual(treeLeaf, leaf)) msg = `event ${r.event_id} (seq ${r.seq}) has leaf ${toHex(leaf)} but epoch ${ep.epoch}'s tree has ${toHex(treeLeaf)}: the event or the tree was altered`;
+        if (!bytesEqual(treeLeaf, leaf))
+          msg = `event ${r.event_id} (seq ${r.seq}) has leaf ${toHex(leaf)} but epoch ${ep.epoch}'s tree has ${toHex(treeLeaf)}: the event or the tree was altered`;
         else {
-          const root = rootFromInclusionProof(nodeHasher, index, ep.size, leaf, inclusionProofFromLevels(ep.size, index, read));
-          if (!bytesEqual(root, ep.root)) msg = `event ${r.event_id} (seq ${r.seq}): audit path in epoch ${ep.epoch} leads to ${toHex(root)}, not the stored root ${toHex(ep.root)}: a stored tree node was altered`;
+          const root = rootFromInclusionProof(
+            nodeHasher,
+            index,
+            ep.size,
+            leaf,
+            inclusionProofFromLevels(ep.size, index, read),
+          );
+          if (!bytesEqual(root, ep.root))
+            msg = `event ${r.event_id} (seq ${r.seq}): audit path in epoch ${ep.epoch} leads to ${toHex(root)}, not the stored root ${toHex(ep.root)}: a stored tree node was altered`;
         }
       } catch (e) {
         msg = `event ${r.event_id} (seq ${r.seq}), epoch ${ep.epoch}: ${(e as Error).message}`;
@@ -181,16 +222,27 @@ export async function verifyBatch(ledger: Ledger, batchId: string, opts: VerifyB
       verifySourceSig(e.record.event, { alg: sb.signingAlg, key: sb.signingKey });
     } catch (err) {
       badSig++;
-      findings.push({ code: "SOURCE_SIGNATURE_INVALID", message: `event ${e.record.event.id}: ${(err as Error).message}`, eventIds: [e.record.event.id] });
+      findings.push({
+        code: "SOURCE_SIGNATURE_INVALID",
+        message: `event ${e.record.event.id}: ${(err as Error).message}`,
+        eventIds: [e.record.event.id],
+      });
     }
   }
-  checks.push({ check: "source signatures", ok: badSig === 0, detail: signed ? `${signed - badSig} of ${plural(signed, "signed event")} verify` : "no event of this batch was submitted by a signing client" });
+  checks.push({
+    check: "source signatures",
+    ok: badSig === 0,
+    detail: signed
+      ? `${signed - badSig} of ${plural(signed, "signed event")} verify`
+      : "no event of this batch was submitted by a signing client",
+  });
 
   // 5. The ledger's pin: every epoch of this batch signed by the ledger key (its checkpoint), every
   //    anchors row used and chain/deployment.json naming the pinned chain, contract and ledger id.
   const sorted = [...byEpoch.values()].sort((x, y) => x.epoch.epoch - y.epoch.epoch);
   const anchorOf = new Map(sorted.map(({ epoch }) => [epoch.epoch, ledger.epochs.anchorOf(epoch.epoch)]));
-  const idsOfEpoch = (n: number | undefined) => (n === undefined ? [] : (byEpoch.get(n)?.events.map((r) => r.event_id) ?? []));
+  const idsOfEpoch = (n: number | undefined) =>
+    n === undefined ? [] : (byEpoch.get(n)?.events.map((r) => r.event_id) ?? []);
   const pinned = checkPinned(
     ledger.db,
     ledger.name,
@@ -249,11 +301,32 @@ export async function verifyBatch(ledger: Ledger, batchId: string, opts: VerifyB
     .map((g) => ({ eventId: g.eventId, source: g.source, expected: g.expected, got: g.got }));
   const review = reviewBatch({ batchId, entries, sourceGaps });
   // Late events (issue 12 item 4): flagged in the trail with the gap they fill and the reason.
-  const late = new Map(ledger.events.lateEvents().filter((l) => ids.has(l.eventId)).map((l) => [l.eventId, l]));
+  const late = new Map(
+    ledger.events
+      .lateEvents()
+      .filter((l) => ids.has(l.eventId))
+      .map((l) => [l.eventId, l]),
+  );
   for (const t of review.trail) {
     const l = late.get(t.eventId);
-    if (l) t.flags.push(`LATE: sourceSequence ${l.sourceSequence} filled a flagged gap of ${l.source}, accepted ${l.acceptedAt} from ${l.client ?? "?"}: ${l.reason}`);
+    if (l)
+      t.flags.push(
+        `LATE: sourceSequence ${l.sourceSequence} filled a flagged gap of ${l.source}, accepted ${l.acceptedAt} from ${l.client ?? "?"}: ${l.reason}`,
+      );
   }
   const now = (opts.now ?? (() => new Date()))().toISOString();
-  return batchReportOf(review, { checks, findings, anchoring: { anchored: rows.length - notAnchored.length, notAnchored, epochs: [...byEpoch.keys()].sort((a, b) => a - b) } }, now, "ledger");
+  return batchReportOf(
+    review,
+    {
+      checks,
+      findings,
+      anchoring: {
+        anchored: rows.length - notAnchored.length,
+        notAnchored,
+        epochs: [...byEpoch.keys()].sort((a, b) => a - b),
+      },
+    },
+    now,
+    "ledger",
+  );
 }

@@ -40,9 +40,17 @@ export async function checkEpochAnchors(
   /** The pinned genesis block hash: the chain's block 0 must have it. */
   genesisHash?: string,
 ): Promise<EpochAnchorsResult> {
-  const out: EpochAnchorsResult = { check: { check: "chain anchors", ok: true, detail: "no epoch is anchored yet" }, findings: [], anchored: [], notFinal: [] };
+  const out: EpochAnchorsResult = {
+    check: { check: "chain anchors", ok: true, detail: "no epoch is anchored yet" },
+    findings: [],
+    anchored: [],
+    notFinal: [],
+  };
   if (claims.length === 0) return out;
-  const notChecked = (): EpochAnchorsResult => ({ ...out, check: { check: "chain anchors", ok: false, detail: "NOT CHECKED: the chain could not be asked" } });
+  const notChecked = (): EpochAnchorsResult => ({
+    ...out,
+    check: { check: "chain anchors", ok: false, detail: "NOT CHECKED: the chain could not be asked" },
+  });
   let transport: JsonRpcTransport;
   try {
     if (!chain) throw new ChainError("CHAIN_UNREACHABLE", "no chain endpoint to check the anchors against");
@@ -54,7 +62,10 @@ export async function checkEpochAnchors(
   const answers = await Promise.all(
     claims.map(async (c) => {
       try {
-        return { c, facts: await gatherChainFacts(transport, c.claim, undefined, { genesis: genesisHash !== undefined }) };
+        return {
+          c,
+          facts: await gatherChainFacts(transport, c.claim, undefined, { genesis: genesisHash !== undefined }),
+        };
       } catch (e) {
         return { c, error: e };
       }
@@ -62,17 +73,24 @@ export async function checkEpochAnchors(
   );
   const unreachable = answers.find((a) => "error" in a);
   if (unreachable) {
-    if (!findingsSoFar) throw new ChainError("CHAIN_UNREACHABLE", `cannot read the anchor of epoch ${unreachable.c.claim.epoch}: ${safeErrorMessage(unreachable.error)}`);
+    if (!findingsSoFar)
+      throw new ChainError(
+        "CHAIN_UNREACHABLE",
+        `cannot read the anchor of epoch ${unreachable.c.claim.epoch}: ${safeErrorMessage(unreachable.error)}`,
+      );
     return notChecked();
   }
   let final = 0;
   for (const { c, facts } of answers) {
-    const failed = checkAnchor(c.claim, [{ endpoint: "chain", facts: facts! }], { confirmations, genesisHash }).find((s) => !s.ok);
+    const failed = checkAnchor(c.claim, [{ endpoint: "chain", facts: facts! }], { confirmations, genesisHash }).find(
+      (s) => !s.ok,
+    );
     if (!failed) {
       final++;
       out.anchored.push(...c.eventIds);
     } else if (failed.code === "PROOF_NOT_FINAL") {
-      for (const id of c.eventIds) out.notFinal.push({ eventId: id, status: `awaiting confirmations (epoch ${c.claim.epoch}): ${failed.detail}` });
+      for (const id of c.eventIds)
+        out.notFinal.push({ eventId: id, status: `awaiting confirmations (epoch ${c.claim.epoch}): ${failed.detail}` });
     } else {
       out.findings.push({
         code: failed.code ?? "PROOF_ANCHOR_MISMATCH",

@@ -26,7 +26,13 @@ import { nodeHasher } from "../../crypto/node-hasher";
 import { ReceiptKey, SignedReceipt } from "../../crypto/receipt-key";
 import { Client } from "../../store/clients";
 import { StoreError } from "../../store/errors";
-import { AppendOptions, AppendResult, Receipt as StoreReceipt, StoredEvent, receiptOf as storedEntryOf } from "../../store/event-store";
+import {
+  AppendOptions,
+  AppendResult,
+  Receipt as StoreReceipt,
+  StoredEvent,
+  receiptOf as storedEntryOf,
+} from "../../store/event-store";
 import { createReceiptGroupStore } from "../../store/receipt-groups";
 import { Ledger } from "../app/ledger";
 import { SecurityRecorder } from "../security/security";
@@ -62,7 +68,11 @@ export interface Ingestor {
    * SQLite transaction and one fsync; each promise resolves only after that commit. Validation and
    * signature checks throw at once, before queueing.
    */
-  submit(events: readonly unknown[], client?: Client, opts?: { bulk?: boolean }): Promise<{ receipt: SignedReceipt; duplicate: boolean }[]>;
+  submit(
+    events: readonly unknown[],
+    client?: Client,
+    opts?: { bulk?: boolean },
+  ): Promise<{ receipt: SignedReceipt; duplicate: boolean }[]>;
   /**
    * The signed receipt of a stored event, the same bytes as when it was accepted, rebuilt from its
    * stored commit group (signed at commit). Never signs anything: an event without a stored group
@@ -77,7 +87,11 @@ export interface Ingestor {
    * reason and, in the same transaction, an `event.late_accepted` security event.
    * @throws EventError; StoreError LATE_EVENT_NOT_IN_GAP, LATE_EVENT_ALREADY_STORED, EVENT_ID_CONFLICT, …
    */
-  ingestLate(events: readonly unknown[], client: Client, reason: string): { receipt: SignedReceipt; duplicate: boolean }[];
+  ingestLate(
+    events: readonly unknown[],
+    client: Client,
+    reason: string,
+  ): { receipt: SignedReceipt; duplicate: boolean }[];
   anchorBy(receivedAt: string): string;
 }
 
@@ -93,8 +107,20 @@ export function createIngestor(ledger: Ledger, opts: IngestOptions): Ingestor {
   const groups = createReceiptGroupStore(ledger.db);
   const logError =
     opts.logError ??
-    ((msg: string, err: unknown) => process.stderr.write(JSON.stringify({ level: "error", msg, code: (err as { code?: unknown })?.code, error: err instanceof Error ? err.message : String(err) }) + "\n"));
-  const qSourceWriter = ledger.db.prepare<[string], string | null>("SELECT client FROM events WHERE source = ? ORDER BY source_sequence DESC LIMIT 1").pluck();
+    ((msg: string, err: unknown) =>
+      process.stderr.write(
+        JSON.stringify({
+          level: "error",
+          msg,
+          code: (err as { code?: unknown })?.code,
+          error: err instanceof Error ? err.message : String(err),
+        }) + "\n",
+      ));
+  const qSourceWriter = ledger.db
+    .prepare<[string], string | null>(
+      "SELECT client FROM events WHERE source = ? ORDER BY source_sequence DESC LIMIT 1",
+    )
+    .pluck();
   const key = opts.receiptKey;
   const anchorBy = (receivedAt: string) => new Date(Date.parse(receivedAt) + opts.anchorWithinMs).toISOString();
 
@@ -126,14 +152,33 @@ export function createIngestor(ledger: Ledger, opts: IngestOptions): Ingestor {
     const firstSeq = fresh[0].seq;
     let latest = fresh[0].receivedAt;
     fresh.forEach((r, i) => {
-      if (r.seq !== firstSeq + i) throw new StoreError("RECEIPT_GROUP_MISMATCH", `commit group is not gap-free: seq ${r.seq} at index ${i} of a group from ${firstSeq}`, { firstSeq, seq: r.seq });
+      if (r.seq !== firstSeq + i)
+        throw new StoreError(
+          "RECEIPT_GROUP_MISMATCH",
+          `commit group is not gap-free: seq ${r.seq} at index ${i} of a group from ${firstSeq}`,
+          { firstSeq, seq: r.seq },
+        );
       if (r.receivedAt > latest) latest = r.receivedAt;
     });
     const tree = buildReceiptTree(fresh, nodeHasher);
     // One promise for the group: anchored by the latest receivedAt of the group plus the SLA.
-    const header: ReceiptGroupHeader = { ledger: opts.ledgerName, keyId: key.keyId, anchorBy: anchorBy(latest), size: tree.size, root: tree.root };
+    const header: ReceiptGroupHeader = {
+      ledger: opts.ledgerName,
+      keyId: key.keyId,
+      anchorBy: anchorBy(latest),
+      size: tree.size,
+      root: tree.root,
+    };
     const signature = key.signGroup(header);
-    groups.insert({ firstSeq, size: tree.size, root: tree.root, anchorBy: header.anchorBy, ledger: header.ledger, keyId: header.keyId, signature: Buffer.from(signature, "base64url") });
+    groups.insert({
+      firstSeq,
+      size: tree.size,
+      root: tree.root,
+      anchorBy: header.anchorBy,
+      ledger: header.ledger,
+      keyId: header.keyId,
+      signature: Buffer.from(signature, "base64url"),
+    });
     return { firstSeq, tree, header, signature };
   };
   // Recently committed groups, so that replays (an MES retrying after a lost reply) do not rebuild
@@ -151,10 +196,14 @@ export function createIngestor(ledger: Ledger, opts: IngestOptions): Ingestor {
   const storedReceipt = (entry: StoreReceipt): SignedReceipt => {
     const row = groups.groupOf(entry.seq);
     if (!row) {
-      throw new StoreError("RECEIPT_NOT_STORED", `event ${entry.id} (seq ${entry.seq}) has no stored receipt: it was not accepted over the API (the ledger's own events, CLI appends) or its receipt group is gone`, {
-        eventId: entry.id,
-        seq: entry.seq,
-      });
+      throw new StoreError(
+        "RECEIPT_NOT_STORED",
+        `event ${entry.id} (seq ${entry.seq}) has no stored receipt: it was not accepted over the API (the ledger's own events, CLI appends) or its receipt group is gone`,
+        {
+          eventId: entry.id,
+          seq: entry.seq,
+        },
+      );
     }
     const cached = recent.get(row.firstSeq);
     // The cache holds what was signed; the event as stored now must still be that leaf.
@@ -168,9 +217,13 @@ export function createIngestor(ledger: Ledger, opts: IngestOptions): Ingestor {
     }
     const tree = buildReceiptTree(groups.entries(row.firstSeq, row.firstSeq + row.size), nodeHasher);
     if (tree.size !== row.size || tree.root !== row.root) {
-      throw new StoreError("RECEIPT_GROUP_MISMATCH", `receipt group from seq ${row.firstSeq}: its events give root ${tree.root} over ${tree.size}, the stored group says ${row.root} over ${row.size}`, {
-        firstSeq: row.firstSeq,
-      });
+      throw new StoreError(
+        "RECEIPT_GROUP_MISMATCH",
+        `receipt group from seq ${row.firstSeq}: its events give root ${tree.root} over ${tree.size}, the stored group says ${row.root} over ${row.size}`,
+        {
+          firstSeq: row.firstSeq,
+        },
+      );
     }
     const header = { ledger: row.ledger, keyId: row.keyId, anchorBy: row.anchorBy, size: row.size, root: row.root };
     const g = { firstSeq: row.firstSeq, tree, header, signature: Buffer.from(row.signature).toString("base64url") };
@@ -181,7 +234,10 @@ export function createIngestor(ledger: Ledger, opts: IngestOptions): Ingestor {
     results.flatMap((r) => (r instanceof Error ? [] : r.filter((x) => !x.duplicate).map((x) => x.receipt)));
   const finish = (results: AppendResult[], g: Group | undefined) =>
     results.map((r) => ({
-      receipt: g && r.receipt.seq >= g.firstSeq && r.receipt.seq < g.firstSeq + g.tree.size ? receiptAt(g, r.receipt) : storedReceipt(r.receipt),
+      receipt:
+        g && r.receipt.seq >= g.firstSeq && r.receipt.seq < g.firstSeq + g.tree.size
+          ? receiptAt(g, r.receipt)
+          : storedReceipt(r.receipt),
       duplicate: r.duplicate,
     }));
   const ingestTx = ledger.db.transaction((events: readonly GxpEvent[], o: AppendOptions) => {
@@ -190,27 +246,42 @@ export function createIngestor(ledger: Ledger, opts: IngestOptions): Ingestor {
   });
   // A late post: its events and their group, then one security event per late event (after the
   // group, so outside it), all in one transaction.
-  const lateTx = ledger.db.transaction((events: readonly GxpEvent[], o: AppendOptions & { late: { reason: string } }) => {
-    const out = ledger.events.append(events, o);
-    const group = seal(fresh([out]));
-    for (const r of out) {
-      if (r.duplicate) continue;
-      const ev = events.find((e) => e.id === r.receipt.id)!;
-      opts.security.record("event.late_accepted", { eventId: ev.id, seq: r.receipt.seq, source: ev.source, sourceSequence: ev.sourceSequence, reason: o.late.reason, client: o.submittedBy?.client ?? null });
-    }
-    return { out, group };
-  });
-  const groupTx = ledger.db.transaction((calls: { events: readonly GxpEvent[]; opts: { submittedBy?: SubmittedBy; eventTexts?: readonly string[] } }[]) => {
-    const out = ledger.events.appendGroup(calls);
-    return { out, group: seal(fresh(out)) };
-  });
+  const lateTx = ledger.db.transaction(
+    (events: readonly GxpEvent[], o: AppendOptions & { late: { reason: string } }) => {
+      const out = ledger.events.append(events, o);
+      const group = seal(fresh([out]));
+      for (const r of out) {
+        if (r.duplicate) continue;
+        const ev = events.find((e) => e.id === r.receipt.id)!;
+        opts.security.record("event.late_accepted", {
+          eventId: ev.id,
+          seq: r.receipt.seq,
+          source: ev.source,
+          sourceSequence: ev.sourceSequence,
+          reason: o.late.reason,
+          client: o.submittedBy?.client ?? null,
+        });
+      }
+      return { out, group };
+    },
+  );
+  const groupTx = ledger.db.transaction(
+    (calls: { events: readonly GxpEvent[]; opts: { submittedBy?: SubmittedBy; eventTexts?: readonly string[] } }[]) => {
+      const out = ledger.events.appendGroup(calls);
+      return { out, group: seal(fresh(out)) };
+    },
+  );
 
   /**
    * Everything that can be checked before the write: schema, clock, the client's signature. Returns
    * the events and each one's RFC 8785 text (made in the same pass as the I-JSON check), from which
    * the store composes the record's text.
    */
-  const precheck = (events: readonly unknown[], client?: Client, bulk = false): { events: GxpEvent[]; texts: string[] } => {
+  const precheck = (
+    events: readonly unknown[],
+    client?: Client,
+    bulk = false,
+  ): { events: GxpEvent[]; texts: string[] } => {
     const now = (opts.now ?? Date.now)();
     // A bulk request names every bad field of every event, as /events/<index>/<field>.
     const issues: FieldIssue[] = [];
@@ -221,10 +292,20 @@ export function createIngestor(ledger: Ledger, opts: IngestOptions): Ingestor {
         assertNotInFuture(e as GxpEvent, now, opts.maxClockSkewMs ?? 300_000);
       } catch (err) {
         if (!bulk || !(err instanceof EventError)) throw err;
-        issues.push(...(err.issues.length ? err.issues : [{ path: "", message: err.message }]).map((x) => ({ path: `/events/${i}${x.path === "/" ? "" : x.path}`, message: x.message })));
+        issues.push(
+          ...(err.issues.length ? err.issues : [{ path: "", message: err.message }]).map((x) => ({
+            path: `/events/${i}${x.path === "/" ? "" : x.path}`,
+            message: x.message,
+          })),
+        );
       }
     });
-    if (issues.length) throw new EventError("EVENT_SCHEMA_INVALID", `invalid bulk request: ${issues.length} bad field(s); nothing stored`, issues);
+    if (issues.length)
+      throw new EventError(
+        "EVENT_SCHEMA_INVALID",
+        `invalid bulk request: ${issues.length} bad field(s); nothing stored`,
+        issues,
+      );
     // Who may write what (write-rules.ts): the ledger's own type and sources are never a client's;
     // a scoped client writes only its sources and sites; an unscoped one (created before scopes)
     // never a source another client writes.
@@ -235,7 +316,11 @@ export function createIngestor(ledger: Ledger, opts: IngestOptions): Ingestor {
         for (const source of new Set((events as GxpEvent[]).map((e) => e.source))) {
           const writer = qSourceWriter.get(source);
           if (writer != null && writer !== client.name) {
-            throw new WriteRefused("SOURCE_NOT_ALLOWED", `source ${source} is written by another client: client ${client.name} may not write it`, { source });
+            throw new WriteRefused(
+              "SOURCE_NOT_ALLOWED",
+              `source ${source} is written by another client: client ${client.name} may not write it`,
+              { source },
+            );
           }
         }
       }
@@ -245,7 +330,10 @@ export function createIngestor(ledger: Ledger, opts: IngestOptions): Ingestor {
         try {
           verifySourceSig(e, { alg: client.signingAlg, key: client.signingKey });
         } catch (err) {
-          throw new StoreError("SOURCE_SIGNATURE_INVALID", (err as Error).message, { eventId: e.id, client: client.name });
+          throw new StoreError("SOURCE_SIGNATURE_INVALID", (err as Error).message, {
+            eventId: e.id,
+            client: client.name,
+          });
         }
       }
     }
@@ -262,7 +350,13 @@ export function createIngestor(ledger: Ledger, opts: IngestOptions): Ingestor {
     }
     return e;
   };
-  type Pending = { events: GxpEvent[]; texts: string[]; client?: Client; resolve: (r: ReturnType<typeof finish>) => void; reject: (e: unknown) => void };
+  type Pending = {
+    events: GxpEvent[];
+    texts: string[];
+    client?: Client;
+    resolve: (r: ReturnType<typeof finish>) => void;
+    reject: (e: unknown) => void;
+  };
   let queue: Pending[] = [];
   // Runs from setImmediate: nothing may escape it (an exception there ends the process). Every
   // promise is settled; settling one twice is a no-op, so the last resort rejects them all.
@@ -272,7 +366,12 @@ export function createIngestor(ledger: Ledger, opts: IngestOptions): Ingestor {
     try {
       let committed: ReturnType<typeof groupTx>;
       try {
-        committed = groupTx.immediate(pending.map((p) => ({ events: p.events, opts: p.client ? { submittedBy: submittedByOf(p.client), eventTexts: p.texts } : { eventTexts: p.texts } })));
+        committed = groupTx.immediate(
+          pending.map((p) => ({
+            events: p.events,
+            opts: p.client ? { submittedBy: submittedByOf(p.client), eventTexts: p.texts } : { eventTexts: p.texts },
+          })),
+        );
       } catch (e) {
         for (const p of pending) p.reject(e);
         return;
@@ -300,7 +399,10 @@ export function createIngestor(ledger: Ledger, opts: IngestOptions): Ingestor {
       const checked = precheck(events, client);
       let committed: ReturnType<typeof ingestTx>;
       try {
-        committed = ingestTx.immediate(checked.events, client ? { submittedBy: submittedByOf(client), eventTexts: checked.texts } : { eventTexts: checked.texts });
+        committed = ingestTx.immediate(
+          checked.events,
+          client ? { submittedBy: submittedByOf(client), eventTexts: checked.texts } : { eventTexts: checked.texts },
+        );
       } catch (e) {
         throw refused(e, client);
       }
@@ -321,7 +423,11 @@ export function createIngestor(ledger: Ledger, opts: IngestOptions): Ingestor {
       const checked = precheck(events, client);
       let committed: ReturnType<typeof lateTx>;
       try {
-        committed = lateTx.immediate(checked.events, { submittedBy: submittedByOf(client), late: { reason }, eventTexts: checked.texts });
+        committed = lateTx.immediate(checked.events, {
+          submittedBy: submittedByOf(client),
+          late: { reason },
+          eventTexts: checked.texts,
+        });
       } catch (e) {
         throw refused(e, client);
       }

@@ -30,8 +30,18 @@ export function isReservedSource(source: string): boolean {
  */
 export function assertNotReserved(events: readonly GxpEvent[]): void {
   for (const e of events) {
-    if (e.type === RESERVED_TYPE) throw new WriteRefused("EVENT_TYPE_RESERVED", `event ${e.id}: type ${RESERVED_TYPE} is written only by the ledger itself`, { eventId: e.id });
-    if (isReservedSource(e.source)) throw new WriteRefused("SOURCE_RESERVED", `event ${e.id}: sources ${RESERVED_SOURCE_PREFIX}* are written only by the ledger itself`, { eventId: e.id });
+    if (e.type === RESERVED_TYPE)
+      throw new WriteRefused(
+        "EVENT_TYPE_RESERVED",
+        `event ${e.id}: type ${RESERVED_TYPE} is written only by the ledger itself`,
+        { eventId: e.id },
+      );
+    if (isReservedSource(e.source))
+      throw new WriteRefused(
+        "SOURCE_RESERVED",
+        `event ${e.id}: sources ${RESERVED_SOURCE_PREFIX}* are written only by the ledger itself`,
+        { eventId: e.id },
+      );
   }
 }
 
@@ -55,10 +65,18 @@ export function assertInScope(events: readonly GxpEvent[], client: Pick<Client, 
   if (!isScoped(scope)) return;
   for (const e of events) {
     if (!scope.sources.includes(e.source)) {
-      throw new WriteRefused("SOURCE_NOT_ALLOWED", `event ${e.id}: client ${client.name} may not write source ${e.source}; its sources: ${scope.sources.join(", ") || "none"}`, { eventId: e.id });
+      throw new WriteRefused(
+        "SOURCE_NOT_ALLOWED",
+        `event ${e.id}: client ${client.name} may not write source ${e.source}; its sources: ${scope.sources.join(", ") || "none"}`,
+        { eventId: e.id },
+      );
     }
     if (!scope.sites.includes(e.site)) {
-      throw new WriteRefused("SITE_NOT_ALLOWED", `event ${e.id}: client ${client.name} may not write site ${e.site}; its sites: ${scope.sites.join(", ") || "none"}`, { eventId: e.id });
+      throw new WriteRefused(
+        "SITE_NOT_ALLOWED",
+        `event ${e.id}: client ${client.name} may not write site ${e.site}; its sites: ${scope.sites.join(", ") || "none"}`,
+        { eventId: e.id },
+      );
     }
   }
 }

@@ -2,7 +2,15 @@
  * Building the portable proof bundle of a stored event from the stores alone: the record, its leaf
  * hash, the audit path read from the epoch's tiles (O(log n), no rebuild), and the anchor.
  */
-import { AnchorClaim, PROOF_MEDIA_TYPE_V2, ProofBundle, base64urlEncode, inclusionProofFromLevels, spkiOfPem, toHex } from "../../core";
+import {
+  AnchorClaim,
+  PROOF_MEDIA_TYPE_V2,
+  ProofBundle,
+  base64urlEncode,
+  inclusionProofFromLevels,
+  spkiOfPem,
+  toHex,
+} from "../../core";
 import { AnchorRow, EpochRow } from "../../store/epoch-store";
 import { ledgerNameOf } from "../../chain/contract";
 import { Ledger } from "../app/ledger";
@@ -15,8 +23,14 @@ import { checkPinned, PinError } from "../security/pin-check";
 export type ProofResult = { ok: true; bundle: ProofBundle } | { ok: false; position: EventPosition };
 
 /** The audit path of a stored event in its epoch, as hashes. */
-export function auditPathOf(ledger: Ledger, ev: StoredEvent, epoch: { epoch: number; firstSeq: number; size: number }): Uint8Array[] {
-  return inclusionProofFromLevels(epoch.size, ev.seq - epoch.firstSeq, (level, i) => ledger.epochs.readNode(epoch.epoch, level, i));
+export function auditPathOf(
+  ledger: Ledger,
+  ev: StoredEvent,
+  epoch: { epoch: number; firstSeq: number; size: number },
+): Uint8Array[] {
+  return inclusionProofFromLevels(epoch.size, ev.seq - epoch.firstSeq, (level, i) =>
+    ledger.epochs.readNode(epoch.epoch, level, i),
+  );
 }
 
 /** What the chain must confirm for a stored epoch and its recorded anchor (the bundle's anchor part). */
@@ -46,7 +60,10 @@ export function anchorClaimOf(epoch: EpochRow, anchor: AnchorRow): AnchorClaim {
 
 /** The base64 SPKI of the ledger key with `keyId`, as recorded in ledger_keys. */
 function publicKeyOf(ledger: Ledger, keyId: string): string | undefined {
-  const pem = ledger.db.prepare<[string], string>("SELECT public_key FROM ledger_keys WHERE key_id = ?").pluck().get(keyId);
+  const pem = ledger.db
+    .prepare<[string], string>("SELECT public_key FROM ledger_keys WHERE key_id = ?")
+    .pluck()
+    .get(keyId);
   if (!pem) return undefined;
   return spkiOfPem(pem);
 }
@@ -67,10 +84,23 @@ export function buildProof(ledger: Ledger, ev: StoredEvent, deployment?: Deploym
   if (pinned.findings.length) throw new PinError(pinned.findings);
   const cp = ledger.epochs.checkpointOf(epoch.epoch)!;
   const publicKey = publicKeyOf(ledger, cp.keyId);
-  if (!publicKey) throw new PinError([{ code: "CHECKPOINT_INVALID", epoch: epoch.epoch, message: `epoch ${epoch.epoch}: checkpoint key ${cp.keyId} is not a recorded ledger key` }]);
+  if (!publicKey)
+    throw new PinError([
+      {
+        code: "CHECKPOINT_INVALID",
+        epoch: epoch.epoch,
+        message: `epoch ${epoch.epoch}: checkpoint key ${cp.keyId} is not a recorded ledger key`,
+      },
+    ]);
   if (!anchor.anchorer) {
     throw new PinError([
-      { code: "ANCHORER_UNKNOWN", epoch: epoch.epoch, anchorId: anchor.id, anchorTx: anchor.txHash, message: `the anchor of epoch ${epoch.epoch} (anchors row ${anchor.id}, tx ${anchor.txHash}) has no recorded anchoring account: no bundle can name who anchored it` },
+      {
+        code: "ANCHORER_UNKNOWN",
+        epoch: epoch.epoch,
+        anchorId: anchor.id,
+        anchorTx: anchor.txHash,
+        message: `the anchor of epoch ${epoch.epoch} (anchors row ${anchor.id}, tx ${anchor.txHash}) has no recorded anchoring account: no bundle can name who anchored it`,
+      },
     ]);
   }
   const bundle: ProofBundle = {

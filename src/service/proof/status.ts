@@ -85,10 +85,18 @@ const octal = (m: number) => "0" + (m & 0o777).toString(8).padStart(3, "0");
  */
 export function fileModeWarnings(dataDir: string): ModeWarning[] {
   const db = ledgerDbFile(dataDir);
-  const dirs = [dataDir, path.join(dataDir, "keys"), path.join(dataDir, "keys", "retired"), path.join(dataDir, "chain")];
+  const dirs = [
+    dataDir,
+    path.join(dataDir, "keys"),
+    path.join(dataDir, "keys", "retired"),
+    path.join(dataDir, "chain"),
+  ];
   const privateKeys = (dir: string) => {
     try {
-      return fs.readdirSync(dir).filter((n) => n.endsWith(".pem") && !n.endsWith(".pub.pem")).map((n) => path.join(dir, n));
+      return fs
+        .readdirSync(dir)
+        .filter((n) => n.endsWith(".pem") && !n.endsWith(".pub.pem"))
+        .map((n) => path.join(dir, n));
     } catch {
       return [];
     }

@@ -5,13 +5,7 @@
  * against the stored root, and the stored root against the root anchored on chain.
  */
 import { JsonRpcProvider } from "ethers";
-import {
-  bytesEqual,
-  canonicalBytes,
-  isCoreError,
-  rootFromInclusionProof,
-  toHex,
-} from "../../core";
+import { bytesEqual, canonicalBytes, isCoreError, rootFromInclusionProof, toHex } from "../../core";
 import { nodeHasher } from "../../crypto/node-hasher";
 import { verifySourceSig } from "../../crypto/source-sig";
 import { createHash } from "node:crypto";
@@ -25,7 +19,14 @@ import { positionOf, EventStatus } from "./status";
 import { anchorClaimOf, auditPathOf } from "./proof";
 import { Deployment } from "../../chain/deploy";
 import { providerTransport } from "../../chain/verify-anchor";
-import { anchorPinFinding, createCheckpointChecker, deploymentPinFinding, genesisHashOf, genesisPinFinding, pinOrFinding } from "../security/pin-check";
+import {
+  anchorPinFinding,
+  createCheckpointChecker,
+  deploymentPinFinding,
+  genesisHashOf,
+  genesisPinFinding,
+  pinOrFinding,
+} from "../security/pin-check";
 
 /** Outcome of verify: verified, failed (tampering found), or not anchored yet. */
 export type VerifyOutcome = "verified" | "failed" | "not-anchored";
@@ -89,7 +90,15 @@ async function verifyUnsafe(
   const ev = ledger.events.getById(eventId);
   if (!ev) return undefined;
   const pos = positionOf(ledger, ev);
-  const report: VerifyReport = { outcome: "verified", eventId, seq: ev.seq, status: pos.status, epoch: pos.epoch?.epoch, anchorTx: pos.anchor?.txHash, checks: [] };
+  const report: VerifyReport = {
+    outcome: "verified",
+    eventId,
+    seq: ev.seq,
+    status: pos.status,
+    epoch: pos.epoch?.epoch,
+    anchorTx: pos.anchor?.txHash,
+    checks: [],
+  };
   const ok = (check: string, detail: string) => report.checks.push({ check, ok: true, detail });
   const fail = (check: string, code: string, detail: string): VerifyReport => {
     report.checks.push({ check, ok: false, detail });
@@ -101,17 +110,28 @@ async function verifyUnsafe(
   // 1. The record as stored hashes to the stored leaf hash and agrees with its row.
   const leaf = nodeHasher.hashLeaf(canonicalBytes(ev.record));
   if (ev.record.seq !== ev.seq || ev.record.event?.id !== ev.eventId) {
-    return fail("record", "RECORD_ROW_MISMATCH", `event ${eventId}: record says seq ${ev.record.seq} id ${ev.record.event?.id}, row says seq ${ev.seq} id ${ev.eventId}`);
+    return fail(
+      "record",
+      "RECORD_ROW_MISMATCH",
+      `event ${eventId}: record says seq ${ev.record.seq} id ${ev.record.event?.id}, row says seq ${ev.seq} id ${ev.eventId}`,
+    );
   }
   if (!bytesEqual(leaf, ev.leafHash)) {
-    return fail("leaf hash", "PROOF_LEAF_MISMATCH", `event ${eventId} (seq ${ev.seq}): stored record hashes to ${toHex(leaf)} but its stored leaf hash is ${toHex(ev.leafHash)}: the record was altered`);
+    return fail(
+      "leaf hash",
+      "PROOF_LEAF_MISMATCH",
+      `event ${eventId} (seq ${ev.seq}): stored record hashes to ${toHex(leaf)} but its stored leaf hash is ${toHex(ev.leafHash)}: the record was altered`,
+    );
   }
   ok("leaf hash", `record hashes to its leaf ${toHex(leaf)}`);
 
   // 1b. The MES's own signature, when its client signs (zero trust in the ledger operator).
   const sb = ev.record.submittedBy;
   if (sb?.signingAlg && sb.signingKey) {
-    const keyId = sb.signingAlg === "EIP191" ? sb.signingKey : `sha256:${createHash("sha256").update(Buffer.from(sb.signingKey, "base64")).digest("hex").slice(0, 16)}…`;
+    const keyId =
+      sb.signingAlg === "EIP191"
+        ? sb.signingKey
+        : `sha256:${createHash("sha256").update(Buffer.from(sb.signingKey, "base64")).digest("hex").slice(0, 16)}…`;
     try {
       verifySourceSig(ev.record.event, { alg: sb.signingAlg, key: sb.signingKey });
     } catch (e) {
@@ -134,14 +154,27 @@ async function verifyUnsafe(
   const rows = ledger.events.leaves(ep.firstSeq, ep.firstSeq + ep.size);
   const bySeq = new Map(rows.map((r) => [r.seq, r]));
   if (treeLeaves.length !== ep.size) {
-    return fail("epoch tree", "EPOCH_TREE_ALTERED", `epoch ${ep.epoch}: tree has ${treeLeaves.length} leaves, epoch says ${ep.size}: stored tree nodes were altered`);
+    return fail(
+      "epoch tree",
+      "EPOCH_TREE_ALTERED",
+      `epoch ${ep.epoch}: tree has ${treeLeaves.length} leaves, epoch says ${ep.size}: stored tree nodes were altered`,
+    );
   }
   for (let i = 0; i < ep.size; i++) {
     const seq = ep.firstSeq + i;
     const row = bySeq.get(seq);
-    if (!row) return fail("epoch completeness", "EVENT_MISSING", `epoch ${ep.epoch}: event seq ${seq} is missing: it was deleted`);
+    if (!row)
+      return fail(
+        "epoch completeness",
+        "EVENT_MISSING",
+        `epoch ${ep.epoch}: event seq ${seq} is missing: it was deleted`,
+      );
     if (!bytesEqual(row.leafHash, treeLeaves[i])) {
-      return fail("epoch completeness", "EVENT_ALTERED", `epoch ${ep.epoch}: event ${row.eventId} (seq ${seq}) has leaf ${toHex(row.leafHash)} but the epoch tree has ${toHex(treeLeaves[i])}: the event or the tree was altered`);
+      return fail(
+        "epoch completeness",
+        "EVENT_ALTERED",
+        `epoch ${ep.epoch}: event ${row.eventId} (seq ${seq}) has leaf ${toHex(row.leafHash)} but the epoch tree has ${toHex(treeLeaves[i])}: the event or the tree was altered`,
+      );
     }
   }
   ok("epoch completeness", `all ${ep.size} events of epoch ${ep.epoch} present and matching its tree`);
@@ -155,14 +188,21 @@ async function verifyUnsafe(
     throw e;
   }
   if (!bytesEqual(root, ep.root)) {
-    return fail("audit path", "PROOF_ROOT_MISMATCH", `event ${eventId}: audit path in epoch ${ep.epoch} leads to ${toHex(root)} but the stored epoch root is ${toHex(ep.root)}: a stored tree node was altered`);
+    return fail(
+      "audit path",
+      "PROOF_ROOT_MISMATCH",
+      `event ${eventId}: audit path in epoch ${ep.epoch} leads to ${toHex(root)} but the stored epoch root is ${toHex(ep.root)}: a stored tree node was altered`,
+    );
   }
   ok("audit path", `leaf ${index} of ${ep.size} leads to root ${toHex(root)}`);
 
   // 3b. The ledger key signed this epoch's root, size and first seq (a checkpoint).
   const cpProblem = createCheckpointChecker(ledger.db, ledger.name).check(ep);
   if (cpProblem) return fail("checkpoint", cpProblem.code, cpProblem.message);
-  ok("checkpoint", `epoch ${ep.epoch}'s root is signed by the ledger key ${ledger.epochs.checkpointOf(ep.epoch)!.keyId}`);
+  ok(
+    "checkpoint",
+    `epoch ${ep.epoch}'s root is signed by the ledger key ${ledger.epochs.checkpointOf(ep.epoch)!.keyId}`,
+  );
 
   // 3c. The anchor and the deployment file name the pinned chain, contract and ledger id.
   const { pin, finding: noPin } = pinOrFinding(ledger.db);
@@ -173,7 +213,10 @@ async function verifyUnsafe(
       report.anchorId = problem.anchorId;
       return fail("pin", problem.code, problem.message);
     }
-    ok("pin", `${pos.anchor ? `anchors row ${pos.anchor.id}` : "no anchor yet"}${deployment ? " and chain/deployment.json" : ""} name the pinned chain ${pin.chainId}, contract ${pin.contract}, ledger ${pin.ledgerName}`);
+    ok(
+      "pin",
+      `${pos.anchor ? `anchors row ${pos.anchor.id}` : "no anchor yet"}${deployment ? " and chain/deployment.json" : ""} name the pinned chain ${pin.chainId}, contract ${pin.contract}, ledger ${pin.ledgerName}`,
+    );
   }
 
   if (!pos.anchor) {
@@ -193,10 +236,17 @@ async function verifyUnsafe(
 
   // 4. The chain holds this root for this epoch, from the recorded transaction.
   const a = pos.anchor;
-  const onChain = await anchorContract(a.contract, provider).getAnchor(a.ledgerId, ep.epoch).catch((e: Error) => {
-    throw new ChainError("CHAIN_UNREACHABLE", `cannot read the anchor of epoch ${ep.epoch}: ${safeErrorMessage(e)}`);
-  });
-  if (!onChain) return fail("chain anchor", "PROOF_ANCHOR_MISSING", `epoch ${ep.epoch}: contract ${a.contract} holds no anchor (recorded tx ${a.txHash})`);
+  const onChain = await anchorContract(a.contract, provider)
+    .getAnchor(a.ledgerId, ep.epoch)
+    .catch((e: Error) => {
+      throw new ChainError("CHAIN_UNREACHABLE", `cannot read the anchor of epoch ${ep.epoch}: ${safeErrorMessage(e)}`);
+    });
+  if (!onChain)
+    return fail(
+      "chain anchor",
+      "PROOF_ANCHOR_MISSING",
+      `epoch ${ep.epoch}: contract ${a.contract} holds no anchor (recorded tx ${a.txHash})`,
+    );
   if (onChain.root.toLowerCase() !== toHex(root)) {
     return fail(
       "chain anchor",
@@ -205,12 +255,11 @@ async function verifyUnsafe(
     );
   }
   try {
-    const v = await verifyAnchorOnChain(
-      provider,
-      anchorClaimOf(ep, a),
-      { confirmations },
+    const v = await verifyAnchorOnChain(provider, anchorClaimOf(ep, a), { confirmations });
+    ok(
+      "chain anchor",
+      `epoch ${ep.epoch} root anchored in tx ${a.txHash}, block ${v.blockNumber} ${v.blockHash}, ${v.confirmations} confirmation${v.confirmations === 1 ? "" : "s"}`,
     );
-    ok("chain anchor", `epoch ${ep.epoch} root anchored in tx ${a.txHash}, block ${v.blockNumber} ${v.blockHash}, ${v.confirmations} confirmation${v.confirmations === 1 ? "" : "s"}`);
   } catch (e) {
     if (e instanceof ChainError && e.code !== "CHAIN_UNREACHABLE") {
       if (e.code === "PROOF_NOT_FINAL") {

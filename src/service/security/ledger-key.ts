@@ -37,7 +37,14 @@ export interface KeyRotation {
  * file present is retired (never deleted), a new key is made and recorded.
  * Never prints or returns the private key.
  */
-export function rotateLedgerKey(ledger: Ledger, dataDir: string, reason: string, security: SecurityRecorder, actor: SecurityActor, now: () => Date = () => new Date()): KeyRotation {
+export function rotateLedgerKey(
+  ledger: Ledger,
+  dataDir: string,
+  reason: string,
+  security: SecurityRecorder,
+  actor: SecurityActor,
+  now: () => Date = () => new Date(),
+): KeyRotation {
   const current = currentLedgerKey(ledger.db);
   const file = receiptKeyFile(dataDir);
   let retired: KeyRotation["retired"];
@@ -48,13 +55,31 @@ export function rotateLedgerKey(ledger: Ledger, dataDir: string, reason: string,
     if (fs.existsSync(target)) fs.rmSync(file);
     else fs.renameSync(file, target);
     // Its public key next to it, for receipts signed before the rotation (verify-receipt --public-key).
-    fs.writeFileSync(retiredPublicKeyFile(dataDir, keyId), createPublicKey(createPrivateKey(fs.readFileSync(target))).export({ type: "spki", format: "pem" }));
+    fs.writeFileSync(
+      retiredPublicKeyFile(dataDir, keyId),
+      createPublicKey(createPrivateKey(fs.readFileSync(target))).export({ type: "spki", format: "pem" }),
+    );
     fs.rmSync(receiptPublicKeyFile(dataDir), { force: true });
     retired = { keyId, file: target };
   }
   const to = loadReceiptKey(dataDir);
   const validFrom = now().toISOString();
-  insertLedgerKey(ledger.db, { keyId: to.keyId, publicKeyPem: to.publicKeyPem, validFrom, rotatedFrom: current?.keyId ?? null, reason });
-  security.record("ledger.key.rotated", { keyId: to.keyId, rotatedFrom: current?.keyId ?? null, retiredFile: retired ? path.relative(dataDir, retired.file) : null, reason }, actor);
+  insertLedgerKey(ledger.db, {
+    keyId: to.keyId,
+    publicKeyPem: to.publicKeyPem,
+    validFrom,
+    rotatedFrom: current?.keyId ?? null,
+    reason,
+  });
+  security.record(
+    "ledger.key.rotated",
+    {
+      keyId: to.keyId,
+      rotatedFrom: current?.keyId ?? null,
+      retiredFile: retired ? path.relative(dataDir, retired.file) : null,
+      reason,
+    },
+    actor,
+  );
   return { from: current?.keyId, retired, to, validFrom };
 }

@@ -14,7 +14,14 @@ import { Contract, JsonRpcProvider, Signer } from "ethers";
 import { anchorContract } from "../../chain/contract";
 import { devWallet, DEV_ACCOUNT } from "../../chain/dev-keys";
 import { StoreError } from "../../store/errors";
-import { currentPin, insertKeyRegistration, insertPin, keyRegistration, LedgerPin, StoredPin } from "../../store/pin-store";
+import {
+  currentPin,
+  insertKeyRegistration,
+  insertPin,
+  keyRegistration,
+  LedgerPin,
+  StoredPin,
+} from "../../store/pin-store";
 import { providerTransport } from "../../chain/verify-anchor";
 import { Deployment } from "../../chain/deploy";
 import { Ledger } from "../app/ledger";
@@ -44,7 +51,12 @@ export async function genesisOfProvider(provider: JsonRpcProvider): Promise<stri
  * @throws StoreError LEDGER_PIN_MISMATCH naming the pinned and the offered chain, genesis, contract
  *   or ledger id, or an anchors row recorded before the first pin that names another contract
  */
-export async function ensureLedgerPin(ledger: Ledger, chain: PinnedChain, security: SecurityRecorder, now: () => Date = () => new Date()): Promise<PinOutcome> {
+export async function ensureLedgerPin(
+  ledger: Ledger,
+  chain: PinnedChain,
+  security: SecurityRecorder,
+  now: () => Date = () => new Date(),
+): Promise<PinOutcome> {
   const d = chain.deployment;
   const want: LedgerPin = {
     chainId: chain.chainId.toString(),
@@ -57,21 +69,52 @@ export async function ensureLedgerPin(ledger: Ledger, chain: PinnedChain, securi
   const pin = currentPin(ledger.db);
   if (!pin) {
     // A ledger that anchored before it kept a pin: its anchors must all be in the contract pinned now.
-    const rows = ledger.db.prepare<[], { id: number; epoch: number; chain_id: string; contract: string; ledger_id: string; tx_hash: string }>("SELECT id, epoch, chain_id, contract, ledger_id, tx_hash FROM anchors ORDER BY id").all();
+    const rows = ledger.db
+      .prepare<
+        [],
+        { id: number; epoch: number; chain_id: string; contract: string; ledger_id: string; tx_hash: string }
+      >("SELECT id, epoch, chain_id, contract, ledger_id, tx_hash FROM anchors ORDER BY id")
+      .all();
     const stored = { ...want, id: 0, pinnedAt: "", reason: "" };
-    const bad = rows.map((r) => anchorPinFinding(stored, { id: r.id, epoch: r.epoch, chainId: r.chain_id, contract: r.contract, ledgerId: r.ledger_id, txHash: r.tx_hash })).filter((f) => f !== undefined);
+    const bad = rows
+      .map((r) =>
+        anchorPinFinding(stored, {
+          id: r.id,
+          epoch: r.epoch,
+          chainId: r.chain_id,
+          contract: r.contract,
+          ledgerId: r.ledger_id,
+          txHash: r.tx_hash,
+        }),
+      )
+      .filter((f) => f !== undefined);
     if (bad.length) {
-      throw new StoreError("LEDGER_PIN_MISMATCH", `refusing to pin ${pinText(want)}: ${bad.length} recorded anchors are elsewhere: ${bad.slice(0, 5).map((f) => f!.message).join("; ")}`);
+      throw new StoreError(
+        "LEDGER_PIN_MISMATCH",
+        `refusing to pin ${pinText(want)}: ${bad.length} recorded anchors are elsewhere: ${bad
+          .slice(0, 5)
+          .map((f) => f!.message)
+          .join("; ")}`,
+      );
     }
     const at = now().toISOString();
     insertPin(ledger.db, want, at, "first start");
-    security.record("ledger.pinned", { chainId: want.chainId, genesisHash: want.genesisHash, contract: want.contract, ledgerId: want.ledgerId, ledgerName: want.ledgerName, development: want.development });
+    security.record("ledger.pinned", {
+      chainId: want.chainId,
+      genesisHash: want.genesisHash,
+      contract: want.contract,
+      ledgerId: want.ledgerId,
+      ledgerName: want.ledgerName,
+      development: want.development,
+    });
     return { action: "pinned", pin: currentPin(ledger.db)! };
   }
   const diffs: string[] = [];
   if (pin.chainId !== want.chainId) diffs.push(`chain id ${want.chainId} (pinned ${pin.chainId})`);
-  if (pin.contract.toLowerCase() !== want.contract.toLowerCase()) diffs.push(`contract ${want.contract} (pinned ${pin.contract})`);
-  if (pin.ledgerId.toLowerCase() !== want.ledgerId) diffs.push(`ledger id ${want.ledgerId} "${want.ledgerName}" (pinned ${pin.ledgerId} "${pin.ledgerName}")`);
+  if (pin.contract.toLowerCase() !== want.contract.toLowerCase())
+    diffs.push(`contract ${want.contract} (pinned ${pin.contract})`);
+  if (pin.ledgerId.toLowerCase() !== want.ledgerId)
+    diffs.push(`ledger id ${want.ledgerId} "${want.ledgerName}" (pinned ${pin.ledgerId} "${pin.ledgerName}")`);
   const genesisDiffers = pin.genesisHash.toLowerCase() !== want.genesisHash;
   if (!diffs.length && !genesisDiffers) return { action: "checked", pin };
   if (!diffs.length && genesisDiffers && pin.development && want.development) {
@@ -79,10 +122,19 @@ export async function ensureLedgerPin(ledger: Ledger, chain: PinnedChain, securi
     const at = now().toISOString();
     const reason = `development chain reset: genesis ${pin.genesisHash} is gone, the chain now starts at ${want.genesisHash}; same chain id, contract and ledger id`;
     insertPin(ledger.db, want, at, reason);
-    security.record("ledger.repinned", { chainId: want.chainId, previousGenesisHash: pin.genesisHash, genesisHash: want.genesisHash, contract: want.contract, ledgerId: want.ledgerId, development: true, reason });
+    security.record("ledger.repinned", {
+      chainId: want.chainId,
+      previousGenesisHash: pin.genesisHash,
+      genesisHash: want.genesisHash,
+      contract: want.contract,
+      ledgerId: want.ledgerId,
+      development: true,
+      reason,
+    });
     return { action: "repinned", pin: currentPin(ledger.db)! };
   }
-  if (genesisDiffers) diffs.push(`genesis block ${want.genesisHash} (pinned ${pin.genesisHash}: another chain with the same id)`);
+  if (genesisDiffers)
+    diffs.push(`genesis block ${want.genesisHash} (pinned ${pin.genesisHash}: another chain with the same id)`);
   throw new StoreError(
     "LEDGER_PIN_MISMATCH",
     `this data directory is pinned to ${pinText(pin)}, genesis ${pin.genesisHash}; refusing to start on ${diffs.join(", ")}`,
@@ -127,7 +179,10 @@ export async function registerLedgerKeyOnChain(
   if (done) return { keyId, txHash: done.txHash, sent: false };
   const target = String(await contract.getAddress());
   if (target.toLowerCase() !== pin.contract.toLowerCase()) {
-    throw new StoreError("LEDGER_PIN_MISMATCH", `refusing to register the ledger key in contract ${target}: the pinned contract is ${pin.contract}`);
+    throw new StoreError(
+      "LEDGER_PIN_MISMATCH",
+      `refusing to register the ledger key in contract ${target}: the pinned contract is ${pin.contract}`,
+    );
   }
   const tx = await contract.registerLedgerKey(pin.ledgerId, "0x" + keyId);
   // Bounded: a start must not hang on a chain that does not mine (the next start sends it again).
@@ -142,6 +197,13 @@ export async function registerLedgerKeyOnChain(
     blockNumber: receipt.blockNumber,
     registeredAt: now().toISOString(),
   });
-  security.record("ledger.key.registered", { keyId, txHash: receipt.hash, blockNumber: receipt.blockNumber, chainId: pin.chainId, contract: pin.contract, ledgerId: pin.ledgerId });
+  security.record("ledger.key.registered", {
+    keyId,
+    txHash: receipt.hash,
+    blockNumber: receipt.blockNumber,
+    chainId: pin.chainId,
+    contract: pin.contract,
+    ledgerId: pin.ledgerId,
+  });
   return { keyId, txHash: receipt.hash, sent: true };
 }

@@ -88,7 +88,12 @@ export function pinOrFinding(db: Db): { pin?: StoredPin; finding?: PinFinding } 
  * Any other later row was written into the file.
  */
 function pinRowsFinding(db: Db): PinFinding | undefined {
-  const rows = db.prepare<[], { id: number; chain_id: string; genesis_hash: string; contract: string; ledger_id: string; development: number }>("SELECT id, chain_id, genesis_hash, contract, ledger_id, development FROM ledger_pin ORDER BY id").all();
+  const rows = db
+    .prepare<
+      [],
+      { id: number; chain_id: string; genesis_hash: string; contract: string; ledger_id: string; development: number }
+    >("SELECT id, chain_id, genesis_hash, contract, ledger_id, development FROM ledger_pin ORDER BY id")
+    .all();
   const qRepinned = db
     .prepare<[string, string], number>(
       `SELECT 1 FROM events WHERE type = 'security.event' AND client = 'gxp-ledger' AND json_extract(record, '$.event.data.kind') = 'ledger.repinned'
@@ -97,8 +102,15 @@ function pinRowsFinding(db: Db): PinFinding | undefined {
     .pluck();
   const first = rows[0];
   for (const r of rows.slice(1)) {
-    const same = r.chain_id === first.chain_id && r.contract.toLowerCase() === first.contract.toLowerCase() && r.ledger_id.toLowerCase() === first.ledger_id.toLowerCase();
-    if (!same || r.development !== 1 || qRepinned.get(r.genesis_hash.toLowerCase(), r.contract.toLowerCase()) === undefined) {
+    const same =
+      r.chain_id === first.chain_id &&
+      r.contract.toLowerCase() === first.contract.toLowerCase() &&
+      r.ledger_id.toLowerCase() === first.ledger_id.toLowerCase();
+    if (
+      !same ||
+      r.development !== 1 ||
+      qRepinned.get(r.genesis_hash.toLowerCase(), r.contract.toLowerCase()) === undefined
+    ) {
       return {
         code: "LEDGER_PIN_ALTERED",
         message: `ledger_pin row ${r.id} (chain ${r.chain_id}, contract ${r.contract}, ledger id ${r.ledger_id}) is not a recorded re-pin of the first pin (chain ${first.chain_id}, contract ${first.contract}): it was written into the file`,
@@ -140,14 +152,21 @@ export function anchorPinFinding(pin: StoredPin, a: PinnedAnchor): PinFinding | 
 }
 
 /** Why chain/deployment.json does not name the pinned chain, contract and ledger id, or undefined. */
-export function deploymentPinFinding(pin: StoredPin, d: Deployment | undefined, file = "chain/deployment.json"): PinFinding | undefined {
+export function deploymentPinFinding(
+  pin: StoredPin,
+  d: Deployment | undefined,
+  file = "chain/deployment.json",
+): PinFinding | undefined {
   if (!d) return undefined;
   const diffs: string[] = [];
   if (d.chainId !== pin.chainId) diffs.push(`chain ${d.chainId} (pinned ${pin.chainId})`);
   if (!same(d.contract, pin.contract)) diffs.push(`contract ${d.contract} (pinned ${pin.contract})`);
   if (!same(d.ledgerId, pin.ledgerId)) diffs.push(`ledger id ${d.ledgerId} (pinned ${pin.ledgerId})`);
   if (!diffs.length) return undefined;
-  return { code: "DEPLOYMENT_NOT_PINNED", message: `${file} names ${diffs.join(", ")}: it is not this ledger's pinned deployment` };
+  return {
+    code: "DEPLOYMENT_NOT_PINNED",
+    message: `${file} names ${diffs.join(", ")}: it is not this ledger's pinned deployment`,
+  };
 }
 
 /** Why the chain asked is not the pinned one (its block 0 hash), or undefined. */
@@ -192,26 +211,48 @@ export interface CheckpointChecker {
 
 /** A checkpoint checker over `db` for the ledger named `ledgerName`. */
 export function createCheckpointChecker(db: Db, ledgerName: string): CheckpointChecker {
-  const qCp = db.prepare<[number], { ledger: string; key_id: string; signature: Buffer }>("SELECT ledger, key_id, signature FROM epoch_checkpoints WHERE epoch = ?");
+  const qCp = db.prepare<[number], { ledger: string; key_id: string; signature: Buffer }>(
+    "SELECT ledger, key_id, signature FROM epoch_checkpoints WHERE epoch = ?",
+  );
   const keyOf = recordedKeyLookup(db);
   return {
     check(e) {
       const cp = qCp.get(e.epoch);
       if (!cp) {
-        return { code: "CHECKPOINT_MISSING", epoch: e.epoch, message: `epoch ${e.epoch}: no checkpoint (epoch_checkpoints has no row): nothing shows the ledger key signed this epoch's root` };
+        return {
+          code: "CHECKPOINT_MISSING",
+          epoch: e.epoch,
+          message: `epoch ${e.epoch}: no checkpoint (epoch_checkpoints has no row): nothing shows the ledger key signed this epoch's root`,
+        };
       }
-      const invalid = (why: string): PinFinding => ({ code: "CHECKPOINT_INVALID", epoch: e.epoch, message: `epoch ${e.epoch}: checkpoint signed with key ${cp.key_id}: ${why}` });
-      if (cp.ledger !== ledgerName) return invalid(`it names ledger ${JSON.stringify(cp.ledger)}, this ledger is ${JSON.stringify(ledgerName)}`);
+      const invalid = (why: string): PinFinding => ({
+        code: "CHECKPOINT_INVALID",
+        epoch: e.epoch,
+        message: `epoch ${e.epoch}: checkpoint signed with key ${cp.key_id}: ${why}`,
+      });
+      if (cp.ledger !== ledgerName)
+        return invalid(`it names ledger ${JSON.stringify(cp.ledger)}, this ledger is ${JSON.stringify(ledgerName)}`);
       const key = keyOf(cp.key_id);
       if (!key) return invalid("that key is not a recorded ledger key (ledger_keys)");
-      const message = checkpointMessage({ ledger: cp.ledger, epoch: e.epoch, firstSeq: e.firstSeq, treeSize: e.size, root: toHex(e.root), keyId: cp.key_id });
+      const message = checkpointMessage({
+        ledger: cp.ledger,
+        epoch: e.epoch,
+        firstSeq: e.firstSeq,
+        treeSize: e.size,
+        root: toHex(e.root),
+        keyId: cp.key_id,
+      });
       let ok: boolean;
       try {
         ok = cp.signature.length === 64 && edVerify(null, message, key, cp.signature);
       } catch {
         ok = false;
       }
-      return ok ? undefined : invalid(`the signature does not verify over the stored root ${toHex(e.root)}, size ${e.size} and first seq ${e.firstSeq}: the epoch was re-sealed without the ledger key, or the signature was altered`);
+      return ok
+        ? undefined
+        : invalid(
+            `the signature does not verify over the stored root ${toHex(e.root)}, size ${e.size} and first seq ${e.firstSeq}: the epoch was re-sealed without the ledger key, or the signature was altered`,
+          );
     },
   };
 }

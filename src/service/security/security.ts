@@ -18,7 +18,12 @@ export interface SecurityActor {
 }
 
 /** The ledger itself as the actor. */
-export const LEDGER_ACTOR: SecurityActor = { type: "system", userId: "gxp-ledger", printedName: "gxp-ledger service", role: "system" };
+export const LEDGER_ACTOR: SecurityActor = {
+  type: "system",
+  userId: "gxp-ledger",
+  printedName: "gxp-ledger service",
+  role: "system",
+};
 
 /** The operating-system user running a CLI command, as the actor of an admin action. */
 export function cliActor(): SecurityActor {
@@ -32,9 +37,15 @@ export interface SecurityRecorder {
 }
 
 /** Builds the recorder for `ledger` named `ledgerName`. */
-export function createSecurityRecorder(ledger: Ledger, ledgerName: string, now: () => Date = () => new Date()): SecurityRecorder {
+export function createSecurityRecorder(
+  ledger: Ledger,
+  ledgerName: string,
+  now: () => Date = () => new Date(),
+): SecurityRecorder {
   const base = `urn:gxp-ledger:${ledgerName}:security`;
-  const qLast = ledger.db.prepare<[string], number | null>("SELECT max(source_sequence) FROM events WHERE source = ?").pluck();
+  const qLast = ledger.db
+    .prepare<[string], number | null>("SELECT max(source_sequence) FROM events WHERE source = ?")
+    .pluck();
   /**
    * The source to record on and its next number. Only the ledger writes urn:gxp-ledger:* sources
    * (write-rules.ts), but a database from before that rule may hold a client's event on this source
@@ -47,7 +58,11 @@ export function createSecurityRecorder(ledger: Ledger, ledgerName: string, now: 
       const last = qLast.get(source) ?? -1;
       if (last < Number.MAX_SAFE_INTEGER) return { source, sourceSequence: last + 1 };
     }
-    throw new StoreError("SOURCE_SEQUENCE_NOT_INCREASING", `no sequence number is left on the ledger's security sources ${base}[:1..63]`, { source: base });
+    throw new StoreError(
+      "SOURCE_SEQUENCE_NOT_INCREASING",
+      `no sequence number is left on the ledger's security sources ${base}[:1..63]`,
+      { source: base },
+    );
   };
   return {
     record(kind, data, actor = LEDGER_ACTOR) {

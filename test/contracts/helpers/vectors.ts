@@ -106,7 +106,8 @@ export function loadVectors(dir: string): Vectors {
   const inclusion = readJson(dir, "inclusion.json");
 
   const rootsBySize = roots.roots.map((r: RawJson, i: number) => {
-    if (BigInt(r.tree_size) !== BigInt(i)) throw new Error(`rfc6962-roots.json: roots[${i}] has tree_size ${r.tree_size}`);
+    if (BigInt(r.tree_size) !== BigInt(i))
+      throw new Error(`rfc6962-roots.json: roots[${i}] has tree_size ${r.tree_size}`);
     return h(r.root_hex);
   });
 
