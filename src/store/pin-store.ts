@@ -138,6 +138,29 @@ export function insertLedgerKey(db: Db, k: LedgerKeyRow): void {
   ).run(k.keyId, k.publicKeyPem, k.validFrom, k.rotatedFrom, k.reason);
 }
 
+/** A row of ledger_key_registrations. */
+interface KeyRegistrationRow {
+  key_id: string;
+  chain_id: string;
+  genesis_hash: string;
+  contract: string;
+  ledger_id: string;
+  tx_hash: string;
+  block_number: number;
+  registered_at: string;
+}
+
+const registrationOf = (r: KeyRegistrationRow): KeyRegistration => ({
+  keyId: r.key_id,
+  chainId: r.chain_id,
+  genesisHash: r.genesis_hash,
+  contract: r.contract,
+  ledgerId: r.ledger_id,
+  txHash: r.tx_hash,
+  blockNumber: r.block_number,
+  registeredAt: r.registered_at,
+});
+
 /** The registration of `keyId` under the pin `pin`, if recorded. */
 export function keyRegistration(
   db: Db,
@@ -145,61 +168,21 @@ export function keyRegistration(
   pin: Pick<LedgerPin, "genesisHash" | "contract">,
 ): KeyRegistration | undefined {
   const r = db
-    .prepare<
-      [string, string, string],
-      {
-        key_id: string;
-        chain_id: string;
-        genesis_hash: string;
-        contract: string;
-        ledger_id: string;
-        tx_hash: string;
-        block_number: number;
-        registered_at: string;
-      }
-    >("SELECT * FROM ledger_key_registrations WHERE key_id = ? AND genesis_hash = ? AND lower(contract) = lower(?)")
+    .prepare<[string, string, string], KeyRegistrationRow>(
+      "SELECT * FROM ledger_key_registrations WHERE key_id = ? AND genesis_hash = ? AND lower(contract) = lower(?)",
+    )
     .get(keyId, pin.genesisHash.toLowerCase(), pin.contract);
-  return (
-    r && {
-      keyId: r.key_id,
-      chainId: r.chain_id,
-      genesisHash: r.genesis_hash,
-      contract: r.contract,
-      ledgerId: r.ledger_id,
-      txHash: r.tx_hash,
-      blockNumber: r.block_number,
-      registeredAt: r.registered_at,
-    }
-  );
+  return r && registrationOf(r);
 }
 
 /** Every registration of `keyId`, oldest first. */
 export function keyRegistrations(db: Db, keyId: string): KeyRegistration[] {
   return db
-    .prepare<
-      [string],
-      {
-        key_id: string;
-        chain_id: string;
-        genesis_hash: string;
-        contract: string;
-        ledger_id: string;
-        tx_hash: string;
-        block_number: number;
-        registered_at: string;
-      }
-    >("SELECT * FROM ledger_key_registrations WHERE key_id = ? ORDER BY registered_at, rowid")
+    .prepare<[string], KeyRegistrationRow>(
+      "SELECT * FROM ledger_key_registrations WHERE key_id = ? ORDER BY registered_at, rowid",
+    )
     .all(keyId)
-    .map((r) => ({
-      keyId: r.key_id,
-      chainId: r.chain_id,
-      genesisHash: r.genesis_hash,
-      contract: r.contract,
-      ledgerId: r.ledger_id,
-      txHash: r.tx_hash,
-      blockNumber: r.block_number,
-      registeredAt: r.registered_at,
-    }));
+    .map(registrationOf);
 }
 
 /** Records a key's registration on chain (once per key and pin). */

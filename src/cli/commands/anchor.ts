@@ -4,6 +4,7 @@
  * of racing it.
  */
 import { Command } from "commander";
+import { withAnchoringOptions } from "../anchoring-options";
 import { openLedger } from "../../service/app/ledger";
 import { ledgerAnchorer, openAnchoringChainForCli } from "../../service/app/chain-context";
 import { leaseHolder, createLease } from "../../store/lease";
@@ -16,22 +17,12 @@ import { CliExit, EXIT } from "../exit";
 
 /** Registers `anchor`. */
 export function anchorCommand(): Command {
-  return new Command("anchor")
-    .description("anchor all sealed epochs on chain and wait for confirmation")
-    .option("--contract <address>", "anchor contract on an external chain (LEDGER_CONTRACT)")
-    .option("--confirmations <n>", "confirmations to wait for (LEDGER_CONFIRMATIONS)")
-    .option(
-      "--anchor-stuck-timeout <seconds>",
-      "replace an anchor tx not mined this long after it was sent (LEDGER_ANCHOR_STUCK_SECONDS)",
-    )
-    .option(
-      "--anchor-keystore <file>",
-      "the anchorer's encrypted JSON keystore on an external chain (LEDGER_ANCHOR_KEYSTORE; `key new` makes one)",
-    )
-    .option(
-      "--anchor-keystore-password-file <file>",
-      "its password file (LEDGER_ANCHOR_KEYSTORE_PASSWORD_FILE); without one the password is asked on the terminal",
-    )
+  return withAnchoringOptions(
+    new Command("anchor")
+      .description("anchor all sealed epochs on chain and wait for confirmation")
+      .option("--contract <address>", "anchor contract on an external chain (LEDGER_CONTRACT)")
+      .option("--confirmations <n>", "confirmations to wait for (LEDGER_CONFIRMATIONS)"),
+  )
     .option("--timeout <seconds>", "how long to wait", "300")
     .action(async (opts: Record<string, unknown>, cmd: Command) => {
       const config = configOf(cmd, opts);

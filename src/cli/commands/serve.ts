@@ -4,6 +4,7 @@
  */
 import path from "node:path";
 import { Command } from "commander";
+import { withAnchoringOptions } from "../anchoring-options";
 import { configOf } from "../context";
 import { CliExit, EXIT } from "../exit";
 import type { Ledger } from "../../service/app/ledger";
@@ -78,175 +79,164 @@ async function startupPinCheck(
 
 /** Registers `serve`. */
 export function serveCommand(): Command {
-  return new Command("serve")
-    .description("run the ledger: HTTP API, sealer, anchorer (and the embedded chain when no --rpc is given)")
-    .option("--host <host>", "address to listen on (LEDGER_HOST)", undefined)
-    .option("--port <port>", "port to listen on (PORT; 0 picks a free one)")
-    .option("--chain-port <port>", "embedded chain port (LEDGER_CHAIN_PORT; 0 picks a free one)")
-    .option("--contract <address>", "anchor contract on an external chain (LEDGER_CONTRACT)")
-    .option("--ledger <name>", "ledger name, one per site (LEDGER_NAME)")
-    .option("--epoch-max-events <n>", "seal when this many events are pending (LEDGER_EPOCH_MAX_EVENTS)")
-    .option(
-      "--epoch-max-age <seconds>",
-      "seal when the oldest pending event is this old (LEDGER_EPOCH_MAX_AGE_SECONDS)",
-    )
-    .option("--confirmations <n>", "confirmations before an anchor counts (LEDGER_CONFIRMATIONS)")
-    .option(
-      "--anchor-stuck-timeout <seconds>",
-      "replace an anchor tx not mined this long after it was sent (LEDGER_ANCHOR_STUCK_SECONDS)",
-    )
-    .option(
-      "--anchor-keystore <file>",
-      "the anchorer's encrypted JSON keystore on an external chain (LEDGER_ANCHOR_KEYSTORE; `key new` makes one)",
-    )
-    .option(
-      "--anchor-keystore-password-file <file>",
-      "its password file (LEDGER_ANCHOR_KEYSTORE_PASSWORD_FILE); without one the password is asked on the terminal",
-    )
-    .action(async (opts: Record<string, unknown>, cmd: Command) => {
-      // The service's modules (Fastify, metrics, the runner) load only when serving: every other
-      // command starts without them.
-      const [
-        { verifyBatch },
-        { providerTransport },
-        { buildApp },
-        { listen },
-        { openLedger },
-        { openAnchoringChain },
-        { startRunner },
-        { readinessOf },
-        { createApiServices, devTokenFile, ensureDevToken },
-        { createMetrics },
-        { createLogger },
-        { prepareEventValidation },
-      ] = await Promise.all([
-        import("../../service/batch/batch-verify"),
-        import("../../chain/verify-anchor"),
-        import("../../http/app"),
-        import("../../http/server"),
-        import("../../service/app/ledger"),
-        import("../../service/app/chain-context"),
-        import("../../service/app/runner"),
-        import("../../service/app/readiness"),
-        import("../../service/app/api"),
-        import("../../service/app/metrics"),
-        import("../../service/app/logger"),
-        import("../../core"),
-      ]);
-      prepareEventValidation();
-      const config = configOf(cmd, opts);
-      const logger = createLogger({ level: process.env.LOG_LEVEL || "info" });
-      const log = (level: "debug" | "info" | "warn" | "error", msg: string, info?: Record<string, unknown>) =>
-        logger[level](info ?? {}, msg);
+  return withAnchoringOptions(
+    new Command("serve")
+      .description("run the ledger: HTTP API, sealer, anchorer (and the embedded chain when no --rpc is given)")
+      .option("--host <host>", "address to listen on (LEDGER_HOST)", undefined)
+      .option("--port <port>", "port to listen on (PORT; 0 picks a free one)")
+      .option("--chain-port <port>", "embedded chain port (LEDGER_CHAIN_PORT; 0 picks a free one)")
+      .option("--contract <address>", "anchor contract on an external chain (LEDGER_CONTRACT)")
+      .option("--ledger <name>", "ledger name, one per site (LEDGER_NAME)")
+      .option("--epoch-max-events <n>", "seal when this many events are pending (LEDGER_EPOCH_MAX_EVENTS)")
+      .option(
+        "--epoch-max-age <seconds>",
+        "seal when the oldest pending event is this old (LEDGER_EPOCH_MAX_AGE_SECONDS)",
+      )
+      .option("--confirmations <n>", "confirmations before an anchor counts (LEDGER_CONFIRMATIONS)"),
+  ).action(async (opts: Record<string, unknown>, cmd: Command) => {
+    // The service's modules (Fastify, metrics, the runner) load only when serving: every other
+    // command starts without them.
+    const [
+      { verifyBatch },
+      { providerTransport },
+      { buildApp },
+      { listen },
+      { openLedger },
+      { openAnchoringChain },
+      { startRunner },
+      { readinessOf },
+      { createApiServices, devTokenFile, ensureDevToken },
+      { createMetrics },
+      { createLogger },
+      { prepareEventValidation },
+    ] = await Promise.all([
+      import("../../service/batch/batch-verify"),
+      import("../../chain/verify-anchor"),
+      import("../../http/app"),
+      import("../../http/server"),
+      import("../../service/app/ledger"),
+      import("../../service/app/chain-context"),
+      import("../../service/app/runner"),
+      import("../../service/app/readiness"),
+      import("../../service/app/api"),
+      import("../../service/app/metrics"),
+      import("../../service/app/logger"),
+      import("../../core"),
+    ]);
+    prepareEventValidation();
+    const config = configOf(cmd, opts);
+    const logger = createLogger({ level: process.env.LOG_LEVEL || "info" });
+    const log = (level: "debug" | "info" | "warn" | "error", msg: string, info?: Record<string, unknown>) =>
+      logger[level](info ?? {}, msg);
 
-      const ledger = openLedger(config.dataDir, config.seal, undefined, false, config.ledgerName);
-      // --- Start-up trust check (issue 11 item 5): the ledger key, before the chain is opened.
-      const keyId = await startupKeyCheck(ledger, config.dataDir).catch((e) => {
-        ledger.close();
-        throw e;
-      });
-      const chain = await openAnchoringChain(config, log).catch((e) => {
-        ledger.close();
-        throw e;
-      });
-      // --- Start-up trust checks (issue 11 item 5): the pin, the key's registration on chain.
-      await startupPinCheck(ledger, chain, keyId, log).catch(async (e) => {
-        await chain.close();
-        ledger.close();
-        throw e;
-      });
-      // --- end of the start-up trust checks.
-      const api = createApiServices(
-        ledger,
-        config.dataDir,
-        config.ledgerName,
-        config.seal.maxAgeMs + config.anchorWithinMs,
-        config.maxClockSkewMs,
-      );
-      const devToken = chain.embedded ? ensureDevToken(api, config.dataDir, process.env) : undefined;
-      let runner: ReturnType<typeof startRunner> | undefined;
-      let server: Awaited<ReturnType<typeof listen>>;
-      try {
-        const metrics = createMetrics(ledger, { defaultMetrics: true });
-        runner = startRunner(ledger, chain, {
-          tickMs: config.tickMs,
-          confirmations: config.confirmations,
-          log,
-          metrics,
-          anchorStuckMs: config.anchorStuckMs,
-          anchorRetryMaxMs: config.anchorRetryMaxMs,
-          anchorMaxFeeWei: config.anchorMaxFeeWei,
-        });
-        const r = runner;
-        const app = buildApp({
-          ledger,
-          ...api,
-          bulkMax: config.bulkMax,
-          bulkBodyLimit: config.bulkBodyMaxBytes,
-          metrics,
-          chainHead: () => r.chainHead(),
-          batchReview: (batchId) =>
-            verifyBatch(ledger, batchId, {
-              confirmations: config.confirmations,
-              chain: async () => providerTransport(chain.provider),
-            }),
-          rateLimit: { max: config.rateLimit, windowMs: 10_000 },
-          byteQuota: { maxBytes: config.clientBytesPerWindow, windowMs: config.clientBytesWindowMs },
-          logger: logger.child({ component: "http" }),
-          // Database open, no epoch pre-empted, chain reachable, anchor lag under its limit; otherwise 503 with the reasons.
-          readiness: () => readinessOf(ledger, r, config.anchorWithinMs),
-        });
-        server = await listen(app, config.host, config.port, {
-          maxConnections: config.maxConnections,
-          idleTimeoutMs: config.idleTimeoutMs,
-        });
-      } catch (e) {
-        // Never leave the embedded chain running behind a server that failed to start.
-        await runner?.stop();
-        await chain.close();
-        ledger.close();
-        throw e;
-      }
-      const running = runner;
-      const d = chain.deployment;
-      logger.info(
-        {
-          url: server.url,
-          dataDir: config.dataDir,
-          chainId: d.chainId,
-          contract: d.contract,
-          ledger: d.ledgerName,
-          embeddedChain: chain.embedded?.rpcUrl ?? null,
-        },
-        "gxp-ledger listening",
-      );
-      if (chain.embedded) {
-        logger.warn(
-          "embedded development chain with Hardhat's PUBLIC test keys: for development only, never for production records",
-        );
-      }
-      if (devToken) {
-        // Printed once, on the terminal only (not through the logger), and kept in the data directory.
-        process.stderr.write(
-          `\nDevelopment MES token (client dev-mes, role mes), also in ${devTokenFile(config.dataDir)}:\n\n  ${devToken}\n\n` +
-            `Post events with: -H "authorization: Bearer $(cat ${path.relative(process.cwd(), devTokenFile(config.dataDir)) || devTokenFile(config.dataDir)})"\n` +
-            `Turn this off with LEDGER_DEV_TOKEN=off; create real clients with: npx gxp-ledger client add <name> --role mes\n\n`,
-        );
-      }
-
-      let closing = false;
-      const shutdown = async (signal: string) => {
-        if (closing) return;
-        closing = true;
-        logger.info({ signal }, "shutting down: finishing in-flight requests");
-        await server.close(); // in-flight requests and their commits complete first
-        await running.stop();
-        await chain.close(); // the embedded chain writes its state file on exit
-        ledger.close();
-        logger.info("stopped");
-        process.exit(EXIT.OK);
-      };
-      process.on("SIGTERM", () => void shutdown("SIGTERM"));
-      process.on("SIGINT", () => void shutdown("SIGINT"));
+    const ledger = openLedger(config.dataDir, config.seal, undefined, false, config.ledgerName);
+    // --- Start-up trust check (issue 11 item 5): the ledger key, before the chain is opened.
+    const keyId = await startupKeyCheck(ledger, config.dataDir).catch((e) => {
+      ledger.close();
+      throw e;
     });
+    const chain = await openAnchoringChain(config, log).catch((e) => {
+      ledger.close();
+      throw e;
+    });
+    // --- Start-up trust checks (issue 11 item 5): the pin, the key's registration on chain.
+    await startupPinCheck(ledger, chain, keyId, log).catch(async (e) => {
+      await chain.close();
+      ledger.close();
+      throw e;
+    });
+    // --- end of the start-up trust checks.
+    const api = createApiServices(
+      ledger,
+      config.dataDir,
+      config.ledgerName,
+      config.seal.maxAgeMs + config.anchorWithinMs,
+      config.maxClockSkewMs,
+    );
+    const devToken = chain.embedded ? ensureDevToken(api, config.dataDir, process.env) : undefined;
+    let runner: ReturnType<typeof startRunner> | undefined;
+    let server: Awaited<ReturnType<typeof listen>>;
+    try {
+      const metrics = createMetrics(ledger, { defaultMetrics: true });
+      runner = startRunner(ledger, chain, {
+        tickMs: config.tickMs,
+        confirmations: config.confirmations,
+        log,
+        metrics,
+        anchorStuckMs: config.anchorStuckMs,
+        anchorRetryMaxMs: config.anchorRetryMaxMs,
+        anchorMaxFeeWei: config.anchorMaxFeeWei,
+      });
+      const r = runner;
+      const app = buildApp({
+        ledger,
+        ...api,
+        bulkMax: config.bulkMax,
+        bulkBodyLimit: config.bulkBodyMaxBytes,
+        metrics,
+        chainHead: () => r.chainHead(),
+        batchReview: (batchId) =>
+          verifyBatch(ledger, batchId, {
+            confirmations: config.confirmations,
+            chain: async () => providerTransport(chain.provider),
+          }),
+        rateLimit: { max: config.rateLimit, windowMs: 10_000 },
+        byteQuota: { maxBytes: config.clientBytesPerWindow, windowMs: config.clientBytesWindowMs },
+        logger: logger.child({ component: "http" }),
+        // Database open, no epoch pre-empted, chain reachable, anchor lag under its limit; otherwise 503 with the reasons.
+        readiness: () => readinessOf(ledger, r, config.anchorWithinMs),
+      });
+      server = await listen(app, config.host, config.port, {
+        maxConnections: config.maxConnections,
+        idleTimeoutMs: config.idleTimeoutMs,
+      });
+    } catch (e) {
+      // Never leave the embedded chain running behind a server that failed to start.
+      await runner?.stop();
+      await chain.close();
+      ledger.close();
+      throw e;
+    }
+    const running = runner;
+    const d = chain.deployment;
+    logger.info(
+      {
+        url: server.url,
+        dataDir: config.dataDir,
+        chainId: d.chainId,
+        contract: d.contract,
+        ledger: d.ledgerName,
+        embeddedChain: chain.embedded?.rpcUrl ?? null,
+      },
+      "gxp-ledger listening",
+    );
+    if (chain.embedded) {
+      logger.warn(
+        "embedded development chain with Hardhat's PUBLIC test keys: for development only, never for production records",
+      );
+    }
+    if (devToken) {
+      // Printed once, on the terminal only (not through the logger), and kept in the data directory.
+      process.stderr.write(
+        `\nDevelopment MES token (client dev-mes, role mes), also in ${devTokenFile(config.dataDir)}:\n\n  ${devToken}\n\n` +
+          `Post events with: -H "authorization: Bearer $(cat ${path.relative(process.cwd(), devTokenFile(config.dataDir)) || devTokenFile(config.dataDir)})"\n` +
+          `Turn this off with LEDGER_DEV_TOKEN=off; create real clients with: npx gxp-ledger client add <name> --role mes\n\n`,
+      );
+    }
+
+    let closing = false;
+    const shutdown = async (signal: string) => {
+      if (closing) return;
+      closing = true;
+      logger.info({ signal }, "shutting down: finishing in-flight requests");
+      await server.close(); // in-flight requests and their commits complete first
+      await running.stop();
+      await chain.close(); // the embedded chain writes its state file on exit
+      ledger.close();
+      logger.info("stopped");
+      process.exit(EXIT.OK);
+    };
+    process.on("SIGTERM", () => void shutdown("SIGTERM"));
+    process.on("SIGINT", () => void shutdown("SIGINT"));
+  });
 }
