@@ -7,10 +7,10 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { randomUUID } from "node:crypto";
 import { openLedger } from "../../src/service/app/ledger";
 import { assertEventText, GxpEvent } from "../../src/core";
 import { flag } from "./stats";
+import { sampleEvent } from "../../test/helpers/events";
 
 const argv = process.argv.slice(2);
 const N = Number(flag(argv, "events", "50000"));
@@ -22,31 +22,8 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gxp-append-micro-"));
 const ledger = openLedger(dir, { maxEvents: 1 << 30, maxAgeMs: 1 << 30 });
 for (const p of argv.filter((a, i) => argv[i - 1] === "--pragma")) ledger.db.pragma(p);
 const next = new Array<number>(G).fill(1);
-const ev = (c: number, tag: string) => ({
-  specversion: "1.0",
-  id: `evt-${randomUUID()}`,
-  type: "parameter.recorded",
-  source: `urn:bench:${tag}:${c}`,
-  sourceSequence: next[c]++,
-  occurredAt: "2026-11-25T09:15:02.120+01:00",
-  recordedAt: "2026-11-25T09:15:02.480+01:00",
-  timeZone: "Europe/Berlin",
-  site: "DE01",
-  actor: { type: "person", userId: "u123", printedName: "A. Schmidt", role: "Operator" },
-  gmpCriticality: "major",
-  batch: { batchId: `B-${tag}-${c}`, productCode: "P-100" },
-  recipe: { masterRecipeId: "MR-7", masterRecipeVersion: "3", controlRecipeId: `CR-B-${c}` },
-  context: { unit: "GRAN-01", phase: "Granulation" },
-  data: {
-    name: "inlet_temperature",
-    value: 61.5,
-    unit: "degC",
-    low: 55,
-    high: 65,
-    withinLimits: true,
-    source: "automatic",
-  },
-});
+const ev = (c: number, tag: string) =>
+  sampleEvent({ source: `urn:bench:${tag}:${c}`, sourceSequence: next[c]++ }, `B-${tag}-${c}`);
 const by = { submittedBy: { client: "bench-mes", role: "mes" } } as const;
 function run(n: number, tag: string) {
   let val = 0,
