@@ -9,7 +9,7 @@
  */
 import fs from "node:fs";
 import { Command } from "commander";
-import { TrustPin, checkPin, isReceiptV2, pemOfSpki, pinFromProfile, pinSummary, pinnedKey } from "../../core";
+import { TrustPin, checkReceiptPin, isReceiptV2, pemOfSpki, pinFromProfile, pinSummary, pinnedKey } from "../../core";
 import { receiptPublicKeyFile, verifyReceipt, SignedReceipt } from "../../crypto/receipt-key";
 import { configOf, output } from "../context";
 import { CliExit, EXIT } from "../exit";
@@ -82,17 +82,7 @@ export function verifyReceiptCommand(): Command {
       const what = `event ${receipt.id} accepted as seq ${receipt.seq} at ${receipt.receivedAt}, leaf ${receipt.leafHash}; ledger ${receipt.ledger} promised to anchor it by ${receipt.anchorBy} (${how})`;
       if (opts.trust) {
         // The key's validity at the receipt's time, and the receipt's ledger against the site's.
-        const c = checkPin(
-          pin,
-          {
-            chainId: pin!.chainId!,
-            contract: pin!.contract!,
-            ledgerName: receipt.ledger,
-            keyId: receipt.keyId,
-            at: Math.floor(Date.parse(receipt.receivedAt) / 1000),
-          },
-          { anchorer: false, key: true },
-        );
+        const c = checkReceiptPin(pin!, receipt);
         if (c.problems.length)
           return invalid(
             c.problems[0].code,

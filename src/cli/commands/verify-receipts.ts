@@ -14,7 +14,16 @@ import fs from "node:fs";
 import path from "node:path";
 import { Command } from "commander";
 import { JsonRpcProvider } from "ethers";
-import { Receipt, TrustPin, checkPin, pemOfSpki, pinFromProfile, pinnedKey, pinSummary } from "../../core";
+import {
+  Receipt,
+  TrustPin,
+  checkPin,
+  checkReceiptPin,
+  pemOfSpki,
+  pinFromProfile,
+  pinnedKey,
+  pinSummary,
+} from "../../core";
 import { openLedger } from "../../service/app/ledger";
 import { openReadChain } from "../../service/app/chain-context";
 import {
@@ -143,17 +152,7 @@ export function verifyReceiptsCommand(): Command {
             keyFor,
             checkReceipt: opts.trust
               ? (r: Receipt) => {
-                  const c = checkPin(
-                    pin,
-                    {
-                      chainId: pin!.chainId!,
-                      contract: pin!.contract!,
-                      ledgerName: r.ledger,
-                      keyId: r.keyId,
-                      at: Math.floor(Date.parse(r.receivedAt) / 1000),
-                    },
-                    { anchorer: false, key: true },
-                  );
+                  const c = checkReceiptPin(pin!, r);
                   return c.problems.length
                     ? {
                         code: c.problems[0].code,

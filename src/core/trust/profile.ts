@@ -357,6 +357,24 @@ const within = (at: number | undefined, from: string, until: string | null) =>
     : at * 1000 >= Date.parse(from) && (until === null || at * 1000 < Date.parse(until));
 
 /**
+ * {@link checkPin} for a receipt: its ledger against the pinned one and its signing key's validity at
+ * the receipt's time (a receipt names no chain: the pin's chain and contract stand for it).
+ */
+export function checkReceiptPin(pin: TrustPin, r: { ledger: string; keyId: string; receivedAt: string }): PinCheck {
+  return checkPin(
+    pin,
+    {
+      chainId: pin.chainId!,
+      contract: pin.contract!,
+      ledgerName: r.ledger,
+      keyId: r.keyId,
+      at: Math.floor(Date.parse(r.receivedAt) / 1000),
+    },
+    { anchorer: false, key: true },
+  );
+}
+
+/**
  * Compares a claim with a pin, naming every difference. A pinned value the claim lacks (a bundle
  * without an anchorer, say) is a mismatch; a value the pin lacks is listed in `unpinned`.
  */
