@@ -67,6 +67,7 @@
  * Files: this one runs anvil (start, readiness, stop); embedded-chain-state.ts checks and repairs the
  * state file before a start; embedded-chain-orphans.ts finds and stops a leftover anvil.
  */
+import { DEV_MNEMONIC_PUBLIC } from "./dev-keys";
 import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
@@ -97,7 +98,7 @@ export interface EmbeddedChain {
 
 export const EMBEDDED_CHAIN_ID = 31337n;
 /** Hardhat/Foundry PUBLIC test mnemonic. Development keys only: everyone knows them. */
-export const EMBEDDED_CHAIN_MNEMONIC = "test test test test test test test test test test test junk";
+export const EMBEDDED_CHAIN_MNEMONIC = DEV_MNEMONIC_PUBLIC;
 
 const DEFAULT_HOST = "127.0.0.1";
 const DEFAULT_PORT = 8545;

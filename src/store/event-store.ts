@@ -146,6 +146,8 @@ export interface EventStore {
    * validated (assertEvent).
    */
   appendGroup(calls: readonly { events: readonly GxpEvent[]; opts: AppendOptions }[]): (AppendResult[] | Error)[];
+  /** The source's last stored sourceSequence and the client that wrote it (committed state), if any. */
+  lastOfSource(source: string): { sourceSequence: number; client: string | null } | undefined;
   /** Sequence gaps flagged for a source (all sources when omitted). */
   sourceGaps(source?: string): SourceGap[];
   /** Events accepted late, filling flagged gaps, in seq order (all sources when omitted). */
@@ -185,14 +187,10 @@ export function createEventStore(db: Db, ctx: AppendContext): EventStore {
   );
   const recordVersionText = JSON.stringify(RECORD_VERSION);
   const leafHashOfText = ctx.leafHashOfText ?? ((text: string) => ctx.hasher.hashLeaf(utf8(text)));
-  const qLastSourceSeq = db
-    .prepare<[string], number | null>("SELECT max(source_sequence) FROM events WHERE source = ?")
-    .pluck();
-  const qSourceWriter = db
-    .prepare<[string], string | null>(
-      "SELECT client FROM events WHERE source = ? ORDER BY source_sequence DESC LIMIT 1",
-    )
-    .pluck();
+  // The source's last stored number and who wrote it: one row of the (source, source_sequence) index.
+  const qSourceLast = db.prepare<[string], { last: number; client: string | null }>(
+    "SELECT source_sequence AS last, client FROM events WHERE source = ? ORDER BY source_sequence DESC LIMIT 1",
+  );
   const insGap = db.prepare("INSERT INTO source_gaps (seq, source, expected, got) VALUES (?, ?, ?, ?)");
   // A flagged gap of the source holding n: expected <= n < got.
   const qGapHolding = db.prepare<[string, number, number], { seq: number; expected: number; got: number }>(
@@ -362,9 +360,9 @@ export function createEventStore(db: Db, ctx: AppendContext): EventStore {
     const sourceTail = (source: string): SourceTail | undefined => {
       let t = sources.get(source) ?? sourceTails.get(source);
       if (!t) {
-        const last = qLastSourceSeq.get(source) ?? null;
-        if (last === null) return undefined;
-        t = { last, client: qSourceWriter.get(source) ?? null };
+        const row = qSourceLast.get(source);
+        if (!row) return undefined;
+        t = { last: row.last, client: row.client };
         sourceTails.set(source, t);
       }
       return t;
@@ -529,6 +527,10 @@ export function createEventStore(db: Db, ctx: AppendContext): EventStore {
     },
     appendGroup(calls) {
       return groupTx.immediate(calls);
+    },
+    lastOfSource(source) {
+      const row = qSourceLast.get(source);
+      return row && { sourceSequence: row.last, client: row.client };
     },
     sourceGaps(source) {
       return qGaps

@@ -11,6 +11,7 @@
  * The contract address is the one value whose letter case JSON does not fix; it must be in EIP-55
  * checksum form (how wallets and block explorers show it), so that its spelling is fixed too.
  */
+import { isJsonObject } from "../field-check";
 import { keccak_256 } from "@noble/hashes/sha3";
 import { canonicalString } from "../canonical";
 import { utf8 } from "../hex";
@@ -202,7 +203,7 @@ export function bundleForms(bundle: unknown): BundleForms | undefined {
     // RFC 8785 §3.2.2 writes strings and numbers as JSON.stringify does, and every object's members
     // are already in §3.2.3 order: the native serialiser gives both forms. The compact form is only
     // needed for a file that is not in file form, so it is written on demand.
-    const isObject = typeof bundle === "object" && bundle !== null && !Array.isArray(bundle);
+    const isObject = isJsonObject(bundle);
     const record =
       isObject && Object.prototype.propertyIsEnumerable.call(bundle, "record")
         ? JSON.stringify((bundle as { record: unknown }).record)

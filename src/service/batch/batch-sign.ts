@@ -176,11 +176,7 @@ export function signBatchReview(ledger: Ledger, report: BatchReport, opts: SignR
   const zone = opts.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone ?? "UTC";
   const signedAt = zonedTime(now, zone);
   const source = `urn:gxp-qa:${client.name}`;
-  const last =
-    ledger.db
-      .prepare<[string], number | null>("SELECT max(source_sequence) FROM events WHERE source = ?")
-      .pluck()
-      .get(source) ?? -1;
+  const last = ledger.events.lastOfSource(source)?.sourceSequence ?? -1;
   const reportHash = reportHashOf(report);
   const event: GxpEvent = {
     specversion: "1.0",

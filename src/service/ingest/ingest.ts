@@ -116,11 +116,6 @@ export function createIngestor(ledger: Ledger, opts: IngestOptions): Ingestor {
           error: err instanceof Error ? err.message : String(err),
         }) + "\n",
       ));
-  const qSourceWriter = ledger.db
-    .prepare<[string], string | null>(
-      "SELECT client FROM events WHERE source = ? ORDER BY source_sequence DESC LIMIT 1",
-    )
-    .pluck();
   const key = opts.receiptKey;
   const anchorBy = (receivedAt: string) => new Date(Date.parse(receivedAt) + opts.anchorWithinMs).toISOString();
 
@@ -250,9 +245,10 @@ export function createIngestor(ledger: Ledger, opts: IngestOptions): Ingestor {
     (events: readonly GxpEvent[], o: AppendOptions & { late: { reason: string } }) => {
       const out = ledger.events.append(events, o);
       const group = seal(fresh([out]));
-      for (const r of out) {
-        if (r.duplicate) continue;
-        const ev = events.find((e) => e.id === r.receipt.id)!;
+      // append answers one result per event, in order.
+      out.forEach((r, i) => {
+        if (r.duplicate) return;
+        const ev = events[i];
         opts.security.record("event.late_accepted", {
           eventId: ev.id,
           seq: r.receipt.seq,
@@ -261,7 +257,7 @@ export function createIngestor(ledger: Ledger, opts: IngestOptions): Ingestor {
           reason: o.late.reason,
           client: o.submittedBy?.client ?? null,
         });
-      }
+      });
       return { out, group };
     },
   );
@@ -314,7 +310,7 @@ export function createIngestor(ledger: Ledger, opts: IngestOptions): Ingestor {
       assertInScope(events as GxpEvent[], client, client);
       if (!isScoped(client)) {
         for (const source of new Set((events as GxpEvent[]).map((e) => e.source))) {
-          const writer = qSourceWriter.get(source);
+          const writer = ledger.events.lastOfSource(source)?.client;
           if (writer != null && writer !== client.name) {
             throw new WriteRefused(
               "SOURCE_NOT_ALLOWED",
