@@ -161,6 +161,9 @@ describe("gxp-ledger when the chain's RPC endpoint is unreachable (real local ch
     await waitFor("caught up", (r) => r.ready && r.unconfirmedEpochs === 0, 20_000);
     const catchUpMs = Date.now() - t1;
     expect(catchUpMs).to.be.below(RETRY_MAX_S * 1000 + 5000);
+    // The round that confirmed the last epoch logs its recovery and resets the metrics just after its
+    // anchors are recorded, and its log line travels through a pipe: give both a moment to arrive.
+    for (let i = 0; i < 50 && !s.logs.some((l) => l.includes('"msg":"anchoring recovered"')); i++) await sleep(100);
     expect(s.logs.some((l) => l.includes('"msg":"anchoring recovered"'))).to.equal(true);
     expect(await metric("gxp_ledger_anchor_consecutive_failures")).to.equal(0);
     expect(await metric("gxp_ledger_anchor_retry_delay_seconds")).to.equal(0);
